@@ -1,0 +1,693 @@
+// The log of one partition: a directory of segments `<base>.log/.index/.timeindex` (20-digit base offsets),
+// modelled on Kafka's log. All I/O is synchronous so appends, reads and truncations are trivially ordered.
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import {
+  BATCH_LENGTH,
+  LAST_OFFSET_DELTA,
+  LOG_OVERHEAD,
+  MAGIC,
+  PARTITION_LEADER_EPOCH,
+} from '../records/batch-layout.ts';
+import { assert, InvariantError } from '../util/assert.ts';
+import { type LogConfig, MAX_SEGMENT_BYTES } from './config.ts';
+import { ErrorCode, KafkaStorageError, OffsetOutOfRangeError, StorageError } from './errors.ts';
+import { writeFully, writeInt64 } from './file-io.ts';
+import { type StorageCaches, sharedCaches } from './lru.ts';
+import { Segment, type SegmentEnv, type StorageLogger } from './segment.ts';
+
+export type { StorageLogger } from './segment.ts';
+
+/** Where one batch sits in the append buffer, with the header fields the log needs (already validated). */
+export interface BatchInfo {
+  position: number;
+  size: number;
+  lastOffsetDelta: number;
+  recordCount: number;
+  maxTimestamp: number;
+  offsetOfMaxTimestampDelta?: number;
+}
+
+export interface AppendResult {
+  baseOffset: number;
+  lastOffset: number;
+  /** The broker time used for LogAppendTime topics, -1 for CreateTime. */
+  logAppendTime: number;
+}
+
+export interface ReadResult {
+  records: Buffer;
+  /** Base offset of the first batch returned (may be below the fetch offset); undefined when empty. */
+  firstOffset?: number;
+}
+
+export interface OpenOptions {
+  clock?: () => number;
+  logger?: StorageLogger;
+  /** Offset below which everything was flushed; tail recovery starts at its segment. Unknown: last segment. */
+  recoveryPoint?: number;
+  /** The previous shutdown was clean: skip tail recovery. */
+  cleanShutdown?: boolean;
+  /** Checkpointed log start offset. */
+  logStartOffset?: number;
+  caches?: StorageCaches;
+}
+
+export interface SegmentInfo {
+  baseOffset: number;
+  size: number;
+  active: boolean;
+}
+
+export interface DeletedSegment {
+  baseOffset: number;
+  size: number;
+  reason: string;
+}
+
+const EMPTY = Buffer.alloc(0);
+const SEGMENT_FILE = /^(\d{20})\.(log|index|timeindex)$/;
+const LEFTOVER = ['.deleted', '.tmp', '.cleaned', '.swap'];
+
+const nullLogger: StorageLogger = { info() {}, warn() {}, error() {} };
+
+export class PartitionLog {
+  readonly dir: string;
+  private config: LogConfig;
+  private readonly env: SegmentEnv;
+  private segs: Segment[] = [];
+  private _logStartOffset = 0;
+  private _logEndOffset = 0;
+  private _highWatermark = 0;
+  /** When true (the single-node default) the high watermark is always the log end offset. */
+  hwFollowsLeo = true;
+  private _recoveryPoint = 0;
+  private _size = 0;
+  private unflushedMessages = 0;
+  private lastFlushTime: number;
+  private dirDirty = false;
+  private failure: Error | undefined;
+  private closed = false;
+
+  private constructor(dir: string, config: LogConfig, opts: OpenOptions) {
+    this.dir = dir;
+    this.config = config;
+    this.env = {
+      config: () => this.config,
+      caches: opts.caches ?? sharedCaches(),
+      logger: opts.logger ?? nullLogger,
+      clock: opts.clock ?? Date.now,
+    };
+    this.lastFlushTime = this.env.clock();
+  }
+
+  static open(dir: string, config: LogConfig, opts: OpenOptions = {}): PartitionLog {
+    const log = new PartitionLog(dir, config, opts);
+    log.io('open', () => log.load(opts));
+    return log;
+  }
+
+  // ---- state -----------------------------------------------------------------------------------------------
+
+  get logStartOffset(): number {
+    return this._logStartOffset;
+  }
+  get logEndOffset(): number {
+    return this._logEndOffset;
+  }
+  get highWatermark(): number {
+    return this.hwFollowsLeo ? this._logEndOffset : this._highWatermark;
+  }
+  /** Sets the high watermark (clamped to [logStartOffset, logEndOffset]) and stops it following the LEO. */
+  setHighWatermark(offset: number): void {
+    this.hwFollowsLeo = false;
+    this._highWatermark = Math.max(this._logStartOffset, Math.min(offset, this._logEndOffset));
+  }
+  /** Placeholder until transactions exist. */
+  get lastStableOffset(): number {
+    return this.highWatermark;
+  }
+  get recoveryPoint(): number {
+    return this._recoveryPoint;
+  }
+  /** Total bytes of all segment files. */
+  get size(): number {
+    return this._size;
+  }
+  get isOffline(): boolean {
+    return this.failure !== undefined;
+  }
+  get segments(): SegmentInfo[] {
+    const last = this.segs.length - 1;
+    return this.segs.map((s, i) => ({ baseOffset: s.baseOffset, size: s.size, active: i === last }));
+  }
+  get currentConfig(): LogConfig {
+    return this.config;
+  }
+
+  updateConfig(config: LogConfig): void {
+    this.config = config;
+    this.active().updateIndexLimits();
+  }
+
+  // ---- append ----------------------------------------------------------------------------------------------
+
+  /**
+   * Appends a request's batches for this partition (contiguous in `buf`) with one write. Assigns offsets from the
+   * log end offset by rewriting each batch's base offset and partition leader epoch in place.
+   */
+  append(buf: Buffer, batches: BatchInfo[], leaderEpoch: number): AppendResult {
+    this.guard();
+    assert(batches.length > 0, 'append needs at least one batch');
+    const start = batches[0]!.position;
+    let end = start;
+    let offsetSpan = 0;
+    for (const b of batches) {
+      assert(b.position === end, `batches must be contiguous: batch at ${b.position}, expected ${end}`);
+      assert(b.lastOffsetDelta >= 0 && b.size >= LOG_OVERHEAD, 'invalid batch info');
+      assert(b.position + b.size <= buf.length, 'batch extends past the buffer');
+      assert(buf.readInt32BE(b.position + BATCH_LENGTH) + LOG_OVERHEAD === b.size, 'batch size disagrees with header');
+      assert(buf.readInt32BE(b.position + LAST_OFFSET_DELTA) === b.lastOffsetDelta, 'lastOffsetDelta disagrees');
+      assert(buf.readInt8(b.position + MAGIC) === 2, 'only magic 2 batches are stored');
+      if (b.size > this.config.segmentBytes) {
+        throw new StorageError(
+          ErrorCode.MESSAGE_TOO_LARGE,
+          `batch of ${b.size} bytes exceeds segment.bytes ${this.config.segmentBytes}`,
+        );
+      }
+      end += b.size;
+      offsetSpan += b.lastOffsetDelta + 1;
+    }
+    const total = end - start;
+    const now = this.env.clock();
+    return this.io('append', () => {
+      const baseOffset = this._logEndOffset;
+      this.maybeRoll(total, baseOffset + offsetSpan - 1, now);
+      const seg = this.active();
+      let offset = baseOffset;
+      for (const b of batches) {
+        writeInt64(buf, b.position, offset);
+        buf.writeInt32BE(leaderEpoch, b.position + PARTITION_LEADER_EPOCH);
+        offset += b.lastOffsetDelta + 1;
+      }
+      const position = seg.size;
+      writeFully(seg.writeFd(), buf.subarray(start, end), position);
+      offset = baseOffset;
+      let messages = 0;
+      for (const b of batches) {
+        const last = offset + b.lastOffsetDelta;
+        const ofMax = offset + (b.offsetOfMaxTimestampDelta ?? b.lastOffsetDelta);
+        seg.indexBatch(last, position + b.position - start, b.size, b.maxTimestamp, ofMax);
+        offset = last + 1;
+        messages += b.recordCount;
+      }
+      seg.size += total;
+      seg.nextOffset = offset;
+      this._size += total;
+      this._logEndOffset = offset;
+      this.unflushedMessages += messages;
+      if (this.unflushedMessages >= this.config.flushMessages) this.flush();
+      return {
+        baseOffset,
+        lastOffset: offset - 1,
+        logAppendTime: this.config.messageTimestampType === 'LogAppendTime' ? now : -1,
+      };
+    });
+  }
+
+  private maybeRoll(bytes: number, lastOffset: number, now: number): void {
+    const seg = this.active();
+    if (seg.size === 0) return;
+    const cfg = this.config;
+    const reason =
+      seg.size + bytes > Math.min(cfg.segmentBytes, MAX_SEGMENT_BYTES)
+        ? 'size'
+        : now - seg.createdAt > cfg.segmentMs - seg.rollJitterMs
+          ? 'time'
+          : seg.indexFull
+            ? 'index full'
+            : lastOffset - seg.baseOffset > 0x7fffffff
+              ? 'offset overflow'
+              : undefined;
+    if (reason !== undefined) this.rollNow();
+  }
+
+  /** Starts a new active segment at the log end offset (no-op when the active segment is empty). */
+  roll(): void {
+    this.guard();
+    this.io('roll', () => this.rollNow());
+  }
+
+  private rollNow(): void {
+    const old = this.active();
+    if (old.size === 0) return;
+    old.seal();
+    const seg = Segment.create(this.dir, this._logEndOffset, this.env);
+    seg.activate();
+    this.segs.push(seg);
+    this.dirDirty = true;
+  }
+
+  // ---- flush -----------------------------------------------------------------------------------------------
+
+  /** fsyncs everything above the recovery point (log, indexes, directory) and advances it to the log end. */
+  flush(): void {
+    this.guard();
+    this.io('flush', () => {
+      const from = Math.max(0, this.floorIndex(this._recoveryPoint));
+      for (let i = from; i < this.segs.length; i++) this.segs[i]!.flush(true);
+      if (this.dirDirty) {
+        fsyncDir(this.dir);
+        this.dirDirty = false;
+      }
+      this._recoveryPoint = this._logEndOffset;
+      this.unflushedMessages = 0;
+      this.lastFlushTime = this.env.clock();
+    });
+  }
+
+  /** Timer hook for flush.ms; returns whether it flushed. */
+  flushIfDue(now = this.env.clock()): boolean {
+    if (this.failure !== undefined || this.closed || this.unflushedMessages === 0) return false;
+    if (now - this.lastFlushTime < this.config.flushMs) return false;
+    this.flush();
+    return true;
+  }
+
+  // ---- read ------------------------------------------------------------------------------------------------
+
+  /**
+   * Whole batches from the one containing `fetchOffset`, up to `maxBytes` (the last may be partial, as in Kafka;
+   * with `minOneMessage` an oversized first batch is returned whole). Never returns a batch containing or beyond
+   * `maxOffsetExclusive` (default: the log end offset).
+   */
+  read(fetchOffset: number, maxBytes: number, maxOffsetExclusive?: number, minOneMessage = true): ReadResult {
+    this.guard();
+    if (fetchOffset < this._logStartOffset || fetchOffset > this._logEndOffset) {
+      throw new OffsetOutOfRangeError(
+        `offset ${fetchOffset} is out of range [${this._logStartOffset}, ${this._logEndOffset}] in ${this.dir}`,
+      );
+    }
+    const limit = Math.min(maxOffsetExclusive ?? this._logEndOffset, this._logEndOffset);
+    if (fetchOffset >= limit) return { records: EMPTY };
+    return this.io('read', () => {
+      const chunks: Buffer[] = [];
+      let firstOffset: number | undefined;
+      let remaining = maxBytes;
+      let offset = fetchOffset;
+      for (let i = this.floorIndex(fetchOffset); i < this.segs.length; i++) {
+        const seg = this.segs[i]!;
+        const bound = this.upperBound(i);
+        const start = seg.translateOffset(offset, bound);
+        offset = bound;
+        if (start === undefined) continue;
+        if (start.header.lastOffset >= limit) break;
+        const stop = limit < bound ? seg.translateOffset(limit, bound, start.position) : undefined;
+        const endPos = stop?.position ?? seg.size;
+        const avail = endPos - start.position;
+        let want = Math.min(avail, remaining);
+        if (chunks.length === 0 && minOneMessage && start.header.size > want) {
+          want = Math.min(start.header.size, avail);
+        }
+        if (want <= 0) break;
+        chunks.push(seg.read(start.position, want));
+        firstOffset ??= start.header.baseOffset;
+        remaining -= want;
+        if (want < avail || stop !== undefined || remaining <= 0) break;
+      }
+      if (chunks.length === 0) return { records: EMPTY };
+      return { records: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), firstOffset };
+    });
+  }
+
+  /**
+   * The first batch (at or above the log start offset) whose max timestamp is >= `timestamp`; `offset` is its
+   * base offset and the caller refines inside `batch`. Null when no batch qualifies.
+   */
+  offsetForTimestamp(timestamp: number): { offset: number; timestamp: number; batch: Buffer } | null {
+    this.guard();
+    return this.io('offsetForTimestamp', () => {
+      for (let i = Math.max(0, this.floorIndex(this._logStartOffset)); i < this.segs.length; i++) {
+        const seg = this.segs[i]!;
+        const bound = this.upperBound(i);
+        if (seg.maxTimestamp === undefined) seg.ensureLoaded(bound);
+        if (seg.maxTimestamp! < timestamp) continue;
+        const found = seg.findByTimestamp(timestamp, this._logStartOffset, bound);
+        if (found === undefined) continue;
+        return {
+          offset: found.header.baseOffset,
+          timestamp: found.header.maxTimestamp,
+          batch: seg.read(found.position, found.header.size),
+        };
+      }
+      return null;
+    });
+  }
+
+  /**
+   * The largest timestamp in the log and its offset (exact for batches appended by this process, the batch's
+   * last offset for batches found by recovery); -1/-1 when no batch has a timestamp.
+   */
+  maxTimestampOffset(): { offset: number; timestamp: number } {
+    this.guard();
+    return this.io('maxTimestampOffset', () => {
+      let best = { offset: -1, timestamp: -1 };
+      for (let i = 0; i < this.segs.length; i++) {
+        const seg = this.segs[i]!;
+        if (seg.maxTimestamp === undefined) seg.ensureLoaded(this.upperBound(i));
+        if (seg.maxTimestamp! > best.timestamp)
+          best = { offset: seg.offsetOfMaxTimestamp, timestamp: seg.maxTimestamp! };
+      }
+      return best;
+    });
+  }
+
+  // ---- truncation and deletion -----------------------------------------------------------------------------
+
+  /** Removes every record at or above `offset` (replication). Truncates at a batch boundary. */
+  truncateTo(offset: number): void {
+    this.guard();
+    if (offset >= this._logEndOffset) return;
+    this.io('truncateTo', () => {
+      if (offset < this._logStartOffset) {
+        this.truncateFullyAndStartAt(offset);
+        return;
+      }
+      const i = this.floorIndex(offset);
+      assert(i >= 0, 'a segment must contain an offset above the log start');
+      for (const seg of this.segs.splice(i + 1)) this.removeSegment(seg, this.config.fileDeleteDelayMs);
+      const seg = this.segs[i]!;
+      const bound = this._logEndOffset;
+      const found = seg.translateOffset(offset, bound);
+      if (found !== undefined) {
+        const before = seg.size;
+        seg.truncateToPosition(found.position, found.header.baseOffset);
+        this._size -= before - seg.size;
+      } else {
+        seg.loadTail(bound);
+      }
+      if (!seg.isActive) seg.activate();
+      this._logEndOffset = seg.nextOffset!;
+      this.afterTruncation();
+    });
+  }
+
+  /** Deletes everything and restarts the log empty at `offset`. */
+  truncateFullyAndStartAt(offset: number): void {
+    this.guard();
+    this.io('truncateFully', () => {
+      for (const seg of this.segs.splice(0)) this.removeSegment(seg, this.config.fileDeleteDelayMs);
+      const seg = Segment.create(this.dir, offset, this.env);
+      seg.activate();
+      this.segs.push(seg);
+      this.dirDirty = true;
+      this._logStartOffset = offset;
+      this._logEndOffset = offset;
+      this._size = 0;
+      this.afterTruncation();
+    });
+  }
+
+  private afterTruncation(): void {
+    this._logStartOffset = Math.min(this._logStartOffset, this._logEndOffset);
+    this._recoveryPoint = Math.min(this._recoveryPoint, this._logEndOffset);
+    this._highWatermark = Math.min(this._highWatermark, this._logEndOffset);
+    this.unflushedMessages = 0;
+  }
+
+  /** DeleteRecords: advances the log start offset and deletes segments wholly below it. */
+  deleteRecordsBefore(offset: number): DeletedSegment[] {
+    this.guard();
+    if (offset > this.highWatermark || offset < 0) {
+      throw new OffsetOutOfRangeError(
+        `cannot delete records before ${offset}: high watermark is ${this.highWatermark}`,
+      );
+    }
+    if (offset <= this._logStartOffset) return [];
+    this._logStartOffset = offset;
+    return this.io('deleteRecords', () => this.deleteLogStartBreached());
+  }
+
+  private deleteLogStartBreached(): DeletedSegment[] {
+    return this.deleteOldSegments(
+      (_s, i) => i + 1 < this.segs.length && this.segs[i + 1]!.baseOffset <= this._logStartOffset,
+      'log start offset',
+    );
+  }
+
+  /** retention.ms, retention.bytes and log-start-offset deletion of whole old segments. */
+  applyRetention(now = this.env.clock()): DeletedSegment[] {
+    this.guard();
+    return this.io('retention', () => {
+      const deleted: DeletedSegment[] = [];
+      const { retentionMs, retentionBytes } = this.config;
+      if (retentionMs >= 0) {
+        deleted.push(
+          ...this.deleteOldSegments(
+            (s, i) => now - s.largestTimestamp(this.upperBound(i)) > retentionMs,
+            `retention.ms ${retentionMs}`,
+          ),
+        );
+      }
+      if (retentionBytes >= 0) {
+        let diff = this._size - retentionBytes;
+        deleted.push(
+          ...this.deleteOldSegments((s) => {
+            if (diff - s.size < 0) return false;
+            diff -= s.size;
+            return true;
+          }, `retention.bytes ${retentionBytes}`),
+        );
+      }
+      deleted.push(...this.deleteLogStartBreached());
+      return deleted;
+    });
+  }
+
+  /**
+   * Deletes the longest prefix of segments matching `predicate` that lies below the high watermark. When that is
+   * every segment, rolls first so an empty active segment remains (as Kafka does).
+   */
+  private deleteOldSegments(predicate: (s: Segment, i: number) => boolean, reason: string): DeletedSegment[] {
+    let count = 0;
+    while (count < this.segs.length) {
+      const seg = this.segs[count]!;
+      const isLast = count === this.segs.length - 1;
+      if (this.upperBound(count) > this.highWatermark) break;
+      if (isLast && seg.size === 0) break;
+      if (!predicate(seg, count)) break;
+      count++;
+    }
+    if (count === 0) return [];
+    if (count === this.segs.length) this.rollNow();
+    const victims = this.segs.splice(0, count);
+    const out: DeletedSegment[] = [];
+    for (const seg of victims) {
+      out.push({ baseOffset: seg.baseOffset, size: seg.size, reason });
+      this.env.logger.info({ dir: this.dir, segment: seg.baseOffset, size: seg.size, reason }, 'deleting segment');
+      this.removeSegment(seg, this.config.fileDeleteDelayMs);
+    }
+    this._logStartOffset = Math.max(this._logStartOffset, this.segs[0]!.baseOffset);
+    this._highWatermark = Math.max(this._highWatermark, this._logStartOffset);
+    return out;
+  }
+
+  private removeSegment(seg: Segment, delayMs: number): void {
+    this._size -= seg.size;
+    seg.markDeleted(delayMs);
+    this.dirDirty = true;
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------------------------
+
+  /** Flushes and closes every file. */
+  close(): void {
+    if (this.closed) return;
+    if (this.failure === undefined) {
+      this.io('close', () => {
+        this.active().seal();
+        this.flush();
+      });
+    }
+    for (const seg of this.segs) seg.close();
+    this.closed = true;
+  }
+
+  /** Closes without flushing and removes the partition directory. */
+  delete(): void {
+    for (const seg of this.segs) seg.close();
+    this.closed = true;
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  // ---- internals -------------------------------------------------------------------------------------------
+
+  private load(opts: OpenOptions): void {
+    mkdirSync(this.dir, { recursive: true });
+    const logger = this.env.logger;
+    const bases: number[] = [];
+    const indexFiles: Array<{ base: number; name: string }> = [];
+    for (const name of readdirSync(this.dir)) {
+      if (LEFTOVER.some((suffix) => name.endsWith(suffix))) {
+        unlinkSync(join(this.dir, name));
+        continue;
+      }
+      const m = SEGMENT_FILE.exec(name);
+      if (m === null) continue;
+      if (m[2] === 'log') bases.push(Number(m[1]));
+      else indexFiles.push({ base: Number(m[1]), name });
+    }
+    bases.sort((a, b) => a - b);
+    const known = new Set(bases);
+    for (const f of indexFiles) {
+      if (!known.has(f.base)) {
+        logger.warn({ dir: this.dir, file: f.name }, 'removing index file without a log segment');
+        unlinkSync(join(this.dir, f.name));
+      }
+    }
+    this.segs = bases.map((base) => {
+      const seg = new Segment(this.dir, base, 0, this.env);
+      seg.size = statSync(seg.logPath).size;
+      if (seg.size > 0) {
+        seg.nextOffset = undefined;
+        seg.maxTimestamp = undefined;
+      }
+      return seg;
+    });
+    if (this.segs.length === 0) {
+      const seg = Segment.create(this.dir, opts.logStartOffset ?? 0, this.env);
+      this.segs.push(seg);
+      this.dirDirty = true;
+    } else if (opts.cleanShutdown) {
+      this.segs[this.segs.length - 1]!.loadTail(Number.MAX_SAFE_INTEGER);
+    } else {
+      this.recover(opts.recoveryPoint);
+    }
+    for (let i = 0; i < this.segs.length - 1; i++) {
+      const seg = this.segs[i]!;
+      if (!existsSync(seg.indexPath) || !existsSync(seg.timeIndexPath)) seg.ensureLoaded(this.upperBound(i));
+    }
+    const last = this.active();
+    last.activate();
+    last.createdAt = this.firstBatchTime(last);
+    this._logEndOffset = last.nextOffset!;
+    this._size = this.segs.reduce((n, s) => n + s.size, 0);
+    this._logStartOffset = Math.max(opts.logStartOffset ?? 0, this.segs[0]!.baseOffset);
+    this._recoveryPoint = this._logEndOffset;
+    if (this._logStartOffset > this._logEndOffset) {
+      logger.warn(
+        { dir: this.dir, logStartOffset: this._logStartOffset, logEndOffset: this._logEndOffset },
+        'log start offset beyond log end: starting empty at the log start offset',
+      );
+      this.truncateFullyAndStartAt(this._logStartOffset);
+    }
+    logger.info(
+      {
+        dir: this.dir,
+        segments: this.segs.length,
+        logStartOffset: this._logStartOffset,
+        logEndOffset: this._logEndOffset,
+      },
+      'log loaded',
+    );
+  }
+
+  private recover(recoveryPoint: number | undefined): void {
+    const logger = this.env.logger;
+    const from = recoveryPoint === undefined ? this.segs.length - 1 : Math.max(0, this.floorIndex(recoveryPoint));
+    for (let i = from; i < this.segs.length; i++) {
+      const seg = this.segs[i]!;
+      const result = seg.recover(seg.baseOffset);
+      if (result.problem !== undefined) {
+        logger.warn(
+          {
+            segment: seg.logPath,
+            position: result.validBytes,
+            bytesCut: seg.size - result.validBytes,
+            reason: result.problem,
+          },
+          'truncating log segment at the first invalid batch',
+        );
+        seg.truncateToPosition(result.validBytes, seg.nextOffset!);
+        for (const later of this.segs.splice(i + 1)) {
+          logger.warn({ segment: later.logPath, size: later.size }, 'deleting segment after a recovery truncation');
+          later.markDeleted(0);
+        }
+      }
+      seg.flush(true);
+    }
+    fsyncDir(this.dir);
+  }
+
+  /** Roll timer start for a reopened active segment: its first batch's timestamp, else now. */
+  private firstBatchTime(seg: Segment): number {
+    const now = this.env.clock();
+    if (seg.size === 0) return now;
+    const h = seg.window().header(0);
+    return h !== undefined && h.maxTimestamp >= 0 ? Math.min(now, h.maxTimestamp) : now;
+  }
+
+  private active(): Segment {
+    return this.segs[this.segs.length - 1]!;
+  }
+
+  /** Index of the segment with the largest base offset <= `offset`, -1 if none. */
+  private floorIndex(offset: number): number {
+    let lo = 0;
+    let hi = this.segs.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.segs[mid]!.baseOffset <= offset) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
+
+  /** Exclusive upper bound on offsets in segment `i`. */
+  private upperBound(i: number): number {
+    return i + 1 < this.segs.length ? this.segs[i + 1]!.baseOffset : this._logEndOffset;
+  }
+
+  private guard(): void {
+    if (this.failure !== undefined) {
+      throw new KafkaStorageError(`log ${this.dir} is offline: ${this.failure.message}`, { cause: this.failure });
+    }
+    if (this.closed) throw new KafkaStorageError(`log ${this.dir} is closed`);
+  }
+
+  /** Runs an I/O step; a filesystem error takes the log offline (loudly) and surfaces as KAFKA_STORAGE_ERROR. */
+  private io<T>(op: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      if (err instanceof StorageError || err instanceof InvariantError) throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (typeof code !== 'string') throw err;
+      this.failure = err as Error;
+      this.env.logger.error({ dir: this.dir, op, code, err }, 'storage I/O failed: partition log is now offline');
+      throw new KafkaStorageError(`${op} failed in ${this.dir}: ${code}`, { cause: err });
+    }
+  }
+}
+
+export function fsyncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
