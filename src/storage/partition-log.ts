@@ -510,10 +510,10 @@ export class PartitionLog {
 
   // ---- lifecycle -------------------------------------------------------------------------------------------
 
-  /** Flushes and closes every file. */
-  close(): void {
+  /** Flushes (unless `flush: false`) and closes every file. */
+  close(opts: { flush?: boolean } = {}): void {
     if (this.closed) return;
-    if (this.failure === undefined) {
+    if (this.failure === undefined && opts.flush !== false) {
       this.io('close', () => {
         this.active().seal();
         this.flush();

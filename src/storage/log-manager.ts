@@ -1,0 +1,233 @@
+// Owns every partition log in the broker's log directories: loads them at start (clean-shutdown marker, recovery
+// points, log start offsets), creates and deletes them, and exposes the periodic tasks (retention, time-based
+// flush, checkpoints) for the broker to schedule.
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { partitionKey, readCheckpoint, writeCheckpoint } from './checkpoint.ts';
+import type { LogConfig } from './config.ts';
+import { defaultLogConfig } from './config.ts';
+import { StorageError } from './errors.ts';
+import type { StorageCaches } from './lru.ts';
+import { type DeletedSegment, fsyncDir, PartitionLog } from './partition-log.ts';
+import type { StorageLogger } from './segment.ts';
+
+export const RECOVERY_POINT_CHECKPOINT = 'recovery-point-offset-checkpoint';
+export const LOG_START_OFFSET_CHECKPOINT = 'log-start-offset-checkpoint';
+export const CLEAN_SHUTDOWN_MARKER = '.kafka_cleanshutdown';
+
+export interface LogManagerOptions {
+  logDirs: string[];
+  /** Config for logs found on disk at start (topic configs are applied later with `updateConfig`). */
+  configFor?: (topic: string, partition: number) => LogConfig;
+  clock?: () => number;
+  logger?: StorageLogger;
+  caches?: StorageCaches;
+}
+
+export interface HostedLog {
+  topic: string;
+  partition: number;
+  logDir: string;
+  log: PartitionLog;
+}
+
+/** Splits `<topic>-<partition>` on the last '-'; undefined for names that are not partition directories. */
+export function parsePartitionDir(name: string): { topic: string; partition: number } | undefined {
+  const i = name.lastIndexOf('-');
+  if (i <= 0) return undefined;
+  const p = name.slice(i + 1);
+  if (!/^\d+$/.test(p)) return undefined;
+  return { topic: name.slice(0, i), partition: Number(p) };
+}
+
+const nullLogger: StorageLogger = { info() {}, warn() {}, error() {} };
+
+export class LogManager {
+  readonly logDirs: readonly string[];
+  private readonly logs = new Map<string, HostedLog>();
+  private readonly pendingDeletes = new Set<Promise<void>>();
+  private readonly opts: LogManagerOptions;
+  private readonly logger: StorageLogger;
+
+  private constructor(opts: LogManagerOptions) {
+    this.opts = opts;
+    this.logDirs = [...opts.logDirs];
+    this.logger = opts.logger ?? nullLogger;
+  }
+
+  /** Opens every partition directory in `logDirs`. */
+  static open(opts: LogManagerOptions): LogManager {
+    const mgr = new LogManager(opts);
+    for (const dir of mgr.logDirs) mgr.loadDir(dir);
+    return mgr;
+  }
+
+  private loadDir(logDir: string): void {
+    mkdirSync(logDir, { recursive: true });
+    const marker = join(logDir, CLEAN_SHUTDOWN_MARKER);
+    const clean = existsSync(marker);
+    const recoveryPoints = readCheckpoint(join(logDir, RECOVERY_POINT_CHECKPOINT), this.logger);
+    const logStarts = readCheckpoint(join(logDir, LOG_START_OFFSET_CHECKPOINT), this.logger);
+    this.logger.info({ logDir, cleanShutdown: clean }, 'loading log directory');
+    for (const name of readdirSync(logDir)) {
+      const path = join(logDir, name);
+      if (!statSync(path).isDirectory()) continue;
+      if (name.endsWith('-delete')) {
+        this.removeAsync(path);
+        continue;
+      }
+      const tp = parsePartitionDir(name);
+      if (tp === undefined) continue;
+      const key = partitionKey(tp.topic, tp.partition);
+      const other = this.logs.get(key);
+      if (other !== undefined) {
+        throw new Error(`partition ${key} exists in both ${other.logDir} and ${logDir}`);
+      }
+      const config = this.opts.configFor?.(tp.topic, tp.partition) ?? defaultLogConfig();
+      try {
+        const log = PartitionLog.open(path, config, {
+          clock: this.opts.clock,
+          logger: this.logger,
+          caches: this.opts.caches,
+          cleanShutdown: clean,
+          recoveryPoint: recoveryPoints.get(key),
+          logStartOffset: logStarts.get(key),
+        });
+        this.logs.set(key, { ...tp, logDir, log });
+      } catch (err) {
+        if (!(err instanceof StorageError)) throw err;
+        this.logger.error({ dir: path, err }, 'failed to load partition log; leaving it offline');
+      }
+    }
+    if (clean) {
+      // From here on a crash must be recovered: drop the marker.
+      unlinkSync(marker);
+      fsyncDir(logDir);
+    }
+  }
+
+  get(topic: string, partition: number): PartitionLog | undefined {
+    return this.logs.get(partitionKey(topic, partition))?.log;
+  }
+
+  getOrCreate(topic: string, partition: number, config: LogConfig): PartitionLog {
+    const key = partitionKey(topic, partition);
+    const existing = this.logs.get(key);
+    if (existing !== undefined) return existing.log;
+    const logDir = this.pickLogDir();
+    const log = PartitionLog.open(join(logDir, key), config, {
+      clock: this.opts.clock,
+      logger: this.logger,
+      caches: this.opts.caches,
+    });
+    fsyncDir(logDir);
+    this.logs.set(key, { topic, partition, logDir, log });
+    return log;
+  }
+
+  /** The log directory hosting the fewest partitions. */
+  private pickLogDir(): string {
+    const counts = new Map(this.logDirs.map((d) => [d, 0]));
+    for (const h of this.logs.values()) counts.set(h.logDir, (counts.get(h.logDir) ?? 0) + 1);
+    let best = this.logDirs[0]!;
+    for (const [d, n] of counts) if (n < counts.get(best)!) best = d;
+    return best;
+  }
+
+  all(): HostedLog[] {
+    return [...this.logs.values()];
+  }
+
+  /** Closes the log, renames its directory to `<topic>-<p>.<uuid>-delete` and removes it in the background. */
+  delete(topic: string, partition: number): void {
+    const key = partitionKey(topic, partition);
+    const hosted = this.logs.get(key);
+    if (hosted === undefined) return;
+    this.logs.delete(key);
+    hosted.log.close({ flush: false });
+    const from = join(hosted.logDir, key);
+    const to = join(hosted.logDir, `${key}.${randomUUID().replaceAll('-', '')}-delete`);
+    renameSync(from, to);
+    fsyncDir(hosted.logDir);
+    this.removeAsync(to);
+  }
+
+  private removeAsync(path: string): void {
+    const p = rm(path, { recursive: true, force: true })
+      .catch((err: unknown) => this.logger.error({ path, err }, 'failed to remove deleted log directory'))
+      .finally(() => this.pendingDeletes.delete(p));
+    this.pendingDeletes.add(p);
+  }
+
+  /** Resolves when background directory removals have finished (tests, shutdown). */
+  async deletesSettled(): Promise<void> {
+    await Promise.all([...this.pendingDeletes]);
+  }
+
+  /** Applies retention to every online log; returns what was deleted. */
+  runRetention(now: number): Array<{ topic: string; partition: number; deleted: DeletedSegment[] }> {
+    const out: Array<{ topic: string; partition: number; deleted: DeletedSegment[] }> = [];
+    for (const h of this.logs.values()) {
+      if (h.log.isOffline) continue;
+      try {
+        const deleted = h.log.applyRetention(now);
+        if (deleted.length > 0) out.push({ topic: h.topic, partition: h.partition, deleted });
+      } catch (err) {
+        if (!(err instanceof StorageError)) throw err;
+      }
+    }
+    return out;
+  }
+
+  /** flush.ms for every log; returns how many flushed. */
+  flushDue(now: number): number {
+    let n = 0;
+    for (const h of this.logs.values()) {
+      try {
+        if (h.log.flushIfDue(now)) n++;
+      } catch (err) {
+        if (!(err instanceof StorageError)) throw err;
+      }
+    }
+    return n;
+  }
+
+  /** Writes the recovery-point and log-start-offset checkpoints of every log directory. */
+  checkpoint(): void {
+    for (const logDir of this.logDirs) {
+      const hosted = [...this.logs.values()].filter((h) => h.logDir === logDir && !h.log.isOffline);
+      writeCheckpoint(
+        join(logDir, RECOVERY_POINT_CHECKPOINT),
+        hosted.map((h) => ({ topic: h.topic, partition: h.partition, offset: h.log.recoveryPoint })),
+      );
+      writeCheckpoint(
+        join(logDir, LOG_START_OFFSET_CHECKPOINT),
+        hosted.map((h) => ({ topic: h.topic, partition: h.partition, offset: h.log.logStartOffset })),
+      );
+    }
+  }
+
+  /** Flushes and closes every log, writes checkpoints, and marks each healthy log directory cleanly shut down. */
+  async shutdown(): Promise<void> {
+    const failedDirs = new Set<string>();
+    for (const h of this.logs.values()) {
+      try {
+        h.log.close();
+      } catch (err) {
+        if (!(err instanceof StorageError)) throw err;
+        failedDirs.add(h.logDir);
+      }
+      if (h.log.isOffline) failedDirs.add(h.logDir);
+    }
+    this.checkpoint();
+    for (const logDir of this.logDirs) {
+      if (failedDirs.has(logDir)) continue;
+      writeFileSync(join(logDir, CLEAN_SHUTDOWN_MARKER), '');
+      fsyncDir(logDir);
+    }
+    this.logs.clear();
+    await this.deletesSettled();
+  }
+}
