@@ -124,7 +124,7 @@ describe('loadBrokerConfig', () => {
     assert.deepEqual(c.controllerQuorumVoters, ['1@broker:29093']);
     assert.deepEqual(c.logDirs, ['/tmp/kraft-combined-logs']);
     assert.equal(c.groupInitialRebalanceDelayMs, 0);
-    assert.equal(c.get('controller.quorum.voters') instanceof Array, true);
+    assert.ok(Array.isArray(c.get('controller.quorum.voters')));
   });
 
   it('defaults advertised listeners to the non-controller listeners, replacing wildcard hosts', () => {
