@@ -60,6 +60,8 @@ const args = [
   '--test-reporter=spec',
   // Backstop only: every test sets its own, shorter timeout.
   '--test-timeout=600000',
+  // A client socket left open by a failed test must not keep its file's process (and the whole run) alive.
+  '--test-force-exit',
   ...nodeFlags,
   ...files.map((f) => path.relative(ROOT, f)),
 ];
