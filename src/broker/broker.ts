@@ -1,0 +1,193 @@
+// A Tributary broker: wires config, storage, metadata, partitions and the network server together.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type BrokerConfig, loadBrokerConfig } from '../config/broker-config.ts';
+import { LocalController } from '../metadata/controller.ts';
+import type { MetadataImage } from '../metadata/image.ts';
+import { FileMetadataLog } from '../metadata/metadata-log.ts';
+import { parseProperties } from '../config/properties.ts';
+import { Dispatcher } from '../server/dispatcher.ts';
+import { supportedApis } from '../server/handlers/index.ts';
+import { type BoundListener, SocketServer } from '../server/socket-server.ts';
+import { LogManager } from '../storage/log-manager.ts';
+import { createLogger, type Logger } from '../util/log.ts';
+import { ConfigService } from './config-service.ts';
+import { ReplicaManager, toLogConfig } from './replica-manager.ts';
+import type { BrokerServices } from './services.ts';
+
+export interface BrokerOptions {
+  config: BrokerConfig;
+  logger?: Logger;
+}
+
+export class Broker {
+  readonly config: BrokerConfig;
+  readonly log: Logger;
+  private server: SocketServer | undefined;
+  private logs: LogManager | undefined;
+  private metadataLog: FileMetadataLog | undefined;
+  private replicas: ReplicaManager | undefined;
+  private controller: LocalController | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private bound: BoundListener[] = [];
+  private stopping: Promise<void> | undefined;
+
+  constructor(opts: BrokerOptions) {
+    this.config = opts.config;
+    this.log = opts.logger ?? createLogger({ name: 'broker' });
+  }
+
+  /** The listeners as bound (with real ports when port 0 was asked for). */
+  get listeners(): readonly BoundListener[] {
+    return this.bound;
+  }
+
+  get image(): MetadataImage {
+    return this.controller!.image;
+  }
+
+  async start(): Promise<void> {
+    const t0 = performance.now();
+    const cfg = this.config;
+    const logDirs = cfg.logDirs.map((d) => resolve(d));
+    const clusterId = ensureMetaProperties(logDirs, cfg.nodeId);
+    const metadataDir = join(resolve(cfg.metadataLogDir), '__cluster_metadata-0');
+    this.metadataLog = new FileMetadataLog(metadataDir, this.log);
+    const configs = new ConfigService(cfg);
+    const controller = new LocalController({
+      clusterId,
+      nodeId: cfg.nodeId,
+      log: this.metadataLog,
+      logger: this.log,
+      defaults: {
+        numPartitions: cfg.numPartitions,
+        defaultReplicationFactor: cfg.defaultReplicationFactor,
+        validateTopicConfigs: (c) => configs.validateTopic(c),
+      },
+    });
+    this.controller = controller;
+    const initial = controller.image;
+    this.logs = LogManager.open({
+      logDirs,
+      logger: this.log,
+      configFor: (topic) => toLogConfig(configs.topicConfig(initial.topics.get(topic)?.configs ?? {})),
+    });
+    const replicas = new ReplicaManager({
+      logs: this.logs,
+      log: this.log,
+      nodeId: cfg.nodeId,
+      topicConfig: (o) => configs.topicConfig(o),
+    });
+    this.replicas = replicas;
+    replicas.applyImage(initial, undefined);
+    controller.subscribe((image, previous) => replicas.applyImage(image, previous));
+
+    const services: BrokerServices = {
+      nodeId: cfg.nodeId,
+      config: cfg,
+      log: this.log,
+      metadata: () => controller.image,
+      controller,
+      replicas,
+      configs,
+      apiVersions: () => dispatcher.supportedList(),
+      clock: Date.now,
+    };
+    const dispatcher = new Dispatcher(services, supportedApis(), this.log);
+    this.server = new SocketServer(dispatcher, this.log, {
+      maxRequestBytes: cfg.socketRequestMaxBytes,
+      maxQueuedRequests: Math.max(2, cfg.queuedMaxRequests),
+      idleTimeoutMs: cfg.connectionsMaxIdleMs,
+      maxConnections: cfg.maxConnections,
+    });
+    this.bound = await this.server.listen(
+      cfg.listeners.filter((l) => !cfg.controllerListenerNames.includes(l.name)).map((l) => ({
+        name: l.name,
+        host: l.host,
+        port: l.port,
+        securityProtocol: l.securityProtocol,
+      })),
+    );
+    const advertised = cfg.advertisedListeners.map((a) => {
+      const b = this.bound.find((l) => l.name === a.name);
+      return { name: a.name, host: a.host, port: a.port === 0 && b ? b.boundPort : a.port, securityProtocol: a.securityProtocol };
+    });
+    controller.registerBroker(cfg.nodeId, advertised, cfg.brokerRack);
+    this.schedule(cfg.logRetentionCheckIntervalMs, () => this.logs!.runRetention(Date.now()));
+    this.schedule(Math.min(cfg.logFlushSchedulerIntervalMs, 1000), () => this.logs!.flushDue(Date.now()));
+    this.schedule(cfg.logFlushOffsetCheckpointIntervalMs, () => this.logs!.checkpoint());
+    this.log.info(
+      {
+        nodeId: cfg.nodeId,
+        clusterId,
+        listeners: advertised.map((a) => `${a.name}://${a.host}:${a.port}`).join(','),
+        logDirs: logDirs.join(','),
+        partitions: [...replicas.all()].length,
+        startupMs: Math.round(performance.now() - t0),
+      },
+      'Tributary broker started',
+    );
+  }
+
+  private schedule(ms: number, fn: () => unknown): void {
+    const t = setInterval(() => {
+      try {
+        fn();
+      } catch (e) {
+        this.log.error({ err: e }, 'background task failed');
+      }
+    }, Math.max(10, ms));
+    t.unref();
+    this.timers.push(t);
+  }
+
+  /** Clean shutdown: stop accepting, finish in-flight requests, flush and close every log. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.log.info('shutting down');
+      for (const t of this.timers) clearInterval(t);
+      this.replicas?.close();
+      await this.server?.shutdown(5000);
+      await this.logs?.shutdown();
+      this.metadataLog?.close();
+      this.log.info('shutdown complete');
+    })();
+    return this.stopping;
+  }
+}
+
+/** Reads or writes meta.properties in every log dir (Kafka's format): one cluster id, this node id. */
+function ensureMetaProperties(logDirs: string[], nodeId: number): string {
+  let clusterId: string | undefined;
+  for (const dir of logDirs) {
+    const p = join(dir, 'meta.properties');
+    if (!existsSync(p)) continue;
+    const props = parseProperties(readFileSync(p, 'utf8'));
+    const id = props.get('cluster.id');
+    const node = props.get('node.id');
+    if (node !== undefined && Number(node) !== nodeId)
+      throw new Error(`${p} belongs to node.id ${node}, but this broker is node.id ${nodeId}`);
+    if (clusterId && id && id !== clusterId) throw new Error(`log dirs belong to different clusters (${clusterId}, ${id})`);
+    clusterId = id ?? clusterId;
+  }
+  clusterId ??= randomBytes(16).toString('base64url');
+  for (const dir of logDirs) {
+    mkdirSync(dir, { recursive: true });
+    const p = join(dir, 'meta.properties');
+    if (existsSync(p)) continue;
+    const text = `#\n#${new Date().toString()}\nnode.id=${nodeId}\nversion=1\ncluster.id=${clusterId}\ndirectory.id=${randomBytes(16).toString('base64url')}\n`;
+    writeFileSync(`${p}.tmp`, text);
+    renameSync(`${p}.tmp`, p);
+  }
+  return clusterId;
+}
+
+/** Starts a broker from already-loaded configuration. */
+export async function runBroker(config: BrokerConfig, logger?: Logger): Promise<Broker> {
+  const broker = new Broker({ config, logger });
+  await broker.start();
+  return broker;
+}
+
+export { loadBrokerConfig };

@@ -1,0 +1,211 @@
+// The partitions this broker hosts, kept in step with the metadata image, and the produce, fetch and
+// list-offsets operations handlers call. Long-polling fetches wait here for appends.
+import { ErrorCode, KafkaError } from '../protocol/errors.ts';
+import type { MetadataImage, TopicInfo } from '../metadata/image.ts';
+import type { Logger } from '../util/log.ts';
+import type { LogManager } from '../storage/log-manager.ts';
+import { OffsetOutOfRangeError, StorageError } from '../storage/errors.ts';
+import { RecordsError } from '../records/index.ts';
+import type { TopicConfig } from '../config/topic-config.ts';
+import { type AppendResult, Partition, type ReadResult } from './partition.ts';
+
+export interface ProduceOutcome extends Partial<AppendResult> {
+  errorCode: number;
+  errorMessage: string | null;
+}
+
+export interface FetchPartitionRequest {
+  topic: string;
+  partition: number;
+  fetchOffset: number;
+  maxBytes: number;
+  currentLeaderEpoch: number;
+}
+
+export interface FetchPartitionResult extends Partial<ReadResult> {
+  errorCode: number;
+}
+
+export interface FetchParams {
+  partitions: FetchPartitionRequest[];
+  maxWaitMs: number;
+  minBytes: number;
+  maxBytes: number;
+  magic: number;
+}
+
+type Waiter = () => void;
+
+export class ReplicaManager {
+  private readonly partitions = new Map<string, Partition>();
+  private readonly waiters = new Set<Waiter>();
+  private readonly logs: LogManager;
+  private readonly log: Logger;
+  private readonly nodeId: number;
+  private readonly topicConfig: (overrides: Readonly<Record<string, string>>) => TopicConfig;
+  private closed = false;
+
+  constructor(opts: {
+    logs: LogManager;
+    log: Logger;
+    nodeId: number;
+    topicConfig: (overrides: Readonly<Record<string, string>>) => TopicConfig;
+  }) {
+    this.logs = opts.logs;
+    this.log = opts.log;
+    this.nodeId = opts.nodeId;
+    this.topicConfig = opts.topicConfig;
+  }
+
+  /** Brings hosted partitions in line with the image: create logs for new ones, delete removed topics' logs. */
+  applyImage(image: MetadataImage, previous: MetadataImage | undefined): void {
+    for (const t of image.topics.values()) {
+      const prev = previous?.topics.get(t.name);
+      if (prev === t) continue;
+      const cfg = this.topicConfig(t.configs);
+      for (const p of t.partitions) {
+        if (!p.replicas.includes(this.nodeId)) continue;
+        const key = `${t.name}-${p.partition}`;
+        const existing = this.partitions.get(key);
+        if (existing && existing.topicId === t.id) {
+          existing.leaderEpoch = p.leaderEpoch;
+          existing.config = cfg;
+          existing.log.updateConfig(toLogConfig(cfg));
+          continue;
+        }
+        const log = this.logs.getOrCreate(t.name, p.partition, toLogConfig(cfg));
+        this.partitions.set(
+          key,
+          new Partition({ topic: t.name, topicId: t.id, index: p.partition, log, leaderEpoch: p.leaderEpoch, config: cfg }),
+        );
+      }
+    }
+    if (previous) {
+      for (const t of previous.topics.values()) {
+        const now = image.topics.get(t.name);
+        if (now && now.id === t.id) continue;
+        this.removeTopic(t);
+      }
+    }
+  }
+
+  private removeTopic(t: TopicInfo): void {
+    for (const p of t.partitions) {
+      const key = `${t.name}-${p.partition}`;
+      const part = this.partitions.get(key);
+      if (!part || part.topicId !== t.id) continue;
+      this.partitions.delete(key);
+      this.logs.delete(t.name, p.partition);
+    }
+    this.wakeAll();
+  }
+
+  get(topic: string, partition: number): Partition | undefined {
+    return this.partitions.get(`${topic}-${partition}`);
+  }
+
+  all(): IterableIterator<Partition> {
+    return this.partitions.values();
+  }
+
+  produce(topic: string, partition: number, records: Buffer | null, now: number): ProduceOutcome {
+    const p = this.get(topic, partition);
+    if (!p) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null };
+    if (records === null || records.length === 0)
+      return { errorCode: ErrorCode.CORRUPT_MESSAGE, errorMessage: 'Produce request has no records' };
+    try {
+      const r = p.appendAsLeader(records, now);
+      this.wakeAll();
+      return { ...r, errorCode: ErrorCode.NONE, errorMessage: null };
+    } catch (e) {
+      return { ...errorOf(e, this.log, p.key), logStartOffset: p.log.logStartOffset };
+    }
+  }
+
+  /** Reads once; a fetch that has less than minBytes waits for appends until maxWaitMs. */
+  async fetch(params: FetchParams): Promise<FetchPartitionResult[]> {
+    const deadline = Date.now() + params.maxWaitMs;
+    for (;;) {
+      const results = this.readOnce(params);
+      const bytes = results.reduce((n, r) => n + (r.records?.length ?? 0), 0);
+      const hasError = results.some((r) => r.errorCode !== ErrorCode.NONE);
+      const remaining = deadline - Date.now();
+      if (bytes >= params.minBytes || hasError || remaining <= 0 || this.closed || params.partitions.length === 0)
+        return results;
+      await this.waitForAppend(remaining);
+    }
+  }
+
+  private readOnce(params: FetchParams): FetchPartitionResult[] {
+    let budget = params.maxBytes;
+    let first = true;
+    return params.partitions.map((req) => {
+      const p = this.get(req.topic, req.partition);
+      if (!p) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+      if (req.currentLeaderEpoch >= 0 && req.currentLeaderEpoch !== p.leaderEpoch)
+        return {
+          errorCode: req.currentLeaderEpoch < p.leaderEpoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH,
+        };
+      try {
+        const limit = Math.max(0, Math.min(req.maxBytes, budget));
+        const r = p.read(req.fetchOffset, limit, first, params.magic);
+        if (r.records.length > 0) first = false;
+        budget -= r.records.length;
+        return { ...r, errorCode: ErrorCode.NONE };
+      } catch (e) {
+        const err = errorOf(e, this.log, p.key);
+        return {
+          errorCode: err.errorCode,
+          highWatermark: p.log.highWatermark,
+          lastStableOffset: p.log.highWatermark,
+          logStartOffset: p.log.logStartOffset,
+        };
+      }
+    });
+  }
+
+  private waitForAppend(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.waiters.add(done);
+    });
+  }
+
+  private wakeAll(): void {
+    for (const w of [...this.waiters]) w();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.wakeAll();
+  }
+}
+
+export function errorOf(e: unknown, log: Logger, where: string): { errorCode: number; errorMessage: string | null } {
+  if (e instanceof OffsetOutOfRangeError) return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, errorMessage: e.message };
+  if (e instanceof KafkaError || e instanceof RecordsError || e instanceof StorageError) {
+    if (e.code === ErrorCode.KAFKA_STORAGE_ERROR) log.error({ partition: where, err: e.message }, 'storage error');
+    return { errorCode: e.code, errorMessage: e.message };
+  }
+  log.error({ partition: where, err: e }, 'unexpected error');
+  return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: e instanceof Error ? e.message : String(e) };
+}
+
+export function toLogConfig(c: TopicConfig) {
+  return {
+    segmentBytes: c.segmentBytes,
+    segmentMs: c.segmentMs,
+    indexIntervalBytes: c.indexIntervalBytes,
+    segmentIndexBytes: c.segmentIndexBytes,
+    retentionMs: c.retentionMs,
+    retentionBytes: c.retentionBytes,
+    flushMessages: c.flushMessages,
+    flushMs: c.flushMs,
+    fileDeleteDelayMs: c.fileDeleteDelayMs,
+  };
+}

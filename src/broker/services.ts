@@ -1,0 +1,21 @@
+// What handlers may use. Handlers never reach into storage internals: they go through these services.
+import type { BrokerConfig } from '../config/broker-config.ts';
+import type { LocalController } from '../metadata/controller.ts';
+import type { MetadataImage } from '../metadata/image.ts';
+import type { Logger } from '../util/log.ts';
+import type { ReplicaManager } from './replica-manager.ts';
+import type { ConfigService } from './config-service.ts';
+
+export interface BrokerServices {
+  readonly nodeId: number;
+  readonly config: BrokerConfig;
+  readonly log: Logger;
+  /** The latest metadata image this broker has applied. */
+  metadata(): MetadataImage;
+  readonly controller: LocalController;
+  readonly replicas: ReplicaManager;
+  readonly configs: ConfigService;
+  /** Versions of every API this broker serves, for ApiVersions. */
+  apiVersions(): Array<{ apiKey: number; minVersion: number; maxVersion: number }>;
+  readonly clock: () => number;
+}

@@ -1,0 +1,338 @@
+// The controller: validates admin requests against the current image, turns them into metadata records,
+// makes them durable in the metadata log, then applies them and tells subscribers. Today it runs inside the
+// single broker; the Raft quorum controller will take its place with the same record stream.
+import { randomBytes } from 'node:crypto';
+import { ErrorCode } from '../protocol/errors.ts';
+import type { Logger } from '../util/log.ts';
+import { type BrokerEndpoint, MetadataImage, type TopicInfo } from './image.ts';
+import type { MetadataLog } from './metadata-log.ts';
+import type { MetadataRecord } from './records.ts';
+
+export interface CreateTopicSpec {
+  name: string;
+  numPartitions: number; // -1: broker default
+  replicationFactor: number; // -1: broker default
+  assignments: Array<{ partitionIndex: number; brokerIds: number[] }>;
+  configs: Record<string, string | null>;
+}
+
+export interface TopicResult {
+  errorCode: number;
+  errorMessage: string | null;
+}
+
+export interface CreateTopicResult extends TopicResult {
+  name: string;
+  topicId: string;
+  numPartitions: number;
+  replicationFactor: number;
+}
+
+export interface ControllerDefaults {
+  numPartitions: number;
+  defaultReplicationFactor: number;
+  /** Returns error messages for invalid topic configs, keyed by config name. */
+  validateTopicConfigs(configs: Record<string, string>): Array<{ key: string; message: string }>;
+}
+
+export type ConfigOp = { name: string; op: 'set' | 'delete' | 'append' | 'subtract'; value: string | null };
+
+const LEGAL_TOPIC = /^[a-zA-Z0-9._-]+$/;
+export const MAX_TOPIC_NAME_LENGTH = 249;
+
+export function validateTopicName(name: string): string | null {
+  if (name.length === 0) return 'Topic name is empty';
+  if (name === '.' || name === '..') return `Topic name cannot be "${name}"`;
+  if (name.length > MAX_TOPIC_NAME_LENGTH) return `Topic name is longer than ${MAX_TOPIC_NAME_LENGTH} characters`;
+  if (!LEGAL_TOPIC.test(name))
+    return `Topic name "${name}" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'`;
+  return null;
+}
+
+export function newUuid(): string {
+  let b: Buffer;
+  do b = randomBytes(16);
+  while (b.every((x) => x === 0));
+  b[6] = (b[6]! & 0x0f) | 0x40;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  return b.toString('base64url');
+}
+
+export type ImageListener = (image: MetadataImage, previous: MetadataImage, records: MetadataRecord[]) => void;
+
+export class LocalController {
+  private current: MetadataImage;
+  private readonly log: MetadataLog;
+  private readonly listeners: ImageListener[] = [];
+  private readonly defaults: ControllerDefaults;
+  private readonly logger: Logger;
+  readonly nodeId: number;
+
+  constructor(opts: { clusterId: string; nodeId: number; log: MetadataLog; defaults: ControllerDefaults; logger: Logger }) {
+    this.log = opts.log;
+    this.defaults = opts.defaults;
+    this.logger = opts.logger;
+    this.nodeId = opts.nodeId;
+    let image = MetadataImage.empty(opts.clusterId);
+    for (const e of opts.log.readAll()) image = image.apply(e.record, e.offset);
+    this.current = image;
+  }
+
+  get image(): MetadataImage {
+    return this.current;
+  }
+
+  subscribe(l: ImageListener): void {
+    this.listeners.push(l);
+  }
+
+  private commit(records: MetadataRecord[]): void {
+    if (records.length === 0) return;
+    const entries = this.log.append(records);
+    const previous = this.current;
+    let image = previous;
+    for (const e of entries) image = image.apply(e.record, e.offset);
+    this.current = image;
+    for (const l of this.listeners) l(image, previous, records);
+  }
+
+  registerBroker(nodeId: number, endpoints: BrokerEndpoint[], rack: string | null): void {
+    const existing = this.current.brokers.get(nodeId);
+    if (existing && JSON.stringify(existing.endpoints) === JSON.stringify(endpoints) && existing.rack === rack) return;
+    this.commit([{ type: 'RegisterBroker', nodeId, endpoints, rack }]);
+  }
+
+  createTopics(specs: CreateTopicSpec[], validateOnly: boolean): CreateTopicResult[] {
+    const records: MetadataRecord[] = [];
+    const seen = new Set<string>();
+    const results = specs.map((spec): CreateTopicResult => {
+      const fail = (errorCode: number, errorMessage: string): CreateTopicResult => ({
+        name: spec.name,
+        topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
+        numPartitions: -1,
+        replicationFactor: -1,
+        errorCode,
+        errorMessage,
+      });
+      if (seen.has(spec.name)) return fail(ErrorCode.INVALID_REQUEST, `Duplicate topic name ${spec.name} in the request`);
+      seen.add(spec.name);
+      const bad = validateTopicName(spec.name);
+      if (bad) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, bad);
+      if (this.current.topics.has(spec.name))
+        return fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${spec.name}' already exists.`);
+      const collides = [...this.current.topics.keys()].find(
+        (t) => t.replaceAll('.', '_') === spec.name.replaceAll('.', '_'),
+      );
+      if (collides)
+        return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${spec.name}' collides with existing topic: ${collides}`);
+      const brokers = [...this.current.brokers.keys()].sort((a, b) => a - b);
+      let assignments: number[][];
+      if (spec.assignments.length > 0) {
+        if (spec.numPartitions !== -1 || spec.replicationFactor !== -1)
+          return fail(
+            ErrorCode.INVALID_REQUEST,
+            'Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.',
+          );
+        const sorted = spec.assignments.slice().sort((a, b) => a.partitionIndex - b.partitionIndex);
+        if (sorted.some((a, i) => a.partitionIndex !== i))
+          return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'Partitions should be a consecutive 0-based integer sequence');
+        for (const a of sorted) {
+          if (a.brokerIds.length === 0 || new Set(a.brokerIds).size !== a.brokerIds.length)
+            return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Invalid replica list for partition ${a.partitionIndex}`);
+          const unknown = a.brokerIds.find((b) => !this.current.brokers.has(b));
+          if (unknown !== undefined)
+            return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Unknown broker ${unknown} in replica assignment`);
+        }
+        assignments = sorted.map((a) => a.brokerIds);
+      } else {
+        const n = spec.numPartitions === -1 ? this.defaults.numPartitions : spec.numPartitions;
+        const rf = spec.replicationFactor === -1 ? this.defaults.defaultReplicationFactor : spec.replicationFactor;
+        if (n <= 0) return fail(ErrorCode.INVALID_PARTITIONS, 'Number of partitions must be larger than 0.');
+        if (rf <= 0) return fail(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0.');
+        if (rf > brokers.length)
+          return fail(
+            ErrorCode.INVALID_REPLICATION_FACTOR,
+            `Unable to replicate the partition ${rf} time(s): The target replication factor of ${rf} cannot be reached because only ${brokers.length} broker(s) are registered.`,
+          );
+        assignments = assignReplicas(brokers, n, rf, randomStart(brokers.length));
+      }
+      const configs: Record<string, string> = {};
+      for (const [k, v] of Object.entries(spec.configs)) if (v !== null) configs[k] = v;
+      const configErrors = this.defaults.validateTopicConfigs(configs);
+      if (configErrors.length > 0)
+        return fail(ErrorCode.INVALID_CONFIG, configErrors.map((e) => `${e.key}: ${e.message}`).join('; '));
+      const id = newUuid();
+      if (!validateOnly) {
+        records.push({ type: 'Topic', name: spec.name, id });
+        for (const [k, v] of Object.entries(configs))
+          records.push({ type: 'Config', resourceType: 'topic', resourceName: spec.name, name: k, value: v });
+        assignments.forEach((replicas, partition) => {
+          records.push(partitionRecord(id, partition, replicas));
+        });
+      }
+      return {
+        name: spec.name,
+        topicId: validateOnly ? 'AAAAAAAAAAAAAAAAAAAAAA' : id,
+        numPartitions: assignments.length,
+        replicationFactor: assignments[0]!.length,
+        errorCode: ErrorCode.NONE,
+        errorMessage: null,
+      };
+    });
+    this.commit(records);
+    for (const r of results)
+      if (r.errorCode === ErrorCode.NONE && !validateOnly)
+        this.logger.info({ topic: r.name, partitions: r.numPartitions, rf: r.replicationFactor }, 'created topic');
+    return results;
+  }
+
+  deleteTopics(topics: Array<{ name: string | null; topicId: string | null }>): Array<TopicResult & { name: string | null; topicId: string }> {
+    const records: MetadataRecord[] = [];
+    const deleting = new Set<string>();
+    const results = topics.map((req) => {
+      const t: TopicInfo | undefined =
+        req.topicId && req.topicId !== 'AAAAAAAAAAAAAAAAAAAAAA'
+          ? this.current.topicsById.get(req.topicId)
+          : req.name !== null
+            ? this.current.topics.get(req.name)
+            : undefined;
+      if (!t) {
+        const byId = req.topicId && req.topicId !== 'AAAAAAAAAAAAAAAAAAAAAA';
+        return {
+          name: req.name,
+          topicId: req.topicId ?? 'AAAAAAAAAAAAAAAAAAAAAA',
+          errorCode: byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          errorMessage: byId ? `Topic id ${req.topicId} does not exist` : 'This server does not host this topic-partition.',
+        };
+      }
+      if (!deleting.has(t.id)) {
+        deleting.add(t.id);
+        records.push({ type: 'RemoveTopic', topicId: t.id });
+        this.logger.info({ topic: t.name }, 'deleting topic');
+      }
+      return { name: t.name, topicId: t.id, errorCode: ErrorCode.NONE, errorMessage: null };
+    });
+    this.commit(records);
+    return results;
+  }
+
+  createPartitions(
+    topics: Array<{ name: string; count: number; assignments: Array<{ brokerIds: number[] }> | null }>,
+    validateOnly: boolean,
+  ): Array<TopicResult & { name: string }> {
+    const records: MetadataRecord[] = [];
+    const results = topics.map((req) => {
+      const t = this.current.topics.get(req.name);
+      const fail = (errorCode: number, errorMessage: string) => ({ name: req.name, errorCode, errorMessage });
+      if (!t) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${req.name}' does not exist.`);
+      const current = t.partitions.length;
+      if (req.count < current)
+        return fail(
+          ErrorCode.INVALID_PARTITIONS,
+          `The topic ${req.name} currently has ${current} partition(s); ${req.count} would not be an increase.`,
+        );
+      if (req.count === current)
+        return fail(ErrorCode.INVALID_PARTITIONS, `Topic already has ${current} partition(s).`);
+      const rf = t.partitions[0]?.replicas.length ?? 1;
+      const brokers = [...this.current.brokers.keys()].sort((a, b) => a - b);
+      let added: number[][];
+      if (req.assignments) {
+        if (req.assignments.length !== req.count - current)
+          return fail(
+            ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+            `Increasing the number of partitions by ${req.count - current} but ${req.assignments.length} assignments provided.`,
+          );
+        for (const a of req.assignments) {
+          const unknown = a.brokerIds.find((b) => !this.current.brokers.has(b));
+          if (unknown !== undefined)
+            return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Unknown broker ${unknown} in replica assignment`);
+          if (a.brokerIds.length !== rf)
+            return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Inconsistent replication factor between partitions`);
+        }
+        added = req.assignments.map((a) => a.brokerIds);
+      } else {
+        if (rf > brokers.length)
+          return fail(ErrorCode.INVALID_REPLICATION_FACTOR, `Only ${brokers.length} broker(s) are registered.`);
+        added = assignReplicas(brokers, req.count - current, rf, current);
+      }
+      if (!validateOnly) added.forEach((replicas, i) => records.push(partitionRecord(t.id, current + i, replicas)));
+      return { name: req.name, errorCode: ErrorCode.NONE, errorMessage: null };
+    });
+    this.commit(records);
+    return results;
+  }
+
+  /**
+   * Applies config changes to one resource. `incremental` ops come from IncrementalAlterConfigs; a plain
+   * AlterConfigs replaces the whole set (ops are then 'set' for every given key, 'delete' for every other key).
+   */
+  alterConfigs(
+    resourceType: 'topic' | 'broker',
+    resourceName: string,
+    ops: ConfigOp[],
+    validateOnly: boolean,
+    validate: (next: Record<string, string>) => Array<{ key: string; message: string }>,
+  ): TopicResult {
+    let existing: Readonly<Record<string, string>>;
+    if (resourceType === 'topic') {
+      const t = this.current.topics.get(resourceName);
+      if (!t) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic ${resourceName} does not exist` };
+      existing = t.configs;
+    } else existing = this.current.brokerConfigs.get(resourceName) ?? {};
+    const next: Record<string, string> = { ...existing };
+    for (const op of ops) {
+      switch (op.op) {
+        case 'set':
+          if (op.value === null) delete next[op.name];
+          else next[op.name] = op.value;
+          break;
+        case 'delete':
+          delete next[op.name];
+          break;
+        case 'append':
+        case 'subtract': {
+          const list = (next[op.name] ?? '').split(',').filter((s) => s !== '');
+          const items = (op.value ?? '').split(',').filter((s) => s !== '');
+          const result =
+            op.op === 'append' ? [...list, ...items.filter((i) => !list.includes(i))] : list.filter((i) => !items.includes(i));
+          next[op.name] = result.join(',');
+          break;
+        }
+      }
+    }
+    const errors = validate(next);
+    if (errors.length > 0)
+      return { errorCode: ErrorCode.INVALID_CONFIG, errorMessage: errors.map((e) => `${e.key}: ${e.message}`).join('; ') };
+    if (!validateOnly) {
+      const records: MetadataRecord[] = [];
+      for (const k of new Set([...Object.keys(existing), ...Object.keys(next)])) {
+        if (existing[k] !== next[k])
+          records.push({ type: 'Config', resourceType, resourceName, name: k, value: next[k] ?? null });
+      }
+      this.commit(records);
+    }
+    return { errorCode: ErrorCode.NONE, errorMessage: null };
+  }
+}
+
+function partitionRecord(topicId: string, partition: number, replicas: number[]): MetadataRecord {
+  return { type: 'Partition', topicId, partition, replicas, isr: replicas.slice(), leader: replicas[0]!, leaderEpoch: 0, partitionEpoch: 0 };
+}
+
+function randomStart(n: number): number {
+  return Math.floor(Math.random() * Math.max(1, n));
+}
+
+/** Round-robin replica placement like Kafka's (rack-unaware): leaders spread, followers shifted. */
+export function assignReplicas(brokers: number[], partitions: number, rf: number, start: number): number[][] {
+  const out: number[][] = [];
+  const n = brokers.length;
+  for (let p = 0; p < partitions; p++) {
+    const first = (start + p) % n;
+    const nextShift = Math.floor((start + p) / n);
+    const replicas = [brokers[first]!];
+    for (let j = 0; j < rf - 1; j++) replicas.push(brokers[(first + 1 + ((nextShift + j) % (n - 1))) % n]!);
+    out.push(replicas);
+  }
+  return out;
+}

@@ -1,0 +1,51 @@
+// Shape of the generated message declarations (src/protocol/generated/messages.ts).
+
+export type FieldType =
+  | 'bool'
+  | 'int8'
+  | 'int16'
+  | 'uint16'
+  | 'int32'
+  | 'uint32'
+  | 'int64'
+  | 'float64'
+  | 'string'
+  | 'bytes'
+  | 'records'
+  | 'uuid'
+  | 'struct';
+
+export interface FieldSchema {
+  /** camelCase field name. */
+  readonly n: string;
+  readonly t: FieldType;
+  /** Versions in which the field exists, inclusive. */
+  readonly v: readonly [number, number];
+  /** Set when the field is an array of `t`. */
+  readonly a?: 1;
+  /** Versions in which the field may be null. */
+  readonly nv?: readonly [number, number];
+  /** Versions in which the field is a tagged field, and its tag. */
+  readonly tv?: readonly [number, number];
+  readonly tag?: number;
+  /** Field never uses compact encoding, even in flexible versions (RequestHeader.ClientId). */
+  readonly noflex?: 1;
+  /** Default value as written in the definition ("null", "-1", "0x7fffffff", "true"...). */
+  readonly d?: string;
+  /** Struct fields. */
+  readonly f?: readonly FieldSchema[];
+}
+
+export interface MessageSchema {
+  readonly name: string;
+  readonly type: 'request' | 'response' | 'header' | 'data';
+  readonly apiKey: number;
+  readonly listeners: readonly string[];
+  readonly valid: readonly [number, number];
+  /** First flexible version (above every valid version when none is). */
+  readonly flexible: number;
+  readonly fields: readonly FieldSchema[];
+}
+
+export const inRange = (r: readonly [number, number] | undefined, v: number): boolean =>
+  r !== undefined && v >= r[0] && v <= r[1];

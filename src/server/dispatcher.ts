@@ -1,0 +1,68 @@
+// Turns a request frame into a response frame: header, version check, decode, handler, encode.
+import { ApiKey, type ApiSchema, decodeRequestHeader, encodeResponseFrame } from '../protocol/apis.ts';
+import { decode } from '../protocol/codec.ts';
+import { ErrorCode, KafkaError } from '../protocol/errors.ts';
+import { ProtocolError, Reader } from '../protocol/io.ts';
+import type { BrokerServices } from '../broker/services.ts';
+import type { Logger } from '../util/log.ts';
+import type { FrameProcessor } from './connection.ts';
+import { type ConnectionInfo, type HandlerDef, NO_RESPONSE } from './handler.ts';
+import { API_VERSIONS_ERROR_BODY } from './handlers/api-versions.ts';
+
+export interface SupportedApi {
+  readonly api: ApiSchema;
+  readonly min: number;
+  readonly max: number;
+  readonly handler: HandlerDef;
+}
+
+export class Dispatcher implements FrameProcessor {
+  private readonly apis = new Map<number, SupportedApi>();
+  private readonly broker: BrokerServices;
+  private readonly log: Logger;
+
+  constructor(broker: BrokerServices, handlers: readonly SupportedApi[], log: Logger) {
+    this.broker = broker;
+    this.log = log;
+    for (const h of handlers) this.apis.set(h.api.key, h);
+  }
+
+  async process(frame: Buffer, conn: ConnectionInfo): Promise<Buffer[] | null> {
+    const r = new Reader(frame);
+    const { header, api } = decodeRequestHeader(r);
+    const version = header.requestApiVersion;
+    if (!api) throw new ProtocolError(`unknown api key ${header.requestApiKey}`);
+    const supported = this.apis.get(api.key);
+    if (!supported) {
+      this.log.info({ api: api.name, version, client: header.clientId }, 'unsupported API requested');
+      throw new ProtocolError(`API ${api.name} (${api.key}) is not supported by this broker`);
+    }
+    if (version < supported.min || version > supported.max) {
+      if (api.key === ApiKey.ApiVersions) {
+        // KIP-511: answer with v0 so that any client can read our version ranges and retry.
+        return encodeResponseFrame(api, 0, header.correlationId, API_VERSIONS_ERROR_BODY(this.supportedList()));
+      }
+      throw new ProtocolError(`${api.name} v${version} is not supported (supported ${supported.min}-${supported.max})`);
+    }
+    const request = decode<unknown>(api.request, version, r);
+    let response: unknown;
+    try {
+      response = await supported.handler.handle({ header, apiVersion: version, connection: conn, broker: this.broker }, request);
+    } catch (e) {
+      const code = e instanceof KafkaError ? e.code : ErrorCode.UNKNOWN_SERVER_ERROR;
+      if (!(e instanceof KafkaError)) this.log.error({ api: api.name, version, err: e }, 'handler failed');
+      if (api.response.fields.some((f) => f.n === 'errorCode')) {
+        return encodeResponseFrame(api, version, header.correlationId, { errorCode: code });
+      }
+      throw e;
+    }
+    if (response === NO_RESPONSE) return null;
+    return encodeResponseFrame(api, version, header.correlationId, response as object);
+  }
+
+  supportedList(): Array<{ apiKey: number; minVersion: number; maxVersion: number }> {
+    return [...this.apis.values()]
+      .sort((a, b) => a.api.key - b.api.key)
+      .map((s) => ({ apiKey: s.api.key, minVersion: s.min, maxVersion: s.max }));
+  }
+}

@@ -1,0 +1,32 @@
+// What a request handler is: one file per API under src/server/handlers/, each exporting a HandlerDef.
+import type { Encodable } from '../protocol/codec.ts';
+import type { RequestHeader } from '../protocol/generated/messages.ts';
+import type { BrokerServices } from '../broker/services.ts';
+
+export interface ConnectionInfo {
+  readonly id: number;
+  readonly remoteAddress: string;
+  readonly listenerName: string;
+  readonly securityProtocol: string;
+}
+
+export interface RequestContext {
+  readonly header: RequestHeader;
+  readonly apiVersion: number;
+  readonly connection: ConnectionInfo;
+  readonly broker: BrokerServices;
+}
+
+/** Returned by a handler that must not answer (Produce with acks=0). */
+export const NO_RESPONSE: unique symbol = Symbol('no-response');
+
+export interface HandlerDef<Req = unknown, Res = unknown> {
+  readonly apiKey: number;
+  /** Versions this handler serves; defaults to every version Kafka defines. */
+  readonly versions?: readonly [number, number];
+  handle(ctx: RequestContext, request: Req): Promise<Encodable<Res> | typeof NO_RESPONSE> | Encodable<Res> | typeof NO_RESPONSE;
+}
+
+export function defineHandler<Req, Res>(def: HandlerDef<Req, Res>): HandlerDef<Req, Res> {
+  return def;
+}

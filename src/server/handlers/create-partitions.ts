@@ -1,0 +1,20 @@
+// CreatePartitions (37): add partitions to existing topics.
+import { ApiKey } from '../../protocol/apis.ts';
+import { ErrorCode } from '../../protocol/errors.ts';
+import type { CreatePartitionsRequest, CreatePartitionsResponse } from '../../protocol/generated/messages.ts';
+import { defineHandler } from '../handler.ts';
+
+export default defineHandler<CreatePartitionsRequest, CreatePartitionsResponse>({
+  apiKey: ApiKey.CreatePartitions,
+  handle(ctx, req) {
+    const seen = new Set<string>();
+    const dup = new Set(req.topics.filter((t) => seen.size === seen.add(t.name).size).map((t) => t.name));
+    const results = ctx.broker.controller.createPartitions(
+      req.topics.filter((t) => !dup.has(t.name)),
+      req.validateOnly,
+    );
+    for (const name of dup)
+      results.push({ name, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Create topic partitions request contains duplicate topic ${name}` });
+    return { throttleTimeMs: 0, results };
+  },
+});

@@ -1,0 +1,50 @@
+// CreateTopics (19): validated and applied by the controller; validate-only supported.
+import { ApiKey } from '../../protocol/apis.ts';
+import { ErrorCode } from '../../protocol/errors.ts';
+import type { CreateTopicsRequest, CreateTopicsResponse } from '../../protocol/generated/messages.ts';
+import { defineHandler } from '../handler.ts';
+
+export default defineHandler<CreateTopicsRequest, CreateTopicsResponse>({
+  apiKey: ApiKey.CreateTopics,
+  handle(ctx, req) {
+    const { controller, configs } = ctx.broker;
+    const results = controller.createTopics(
+      req.topics.map((t) => ({
+        name: t.name,
+        numPartitions: t.numPartitions,
+        replicationFactor: t.replicationFactor,
+        assignments: t.assignments.map((a) => ({ partitionIndex: a.partitionIndex, brokerIds: a.brokerIds })),
+        configs: Object.fromEntries(t.configs.map((c) => [c.name, c.value])),
+      })),
+      req.validateOnly,
+    );
+    return {
+      throttleTimeMs: 0,
+      topics: results.map((r, i) => {
+        const ok = r.errorCode === ErrorCode.NONE;
+        const requested = req.topics[i]!;
+        const overrides = Object.fromEntries(
+          requested.configs.filter((c) => c.value !== null).map((c) => [c.name, c.value as string]),
+        );
+        return {
+          name: r.name,
+          topicId: r.topicId,
+          errorCode: r.errorCode,
+          errorMessage: r.errorMessage,
+          topicConfigErrorCode: ErrorCode.NONE,
+          numPartitions: r.numPartitions,
+          replicationFactor: r.replicationFactor,
+          configs: ok
+            ? configs.describeTopic(overrides).map((e) => ({
+                name: e.name,
+                value: e.value,
+                readOnly: e.readOnly,
+                configSource: e.source,
+                isSensitive: e.isSensitive,
+              }))
+            : null,
+        };
+      }),
+    };
+  },
+});

@@ -1,0 +1,68 @@
+// Fetch (1): long-poll reads for consumers. Versions 0-3 get message sets down-converted to magic 0/1.
+// Incremental fetch sessions (KIP-227) are not kept: we answer session id 0, so clients send full fetches.
+import { ApiKey } from '../../protocol/apis.ts';
+import type { Encodable } from '../../protocol/codec.ts';
+import { ErrorCode } from '../../protocol/errors.ts';
+import type { FetchRequest, FetchResponse } from '../../protocol/generated/messages.ts';
+import type { FetchPartitionRequest } from '../../broker/replica-manager.ts';
+import { defineHandler } from '../handler.ts';
+
+type TopicOut = Encodable<FetchResponse['responses'][number]>;
+
+export default defineHandler<FetchRequest, FetchResponse>({
+  apiKey: ApiKey.Fetch,
+  async handle(ctx, req) {
+    const v = ctx.apiVersion;
+    const image = ctx.broker.metadata();
+    const magic = v <= 1 ? 0 : v <= 3 ? 1 : 2;
+    const wanted: FetchPartitionRequest[] = [];
+    const layout: Array<{ topic: string; topicId: string; unknownId: boolean; partitions: number[] }> = [];
+    for (const t of req.topics) {
+      let name = t.topic;
+      let unknownId = false;
+      if (v >= 13) {
+        const info = image.topicsById.get(t.topicId);
+        unknownId = !info;
+        name = info?.name ?? '';
+      }
+      layout.push({ topic: name, topicId: t.topicId, unknownId, partitions: t.partitions.map((p) => p.partition) });
+      if (unknownId) continue;
+      for (const p of t.partitions)
+        wanted.push({
+          topic: name,
+          partition: p.partition,
+          fetchOffset: Number(p.fetchOffset),
+          maxBytes: p.partitionMaxBytes,
+          currentLeaderEpoch: p.currentLeaderEpoch,
+        });
+    }
+    const results = await ctx.broker.replicas.fetch({
+      partitions: wanted,
+      maxWaitMs: Math.max(0, req.maxWaitMs),
+      minBytes: req.minBytes,
+      maxBytes: v >= 3 ? req.maxBytes : 0x7fffffff,
+      magic,
+    });
+    let i = 0;
+    const responses: TopicOut[] = layout.map((t) => ({
+      topic: t.topic,
+      topicId: t.topicId,
+      partitions: t.partitions.map((partitionIndex) => {
+        if (t.unknownId)
+          return { partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: null };
+        const r = results[i++]!;
+        return {
+          partitionIndex,
+          errorCode: r.errorCode,
+          highWatermark: r.highWatermark ?? -1,
+          lastStableOffset: r.lastStableOffset ?? -1,
+          logStartOffset: r.logStartOffset ?? -1,
+          abortedTransactions: v >= 4 ? [] : null,
+          preferredReadReplica: -1,
+          records: r.records ?? Buffer.alloc(0),
+        };
+      }),
+    }));
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses };
+  },
+});

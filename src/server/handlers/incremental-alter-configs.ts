@@ -1,0 +1,29 @@
+// IncrementalAlterConfigs (44): set, delete, append to or subtract from individual configs.
+import { ApiKey } from '../../protocol/apis.ts';
+import { ErrorCode } from '../../protocol/errors.ts';
+import type { IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse } from '../../protocol/generated/messages.ts';
+import type { ConfigOp } from '../../metadata/controller.ts';
+import { defineHandler } from '../handler.ts';
+import { alterResource } from './alter-configs-common.ts';
+
+const OPS = ['set', 'delete', 'append', 'subtract'] as const;
+
+export default defineHandler<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse>({
+  apiKey: ApiKey.IncrementalAlterConfigs,
+  handle(ctx, req) {
+    return {
+      throttleTimeMs: 0,
+      responses: req.resources.map((r) => {
+        const base = { resourceType: r.resourceType, resourceName: r.resourceName };
+        const bad = r.configs.find((c) => OPS[c.configOperation] === undefined);
+        if (bad)
+          return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unknown config operation ${bad.configOperation}` };
+        const names = r.configs.map((c) => c.name);
+        if (new Set(names).size !== names.length)
+          return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'A config name appears more than once' };
+        const ops: ConfigOp[] = r.configs.map((c) => ({ name: c.name, op: OPS[c.configOperation]!, value: c.value }));
+        return { ...base, ...alterResource(ctx, r.resourceType, r.resourceName, ops, req.validateOnly) };
+      }),
+    };
+  },
+});

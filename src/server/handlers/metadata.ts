@@ -1,0 +1,103 @@
+// Metadata (3): brokers, controller and topic/partition leadership, with auto topic creation.
+import { ApiKey } from '../../protocol/apis.ts';
+import type { Encodable } from '../../protocol/codec.ts';
+import { ErrorCode } from '../../protocol/errors.ts';
+import type { MetadataRequest, MetadataResponse } from '../../protocol/generated/messages.ts';
+import { UUID_ZERO } from '../../protocol/io.ts';
+import { validateTopicName } from '../../metadata/controller.ts';
+import type { MetadataImage, TopicInfo } from '../../metadata/image.ts';
+import { defineHandler, type RequestContext } from '../handler.ts';
+
+type TopicOut = Encodable<MetadataResponse['topics'][number]>;
+
+export const INTERNAL_TOPICS = new Set(['__consumer_offsets', '__transaction_state']);
+
+export function describeTopic(t: TopicInfo, image: MetadataImage): TopicOut {
+  return {
+    errorCode: ErrorCode.NONE,
+    name: t.name,
+    topicId: t.id,
+    isInternal: INTERNAL_TOPICS.has(t.name),
+    partitions: t.partitions.map((p) => {
+      const leaderAlive = image.brokers.has(p.leader);
+      return {
+        errorCode: leaderAlive ? ErrorCode.NONE : ErrorCode.LEADER_NOT_AVAILABLE,
+        partitionIndex: p.partition,
+        leaderId: leaderAlive ? p.leader : -1,
+        leaderEpoch: p.leaderEpoch,
+        replicaNodes: [...p.replicas],
+        isrNodes: [...p.isr],
+        offlineReplicas: p.replicas.filter((r) => !image.brokers.has(r)),
+      };
+    }),
+    topicAuthorizedOperations: -2147483648,
+  };
+}
+
+export function brokerEndpoints(ctx: RequestContext, image: MetadataImage) {
+  const out: Array<{ nodeId: number; host: string; port: number; rack: string | null }> = [];
+  for (const b of [...image.brokers.values()].sort((a, b) => a.nodeId - b.nodeId)) {
+    const ep = b.endpoints.find((e) => e.name === ctx.connection.listenerName) ?? b.endpoints[0];
+    if (ep) out.push({ nodeId: b.nodeId, host: ep.host, port: ep.port, rack: b.rack });
+  }
+  return out;
+}
+
+export default defineHandler<MetadataRequest, MetadataResponse>({
+  apiKey: ApiKey.Metadata,
+  handle(ctx, req) {
+    const broker = ctx.broker;
+    const v = ctx.apiVersion;
+    let image = broker.metadata();
+    const topics: TopicOut[] = [];
+    const all = req.topics === null || (v === 0 && req.topics.length === 0);
+    if (all) {
+      for (const t of [...image.topics.values()].sort((a, b) => a.name.localeCompare(b.name)))
+        topics.push(describeTopic(t, image));
+    } else {
+      const autoCreate = broker.config.autoCreateTopicsEnable && (v < 4 || req.allowAutoTopicCreation);
+      const toCreate: string[] = [];
+      for (const rt of req.topics!) {
+        if (rt.name === null || rt.name === '') {
+          const t = rt.topicId !== UUID_ZERO ? image.topicsById.get(rt.topicId) : undefined;
+          if (t) topics.push(describeTopic(t, image));
+          else
+            topics.push({ errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: rt.topicId, partitions: [] });
+          continue;
+        }
+        if (image.topics.has(rt.name)) continue;
+        if (validateTopicName(rt.name) !== null) continue;
+        if (autoCreate && !toCreate.includes(rt.name)) toCreate.push(rt.name);
+      }
+      if (toCreate.length > 0) {
+        broker.controller.createTopics(
+          toCreate.map((name) => ({ name, numPartitions: -1, replicationFactor: -1, assignments: [], configs: {} })),
+          false,
+        );
+        image = broker.metadata();
+      }
+      for (const rt of req.topics!) {
+        if (rt.name === null || rt.name === '') continue;
+        const t = image.topics.get(rt.name);
+        if (t) topics.push(describeTopic(t, image));
+        else
+          topics.push({
+            errorCode:
+              validateTopicName(rt.name) !== null ? ErrorCode.INVALID_TOPIC_EXCEPTION : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+            name: rt.name,
+            topicId: UUID_ZERO,
+            isInternal: false,
+            partitions: [],
+          });
+      }
+    }
+    return {
+      throttleTimeMs: 0,
+      brokers: brokerEndpoints(ctx, image),
+      clusterId: image.clusterId,
+      controllerId: broker.nodeId,
+      topics,
+      clusterAuthorizedOperations: -2147483648,
+    };
+  },
+});
