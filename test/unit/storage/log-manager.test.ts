@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { readCheckpoint, writeCheckpoint } from '../../../src/storage/checkpoint.ts';
+import { defaultLogConfig } from '../../../src/storage/config.ts';
+import {
+  CLEAN_SHUTDOWN_MARKER,
+  LogManager,
+  parsePartitionDir,
+  RECOVERY_POINT_CHECKPOINT,
+} from '../../../src/storage/log-manager.ts';
+import { FdCache, UnloadCache } from '../../../src/storage/lru.ts';
+import { makeAppend, parseBatches, tempDir } from './helpers.ts';
+
+const config = defaultLogConfig({ segmentBytes: 1024, fileDeleteDelayMs: 0 });
+
+function append(log: ReturnType<LogManager['getOrCreate']>, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const { buf, batches } = makeAppend([{ count: 2, timestamp: 100 + i }]);
+    log.append(buf, batches, 0);
+  }
+}
+
+test('partition directory names split on the last dash', () => {
+  assert.deepEqual(parsePartitionDir('my-topic-12'), { topic: 'my-topic', partition: 12 });
+  assert.deepEqual(parsePartitionDir('a.b_c-0'), { topic: 'a.b_c', partition: 0 });
+  assert.equal(parsePartitionDir('t-0.abc-delete'), undefined);
+  assert.equal(parsePartitionDir('nodash'), undefined);
+});
+
+test('checkpoint files use Kafka text format and round-trip', (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'cp');
+  writeCheckpoint(path, [
+    { topic: 'a-b', partition: 3, offset: 42 },
+    { topic: 'c', partition: 0, offset: 0 },
+  ]);
+  assert.equal(readFileSync(path, 'utf8'), '0\n2\na-b 3 42\nc 0 0\n');
+  assert.deepEqual(
+    [...readCheckpoint(path)],
+    [
+      ['a-b-3', 42],
+      ['c-0', 0],
+    ],
+  );
+  writeFileSync(path, '0\n5\nx 1 2\n');
+  assert.equal(readCheckpoint(path).size, 0);
+  assert.equal(readCheckpoint(join(dir, 'missing')).size, 0);
+});
+
+test('create, restart after clean shutdown, restart after crash', async (t) => {
+  const d1 = tempDir(t);
+  const d2 = tempDir(t);
+  let mgr = LogManager.open({ logDirs: [d1, d2] });
+  const a = mgr.getOrCreate('orders-eu', 0, config);
+  const b = mgr.getOrCreate('orders-eu', 1, config);
+  assert.equal(mgr.getOrCreate('orders-eu', 0, config), a);
+  append(a, 30);
+  append(b, 3);
+  const dirs = mgr.all().map((h) => h.logDir);
+  assert.notEqual(dirs[0], dirs[1], 'partitions spread over log dirs');
+  await mgr.shutdown();
+  assert.ok(existsSync(join(d1, CLEAN_SHUTDOWN_MARKER)));
+  assert.match(readFileSync(join(dirs[0]!, RECOVERY_POINT_CHECKPOINT), 'utf8'), /^0\n1\norders-eu 0 60\n$/);
+
+  mgr = LogManager.open({ logDirs: [d1, d2], configFor: () => config });
+  assert.ok(!existsSync(join(d1, CLEAN_SHUTDOWN_MARKER)), 'marker removed after load');
+  assert.equal(mgr.get('orders-eu', 0)!.logEndOffset, 60);
+  assert.equal(mgr.get('orders-eu', 1)!.logEndOffset, 6);
+  append(mgr.get('orders-eu', 0)!, 2);
+  mgr.checkpoint();
+  // Crash: no shutdown. The next start recovers from the checkpointed recovery point.
+  const mgr2 = LogManager.open({ logDirs: [d1, d2], configFor: () => config });
+  const log = mgr2.get('orders-eu', 0)!;
+  assert.equal(log.logEndOffset, 64);
+  assert.equal(parseBatches(log.read(60, 1000).records).length, 2);
+  await mgr2.shutdown();
+});
+
+test('delete renames the directory and removes it asynchronously', async (t) => {
+  const d = tempDir(t);
+  const mgr = LogManager.open({ logDirs: [d] });
+  append(mgr.getOrCreate('t', 0, config), 5);
+  mgr.delete('t', 0);
+  assert.equal(mgr.get('t', 0), undefined);
+  assert.ok(!existsSync(join(d, 't-0')));
+  await mgr.deletesSettled();
+  assert.deepEqual(
+    readdirSync(d).filter((n) => n.startsWith('t-0')),
+    [],
+  );
+  // A leftover -delete directory from a previous run is removed at start.
+  mkdirSync(join(d, 'x-1.0123abcd-delete'));
+  const again = LogManager.open({ logDirs: [d] });
+  await again.deletesSettled();
+  assert.ok(!existsSync(join(d, 'x-1.0123abcd-delete')));
+  await again.shutdown();
+  await mgr.shutdown();
+});
+
+test('retention and flush tasks run over all logs', async (t) => {
+  const d = tempDir(t);
+  const mgr = LogManager.open({ logDirs: [d] });
+  const log = mgr.getOrCreate('r', 0, { ...config, retentionBytes: 2000, flushMs: 10 });
+  append(log, 60);
+  const deleted = mgr.runRetention(Date.now());
+  assert.equal(deleted.length, 1);
+  assert.ok(log.logStartOffset > 0);
+  assert.equal(mgr.flushDue(Date.now() + 1000), 1);
+  assert.equal(log.recoveryPoint, log.logEndOffset);
+  await mgr.shutdown();
+});
+
+test('open file descriptors stay bounded by the fd cache', async (t) => {
+  const d = tempDir(t);
+  const caches = { fds: new FdCache(8), indexes: new UnloadCache(8) };
+  const mgr = LogManager.open({ logDirs: [d], caches });
+  const logs = [];
+  for (let p = 0; p < 40; p++) {
+    const log = mgr.getOrCreate('many', p, config);
+    append(log, 40);
+    logs.push(log);
+  }
+  for (const log of logs) {
+    assert.ok(log.segments.length > 2);
+    for (let o = 0; o < log.logEndOffset; o += 7) assert.ok(log.read(o, 100).records.length > 0);
+  }
+  assert.ok(caches.fds.size <= 8);
+  assert.ok(caches.indexes.size <= 8);
+  await mgr.shutdown();
+});
