@@ -32,6 +32,7 @@ export const LOG_SUFFIX = '.log';
 export const INDEX_SUFFIX = '.index';
 export const TIME_INDEX_SUFFIX = '.timeindex';
 export const DELETED_SUFFIX = '.deleted';
+const SCAN_CHUNK = 1024 * 1024;
 
 /** Result of validating a segment's batches during recovery. */
 export interface RecoveryResult {
@@ -123,8 +124,9 @@ export class Segment implements Unloadable {
     return this.fd;
   }
 
-  window(): FileWindow {
-    return new FileWindow(this.readFd(), this.size);
+  /** A read window over the file: small for index-guided lookups, large for whole-segment scans. */
+  window(chunk = 16 * 1024): FileWindow {
+    return new FileWindow(this.readFd(), this.size, chunk);
   }
 
   read(position: number, length: number): Buffer {
@@ -176,7 +178,7 @@ export class Segment implements Unloadable {
   /** Rebuilds both indexes from batch headers (no checksum verification) and rewrites their files. */
   private rebuildIndexes(): void {
     this.resetIndexState();
-    const w = this.window();
+    const w = this.window(SCAN_CHUNK);
     let pos = 0;
     while (pos < this.size) {
       const h = w.header(pos);
@@ -232,7 +234,7 @@ export class Segment implements Unloadable {
     this.resetIndexState();
     this.loaded = true;
     this.nextOffset = this.baseOffset;
-    const w = this.window();
+    const w = this.window(SCAN_CHUNK);
     let pos = 0;
     let expected = Math.max(minOffset, this.baseOffset);
     let problem: string | undefined;
