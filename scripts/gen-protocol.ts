@@ -39,7 +39,7 @@ function range(s: string | undefined): [number, number] | null {
 }
 
 function camel(name: string): string {
-  // Lower-case the leading run of capitals except the last one before a lower-case letter (KRaftVersion -> kraftVersion).
+  // Lower-case the leading run of capitals except the last one before a lower-case letter (KRaftVersion -> kRaftVersion).
   const m = /^[A-Z]+/.exec(name);
   if (!m) return name;
   const run = m[0];

@@ -276,7 +276,7 @@ function isDefault(s: Step, v: unknown): boolean {
     for (const k of Object.keys(d)) {
       const a = (v as Record<string, unknown>)[k];
       const b = (d as Record<string, unknown>)[k];
-      if (a !== undefined && a !== b && !(Array.isArray(a) && a.length === 0)) return false;
+      if (a !== undefined && a !== b && !(Array.isArray(a) && a.length === 0 && Array.isArray(b))) return false;
     }
     return true;
   }
