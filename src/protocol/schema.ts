@@ -38,7 +38,7 @@ export interface FieldSchema {
 
 export interface MessageSchema {
   readonly name: string;
-  readonly type: 'request' | 'response' | 'header' | 'data';
+  readonly type: 'request' | 'response' | 'header' | 'data' | 'metadata';
   readonly apiKey: number;
   readonly listeners: readonly string[];
   readonly valid: readonly [number, number];

@@ -20,18 +20,20 @@ test('generated messages.ts is up to date', {
     mkdirSync(join(tmp, 'src/protocol/generated'), { recursive: true });
     copyFileSync(join(ROOT, 'scripts/gen-protocol.ts'), join(tmp, 'scripts/gen-protocol.ts'));
     execFileSync(process.execPath, [join(tmp, 'scripts/gen-protocol.ts'), MESSAGE_DIR], { stdio: 'pipe' });
-    const fresh = readFileSync(join(tmp, 'src/protocol/generated/messages.ts'), 'utf8');
-    const committed = readFileSync(join(ROOT, 'src/protocol/generated/messages.ts'), 'utf8');
-    if (committed !== fresh) {
-      // Name the first stale line rather than dumping 2600 lines of diff.
-      const a = committed.split('\n');
-      const b = fresh.split('\n');
-      let i = 0;
-      while (i < a.length && a[i] === b[i]) i++;
-      assert.fail(
-        `messages.ts is stale (run: npm run gen); first difference at line ${i + 1}:\n` +
-          `  committed: ${a[i]?.slice(0, 200)}\n  generated: ${b[i]?.slice(0, 200)}`,
-      );
+    for (const file of ['messages.ts', 'internal.ts']) {
+      const fresh = readFileSync(join(tmp, 'src/protocol/generated', file), 'utf8');
+      const committed = readFileSync(join(ROOT, 'src/protocol/generated', file), 'utf8');
+      if (committed !== fresh) {
+        // Name the first stale line rather than dumping 2600 lines of diff.
+        const a = committed.split('\n');
+        const b = fresh.split('\n');
+        let i = 0;
+        while (i < a.length && a[i] === b[i]) i++;
+        assert.fail(
+          `${file} is stale (run: npm run gen); first difference at line ${i + 1}:\n` +
+            `  committed: ${a[i]?.slice(0, 200)}\n  generated: ${b[i]?.slice(0, 200)}`,
+        );
+      }
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
