@@ -52,7 +52,9 @@ describe('kafkajs', { timeout: 300_000 }, () => {
     await setup.get();
     const topic = 'kjs-configs';
     await admin!.createTopics({
-      topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'retention.ms', value: '7200000' }] }],
+      topics: [
+        { topic, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '7200000' }] },
+      ],
     });
     const res = await admin!.describeConfigs({
       includeSynonyms: false,
@@ -69,7 +71,7 @@ describe('kafkajs', { timeout: 300_000 }, () => {
   test('producer.send with acks -1, 1 and 0; offsets seen through fetchTopicOffsets', { timeout: 60_000 }, async () => {
     await setup.get();
     const topic = 'kjs-acks';
-    await admin!.createTopics({ topics: [{ topic, numPartitions: 1 }] });
+    await admin!.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }] });
     const producer = kafka.producer({
       createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
       allowAutoTopicCreation: false,
@@ -122,7 +124,7 @@ describe('kafkajs', { timeout: 300_000 }, () => {
   }, async () => {
     await setup.get();
     const topic = 'kjs-group';
-    await admin!.createTopics({ topics: [{ topic, numPartitions: 2 }] });
+    await admin!.createTopics({ topics: [{ topic, numPartitions: 2, replicationFactor: 1 }] });
     const producer = kafka.producer({ createPartitioner: kafkajs.Partitioners.DefaultPartitioner });
     await producer.connect();
     await producer.send({
