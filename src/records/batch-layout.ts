@@ -24,4 +24,3 @@ export const ATTR_TIMESTAMP_TYPE = 0x08; // 1 = LogAppendTime
 export const ATTR_TRANSACTIONAL = 0x10;
 export const ATTR_CONTROL = 0x20;
 export const ATTR_DELETE_HORIZON = 0x40;
-
