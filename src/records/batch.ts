@@ -370,7 +370,8 @@ export function validateProduceRecords(buf: Buffer, opts: ValidateOptions): Vali
     }
     const producerId = readInt64(buf, pos + PRODUCER_ID);
     const baseSequence = buf.readInt32BE(pos + BASE_SEQUENCE);
-    if (producerId >= 0 && baseSequence < 0) throw invalidRecord(`Invalid sequence number ${baseSequence}`);
+    if (producerId >= 0 && baseSequence < 0 && !isControl)
+      throw invalidRecord(`Invalid sequence number ${baseSequence}`);
     const baseTimestamp = readInt64(buf, pos + BASE_TIMESTAMP);
     if (codec === 0) walkProducedRecords(buf, pos + RECORDS, pos + size, recordCount, baseTimestamp, opts);
     else {
