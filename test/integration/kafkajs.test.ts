@@ -138,11 +138,18 @@ describe('kafkajs', { timeout: 300_000 }, () => {
       await consumer.subscribe({ topic, fromBeginning: true });
       const seen: number[] = [];
       await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`consumer received ${seen.length} of 100 within 45 s`)),
+          45_000,
+        );
         consumer
           .run({
             eachMessage: async ({ message }) => {
               seen.push(Number(message.value?.toString()));
-              if (seen.length === 100) resolve();
+              if (seen.length === 100) {
+                clearTimeout(timer);
+                resolve();
+              }
             },
           })
           .catch(reject);
