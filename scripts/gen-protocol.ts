@@ -178,7 +178,12 @@ const jsonFiles = (dir: string): string[] =>
     .sort()
     .map((f) => join(dir, f));
 
-generate(jsonFiles(messageDir), join(root, 'src/protocol/generated/messages.ts'), ['request', 'response', 'header', 'data']);
+generate(jsonFiles(messageDir), join(root, 'src/protocol/generated/messages.ts'), [
+  'request',
+  'response',
+  'header',
+  'data',
+]);
 if (existsSync(internalDir)) {
   const files = readdirSync(internalDir, { withFileTypes: true })
     .filter((d) => d.isDirectory())

@@ -1,9 +1,16 @@
 // A partition replica on this broker: its log, its leader epoch, and the produce/fetch rules that apply to it.
 // Replication will add followers and the ISR here; handlers only see this class through the ReplicaManager.
+
+import type { TopicConfig } from '../config/topic-config.ts';
 import { ErrorCode, KafkaError } from '../protocol/errors.ts';
 import { MAGIC } from '../records/batch-layout.ts';
-import { convertMessageSetToBatch, downConvertBatches, iterateRecords, stampLogAppendTime, validateProduceRecords } from '../records/index.ts';
-import type { TopicConfig } from '../config/topic-config.ts';
+import {
+  convertMessageSetToBatch,
+  downConvertBatches,
+  iterateRecords,
+  stampLogAppendTime,
+  validateProduceRecords,
+} from '../records/index.ts';
 import type { PartitionLog } from '../storage/partition-log.ts';
 
 export interface AppendResult {
@@ -27,7 +34,14 @@ export class Partition {
   leaderEpoch: number;
   config: TopicConfig;
 
-  constructor(init: { topic: string; topicId: string; index: number; log: PartitionLog; leaderEpoch: number; config: TopicConfig }) {
+  constructor(init: {
+    topic: string;
+    topicId: string;
+    index: number;
+    log: PartitionLog;
+    leaderEpoch: number;
+    config: TopicConfig;
+  }) {
     this.topic = init.topic;
     this.topicId = init.topicId;
     this.index = init.index;
@@ -81,7 +95,8 @@ export class Partition {
     const found = this.log.offsetForTimestamp(ts);
     if (!found) return null;
     for (const rec of iterateRecords(found.batch)) {
-      if (rec.timestamp >= ts && rec.offset >= this.log.logStartOffset) return { offset: rec.offset, timestamp: rec.timestamp };
+      if (rec.timestamp >= ts && rec.offset >= this.log.logStartOffset)
+        return { offset: rec.offset, timestamp: rec.timestamp };
     }
     return { offset: found.offset, timestamp: found.timestamp };
   }

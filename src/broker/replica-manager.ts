@@ -1,12 +1,13 @@
 // The partitions this broker hosts, kept in step with the metadata image, and the produce, fetch and
 // list-offsets operations handlers call. Long-polling fetches wait here for appends.
-import { ErrorCode, KafkaError } from '../protocol/errors.ts';
-import type { MetadataImage, TopicInfo } from '../metadata/image.ts';
-import type { Logger } from '../util/log.ts';
-import type { LogManager } from '../storage/log-manager.ts';
-import { OffsetOutOfRangeError, StorageError } from '../storage/errors.ts';
-import { RecordsError } from '../records/index.ts';
+
 import type { TopicConfig } from '../config/topic-config.ts';
+import type { MetadataImage, TopicInfo } from '../metadata/image.ts';
+import { ErrorCode, KafkaError } from '../protocol/errors.ts';
+import { RecordsError } from '../records/index.ts';
+import { OffsetOutOfRangeError, StorageError } from '../storage/errors.ts';
+import type { LogManager } from '../storage/log-manager.ts';
+import type { Logger } from '../util/log.ts';
 import { type AppendResult, Partition, type ReadResult } from './partition.ts';
 
 export interface ProduceOutcome extends Partial<AppendResult> {
@@ -76,7 +77,14 @@ export class ReplicaManager {
         const log = this.logs.getOrCreate(t.name, p.partition, toLogConfig(cfg));
         this.partitions.set(
           key,
-          new Partition({ topic: t.name, topicId: t.id, index: p.partition, log, leaderEpoch: p.leaderEpoch, config: cfg }),
+          new Partition({
+            topic: t.name,
+            topicId: t.id,
+            index: p.partition,
+            log,
+            leaderEpoch: p.leaderEpoch,
+            config: cfg,
+          }),
         );
       }
     }
@@ -144,7 +152,8 @@ export class ReplicaManager {
       if (!p) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
       if (req.currentLeaderEpoch >= 0 && req.currentLeaderEpoch !== p.leaderEpoch)
         return {
-          errorCode: req.currentLeaderEpoch < p.leaderEpoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH,
+          errorCode:
+            req.currentLeaderEpoch < p.leaderEpoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH,
         };
       try {
         const limit = Math.max(0, Math.min(req.maxBytes, budget));

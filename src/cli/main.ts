@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // The `tributary` command line.
 import { Command } from 'commander';
-import { ConfigError } from '../config/errors.ts';
-import { loadBrokerConfig } from '../config/broker-config.ts';
 import { runBroker } from '../broker/broker.ts';
+import { loadBrokerConfig } from '../config/broker-config.ts';
+import { ConfigError } from '../config/errors.ts';
 import { createLogger } from '../util/log.ts';
 
 const program = new Command();

@@ -2,7 +2,7 @@
 // correlation id. The base of the TypeScript client, the CLI and the tests.
 import { connect, type Socket } from 'node:net';
 import { API_SCHEMAS, type ApiSchema, encodeRequestFrame, responseHeaderVersion } from '../protocol/apis.ts';
-import { type Encodable, decode } from '../protocol/codec.ts';
+import { decode, type Encodable } from '../protocol/codec.ts';
 import { ResponseHeaderSchema } from '../protocol/generated/messages.ts';
 import { Reader } from '../protocol/io.ts';
 

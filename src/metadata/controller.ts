@@ -68,7 +68,13 @@ export class LocalController {
   private readonly logger: Logger;
   readonly nodeId: number;
 
-  constructor(opts: { clusterId: string; nodeId: number; log: MetadataLog; defaults: ControllerDefaults; logger: Logger }) {
+  constructor(opts: {
+    clusterId: string;
+    nodeId: number;
+    log: MetadataLog;
+    defaults: ControllerDefaults;
+    logger: Logger;
+  }) {
     this.log = opts.log;
     this.defaults = opts.defaults;
     this.logger = opts.logger;
@@ -114,7 +120,8 @@ export class LocalController {
         errorCode,
         errorMessage,
       });
-      if (seen.has(spec.name)) return fail(ErrorCode.INVALID_REQUEST, `Duplicate topic name ${spec.name} in the request`);
+      if (seen.has(spec.name))
+        return fail(ErrorCode.INVALID_REQUEST, `Duplicate topic name ${spec.name} in the request`);
       seen.add(spec.name);
       const bad = validateTopicName(spec.name);
       if (bad) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, bad);
@@ -124,7 +131,10 @@ export class LocalController {
         (t) => t.replaceAll('.', '_') === spec.name.replaceAll('.', '_'),
       );
       if (collides)
-        return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${spec.name}' collides with existing topic: ${collides}`);
+        return fail(
+          ErrorCode.INVALID_TOPIC_EXCEPTION,
+          `Topic '${spec.name}' collides with existing topic: ${collides}`,
+        );
       const brokers = [...this.current.brokers.keys()].sort((a, b) => a - b);
       let assignments: number[][];
       if (spec.assignments.length > 0) {
@@ -135,7 +145,10 @@ export class LocalController {
           );
         const sorted = spec.assignments.slice().sort((a, b) => a.partitionIndex - b.partitionIndex);
         if (sorted.some((a, i) => a.partitionIndex !== i))
-          return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'Partitions should be a consecutive 0-based integer sequence');
+          return fail(
+            ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+            'Partitions should be a consecutive 0-based integer sequence',
+          );
         for (const a of sorted) {
           if (a.brokerIds.length === 0 || new Set(a.brokerIds).size !== a.brokerIds.length)
             return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Invalid replica list for partition ${a.partitionIndex}`);
@@ -166,9 +179,8 @@ export class LocalController {
         records.push({ type: 'Topic', name: spec.name, id });
         for (const [k, v] of Object.entries(configs))
           records.push({ type: 'Config', resourceType: 'topic', resourceName: spec.name, name: k, value: v });
-        assignments.forEach((replicas, partition) => {
+        for (const [partition, replicas] of assignments.entries())
           records.push(partitionRecord(id, partition, replicas));
-        });
       }
       return {
         name: spec.name,
@@ -186,7 +198,9 @@ export class LocalController {
     return results;
   }
 
-  deleteTopics(topics: Array<{ name: string | null; topicId: string | null }>): Array<TopicResult & { name: string | null; topicId: string }> {
+  deleteTopics(
+    topics: Array<{ name: string | null; topicId: string | null }>,
+  ): Array<TopicResult & { name: string | null; topicId: string }> {
     const records: MetadataRecord[] = [];
     const deleting = new Set<string>();
     const results = topics.map((req) => {
@@ -202,7 +216,9 @@ export class LocalController {
           name: req.name,
           topicId: req.topicId ?? 'AAAAAAAAAAAAAAAAAAAAAA',
           errorCode: byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-          errorMessage: byId ? `Topic id ${req.topicId} does not exist` : 'This server does not host this topic-partition.',
+          errorMessage: byId
+            ? `Topic id ${req.topicId} does not exist`
+            : 'This server does not host this topic-partition.',
         };
       }
       if (!deleting.has(t.id)) {
@@ -255,7 +271,8 @@ export class LocalController {
           return fail(ErrorCode.INVALID_REPLICATION_FACTOR, `Only ${brokers.length} broker(s) are registered.`);
         added = assignReplicas(brokers, req.count - current, rf, current);
       }
-      if (!validateOnly) added.forEach((replicas, i) => records.push(partitionRecord(t.id, current + i, replicas)));
+      if (!validateOnly)
+        for (const [i, replicas] of added.entries()) records.push(partitionRecord(t.id, current + i, replicas));
       return { name: req.name, errorCode: ErrorCode.NONE, errorMessage: null };
     });
     this.commit(records);
@@ -276,7 +293,11 @@ export class LocalController {
     let existing: Readonly<Record<string, string>>;
     if (resourceType === 'topic') {
       const t = this.current.topics.get(resourceName);
-      if (!t) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic ${resourceName} does not exist` };
+      if (!t)
+        return {
+          errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          errorMessage: `Topic ${resourceName} does not exist`,
+        };
       existing = t.configs;
     } else existing = this.current.brokerConfigs.get(resourceName) ?? {};
     const next: Record<string, string> = { ...existing };
@@ -294,7 +315,9 @@ export class LocalController {
           const list = (next[op.name] ?? '').split(',').filter((s) => s !== '');
           const items = (op.value ?? '').split(',').filter((s) => s !== '');
           const result =
-            op.op === 'append' ? [...list, ...items.filter((i) => !list.includes(i))] : list.filter((i) => !items.includes(i));
+            op.op === 'append'
+              ? [...list, ...items.filter((i) => !list.includes(i))]
+              : list.filter((i) => !items.includes(i));
           next[op.name] = result.join(',');
           break;
         }
@@ -302,7 +325,10 @@ export class LocalController {
     }
     const errors = validate(next);
     if (errors.length > 0)
-      return { errorCode: ErrorCode.INVALID_CONFIG, errorMessage: errors.map((e) => `${e.key}: ${e.message}`).join('; ') };
+      return {
+        errorCode: ErrorCode.INVALID_CONFIG,
+        errorMessage: errors.map((e) => `${e.key}: ${e.message}`).join('; '),
+      };
     if (!validateOnly) {
       const records: MetadataRecord[] = [];
       for (const k of new Set([...Object.keys(existing), ...Object.keys(next)])) {
@@ -316,7 +342,16 @@ export class LocalController {
 }
 
 function partitionRecord(topicId: string, partition: number, replicas: number[]): MetadataRecord {
-  return { type: 'Partition', topicId, partition, replicas, isr: replicas.slice(), leader: replicas[0]!, leaderEpoch: 0, partitionEpoch: 0 };
+  return {
+    type: 'Partition',
+    topicId,
+    partition,
+    replicas,
+    isr: replicas.slice(),
+    leader: replicas[0]!,
+    leaderEpoch: 0,
+    partitionEpoch: 0,
+  };
 }
 
 function randomStart(n: number): number {

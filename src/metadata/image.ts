@@ -141,7 +141,11 @@ export class MetadataImage {
   }
 }
 
-function withConfig(configs: Readonly<Record<string, string>>, name: string, value: string | null): Record<string, string> {
+function withConfig(
+  configs: Readonly<Record<string, string>>,
+  name: string,
+  value: string | null,
+): Record<string, string> {
   const next = { ...configs };
   if (value === null) delete next[name];
   else next[name] = value;

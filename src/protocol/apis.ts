@@ -1,6 +1,7 @@
 // The API table: request/response schemas by api key, and the header versions each API version uses.
+
+import { decode, type Encodable, encode } from './codec.ts';
 import { ALL_SCHEMAS, type RequestHeader, RequestHeaderSchema, ResponseHeaderSchema } from './generated/messages.ts';
-import { type Encodable, decode, encode } from './codec.ts';
 import { ProtocolError, type Reader, Writer } from './io.ts';
 import type { MessageSchema } from './schema.ts';
 

@@ -1,7 +1,8 @@
 // Schema-driven encoder and decoder: one implementation for every message and version, compiled once per
 // (message, version) into a list of field steps.
-import { type FieldSchema, inRange, type MessageSchema } from './schema.ts';
+
 import { ProtocolError, Reader, UUID_ZERO, Writer } from './io.ts';
+import { type FieldSchema, inRange, type MessageSchema } from './schema.ts';
 
 /** What an encoder accepts: any field may be left out and then takes its default; int64 accepts numbers too. */
 export type Encodable<T> = T extends Buffer
@@ -223,46 +224,60 @@ const utf8Len = Buffer.byteLength;
 function encodeOne(w: Writer, s: Step, v: unknown): void {
   switch (s.f.t) {
     case 'bool':
-      return w.bool(v as boolean);
+      w.bool(v as boolean);
+      return;
     case 'int8':
-      return w.int8(v as number);
+      w.int8(v as number);
+      return;
     case 'int16':
-      return w.int16(v as number);
+      w.int16(v as number);
+      return;
     case 'uint16':
-      return w.uint16(v as number);
+      w.uint16(v as number);
+      return;
     case 'int32':
-      return w.int32(v as number);
+      w.int32(v as number);
+      return;
     case 'uint32':
-      return w.uint32(v as number);
+      w.uint32(v as number);
+      return;
     case 'int64':
-      return w.int64(v as bigint | number);
+      w.int64(v as bigint | number);
+      return;
     case 'float64':
-      return w.float64(v as number);
+      w.float64(v as number);
+      return;
     case 'uuid':
-      return w.uuid(v as string);
+      w.uuid(v as string);
+      return;
     case 'string': {
       if (v === null) {
         if (!s.nullable) throw new ProtocolError(`field ${s.f.n} is not nullable in this version`);
-        return writeLength(w, s.compact, false, -1);
+        writeLength(w, s.compact, false, -1);
+        return;
       }
       const str = v as string;
       const n = utf8Len(str);
       if (!s.compact && n > 0x7fff) throw new ProtocolError(`string field ${s.f.n} is too long`);
       writeLength(w, s.compact, false, n);
-      return w.utf8(str, n);
+      w.utf8(str, n);
+      return;
     }
     case 'bytes':
     case 'records': {
       if (v === null) {
         if (!s.nullable) throw new ProtocolError(`field ${s.f.n} is not nullable in this version`);
-        return writeLength(w, s.compact, true, -1);
+        writeLength(w, s.compact, true, -1);
+        return;
       }
       const b = v as Uint8Array;
       writeLength(w, s.compact, true, b.length);
-      return w.bytes(b);
+      w.bytes(b);
+      return;
     }
     case 'struct':
-      return encodeStruct(w, s.children!, (v ?? {}) as Record<string, unknown>);
+      encodeStruct(w, s.children!, (v ?? {}) as Record<string, unknown>);
+      return;
   }
 }
 
@@ -321,7 +336,12 @@ export function decode<T>(schema: MessageSchema, version: number, r: Reader): T 
   return decodeStruct(r, compiled(schema, version)) as T;
 }
 
-export function encode<T>(schema: MessageSchema, version: number, value: Encodable<T>, w: Writer = new Writer()): Writer {
+export function encode<T>(
+  schema: MessageSchema,
+  version: number,
+  value: Encodable<T>,
+  w: Writer = new Writer(),
+): Writer {
   encodeStruct(w, compiled(schema, version), value as Record<string, unknown>);
   return w;
 }

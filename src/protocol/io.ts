@@ -6,6 +6,7 @@ export class ProtocolError extends Error {
 }
 
 const UUID_ZERO = 'AAAAAAAAAAAAAAAAAAAAAA';
+
 export { UUID_ZERO };
 
 export class Reader {
@@ -21,7 +22,8 @@ export class Reader {
     return this.end - this.pos;
   }
   private need(n: number): void {
-    if (n < 0 || this.pos + n > this.end) throw new ProtocolError(`need ${n} bytes at ${this.pos}, have ${this.end - this.pos}`);
+    if (n < 0 || this.pos + n > this.end)
+      throw new ProtocolError(`need ${n} bytes at ${this.pos}, have ${this.end - this.pos}`);
   }
   int8(): number {
     this.need(1);

@@ -1,9 +1,10 @@
 // Turns a request frame into a response frame: header, version check, decode, handler, encode.
+
+import type { BrokerServices } from '../broker/services.ts';
 import { ApiKey, type ApiSchema, decodeRequestHeader, encodeResponseFrame } from '../protocol/apis.ts';
 import { decode } from '../protocol/codec.ts';
 import { ErrorCode, KafkaError } from '../protocol/errors.ts';
 import { ProtocolError, Reader } from '../protocol/io.ts';
-import type { BrokerServices } from '../broker/services.ts';
 import type { Logger } from '../util/log.ts';
 import type { FrameProcessor } from './connection.ts';
 import { type ConnectionInfo, type HandlerDef, NO_RESPONSE } from './handler.ts';
@@ -47,7 +48,10 @@ export class Dispatcher implements FrameProcessor {
     const request = decode<unknown>(api.request, version, r);
     let response: unknown;
     try {
-      response = await supported.handler.handle({ header, apiVersion: version, connection: conn, broker: this.broker }, request);
+      response = await supported.handler.handle(
+        { header, apiVersion: version, connection: conn, broker: this.broker },
+        request,
+      );
     } catch (e) {
       const code = e instanceof KafkaError ? e.code : ErrorCode.UNKNOWN_SERVER_ERROR;
       if (!(e instanceof KafkaError)) this.log.error({ api: api.name, version, err: e }, 'handler failed');

@@ -1,7 +1,8 @@
 // What a request handler is: one file per API under src/server/handlers/, each exporting a HandlerDef.
+
+import type { BrokerServices } from '../broker/services.ts';
 import type { Encodable } from '../protocol/codec.ts';
 import type { RequestHeader } from '../protocol/generated/messages.ts';
-import type { BrokerServices } from '../broker/services.ts';
 
 export interface ConnectionInfo {
   readonly id: number;
@@ -24,7 +25,10 @@ export interface HandlerDef<Req = unknown, Res = unknown> {
   readonly apiKey: number;
   /** Versions this handler serves; defaults to every version Kafka defines. */
   readonly versions?: readonly [number, number];
-  handle(ctx: RequestContext, request: Req): Promise<Encodable<Res> | typeof NO_RESPONSE> | Encodable<Res> | typeof NO_RESPONSE;
+  handle(
+    ctx: RequestContext,
+    request: Req,
+  ): Promise<Encodable<Res> | typeof NO_RESPONSE> | Encodable<Res> | typeof NO_RESPONSE;
 }
 
 export function defineHandler<Req, Res>(def: HandlerDef<Req, Res>): HandlerDef<Req, Res> {

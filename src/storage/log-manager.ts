@@ -15,6 +15,8 @@ import type { StorageLogger } from './segment.ts';
 
 export const RECOVERY_POINT_CHECKPOINT = 'recovery-point-offset-checkpoint';
 export const LOG_START_OFFSET_CHECKPOINT = 'log-start-offset-checkpoint';
+/** The controller's metadata log directory prefix; not a data partition. */
+export const METADATA_TOPIC = '__cluster_metadata';
 export const CLEAN_SHUTDOWN_MARKER = '.kafka_cleanshutdown';
 
 export interface LogManagerOptions {
@@ -35,6 +37,7 @@ export interface HostedLog {
 
 /** Splits `<topic>-<partition>` on the last '-'; undefined for names that are not partition directories. */
 export function parsePartitionDir(name: string): { topic: string; partition: number } | undefined {
+  if (name.startsWith(METADATA_TOPIC)) return undefined; // the metadata log lives beside the partitions
   const i = name.lastIndexOf('-');
   if (i <= 0) return undefined;
   const p = name.slice(i + 1);

@@ -1,7 +1,8 @@
 // Shared by AlterConfigs and IncrementalAlterConfigs: apply a resource's config operations through the controller.
-import { ErrorCode } from '../../protocol/errors.ts';
-import { type ConfigOp } from '../../metadata/controller.ts';
+
 import { ResourceType } from '../../broker/config-service.ts';
+import type { ConfigOp } from '../../metadata/controller.ts';
+import { ErrorCode } from '../../protocol/errors.ts';
 import type { RequestContext } from '../handler.ts';
 
 export function alterResource(

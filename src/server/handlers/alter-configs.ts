@@ -1,7 +1,8 @@
 // AlterConfigs (33): replaces a resource's whole set of dynamic configs.
+
+import type { ConfigOp } from '../../metadata/controller.ts';
 import { ApiKey } from '../../protocol/apis.ts';
 import type { AlterConfigsRequest, AlterConfigsResponse } from '../../protocol/generated/messages.ts';
-import type { ConfigOp } from '../../metadata/controller.ts';
 import { defineHandler } from '../handler.ts';
 import { alterResource } from './alter-configs-common.ts';
 

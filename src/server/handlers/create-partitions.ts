@@ -14,7 +14,11 @@ export default defineHandler<CreatePartitionsRequest, CreatePartitionsResponse>(
       req.validateOnly,
     );
     for (const name of dup)
-      results.push({ name, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Create topic partitions request contains duplicate topic ${name}` });
+      results.push({
+        name,
+        errorCode: ErrorCode.INVALID_REQUEST,
+        errorMessage: `Create topic partitions request contains duplicate topic ${name}`,
+      });
     return { throttleTimeMs: 0, results };
   },
 });

@@ -23,7 +23,12 @@ export default defineHandler<DescribeClusterRequest, DescribeClusterResponse>({
       endpointType: 1,
       clusterId: image.clusterId,
       controllerId: ctx.broker.nodeId,
-      brokers: brokerEndpoints(ctx, image).map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
+      brokers: brokerEndpoints(ctx, image).map((b) => ({
+        brokerId: b.nodeId,
+        host: b.host,
+        port: b.port,
+        rack: b.rack,
+      })),
       clusterAuthorizedOperations: -2147483648,
     };
   },

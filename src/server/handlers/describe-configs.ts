@@ -1,8 +1,9 @@
 // DescribeConfigs (32): topic and broker configs with their source, synonyms and documentation.
+
+import { type ConfigEntryView, ResourceType } from '../../broker/config-service.ts';
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { DescribeConfigsRequest, DescribeConfigsResponse } from '../../protocol/generated/messages.ts';
-import { type ConfigEntryView, ResourceType } from '../../broker/config-service.ts';
 import { defineHandler } from '../handler.ts';
 
 export default defineHandler<DescribeConfigsRequest, DescribeConfigsResponse>({
@@ -17,11 +18,19 @@ export default defineHandler<DescribeConfigsRequest, DescribeConfigsResponse>({
       if (r.resourceType === ResourceType.TOPIC) {
         const t = image.topics.get(r.resourceName);
         if (!t)
-          return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic ${r.resourceName} does not exist` };
+          return {
+            ...base,
+            errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+            errorMessage: `Topic ${r.resourceName} does not exist`,
+          };
         entries = configs.describeTopic(t.configs, r.configurationKeys);
       } else if (r.resourceType === ResourceType.BROKER) {
         if (r.resourceName !== '' && r.resourceName !== String(nodeId))
-          return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unexpected broker id ${r.resourceName}` };
+          return {
+            ...base,
+            errorCode: ErrorCode.INVALID_REQUEST,
+            errorMessage: `Unexpected broker id ${r.resourceName}`,
+          };
         entries = configs.describeBroker(image, nodeId, r.configurationKeys);
       } else {
         return {

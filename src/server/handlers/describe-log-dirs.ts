@@ -9,7 +9,10 @@ export default defineHandler<DescribeLogDirsRequest, DescribeLogDirsResponse>({
   apiKey: ApiKey.DescribeLogDirs,
   handle(ctx, req) {
     const wanted = req.topics ? new Map(req.topics.map((t) => [t.topic, new Set(t.partitions)])) : null;
-    const byDir = new Map<string, Map<string, Array<{ partitionIndex: number; partitionSize: number; offsetLag: number; isFutureKey: boolean }>>>();
+    const byDir = new Map<
+      string,
+      Map<string, Array<{ partitionIndex: number; partitionSize: number; offsetLag: number; isFutureKey: boolean }>>
+    >();
     for (const dir of ctx.broker.config.logDirs) byDir.set(dir, new Map());
     for (const p of ctx.broker.replicas.all()) {
       if (wanted && !wanted.get(p.topic)?.has(p.index)) continue;

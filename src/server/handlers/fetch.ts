@@ -1,10 +1,11 @@
 // Fetch (1): long-poll reads for consumers. Versions 0-3 get message sets down-converted to magic 0/1.
 // Incremental fetch sessions (KIP-227) are not kept: we answer session id 0, so clients send full fetches.
+
+import type { FetchPartitionRequest } from '../../broker/replica-manager.ts';
 import { ApiKey } from '../../protocol/apis.ts';
 import type { Encodable } from '../../protocol/codec.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { FetchRequest, FetchResponse } from '../../protocol/generated/messages.ts';
-import type { FetchPartitionRequest } from '../../broker/replica-manager.ts';
 import { defineHandler } from '../handler.ts';
 
 type TopicOut = Encodable<FetchResponse['responses'][number]>;
@@ -49,7 +50,14 @@ export default defineHandler<FetchRequest, FetchResponse>({
       topicId: t.topicId,
       partitions: t.partitions.map((partitionIndex) => {
         if (t.unknownId)
-          return { partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: null };
+          return {
+            partitionIndex,
+            errorCode: ErrorCode.UNKNOWN_TOPIC_ID,
+            highWatermark: -1,
+            lastStableOffset: -1,
+            logStartOffset: -1,
+            records: null,
+          };
         const r = results[i++]!;
         return {
           partitionIndex,

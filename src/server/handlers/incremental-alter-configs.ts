@@ -1,8 +1,12 @@
 // IncrementalAlterConfigs (44): set, delete, append to or subtract from individual configs.
+
+import type { ConfigOp } from '../../metadata/controller.ts';
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
-import type { IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse } from '../../protocol/generated/messages.ts';
-import type { ConfigOp } from '../../metadata/controller.ts';
+import type {
+  IncrementalAlterConfigsRequest,
+  IncrementalAlterConfigsResponse,
+} from '../../protocol/generated/messages.ts';
 import { defineHandler } from '../handler.ts';
 import { alterResource } from './alter-configs-common.ts';
 
@@ -17,10 +21,18 @@ export default defineHandler<IncrementalAlterConfigsRequest, IncrementalAlterCon
         const base = { resourceType: r.resourceType, resourceName: r.resourceName };
         const bad = r.configs.find((c) => OPS[c.configOperation] === undefined);
         if (bad)
-          return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unknown config operation ${bad.configOperation}` };
+          return {
+            ...base,
+            errorCode: ErrorCode.INVALID_REQUEST,
+            errorMessage: `Unknown config operation ${bad.configOperation}`,
+          };
         const names = r.configs.map((c) => c.name);
         if (new Set(names).size !== names.length)
-          return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'A config name appears more than once' };
+          return {
+            ...base,
+            errorCode: ErrorCode.INVALID_REQUEST,
+            errorMessage: 'A config name appears more than once',
+          };
         const ops: ConfigOp[] = r.configs.map((c) => ({ name: c.name, op: OPS[c.configOperation]!, value: c.value }));
         return { ...base, ...alterResource(ctx, r.resourceType, r.resourceName, ops, req.validateOnly) };
       }),

@@ -1,8 +1,9 @@
 // ListOffsets (2): earliest, latest, max timestamp, or the first offset at or after a timestamp.
+
+import { errorOf } from '../../broker/replica-manager.ts';
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { ListOffsetsRequest, ListOffsetsResponse } from '../../protocol/generated/messages.ts';
-import { errorOf } from '../../broker/replica-manager.ts';
 import { defineHandler } from '../handler.ts';
 
 export default defineHandler<ListOffsetsRequest, ListOffsetsResponse>({
@@ -15,13 +16,20 @@ export default defineHandler<ListOffsetsRequest, ListOffsetsResponse>({
       topics: req.topics.map((t) => ({
         name: t.name,
         partitions: t.partitions.map((rp) => {
-          const base = { partitionIndex: rp.partitionIndex, timestamp: -1, offset: -1, leaderEpoch: -1, oldStyleOffsets: [] };
+          const base = {
+            partitionIndex: rp.partitionIndex,
+            timestamp: -1,
+            offset: -1,
+            leaderEpoch: -1,
+            oldStyleOffsets: [],
+          };
           const p = replicas.get(t.name, rp.partitionIndex);
           if (!p) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
           if (rp.currentLeaderEpoch >= 0 && rp.currentLeaderEpoch !== p.leaderEpoch)
             return {
               ...base,
-              errorCode: rp.currentLeaderEpoch < p.leaderEpoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH,
+              errorCode:
+                rp.currentLeaderEpoch < p.leaderEpoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH,
             };
           const ts = Number(rp.timestamp);
           if ((ts === -3 && v < 7) || (ts === -4 && v < 8) || ts === -5 || ts < -5)
@@ -31,8 +39,13 @@ export default defineHandler<ListOffsetsRequest, ListOffsetsResponse>({
             if (v === 0) {
               // v0 answers a list of segment offsets; we give the requested point (and the start offset for latest).
               const offs = found ? [found.offset] : [];
-              if (ts === -1 && found && found.offset !== p.log.logStartOffset && rp.maxNumOffsets > 1) offs.push(p.log.logStartOffset);
-              return { ...base, errorCode: ErrorCode.NONE, oldStyleOffsets: offs.slice(0, Math.max(0, rp.maxNumOffsets)) };
+              if (ts === -1 && found && found.offset !== p.log.logStartOffset && rp.maxNumOffsets > 1)
+                offs.push(p.log.logStartOffset);
+              return {
+                ...base,
+                errorCode: ErrorCode.NONE,
+                oldStyleOffsets: offs.slice(0, Math.max(0, rp.maxNumOffsets)),
+              };
             }
             return {
               ...base,

@@ -1,11 +1,12 @@
 // Metadata (3): brokers, controller and topic/partition leadership, with auto topic creation.
+
+import { validateTopicName } from '../../metadata/controller.ts';
+import type { MetadataImage, TopicInfo } from '../../metadata/image.ts';
 import { ApiKey } from '../../protocol/apis.ts';
 import type { Encodable } from '../../protocol/codec.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { MetadataRequest, MetadataResponse } from '../../protocol/generated/messages.ts';
 import { UUID_ZERO } from '../../protocol/io.ts';
-import { validateTopicName } from '../../metadata/controller.ts';
-import type { MetadataImage, TopicInfo } from '../../metadata/image.ts';
 import { defineHandler, type RequestContext } from '../handler.ts';
 
 type TopicOut = Encodable<MetadataResponse['topics'][number]>;
@@ -61,8 +62,7 @@ export default defineHandler<MetadataRequest, MetadataResponse>({
         if (rt.name === null || rt.name === '') {
           const t = rt.topicId !== UUID_ZERO ? image.topicsById.get(rt.topicId) : undefined;
           if (t) topics.push(describeTopic(t, image));
-          else
-            topics.push({ errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: rt.topicId, partitions: [] });
+          else topics.push({ errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: rt.topicId, partitions: [] });
           continue;
         }
         if (image.topics.has(rt.name)) continue;
@@ -83,7 +83,9 @@ export default defineHandler<MetadataRequest, MetadataResponse>({
         else
           topics.push({
             errorCode:
-              validateTopicName(rt.name) !== null ? ErrorCode.INVALID_TOPIC_EXCEPTION : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+              validateTopicName(rt.name) !== null
+                ? ErrorCode.INVALID_TOPIC_EXCEPTION
+                : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
             name: rt.name,
             topicId: UUID_ZERO,
             isInternal: false,
