@@ -3,10 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type BrokerConfig, loadBrokerConfig } from '../config/broker-config.ts';
+import { parseProperties } from '../config/properties.ts';
+import { GroupCoordinatorRuntime } from '../coordinator/group/runtime.ts';
 import { LocalController } from '../metadata/controller.ts';
 import type { MetadataImage } from '../metadata/image.ts';
 import { FileMetadataLog } from '../metadata/metadata-log.ts';
-import { parseProperties } from '../config/properties.ts';
 import { Dispatcher } from '../server/dispatcher.ts';
 import { supportedApis } from '../server/handlers/index.ts';
 import { type BoundListener, SocketServer } from '../server/socket-server.ts';
@@ -29,6 +30,7 @@ export class Broker {
   private metadataLog: FileMetadataLog | undefined;
   private replicas: ReplicaManager | undefined;
   private controller: LocalController | undefined;
+  private groups: GroupCoordinatorRuntime | undefined;
   private timers: NodeJS.Timeout[] = [];
   private bound: BoundListener[] = [];
   private stopping: Promise<void> | undefined;
@@ -82,6 +84,9 @@ export class Broker {
     this.replicas = replicas;
     replicas.applyImage(initial, undefined);
     controller.subscribe((image, previous) => replicas.applyImage(image, previous));
+    const groups = new GroupCoordinatorRuntime({ config: cfg, controller, replicas, log: this.log, clock: Date.now });
+    this.groups = groups;
+    groups.start();
 
     const services: BrokerServices = {
       nodeId: cfg.nodeId,
@@ -91,6 +96,7 @@ export class Broker {
       controller,
       replicas,
       configs,
+      groups,
       apiVersions: () => dispatcher.supportedList(),
       clock: Date.now,
     };
@@ -102,16 +108,23 @@ export class Broker {
       maxConnections: cfg.maxConnections,
     });
     this.bound = await this.server.listen(
-      cfg.listeners.filter((l) => !cfg.controllerListenerNames.includes(l.name)).map((l) => ({
-        name: l.name,
-        host: l.host,
-        port: l.port,
-        securityProtocol: l.securityProtocol,
-      })),
+      cfg.listeners
+        .filter((l) => !cfg.controllerListenerNames.includes(l.name))
+        .map((l) => ({
+          name: l.name,
+          host: l.host,
+          port: l.port,
+          securityProtocol: l.securityProtocol,
+        })),
     );
     const advertised = cfg.advertisedListeners.map((a) => {
       const b = this.bound.find((l) => l.name === a.name);
-      return { name: a.name, host: a.host, port: a.port === 0 && b ? b.boundPort : a.port, securityProtocol: a.securityProtocol };
+      return {
+        name: a.name,
+        host: a.host,
+        port: a.port === 0 && b ? b.boundPort : a.port,
+        securityProtocol: a.securityProtocol,
+      };
     });
     controller.registerBroker(cfg.nodeId, advertised, cfg.brokerRack);
     this.schedule(cfg.logRetentionCheckIntervalMs, () => this.logs!.runRetention(Date.now()));
@@ -131,13 +144,16 @@ export class Broker {
   }
 
   private schedule(ms: number, fn: () => unknown): void {
-    const t = setInterval(() => {
-      try {
-        fn();
-      } catch (e) {
-        this.log.error({ err: e }, 'background task failed');
-      }
-    }, Math.max(10, ms));
+    const t = setInterval(
+      () => {
+        try {
+          fn();
+        } catch (e) {
+          this.log.error({ err: e }, 'background task failed');
+        }
+      },
+      Math.max(10, ms),
+    );
     t.unref();
     this.timers.push(t);
   }
@@ -147,6 +163,7 @@ export class Broker {
     this.stopping ??= (async () => {
       this.log.info('shutting down');
       for (const t of this.timers) clearInterval(t);
+      this.groups?.close();
       this.replicas?.close();
       await this.server?.shutdown(5000);
       await this.logs?.shutdown();
@@ -168,7 +185,8 @@ function ensureMetaProperties(logDirs: string[], nodeId: number): string {
     const node = props.get('node.id');
     if (node !== undefined && Number(node) !== nodeId)
       throw new Error(`${p} belongs to node.id ${node}, but this broker is node.id ${nodeId}`);
-    if (clusterId && id && id !== clusterId) throw new Error(`log dirs belong to different clusters (${clusterId}, ${id})`);
+    if (clusterId && id && id !== clusterId)
+      throw new Error(`log dirs belong to different clusters (${clusterId}, ${id})`);
     clusterId = id ?? clusterId;
   }
   clusterId ??= randomBytes(16).toString('base64url');

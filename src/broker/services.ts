@@ -1,10 +1,11 @@
 // What handlers may use. Handlers never reach into storage internals: they go through these services.
 import type { BrokerConfig } from '../config/broker-config.ts';
+import type { GroupCoordinatorRuntime } from '../coordinator/group/runtime.ts';
 import type { LocalController } from '../metadata/controller.ts';
 import type { MetadataImage } from '../metadata/image.ts';
 import type { Logger } from '../util/log.ts';
-import type { ReplicaManager } from './replica-manager.ts';
 import type { ConfigService } from './config-service.ts';
+import type { ReplicaManager } from './replica-manager.ts';
 
 export interface BrokerServices {
   readonly nodeId: number;
@@ -15,6 +16,8 @@ export interface BrokerServices {
   readonly controller: LocalController;
   readonly replicas: ReplicaManager;
   readonly configs: ConfigService;
+  /** The classic group coordinator (consumer groups, committed offsets in __consumer_offsets). */
+  readonly groups: GroupCoordinatorRuntime;
   /** Versions of every API this broker serves, for ApiVersions. */
   apiVersions(): Array<{ apiKey: number; minVersion: number; maxVersion: number }>;
   readonly clock: () => number;

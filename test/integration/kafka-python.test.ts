@@ -70,7 +70,6 @@ describe('kafka-python', { timeout: 120_000 }, () => {
 
   test('README seed example through a consumer group', {
     timeout: 60_000,
-    skip: 'consumer groups land with issue 4',
   }, async () => {
     const { python, broker } = await setup.get();
     assertSeed((await runPy(python, [broker.bootstrap, 'group', 'numtest-group'])) as SeedResult);

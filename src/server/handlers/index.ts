@@ -6,15 +6,26 @@ import alterConfigs from './alter-configs.ts';
 import apiVersions from './api-versions.ts';
 import createPartitions from './create-partitions.ts';
 import createTopics from './create-topics.ts';
+import deleteGroups from './delete-groups.ts';
 import deleteTopics from './delete-topics.ts';
 import describeCluster from './describe-cluster.ts';
 import describeConfigs from './describe-configs.ts';
+import describeGroups from './describe-groups.ts';
 import describeLogDirs from './describe-log-dirs.ts';
 import fetch from './fetch.ts';
+import findCoordinator from './find-coordinator.ts';
+import heartbeat from './heartbeat.ts';
 import incrementalAlterConfigs from './incremental-alter-configs.ts';
+import joinGroup from './join-group.ts';
+import leaveGroup from './leave-group.ts';
+import listGroups from './list-groups.ts';
 import listOffsets from './list-offsets.ts';
 import metadata from './metadata.ts';
+import offsetCommit from './offset-commit.ts';
+import offsetDelete from './offset-delete.ts';
+import offsetFetch from './offset-fetch.ts';
 import produce from './produce.ts';
+import syncGroup from './sync-group.ts';
 
 const HANDLERS: readonly HandlerDef<never, never>[] = [
   produce,
@@ -30,6 +41,18 @@ const HANDLERS: readonly HandlerDef<never, never>[] = [
   createPartitions,
   incrementalAlterConfigs,
   describeCluster,
+  // Consumer groups (issue 4)
+  offsetCommit,
+  offsetFetch,
+  findCoordinator,
+  joinGroup,
+  heartbeat,
+  leaveGroup,
+  syncGroup,
+  describeGroups,
+  listGroups,
+  deleteGroups,
+  offsetDelete,
 ] as readonly HandlerDef<never, never>[];
 
 export function supportedApis(): SupportedApi[] {

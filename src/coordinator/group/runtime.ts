@@ -1,0 +1,334 @@
+// Drives the group state machines (one GroupShard per __consumer_offsets partition): creates the offsets topic,
+// loads shards by replaying their partitions, appends each operation's records through the partition log and
+// answers only after the append, and runs the timers the shards ask for.
+import { randomUUID } from 'node:crypto';
+import type { ReplicaManager } from '../../broker/replica-manager.ts';
+import type { BrokerConfig } from '../../config/broker-config.ts';
+import type { LocalController } from '../../metadata/controller.ts';
+import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
+import { batches, buildBatch, iterateRecords } from '../../records/index.ts';
+import type { Logger } from '../../util/log.ts';
+import { type CoordinatorRecord, OFFSETS_TOPIC, partitionForGroup } from './records.ts';
+import {
+  type CommitRequest,
+  type Effects,
+  type FetchedOffset,
+  type GroupConfig,
+  type GroupDescription,
+  GroupShard,
+  type GroupState,
+  type JoinRequest,
+  type JoinResult,
+  type PartitionResult,
+  type SyncRequest,
+  type SyncResult,
+} from './shard.ts';
+
+export interface GroupRuntimeOptions {
+  config: BrokerConfig;
+  controller: LocalController;
+  replicas: ReplicaManager;
+  log: Logger;
+  clock: () => number;
+}
+
+const READ_CHUNK = 8 * 1024 * 1024;
+
+export class GroupCoordinatorRuntime {
+  private readonly shards = new Map<number, GroupShard>();
+  private readonly waiters = new Map<number, (r: JoinResult | SyncResult) => void>();
+  private readonly timers = new Map<string, { shard: number; at: number; handle: NodeJS.Timeout }>();
+  private readonly opts: GroupRuntimeOptions;
+  private readonly groupConfig: GroupConfig;
+  private nextToken = 1;
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(opts: GroupRuntimeOptions) {
+    this.opts = opts;
+    const c = opts.config;
+    this.groupConfig = {
+      minSessionTimeoutMs: c.groupMinSessionTimeoutMs,
+      maxSessionTimeoutMs: c.groupMaxSessionTimeoutMs,
+      initialRebalanceDelayMs: c.groupInitialRebalanceDelayMs,
+      maxSize: c.groupMaxSize,
+      offsetsRetentionMs: c.offsetsRetentionMs,
+      maxMetadataBytes: Number(c.get('offset.metadata.max.bytes') ?? 4096),
+    };
+  }
+
+  /** Loads every hosted __consumer_offsets partition and starts the offset-expiry task. */
+  start(): void {
+    if (this.opts.controller.image.topics.has(OFFSETS_TOPIC)) this.loadAll();
+    const every = Math.max(100, this.opts.config.offsetsRetentionCheckIntervalMs);
+    this.expiryTimer = setInterval(() => this.expireOffsets(), every);
+    this.expiryTimer.unref();
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.expiryTimer) clearInterval(this.expiryTimer);
+    for (const t of this.timers.values()) clearTimeout(t.handle);
+    this.timers.clear();
+    for (const [token, w] of this.waiters) {
+      this.waiters.delete(token);
+      w({ errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE } as JoinResult);
+    }
+  }
+
+  get numPartitions(): number {
+    return (
+      this.opts.controller.image.topics.get(OFFSETS_TOPIC)?.partitions.length ??
+      this.opts.config.offsetsTopicNumPartitions
+    );
+  }
+
+  partitionFor(groupId: string): number {
+    return partitionForGroup(groupId, this.numPartitions);
+  }
+
+  /** Creates __consumer_offsets (compacted) on first use; returns false when it cannot be created yet. */
+  ensureTopic(): boolean {
+    const { controller, config, log } = this.opts;
+    if (controller.image.topics.has(OFFSETS_TOPIC)) {
+      if (this.shards.size === 0) this.loadAll();
+      return true;
+    }
+    const brokers = controller.image.brokers.size;
+    if (brokers === 0) return false;
+    const [r] = controller.createTopics(
+      [
+        {
+          name: OFFSETS_TOPIC,
+          numPartitions: config.offsetsTopicNumPartitions,
+          // Kafka waits for enough brokers; a smaller cluster gets as many replicas as it has brokers.
+          replicationFactor: Math.min(config.offsetsTopicReplicationFactor, brokers),
+          assignments: [],
+          configs: {
+            'cleanup.policy': 'compact',
+            'compression.type': 'producer',
+            'segment.bytes': String(config.offsetsTopicSegmentBytes),
+          },
+        },
+      ],
+      false,
+    );
+    if (r!.errorCode !== ErrorCode.NONE && r!.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
+      log.warn({ error: r!.errorMessage }, 'could not create __consumer_offsets');
+      return false;
+    }
+    log.info({ partitions: config.offsetsTopicNumPartitions }, 'created __consumer_offsets');
+    this.loadAll();
+    return true;
+  }
+
+  private loadAll(): void {
+    const t = this.opts.controller.image.topics.get(OFFSETS_TOPIC);
+    if (!t) return;
+    for (const p of t.partitions) if (!this.shards.has(p.partition)) this.loadShard(p.partition);
+  }
+
+  /** Replays one partition into a fresh shard: the last value per key wins, tombstones delete. */
+  private loadShard(partition: number): void {
+    const part = this.opts.replicas.get(OFFSETS_TOPIC, partition);
+    if (!part) return;
+    const now = this.opts.clock();
+    const shard = new GroupShard(partition, this.groupConfig, randomUUID);
+    let offset = part.log.logStartOffset;
+    const end = part.log.logEndOffset;
+    let records = 0;
+    while (offset < end) {
+      const { records: buf } = part.log.read(offset, READ_CHUNK, end, true);
+      let next = offset;
+      for (const b of batches(buf)) {
+        next = b.header.baseOffset + b.header.lastOffsetDelta + 1;
+        if (b.header.isControl) continue;
+        for (const rec of iterateRecords(buf.subarray(b.position, b.position + b.size))) {
+          if (rec.offset < offset || rec.key === null) continue;
+          shard.replay(rec.key, rec.value, now);
+          records++;
+        }
+      }
+      if (next <= offset) break;
+      offset = next;
+    }
+    this.shards.set(partition, shard);
+    this.apply(partition, shard.loaded(now));
+    if (records > 0)
+      this.opts.log.info({ partition, records, groups: shard.groups.size }, 'loaded group coordinator partition');
+  }
+
+  private shardFor(groupId: string): { shard: GroupShard; partition: number } {
+    if (!this.ensureTopic()) throw new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'offsets topic not available');
+    const partition = this.partitionFor(groupId);
+    let shard = this.shards.get(partition);
+    if (!shard) {
+      this.loadShard(partition);
+      shard = this.shards.get(partition);
+    }
+    if (!shard) throw new KafkaError(ErrorCode.NOT_COORDINATOR, `not the coordinator of ${groupId}`);
+    return { shard, partition };
+  }
+
+  /** Appends records to the shard's partition; throws a KafkaError when the log refuses them. */
+  private append(partition: number, records: CoordinatorRecord[]): void {
+    if (records.length === 0) return;
+    const now = this.opts.clock();
+    const part = this.opts.replicas.get(OFFSETS_TOPIC, partition);
+    if (!part) throw new KafkaError(ErrorCode.NOT_COORDINATOR, `__consumer_offsets-${partition} is not hosted here`);
+    const batch = buildBatch({ records: records.map((r) => ({ key: r.key, value: r.value, timestamp: now })), now });
+    try {
+      part.appendAsLeader(batch, now);
+    } catch (e) {
+      this.opts.log.error({ partition, err: e }, 'append to __consumer_offsets failed');
+      throw new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'could not write to __consumer_offsets');
+    }
+  }
+
+  /** Runs an operation's effects: append, then replies (errors if the append failed), then timers. */
+  private apply(partition: number, fx: Effects): void {
+    let failed = false;
+    try {
+      this.append(partition, fx.records);
+    } catch {
+      failed = true;
+    }
+    for (const r of fx.replies) {
+      const w = this.waiters.get(r.token);
+      if (!w) continue;
+      this.waiters.delete(r.token);
+      w(failed ? { ...r.response, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE } : r.response);
+    }
+    for (const t of fx.timers) this.arm(partition, t.key, t.at);
+  }
+
+  private arm(partition: number, key: string, at: number): void {
+    if (this.closed) return;
+    const existing = this.timers.get(key);
+    if (existing) clearTimeout(existing.handle);
+    const handle = setTimeout(
+      () => {
+        this.timers.delete(key);
+        const shard = this.shards.get(partition);
+        if (!shard) return;
+        try {
+          this.apply(partition, shard.onTimer(key, this.opts.clock()));
+        } catch (e) {
+          this.opts.log.error({ err: e, key }, 'group timer failed');
+        }
+      },
+      Math.max(0, at - this.opts.clock()),
+    );
+    handle.unref();
+    this.timers.set(key, { shard: partition, at, handle });
+  }
+
+  private wait<T extends JoinResult | SyncResult>(run: (token: number) => void): Promise<T> {
+    const token = this.nextToken++;
+    const p = new Promise<T>((resolve) => this.waiters.set(token, resolve as (r: JoinResult | SyncResult) => void));
+    try {
+      run(token);
+    } catch (e) {
+      this.waiters.delete(token);
+      throw e;
+    }
+    return p;
+  }
+
+  // ---- operations used by handlers ------------------------------------------------------------------------------
+
+  joinGroup(req: JoinRequest): Promise<JoinResult> {
+    const { shard, partition } = this.shardFor(req.groupId);
+    return this.wait<JoinResult>((token) => this.apply(partition, shard.joinGroup(req, token, this.opts.clock())));
+  }
+
+  syncGroup(req: SyncRequest): Promise<SyncResult> {
+    const { shard, partition } = this.shardFor(req.groupId);
+    return this.wait<SyncResult>((token) => this.apply(partition, shard.syncGroup(req, token, this.opts.clock())));
+  }
+
+  heartbeat(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): number {
+    const { shard } = this.shardFor(groupId);
+    return shard.heartbeat(groupId, memberId, groupInstanceId, generationId, this.opts.clock());
+  }
+
+  leaveGroup(groupId: string, members: Array<{ memberId: string; groupInstanceId: string | null }>) {
+    const { shard, partition } = this.shardFor(groupId);
+    const r = shard.leaveGroup(groupId, members, this.opts.clock());
+    this.apply(partition, r.fx);
+    return r;
+  }
+
+  commitOffsets(req: CommitRequest): PartitionResult[] {
+    const { shard, partition } = this.shardFor(req.groupId);
+    const now = this.opts.clock();
+    const { records, results } = shard.commitOffsets(req, now);
+    try {
+      this.append(partition, records);
+    } catch (e) {
+      const code = e instanceof KafkaError ? e.code : ErrorCode.UNKNOWN_SERVER_ERROR;
+      return results.map((r) => (r.errorCode === ErrorCode.NONE ? { ...r, errorCode: code } : r));
+    }
+    for (const r of records) shard.replay(r.key, r.value, now, true);
+    return results;
+  }
+
+  fetchOffsets(groupId: string, partitions: Array<{ topic: string; partition: number }> | null): FetchedOffset[] {
+    return this.shardFor(groupId).shard.fetchOffsets(groupId, partitions);
+  }
+
+  deleteOffsets(groupId: string, partitions: Array<{ topic: string; partition: number }>) {
+    const { shard, partition } = this.shardFor(groupId);
+    const r = shard.deleteOffsets(groupId, partitions);
+    if (r.records.length > 0) {
+      try {
+        this.append(partition, r.records);
+      } catch (e) {
+        return { ...r, errorCode: e instanceof KafkaError ? e.code : ErrorCode.UNKNOWN_SERVER_ERROR };
+      }
+      const now = this.opts.clock();
+      for (const rec of r.records) shard.replay(rec.key, rec.value, now, true);
+    }
+    return r;
+  }
+
+  deleteGroup(groupId: string): number {
+    const { shard, partition } = this.shardFor(groupId);
+    const now = this.opts.clock();
+    const r = shard.deleteGroup(groupId, now);
+    if (r.errorCode !== ErrorCode.NONE) return r.errorCode;
+    try {
+      this.append(partition, r.records);
+    } catch (e) {
+      return e instanceof KafkaError ? e.code : ErrorCode.UNKNOWN_SERVER_ERROR;
+    }
+    for (const rec of r.records) shard.replay(rec.key, rec.value, now, true);
+    return ErrorCode.NONE;
+  }
+
+  describeGroup(groupId: string): GroupDescription | null {
+    return this.shardFor(groupId).shard.describe(groupId);
+  }
+
+  listGroups(): Array<{ groupId: string; protocolType: string; state: GroupState }> {
+    if (!this.opts.controller.image.topics.has(OFFSETS_TOPIC)) return [];
+    this.loadAll();
+    return [...this.shards.values()].flatMap((s) => s.list());
+  }
+
+  /** Periodic offsets.retention.minutes task. */
+  expireOffsets(): void {
+    const now = this.opts.clock();
+    for (const [partition, shard] of this.shards) {
+      const records = shard.expireOffsets(now);
+      if (records.length === 0) continue;
+      try {
+        this.append(partition, records);
+      } catch {
+        continue;
+      }
+      shard.applyExpiry(records, now);
+      this.opts.log.info({ partition, records: records.length }, 'expired group offsets');
+    }
+  }
+}

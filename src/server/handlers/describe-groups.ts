@@ -1,0 +1,48 @@
+// DescribeGroups (15): state, protocol, members (with metadata and assignment when Stable).
+import { ApiKey } from '../../protocol/apis.ts';
+import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
+import type { DescribeGroupsRequest, DescribeGroupsResponse } from '../../protocol/generated/messages.ts';
+import { defineHandler } from '../handler.ts';
+
+export default defineHandler<DescribeGroupsRequest, DescribeGroupsResponse>({
+  apiKey: ApiKey.DescribeGroups,
+  handle(ctx, req) {
+    return {
+      throttleTimeMs: 0,
+      groups: req.groups.map((groupId) => {
+        const blank = {
+          groupId,
+          groupState: 'Dead',
+          protocolType: '',
+          protocolData: '',
+          members: [],
+          authorizedOperations: -2147483648,
+        };
+        try {
+          if (groupId === '') return { ...blank, errorCode: ErrorCode.INVALID_GROUP_ID };
+          const d = ctx.broker.groups.describeGroup(groupId);
+          if (!d) return { ...blank, errorCode: ErrorCode.NONE };
+          return {
+            errorCode: ErrorCode.NONE,
+            groupId,
+            groupState: d.state,
+            protocolType: d.protocolType,
+            protocolData: d.protocolName,
+            members: d.members.map((m) => ({
+              memberId: m.memberId,
+              groupInstanceId: m.groupInstanceId,
+              clientId: m.clientId,
+              clientHost: m.clientHost,
+              memberMetadata: m.metadata,
+              memberAssignment: m.assignment,
+            })),
+            authorizedOperations: req.includeAuthorizedOperations ? 0 : -2147483648,
+          };
+        } catch (e) {
+          if (!(e instanceof KafkaError)) throw e;
+          return { ...blank, groupState: '', errorCode: e.code };
+        }
+      }),
+    };
+  },
+});

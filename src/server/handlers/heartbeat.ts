@@ -1,0 +1,17 @@
+// Heartbeat (12): keeps a member's session alive; REBALANCE_IN_PROGRESS tells it to rejoin.
+import { ApiKey } from '../../protocol/apis.ts';
+import type { HeartbeatRequest, HeartbeatResponse } from '../../protocol/generated/messages.ts';
+import { defineHandler } from '../handler.ts';
+
+export default defineHandler<HeartbeatRequest, HeartbeatResponse>({
+  apiKey: ApiKey.Heartbeat,
+  handle(ctx, req) {
+    const errorCode = ctx.broker.groups.heartbeat(
+      req.groupId,
+      req.memberId,
+      ctx.apiVersion >= 3 ? req.groupInstanceId : null,
+      req.generationId,
+    );
+    return { throttleTimeMs: 0, errorCode };
+  },
+});

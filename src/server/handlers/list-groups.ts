@@ -1,0 +1,29 @@
+// ListGroups (16): v4+ filter by state, v5+ by group type (every group here is 'classic').
+import { ApiKey } from '../../protocol/apis.ts';
+import { ErrorCode } from '../../protocol/errors.ts';
+import type { ListGroupsRequest, ListGroupsResponse } from '../../protocol/generated/messages.ts';
+import { defineHandler } from '../handler.ts';
+
+export default defineHandler<ListGroupsRequest, ListGroupsResponse>({
+  apiKey: ApiKey.ListGroups,
+  handle(ctx, req) {
+    const states = ctx.apiVersion >= 4 ? new Set(req.statesFilter.map((s) => s.toLowerCase())) : new Set<string>();
+    const types = ctx.apiVersion >= 5 ? new Set(req.typesFilter.map((s) => s.toLowerCase())) : new Set<string>();
+    const groups = ctx.broker.groups
+      .listGroups()
+      .filter((g) => g.state !== 'Dead')
+      .filter((g) => states.size === 0 || states.has(g.state.toLowerCase()))
+      .filter(() => types.size === 0 || types.has('classic'))
+      .sort((a, b) => a.groupId.localeCompare(b.groupId));
+    return {
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.NONE,
+      groups: groups.map((g) => ({
+        groupId: g.groupId,
+        protocolType: g.protocolType,
+        groupState: g.state,
+        groupType: 'classic',
+      })),
+    };
+  },
+});

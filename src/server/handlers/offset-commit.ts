@@ -1,0 +1,66 @@
+// OffsetCommit (8): v0 simple commits, v1 per-partition timestamps, v2-4 retention time, v7+ group instance id.
+
+import type { CommitPartition } from '../../coordinator/group/shard.ts';
+import { ApiKey } from '../../protocol/apis.ts';
+import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
+import type { OffsetCommitRequest, OffsetCommitResponse } from '../../protocol/generated/messages.ts';
+import { defineHandler } from '../handler.ts';
+
+export default defineHandler<OffsetCommitRequest, OffsetCommitResponse>({
+  apiKey: ApiKey.OffsetCommit,
+  handle(ctx, req) {
+    const v = ctx.apiVersion;
+    const image = ctx.broker.metadata();
+    const now = ctx.broker.clock();
+    const codes = new Map<string, number>();
+    const valid: CommitPartition[] = [];
+    const retention = v >= 2 && v <= 4 ? Number(req.retentionTimeMs) : -1;
+    for (const t of req.topics) {
+      const topic = image.topics.get(t.name);
+      for (const p of t.partitions) {
+        const k = `${t.name}\0${p.partitionIndex}`;
+        if (!topic || p.partitionIndex < 0 || p.partitionIndex >= topic.partitions.length) {
+          codes.set(k, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          continue;
+        }
+        let expireTimestamp = -1;
+        if (retention >= 0) expireTimestamp = now + retention;
+        valid.push({
+          topic: t.name,
+          partition: p.partitionIndex,
+          offset: Number(p.committedOffset),
+          leaderEpoch: v >= 6 ? p.committedLeaderEpoch : -1,
+          metadata: p.committedMetadata,
+          expireTimestamp,
+        });
+      }
+    }
+    if (req.groupId === '') {
+      for (const p of valid) codes.set(`${p.topic}\0${p.partition}`, ErrorCode.INVALID_GROUP_ID);
+    } else if (valid.length > 0) {
+      try {
+        const results = ctx.broker.groups.commitOffsets({
+          groupId: req.groupId,
+          generationId: v >= 1 ? req.generationIdOrMemberEpoch : -1,
+          memberId: v >= 1 ? req.memberId : '',
+          groupInstanceId: v >= 7 ? req.groupInstanceId : null,
+          partitions: valid,
+        });
+        for (const r of results) codes.set(`${r.topic}\0${r.partition}`, r.errorCode);
+      } catch (e) {
+        if (!(e instanceof KafkaError)) throw e;
+        for (const p of valid) codes.set(`${p.topic}\0${p.partition}`, e.code);
+      }
+    }
+    return {
+      throttleTimeMs: 0,
+      topics: req.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => ({
+          partitionIndex: p.partitionIndex,
+          errorCode: codes.get(`${t.name}\0${p.partitionIndex}`) ?? ErrorCode.NONE,
+        })),
+      })),
+    };
+  },
+});

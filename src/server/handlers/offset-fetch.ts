@@ -1,0 +1,67 @@
+// OffsetFetch (9): v0-7 one group (topics null = all, v2+), v8+ several groups. No offsets are pending in a
+// transaction yet, so require_stable never has to answer UNSTABLE_OFFSET_COMMIT.
+import { ApiKey } from '../../protocol/apis.ts';
+import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
+import type { OffsetFetchRequest, OffsetFetchResponse } from '../../protocol/generated/messages.ts';
+import { defineHandler, type RequestContext } from '../handler.ts';
+
+type Topics = Array<{ name: string; partitionIndexes: number[] }> | null;
+type TopicOut = OffsetFetchResponse['topics'][number];
+
+function fetchGroup(ctx: RequestContext, groupId: string, topics: Topics): { errorCode: number; topics: TopicOut[] } {
+  const wanted = topics?.flatMap((t) => t.partitionIndexes.map((partition) => ({ topic: t.name, partition }))) ?? null;
+  let found: ReturnType<typeof ctx.broker.groups.fetchOffsets>;
+  try {
+    if (groupId === '') throw new KafkaError(ErrorCode.INVALID_GROUP_ID, 'empty group id');
+    found = ctx.broker.groups.fetchOffsets(groupId, wanted);
+  } catch (e) {
+    if (!(e instanceof KafkaError)) throw e;
+    return {
+      errorCode: e.code,
+      topics: (topics ?? []).map((t) => ({
+        name: t.name,
+        partitions: t.partitionIndexes.map((partitionIndex) => ({
+          partitionIndex,
+          committedOffset: -1n,
+          committedLeaderEpoch: -1,
+          metadata: '',
+          errorCode: e.code,
+        })),
+      })),
+    };
+  }
+  const byTopic = new Map<string, TopicOut>();
+  for (const o of found) {
+    let t = byTopic.get(o.topic);
+    if (!t) {
+      t = { name: o.topic, partitions: [] };
+      byTopic.set(o.topic, t);
+    }
+    t.partitions.push({
+      partitionIndex: o.partition,
+      committedOffset: BigInt(o.offset),
+      committedLeaderEpoch: o.leaderEpoch,
+      metadata: o.metadata,
+      errorCode: ErrorCode.NONE,
+    });
+  }
+  return { errorCode: ErrorCode.NONE, topics: [...byTopic.values()] };
+}
+
+export default defineHandler<OffsetFetchRequest, OffsetFetchResponse>({
+  apiKey: ApiKey.OffsetFetch,
+  handle(ctx, req) {
+    if (ctx.apiVersion >= 8) {
+      return {
+        throttleTimeMs: 0,
+        groups: req.groups.map((g) => {
+          const r = fetchGroup(ctx, g.groupId, g.topics);
+          return { groupId: g.groupId, errorCode: r.errorCode, topics: r.topics };
+        }),
+      };
+    }
+    const r = fetchGroup(ctx, req.groupId, ctx.apiVersion >= 2 ? req.topics : (req.topics ?? []));
+    // v0-1 have no top-level error: coordinator errors go on every partition.
+    return { throttleTimeMs: 0, errorCode: r.errorCode, topics: r.topics };
+  },
+});
