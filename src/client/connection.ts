@@ -107,8 +107,14 @@ export class BrokerConnection {
 
   private onFrame(frame: Buffer): void {
     const correlationId = frame.readInt32BE(0);
-    const p = this.pending.get(correlationId);
-    if (!p) return;
+    const oldest = this.pending.keys().next().value;
+    if (oldest !== correlationId) {
+      // Kafka answers a connection's requests in order; anything else is a broken peer.
+      this.failAll(new Error(`response ${correlationId} arrived out of order (expected ${oldest})`));
+      this.socket?.destroy();
+      return;
+    }
+    const p = this.pending.get(correlationId)!;
     this.pending.delete(correlationId);
     try {
       const r = new Reader(frame);

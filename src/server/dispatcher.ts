@@ -36,6 +36,11 @@ export class Dispatcher implements FrameProcessor {
     const supported = this.apis.get(api.key);
     if (!supported) {
       this.log.info({ api: api.name, version, client: header.clientId }, 'unsupported API requested');
+      // Answer UNSUPPORTED_VERSION where the response has a top-level error code; otherwise close, as Kafka does
+      // for an API it does not enable.
+      const known = version >= api.valid[0] && version <= api.valid[1];
+      if (known && api.response.fields.some((f) => f.n === 'errorCode' && version >= f.v[0] && version <= f.v[1]))
+        return encodeResponseFrame(api, version, header.correlationId, { errorCode: ErrorCode.UNSUPPORTED_VERSION });
       throw new ProtocolError(`API ${api.name} (${api.key}) is not supported by this broker`);
     }
     if (version < supported.min || version > supported.max) {
