@@ -120,7 +120,6 @@ describe('kafkajs', { timeout: 300_000 }, () => {
 
   test('consumer group reads back what the producer sent', {
     timeout: 60_000,
-    skip: 'consumer groups land with issue 4',
   }, async () => {
     await setup.get();
     const topic = 'kjs-group';

@@ -147,7 +147,6 @@ describe('@platformatic/kafka', { timeout: 300_000 }, () => {
 
   test('Consumer.consume through a consumer group', {
     timeout: 60_000,
-    skip: 'consumer groups land with issue 4 (Consumer.consume always joins a group)',
   }, async () => {
     await setup.get();
     const topic = 'pk-group';
