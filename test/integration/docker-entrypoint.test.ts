@@ -1,0 +1,80 @@
+// The container's entry script, run directly (no Docker engine here): KAFKA_* variables configure the broker.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { test } from 'node:test';
+import { BrokerConnection } from '../../src/client/connection.ts';
+import { ApiKey } from '../../src/protocol/apis.ts';
+import type { MetadataResponse } from '../../src/protocol/generated/messages.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+function freePort(): Promise<number> {
+  return new Promise((res) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => res(p));
+    });
+  });
+}
+
+test('docker/entrypoint.sh starts the broker from KAFKA_* variables and stops on SIGTERM', {
+  timeout: 120000,
+}, async () => {
+  // Build the image's contents (dist/ + node_modules) into a scratch TRIBUTARY_HOME, as the Dockerfile does.
+  const home = mkdtempSync(join(tmpdir(), 'tributary-home-'));
+  symlinkSync(join(ROOT, 'node_modules'), join(home, 'node_modules'));
+  const build = spawn(
+    process.execPath,
+    [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', join(home, 'dist')],
+    { cwd: ROOT, stdio: 'inherit' },
+  );
+  assert.equal(await new Promise((r) => build.on('exit', r)), 0, 'tsc build failed');
+  const port = await freePort();
+  const data = mkdtempSync(join(tmpdir(), 'tributary-docker-'));
+  const child = spawn('sh', [join(ROOT, 'docker/entrypoint.sh')], {
+    env: {
+      ...process.env,
+      PATH: `${dirname(process.execPath)}:${process.env.PATH}`,
+      TRIBUTARY_HOME: home,
+      KAFKA_LISTENERS: `PLAINTEXT://127.0.0.1:${port}`,
+      KAFKA_ADVERTISED_LISTENERS: `PLAINTEXT://advertised.example:${port}`,
+      KAFKA_LOG_DIRS: data,
+      KAFKA_NUM_PARTITIONS: '4',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let logs = '';
+  child.stderr.on('data', (d) => {
+    logs += d;
+  });
+  try {
+    let conn: BrokerConnection | undefined;
+    for (let i = 0; i < 100 && !conn; i++) {
+      try {
+        conn = await BrokerConnection.open('127.0.0.1', port);
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    assert.ok(conn, `broker did not start:\n${logs}`);
+    const md = await conn.send<MetadataResponse>(ApiKey.Metadata, 9, {
+      topics: [{ name: 'from-docker' }],
+      allowAutoTopicCreation: true,
+    });
+    conn.close();
+    assert.equal(md.brokers[0]?.host, 'advertised.example');
+    assert.equal(md.topics[0]?.partitions.length, 4);
+    child.kill('SIGTERM');
+    const code = await new Promise((r) => child.on('exit', r));
+    assert.equal(code, 0, logs);
+    assert.match(logs, /shutdown complete/);
+  } finally {
+    child.kill('SIGKILL');
+    rmSync(data, { recursive: true, force: true });
+    rmSync(home, { recursive: true, force: true });
+  }
+});
