@@ -18,11 +18,22 @@ interface Member {
   seen: Set<string>;
   log: string[];
   exited: boolean;
+  /** Rebalances in which the member gave up everything it had (eager protocol behaviour). */
+  revokedAll: number;
 }
 
-function startMember(python: string, bootstrap: string, topic: string, group: string, name: string): Member {
-  const proc = spawn(python, [SCRIPT, bootstrap, 'consume', topic, group, String(SESSION_MS)], { cwd: REPO_ROOT });
-  const m: Member = { name, proc, assigned: new Set(), seen: new Set(), log: [], exited: false };
+function startMember(
+  python: string,
+  bootstrap: string,
+  topic: string,
+  group: string,
+  name: string,
+  strategy = 'range,roundrobin',
+): Member {
+  const proc = spawn(python, [SCRIPT, bootstrap, 'consume', topic, group, String(SESSION_MS), strategy], {
+    cwd: REPO_ROOT,
+  });
+  const m: Member = { name, proc, assigned: new Set(), seen: new Set(), log: [], exited: false, revokedAll: 0 };
   let buf = '';
   proc.stdout.on('data', (b: Buffer) => {
     buf += b.toString('utf8');
@@ -34,8 +45,10 @@ function startMember(python: string, bootstrap: string, topic: string, group: st
       m.log.push(line);
       const e = JSON.parse(line) as { event?: string; partitions?: number[]; p?: number; o?: number };
       if (e.event === 'assigned') for (const p of e.partitions!) m.assigned.add(p);
-      else if (e.event === 'revoked') for (const p of e.partitions!) m.assigned.delete(p);
-      else if (e.p !== undefined) m.seen.add(`${e.p}:${e.o}`);
+      else if (e.event === 'revoked') {
+        if (e.partitions!.length > 0 && e.partitions!.length === m.assigned.size) m.revokedAll++;
+        for (const p of e.partitions!) m.assigned.delete(p);
+      } else if (e.p !== undefined) m.seen.add(`${e.p}:${e.o}`);
     }
   });
   proc.stderr.on('data', (b: Buffer) => m.log.push(`[stderr] ${b.toString('utf8').trimEnd()}`));
@@ -122,5 +135,39 @@ describe('consumer groups: librdkafka', { timeout: 240_000 }, () => {
     assert.equal(total, 600);
     for (const m of survivors) m.proc.stdin.end();
     await waitFor('survivors to close', async () => (survivors.every((m) => m.exited) ? true : undefined), 30_000);
+  });
+
+  test('cooperative-sticky: a third member joins incrementally, the others keep what they do not give up', {
+    timeout: 120_000,
+  }, async () => {
+    const { python, broker } = await setup.get();
+    const topic = 'rdk-coop';
+    const group = 'rdk-coop-1';
+    await produce(python, broker.bootstrap, topic, 120, 0);
+    const coop = [
+      startMember(python, broker.bootstrap, topic, group, 'x', 'cooperative-sticky'),
+      startMember(python, broker.bootstrap, topic, group, 'y', 'cooperative-sticky'),
+    ];
+    members.push(...coop);
+    const covered = (ms: Member[]) => {
+      const all = ms.flatMap((m) => [...m.assigned]);
+      return all.length === 6 && new Set(all).size === 6 && ms.every((m) => m.assigned.size === 6 / ms.length);
+    };
+    await waitFor('two members to share 6 partitions', async () => (covered(coop) ? true : undefined), 60_000);
+    const before = coop.map((m) => new Set(m.assigned));
+    const revokedBefore = coop.map((m) => m.revokedAll);
+    const z = startMember(python, broker.bootstrap, topic, group, 'z', 'cooperative-sticky');
+    members.push(z);
+    coop.push(z);
+    await waitFor('three members to share 6 partitions', async () => (covered(coop) ? true : undefined), 60_000);
+    for (const [i, m] of coop.slice(0, 2).entries()) {
+      assert.equal(m.revokedAll, revokedBefore[i], `${m.name} revoked only what moved (incremental rebalance)`);
+      for (const p of m.assigned) assert.ok(before[i]!.has(p), `${m.name} kept its partitions and got no new one`);
+    }
+    const distinct = () => new Set(coop.flatMap((m) => [...m.seen])).size;
+    await produce(python, broker.bootstrap, topic, 60, 120);
+    await waitFor('all 180 records to be read', async () => (distinct() === 180 ? true : undefined), 60_000);
+    for (const m of coop) m.proc.stdin.end();
+    await waitFor('members to close', async () => (coop.every((m) => m.exited) ? true : undefined), 30_000);
   });
 });

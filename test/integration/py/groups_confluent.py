@@ -1,6 +1,6 @@
 """librdkafka (python3-confluent-kafka) group member for test/integration/groups-confluent.test.ts.
 
-Usage: groups_confluent.py BOOTSTRAP consume TOPIC GROUP SESSION_MS
+Usage: groups_confluent.py BOOTSTRAP consume TOPIC GROUP SESSION_MS [ASSIGNMENT_STRATEGY]
   A subscribe()d consumer in GROUP that runs until killed or until stdin closes. Prints one JSON object per line:
   {"event": "assigned"|"revoked", "partitions": [...]} on rebalances and {"p": partition, "o": offset} per record.
 Usage: groups_confluent.py BOOTSTRAP produce TOPIC N START
@@ -18,8 +18,9 @@ def out(obj):
     sys.stdout.flush()
 
 
-def consume(bootstrap, topic, group, session_ms):
-    c = Consumer({'bootstrap.servers': bootstrap, 'group.id': group, 'auto.offset.reset': 'earliest',
+def consume(bootstrap, topic, group, session_ms, strategy):
+    c = Consumer({'partition.assignment.strategy': strategy,
+                  'bootstrap.servers': bootstrap, 'group.id': group, 'auto.offset.reset': 'earliest',
                   'session.timeout.ms': session_ms, 'heartbeat.interval.ms': 500,
                   'auto.commit.interval.ms': 500, 'enable.auto.commit': True})
     c.subscribe([topic],
@@ -52,7 +53,7 @@ def produce(bootstrap, topic, n, start):
 def main():
     bootstrap, mode, topic = sys.argv[1], sys.argv[2], sys.argv[3]
     if mode == 'consume':
-        consume(bootstrap, topic, sys.argv[4], int(sys.argv[5]))
+        consume(bootstrap, topic, sys.argv[4], int(sys.argv[5]), sys.argv[6] if len(sys.argv) > 6 else 'range,roundrobin')
     elif mode == 'produce':
         produce(bootstrap, topic, int(sys.argv[4]), int(sys.argv[5]))
     else:
