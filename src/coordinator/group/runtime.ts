@@ -72,7 +72,18 @@ export class GroupCoordinatorRuntime {
     this.timers.clear();
     for (const [token, w] of this.waiters) {
       this.waiters.delete(token);
-      w({ errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE } as JoinResult);
+      // Shape of both a JoinGroup and a SyncGroup answer: the handler reads whichever it needs.
+      w({
+        errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,
+        generationId: -1,
+        protocolType: null,
+        protocolName: null,
+        leader: '',
+        skipAssignment: false,
+        memberId: '',
+        members: [],
+        assignment: Buffer.alloc(0),
+      } as JoinResult & SyncResult);
     }
   }
 
