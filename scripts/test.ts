@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const AREAS = ['unit', 'integration', 'fault'] as const;
+const AREAS = ['unit', 'sim', 'integration', 'fault'] as const;
 type Area = (typeof AREAS)[number];
 
 function findTests(dir: string, out: string[]): void {
