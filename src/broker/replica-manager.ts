@@ -5,6 +5,7 @@ import type { TopicConfig } from '../config/topic-config.ts';
 import type { MetadataImage, TopicInfo } from '../metadata/image.ts';
 import { ErrorCode, KafkaError } from '../protocol/errors.ts';
 import { RecordsError } from '../records/index.ts';
+import type { LogConfig } from '../storage/config.ts';
 import { OffsetOutOfRangeError, StorageError } from '../storage/errors.ts';
 import type { LogManager } from '../storage/log-manager.ts';
 import type { Logger } from '../util/log.ts';
@@ -205,8 +206,15 @@ export function errorOf(e: unknown, log: Logger, where: string): { errorCode: nu
   return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: e instanceof Error ? e.message : String(e) };
 }
 
-export function toLogConfig(c: TopicConfig) {
+export function toLogConfig(c: TopicConfig): LogConfig {
   return {
+    segmentJitterMs: c.segmentJitterMs,
+    messageTimestampType: c.messageTimestampType,
+    deleteEnabled: c.deleteEnabled,
+    compact: c.compact,
+    deleteRetentionMs: c.deleteRetentionMs,
+    minCleanableDirtyRatio: c.minCleanableDirtyRatio,
+    minCompactionLagMs: c.minCompactionLagMs,
     segmentBytes: c.segmentBytes,
     segmentMs: c.segmentMs,
     indexIntervalBytes: c.indexIntervalBytes,

@@ -1,9 +1,9 @@
 // Kafka's offset checkpoint files (recovery-point-offset-checkpoint, log-start-offset-checkpoint):
 //   line 1: version (0), line 2: entry count, then one `topic partition offset` line per entry.
 // Written atomically: tmp file -> fsync -> rename -> fsync directory.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { writeFully } from './file-io.ts';
+import { fsyncDir, fsyncFd, writeFully } from './file-io.ts';
 import type { StorageLogger } from './segment.ts';
 
 export interface CheckpointEntry {
@@ -22,17 +22,12 @@ export function writeCheckpoint(path: string, entries: CheckpointEntry[]): void 
   const fd = openSync(tmp, 'w');
   try {
     writeFully(fd, Buffer.from(`${lines.join('\n')}\n`), 0);
-    fsyncSync(fd);
+    fsyncFd(fd);
   } finally {
     closeSync(fd);
   }
   renameSync(tmp, path);
-  const dfd = openSync(dirname(path), 'r');
-  try {
-    fsyncSync(dfd);
-  } finally {
-    closeSync(dfd);
-  }
+  fsyncDir(dirname(path));
 }
 
 /** Reads a checkpoint into a map keyed by `topic-partition`; a missing file is empty, a malformed one is ignored. */

@@ -25,6 +25,16 @@ export interface LogConfig {
   /** Delay between renaming a deleted segment to `.deleted` and removing its files. */
   fileDeleteDelayMs: number;
   messageTimestampType?: TimestampType;
+  /** cleanup.policy contains `delete`: retention.ms / retention.bytes apply (default true). */
+  deleteEnabled?: boolean;
+  /** cleanup.policy contains `compact`: the cleaner keeps the latest record per key (default false). */
+  compact?: boolean;
+  /** How long tombstones stay readable after the cleaner first sees them (delete.retention.ms). */
+  deleteRetentionMs?: number;
+  /** Clean only when dirty bytes / (clean + dirty bytes) reaches this (min.cleanable.dirty.ratio). */
+  minCleanableDirtyRatio?: number;
+  /** Records younger than this stay uncompacted (min.compaction.lag.ms). */
+  minCompactionLagMs?: number;
 }
 
 export const MAX_SEGMENT_BYTES = 0x7fffffff;
@@ -43,6 +53,11 @@ export function defaultLogConfig(overrides: Partial<LogConfig> = {}): LogConfig 
     flushMs: Number.MAX_SAFE_INTEGER,
     fileDeleteDelayMs: 60_000,
     messageTimestampType: 'CreateTime',
+    deleteEnabled: true,
+    compact: false,
+    deleteRetentionMs: 24 * 3600 * 1000,
+    minCleanableDirtyRatio: 0.5,
+    minCompactionLagMs: 0,
     ...overrides,
   };
 }

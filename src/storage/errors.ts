@@ -31,3 +31,8 @@ export class KafkaStorageError extends StorageError {
     super(ErrorCode.KAFKA_STORAGE_ERROR, message, options);
   }
 }
+
+/** Data that was already flushed failed validation: the log goes offline rather than being truncated or served. */
+export class CorruptLogError extends KafkaStorageError {
+  override name = 'CorruptLogError';
+}

@@ -1,5 +1,5 @@
 // Low-level synchronous file helpers and batch-header parsing for segment files.
-import { readSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
 import {
   BATCH_LENGTH,
   HEADER_SIZE,
@@ -21,11 +21,40 @@ export function readFully(fd: number, buf: Buffer, offset: number, length: numbe
   return done;
 }
 
+/**
+ * Test hook: a function set here runs before every log/index/checkpoint write or fsync and may throw (an errno
+ * error such as EIO or ENOSPC) to simulate a failing disk. Never set in production.
+ */
+export const ioFaults: { before?: (op: 'write' | 'fsync', fd: number) => void } = {};
+
 export function writeFully(fd: number, buf: Buffer, position: number): void {
+  ioFaults.before?.('write', fd);
   let done = 0;
   while (done < buf.length) {
     done += writeSync(fd, buf, done, buf.length - done, position + done);
   }
+}
+
+export function fsyncFd(fd: number): void {
+  ioFaults.before?.('fsync', fd);
+  fsyncSync(fd);
+}
+
+/** fsyncs a directory, making the creation, rename or removal of its entries durable. */
+export function fsyncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncFd(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** An errno-style error, as node:fs raises them (for fault injection in tests). */
+export function errnoError(code: string, message = code): NodeJS.ErrnoException {
+  const e: NodeJS.ErrnoException = new Error(`${code}: ${message}`);
+  e.code = code;
+  return e;
 }
 
 export function readInt64(buf: Buffer, at: number): number {

@@ -3,9 +3,9 @@
 //   .timeindex  entries of (timestamp int64, relative offset int32), big-endian
 // The file is only a cache of what a scan of the log would produce: appends go to memory, `persist` writes the new
 // entries (or rewrites the file after a truncation), and a missing or inconsistent file is rebuilt from the log.
-import { closeSync, fsyncSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { assert } from '../util/assert.ts';
-import { readInt64, writeFully, writeInt64 } from './file-io.ts';
+import { fsyncFd, readInt64, writeFully, writeInt64 } from './file-io.ts';
 
 export const OFFSET_ENTRY_SIZE = 8;
 export const TIME_ENTRY_SIZE = 12;
@@ -34,7 +34,7 @@ function persistEntries(
   const fd = openSync(path, rewrite ? 'w' : 'a');
   try {
     if (buf.length > 0) writeFully(fd, buf, rewrite ? 0 : persisted * entrySize);
-    if (sync) fsyncSync(fd);
+    if (sync) fsyncFd(fd);
   } finally {
     closeSync(fd);
   }

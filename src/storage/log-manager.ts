@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { partitionKey, readCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import type { LogConfig } from './config.ts';
 import { defaultLogConfig } from './config.ts';
-import { StorageError } from './errors.ts';
+import { KafkaStorageError, StorageError } from './errors.ts';
 import type { StorageCaches } from './lru.ts';
 import { type DeletedSegment, fsyncDir, PartitionLog } from './partition-log.ts';
 import type { StorageLogger } from './segment.ts';
@@ -53,6 +53,7 @@ export class LogManager {
   private readonly pendingDeletes = new Set<Promise<void>>();
   private readonly opts: LogManagerOptions;
   private readonly logger: StorageLogger;
+  private readonly offline = new Map<string, Error>();
 
   private constructor(opts: LogManagerOptions) {
     this.opts = opts;
@@ -89,20 +90,15 @@ export class LogManager {
         throw new Error(`partition ${key} exists in both ${other.logDir} and ${logDir}`);
       }
       const config = this.opts.configFor?.(tp.topic, tp.partition) ?? defaultLogConfig();
-      try {
-        const log = PartitionLog.open(path, config, {
-          clock: this.opts.clock,
-          logger: this.logger,
-          caches: this.opts.caches,
-          cleanShutdown: clean,
-          recoveryPoint: recoveryPoints.get(key),
-          logStartOffset: logStarts.get(key),
-        });
-        this.logs.set(key, { ...tp, logDir, log });
-      } catch (err) {
-        if (!(err instanceof StorageError)) throw err;
-        this.logger.error({ dir: path, err }, 'failed to load partition log; leaving it offline');
-      }
+      const log = PartitionLog.open(path, config, {
+        ...this.logOptions(logDir),
+        cleanShutdown: clean,
+        recoveryPoint: recoveryPoints.get(key),
+        logStartOffset: logStarts.get(key),
+      });
+      // An offline log stays registered, so the partition answers KAFKA_STORAGE_ERROR instead of being recreated.
+      if (log.isOffline) this.logger.error({ dir: path, err: log.offlineReason }, 'partition log is offline');
+      this.logs.set(key, { ...tp, logDir, log });
     }
     if (clean) {
       // From here on a crash must be recovered: drop the marker.
@@ -120,23 +116,55 @@ export class LogManager {
     const existing = this.logs.get(key);
     if (existing !== undefined) return existing.log;
     const logDir = this.pickLogDir();
-    const log = PartitionLog.open(join(logDir, key), config, {
-      clock: this.opts.clock,
-      logger: this.logger,
-      caches: this.opts.caches,
-    });
-    fsyncDir(logDir);
+    const log = PartitionLog.open(join(logDir, key), config, this.logOptions(logDir));
+    if (!log.isOffline) {
+      try {
+        fsyncDir(logDir);
+      } catch (err) {
+        this.takeDirOffline(logDir, err as Error);
+      }
+    }
     this.logs.set(key, { topic, partition, logDir, log });
     return log;
   }
 
-  /** The log directory hosting the fewest partitions. */
+  private logOptions(logDir: string) {
+    return {
+      clock: this.opts.clock,
+      logger: this.logger,
+      caches: this.opts.caches,
+      onFailure: (_log: PartitionLog, err: Error) => this.takeDirOffline(logDir, err),
+    };
+  }
+
+  /** The online log directory hosting the fewest partitions. */
   private pickLogDir(): string {
-    const counts = new Map(this.logDirs.map((d) => [d, 0]));
-    for (const h of this.logs.values()) counts.set(h.logDir, (counts.get(h.logDir) ?? 0) + 1);
-    let best = this.logDirs[0]!;
+    const counts = new Map(this.logDirs.filter((d) => !this.offline.has(d)).map((d) => [d, 0]));
+    if (counts.size === 0) throw new KafkaStorageError('every log directory is offline');
+    for (const h of this.logs.values()) if (counts.has(h.logDir)) counts.set(h.logDir, counts.get(h.logDir)! + 1);
+    let best = [...counts.keys()][0]!;
     for (const [d, n] of counts) if (n < counts.get(best)!) best = d;
     return best;
+  }
+
+  /** Log directories that failed (EIO, ENOSPC, ...), with the first error. */
+  get offlineDirs(): ReadonlyMap<string, Error> {
+    return this.offline;
+  }
+
+  /**
+   * A write or fsync failed in `logDir`: nothing more is written there. Every log in it goes offline (clients get
+   * KAFKA_STORAGE_ERROR), no checkpoint or clean-shutdown marker is written, and the next start recovers it.
+   */
+  takeDirOffline(logDir: string, err: Error): void {
+    if (this.offline.has(logDir)) return;
+    this.offline.set(logDir, err);
+    const affected = [...this.logs.values()].filter((h) => h.logDir === logDir);
+    this.logger.error(
+      { logDir, code: (err as NodeJS.ErrnoException).code, err: err.message, partitions: affected.length },
+      'LOG DIRECTORY OFFLINE: a write or fsync failed; every partition in it now answers KAFKA_STORAGE_ERROR',
+    );
+    for (const h of affected) h.log.markOffline(err);
   }
 
   all(): HostedLog[] {
@@ -155,6 +183,8 @@ export class LogManager {
     renameSync(from, to);
     fsyncDir(hosted.logDir);
     this.removeAsync(to);
+    // Drop its checkpoint entries now: a stale recovery point must not apply to a recreated partition.
+    this.checkpointDir(hosted.logDir);
   }
 
   private removeAsync(path: string): void {
@@ -199,16 +229,42 @@ export class LogManager {
 
   /** Writes the recovery-point and log-start-offset checkpoints of every log directory. */
   checkpoint(): void {
-    for (const logDir of this.logDirs) {
-      const hosted = [...this.logs.values()].filter((h) => h.logDir === logDir && !h.log.isOffline);
+    for (const logDir of this.logDirs) this.checkpointDir(logDir);
+  }
+
+  /**
+   * Checkpoints of one online log directory. Offline logs keep their previous entries (a corrupt log must keep its
+   * recovery point so the corruption is found again at the next start).
+   */
+  checkpointDir(logDir: string): void {
+    if (this.offline.has(logDir)) return;
+    const hosted = [...this.logs.values()].filter((h) => h.logDir === logDir);
+    const online = hosted.filter((h) => !h.log.isOffline);
+    const keep = (path: string, value: (h: HostedLog) => number) => {
+      const previous = hosted.some((h) => h.log.isOffline) ? readCheckpoint(path, this.logger) : new Map();
+      return hosted.flatMap((h) => {
+        const key = partitionKey(h.topic, h.partition);
+        if (!h.log.isOffline) return [{ topic: h.topic, partition: h.partition, offset: value(h) }];
+        const old = previous.get(key);
+        return old === undefined ? [] : [{ topic: h.topic, partition: h.partition, offset: old }];
+      });
+    };
+    try {
       writeCheckpoint(
         join(logDir, RECOVERY_POINT_CHECKPOINT),
-        hosted.map((h) => ({ topic: h.topic, partition: h.partition, offset: h.log.recoveryPoint })),
+        online.length === hosted.length
+          ? online.map((h) => ({ topic: h.topic, partition: h.partition, offset: h.log.recoveryPoint }))
+          : keep(join(logDir, RECOVERY_POINT_CHECKPOINT), (h) => h.log.recoveryPoint),
       );
       writeCheckpoint(
         join(logDir, LOG_START_OFFSET_CHECKPOINT),
-        hosted.map((h) => ({ topic: h.topic, partition: h.partition, offset: h.log.logStartOffset })),
+        online.length === hosted.length
+          ? online.map((h) => ({ topic: h.topic, partition: h.partition, offset: h.log.logStartOffset }))
+          : keep(join(logDir, LOG_START_OFFSET_CHECKPOINT), (h) => h.log.logStartOffset),
       );
+    } catch (err) {
+      if (typeof (err as NodeJS.ErrnoException).code !== 'string') throw err;
+      this.takeDirOffline(logDir, err as Error);
     }
   }
 
@@ -226,9 +282,13 @@ export class LogManager {
     }
     this.checkpoint();
     for (const logDir of this.logDirs) {
-      if (failedDirs.has(logDir)) continue;
-      writeFileSync(join(logDir, CLEAN_SHUTDOWN_MARKER), '');
-      fsyncDir(logDir);
+      if (failedDirs.has(logDir) || this.offline.has(logDir)) continue;
+      try {
+        writeFileSync(join(logDir, CLEAN_SHUTDOWN_MARKER), '');
+        fsyncDir(logDir);
+      } catch (err) {
+        this.logger.error({ logDir, err }, 'could not write the clean-shutdown marker');
+      }
     }
     this.logs.clear();
     await this.deletesSettled();

@@ -1,16 +1,6 @@
 // The log of one partition: a directory of segments `<base>.log/.index/.timeindex` (20-digit base offsets),
 // modelled on Kafka's log. All I/O is synchronous so appends, reads and truncations are trivially ordered.
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  unlinkSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   BATCH_LENGTH,
@@ -21,11 +11,15 @@ import {
 } from '../records/batch-layout.ts';
 import { assert, InvariantError } from '../util/assert.ts';
 import { type LogConfig, MAX_SEGMENT_BYTES } from './config.ts';
-import { ErrorCode, KafkaStorageError, OffsetOutOfRangeError, StorageError } from './errors.ts';
-import { writeFully, writeInt64 } from './file-io.ts';
+import { CorruptLogError, ErrorCode, KafkaStorageError, OffsetOutOfRangeError, StorageError } from './errors.ts';
+import { fsyncDir, writeFully, writeInt64 } from './file-io.ts';
 import { type StorageCaches, sharedCaches } from './lru.ts';
-import { Segment, type SegmentEnv, type StorageLogger } from './segment.ts';
+import { CLEANED_SUFFIX, Segment, type SegmentEnv, type StorageLogger, segmentName } from './segment.ts';
 
+/** Marks a cleaner swap as committed: `<base>.clean-commit` holds the group's end offset and cleaned size. */
+export const CLEAN_COMMIT_SUFFIX = '.clean-commit';
+
+export { fsyncDir } from './file-io.ts';
 export type { StorageLogger } from './segment.ts';
 
 /** Where one batch sits in the append buffer, with the header fields the log needs (already validated). */
@@ -61,6 +55,8 @@ export interface OpenOptions {
   /** Checkpointed log start offset. */
   logStartOffset?: number;
   caches?: StorageCaches;
+  /** Called once when an I/O error takes this log offline (the LogManager takes the whole log dir offline). */
+  onFailure?: (log: PartitionLog, err: Error) => void;
 }
 
 export interface SegmentInfo {
@@ -77,7 +73,7 @@ export interface DeletedSegment {
 
 const EMPTY = Buffer.alloc(0);
 const SEGMENT_FILE = /^(\d{20})\.(log|index|timeindex)$/;
-const LEFTOVER = ['.deleted', '.tmp', '.cleaned', '.swap'];
+const LEFTOVER = ['.deleted', '.tmp', '.cleaned', '.swap', CLEAN_COMMIT_SUFFIX];
 
 const nullLogger: StorageLogger = { info() {}, warn() {}, error() {} };
 
@@ -98,6 +94,7 @@ export class PartitionLog {
   private dirDirty = false;
   private failure: Error | undefined;
   private closed = false;
+  private readonly onFailure: ((log: PartitionLog, err: Error) => void) | undefined;
 
   private constructor(dir: string, config: LogConfig, opts: OpenOptions) {
     this.dir = dir;
@@ -109,11 +106,23 @@ export class PartitionLog {
       clock: opts.clock ?? Date.now,
     };
     this.lastFlushTime = this.env.clock();
+    this.onFailure = opts.onFailure;
   }
 
+  /**
+   * Opens (and if needed recovers) the log. Never throws a StorageError: a log that cannot be loaded (I/O error,
+   * corruption below the recovery point) is returned offline, and every operation on it answers
+   * KAFKA_STORAGE_ERROR, so that nothing is served or overwritten until an operator looks at it.
+   */
   static open(dir: string, config: LogConfig, opts: OpenOptions = {}): PartitionLog {
     const log = new PartitionLog(dir, config, opts);
-    log.io('open', () => log.load(opts));
+    try {
+      log.io('open', () => log.load(opts));
+    } catch (err) {
+      if (!(err instanceof StorageError)) throw err;
+      log.failure ??= err;
+      for (const seg of log.segs) seg.close();
+    }
     return log;
   }
 
@@ -146,6 +155,23 @@ export class PartitionLog {
   }
   get isOffline(): boolean {
     return this.failure !== undefined;
+  }
+  /** Why the log is offline, if it is. */
+  get offlineReason(): Error | undefined {
+    return this.failure;
+  }
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /**
+   * Takes the log offline (its log dir failed, or corruption was found): every later operation throws
+   * KAFKA_STORAGE_ERROR. Files are closed and left as they are for the operator.
+   */
+  markOffline(err: Error): void {
+    if (this.failure !== undefined) return;
+    this.failure = err;
+    for (const seg of this.segs) seg.close();
   }
   get segments(): SegmentInfo[] {
     const last = this.segs.length - 1;
@@ -255,7 +281,9 @@ export class PartitionLog {
     const seg = Segment.create(this.dir, this._logEndOffset, this.env);
     seg.activate();
     this.segs.push(seg);
-    this.dirDirty = true;
+    // The new segment's directory entry is made durable now, so a crash cannot lose a whole segment whose data
+    // was later fsynced (flush.messages) while its name was not.
+    fsyncDir(this.dir);
   }
 
   // ---- flush -----------------------------------------------------------------------------------------------
@@ -410,7 +438,7 @@ export class PartitionLog {
       const seg = Segment.create(this.dir, offset, this.env);
       seg.activate();
       this.segs.push(seg);
-      this.dirDirty = true;
+      fsyncDir(this.dir);
       this._logStartOffset = offset;
       this._logEndOffset = offset;
       this._size = 0;
@@ -451,7 +479,8 @@ export class PartitionLog {
     return this.io('retention', () => {
       const deleted: DeletedSegment[] = [];
       const { retentionMs, retentionBytes } = this.config;
-      if (retentionMs >= 0) {
+      const deleteEnabled = this.config.deleteEnabled !== false;
+      if (deleteEnabled && retentionMs >= 0) {
         deleted.push(
           ...this.deleteOldSegments(
             (s, i) => now - s.largestTimestamp(this.upperBound(i)) > retentionMs,
@@ -459,7 +488,7 @@ export class PartitionLog {
           ),
         );
       }
-      if (retentionBytes >= 0) {
+      if (deleteEnabled && retentionBytes >= 0) {
         let diff = this._size - retentionBytes;
         deleted.push(
           ...this.deleteOldSegments((s) => {
@@ -537,6 +566,7 @@ export class PartitionLog {
     const logger = this.env.logger;
     const bases: number[] = [];
     const indexFiles: Array<{ base: number; name: string }> = [];
+    this.completeCleanerSwaps();
     for (const name of readdirSync(this.dir)) {
       if (LEFTOVER.some((suffix) => name.endsWith(suffix))) {
         unlinkSync(join(this.dir, name));
@@ -602,12 +632,67 @@ export class PartitionLog {
     );
   }
 
+  /**
+   * Finishes cleaner swaps interrupted by a crash. A swap is committed once `<base>.clean-commit` exists; then the
+   * old segments in [base, end) are replaced by `<base>.*.cleaned`. Without a commit file, `.cleaned` files are
+   * leftovers of an unfinished clean and are removed with the other temporary files.
+   */
+  private completeCleanerSwaps(): void {
+    const names = readdirSync(this.dir);
+    for (const name of names) {
+      if (!name.endsWith(CLEAN_COMMIT_SUFFIX)) continue;
+      const base = Number(name.slice(0, 20));
+      const commit = join(this.dir, name);
+      const [endText, sizeText] = readFileSync(commit, 'utf8').trim().split(' ');
+      const end = Number(endText);
+      const size = Number(sizeText);
+      const prefix = segmentName(base);
+      const cleanedLog = join(this.dir, `${prefix}.log${CLEANED_SUFFIX}`);
+      if (existsSync(cleanedLog)) {
+        if (!Number.isSafeInteger(end) || statSync(cleanedLog).size !== size) {
+          throw new CorruptLogError(`cleaner commit ${commit} does not match ${cleanedLog}`);
+        }
+        this.env.logger.warn({ dir: this.dir, base, end }, 'completing a cleaner segment swap interrupted by a crash');
+        for (const other of names) {
+          const m = SEGMENT_FILE.exec(other);
+          if (m === null) continue;
+          const b = Number(m[1]);
+          if (b > base && b < end) unlinkSync(join(this.dir, other));
+        }
+        for (const suffix of ['.index', '.timeindex', '.log']) {
+          const from = join(this.dir, `${prefix}${suffix}${CLEANED_SUFFIX}`);
+          if (existsSync(from)) renameSync(from, join(this.dir, prefix + suffix));
+          else if (suffix !== '.log') rmSync(join(this.dir, prefix + suffix), { force: true });
+        }
+        fsyncDir(this.dir);
+      }
+      unlinkSync(commit);
+      fsyncDir(this.dir);
+    }
+  }
+
   private recover(recoveryPoint: number | undefined): void {
     const logger = this.env.logger;
     const from = recoveryPoint === undefined ? this.segs.length - 1 : Math.max(0, this.floorIndex(recoveryPoint));
     for (let i = from; i < this.segs.length; i++) {
       const seg = this.segs[i]!;
       const result = seg.recover(seg.baseOffset);
+      if (result.problem !== undefined && recoveryPoint !== undefined && seg.nextOffset! < recoveryPoint) {
+        // These bytes were fsynced before the recovery point was checkpointed: they cannot be a torn write.
+        // Never truncate (that would silently drop acknowledged records) and never serve them: go offline.
+        const reason = `corrupt log below the recovery point ${recoveryPoint}: ${result.problem} in ${seg.logPath} at position ${result.validBytes} (expected offset ${seg.nextOffset})`;
+        logger.error(
+          {
+            segment: seg.logPath,
+            position: result.validBytes,
+            offset: seg.nextOffset,
+            recoveryPoint,
+            problem: result.problem,
+          },
+          'CORRUPTION: flushed data failed validation; the partition stays offline (KAFKA_STORAGE_ERROR) until an operator repairs or removes it',
+        );
+        throw new CorruptLogError(reason);
+      }
       if (result.problem !== undefined) {
         logger.warn(
           {
@@ -676,18 +761,11 @@ export class PartitionLog {
       if (err instanceof StorageError || err instanceof InvariantError) throw err;
       const code = (err as NodeJS.ErrnoException).code;
       if (typeof code !== 'string') throw err;
-      this.failure = err as Error;
+      const first = this.failure === undefined;
+      this.markOffline(err as Error);
       this.env.logger.error({ dir: this.dir, op, code, err }, 'storage I/O failed: partition log is now offline');
+      if (first) this.onFailure?.(this, err as Error);
       throw new KafkaStorageError(`${op} failed in ${this.dir}: ${code}`, { cause: err });
     }
-  }
-}
-
-export function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }

@@ -1,13 +1,13 @@
 // One segment of a partition log: `<base>.log` plus its sparse `.index` and `.timeindex`.
 // Only the active segment keeps a file descriptor open; older segments read through the shared fd cache and load
 // their indexes lazily (bounded by the shared index cache).
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, openSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { ATTRIBUTES, CRC, HEADER_SIZE, LOG_OVERHEAD } from '../records/batch-layout.ts';
 import { crc32c } from '../records/crc32c.ts';
 import { assert } from '../util/assert.ts';
 import type { LogConfig } from './config.ts';
-import { type BatchHeader, FileWindow, readFully } from './file-io.ts';
+import { type BatchHeader, FileWindow, fsyncFd, readFully } from './file-io.ts';
 import { OFFSET_ENTRY_SIZE, OffsetIndex, TIME_ENTRY_SIZE, TimeIndex } from './indexes.ts';
 import type { StorageCaches, Unloadable } from './lru.ts';
 
@@ -32,6 +32,7 @@ export const LOG_SUFFIX = '.log';
 export const INDEX_SUFFIX = '.index';
 export const TIME_INDEX_SUFFIX = '.timeindex';
 export const DELETED_SUFFIX = '.deleted';
+export const CLEANED_SUFFIX = '.cleaned';
 const SCAN_CHUNK = 1024 * 1024;
 
 /** Result of validating a segment's batches during recovery. */
@@ -381,7 +382,7 @@ export class Segment implements Unloadable {
     if (sync) {
       const fd = this.fd ?? openSync(this.logPath, 'r');
       try {
-        fsyncSync(fd);
+        fsyncFd(fd);
       } finally {
         if (fd !== this.fd) closeSync(fd);
       }
