@@ -190,6 +190,37 @@ export class ReplicaManager {
     for (const w of [...this.waiters]) w();
   }
 
+  /**
+   * DeleteRecords: advances the log start offset to `offset` (-1 = the high watermark). Answers the new low
+   * watermark, OFFSET_OUT_OF_RANGE above the high watermark, POLICY_VIOLATION for a topic without the delete policy
+   * (as Kafka), KAFKA_STORAGE_ERROR for an offline log.
+   */
+  deleteRecords(topic: string, partition: number, offset: number): { lowWatermark: number; errorCode: number } {
+    const p = this.get(topic, partition);
+    if (!p) return { lowWatermark: -1, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+    if (!p.config.deleteEnabled) return { lowWatermark: -1, errorCode: ErrorCode.POLICY_VIOLATION };
+    try {
+      const target = offset === -1 ? p.log.highWatermark : offset;
+      if (target < 0) return { lowWatermark: -1, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
+      const deleted = p.log.deleteRecordsBefore(target);
+      if (deleted.length > 0 || target > 0) {
+        this.log.info(
+          { partition: p.key, logStartOffset: p.log.logStartOffset, segments: deleted.length },
+          'records deleted',
+        );
+      }
+      this.wakeAll();
+      return { lowWatermark: p.log.logStartOffset, errorCode: ErrorCode.NONE };
+    } catch (e) {
+      return { lowWatermark: -1, errorCode: errorOf(e, this.log, p.key).errorCode };
+    }
+  }
+
+  /** Makes moved log start offsets durable now (DeleteRecords) rather than at the next periodic checkpoint. */
+  checkpointLogStartOffsets(): void {
+    this.logs.checkpoint();
+  }
+
   close(): void {
     this.closed = true;
     this.wakeAll();

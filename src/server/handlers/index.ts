@@ -7,6 +7,7 @@ import apiVersions from './api-versions.ts';
 import createPartitions from './create-partitions.ts';
 import createTopics from './create-topics.ts';
 import deleteGroups from './delete-groups.ts';
+import deleteRecords from './delete-records.ts';
 import deleteTopics from './delete-topics.ts';
 import describeCluster from './describe-cluster.ts';
 import describeConfigs from './describe-configs.ts';
@@ -41,6 +42,7 @@ const HANDLERS: readonly HandlerDef<never, never>[] = [
   createPartitions,
   incrementalAlterConfigs,
   describeCluster,
+  deleteRecords,
   // Consumer groups (issue 4)
   offsetCommit,
   offsetFetch,
