@@ -5,6 +5,8 @@ import { join, resolve } from 'node:path';
 import { type BrokerConfig, loadBrokerConfig } from '../config/broker-config.ts';
 import { parseProperties } from '../config/properties.ts';
 import { GroupCoordinatorRuntime } from '../coordinator/group/runtime.ts';
+import { ProducerIdManager } from '../coordinator/transaction/producer-ids.ts';
+import { TransactionCoordinatorRuntime } from '../coordinator/transaction/runtime.ts';
 import { LocalController } from '../metadata/controller.ts';
 import type { MetadataImage } from '../metadata/image.ts';
 import { FileMetadataLog } from '../metadata/metadata-log.ts';
@@ -31,6 +33,7 @@ export class Broker {
   private replicas: ReplicaManager | undefined;
   private controller: LocalController | undefined;
   private groups: GroupCoordinatorRuntime | undefined;
+  private transactions: TransactionCoordinatorRuntime | undefined;
   private timers: NodeJS.Timeout[] = [];
   private bound: BoundListener[] = [];
   private stopping: Promise<void> | undefined;
@@ -87,6 +90,16 @@ export class Broker {
     const groups = new GroupCoordinatorRuntime({ config: cfg, controller, replicas, log: this.log, clock: Date.now });
     this.groups = groups;
     groups.start();
+    const transactions = new TransactionCoordinatorRuntime({
+      config: cfg,
+      controller,
+      replicas,
+      producerIds: new ProducerIdManager(resolve(cfg.metadataLogDir)),
+      log: this.log,
+      clock: Date.now,
+    });
+    this.transactions = transactions;
+    transactions.start();
 
     const services: BrokerServices = {
       nodeId: cfg.nodeId,
@@ -97,6 +110,7 @@ export class Broker {
       replicas,
       configs,
       groups,
+      transactions,
       apiVersions: () => dispatcher.supportedList(),
       clock: Date.now,
     };
@@ -130,6 +144,9 @@ export class Broker {
     this.schedule(cfg.logRetentionCheckIntervalMs, () => this.logs!.runRetention(Date.now()));
     this.schedule(Math.min(cfg.logFlushSchedulerIntervalMs, 1000), () => this.logs!.flushDue(Date.now()));
     this.schedule(cfg.logFlushOffsetCheckpointIntervalMs, () => this.logs!.checkpoint());
+    this.schedule(cfg.producerIdExpirationCheckIntervalMs, () =>
+      replicas.expireProducers(Date.now(), cfg.producerIdExpirationMs),
+    );
     this.log.info(
       {
         nodeId: cfg.nodeId,
@@ -164,8 +181,10 @@ export class Broker {
       this.log.info('shutting down');
       for (const t of this.timers) clearInterval(t);
       this.groups?.close();
+      this.transactions?.close();
       this.replicas?.close();
       await this.server?.shutdown(5000);
+      this.replicas?.snapshotProducers();
       await this.logs?.shutdown();
       this.metadataLog?.close();
       this.log.info('shutdown complete');

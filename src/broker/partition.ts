@@ -5,6 +5,8 @@ import type { TopicConfig } from '../config/topic-config.ts';
 import { ErrorCode, KafkaError } from '../protocol/errors.ts';
 import { MAGIC } from '../records/batch-layout.ts';
 import {
+  batches,
+  buildControlBatch,
   convertMessageSetToBatch,
   downConvertBatches,
   iterateRecords,
@@ -12,6 +14,9 @@ import {
   validateProduceRecords,
 } from '../records/index.ts';
 import type { PartitionLog } from '../storage/partition-log.ts';
+import type { Logger } from '../util/log.ts';
+import type { AbortedTxn, ProducerBatch, ProducerStateManager } from './producer-state.ts';
+import { appendTxnIndex, loadProducerState, segmentFor, writeSnapshot } from './producer-state-file.ts';
 
 export interface AppendResult {
   baseOffset: number;
@@ -24,7 +29,12 @@ export interface ReadResult {
   highWatermark: number;
   lastStableOffset: number;
   logStartOffset: number;
+  /** read_committed fetches: the aborted transactions overlapping the returned range. */
+  abortedTransactions?: AbortedTxn[];
 }
+
+/** Checks, before a transactional batch opens a transaction here, that its coordinator added this partition. */
+export type TxnVerifier = (producerId: number, producerEpoch: number, topic: string, partition: number) => number;
 
 export class Partition {
   readonly topic: string;
@@ -33,6 +43,11 @@ export class Partition {
   readonly log: PartitionLog;
   leaderEpoch: number;
   config: TopicConfig;
+  /** Idempotence and transaction state of this partition's producers (moves with the log). */
+  readonly producers: ProducerStateManager;
+  private activeSegmentBase: number;
+  /** KIP-890 verification of transactional appends (answered by the transaction coordinator). */
+  private readonly txnVerifier: TxnVerifier | undefined;
 
   constructor(init: {
     topic: string;
@@ -41,6 +56,8 @@ export class Partition {
     log: PartitionLog;
     leaderEpoch: number;
     config: TopicConfig;
+    logger: Logger;
+    txnVerifier?: TxnVerifier;
   }) {
     this.topic = init.topic;
     this.topicId = init.topicId;
@@ -48,6 +65,99 @@ export class Partition {
     this.log = init.log;
     this.leaderEpoch = init.leaderEpoch;
     this.config = init.config;
+    this.txnVerifier = init.txnVerifier;
+    this.producers = loadProducerState(init.log, init.logger);
+    this.activeSegmentBase = this.currentSegmentBase();
+  }
+
+  private currentSegmentBase(): number {
+    return this.log.segments.at(-1)?.baseOffset ?? 0;
+  }
+
+  /** First offset of the earliest open transaction, else the high watermark. */
+  get lastStableOffset(): number {
+    const hw = this.log.highWatermark;
+    const first = this.producers.firstUnstableOffset();
+    return first === undefined ? hw : Math.min(first, hw);
+  }
+
+  /** Writes a producer state snapshot at the log end (clean shutdown, segment rolls). */
+  snapshotProducers(): void {
+    writeSnapshot(this.log.dir, this.log.logEndOffset, this.producers);
+  }
+
+  /** producer.id.expiration.ms: forgets idle producers. */
+  expireProducers(now: number, expirationMs: number): number {
+    this.producers.truncateHead(this.log.logStartOffset);
+    return this.producers.removeExpired(now, expirationMs).length;
+  }
+
+  /**
+   * Appends validated batches after checking them against the producer state; a retried duplicate answers its
+   * original offsets without appending. Markers (coordinator appends) complete transactions.
+   */
+  private appendWithProducerState(
+    buf: Buffer,
+    validated: ReturnType<typeof validateProduceRecords>,
+    origin: 'client' | 'coordinator',
+    control?: { abort: boolean; coordinatorEpoch: number },
+  ): AppendResult {
+    const pb: ProducerBatch[] = validated.batches.map((b) => ({
+      producerId: b.producerId,
+      producerEpoch: b.producerEpoch,
+      baseSequence: b.baseSequence,
+      offsetCount: b.lastOffsetDelta + 1,
+      maxTimestamp: b.maxTimestamp,
+      isTransactional: b.isTransactional,
+      isControl: b.isControl,
+    }));
+    const plan = this.producers.prepare(pb, this.log.logEndOffset, origin, () => control!);
+    if (plan.duplicate) {
+      return { baseOffset: plan.duplicate.firstOffset, logAppendTime: -1, logStartOffset: this.log.logStartOffset };
+    }
+    if (origin === 'client' && this.txnVerifier) {
+      for (const b of pb) {
+        if (!b.isTransactional || b.producerId < 0) continue;
+        if ((this.producers.get(b.producerId)?.currentTxnFirstOffset ?? -1) >= 0) continue;
+        const code = this.txnVerifier(b.producerId, b.producerEpoch, this.topic, this.index);
+        if (code !== ErrorCode.NONE)
+          throw new KafkaError(code, `Transactional batch of producer ${b.producerId} is not part of a transaction`);
+      }
+    }
+    const lsoBefore = this.lastStableOffset;
+    const r = this.log.append(buf, validated.batches, this.leaderEpoch);
+    const base = this.currentSegmentBase();
+    if (base !== this.activeSegmentBase) {
+      // The append rolled a segment: snapshot the state as of the new segment's base (before this append).
+      if (base === r.baseOffset) writeSnapshot(this.log.dir, base, this.producers);
+      this.activeSegmentBase = base;
+    }
+    for (const a of this.producers.commit(plan, () => lsoBefore))
+      appendTxnIndex(this.log.dir, segmentFor([base], a.lastOffset), a);
+    return { baseOffset: r.baseOffset, logAppendTime: -1, logStartOffset: this.log.logStartOffset };
+  }
+
+  /** Writes a COMMIT or ABORT marker for a producer's transaction (the transaction coordinator's WriteTxnMarkers). */
+  appendMarker(
+    type: 'COMMIT' | 'ABORT',
+    producerId: number,
+    producerEpoch: number,
+    coordinatorEpoch: number,
+    now: number,
+  ): AppendResult {
+    const buf = buildControlBatch(type, { producerId, producerEpoch, coordinatorEpoch, now });
+    const validated = validateProduceRecords(buf, {
+      maxMessageBytes: Number.MAX_SAFE_INTEGER,
+      timestampType: 'CreateTime',
+      timestampBeforeMaxMs: Number.MAX_SAFE_INTEGER,
+      timestampAfterMaxMs: Number.MAX_SAFE_INTEGER,
+      now,
+      allowControl: true,
+    });
+    return this.appendWithProducerState(buf, validated, 'coordinator', {
+      abort: type === 'ABORT',
+      coordinatorEpoch,
+    });
   }
 
   get key(): string {
@@ -70,26 +180,37 @@ export class Partition {
     });
     const logAppend = cfg.messageTimestampType === 'LogAppendTime';
     if (logAppend) for (const b of validated.batches) stampLogAppendTime(buf, b, now);
-    const r = this.log.append(buf, validated.batches, this.leaderEpoch);
-    return { baseOffset: r.baseOffset, logAppendTime: logAppend ? now : -1, logStartOffset: this.log.logStartOffset };
+    const r = this.appendWithProducerState(buf, validated, 'client');
+    return { ...r, logAppendTime: logAppend && r.logAppendTime === -1 ? now : r.logAppendTime };
   }
 
-  /** Reads committed data from `offset` for a consumer; `magic` < 2 down-converts for old fetch versions. */
-  read(offset: number, maxBytes: number, minOneMessage: boolean, magic: number): ReadResult {
+  /**
+   * Reads from `offset` for a consumer, up to the high watermark (read_uncommitted) or the last stable offset
+   * (read_committed, with the aborted transactions in the range); `magic` < 2 down-converts for old fetches.
+   */
+  read(offset: number, maxBytes: number, minOneMessage: boolean, magic: number, readCommitted = false): ReadResult {
     const hw = this.log.highWatermark;
-    const { records } = this.log.read(offset, maxBytes, hw, minOneMessage);
-    return {
+    const lso = this.lastStableOffset;
+    const { records, firstOffset } = this.log.read(offset, maxBytes, readCommitted ? lso : hw, minOneMessage);
+    const out: ReadResult = {
       records: magic < 2 ? downConvertBatches(records, magic as 0 | 1) : records,
       highWatermark: hw,
-      lastStableOffset: hw,
+      lastStableOffset: lso,
       logStartOffset: this.log.logStartOffset,
     };
+    if (readCommitted && records.length > 0) {
+      const from = firstOffset ?? offset;
+      let to = from;
+      for (const b of batches(records)) to = b.header.baseOffset + b.header.lastOffsetDelta + 1;
+      out.abortedTransactions = this.producers.abortedBetween(from, Math.max(to, offset + 1));
+    }
+    return out;
   }
 
   /** ListOffsets: earliest (-2, -4), latest (-1), max timestamp (-3), or the first offset with timestamp >= ts. */
-  offsetForTimestamp(ts: number): { offset: number; timestamp: number } | null {
+  offsetForTimestamp(ts: number, readCommitted = false): { offset: number; timestamp: number } | null {
     if (ts === -2 || ts === -4) return { offset: this.log.logStartOffset, timestamp: -1 };
-    if (ts === -1) return { offset: this.log.highWatermark, timestamp: -1 };
+    if (ts === -1) return { offset: readCommitted ? this.lastStableOffset : this.log.highWatermark, timestamp: -1 };
     if (ts === -3) return this.log.maxTimestampOffset();
     if (ts < 0) throw new KafkaError(ErrorCode.INVALID_REQUEST, `Unknown special timestamp ${ts}`);
     const found = this.log.offsetForTimestamp(ts);

@@ -9,7 +9,7 @@ import type { LogConfig } from '../storage/config.ts';
 import { OffsetOutOfRangeError, StorageError } from '../storage/errors.ts';
 import type { LogManager } from '../storage/log-manager.ts';
 import type { Logger } from '../util/log.ts';
-import { type AppendResult, Partition, type ReadResult } from './partition.ts';
+import { type AppendResult, Partition, type ReadResult, type TxnVerifier } from './partition.ts';
 
 export interface ProduceOutcome extends Partial<AppendResult> {
   errorCode: number;
@@ -34,6 +34,8 @@ export interface FetchParams {
   minBytes: number;
   maxBytes: number;
   magic: number;
+  /** isolation_level 1: read only below the last stable offset, with the aborted transactions. */
+  readCommitted?: boolean;
 }
 
 type Waiter = () => void;
@@ -46,6 +48,8 @@ export class ReplicaManager {
   private readonly nodeId: number;
   private readonly topicConfig: (overrides: Readonly<Record<string, string>>) => TopicConfig;
   private closed = false;
+  /** Set by the transaction coordinator: checks transactional appends belong to an ongoing transaction. */
+  txnVerifier: TxnVerifier | undefined;
 
   constructor(opts: {
     logs: LogManager;
@@ -85,6 +89,9 @@ export class ReplicaManager {
             log,
             leaderEpoch: p.leaderEpoch,
             config: cfg,
+            logger: this.log,
+            txnVerifier: (pid, epoch, topic, partition) =>
+              this.txnVerifier?.(pid, epoch, topic, partition) ?? ErrorCode.NONE,
           }),
         );
       }
@@ -158,7 +165,7 @@ export class ReplicaManager {
         };
       try {
         const limit = Math.max(0, Math.min(req.maxBytes, budget));
-        const r = p.read(req.fetchOffset, limit, first, params.magic);
+        const r = p.read(req.fetchOffset, limit, first, params.magic, params.readCommitted === true);
         if (r.records.length > 0) first = false;
         budget -= r.records.length;
         return { ...r, errorCode: ErrorCode.NONE };
@@ -167,7 +174,7 @@ export class ReplicaManager {
         return {
           errorCode: err.errorCode,
           highWatermark: p.log.highWatermark,
-          lastStableOffset: p.log.highWatermark,
+          lastStableOffset: p.lastStableOffset,
           logStartOffset: p.log.logStartOffset,
         };
       }
@@ -188,6 +195,47 @@ export class ReplicaManager {
 
   private wakeAll(): void {
     for (const w of [...this.waiters]) w();
+  }
+
+  /** Writes a transaction marker into a hosted partition (the transaction coordinator's WriteTxnMarkers). */
+  writeMarker(
+    topic: string,
+    partition: number,
+    m: { commit: boolean; producerId: number; producerEpoch: number; coordinatorEpoch: number },
+    now: number,
+  ): number {
+    const p = this.get(topic, partition);
+    if (!p) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    try {
+      p.appendMarker(m.commit ? 'COMMIT' : 'ABORT', m.producerId, m.producerEpoch, m.coordinatorEpoch, now);
+      this.wakeAll();
+      return ErrorCode.NONE;
+    } catch (e) {
+      return errorOf(e, this.log, p.key).errorCode;
+    }
+  }
+
+  /** producer.id.expiration.ms task. */
+  expireProducers(now: number, expirationMs: number): void {
+    for (const p of this.partitions.values()) {
+      try {
+        p.expireProducers(now, expirationMs);
+      } catch (e) {
+        this.log.error({ partition: p.key, err: e }, 'producer expiration failed');
+      }
+    }
+  }
+
+  /** Snapshots every partition's producer state (clean shutdown), so a restart replays nothing. */
+  snapshotProducers(): void {
+    for (const p of this.partitions.values()) {
+      if (p.log.isOffline) continue;
+      try {
+        p.snapshotProducers();
+      } catch (e) {
+        this.log.error({ partition: p.key, err: e }, 'producer snapshot failed');
+      }
+    }
   }
 
   /**

@@ -43,6 +43,7 @@ export default defineHandler<FetchRequest, FetchResponse>({
       minBytes: req.minBytes,
       maxBytes: v >= 3 ? req.maxBytes : 0x7fffffff,
       magic,
+      readCommitted: v >= 4 && req.isolationLevel === 1,
     });
     let i = 0;
     const responses: TopicOut[] = layout.map((t) => ({
@@ -65,7 +66,13 @@ export default defineHandler<FetchRequest, FetchResponse>({
           highWatermark: r.highWatermark ?? -1,
           lastStableOffset: r.lastStableOffset ?? -1,
           logStartOffset: r.logStartOffset ?? -1,
-          abortedTransactions: v >= 4 ? [] : null,
+          abortedTransactions:
+            v >= 4
+              ? (r.abortedTransactions ?? []).map((a) => ({
+                  producerId: BigInt(a.producerId),
+                  firstOffset: BigInt(a.firstOffset),
+                }))
+              : null,
           preferredReadReplica: -1,
           records: r.records ?? Buffer.alloc(0),
         };

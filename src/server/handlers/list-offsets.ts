@@ -35,7 +35,7 @@ export default defineHandler<ListOffsetsRequest, ListOffsetsResponse>({
           if ((ts === -3 && v < 7) || (ts === -4 && v < 8) || ts === -5 || ts < -5)
             return { ...base, errorCode: ErrorCode.UNSUPPORTED_VERSION };
           try {
-            const found = p.offsetForTimestamp(ts);
+            const found = p.offsetForTimestamp(ts, v >= 2 && req.isolationLevel === 1);
             if (v === 0) {
               // v0 answers a list of segment offsets; we give the requested point (and the start offset for latest).
               const offs = found ? [found.offset] : [];
