@@ -1,0 +1,117 @@
+// The official Java client (kafka-clients 4.x), unchanged: admin, idempotent producer under each codec, consumer
+// groups (classic protocol), transactions. Needs a JDK and Maven (jars come from Maven Central into .cache/java);
+// skipped with a reason where they are missing, since the issue makes the Java client optional.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, afterEach, describe, test } from 'node:test';
+import { BrokerConnection } from '../../src/client/connection.ts';
+import { ApiKey } from '../../src/protocol/apis.ts';
+import type { ApiVersionsResponse } from '../../src/protocol/generated/messages.ts';
+import {
+  type BrokerHandle,
+  printLogsOnFailure,
+  REPO_ROOT,
+  sharedSetup,
+  startBrokerProcess,
+} from '../helpers/broker.ts';
+import { describeRun, runProcess } from '../helpers/clients.ts';
+
+const KAFKA_CLIENTS_VERSION = '4.1.1';
+const CACHE = path.join(REPO_ROOT, '.cache', 'java', KAFKA_CLIENTS_VERSION);
+const SOURCE = path.join(REPO_ROOT, 'test', 'integration', 'java', 'JavaClient.java');
+
+function which(bin: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const missing = ['java', 'mvn'].filter((b) => !which(b));
+
+/** Fetches kafka-clients and its runtime dependencies from Maven Central once. */
+function ensureJars(): string {
+  const libs = path.join(CACHE, 'libs');
+  if (existsSync(libs) && readdirSync(libs).some((f) => f.startsWith('kafka-clients'))) return libs;
+  mkdirSync(CACHE, { recursive: true });
+  writeFileSync(
+    path.join(CACHE, 'pom.xml'),
+    `<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
+<groupId>dev.tributary</groupId><artifactId>java-interop</artifactId><version>1</version>
+<dependencies>
+<dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-clients</artifactId><version>${KAFKA_CLIENTS_VERSION}</version></dependency>
+<dependency><groupId>org.slf4j</groupId><artifactId>slf4j-nop</artifactId><version>1.7.36</version></dependency>
+</dependencies></project>`,
+  );
+  execFileSync('mvn', ['-q', '-B', 'dependency:copy-dependencies', `-DoutputDirectory=${libs}`], {
+    cwd: CACHE,
+    stdio: 'inherit',
+  });
+  return libs;
+}
+
+describe('Java client', { skip: missing.length ? `no ${missing.join(', ')} on PATH` : false, timeout: 600_000 }, () => {
+  let broker: BrokerHandle | undefined;
+  let libs = '';
+  let served = new Set<number>();
+  const setup = sharedSetup(async () => {
+    libs = ensureJars();
+    broker = await startBrokerProcess({ overrides: { 'group.initial.rebalance.delay.ms': '0' } });
+    const c = await BrokerConnection.open('127.0.0.1', broker.port);
+    const v = await c.send<ApiVersionsResponse>(ApiKey.ApiVersions, 0, {});
+    served = new Set(v.apiKeys.map((k) => k.apiKey));
+    c.close();
+  });
+  after(async () => {
+    await broker?.stop();
+  });
+  afterEach((t) => printLogsOnFailure(t, broker));
+
+  const java = async (...args: string[]) => {
+    const r = await runProcess('java', ['-cp', `${libs}/*`, SOURCE, args[0]!, broker!.bootstrap, ...args.slice(1)], {
+      timeoutMs: 120_000,
+    });
+    assert.equal(r.code, 0, describeRun(`java JavaClient ${args.join(' ')}`, r));
+    return r.stdout;
+  };
+
+  test('admin: create with configs, list, describe, describeConfigs, createPartitions, describeCluster, delete', async () => {
+    await setup.get();
+    const out = await java('admin', 'java-admin');
+    assert.match(out, /created java-admin/);
+    assert.match(out, /listed true/);
+    assert.match(out, /partitions 3\n/);
+    assert.match(out, /retention\.ms 3600000/);
+    assert.match(out, /partitions 4\n/);
+    assert.match(out, /cluster 1/);
+    assert.match(out, /deleted java-admin/);
+  });
+
+  for (const codec of ['none', 'gzip', 'snappy', 'lz4', 'zstd']) {
+    test(`producer (acks=all, ${codec}) then a classic consumer group reads every record and commits`, async () => {
+      await setup.get();
+      // The Java producer is idempotent by default; it can be only where the broker serves InitProducerId.
+      const idempotent = String(served.has(ApiKey.InitProducerId));
+      const topic = `java-${codec}`;
+      assert.match(await java('produce', topic, '300', codec, idempotent), /acked 300/);
+      const out = await java('consume', topic, `g-${codec}`, '300', 'classic');
+      assert.match(out, /consumed 300/);
+      assert.match(out, /committed 300/);
+    });
+  }
+
+  test('transactions: committed records visible to read_committed, aborted ones never', async (t) => {
+    await setup.get();
+    if (!served.has(ApiKey.EndTxn)) {
+      t.skip('transactions are not served yet');
+      return;
+    }
+    const out = await java('txn', 'java-txn', '20');
+    assert.match(out, /txn done/);
+    assert.match(out, /read_committed 20 0/);
+  });
+});
