@@ -97,6 +97,7 @@ export class Broker {
       producerIds: new ProducerIdManager(resolve(cfg.metadataLogDir)),
       log: this.log,
       clock: Date.now,
+      offsets: groups,
     });
     this.transactions = transactions;
     transactions.start();

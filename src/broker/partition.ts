@@ -137,6 +137,21 @@ export class Partition {
     return { baseOffset: r.baseOffset, logAppendTime: -1, logStartOffset: this.log.logStartOffset };
   }
 
+  /**
+   * Appends records a coordinator writes on a producer's behalf (TxnOffsetCommit's transactional offset records):
+   * epochs are checked, sequences are not (the producer never sends these).
+   */
+  appendAsCoordinator(buf: Buffer, now: number): AppendResult {
+    const validated = validateProduceRecords(buf, {
+      maxMessageBytes: Number.MAX_SAFE_INTEGER,
+      timestampType: 'CreateTime',
+      timestampBeforeMaxMs: Number.MAX_SAFE_INTEGER,
+      timestampAfterMaxMs: Number.MAX_SAFE_INTEGER,
+      now,
+    });
+    return this.appendWithProducerState(buf, validated, 'coordinator');
+  }
+
   /** Writes a COMMIT or ABORT marker for a producer's transaction (the transaction coordinator's WriteTxnMarkers). */
   appendMarker(
     type: 'COMMIT' | 'ABORT',

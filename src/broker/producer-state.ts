@@ -156,7 +156,7 @@ export class ProducerStateManager {
         entry.currentTxnFirstOffset = -1;
         entry.lastTimestamp = Math.max(entry.lastTimestamp, b.maxTimestamp);
       } else {
-        if (origin !== 'replication') checkSequence(entry, b);
+        if (origin === 'client') checkSequence(entry, b);
         if (b.producerEpoch !== entry.producerEpoch) {
           entry.producerEpoch = b.producerEpoch;
           entry.batches = [];

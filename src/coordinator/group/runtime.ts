@@ -6,7 +6,7 @@ import type { ReplicaManager } from '../../broker/replica-manager.ts';
 import type { BrokerConfig } from '../../config/broker-config.ts';
 import type { LocalController } from '../../metadata/controller.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
-import { batches, buildBatch, iterateRecords } from '../../records/index.ts';
+import { batches, buildBatch, iterateRecords, parseControlRecord } from '../../records/index.ts';
 import type { Logger } from '../../util/log.ts';
 import { type CoordinatorRecord, OFFSETS_TOPIC, partitionForGroup } from './records.ts';
 import {
@@ -41,6 +41,8 @@ export class GroupCoordinatorRuntime {
   private readonly opts: GroupRuntimeOptions;
   private readonly groupConfig: GroupConfig;
   private nextToken = 1;
+  /** Offsets committed inside open transactions, by `<partition>:<producerId>`: applied at the COMMIT marker. */
+  private readonly pendingTxnOffsets = new Map<string, CoordinatorRecord[]>();
   private expiryTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -153,8 +155,14 @@ export class GroupCoordinatorRuntime {
       let next = offset;
       for (const b of batches(buf)) {
         next = b.header.baseOffset + b.header.lastOffsetDelta + 1;
+        if (b.header.baseOffset < offset) continue;
+        const batch = buf.subarray(b.position, b.position + b.size);
+        if (b.header.isTransactional) {
+          this.replayTransactional(partition, shard, batch, b.header.producerId, b.header.isControl, now);
+          continue;
+        }
         if (b.header.isControl) continue;
-        for (const rec of iterateRecords(buf.subarray(b.position, b.position + b.size))) {
+        for (const rec of iterateRecords(batch)) {
           if (rec.offset < offset || rec.key === null) continue;
           shard.replay(rec.key, rec.value, now);
           records++;
@@ -325,6 +333,84 @@ export class GroupCoordinatorRuntime {
     if (!this.opts.controller.image.topics.has(OFFSETS_TOPIC)) return [];
     this.loadAll();
     return [...this.shards.values()].flatMap((s) => s.list());
+  }
+
+  // ---- offsets committed in transactions (TxnOffsetCommit; used by the transaction coordinator) -------------------
+
+  /** Load: transactional offset records wait for their marker; a COMMIT marker applies them, ABORT drops them. */
+  private replayTransactional(
+    partition: number,
+    shard: GroupShard,
+    batch: Buffer,
+    producerId: number,
+    isControl: boolean,
+    now: number,
+  ): void {
+    const key = `${partition}:${producerId}`;
+    if (!isControl) {
+      const pending = this.pendingTxnOffsets.get(key) ?? [];
+      for (const rec of iterateRecords(batch)) if (rec.key !== null) pending.push({ key: rec.key, value: rec.value });
+      this.pendingTxnOffsets.set(key, pending);
+      return;
+    }
+    const pending = this.pendingTxnOffsets.get(key) ?? [];
+    this.pendingTxnOffsets.delete(key);
+    for (const rec of iterateRecords(batch)) {
+      if (parseControlRecord(rec.key, rec.value)?.type !== 'COMMIT') continue;
+      for (const r of pending) shard.replay(r.key, r.value, now);
+    }
+  }
+
+  /**
+   * TxnOffsetCommit: validates like OffsetCommit, then appends the offset records as a transactional batch of the
+   * producer; they become visible when the transaction commits (completeTransactionalOffsets).
+   */
+  commitTransactionalOffsets(req: CommitRequest, producerId: number, producerEpoch: number): PartitionResult[] {
+    const { shard, partition } = this.shardFor(req.groupId);
+    const now = this.opts.clock();
+    const { records, results } = shard.commitOffsets(req, now);
+    if (records.length === 0) return results;
+    const part = this.opts.replicas.get(OFFSETS_TOPIC, partition);
+    let code: number = ErrorCode.NONE;
+    if (!part) code = ErrorCode.NOT_COORDINATOR;
+    else {
+      const batch = buildBatch({
+        producerId,
+        producerEpoch,
+        baseSequence: 0,
+        isTransactional: true,
+        records: records.map((r) => ({ key: r.key, value: r.value, timestamp: now })),
+        now,
+      });
+      try {
+        part.appendAsCoordinator(batch, now);
+      } catch (e) {
+        code = e instanceof KafkaError ? e.code : ErrorCode.COORDINATOR_NOT_AVAILABLE;
+      }
+    }
+    if (code !== ErrorCode.NONE)
+      return results.map((r) => (r.errorCode === ErrorCode.NONE ? { ...r, errorCode: code } : r));
+    const key = `${partition}:${producerId}`;
+    this.pendingTxnOffsets.set(key, [...(this.pendingTxnOffsets.get(key) ?? []), ...records]);
+    return results;
+  }
+
+  /** The transaction's marker for a __consumer_offsets partition: written to the log, then offsets applied or dropped. */
+  completeTransactionalOffsets(partition: number, producerId: number, producerEpoch: number, commit: boolean): number {
+    const part = this.opts.replicas.get(OFFSETS_TOPIC, partition);
+    if (!part) return ErrorCode.NOT_COORDINATOR;
+    const now = this.opts.clock();
+    try {
+      part.appendMarker(commit ? 'COMMIT' : 'ABORT', producerId, producerEpoch, 0, now);
+    } catch (e) {
+      return e instanceof KafkaError ? e.code : ErrorCode.UNKNOWN_SERVER_ERROR;
+    }
+    const key = `${partition}:${producerId}`;
+    const pending = this.pendingTxnOffsets.get(key) ?? [];
+    this.pendingTxnOffsets.delete(key);
+    const shard = this.shards.get(partition);
+    if (commit && shard) for (const r of pending) shard.replay(r.key, r.value, now, true);
+    return ErrorCode.NONE;
   }
 
   /** Periodic offsets.retention.minutes task. */

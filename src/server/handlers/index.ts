@@ -2,6 +2,8 @@
 import { API_SCHEMAS } from '../../protocol/apis.ts';
 import type { SupportedApi } from '../dispatcher.ts';
 import type { HandlerDef } from '../handler.ts';
+import addOffsetsToTxn from './add-offsets-to-txn.ts';
+import addPartitionsToTxn from './add-partitions-to-txn.ts';
 import alterConfigs from './alter-configs.ts';
 import apiVersions from './api-versions.ts';
 import createPartitions from './create-partitions.ts';
@@ -13,6 +15,9 @@ import describeCluster from './describe-cluster.ts';
 import describeConfigs from './describe-configs.ts';
 import describeGroups from './describe-groups.ts';
 import describeLogDirs from './describe-log-dirs.ts';
+import describeProducers from './describe-producers.ts';
+import describeTransactions from './describe-transactions.ts';
+import endTxn from './end-txn.ts';
 import fetch from './fetch.ts';
 import findCoordinator from './find-coordinator.ts';
 import heartbeat from './heartbeat.ts';
@@ -22,12 +27,15 @@ import joinGroup from './join-group.ts';
 import leaveGroup from './leave-group.ts';
 import listGroups from './list-groups.ts';
 import listOffsets from './list-offsets.ts';
+import listTransactions from './list-transactions.ts';
 import metadata from './metadata.ts';
 import offsetCommit from './offset-commit.ts';
 import offsetDelete from './offset-delete.ts';
 import offsetFetch from './offset-fetch.ts';
 import produce from './produce.ts';
 import syncGroup from './sync-group.ts';
+import txnOffsetCommit from './txn-offset-commit.ts';
+import writeTxnMarkers from './write-txn-markers.ts';
 
 const HANDLERS: readonly HandlerDef<never, never>[] = [
   produce,
@@ -58,6 +66,14 @@ const HANDLERS: readonly HandlerDef<never, never>[] = [
   offsetDelete,
   // Idempotent producers and transactions (issue 5)
   initProducerId,
+  addPartitionsToTxn,
+  addOffsetsToTxn,
+  endTxn,
+  writeTxnMarkers,
+  txnOffsetCommit,
+  describeProducers,
+  describeTransactions,
+  listTransactions,
 ] as readonly HandlerDef<never, never>[];
 
 export function supportedApis(): SupportedApi[] {

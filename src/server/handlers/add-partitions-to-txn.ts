@@ -1,0 +1,80 @@
+// AddPartitionsToTxn (24): v0-3 one transaction from a producer; v4+ a batch of transactions (from brokers), each
+// optionally verify-only (KIP-890 part 1: is the partition already in the transaction?).
+import { ApiKey } from '../../protocol/apis.ts';
+import { ErrorCode } from '../../protocol/errors.ts';
+import type { AddPartitionsToTxnRequest, AddPartitionsToTxnResponse } from '../../protocol/generated/messages.ts';
+import { defineHandler, type RequestContext } from '../handler.ts';
+import { fencedFor, txnCall } from './txn-common.ts';
+
+type Topics = Array<{ name: string; partitions: number[] }>;
+
+function results(topics: Topics, code: (topic: string, p: number) => number) {
+  return topics.map((t) => ({
+    name: t.name,
+    resultsByPartition: t.partitions.map((p) => ({ partitionIndex: p, partitionErrorCode: code(t.name, p) })),
+  }));
+}
+
+function addOne(
+  ctx: RequestContext,
+  txnId: string,
+  producerId: number,
+  producerEpoch: number,
+  topics: Topics,
+  verifyOnly: boolean,
+) {
+  const txn = ctx.broker.transactions;
+  const image = ctx.broker.metadata();
+  const unknown = (topic: string, p: number) => {
+    const t = image.topics.get(topic);
+    return !t || p < 0 || p >= t.partitions.length;
+  };
+  if (verifyOnly) {
+    return results(topics, (topic, p) =>
+      txnCall(() => txn.verify(txnId, producerId, producerEpoch, { topic, partition: p })),
+    );
+  }
+  // Kafka: any unknown partition fails the request; the others answer OPERATION_NOT_ATTEMPTED.
+  if (topics.some((t) => t.partitions.some((p) => unknown(t.name, p)))) {
+    return results(topics, (topic, p) =>
+      unknown(topic, p) ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.OPERATION_NOT_ATTEMPTED,
+    );
+  }
+  const parts = topics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition })));
+  const code = fencedFor(
+    txnCall(() => txn.addPartitions(txnId, producerId, producerEpoch, parts)),
+    ctx.apiVersion,
+    2,
+  );
+  return results(topics, () => code);
+}
+
+export default defineHandler<AddPartitionsToTxnRequest, AddPartitionsToTxnResponse>({
+  apiKey: ApiKey.AddPartitionsToTxn,
+  handle(ctx, req) {
+    if (ctx.apiVersion <= 3) {
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.NONE,
+        resultsByTransaction: [],
+        resultsByTopicV3AndBelow: addOne(
+          ctx,
+          req.v3AndBelowTransactionalId,
+          Number(req.v3AndBelowProducerId),
+          req.v3AndBelowProducerEpoch,
+          req.v3AndBelowTopics,
+          false,
+        ),
+      };
+    }
+    return {
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.NONE,
+      resultsByTopicV3AndBelow: [],
+      resultsByTransaction: req.transactions.map((t) => ({
+        transactionalId: t.transactionalId,
+        topicResults: addOne(ctx, t.transactionalId, Number(t.producerId), t.producerEpoch, t.topics, t.verifyOnly),
+      })),
+    };
+  },
+});

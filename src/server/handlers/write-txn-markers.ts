@@ -1,0 +1,32 @@
+// WriteTxnMarkers (27): writes COMMIT/ABORT control batches into partitions (sent by transaction coordinators; ours
+// calls the same replica manager path directly).
+import { ApiKey } from '../../protocol/apis.ts';
+import type { WriteTxnMarkersRequest, WriteTxnMarkersResponse } from '../../protocol/generated/messages.ts';
+import { defineHandler } from '../handler.ts';
+
+export default defineHandler<WriteTxnMarkersRequest, WriteTxnMarkersResponse>({
+  apiKey: ApiKey.WriteTxnMarkers,
+  handle(ctx, req) {
+    return {
+      markers: req.markers.map((m) => {
+        const written = ctx.broker.transactions.writeMarkers(
+          {
+            producerId: Number(m.producerId),
+            producerEpoch: m.producerEpoch,
+            commit: m.transactionResult,
+            partitions: m.topics.flatMap((t) => t.partitionIndexes.map((partition) => ({ topic: t.name, partition }))),
+          },
+          m.coordinatorEpoch,
+        );
+        let i = 0;
+        return {
+          producerId: m.producerId,
+          topics: m.topics.map((t) => ({
+            name: t.name,
+            partitions: t.partitionIndexes.map((p) => ({ partitionIndex: p, errorCode: written[i++]!.errorCode })),
+          })),
+        };
+      }),
+    };
+  },
+});
