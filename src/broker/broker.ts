@@ -145,6 +145,8 @@ export class Broker {
     this.schedule(cfg.logRetentionCheckIntervalMs, () => this.logs!.runRetention(Date.now()));
     this.schedule(Math.min(cfg.logFlushSchedulerIntervalMs, 1000), () => this.logs!.flushDue(Date.now()));
     this.schedule(cfg.logFlushOffsetCheckpointIntervalMs, () => this.logs!.checkpoint());
+    // Compaction in small slices (at most ~10 ms of work per tick) so produce and fetch are never held up.
+    if (cfg.logCleanerEnable) this.schedule(50, () => this.logs!.cleaner.tick(10));
     this.schedule(cfg.producerIdExpirationCheckIntervalMs, () =>
       replicas.expireProducers(Date.now(), cfg.producerIdExpirationMs),
     );

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync, w
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { partitionKey, readCheckpoint, writeCheckpoint } from './checkpoint.ts';
+import { LogCleaner } from './cleaner.ts';
 import type { LogConfig } from './config.ts';
 import { defaultLogConfig } from './config.ts';
 import { KafkaStorageError, StorageError } from './errors.ts';
@@ -26,6 +27,8 @@ export interface LogManagerOptions {
   clock?: () => number;
   logger?: StorageLogger;
   caches?: StorageCaches;
+  /** Log cleaner tuning (most distinct keys per pass, minimum time between checks of one log). */
+  cleaner?: { maxMapEntries?: number; checkIntervalMs?: number };
 }
 
 export interface HostedLog {
@@ -54,11 +57,20 @@ export class LogManager {
   private readonly opts: LogManagerOptions;
   private readonly logger: StorageLogger;
   private readonly offline = new Map<string, Error>();
+  /** Compaction of `cleanup.policy=compact` logs; the broker calls `cleaner.tick()` from a timer. */
+  readonly cleaner: LogCleaner;
 
   private constructor(opts: LogManagerOptions) {
     this.opts = opts;
     this.logDirs = [...opts.logDirs];
     this.logger = opts.logger ?? nullLogger;
+    this.cleaner = new LogCleaner({
+      logs: () => this.all(),
+      logger: this.logger,
+      clock: opts.clock,
+      maxMapEntries: opts.cleaner?.maxMapEntries,
+      checkIntervalMs: opts.cleaner?.checkIntervalMs,
+    });
   }
 
   /** Opens every partition directory in `logDirs`. */
@@ -176,6 +188,7 @@ export class LogManager {
     const key = partitionKey(topic, partition);
     const hosted = this.logs.get(key);
     if (hosted === undefined) return;
+    this.cleaner.forget(hosted);
     this.logs.delete(key);
     hosted.log.close({ flush: false });
     const from = join(hosted.logDir, key);
@@ -270,6 +283,7 @@ export class LogManager {
 
   /** Flushes and closes every log, writes checkpoints, and marks each healthy log directory cleanly shut down. */
   async shutdown(): Promise<void> {
+    this.cleaner.stop();
     const failedDirs = new Set<string>();
     for (const h of this.logs.values()) {
       try {

@@ -1,6 +1,17 @@
 // The log of one partition: a directory of segments `<base>.log/.index/.timeindex` (20-digit base offsets),
 // modelled on Kafka's log. All I/O is synchronous so appends, reads and truncations are trivially ordered.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import {
   BATCH_LENGTH,
@@ -12,7 +23,7 @@ import {
 import { assert, InvariantError } from '../util/assert.ts';
 import { type LogConfig, MAX_SEGMENT_BYTES } from './config.ts';
 import { CorruptLogError, ErrorCode, KafkaStorageError, OffsetOutOfRangeError, StorageError } from './errors.ts';
-import { fsyncDir, writeFully, writeInt64 } from './file-io.ts';
+import { fsyncDir, fsyncFd, writeFully, writeInt64 } from './file-io.ts';
 import { type StorageCaches, sharedCaches } from './lru.ts';
 import { CLEANED_SUFFIX, Segment, type SegmentEnv, type StorageLogger, segmentName } from './segment.ts';
 
@@ -63,6 +74,21 @@ export interface SegmentInfo {
   baseOffset: number;
   size: number;
   active: boolean;
+}
+
+/** A sealed segment as the cleaner sees it: offsets in [baseOffset, end). */
+export interface CleanableSegment {
+  segment: Segment;
+  baseOffset: number;
+  end: number;
+  size: number;
+}
+
+/** What the cleaner wrote for one group of segments, ready to swap in. */
+export interface CleanedSegment {
+  size: number;
+  maxTimestamp: number;
+  offsetOfMaxTimestamp: number;
 }
 
 export interface DeletedSegment {
@@ -535,6 +561,82 @@ export class PartitionLog {
     this._size -= seg.size;
     seg.markDeleted(delayMs);
     this.dirDirty = true;
+  }
+
+  // ---- compaction -------------------------------------------------------------------------------------------
+
+  /** Every sealed (non-active) segment with its offset bounds, oldest first. */
+  cleanerSegments(): CleanableSegment[] {
+    this.guard();
+    const out: CleanableSegment[] = [];
+    for (let i = 0; i < this.segs.length - 1; i++) {
+      const s = this.segs[i]!;
+      out.push({ segment: s, baseOffset: s.baseOffset, end: this.upperBound(i), size: s.size });
+    }
+    return out;
+  }
+
+  /** Largest timestamp of a sealed segment (min.compaction.lag.ms). */
+  segmentLargestTimestamp(c: CleanableSegment): number {
+    this.guard();
+    return this.io('largestTimestamp', () => c.segment.largestTimestamp(c.end));
+  }
+
+  /**
+   * Replaces `group` (consecutive sealed segments covering [group[0].base, end)) with the cleaner's output in
+   * `<base>.{log,index,timeindex}.cleaned`. Atomic across crashes: `<base>.clean-commit` (end offset and size) is
+   * made durable first, and a load finishes a committed swap. Returns false, touching nothing, when the log's
+   * segments changed since the cleaner read them (retention, truncation): the caller discards its output.
+   */
+  replaceSegments(group: Segment[], end: number, cleaned: CleanedSegment): boolean {
+    this.guard();
+    const i = this.segs.indexOf(group[0]!);
+    if (i < 0 || i + group.length >= this.segs.length) return false;
+    for (let k = 0; k < group.length; k++) if (this.segs[i + k] !== group[k]) return false;
+    if (this.upperBound(i + group.length - 1) !== end) return false;
+    return this.io('cleaner swap', () => {
+      const base = group[0]!.baseOffset;
+      const prefix = join(this.dir, segmentName(base));
+      assert(statSync(`${prefix}.log${CLEANED_SUFFIX}`).size === cleaned.size, 'cleaned segment size mismatch');
+      const commit = prefix + CLEAN_COMMIT_SUFFIX;
+      const fd = openSync(`${commit}.tmp`, 'w');
+      try {
+        writeFully(fd, Buffer.from(`${end} ${cleaned.size}\n`), 0);
+        fsyncFd(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(`${commit}.tmp`, commit);
+      fsyncDir(this.dir);
+      // Committed: from here a crash is finished by completeCleanerSwaps at the next load.
+      for (const seg of group) seg.close();
+      for (const seg of group.slice(1)) {
+        for (const p of [seg.logPath, seg.indexPath, seg.timeIndexPath]) rmSync(p, { force: true });
+      }
+      for (const suffix of ['.index', '.timeindex', '.log']) {
+        renameSync(`${prefix}${suffix}${CLEANED_SUFFIX}`, prefix + suffix);
+      }
+      fsyncDir(this.dir);
+      unlinkSync(commit);
+      fsyncDir(this.dir);
+      const seg = new Segment(this.dir, base, cleaned.size, this.env);
+      seg.maxTimestamp = cleaned.maxTimestamp;
+      seg.offsetOfMaxTimestamp = cleaned.offsetOfMaxTimestamp;
+      let removed = 0;
+      for (const g of group) removed += g.size;
+      this.segs.splice(i, group.length, seg);
+      this._size += cleaned.size - removed;
+      return true;
+    });
+  }
+
+  /** The cleaner found a batch with a bad CRC in a sealed segment: corruption, the log goes offline. */
+  markCorrupt(reason: string): void {
+    this.env.logger.error(
+      { dir: this.dir, reason },
+      'CORRUPTION found by the log cleaner: the partition is now offline',
+    );
+    this.markOffline(new CorruptLogError(reason));
   }
 
   // ---- lifecycle -------------------------------------------------------------------------------------------
