@@ -151,6 +151,8 @@ export class ProducerStateManager {
             abort: c.abort,
           });
         }
+        // A marker may carry a bumped epoch (KIP-890, fencing): the old epoch's batches are no duplicates of it.
+        if (b.producerEpoch !== entry.producerEpoch) entry.batches = [];
         entry.producerEpoch = b.producerEpoch;
         entry.coordinatorEpoch = c.coordinatorEpoch;
         entry.currentTxnFirstOffset = -1;
