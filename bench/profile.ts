@@ -1,0 +1,124 @@
+// CPU profile of Tributary under one benchmark workload, summarised as self and total time per function.
+//
+//   node bench/profile.ts [produce|produce-small|consume|latency] [records]
+//
+// Starts the broker with `node --cpu-prof`, drives it with bench/cache/rdkperf (build it with `npm run bench` once),
+// stops it with SIGTERM and prints the top functions; the .cpuprofile (open it in Chrome DevTools or speedscope for a
+// flame graph) and a folded-stacks file (for flamegraph.pl / inferno) stay in bench/cache/profiles/.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+const benchDir = import.meta.dirname;
+const root = path.dirname(benchDir);
+const cache = path.join(benchDir, 'cache');
+const rdkperf = path.join(cache, 'rdkperf');
+const workload = process.argv[2] ?? 'produce';
+const records = Number(process.argv[3] ?? 1_000_000);
+const port = 39092;
+const bootstrap = `127.0.0.1:${port}`;
+const profDir = path.join(cache, 'profiles', `${workload}-${Date.now()}`);
+const dataDir = path.join(cache, 'run', `profile-${Date.now()}`);
+mkdirSync(profDir, { recursive: true });
+mkdirSync(dataDir, { recursive: true });
+
+const rdk = (mode: string, a: string[]): string => {
+  const r = spawnSync(rdkperf, [mode, '-b', bootstrap, ...a], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`rdkperf ${mode}: ${r.stderr}`);
+  return r.stdout.trim();
+};
+
+const broker = spawn(
+  process.execPath,
+  [
+    '--cpu-prof',
+    `--cpu-prof-dir=${profDir}`,
+    path.join(root, 'src/cli/main.ts'),
+    'broker',
+    '--override',
+    `listeners=PLAINTEXT://${bootstrap}`,
+    '--override',
+    `log.dirs=${dataDir}`,
+  ],
+  { stdio: ['ignore', 'ignore', 'inherit'] },
+);
+const cpuBefore = (): number => {
+  const f = readFileSync(`/proc/${broker.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // utime + stime in seconds (USER_HZ 100)
+};
+for (let i = 0; ; i++) {
+  const r = spawnSync(rdkperf, ['create', '-b', bootstrap, '-t', 'p', '-p', '6']);
+  if (r.status === 0) break;
+  if (i > 100) throw new Error('broker did not start');
+  await new Promise((r) => setTimeout(r, 100));
+}
+const size = workload === 'produce-small' ? '100' : '1024';
+if (workload === 'consume') rdk('produce', ['-t', 'p', '-n', String(records), '-s', size]);
+const cpu0 = cpuBefore();
+const t0 = performance.now();
+let out: string;
+if (workload === 'consume') out = rdk('consume', ['-t', 'p', '-p', '6', '-n', String(records)]);
+else if (workload === 'latency') out = rdk('latency', ['-t', 'p', '-p', '6', '-s', size, '-r', '20480', '-d', '10']);
+else out = rdk('produce', ['-t', 'p', '-n', String(records), '-s', size, '-a', '1']);
+const wall = (performance.now() - t0) / 1000;
+const cpu = cpuBefore() - cpu0;
+console.log(out);
+console.log(`broker CPU ${cpu.toFixed(2)} s over ${wall.toFixed(2)} s wall = ${(cpu / wall).toFixed(2)} cores`);
+broker.kill('SIGTERM');
+await new Promise((r) => broker.once('exit', r));
+rmSync(dataDir, { recursive: true, force: true });
+
+interface Node {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))!;
+const prof = JSON.parse(readFileSync(path.join(profDir, file), 'utf8')) as {
+  nodes: Node[];
+  samples: number[];
+  timeDeltas: number[];
+};
+const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+const parent = new Map<number, number>();
+for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const selfUs = new Map<number, number>();
+prof.samples.forEach((id, i) => {
+  selfUs.set(id, (selfUs.get(id) ?? 0) + (prof.timeDeltas[i] ?? 0));
+});
+const name = (n: Node): string => {
+  const u = n.callFrame.url.replace(`file://${root}/`, '');
+  return `${n.callFrame.functionName || '(anonymous)'} ${u ? `${u}:${n.callFrame.lineNumber + 1}` : ''}`.trim();
+};
+const self = new Map<string, number>();
+const total = new Map<string, number>();
+const folded = new Map<string, number>();
+let all = 0;
+for (const [id, us] of selfUs) {
+  all += us;
+  const n = byId.get(id)!;
+  self.set(name(n), (self.get(name(n)) ?? 0) + us);
+  const stack: string[] = [];
+  const seen = new Set<string>();
+  for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+    const nm = name(byId.get(cur)!);
+    stack.push(nm);
+    if (!seen.has(nm)) total.set(nm, (total.get(nm) ?? 0) + us);
+    seen.add(nm);
+  }
+  const key = stack.reverse().join(';');
+  folded.set(key, (folded.get(key) ?? 0) + us);
+}
+writeFileSync(
+  path.join(profDir, 'folded.txt'),
+  [...folded].map(([k, v]) => `${k.replaceAll(' ', '_')} ${Math.round(v)}`).join('\n'),
+);
+const top = (m: Map<string, number>, k: number): string =>
+  [...m]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, k)
+    .map(([n, us]) => `${((100 * us) / all).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${n}`)
+    .join('\n');
+console.log(`\nself time (of ${(all / 1000).toFixed(0)} ms sampled):\n${top(self, 25)}`);
+console.log(`\ntotal time:\n${top(total, 25)}`);
+console.log(`\nprofile: ${path.join(profDir, file)}`);
