@@ -815,6 +815,17 @@ export const CONFIG_DEFINITIONS: readonly ConfigDef[] = [
     validator: atLeast(1),
     doc: 'Heartbeat interval of members of consumer-protocol (KIP-848) groups.',
   }),
+  b('group.consumer.max.size', {
+    type: 'int',
+    default: String(INT_MAX),
+    validator: atLeast(1),
+    doc: 'Maximum number of members in one consumer-protocol (KIP-848) group.',
+  }),
+  b('group.consumer.assignors', {
+    type: 'list',
+    default: 'uniform,range',
+    doc: 'Server-side assignors of consumer-protocol groups (uniform, range; class names accepted); the first is the default.',
+  }),
   b('share.coordinator.state.topic.replication.factor', {
     type: 'short',
     default: '1',

@@ -1,7 +1,33 @@
 // The __consumer_offsets record formats: an int16 key version then the key, an int16 value version then the value
-// (a null value is a tombstone). Key version 0/1: committed offset, 2: classic group metadata.
+// (a null value is a tombstone). Key version 0/1: committed offset, 2: classic group metadata, 3-8: consumer-protocol
+// (KIP-848) group metadata, partition metadata, member metadata, target assignment (metadata, member), current
+// member assignment.
 import { decode, encode } from '../../protocol/codec.ts';
 import {
+  type ConsumerGroupCurrentMemberAssignmentKey,
+  ConsumerGroupCurrentMemberAssignmentKeySchema,
+  type ConsumerGroupCurrentMemberAssignmentValue,
+  ConsumerGroupCurrentMemberAssignmentValueSchema,
+  type ConsumerGroupMemberMetadataKey,
+  ConsumerGroupMemberMetadataKeySchema,
+  type ConsumerGroupMemberMetadataValue,
+  ConsumerGroupMemberMetadataValueSchema,
+  type ConsumerGroupMetadataKey,
+  ConsumerGroupMetadataKeySchema,
+  type ConsumerGroupMetadataValue,
+  ConsumerGroupMetadataValueSchema,
+  type ConsumerGroupPartitionMetadataKey,
+  ConsumerGroupPartitionMetadataKeySchema,
+  type ConsumerGroupPartitionMetadataValue,
+  ConsumerGroupPartitionMetadataValueSchema,
+  type ConsumerGroupTargetAssignmentMemberKey,
+  ConsumerGroupTargetAssignmentMemberKeySchema,
+  type ConsumerGroupTargetAssignmentMemberValue,
+  ConsumerGroupTargetAssignmentMemberValueSchema,
+  type ConsumerGroupTargetAssignmentMetadataKey,
+  ConsumerGroupTargetAssignmentMetadataKeySchema,
+  type ConsumerGroupTargetAssignmentMetadataValue,
+  ConsumerGroupTargetAssignmentMetadataValueSchema,
   type GroupMetadataKey,
   GroupMetadataKeySchema,
   type GroupMetadataValue,
@@ -52,7 +78,25 @@ export interface GroupValue {
 export type DecodedRecord =
   | { type: 'offset'; group: string; topic: string; partition: number; value: OffsetValue | null }
   | { type: 'group'; group: string; value: GroupValue | null }
+  | ConsumerRecordDecoded
   | { type: 'other'; keyVersion: number };
+
+/** topic id → partitions, as stored in the consumer-group records. */
+export type TopicPartitionsList = Array<{ topicId: string; partitions: number[] }>;
+
+/** Records of consumer-protocol (KIP-848) groups, key versions 3-8 (value null = tombstone). */
+export type ConsumerRecordDecoded =
+  | { type: 'cg-metadata'; group: string; value: { epoch: number } | null }
+  | { type: 'cg-partition-metadata'; group: string; value: ConsumerGroupPartitionMetadataValue | null }
+  | { type: 'cg-member'; group: string; memberId: string; value: ConsumerGroupMemberMetadataValue | null }
+  | { type: 'cg-target-metadata'; group: string; value: { assignmentEpoch: number } | null }
+  | { type: 'cg-target-member'; group: string; memberId: string; value: TopicPartitionsList | null }
+  | {
+      type: 'cg-current';
+      group: string;
+      memberId: string;
+      value: ConsumerGroupCurrentMemberAssignmentValue | null;
+    };
 
 const OFFSET_VALUE_VERSION = 3;
 const GROUP_VALUE_VERSION = 3;
@@ -159,7 +203,147 @@ export function decodeRecord(key: Buffer, value: Buffer | null): DecodedRecord {
       },
     };
   }
+  if (keyVersion >= 3 && keyVersion <= 8) return decodeConsumerRecord(keyVersion, kr, value);
   return { type: 'other', keyVersion };
+}
+
+function keyed(version: number, body: Writer, value: Writer | null): CoordinatorRecord {
+  return { key: versioned(version, body), value: value === null ? null : versioned(0, value) };
+}
+
+export function cgMetadataRecord(group: string, epoch: number | null): CoordinatorRecord {
+  return keyed(
+    3,
+    encode<ConsumerGroupMetadataKey>(ConsumerGroupMetadataKeySchema, 3, { groupId: group }),
+    epoch === null ? null : encode<ConsumerGroupMetadataValue>(ConsumerGroupMetadataValueSchema, 0, { epoch }),
+  );
+}
+
+export function cgPartitionMetadataRecord(
+  group: string,
+  topics: Array<{ topicId: string; topicName: string; numPartitions: number }> | null,
+): CoordinatorRecord {
+  return keyed(
+    4,
+    encode<ConsumerGroupPartitionMetadataKey>(ConsumerGroupPartitionMetadataKeySchema, 4, { groupId: group }),
+    topics === null
+      ? null
+      : encode<ConsumerGroupPartitionMetadataValue>(ConsumerGroupPartitionMetadataValueSchema, 0, {
+          topics: topics.map((t) => ({ ...t, partitionMetadata: [] })),
+        }),
+  );
+}
+
+export function cgMemberRecord(
+  group: string,
+  memberId: string,
+  v: ConsumerGroupMemberMetadataValue | null,
+): CoordinatorRecord {
+  return keyed(
+    5,
+    encode<ConsumerGroupMemberMetadataKey>(ConsumerGroupMemberMetadataKeySchema, 5, { groupId: group, memberId }),
+    v === null ? null : encode<ConsumerGroupMemberMetadataValue>(ConsumerGroupMemberMetadataValueSchema, 0, v),
+  );
+}
+
+export function cgTargetMetadataRecord(group: string, assignmentEpoch: number | null): CoordinatorRecord {
+  return keyed(
+    6,
+    encode<ConsumerGroupTargetAssignmentMetadataKey>(ConsumerGroupTargetAssignmentMetadataKeySchema, 6, {
+      groupId: group,
+    }),
+    assignmentEpoch === null
+      ? null
+      : encode<ConsumerGroupTargetAssignmentMetadataValue>(ConsumerGroupTargetAssignmentMetadataValueSchema, 0, {
+          assignmentEpoch,
+        }),
+  );
+}
+
+export function cgTargetMemberRecord(
+  group: string,
+  memberId: string,
+  topicPartitions: TopicPartitionsList | null,
+): CoordinatorRecord {
+  return keyed(
+    7,
+    encode<ConsumerGroupTargetAssignmentMemberKey>(ConsumerGroupTargetAssignmentMemberKeySchema, 7, {
+      groupId: group,
+      memberId,
+    }),
+    topicPartitions === null
+      ? null
+      : encode<ConsumerGroupTargetAssignmentMemberValue>(ConsumerGroupTargetAssignmentMemberValueSchema, 0, {
+          topicPartitions,
+        }),
+  );
+}
+
+export function cgCurrentRecord(
+  group: string,
+  memberId: string,
+  v: ConsumerGroupCurrentMemberAssignmentValue | null,
+): CoordinatorRecord {
+  return keyed(
+    8,
+    encode<ConsumerGroupCurrentMemberAssignmentKey>(ConsumerGroupCurrentMemberAssignmentKeySchema, 8, {
+      groupId: group,
+      memberId,
+    }),
+    v === null
+      ? null
+      : encode<ConsumerGroupCurrentMemberAssignmentValue>(ConsumerGroupCurrentMemberAssignmentValueSchema, 0, v),
+  );
+}
+
+function decodeConsumerRecord(keyVersion: number, kr: Reader, value: Buffer | null): ConsumerRecordDecoded {
+  const val = <T>(schema: Parameters<typeof decode>[0]): T | null => {
+    if (value === null) return null;
+    const vr = new Reader(value);
+    vr.int16();
+    return decode<T>(schema, 0, vr);
+  };
+  switch (keyVersion) {
+    case 3: {
+      const k = decode<ConsumerGroupMetadataKey>(ConsumerGroupMetadataKeySchema, 3, kr);
+      return { type: 'cg-metadata', group: k.groupId, value: val(ConsumerGroupMetadataValueSchema) };
+    }
+    case 4: {
+      const k = decode<ConsumerGroupPartitionMetadataKey>(ConsumerGroupPartitionMetadataKeySchema, 4, kr);
+      return { type: 'cg-partition-metadata', group: k.groupId, value: val(ConsumerGroupPartitionMetadataValueSchema) };
+    }
+    case 5: {
+      const k = decode<ConsumerGroupMemberMetadataKey>(ConsumerGroupMemberMetadataKeySchema, 5, kr);
+      return {
+        type: 'cg-member',
+        group: k.groupId,
+        memberId: k.memberId,
+        value: val(ConsumerGroupMemberMetadataValueSchema),
+      };
+    }
+    case 6: {
+      const k = decode<ConsumerGroupTargetAssignmentMetadataKey>(ConsumerGroupTargetAssignmentMetadataKeySchema, 6, kr);
+      return {
+        type: 'cg-target-metadata',
+        group: k.groupId,
+        value: val(ConsumerGroupTargetAssignmentMetadataValueSchema),
+      };
+    }
+    case 7: {
+      const k = decode<ConsumerGroupTargetAssignmentMemberKey>(ConsumerGroupTargetAssignmentMemberKeySchema, 7, kr);
+      const v = val<ConsumerGroupTargetAssignmentMemberValue>(ConsumerGroupTargetAssignmentMemberValueSchema);
+      return { type: 'cg-target-member', group: k.groupId, memberId: k.memberId, value: v?.topicPartitions ?? null };
+    }
+    default: {
+      const k = decode<ConsumerGroupCurrentMemberAssignmentKey>(ConsumerGroupCurrentMemberAssignmentKeySchema, 8, kr);
+      return {
+        type: 'cg-current',
+        group: k.groupId,
+        memberId: k.memberId,
+        value: val(ConsumerGroupCurrentMemberAssignmentValueSchema),
+      };
+    }
+  }
 }
 
 /** Kafka's String.hashCode over UTF-16 code units, as a signed 32-bit int. */

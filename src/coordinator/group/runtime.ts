@@ -8,6 +8,7 @@ import type { LocalController } from '../../metadata/controller.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import { batches, buildBatch, iterateRecords, parseControlRecord } from '../../records/index.ts';
 import type { Logger } from '../../util/log.ts';
+import type { ConsumerGroup, ConsumerHeartbeatRequest, ConsumerHeartbeatResponse, TopicsView } from './consumer.ts';
 import { type CoordinatorRecord, OFFSETS_TOPIC, partitionForGroup } from './records.ts';
 import {
   type CommitRequest,
@@ -16,7 +17,6 @@ import {
   type GroupConfig,
   type GroupDescription,
   GroupShard,
-  type GroupState,
   type JoinRequest,
   type JoinResult,
   type PartitionResult,
@@ -56,6 +56,15 @@ export class GroupCoordinatorRuntime {
       maxSize: c.groupMaxSize,
       offsetsRetentionMs: c.offsetsRetentionMs,
       maxMetadataBytes: Number(c.get('offset.metadata.max.bytes') ?? 4096),
+      consumer: {
+        sessionTimeoutMs: Number(c.get('group.consumer.session.timeout.ms') ?? 45_000),
+        heartbeatIntervalMs: Number(c.get('group.consumer.heartbeat.interval.ms') ?? 5_000),
+        maxSize: Number(c.get('group.consumer.max.size') ?? 2147483647),
+        assignors: ((c.get('group.consumer.assignors') as string[] | null) ?? ['uniform', 'range']).map((a) =>
+          // Kafka accepts class names too: keep the simple name.
+          a.endsWith('UniformAssignor') ? 'uniform' : a.endsWith('RangeAssignor') ? 'range' : a,
+        ),
+      },
     };
   }
 
@@ -329,7 +338,49 @@ export class GroupCoordinatorRuntime {
     return this.shardFor(groupId).shard.describe(groupId);
   }
 
-  listGroups(): Array<{ groupId: string; protocolType: string; state: GroupState }> {
+  /** ConsumerGroupHeartbeat (KIP-848): answered once the records are durable. */
+  consumerGroupHeartbeat(req: ConsumerHeartbeatRequest): ConsumerHeartbeatResponse {
+    const { shard, partition } = this.shardFor(req.groupId);
+    const image = this.opts.controller.image;
+    const topics: TopicsView = {
+      get: (name) => {
+        const t = image.topics.get(name);
+        return t && name !== OFFSETS_TOPIC ? { id: t.id, numPartitions: t.partitions.length } : undefined;
+      },
+      *names() {
+        for (const n of image.topics.keys()) if (!n.startsWith('__')) yield n;
+      },
+    };
+    const r = shard.consumerHeartbeat(req, topics, this.opts.clock());
+    try {
+      this.append(partition, r.fx.records);
+    } catch (e) {
+      const code = e instanceof KafkaError ? e.code : ErrorCode.UNKNOWN_SERVER_ERROR;
+      return {
+        ...r.response,
+        errorCode: code,
+        errorMessage: 'could not write to __consumer_offsets',
+        assignment: null,
+      };
+    }
+    for (const t of r.fx.timers) this.arm(partition, t.key, t.at);
+    return r.response;
+  }
+
+  /** ConsumerGroupDescribe: the consumer group, 'classic' when the id is a classic group, null when unknown. */
+  consumerGroup(groupId: string): { group: ConsumerGroup; state: string; assignor: string } | 'classic' | null {
+    const { shard } = this.shardFor(groupId);
+    const g = shard.consumer.groups.get(groupId);
+    if (g) return { group: g, state: shard.consumer.state(g), assignor: shard.consumer.assignorOf(g) };
+    const c = shard.groups.get(groupId);
+    return c && c.state !== 'Dead' ? 'classic' : null;
+  }
+
+  validateFetchMember(groupId: string, memberId: string | null, memberEpoch: number): number {
+    return this.shardFor(groupId).shard.validateFetchMember(groupId, memberId, memberEpoch);
+  }
+
+  listGroups(): Array<{ groupId: string; protocolType: string; state: string; type: 'classic' | 'consumer' }> {
     if (!this.opts.controller.image.topics.has(OFFSETS_TOPIC)) return [];
     this.loadAll();
     return [...this.shards.values()].flatMap((s) => s.list());

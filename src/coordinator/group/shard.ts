@@ -6,6 +6,14 @@
 import { ErrorCode } from '../../protocol/errors.ts';
 import { assert } from '../../util/assert.ts';
 import {
+  type ConsumerConfig,
+  type ConsumerGroup,
+  ConsumerGroups,
+  type ConsumerHeartbeatRequest,
+  type ConsumerHeartbeatResponse,
+  type TopicsView,
+} from './consumer.ts';
+import {
   type CoordinatorRecord,
   decodeRecord,
   type GroupValue,
@@ -24,6 +32,8 @@ export interface GroupConfig {
   maxSize: number;
   offsetsRetentionMs: number;
   maxMetadataBytes: number;
+  /** Consumer-protocol (KIP-848) groups; defaults are Kafka's. */
+  consumer?: Partial<ConsumerConfig>;
 }
 
 export interface Protocol {
@@ -128,6 +138,8 @@ export interface CommitRequest {
   memberId: string;
   groupInstanceId: string | null;
   partitions: CommitPartition[];
+  /** OffsetCommit version: consumer-protocol groups need v9+ (generationId is then the member epoch). */
+  apiVersion?: number;
 }
 
 export interface PartitionResult {
@@ -202,6 +214,8 @@ const timerKey = (...parts: Array<string | number>): string => JSON.stringify(pa
 export class GroupShard {
   readonly partition: number;
   readonly groups = new Map<string, ClassicGroup>();
+  /** Consumer-protocol (KIP-848) groups. A group id is either classic (in `groups`) or consumer (here). */
+  readonly consumer: ConsumerGroups;
   /** Committed offsets: group → "topic\0partition" → value. */
   readonly offsets = new Map<string, Map<string, OffsetValue & { topic: string; partition: number }>>();
   private readonly config: GroupConfig;
@@ -211,6 +225,16 @@ export class GroupShard {
     this.partition = partition;
     this.config = config;
     this.newId = newId;
+    this.consumer = new ConsumerGroups(
+      {
+        sessionTimeoutMs: 45_000,
+        heartbeatIntervalMs: 5_000,
+        maxSize: 2147483647,
+        assignors: ['uniform', 'range'],
+        ...config.consumer,
+      },
+      newId,
+    );
   }
 
   // ---- loading --------------------------------------------------------------------------------------------------
@@ -230,7 +254,16 @@ export class GroupShard {
         this.offsets.set(r.group, m);
       }
       m.set(`${r.topic}\0${r.partition}`, { ...r.value, topic: r.topic, partition: r.partition });
-      if (!this.groups.has(r.group)) this.groups.set(r.group, this.newGroup(r.group, now));
+      if (!this.groups.has(r.group) && !this.consumer.groups.has(r.group))
+        this.groups.set(r.group, this.newGroup(r.group, now));
+      return;
+    }
+    if (r.type !== 'group' && r.type !== 'other') {
+      if (live) return;
+      this.consumer.replay(r, now);
+      // A consumer group replaces an (empty) classic group of the same id, e.g. one created by offset commits.
+      const c = this.groups.get(r.group);
+      if (c && c.members.size === 0 && this.consumer.groups.has(r.group)) this.groups.delete(r.group);
       return;
     }
     if (r.type !== 'group' || live) return;
@@ -271,6 +304,8 @@ export class GroupShard {
   /** After loading: heartbeat timers for every loaded member (they get a full session to show up). */
   loaded(now: number): Effects {
     const fx = emptyEffects();
+    this.consumer.assertConsistent();
+    fx.timers.push(...this.consumer.loaded(now).timers);
     for (const g of this.groups.values())
       for (const m of g.members.values()) {
         m.lastHeartbeat = now;
@@ -327,6 +362,17 @@ export class GroupShard {
     ) {
       reply(joinError(ErrorCode.INVALID_SESSION_TIMEOUT, req.memberId));
       return fx;
+    }
+    const cg = this.consumer.groups.get(req.groupId);
+    if (cg) {
+      // No upgrade path from the consumer protocol: an active consumer group refuses classic members; an empty one
+      // is converted (its consumer records are tombstoned, its committed offsets stay).
+      if (cg.members.size > 0) {
+        reply(joinError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, req.memberId));
+        return fx;
+      }
+      fx.records.push(...this.consumer.tombstones(cg));
+      this.consumer.groups.delete(req.groupId);
     }
     let g = this.groups.get(req.groupId);
     if (!g || g.state === 'Dead') {
@@ -788,6 +834,10 @@ export class GroupShard {
   onTimer(key: string, now: number): Effects {
     const fx = emptyEffects();
     const [kind, groupId, arg] = JSON.parse(key) as [string, string, string | number | undefined];
+    if (kind === 'cgs' || kind === 'cgr') {
+      const cfx = this.consumer.onTimer(key, now);
+      return { records: cfx.records, replies: [], timers: cfx.timers };
+    }
     const g = this.groups.get(groupId);
     if (!g) return fx;
     if (kind === 'hb') {
@@ -841,9 +891,18 @@ export class GroupShard {
       records: [],
       results: req.partitions.map((p) => ({ topic: p.topic, partition: p.partition, errorCode: code })),
     });
+    const cg = this.consumer.groups.get(req.groupId);
+    if (cg) {
+      let code = this.consumer.validateMember(cg, req.memberId, req.generationId, true);
+      if (code === ErrorCode.NONE && req.memberId !== '' && req.apiVersion !== undefined && req.apiVersion < 9)
+        code = ErrorCode.UNSUPPORTED_VERSION;
+      if (code !== ErrorCode.NONE) return fail(code);
+    }
     const g = this.groups.get(req.groupId);
     let code: number = ErrorCode.NONE;
-    if (!g || g.state === 'Dead') {
+    if (cg) {
+      // validated above
+    } else if (!g || g.state === 'Dead') {
       if (req.generationId >= 0 || req.memberId !== '') code = ErrorCode.ILLEGAL_GENERATION;
       if (g?.state === 'Dead') code = ErrorCode.COORDINATOR_NOT_AVAILABLE;
     } else {
@@ -855,7 +914,7 @@ export class GroupShard {
       else if (req.generationId !== g.generationId) code = ErrorCode.ILLEGAL_GENERATION;
     }
     if (code !== ErrorCode.NONE) return fail(code);
-    if (!g) this.groups.set(req.groupId, this.newGroup(req.groupId, now));
+    if (!g && !cg) this.groups.set(req.groupId, this.newGroup(req.groupId, now));
     const records: CoordinatorRecord[] = [];
     const results = req.partitions.map((p) => {
       const metadata = p.metadata ?? '';
@@ -905,9 +964,11 @@ export class GroupShard {
     partitions: Array<{ topic: string; partition: number }>,
   ): { errorCode: number; records: CoordinatorRecord[]; results: PartitionResult[] } {
     const g = this.groups.get(groupId);
-    if (!g || g.state === 'Dead') return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, records: [], results: [] };
+    const cg = this.consumer.groups.get(groupId);
+    if (!cg && (!g || g.state === 'Dead')) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, records: [], results: [] };
     let subscribed = new Set<string>();
-    if (g.state !== 'Empty') {
+    if (cg) subscribed = this.consumer.subscribedTopicNames(cg);
+    else if (g && g.state !== 'Empty') {
       if (g.protocolType !== 'consumer') return { errorCode: ErrorCode.NON_EMPTY_GROUP, records: [], results: [] };
       subscribed = this.subscribedTopics(g);
     }
@@ -932,6 +993,16 @@ export class GroupShard {
 
   /** DeleteGroups: only empty groups; tombstones for the group and all its offsets. */
   deleteGroup(groupId: string, now: number): { errorCode: number; records: CoordinatorRecord[] } {
+    const cg = this.consumer.groups.get(groupId);
+    if (cg) {
+      if (cg.members.size > 0) return { errorCode: ErrorCode.NON_EMPTY_GROUP, records: [] };
+      const records = [...(this.offsets.get(groupId)?.values() ?? [])].map((v) =>
+        offsetRecord(groupId, v.topic, v.partition, null),
+      );
+      records.push(...this.consumer.tombstones(cg));
+      this.consumer.groups.delete(groupId);
+      return { errorCode: ErrorCode.NONE, records };
+    }
     const g = this.groups.get(groupId);
     if (!g || g.state === 'Dead') return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, records: [] };
     if (g.state !== 'Empty') return { errorCode: ErrorCode.NON_EMPTY_GROUP, records: [] };
@@ -957,6 +1028,19 @@ export class GroupShard {
   expireOffsets(now: number): CoordinatorRecord[] {
     const records: CoordinatorRecord[] = [];
     for (const [groupId, offsets] of this.offsets) {
+      const cg = this.consumer.groups.get(groupId);
+      if (cg) {
+        // Consumer groups: offsets expire only once the group is empty (the group itself stays).
+        if (cg.members.size > 0) continue;
+        for (const v of offsets.values()) {
+          const expired =
+            v.expireTimestamp >= 0
+              ? now >= v.expireTimestamp
+              : now >= Math.max(v.commitTimestamp, cg.stateTimestamp) + this.config.offsetsRetentionMs;
+          if (expired) records.push(offsetRecord(groupId, v.topic, v.partition, null));
+        }
+        continue;
+      }
       const g = this.groups.get(groupId);
       const empty = !g || g.state === 'Empty';
       const subscribed =
@@ -1006,6 +1090,8 @@ export class GroupShard {
   // ---- views ----------------------------------------------------------------------------------------------------
 
   describe(groupId: string): GroupDescription | null {
+    const cg = this.consumer.groups.get(groupId);
+    if (cg) return this.describeConsumerAsClassic(cg);
     const g = this.groups.get(groupId);
     if (!g) return null;
     const stable = g.state === 'Stable';
@@ -1027,12 +1113,79 @@ export class GroupShard {
     };
   }
 
-  list(): Array<{ groupId: string; protocolType: string; state: GroupState }> {
-    return [...this.groups.values()].map((g) => ({
+  list(): Array<{ groupId: string; protocolType: string; state: string; type: 'classic' | 'consumer' }> {
+    return [
+      ...[...this.groups.values()].map((g) => ({
+        groupId: g.groupId,
+        protocolType: g.protocolType ?? '',
+        state: g.state as string,
+        type: 'classic' as const,
+      })),
+      ...[...this.consumer.groups.values()].map((g) => ({
+        groupId: g.groupId,
+        protocolType: 'consumer',
+        state: this.consumer.state(g) as string,
+        type: 'consumer' as const,
+      })),
+    ];
+  }
+
+  // ---- consumer-protocol groups ---------------------------------------------------------------------------------
+
+  consumerHeartbeat(
+    req: ConsumerHeartbeatRequest,
+    topics: TopicsView,
+    now: number,
+  ): { fx: Effects; response: ConsumerHeartbeatResponse } {
+    const classic = this.groups.get(req.groupId);
+    const classicState =
+      !classic || classic.state === 'Dead'
+        ? 'none'
+        : classic.members.size === 0 && classic.pending.size === 0
+          ? 'empty'
+          : 'active';
+    const r = this.consumer.heartbeat(req, topics, classicState, now);
+    const records = r.fx.records;
+    if (r.convertedClassic && classic) {
+      // Upgrade of an empty classic group (e.g. one that only holds committed offsets): its metadata record goes.
+      this.groups.delete(req.groupId);
+      records.unshift(groupRecord(req.groupId, null));
+    }
+    return { fx: { records, replies: [], timers: r.fx.timers }, response: r.response };
+  }
+
+  /** OffsetFetch v9+ member checks (consumer groups only; classic groups are not checked on fetch). */
+  validateFetchMember(groupId: string, memberId: string | null, memberEpoch: number): number {
+    const cg = this.consumer.groups.get(groupId);
+    if (!cg || memberId === null) return ErrorCode.NONE;
+    return this.consumer.validateMember(cg, memberId, memberEpoch, false);
+  }
+
+  /** A consumer group seen through DescribeGroups: classic consumer-protocol subscription/assignment bytes. */
+  private describeConsumerAsClassic(g: ConsumerGroup): GroupDescription {
+    const idToName = new Map([...g.subscribed].map(([n, t]) => [t.id, n]));
+    const state = this.consumer.state(g);
+    return {
       groupId: g.groupId,
-      protocolType: g.protocolType ?? '',
-      state: g.state,
-    }));
+      state: (state === 'Assigning' || state === 'Reconciling' ? 'PreparingRebalance' : state) as GroupState,
+      protocolType: 'consumer',
+      protocolName: this.consumer.assignorOf(g),
+      generationId: g.groupEpoch,
+      leaderId: null,
+      members: [...g.members.values()].map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.instanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        metadata: encodeSubscription(m.subscribedTopicNames),
+        assignment: encodeAssignment(
+          [...m.assigned].map(([id, ps]) => ({
+            topic: idToName.get(id) ?? id,
+            partitions: [...ps].sort((a, b) => a - b),
+          })),
+        ),
+      })),
+    };
   }
 
   private groupValue(g: ClassicGroup): GroupValue {
@@ -1058,4 +1211,38 @@ export class GroupShard {
 
 function sameProtocols(a: Protocol[], b: Protocol[]): boolean {
   return a.length === b.length && a.every((p, i) => p.name === b[i]!.name && p.metadata.equals(b[i]!.metadata));
+}
+
+/** ConsumerProtocolSubscription v0 (topics, no user data). */
+function encodeSubscription(topics: string[]): Buffer {
+  const parts: Buffer[] = [int16(0), int32(topics.length)];
+  for (const t of topics) parts.push(str(t));
+  parts.push(int32(-1));
+  return Buffer.concat(parts);
+}
+
+/** ConsumerProtocolAssignment v0 (topic partitions, no user data). */
+function encodeAssignment(topics: Array<{ topic: string; partitions: number[] }>): Buffer {
+  const parts: Buffer[] = [int16(0), int32(topics.length)];
+  for (const t of topics) {
+    parts.push(str(t.topic), int32(t.partitions.length));
+    for (const p of t.partitions) parts.push(int32(p));
+  }
+  parts.push(int32(-1));
+  return Buffer.concat(parts);
+}
+
+function int16(n: number): Buffer {
+  const b = Buffer.alloc(2);
+  b.writeInt16BE(n);
+  return b;
+}
+function int32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeInt32BE(n);
+  return b;
+}
+function str(s: string): Buffer {
+  const b = Buffer.from(s, 'utf8');
+  return Buffer.concat([int16(b.length), b]);
 }

@@ -1,4 +1,4 @@
-// ListGroups (16): v4+ filter by state, v5+ by group type (every group here is 'classic').
+// ListGroups (16): v4+ filter by state, v5+ by group type ('classic' or 'consumer').
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { ListGroupsRequest, ListGroupsResponse } from '../../protocol/generated/messages.ts';
@@ -13,7 +13,7 @@ export default defineHandler<ListGroupsRequest, ListGroupsResponse>({
       .listGroups()
       .filter((g) => g.state !== 'Dead')
       .filter((g) => states.size === 0 || states.has(g.state.toLowerCase()))
-      .filter(() => types.size === 0 || types.has('classic'))
+      .filter((g) => types.size === 0 || types.has(g.type))
       .sort((a, b) => a.groupId.localeCompare(b.groupId));
     return {
       throttleTimeMs: 0,
@@ -22,7 +22,7 @@ export default defineHandler<ListGroupsRequest, ListGroupsResponse>({
         groupId: g.groupId,
         protocolType: g.protocolType,
         groupState: g.state,
-        groupType: 'classic',
+        groupType: g.type,
       })),
     };
   },

@@ -1,4 +1,5 @@
-// OffsetCommit (8): v0 simple commits, v1 per-partition timestamps, v2-4 retention time, v7+ group instance id.
+// OffsetCommit (8): v0 simple commits, v1 per-partition timestamps, v2-4 retention time, v7+ group instance id,
+// v9+ the member epoch of consumer-protocol groups in the generation field (STALE_MEMBER_EPOCH).
 
 import type { CommitPartition } from '../../coordinator/group/shard.ts';
 import { ApiKey } from '../../protocol/apis.ts';
@@ -45,6 +46,7 @@ export default defineHandler<OffsetCommitRequest, OffsetCommitResponse>({
           memberId: v >= 1 ? req.memberId : '',
           groupInstanceId: v >= 7 ? req.groupInstanceId : null,
           partitions: valid,
+          apiVersion: v,
         });
         for (const r of results) codes.set(`${r.topic}\0${r.partition}`, r.errorCode);
       } catch (e) {

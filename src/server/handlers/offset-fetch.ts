@@ -8,11 +8,21 @@ import { defineHandler, type RequestContext } from '../handler.ts';
 type Topics = Array<{ name: string; partitionIndexes: number[] }> | null;
 type TopicOut = OffsetFetchResponse['topics'][number];
 
-function fetchGroup(ctx: RequestContext, groupId: string, topics: Topics): { errorCode: number; topics: TopicOut[] } {
+function fetchGroup(
+  ctx: RequestContext,
+  groupId: string,
+  topics: Topics,
+  member: { memberId: string | null; memberEpoch: number } | null = null,
+): { errorCode: number; topics: TopicOut[] } {
   const wanted = topics?.flatMap((t) => t.partitionIndexes.map((partition) => ({ topic: t.name, partition }))) ?? null;
   let found: ReturnType<typeof ctx.broker.groups.fetchOffsets>;
   try {
     if (groupId === '') throw new KafkaError(ErrorCode.INVALID_GROUP_ID, 'empty group id');
+    if (member !== null) {
+      // v9+: members of consumer-protocol groups name themselves (UNKNOWN_MEMBER_ID / STALE_MEMBER_EPOCH).
+      const code = ctx.broker.groups.validateFetchMember(groupId, member.memberId, member.memberEpoch);
+      if (code !== ErrorCode.NONE) throw new KafkaError(code, 'member check failed');
+    }
     found = ctx.broker.groups.fetchOffsets(groupId, wanted);
   } catch (e) {
     if (!(e instanceof KafkaError)) throw e;
@@ -55,7 +65,12 @@ export default defineHandler<OffsetFetchRequest, OffsetFetchResponse>({
       return {
         throttleTimeMs: 0,
         groups: req.groups.map((g) => {
-          const r = fetchGroup(ctx, g.groupId, g.topics);
+          const r = fetchGroup(
+            ctx,
+            g.groupId,
+            g.topics,
+            ctx.apiVersion >= 9 ? { memberId: g.memberId, memberEpoch: g.memberEpoch } : null,
+          );
           return { groupId: g.groupId, errorCode: r.errorCode, topics: r.topics };
         }),
       };

@@ -1,0 +1,915 @@
+// Consumer-protocol (KIP-848) groups for one __consumer_offsets partition, as a pure state machine like shard.ts:
+// ConsumerGroupHeartbeat takes the request, the current topics and the time, and returns records to append, the
+// response and timers to arm.
+//
+// Epochs: the group epoch is bumped by every membership, subscription or subscribed-metadata change; when it moves
+// past the assignment epoch the server-side assignor computes a new target assignment (assignment epoch = group
+// epoch). Each member then reconciles towards its target one heartbeat at a time: first it is told to revoke what
+// it must give up (state UNREVOKED_PARTITIONS, epoch unchanged), once its heartbeat shows them released it moves
+// to the target epoch and gets the new partitions that no other member still owns (UNRELEASED_PARTITIONS until
+// every one is free). So a partition is never in two members' assignments (assigned or pending revocation) at once.
+import { ErrorCode } from '../../protocol/errors.ts';
+import type { ConsumerGroupMemberMetadataValue } from '../../protocol/generated/internal.ts';
+import { assert } from '../../util/assert.ts';
+import {
+  type ConsumerRecordDecoded,
+  type CoordinatorRecord,
+  cgCurrentRecord,
+  cgMemberRecord,
+  cgMetadataRecord,
+  cgPartitionMetadataRecord,
+  cgTargetMemberRecord,
+  cgTargetMetadataRecord,
+  type TopicPartitionsList,
+} from './records.ts';
+
+/** Kafka's MemberState byte values (ConsumerGroupCurrentMemberAssignmentValue.State). */
+export const MemberState = { UNREVOKED_PARTITIONS: 0, UNRELEASED_PARTITIONS: 1, STABLE: 2 } as const;
+
+export const LEAVE_EPOCH = -1;
+export const STATIC_LEAVE_EPOCH = -2;
+
+/** topic id → partitions. */
+export type Assignment = Map<string, Set<number>>;
+
+export interface TopicMeta {
+  id: string;
+  numPartitions: number;
+}
+
+/** What the shard may know of the cluster's topics (from the metadata image). */
+export interface TopicsView {
+  get(name: string): TopicMeta | undefined;
+  /** Non-internal topic names, for regex subscriptions. */
+  names(): Iterable<string>;
+}
+
+export interface ConsumerMember {
+  memberId: string;
+  instanceId: string | null;
+  rackId: string | null;
+  clientId: string;
+  clientHost: string;
+  subscribedTopicNames: string[];
+  subscribedTopicRegex: string | null;
+  serverAssignor: string | null;
+  rebalanceTimeoutMs: number;
+  memberEpoch: number;
+  previousMemberEpoch: number;
+  state: number;
+  assigned: Assignment;
+  pendingRevocation: Assignment;
+}
+
+export interface ConsumerGroup {
+  groupId: string;
+  groupEpoch: number;
+  assignmentEpoch: number;
+  members: Map<string, ConsumerMember>;
+  staticMembers: Map<string, string>;
+  target: Map<string, Assignment>;
+  /** Subscribed topics as last seen: name → id and partition count. */
+  subscribed: Map<string, TopicMeta>;
+  stateTimestamp: number;
+}
+
+export type ConsumerGroupState = 'Empty' | 'Assigning' | 'Reconciling' | 'Stable';
+
+export interface ConsumerHeartbeatRequest {
+  groupId: string;
+  memberId: string;
+  memberEpoch: number;
+  instanceId: string | null;
+  rackId: string | null;
+  rebalanceTimeoutMs: number;
+  subscribedTopicNames: string[] | null;
+  subscribedTopicRegex: string | null;
+  serverAssignor: string | null;
+  topicPartitions: TopicPartitionsList | null;
+  clientId: string;
+  clientHost: string;
+}
+
+export interface ConsumerHeartbeatResponse {
+  errorCode: number;
+  errorMessage: string | null;
+  memberId: string | null;
+  memberEpoch: number;
+  heartbeatIntervalMs: number;
+  assignment: TopicPartitionsList | null;
+}
+
+export interface ConsumerConfig {
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  maxSize: number;
+  /** Server-side assignors, the first one is the default. */
+  assignors: string[];
+}
+
+export interface ConsumerEffects {
+  records: CoordinatorRecord[];
+  timers: Array<{ key: string; at: number }>;
+}
+
+const timerKey = (...parts: Array<string | number>): string => JSON.stringify(parts);
+
+/** A subscription regex in RE2/J syntax, matched against whole topic names with JS RegExp semantics. */
+export function compileRegex(re: string): RegExp | null {
+  try {
+    return new RegExp(`^(?:${re})$`, 'u');
+  } catch {
+    return null;
+  }
+}
+
+// ---- assignment helpers -----------------------------------------------------------------------------------------
+
+function cloneAssignment(a: Assignment): Assignment {
+  return new Map([...a].map(([t, ps]) => [t, new Set(ps)]));
+}
+
+function sameAssignment(a: Assignment, b: Assignment): boolean {
+  const size = (x: Assignment) => [...x.values()].reduce((n, s) => n + s.size, 0);
+  if (size(a) !== size(b)) return false;
+  for (const [t, ps] of a) for (const p of ps) if (!b.get(t)?.has(p)) return false;
+  return true;
+}
+
+export function toList(a: Assignment): TopicPartitionsList {
+  return [...a]
+    .filter(([, ps]) => ps.size > 0)
+    .map(([topicId, ps]) => ({ topicId, partitions: [...ps].sort((x, y) => x - y) }));
+}
+
+export function fromList(l: TopicPartitionsList): Assignment {
+  const a: Assignment = new Map();
+  for (const { topicId, partitions } of l) {
+    let s = a.get(topicId);
+    if (!s) {
+      s = new Set();
+      a.set(topicId, s);
+    }
+    for (const p of partitions) s.add(p);
+  }
+  return a;
+}
+
+function add(a: Assignment, t: string, p: number): void {
+  let s = a.get(t);
+  if (!s) {
+    s = new Set();
+    a.set(t, s);
+  }
+  s.add(p);
+}
+
+function has(a: Assignment, t: string, p: number): boolean {
+  return a.get(t)?.has(p) ?? false;
+}
+
+function* pairs(a: Assignment): Generator<[string, number]> {
+  for (const [t, ps] of a) for (const p of ps) yield [t, p];
+}
+
+function count(a: Assignment | undefined): number {
+  let n = 0;
+  for (const s of a?.values() ?? []) n += s.size;
+  return n;
+}
+
+// ---- assignors --------------------------------------------------------------------------------------------------
+
+export interface AssignorInput {
+  /** member id → subscribed topic names (only topics that exist). */
+  members: Map<string, Set<string>>;
+  topics: Map<string, TopicMeta>;
+  /** Current target, for stickiness. */
+  previous: Map<string, Assignment>;
+}
+
+/** Range: per topic, the subscribed members (sorted by id) get contiguous ranges, the first ones one more. */
+export function rangeAssign(input: AssignorInput): Map<string, Assignment> {
+  const out = new Map<string, Assignment>([...input.members.keys()].map((m) => [m, new Map()]));
+  for (const [name, meta] of [...input.topics].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const subs = [...input.members].filter(([, ts]) => ts.has(name)).map(([m]) => m);
+    subs.sort();
+    if (subs.length === 0) continue;
+    const per = Math.floor(meta.numPartitions / subs.length);
+    const extra = meta.numPartitions % subs.length;
+    let p = 0;
+    subs.forEach((m, i) => {
+      const n = per + (i < extra ? 1 : 0);
+      for (let k = 0; k < n; k++) add(out.get(m)!, meta.id, p++);
+    });
+  }
+  return out;
+}
+
+/**
+ * Uniform: balanced and sticky. Each member keeps the partitions of its previous target that it still subscribes to,
+ * up to its fair share; the rest go one by one to the eligible member holding the fewest.
+ */
+export function uniformAssign(input: AssignorInput): Map<string, Assignment> {
+  const memberIds = [...input.members.keys()].sort();
+  const out = new Map<string, Assignment>(memberIds.map((m) => [m, new Map()]));
+  const byId = new Map([...input.topics].map(([name, meta]) => [meta.id, { name, ...meta }]));
+  const subscribers = new Map<string, string[]>();
+  for (const [name] of input.topics)
+    subscribers.set(
+      name,
+      memberIds.filter((m) => input.members.get(m)!.has(name)),
+    );
+  // Fair share of each member: its part of every subscribed topic, rounded up.
+  const quota = new Map<string, number>();
+  for (const m of memberIds) {
+    let q = 0;
+    for (const name of input.members.get(m)!) {
+      const meta = input.topics.get(name);
+      if (meta) q += meta.numPartitions / subscribers.get(name)!.length;
+    }
+    quota.set(m, Math.ceil(q - 1e-9));
+  }
+  const taken = new Set<string>();
+  const n = new Map<string, number>(memberIds.map((m) => [m, 0]));
+  // Homogeneous groups: exactly floor/ceil, with at most `extra` members at the ceiling.
+  const total = [...input.topics.values()].reduce((s, t) => s + t.numPartitions, 0);
+  const homogeneous = memberIds.every((m) => input.members.get(m)!.size === input.topics.size);
+  let ceilings = homogeneous && memberIds.length > 0 ? total % memberIds.length : Number.POSITIVE_INFINITY;
+  const floor = homogeneous && memberIds.length > 0 ? Math.floor(total / memberIds.length) : 0;
+  for (const m of memberIds) {
+    const prev = input.previous.get(m);
+    if (!prev) continue;
+    const subs = input.members.get(m)!;
+    for (const [t, p] of pairs(prev)) {
+      const topic = byId.get(t);
+      if (!topic || !subs.has(topic.name) || p >= topic.numPartitions) continue;
+      const have = n.get(m)!;
+      if (homogeneous) {
+        if (have >= floor + 1 || (have >= floor && ceilings === 0)) continue;
+        if (have === floor) ceilings--;
+      } else if (have >= quota.get(m)!) continue;
+      add(out.get(m)!, t, p);
+      taken.add(`${t}:${p}`);
+      n.set(m, have + 1);
+    }
+  }
+  for (const [name, meta] of [...input.topics].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const subs = subscribers.get(name)!;
+    if (subs.length === 0) continue;
+    for (let p = 0; p < meta.numPartitions; p++) {
+      if (taken.has(`${meta.id}:${p}`)) continue;
+      let best = subs[0]!;
+      for (const m of subs) if (n.get(m)! < n.get(best)!) best = m;
+      add(out.get(best)!, meta.id, p);
+      n.set(best, n.get(best)! + 1);
+    }
+  }
+  return out;
+}
+
+const ASSIGNORS: Record<string, (i: AssignorInput) => Map<string, Assignment>> = {
+  uniform: uniformAssign,
+  range: rangeAssign,
+};
+
+// ---- the manager ------------------------------------------------------------------------------------------------
+
+export class ConsumerGroups {
+  readonly groups = new Map<string, ConsumerGroup>();
+  private readonly config: ConsumerConfig;
+  private readonly newId: () => string;
+  private readonly regexCache = new Map<string, RegExp | null>();
+
+  constructor(config: ConsumerConfig, newId: () => string) {
+    this.config = config;
+    this.newId = newId;
+  }
+
+  state(g: ConsumerGroup): ConsumerGroupState {
+    if (g.members.size === 0) return 'Empty';
+    if (g.groupEpoch > g.assignmentEpoch) return 'Assigning';
+    for (const m of g.members.values())
+      if (m.memberEpoch !== g.assignmentEpoch || m.state !== MemberState.STABLE) return 'Reconciling';
+    return 'Stable';
+  }
+
+  newGroup(groupId: string, now: number): ConsumerGroup {
+    return {
+      groupId,
+      groupEpoch: 0,
+      assignmentEpoch: 0,
+      members: new Map(),
+      staticMembers: new Map(),
+      target: new Map(),
+      subscribed: new Map(),
+      stateTimestamp: now,
+    };
+  }
+
+  private regex(re: string): RegExp | null {
+    if (!this.regexCache.has(re)) this.regexCache.set(re, compileRegex(re));
+    return this.regexCache.get(re)!;
+  }
+
+  /** The existing topics a member subscribes to, resolved against `known` names (its regex matched against them). */
+  private memberTopics(m: ConsumerMember, known: Iterable<string>, exists: (n: string) => boolean): Set<string> {
+    const out = new Set<string>(m.subscribedTopicNames.filter(exists));
+    if (m.subscribedTopicRegex !== null) {
+      const re = this.regex(m.subscribedTopicRegex);
+      if (re) for (const n of known) if (re.test(n)) out.add(n);
+    }
+    return out;
+  }
+
+  // ---- ConsumerGroupHeartbeat -----------------------------------------------------------------------------------
+
+  /**
+   * `classicGroupState` tells whether the id is taken by a classic group: 'none', 'empty' (it may be converted; the
+   * caller drops it when the returned `convertedClassic` is true) or 'active'.
+   */
+  heartbeat(
+    req: ConsumerHeartbeatRequest,
+    topics: TopicsView,
+    classicGroupState: 'none' | 'empty' | 'active',
+    now: number,
+  ): { fx: ConsumerEffects; response: ConsumerHeartbeatResponse; convertedClassic: boolean } {
+    const fx: ConsumerEffects = { records: [], timers: [] };
+    let convertedClassic = false;
+    const fail = (errorCode: number, errorMessage: string | null = null) => ({
+      fx,
+      convertedClassic,
+      response: {
+        errorCode,
+        errorMessage,
+        memberId: null,
+        memberEpoch: -1,
+        heartbeatIntervalMs: 0,
+        assignment: null,
+      },
+    });
+    // Request validation, as Kafka's.
+    if (req.groupId === '') return fail(ErrorCode.INVALID_REQUEST, 'GroupId can not be empty.');
+    if (req.rackId !== null && req.rackId === '') return fail(ErrorCode.INVALID_REQUEST, 'RackId can not be empty.');
+    if (req.memberEpoch === 0) {
+      if (req.rebalanceTimeoutMs === -1)
+        return fail(ErrorCode.INVALID_REQUEST, 'RebalanceTimeoutMs must be provided in first request.');
+      if (req.topicPartitions === null || req.topicPartitions.length > 0)
+        return fail(ErrorCode.INVALID_REQUEST, 'TopicPartitions must be empty when (re-)joining.');
+      if (req.subscribedTopicNames === null && req.subscribedTopicRegex === null)
+        return fail(
+          ErrorCode.INVALID_REQUEST,
+          'SubscribedTopicNames or SubscribedTopicRegex must be set in first request.',
+        );
+    } else if (req.memberId === '') return fail(ErrorCode.INVALID_REQUEST, 'MemberId can not be empty.');
+    if (req.memberEpoch === STATIC_LEAVE_EPOCH && req.instanceId === null)
+      return fail(ErrorCode.INVALID_REQUEST, 'InstanceId can not be null if MemberEpoch is -2');
+    if (req.memberEpoch < STATIC_LEAVE_EPOCH) return fail(ErrorCode.INVALID_REQUEST, 'Invalid MemberEpoch.');
+    if (req.serverAssignor !== null && !this.config.assignors.includes(req.serverAssignor))
+      return fail(ErrorCode.UNSUPPORTED_ASSIGNOR, `ServerAssignor ${req.serverAssignor} is not supported.`);
+    if (req.subscribedTopicRegex !== null && this.regex(req.subscribedTopicRegex) === null)
+      return fail(ErrorCode.INVALID_REGULAR_EXPRESSION, `SubscribedTopicRegex ${req.subscribedTopicRegex} is invalid.`);
+
+    let g = this.groups.get(req.groupId);
+    if (!g) {
+      if (classicGroupState === 'active')
+        return fail(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${req.groupId} is not a consumer group.`);
+      if (req.memberEpoch !== 0) return fail(ErrorCode.UNKNOWN_MEMBER_ID, `Group ${req.groupId} has no such member.`);
+      g = this.newGroup(req.groupId, now);
+      convertedClassic = classicGroupState === 'empty';
+      this.groups.set(req.groupId, g);
+    }
+
+    // Leaving.
+    if (req.memberEpoch === LEAVE_EPOCH || req.memberEpoch === STATIC_LEAVE_EPOCH) {
+      let memberId = req.memberId;
+      if (req.instanceId !== null) {
+        const owner = g.staticMembers.get(req.instanceId);
+        if (owner === undefined) return fail(ErrorCode.UNKNOWN_MEMBER_ID, `Instance ${req.instanceId} is unknown.`);
+        if (owner !== memberId)
+          return fail(ErrorCode.FENCED_INSTANCE_ID, `Instance ${req.instanceId} is owned by another member.`);
+      }
+      const m = g.members.get(memberId);
+      if (!m) return fail(ErrorCode.UNKNOWN_MEMBER_ID, `Member ${memberId} is unknown.`);
+      if (req.memberEpoch === STATIC_LEAVE_EPOCH) {
+        // The static member will come back: it keeps its assignment until then (or its session expires).
+        m.previousMemberEpoch = m.memberEpoch;
+        m.memberEpoch = STATIC_LEAVE_EPOCH;
+        fx.records.push(cgCurrentRecord(g.groupId, m.memberId, this.currentValue(m)));
+        fx.timers.push({ key: timerKey('cgs', g.groupId, m.memberId), at: now + this.config.sessionTimeoutMs });
+      } else {
+        memberId = m.memberId;
+        this.removeMember(g, m, now, fx);
+      }
+      return {
+        fx,
+        convertedClassic,
+        response: {
+          errorCode: ErrorCode.NONE,
+          errorMessage: null,
+          memberId,
+          memberEpoch: req.memberEpoch,
+          heartbeatIntervalMs: 0,
+          assignment: null,
+        },
+      };
+    }
+
+    // Find or create the member.
+    let m: ConsumerMember | undefined;
+    let bump = false;
+    if (req.memberEpoch === 0) {
+      const memberId = req.memberId !== '' ? req.memberId : this.newId();
+      m = g.members.get(memberId);
+      if (req.instanceId !== null) {
+        const ownerId = g.staticMembers.get(req.instanceId);
+        const owner = ownerId !== undefined ? g.members.get(ownerId) : undefined;
+        if (owner && owner.memberId !== memberId) {
+          if (owner.memberEpoch !== STATIC_LEAVE_EPOCH)
+            return fail(ErrorCode.UNRELEASED_INSTANCE_ID, `Instance ${req.instanceId} is still in use by ${ownerId}.`);
+          // The static member is back under a new member id: it takes over the old one's assignment and epoch.
+          m = this.newMember(memberId, req);
+          m.subscribedTopicNames = owner.subscribedTopicNames;
+          m.subscribedTopicRegex = owner.subscribedTopicRegex;
+          m.serverAssignor = owner.serverAssignor;
+          m.memberEpoch = owner.previousMemberEpoch;
+          m.previousMemberEpoch = owner.previousMemberEpoch;
+          m.state = owner.state;
+          m.assigned = cloneAssignment(owner.assigned);
+          m.pendingRevocation = cloneAssignment(owner.pendingRevocation);
+          const target = g.target.get(owner.memberId);
+          this.removeMember(g, owner, now, fx, false);
+          g.members.set(memberId, m);
+          g.staticMembers.set(req.instanceId, memberId);
+          if (target) {
+            g.target.set(memberId, target);
+            fx.records.push(cgTargetMemberRecord(g.groupId, memberId, toList(target)));
+          }
+          fx.records.push(cgMemberRecord(g.groupId, memberId, this.memberValue(m)));
+          fx.records.push(cgCurrentRecord(g.groupId, memberId, this.currentValue(m)));
+        }
+      }
+      if (!m) {
+        if (g.members.size >= this.config.maxSize)
+          return fail(ErrorCode.GROUP_MAX_SIZE_REACHED, `The group has reached its maximum size.`);
+        m = this.newMember(memberId, req);
+        g.members.set(memberId, m);
+        if (req.instanceId !== null) g.staticMembers.set(req.instanceId, memberId);
+        bump = true;
+      }
+    } else {
+      m = g.members.get(req.memberId);
+      if (!m) return fail(ErrorCode.UNKNOWN_MEMBER_ID, `Member ${req.memberId} is not a member of the group.`);
+      if (req.instanceId !== null && g.staticMembers.get(req.instanceId) !== m.memberId)
+        return fail(ErrorCode.FENCED_INSTANCE_ID, `Instance ${req.instanceId} is owned by another member.`);
+      // Epoch checks: a larger epoch is never valid; a smaller one only when the member lost our last answer.
+      const owned = req.topicPartitions === null ? null : fromList(req.topicPartitions);
+      if (req.memberEpoch > m.memberEpoch)
+        return fail(ErrorCode.FENCED_MEMBER_EPOCH, `The member epoch ${req.memberEpoch} is fenced (${m.memberEpoch}).`);
+      if (req.memberEpoch < m.memberEpoch) {
+        const lost =
+          req.memberEpoch === m.previousMemberEpoch &&
+          owned !== null &&
+          [...pairs(owned)].every(([t, p]) => has(m!.assigned, t, p));
+        if (!lost)
+          return fail(
+            ErrorCode.FENCED_MEMBER_EPOCH,
+            `The member epoch ${req.memberEpoch} is fenced (${m.memberEpoch}).`,
+          );
+      }
+    }
+
+    // Member metadata updates.
+    let changed = bump;
+    if (req.instanceId !== null && m.instanceId !== req.instanceId) {
+      m.instanceId = req.instanceId;
+      changed = true;
+    }
+    if (req.rackId !== null && m.rackId !== req.rackId) {
+      m.rackId = req.rackId;
+      changed = true;
+    }
+    if (req.rebalanceTimeoutMs !== -1 && m.rebalanceTimeoutMs !== req.rebalanceTimeoutMs) {
+      m.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
+      changed = true;
+    }
+    if (m.clientId !== req.clientId || m.clientHost !== req.clientHost) {
+      m.clientId = req.clientId;
+      m.clientHost = req.clientHost;
+      changed = true;
+    }
+    if (req.subscribedTopicNames !== null) {
+      const names = [...new Set(req.subscribedTopicNames)].sort();
+      if (names.join('\0') !== m.subscribedTopicNames.join('\0') || m.subscribedTopicNames.length !== names.length) {
+        m.subscribedTopicNames = names;
+        changed = bump = true;
+      }
+    }
+    if (req.subscribedTopicRegex !== null) {
+      const re = req.subscribedTopicRegex === '' ? null : req.subscribedTopicRegex;
+      if (re !== m.subscribedTopicRegex) {
+        m.subscribedTopicRegex = re;
+        changed = bump = true;
+      }
+    }
+    if (req.serverAssignor !== null && req.serverAssignor !== m.serverAssignor) {
+      m.serverAssignor = req.serverAssignor;
+      changed = bump = true;
+    }
+    if (changed) fx.records.push(cgMemberRecord(g.groupId, m.memberId, this.memberValue(m)));
+
+    // Subscribed topics metadata (new partitions, deleted or created topics) as of now.
+    if (this.refreshSubscribed(g, topics, fx)) bump = true;
+    if (bump) {
+      g.groupEpoch++;
+      g.stateTimestamp = now;
+      fx.records.push(cgMetadataRecord(g.groupId, g.groupEpoch));
+    }
+    if (g.groupEpoch > g.assignmentEpoch) this.computeTarget(g, fx);
+
+    // Reconcile this member towards its target.
+    const before = cloneAssignment(m.assigned);
+    const beforeEpoch = m.memberEpoch;
+    const beforeState = m.state;
+    const beforePending = count(m.pendingRevocation);
+    this.reconcile(g, m, req.topicPartitions === null ? null : fromList(req.topicPartitions));
+    const assignmentChanged = !sameAssignment(before, m.assigned);
+    if (
+      assignmentChanged ||
+      beforeEpoch !== m.memberEpoch ||
+      beforeState !== m.state ||
+      beforePending !== count(m.pendingRevocation)
+    ) {
+      fx.records.push(cgCurrentRecord(g.groupId, m.memberId, this.currentValue(m)));
+      if (m.state === MemberState.UNREVOKED_PARTITIONS && beforeState !== MemberState.UNREVOKED_PARTITIONS)
+        fx.timers.push({
+          key: timerKey('cgr', g.groupId, m.memberId, m.memberEpoch),
+          at: now + Math.max(0, m.rebalanceTimeoutMs),
+        });
+    }
+    fx.timers.push({ key: timerKey('cgs', g.groupId, m.memberId), at: now + this.config.sessionTimeoutMs });
+    this.lastSeen.set(`${g.groupId}\0${m.memberId}`, now);
+    const sendAssignment = req.memberEpoch === 0 || req.topicPartitions !== null || assignmentChanged;
+    return {
+      fx,
+      convertedClassic,
+      response: {
+        errorCode: ErrorCode.NONE,
+        errorMessage: null,
+        memberId: m.memberId,
+        memberEpoch: m.memberEpoch,
+        heartbeatIntervalMs: this.config.heartbeatIntervalMs,
+        assignment: sendAssignment ? toList(m.assigned) : null,
+      },
+    };
+  }
+
+  /** Last heartbeat per "group\0member" (not persisted: a loaded member gets a full session). */
+  readonly lastSeen = new Map<string, number>();
+
+  private newMember(memberId: string, req: ConsumerHeartbeatRequest): ConsumerMember {
+    return {
+      memberId,
+      instanceId: req.instanceId,
+      rackId: req.rackId,
+      clientId: req.clientId,
+      clientHost: req.clientHost,
+      subscribedTopicNames: [],
+      subscribedTopicRegex: null,
+      serverAssignor: null,
+      rebalanceTimeoutMs: req.rebalanceTimeoutMs,
+      memberEpoch: 0,
+      previousMemberEpoch: 0,
+      state: MemberState.STABLE,
+      assigned: new Map(),
+      pendingRevocation: new Map(),
+    };
+  }
+
+  /** Recomputes the subscribed topics' metadata; records and returns true when it changed. */
+  private refreshSubscribed(g: ConsumerGroup, topics: TopicsView, fx: ConsumerEffects): boolean {
+    const next = new Map<string, TopicMeta>();
+    const exists = (n: string) => topics.get(n) !== undefined;
+    for (const m of g.members.values())
+      for (const name of this.memberTopics(m, m.subscribedTopicRegex !== null ? topics.names() : [], exists)) {
+        const t = topics.get(name);
+        if (t) next.set(name, { id: t.id, numPartitions: t.numPartitions });
+      }
+    let same = next.size === g.subscribed.size;
+    if (same)
+      for (const [n, t] of next) {
+        const o = g.subscribed.get(n);
+        if (!o || o.id !== t.id || o.numPartitions !== t.numPartitions) {
+          same = false;
+          break;
+        }
+      }
+    if (same) return false;
+    g.subscribed = next;
+    fx.records.push(
+      cgPartitionMetadataRecord(
+        g.groupId,
+        [...next].map(([topicName, t]) => ({ topicId: t.id, topicName, numPartitions: t.numPartitions })),
+      ),
+    );
+    return true;
+  }
+
+  /** The group's assignor: the one most members ask for, else the default (first configured). */
+  assignorOf(g: ConsumerGroup): string {
+    const votes = new Map<string, number>();
+    for (const m of g.members.values())
+      if (m.serverAssignor !== null) votes.set(m.serverAssignor, (votes.get(m.serverAssignor) ?? 0) + 1);
+    let best = this.config.assignors[0] ?? 'uniform';
+    let n = 0;
+    for (const [a, c] of votes) if (c > n || (c === n && a < best)) [best, n] = [a, c];
+    return best;
+  }
+
+  private computeTarget(g: ConsumerGroup, fx: ConsumerEffects): void {
+    const members = new Map<string, Set<string>>();
+    const known = [...g.subscribed.keys()];
+    for (const m of g.members.values())
+      members.set(
+        m.memberId,
+        this.memberTopics(m, known, (n) => g.subscribed.has(n)),
+      );
+    const assign = ASSIGNORS[this.assignorOf(g)] ?? uniformAssign;
+    const next = assign({ members, topics: g.subscribed, previous: g.target });
+    for (const [memberId, a] of next) {
+      const prev = g.target.get(memberId);
+      if (!prev || !sameAssignment(prev, a)) fx.records.push(cgTargetMemberRecord(g.groupId, memberId, toList(a)));
+    }
+    g.target = next;
+    g.assignmentEpoch = g.groupEpoch;
+    fx.records.push(cgTargetMetadataRecord(g.groupId, g.assignmentEpoch));
+  }
+
+  /** partition → member id, for every partition assigned to or pending revocation by a member other than `except`. */
+  private owners(g: ConsumerGroup, except: string): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const o of g.members.values()) {
+      if (o.memberId === except) continue;
+      for (const [t, p] of pairs(o.assigned)) out.set(`${t}:${p}`, o.memberId);
+      for (const [t, p] of pairs(o.pendingRevocation)) out.set(`${t}:${p}`, o.memberId);
+    }
+    return out;
+  }
+
+  /** One reconciliation step (Kafka's CurrentAssignmentBuilder): `owned` is what the member reported, if it did. */
+  private reconcile(g: ConsumerGroup, m: ConsumerMember, owned: Assignment | null): void {
+    if (m.state === MemberState.UNREVOKED_PARTITIONS) {
+      const released = owned !== null && ![...pairs(m.pendingRevocation)].some(([t, p]) => has(owned, t, p));
+      if (!released) return;
+      m.pendingRevocation = new Map();
+      m.state = MemberState.STABLE;
+    }
+    if (m.memberEpoch === g.assignmentEpoch && m.state === MemberState.STABLE) return;
+    const target = g.target.get(m.memberId) ?? new Map();
+    const keep: Assignment = new Map();
+    const revoke: Assignment = new Map();
+    for (const [t, p] of pairs(m.assigned)) add(has(target, t, p) ? keep : revoke, t, p);
+    if (count(revoke) > 0) {
+      m.assigned = keep;
+      m.pendingRevocation = revoke;
+      m.state = MemberState.UNREVOKED_PARTITIONS;
+      return;
+    }
+    const owners = this.owners(g, m.memberId);
+    let unreleased = false;
+    const next = cloneAssignment(keep);
+    for (const [t, p] of pairs(target)) {
+      if (has(next, t, p)) continue;
+      if (owners.has(`${t}:${p}`)) unreleased = true;
+      else add(next, t, p);
+    }
+    m.assigned = next;
+    if (m.memberEpoch !== g.assignmentEpoch) {
+      m.previousMemberEpoch = m.memberEpoch;
+      m.memberEpoch = g.assignmentEpoch;
+    }
+    m.state = unreleased ? MemberState.UNRELEASED_PARTITIONS : MemberState.STABLE;
+  }
+
+  /** Removes a member (left, session expired, fenced): tombstones; frees its partitions; bumps the group epoch. */
+  removeMember(g: ConsumerGroup, m: ConsumerMember, now: number, fx: ConsumerEffects, bump = true): void {
+    fx.records.push(cgCurrentRecord(g.groupId, m.memberId, null));
+    fx.records.push(cgTargetMemberRecord(g.groupId, m.memberId, null));
+    fx.records.push(cgMemberRecord(g.groupId, m.memberId, null));
+    g.members.delete(m.memberId);
+    g.target.delete(m.memberId);
+    this.lastSeen.delete(`${g.groupId}\0${m.memberId}`);
+    if (m.instanceId !== null && g.staticMembers.get(m.instanceId) === m.memberId) g.staticMembers.delete(m.instanceId);
+    if (!bump) return;
+    // Topics nobody subscribes to any more drop out of the subscribed metadata.
+    const stillSubscribed = new Set<string>();
+    const known = [...g.subscribed.keys()];
+    for (const o of g.members.values())
+      for (const n of this.memberTopics(o, known, (x) => g.subscribed.has(x))) stillSubscribed.add(n);
+    if (stillSubscribed.size !== g.subscribed.size) {
+      g.subscribed = new Map([...g.subscribed].filter(([n]) => stillSubscribed.has(n)));
+      fx.records.push(
+        cgPartitionMetadataRecord(
+          g.groupId,
+          [...g.subscribed].map(([topicName, t]) => ({ topicId: t.id, topicName, numPartitions: t.numPartitions })),
+        ),
+      );
+    }
+    g.groupEpoch++;
+    g.stateTimestamp = now;
+    fx.records.push(cgMetadataRecord(g.groupId, g.groupEpoch));
+    if (g.members.size > 0) this.computeTarget(g, fx);
+    else {
+      g.assignmentEpoch = g.groupEpoch;
+      fx.records.push(cgTargetMetadataRecord(g.groupId, g.assignmentEpoch));
+    }
+  }
+
+  // ---- timers -------------------------------------------------------------------------------------------------
+
+  /** Session expiry ('cgs') and revocation timeout ('cgr'). */
+  onTimer(key: string, now: number): ConsumerEffects {
+    const fx: ConsumerEffects = { records: [], timers: [] };
+    const [kind, groupId, memberId, epoch] = JSON.parse(key) as [string, string, string, number | undefined];
+    const g = this.groups.get(groupId);
+    const m = g?.members.get(memberId);
+    if (!g || !m) return fx;
+    if (kind === 'cgs') {
+      const last = this.lastSeen.get(`${groupId}\0${memberId}`) ?? 0;
+      const deadline = last + this.config.sessionTimeoutMs;
+      if (now < deadline) fx.timers.push({ key, at: deadline });
+      else this.removeMember(g, m, now, fx);
+    } else if (kind === 'cgr') {
+      if (m.state === MemberState.UNREVOKED_PARTITIONS && m.memberEpoch === epoch) this.removeMember(g, m, now, fx);
+    }
+    return fx;
+  }
+
+  /** After loading: every loaded member gets a full session to show up. */
+  loaded(now: number): ConsumerEffects {
+    const fx: ConsumerEffects = { records: [], timers: [] };
+    for (const g of this.groups.values())
+      for (const m of g.members.values()) {
+        this.lastSeen.set(`${g.groupId}\0${m.memberId}`, now);
+        fx.timers.push({ key: timerKey('cgs', g.groupId, m.memberId), at: now + this.config.sessionTimeoutMs });
+      }
+    return fx;
+  }
+
+  // ---- offsets --------------------------------------------------------------------------------------------------
+
+  /** OffsetCommit / OffsetFetch member checks for a consumer group (v9+ carry the member epoch). */
+  validateMember(g: ConsumerGroup, memberId: string, memberEpoch: number, forCommit: boolean): number {
+    if (memberEpoch < 0 && memberId === '')
+      return forCommit && g.members.size > 0 ? ErrorCode.UNKNOWN_MEMBER_ID : ErrorCode.NONE;
+    if (!forCommit && memberId === '') return ErrorCode.NONE;
+    const m = g.members.get(memberId);
+    if (!m) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (memberEpoch !== m.memberEpoch) return ErrorCode.STALE_MEMBER_EPOCH;
+    return ErrorCode.NONE;
+  }
+
+  /** Every topic name some member subscribes to (by name or matching regex among the known topics). */
+  subscribedTopicNames(g: ConsumerGroup): Set<string> {
+    const out = new Set<string>(g.subscribed.keys());
+    for (const m of g.members.values()) for (const n of m.subscribedTopicNames) out.add(n);
+    return out;
+  }
+
+  /** Tombstones for the whole group's consumer records. */
+  tombstones(g: ConsumerGroup): CoordinatorRecord[] {
+    const out: CoordinatorRecord[] = [];
+    for (const m of g.members.values()) {
+      out.push(cgCurrentRecord(g.groupId, m.memberId, null));
+      out.push(cgTargetMemberRecord(g.groupId, m.memberId, null));
+      out.push(cgMemberRecord(g.groupId, m.memberId, null));
+    }
+    out.push(cgTargetMetadataRecord(g.groupId, null));
+    out.push(cgPartitionMetadataRecord(g.groupId, null));
+    out.push(cgMetadataRecord(g.groupId, null));
+    return out;
+  }
+
+  // ---- records --------------------------------------------------------------------------------------------------
+
+  memberValue(m: ConsumerMember): ConsumerGroupMemberMetadataValue {
+    return {
+      instanceId: m.instanceId,
+      rackId: m.rackId,
+      clientId: m.clientId,
+      clientHost: m.clientHost,
+      subscribedTopicNames: m.subscribedTopicNames,
+      subscribedTopicRegex: m.subscribedTopicRegex,
+      rebalanceTimeoutMs: m.rebalanceTimeoutMs,
+      serverAssignor: m.serverAssignor,
+      classicMemberMetadata: null,
+    };
+  }
+
+  currentValue(m: ConsumerMember) {
+    return {
+      memberEpoch: m.memberEpoch,
+      previousMemberEpoch: m.previousMemberEpoch,
+      state: m.state,
+      assignedPartitions: toList(m.assigned),
+      partitionsPendingRevocation: toList(m.pendingRevocation),
+    };
+  }
+
+  /** Applies one stored consumer-group record (load). Returns the group id touched. */
+  replay(r: ConsumerRecordDecoded, now: number): void {
+    let g = this.groups.get(r.group);
+    if (r.type === 'cg-metadata' && r.value === null) {
+      this.groups.delete(r.group);
+      return;
+    }
+    if (!g) {
+      if (r.value === null) return;
+      g = this.newGroup(r.group, now);
+      this.groups.set(r.group, g);
+    }
+    const member = (id: string): ConsumerMember => {
+      let m = g!.members.get(id);
+      if (!m) {
+        m = this.newMember(id, {
+          instanceId: null,
+          rackId: null,
+          clientId: '',
+          clientHost: '',
+          rebalanceTimeoutMs: -1,
+        } as ConsumerHeartbeatRequest);
+        g!.members.set(id, m);
+      }
+      return m;
+    };
+    switch (r.type) {
+      case 'cg-metadata':
+        g.groupEpoch = r.value!.epoch;
+        break;
+      case 'cg-partition-metadata':
+        g.subscribed = new Map(
+          (r.value?.topics ?? []).map((t) => [t.topicName, { id: t.topicId, numPartitions: t.numPartitions }]),
+        );
+        break;
+      case 'cg-target-metadata':
+        g.assignmentEpoch = r.value?.assignmentEpoch ?? 0;
+        break;
+      case 'cg-target-member':
+        if (r.value === null) g.target.delete(r.memberId);
+        else g.target.set(r.memberId, fromList(r.value));
+        break;
+      case 'cg-member': {
+        if (r.value === null) {
+          const m = g.members.get(r.memberId);
+          if (m?.instanceId && g.staticMembers.get(m.instanceId) === r.memberId) g.staticMembers.delete(m.instanceId);
+          g.members.delete(r.memberId);
+          break;
+        }
+        const m = member(r.memberId);
+        const v = r.value;
+        Object.assign(m, {
+          instanceId: v.instanceId,
+          rackId: v.rackId,
+          clientId: v.clientId,
+          clientHost: v.clientHost,
+          subscribedTopicNames: [...v.subscribedTopicNames],
+          subscribedTopicRegex: v.subscribedTopicRegex,
+          serverAssignor: v.serverAssignor,
+          rebalanceTimeoutMs: v.rebalanceTimeoutMs,
+        });
+        if (v.instanceId !== null) g.staticMembers.set(v.instanceId, r.memberId);
+        break;
+      }
+      case 'cg-current': {
+        if (r.value === null) {
+          const m = g.members.get(r.memberId);
+          if (m) {
+            m.assigned = new Map();
+            m.pendingRevocation = new Map();
+          }
+          break;
+        }
+        const m = member(r.memberId);
+        m.memberEpoch = r.value.memberEpoch;
+        m.previousMemberEpoch = r.value.previousMemberEpoch;
+        m.state = r.value.state;
+        m.assigned = fromList(r.value.assignedPartitions);
+        m.pendingRevocation = fromList(r.value.partitionsPendingRevocation);
+        break;
+      }
+    }
+  }
+
+  /** Sanity after load: members without metadata (torn history) are dropped. */
+  assertConsistent(): void {
+    for (const g of this.groups.values()) {
+      const seen = new Map<string, string>();
+      for (const m of g.members.values())
+        for (const [t, p] of [...pairs(m.assigned), ...pairs(m.pendingRevocation)]) {
+          const k = `${t}:${p}`;
+          assert(!seen.has(k), `group ${g.groupId}: partition ${k} owned by ${seen.get(k)} and ${m.memberId}`);
+          seen.set(k, m.memberId);
+        }
+    }
+  }
+}

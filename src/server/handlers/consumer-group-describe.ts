@@ -1,0 +1,74 @@
+// ConsumerGroupDescribe (69): epochs, assignor, and each member's current and target assignment (KIP-848 groups).
+// A classic group id answers GROUP_ID_NOT_FOUND, as Kafka does (admin clients then fall back to DescribeGroups).
+import { type Assignment, toList } from '../../coordinator/group/consumer.ts';
+import { ApiKey } from '../../protocol/apis.ts';
+import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
+import type { ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse } from '../../protocol/generated/messages.ts';
+import { defineHandler } from '../handler.ts';
+
+const NO_OPS = -2147483648;
+
+export default defineHandler<ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse>({
+  apiKey: ApiKey.ConsumerGroupDescribe,
+  handle(ctx, req) {
+    const image = ctx.broker.metadata();
+    const named = (a: Assignment | undefined) => ({
+      topicPartitions: toList(a ?? new Map()).map((t) => ({
+        topicId: t.topicId,
+        topicName: image.topicsById.get(t.topicId)?.name ?? '',
+        partitions: t.partitions,
+      })),
+    });
+    return {
+      throttleTimeMs: 0,
+      groups: req.groupIds.map((groupId) => {
+        const blank = {
+          groupId,
+          groupState: '',
+          groupEpoch: -1,
+          assignmentEpoch: -1,
+          assignorName: '',
+          members: [],
+          authorizedOperations: NO_OPS,
+        };
+        try {
+          if (groupId === '')
+            return { ...blank, errorCode: ErrorCode.INVALID_GROUP_ID, errorMessage: 'empty group id' };
+          const d = ctx.broker.groups.consumerGroup(groupId);
+          if (d === null || d === 'classic')
+            return {
+              ...blank,
+              errorCode: ErrorCode.GROUP_ID_NOT_FOUND,
+              errorMessage: d === null ? `Group ${groupId} not found.` : `Group ${groupId} is not a consumer group.`,
+            };
+          const g = d.group;
+          return {
+            errorCode: ErrorCode.NONE,
+            errorMessage: null,
+            groupId,
+            groupState: d.state,
+            groupEpoch: g.groupEpoch,
+            assignmentEpoch: g.assignmentEpoch,
+            assignorName: d.assignor,
+            members: [...g.members.values()].map((m) => ({
+              memberId: m.memberId,
+              instanceId: m.instanceId,
+              rackId: m.rackId,
+              memberEpoch: m.memberEpoch,
+              clientId: m.clientId,
+              clientHost: m.clientHost,
+              subscribedTopicNames: m.subscribedTopicNames,
+              subscribedTopicRegex: m.subscribedTopicRegex,
+              assignment: named(m.assigned),
+              targetAssignment: named(g.target.get(m.memberId)),
+            })),
+            authorizedOperations: req.includeAuthorizedOperations ? 0 : NO_OPS,
+          };
+        } catch (e) {
+          if (!(e instanceof KafkaError)) throw e;
+          return { ...blank, errorCode: e.code, errorMessage: e.message };
+        }
+      }),
+    };
+  },
+});
