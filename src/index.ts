@@ -7,6 +7,7 @@ import { loadBrokerConfig } from './config/broker-config.ts';
 import { createLogger } from './util/log.ts';
 
 export { Broker } from './broker/broker.ts';
+export * from './client/index.ts';
 export { loadBrokerConfig } from './config/broker-config.ts';
 
 export interface StartBrokerOptions {

@@ -5,6 +5,38 @@ import { API_SCHEMAS, type ApiSchema, encodeRequestFrame, responseHeaderVersion 
 import { decode, type Encodable } from '../protocol/codec.ts';
 import { ResponseHeaderSchema } from '../protocol/generated/messages.ts';
 import { Reader } from '../protocol/io.ts';
+import { KafkaClientError, UnsupportedApiError } from './errors.ts';
+
+/**
+ * API versions this client speaks: [min, max]. Negotiation picks the highest version both sides support. Minimums
+ * exclude forms the client does not implement (e.g. magic 0/1 produce and fetch).
+ */
+export const CLIENT_VERSIONS: ReadonlyMap<number, readonly [number, number]> = new Map<number, [number, number]>([
+  [0, [3, 11]], // Produce
+  [1, [4, 17]], // Fetch
+  [2, [1, 10]], // ListOffsets
+  [3, [1, 12]], // Metadata
+  [8, [2, 9]], // OffsetCommit
+  [9, [1, 9]], // OffsetFetch
+  [10, [0, 6]], // FindCoordinator
+  [11, [0, 9]], // JoinGroup
+  [12, [0, 4]], // Heartbeat
+  [13, [0, 5]], // LeaveGroup
+  [14, [0, 5]], // SyncGroup
+  [15, [0, 5]], // DescribeGroups
+  [16, [0, 5]], // ListGroups
+  [18, [0, 4]], // ApiVersions
+  [19, [2, 7]], // CreateTopics
+  [20, [1, 6]], // DeleteTopics
+  [32, [1, 4]], // DescribeConfigs
+  [33, [0, 2]], // AlterConfigs
+  [35, [1, 4]], // DescribeLogDirs
+  [37, [0, 3]], // CreatePartitions
+  [42, [0, 2]], // DeleteGroups
+  [44, [0, 1]], // IncrementalAlterConfigs
+  [47, [0, 0]], // OffsetDelete
+  [60, [0, 1]], // DescribeCluster
+]);
 
 interface Pending {
   api: ApiSchema;
@@ -27,6 +59,10 @@ export class BrokerConnection {
   readonly host: string;
   readonly port: number;
   readonly clientId: string;
+  /** The broker's [min, max] per api key, after `negotiate()`. */
+  readonly brokerVersions = new Map<number, readonly [number, number]>();
+  /** Milliseconds a request may wait for its response before the connection is closed. */
+  requestTimeoutMs = 30000;
 
   constructor(host: string, port: number, clientId = 'tributary') {
     this.host = host;
@@ -63,6 +99,54 @@ export class BrokerConnection {
     });
   }
 
+  /** Asks the broker which API versions it serves (ApiVersions), as every Kafka client does first. */
+  async negotiate(): Promise<void> {
+    const body = { clientSoftwareName: 'tributary-js', clientSoftwareVersion: '0.1.0' };
+    let res = await this.send<{
+      errorCode: number;
+      apiKeys: { apiKey: number; minVersion: number; maxVersion: number }[];
+    }>(18, 3, body);
+    if (res.errorCode === 35) {
+      // UNSUPPORTED_VERSION: the broker lists what it serves (in v0 form); retry with its highest ApiVersions.
+      const mine = res.apiKeys.find((k) => k.apiKey === 18);
+      res = await this.send(18, Math.min(3, mine?.maxVersion ?? 0), body);
+    }
+    if (res.errorCode !== 0) throw new KafkaClientError(res.errorCode, 'ApiVersions failed');
+    this.brokerVersions.clear();
+    for (const k of res.apiKeys) this.brokerVersions.set(k.apiKey, [k.minVersion, k.maxVersion]);
+  }
+
+  /** True if both sides share a version of the API. */
+  supports(apiKey: number): boolean {
+    const b = this.brokerVersions.get(apiKey);
+    const c = CLIENT_VERSIONS.get(apiKey);
+    return b !== undefined && c !== undefined && Math.max(b[0], c[0]) <= Math.min(b[1], c[1]);
+  }
+
+  /** The highest version of `apiKey` both sides support; throws UnsupportedApiError if none. */
+  version(apiKey: number): number {
+    const b = this.brokerVersions.get(apiKey);
+    const c = CLIENT_VERSIONS.get(apiKey);
+    const name = API_SCHEMAS.get(apiKey)?.name ?? `api ${apiKey}`;
+    if (!c) throw new UnsupportedApiError(`the client does not implement ${name}`);
+    if (!b) throw new UnsupportedApiError(`broker ${this.host}:${this.port} does not support ${name}`);
+    const v = Math.min(b[1], c[1]);
+    if (v < Math.max(b[0], c[0]))
+      throw new UnsupportedApiError(
+        `broker ${this.host}:${this.port} serves ${name} v${b[0]}-${b[1]}, the client speaks v${c[0]}-${c[1]}`,
+      );
+    return v;
+  }
+
+  /** Sends `body` at the negotiated version of `apiKey`. */
+  request<Res = Record<string, unknown>, Req = unknown>(
+    apiKey: number,
+    body: Encodable<Req>,
+    timeoutMs = this.requestTimeoutMs,
+  ): Promise<Res> {
+    return this.send<Res, Req>(apiKey, this.version(apiKey), body, true, timeoutMs);
+  }
+
   get isOpen(): boolean {
     return this.socket !== undefined && this.closedError === undefined;
   }
@@ -73,6 +157,7 @@ export class BrokerConnection {
     version: number,
     body: Encodable<Req>,
     expectResponse = true,
+    timeoutMs = this.requestTimeoutMs,
   ): Promise<Res> {
     const api = API_SCHEMAS.get(apiKey);
     if (!api) return Promise.reject(new Error(`unknown api key ${apiKey}`));
@@ -85,7 +170,29 @@ export class BrokerConnection {
     socket.uncork();
     if (!expectResponse) return Promise.resolve(undefined as Res);
     return new Promise<Res>((resolve, reject) => {
-      this.pending.set(correlationId, { api, version, resolve: resolve as (v: unknown) => void, reject });
+      const timer =
+        timeoutMs > 0
+          ? setTimeout(() => {
+              // A late answer would break the in-order matching: the connection is done.
+              this.failAll(
+                new KafkaClientError(7, `${api.name} to ${this.host}:${this.port} got no answer in ${timeoutMs} ms`),
+              );
+              this.socket?.destroy();
+            }, timeoutMs)
+          : undefined;
+      timer?.unref();
+      this.pending.set(correlationId, {
+        api,
+        version,
+        resolve: (v) => {
+          if (timer) clearTimeout(timer);
+          (resolve as (v: unknown) => void)(v);
+        },
+        reject: (e) => {
+          if (timer) clearTimeout(timer);
+          reject(e);
+        },
+      });
     });
   }
 

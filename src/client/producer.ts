@@ -1,0 +1,377 @@
+// The producer: records are grouped per partition into batches (sent when `batchSize` bytes are reached or after
+// `lingerMs`), compressed, and sent as one Produce request per leader broker.
+import { ApiKey } from '../protocol/apis.ts';
+import type { ProduceResponse } from '../protocol/generated/messages.ts';
+import { buildBatch, Codec, type RecordHeader, type RecordInput } from '../records/index.ts';
+import { type ClientOptions, Cluster, sleep } from './cluster.ts';
+import type { BrokerConnection } from './connection.ts';
+import { ClientClosedError, ErrorCode, KafkaClientError } from './errors.ts';
+import { defaultPartitioner, type Partitioner } from './partitioner.ts';
+import { bufferSerializer, type Serializer } from './serializers.ts';
+import { getOrInit } from './util.ts';
+
+export type CompressionName = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+export type Acks = 0 | 1 | -1 | 'all';
+
+export const COMPRESSION_CODECS: Record<CompressionName, number> = {
+  none: Codec.NONE,
+  gzip: Codec.GZIP,
+  snappy: Codec.SNAPPY,
+  lz4: Codec.LZ4,
+  zstd: Codec.ZSTD,
+};
+
+export type MessageHeaders =
+  | Record<string, string | Buffer | null | (string | Buffer)[]>
+  | { key: string; value: string | Buffer | null }[];
+
+export interface ProducerMessage<K = Buffer | string | null, V = Buffer | string | null> {
+  key?: K;
+  value: V;
+  headers?: MessageHeaders;
+  /** Explicit partition; otherwise the partitioner picks one. */
+  partition?: number;
+  /** CreateTime in ms; default: now. */
+  timestamp?: number;
+}
+
+export interface ProducerRecord<K, V> {
+  topic: string;
+  messages: ProducerMessage<K, V>[];
+}
+
+export interface RecordMetadata {
+  topic: string;
+  partition: number;
+  /** -1 with acks=0. */
+  offset: number;
+  /** The broker's LogAppendTime if the topic uses it, else -1. */
+  logAppendTime: number;
+}
+
+export interface ProducerOptions<K = Buffer | string | null, V = Buffer | string | null> extends ClientOptions {
+  /** 0: no answer, 1: the leader wrote it, -1/'all': all in-sync replicas have it (default). */
+  acks?: Acks;
+  /** How long a batch may wait for more records (default 5 ms, as the Java client since Kafka 4.0). */
+  lingerMs?: number;
+  /** A partition's batch is sent once it holds this many bytes (default 16384). */
+  batchSize?: number;
+  compression?: CompressionName;
+  partitioner?: Partitioner;
+  keySerializer?: Serializer<K>;
+  valueSerializer?: Serializer<V>;
+  /** Let Metadata create unknown topics (when the broker allows it). Default true. */
+  allowAutoTopicCreation?: boolean;
+  /** Broker-side timeout of a produce request with acks=-1 (default 30000). */
+  timeoutMs?: number;
+  /** Produce requests in flight per broker (default 5). */
+  maxInFlightRequests?: number;
+}
+
+interface Segment {
+  start: number;
+  count: number;
+  done(err: Error | null, baseOffset: number, logAppendTime: number): void;
+}
+
+interface PartitionBatch {
+  topic: string;
+  partition: number;
+  records: RecordInput[];
+  bytes: number;
+  segments: Segment[];
+  attempts: number;
+  built?: Buffer;
+}
+
+function toHeaders(h: MessageHeaders | undefined): RecordHeader[] | undefined {
+  if (!h) return undefined;
+  const buf = (v: string | Buffer | null) => (v === null ? null : typeof v === 'string' ? Buffer.from(v, 'utf8') : v);
+  if (Array.isArray(h)) return h.map((x) => ({ key: x.key, value: buf(x.value) }));
+  const out: RecordHeader[] = [];
+  for (const [key, v] of Object.entries(h)) {
+    if (Array.isArray(v)) for (const x of v) out.push({ key, value: buf(x) });
+    else out.push({ key, value: buf(v) });
+  }
+  return out;
+}
+
+class Slots {
+  private free: number;
+  private readonly waiters: (() => void)[] = [];
+  constructor(n: number) {
+    this.free = n;
+  }
+  async take(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((r) => this.waiters.push(r));
+  }
+  give(): void {
+    const w = this.waiters.shift();
+    if (w) w();
+    else this.free++;
+  }
+}
+
+export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
+  readonly cluster: Cluster;
+  private readonly acks: number;
+  private readonly lingerMs: number;
+  private readonly batchSize: number;
+  private readonly codec: number;
+  private readonly partitioner: Partitioner;
+  private readonly keySerializer: Serializer<K>;
+  private readonly valueSerializer: Serializer<V>;
+  private readonly autoCreate: boolean;
+  private readonly timeoutMs: number;
+  private readonly maxInFlight: number;
+  private readonly batches = new Map<string, PartitionBatch>();
+  private readonly sticky = new Map<string, number>();
+  private readonly slots = new Map<number, Slots>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(opts: ProducerOptions<K, V> = {}) {
+    this.cluster = new Cluster(opts);
+    this.acks = opts.acks === 'all' || opts.acks === undefined ? -1 : opts.acks;
+    if (![0, 1, -1].includes(this.acks)) throw new Error(`invalid acks ${opts.acks} (0, 1, -1 or 'all')`);
+    this.lingerMs = opts.lingerMs ?? 5;
+    this.batchSize = opts.batchSize ?? 16384;
+    const codec = COMPRESSION_CODECS[opts.compression ?? 'none'];
+    if (codec === undefined) throw new Error(`unknown compression ${opts.compression} (none, gzip, snappy, lz4, zstd)`);
+    this.codec = codec;
+    this.partitioner = opts.partitioner ?? defaultPartitioner;
+    this.keySerializer = opts.keySerializer ?? (bufferSerializer as Serializer<K>);
+    this.valueSerializer = opts.valueSerializer ?? (bufferSerializer as Serializer<V>);
+    this.autoCreate = opts.allowAutoTopicCreation ?? true;
+    this.timeoutMs = opts.timeoutMs ?? 30000;
+    this.maxInFlight = opts.maxInFlightRequests ?? 5;
+  }
+
+  /** Connects to the cluster (optional: `send` connects on first use). */
+  async connect(): Promise<void> {
+    await this.cluster.refresh([]);
+  }
+
+  /** Queues the messages; resolves when the broker has acknowledged all of them (per `acks`). */
+  async send(record: ProducerRecord<K, V>): Promise<RecordMetadata[]> {
+    if (this.closed) throw new ClientClosedError('producer is closed');
+    const { topic, messages } = record;
+    const meta = await this.cluster.topic(topic, this.autoCreate);
+    const n = meta.partitions.length;
+    const now = Date.now();
+    const results: RecordMetadata[] = new Array(messages.length);
+    const waits: Promise<void>[] = [];
+    // Runs of consecutive messages for the same partition become one segment of that partition's batch.
+    let seg: { batch: PartitionBatch; idx: number[] } | undefined;
+    const closeSegment = () => {
+      if (!seg) return;
+      const { batch, idx } = seg;
+      const start = batch.records.length - idx.length;
+      const partition = batch.partition;
+      seg = undefined;
+      waits.push(
+        new Promise<void>((resolve, reject) => {
+          batch.segments.push({
+            start,
+            count: idx.length,
+            done: (err, baseOffset, logAppendTime) => {
+              if (err) return reject(err);
+              for (let j = 0; j < idx.length; j++)
+                results[idx[j]!] = {
+                  topic,
+                  partition,
+                  offset: baseOffset < 0 ? -1 : baseOffset + start + j,
+                  logAppendTime,
+                };
+              resolve();
+            },
+          });
+        }),
+      );
+      if (batch.bytes >= this.batchSize) this.drain(batch);
+    };
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      const key = m.key === undefined ? null : this.keySerializer(m.key, topic);
+      const value = this.valueSerializer(m.value, topic);
+      let partition = m.partition;
+      if (partition === undefined) {
+        partition = this.partitioner({ topic, key, numPartitions: n, sticky: this.stickyPartition(topic, n) });
+      }
+      if (!Number.isInteger(partition) || partition < 0 || partition >= n)
+        throw new KafkaClientError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${topic} has no partition ${partition}`);
+      const headers = toHeaders(m.headers);
+      let size = 24 + (key?.length ?? 0) + (value?.length ?? 0);
+      if (headers) for (const h of headers) size += h.key.length + (h.value?.length ?? 0) + 4;
+      if (seg && (seg.batch.partition !== partition || seg.batch.bytes >= this.batchSize)) closeSegment();
+      const batch = seg?.batch ?? this.batchFor(topic, partition);
+      batch.records.push({ key, value, headers, timestamp: m.timestamp ?? now });
+      batch.bytes += size;
+      if (seg) seg.idx.push(i);
+      else seg = { batch, idx: [i] };
+    }
+    closeSegment();
+    if (this.batches.size > 0 && this.lingerTimer === undefined) {
+      if (this.lingerMs <= 0) this.lingerTimer = setImmediate(() => this.flushPending()) as unknown as NodeJS.Timeout;
+      else this.lingerTimer = setTimeout(() => this.flushPending(), this.lingerMs);
+    }
+    await Promise.all(waits);
+    return results;
+  }
+
+  /** Sends every queued batch now and waits for all requests in flight. */
+  async flush(): Promise<void> {
+    this.flushPending();
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Flushes, then closes the connections. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    this.closed = true;
+    await this.cluster.close();
+  }
+
+  private stickyPartition(topic: string, n: number): number {
+    let s = this.sticky.get(topic);
+    if (s === undefined || s >= n) {
+      s = Math.floor(Math.random() * n);
+      this.sticky.set(topic, s);
+    }
+    return s;
+  }
+
+  private batchFor(topic: string, partition: number): PartitionBatch {
+    const k = `${topic}\u0000${partition}`;
+    let b = this.batches.get(k);
+    if (!b) {
+      b = { topic, partition, records: [], bytes: 0, segments: [], attempts: 0 };
+      this.batches.set(k, b);
+    }
+    return b;
+  }
+
+  private flushPending(): void {
+    if (this.lingerTimer !== undefined) {
+      clearTimeout(this.lingerTimer);
+      clearImmediate(this.lingerTimer as unknown as NodeJS.Immediate);
+      this.lingerTimer = undefined;
+    }
+    const all = [...this.batches.values()];
+    this.batches.clear();
+    this.dispatch(all);
+  }
+
+  private drain(batch: PartitionBatch): void {
+    this.batches.delete(`${batch.topic}\u0000${batch.partition}`);
+    // The next keyless records of this topic go elsewhere (the Java client's sticky partitioner).
+    if (this.sticky.get(batch.topic) === batch.partition) {
+      const n = this.cluster.cachedTopic(batch.topic)?.partitions.length ?? 1;
+      if (n > 1) {
+        let next = Math.floor(Math.random() * (n - 1));
+        if (next >= batch.partition) next++;
+        this.sticky.set(batch.topic, next);
+      }
+    }
+    this.dispatch([batch]);
+  }
+
+  private dispatch(batches: PartitionBatch[]): void {
+    const byLeader = new Map<number, PartitionBatch[]>();
+    for (const b of batches) {
+      if (b.records.length === 0) continue;
+      if (this.sticky.get(b.topic) === b.partition) this.sticky.delete(b.topic);
+      const leader = this.cluster.leaderId(b.topic, b.partition);
+      const list = getOrInit(byLeader, leader, () => []);
+      list.push(b);
+    }
+    for (const [leader, list] of byLeader) {
+      const p = this.sendRequest(leader, list).finally(() => this.inFlight.delete(p));
+      this.inFlight.add(p);
+    }
+  }
+
+  private async sendRequest(leader: number, list: PartitionBatch[]): Promise<void> {
+    let conn: BrokerConnection;
+    let slots: Slots | undefined;
+    try {
+      if (leader < 0) throw new KafkaClientError(ErrorCode.LEADER_NOT_AVAILABLE, 'no leader known');
+      conn = await this.cluster.node(leader);
+      slots = getOrInit(this.slots, leader, () => new Slots(this.maxInFlight));
+      await slots.take();
+    } catch (e) {
+      await this.retryOrFail(list, e as Error);
+      return;
+    }
+    try {
+      const topics = new Map<string, { index: number; records: Buffer }[]>();
+      for (const b of list) {
+        b.built ??= buildBatch({ records: b.records, compression: this.codec });
+        const t = getOrInit(topics, b.topic, () => []);
+        t.push({ index: b.partition, records: b.built });
+      }
+      const body = {
+        transactionalId: null,
+        acks: this.acks,
+        timeoutMs: this.timeoutMs,
+        topicData: [...topics].map(([name, partitionData]) => ({ name, partitionData })),
+      };
+      if (this.acks === 0) {
+        await conn.send(ApiKey.Produce, conn.version(ApiKey.Produce), body, false);
+        for (const b of list) for (const s of b.segments) s.done(null, -1, -1);
+        return;
+      }
+      const res = await conn.request<ProduceResponse>(ApiKey.Produce, body);
+      const retry: PartitionBatch[] = [];
+      let retryError: Error | undefined;
+      for (const b of list) {
+        const pr = res.responses
+          .find((r) => r.name === b.topic)
+          ?.partitionResponses.find((p) => p.index === b.partition);
+        if (!pr) {
+          for (const s of b.segments) s.done(new Error(`no produce response for ${b.topic}-${b.partition}`), -1, -1);
+          continue;
+        }
+        if (pr.errorCode === ErrorCode.NONE) {
+          const base = Number(pr.baseOffset);
+          for (const s of b.segments) s.done(null, base, Number(pr.logAppendTimeMs));
+          continue;
+        }
+        const err = new KafkaClientError(pr.errorCode, pr.errorMessage ?? pr.recordErrors[0]?.batchIndexErrorMessage);
+        err.message += ` (${b.topic}-${b.partition})`;
+        if (err.retriable) {
+          retry.push(b);
+          retryError = err;
+        } else for (const s of b.segments) s.done(err, -1, -1);
+      }
+      if (retry.length) await this.retryOrFail(retry, retryError!);
+    } catch (e) {
+      await this.retryOrFail(list, e as Error);
+    } finally {
+      slots.give();
+    }
+  }
+
+  private async retryOrFail(list: PartitionBatch[], err: Error): Promise<void> {
+    const retriable =
+      (err instanceof KafkaClientError && err.retriable) ||
+      err.name === 'ConnectionClosedError' ||
+      (err as NodeJS.ErrnoException).code === 'ECONNREFUSED';
+    const again: PartitionBatch[] = [];
+    for (const b of list) {
+      b.attempts++;
+      if (retriable && !this.closed && b.attempts <= this.cluster.retries) again.push(b);
+      else for (const s of b.segments) s.done(err, -1, -1);
+    }
+    if (again.length === 0) return;
+    await sleep(this.cluster.retryBackoffMs * 2 ** Math.min(again[0]!.attempts - 1, 5));
+    await this.cluster.refresh([...new Set(again.map((b) => b.topic))]).catch(() => undefined);
+    this.dispatch(again);
+  }
+}
