@@ -60,7 +60,9 @@ describe('Java client', { skip: missing.length ? `no ${missing.join(', ')} on PA
   let served = new Set<number>();
   const setup = sharedSetup(async () => {
     libs = ensureJars();
-    broker = await startBrokerProcess({ overrides: { 'group.initial.rebalance.delay.ms': '0' } });
+    broker = await startBrokerProcess({
+      overrides: { 'group.initial.rebalance.delay.ms': '0', 'group.consumer.heartbeat.interval.ms': '1000' },
+    });
     const c = await BrokerConnection.open('127.0.0.1', broker.port);
     const v = await c.send<ApiVersionsResponse>(ApiKey.ApiVersions, 0, {});
     served = new Set(v.apiKeys.map((k) => k.apiKey));
@@ -103,6 +105,25 @@ describe('Java client', { skip: missing.length ? `no ${missing.join(', ')} on PA
       assert.match(out, /committed 300/);
     });
   }
+
+  test('consumer group protocol (KIP-848, group.protocol=consumer): two members share 6 partitions, one leaves, the other takes over', async (t) => {
+    await setup.get();
+    if (!served.has(ApiKey.ConsumerGroupHeartbeat)) {
+      t.skip('ConsumerGroupHeartbeat is not served');
+      return;
+    }
+    const out = await java('share', 'java-kip848', 'g-kip848', '300', 'consumer');
+    assert.match(out, /shared [1-5] [1-5] seen 300\n/, out);
+    assert.match(out, /took over 6\n/, out);
+    assert.match(out, /seen 600 dups 0\n/, out);
+  });
+
+  test('the classic protocol in the same scenario (for comparison)', async () => {
+    await setup.get();
+    const out = await java('share', 'java-classic-share', 'g-classic-share', '300', 'classic');
+    assert.match(out, /took over 6\n/, out);
+    assert.match(out, /seen 600 /, out);
+  });
 
   test('transactions: committed records visible to read_committed, aborted ones never', async (t) => {
     await setup.get();

@@ -6,6 +6,8 @@ import addOffsetsToTxn from './add-offsets-to-txn.ts';
 import addPartitionsToTxn from './add-partitions-to-txn.ts';
 import alterConfigs from './alter-configs.ts';
 import apiVersions from './api-versions.ts';
+import consumerGroupDescribe from './consumer-group-describe.ts';
+import consumerGroupHeartbeat from './consumer-group-heartbeat.ts';
 import createPartitions from './create-partitions.ts';
 import createTopics from './create-topics.ts';
 import deleteGroups from './delete-groups.ts';
@@ -64,6 +66,9 @@ const HANDLERS: readonly HandlerDef<never, never>[] = [
   listGroups,
   deleteGroups,
   offsetDelete,
+  // The consumer group protocol (KIP-848)
+  consumerGroupHeartbeat,
+  consumerGroupDescribe,
   // Idempotent producers and transactions (issue 5)
   initProducerId,
   addPartitionsToTxn,

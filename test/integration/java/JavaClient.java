@@ -3,7 +3,11 @@
 // Prints one line per observation; the TypeScript test parses them.
 import java.time.Duration;
 import java.util.*;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.*;
 import org.apache.kafka.clients.consumer.*;
 import org.apache.kafka.clients.producer.*;
@@ -20,6 +24,7 @@ public class JavaClient {
       case "admin" -> admin(bootstrap, args[2]);
       case "produce" -> produce(bootstrap, args[2], Integer.parseInt(args[3]), args[4], args[5]);
       case "consume" -> consume(bootstrap, args[2], args[3], Integer.parseInt(args[4]), args[5]);
+      case "share" -> share(bootstrap, args[2], args[3], Integer.parseInt(args[4]), args[5]);
       case "txn" -> txn(bootstrap, args[2], Integer.parseInt(args[3]));
       default -> throw new IllegalArgumentException("unknown mode " + mode);
     }
@@ -88,6 +93,70 @@ public class JavaClient {
       long sum = 0;
       for (var e : committed.values()) if (e != null) sum += e.offset();
       System.out.println("committed " + sum);
+    }
+  }
+
+  // Two consumers of one group share a 6-partition topic (n records), then the second leaves and the first takes
+  // over its partitions and reads n more records produced after the leave. Commits after every poll.
+  static void share(String bootstrap, String topic, String group, int n, String protocol) throws Exception {
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      admin.createTopics(List.of(new NewTopic(topic, 6, (short) 1))).all().get(30, TimeUnit.SECONDS);
+    }
+    Properties pp = new Properties();
+    pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    pp.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
+    try (Producer<String, String> producer = new KafkaProducer<>(pp, new StringSerializer(), new StringSerializer())) {
+      for (int i = 0; i < n; i++) producer.send(new ProducerRecord<>(topic, i % 6, "early" + i, "v"));
+      producer.flush();
+      Map<String, Integer> seen = new ConcurrentHashMap<>();
+      AtomicInteger dups = new AtomicInteger();
+      AtomicBoolean stop1 = new AtomicBoolean(), stop2 = new AtomicBoolean();
+      AtomicReference<Set<TopicPartition>> a1 = new AtomicReference<>(Set.of()), a2 = new AtomicReference<>(Set.of());
+      AtomicReference<Throwable> failure = new AtomicReference<>();
+      Thread t1 = new Thread(() -> shareMember(bootstrap, topic, group, protocol, seen, dups, a1, stop1, failure));
+      Thread t2 = new Thread(() -> shareMember(bootstrap, topic, group, protocol, seen, dups, a2, stop2, failure));
+      t1.start();
+      t2.start();
+      long deadline = System.currentTimeMillis() + 60000;
+      while (System.currentTimeMillis() < deadline && failure.get() == null
+          && !(a1.get().size() > 0 && a2.get().size() > 0 && a1.get().size() + a2.get().size() == 6 && seen.size() >= n))
+        Thread.sleep(100);
+      System.out.println("shared " + a1.get().size() + " " + a2.get().size() + " seen " + seen.size());
+      stop2.set(true);
+      t2.join();
+      System.out.println("left");
+      for (int i = 0; i < n; i++) producer.send(new ProducerRecord<>(topic, i % 6, "late" + i, "v"));
+      producer.flush();
+      deadline = System.currentTimeMillis() + 60000;
+      while (System.currentTimeMillis() < deadline && failure.get() == null && !(a1.get().size() == 6 && seen.size() >= 2 * n))
+        Thread.sleep(100);
+      System.out.println("took over " + a1.get().size());
+      stop1.set(true);
+      t1.join();
+      if (failure.get() != null) failure.get().printStackTrace(System.out);
+      System.out.println("seen " + seen.size() + " dups " + dups.get());
+    }
+  }
+
+  static void shareMember(String bootstrap, String topic, String group, String protocol, Map<String, Integer> seen,
+      AtomicInteger dups, AtomicReference<Set<TopicPartition>> assigned, AtomicBoolean stop, AtomicReference<Throwable> failure) {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "20");
+    p.put("group.protocol", protocol);
+    try (Consumer<String, String> c = new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
+      c.subscribe(List.of(topic));
+      while (!stop.get()) {
+        ConsumerRecords<String, String> rs = c.poll(Duration.ofMillis(200));
+        for (ConsumerRecord<String, String> r : rs) if (seen.put(r.key(), 1) != null) dups.incrementAndGet();
+        if (!rs.isEmpty()) c.commitSync();
+        assigned.set(new HashSet<>(c.assignment()));
+      }
+    } catch (Throwable t) {
+      failure.compareAndSet(null, t);
     }
   }
 
