@@ -1,6 +1,7 @@
 // Idempotent and transactional producers with confluent-kafka-python (librdkafka): no duplicates or reordering
 // through a broker kill -9; transactions read back with read_committed / read_uncommitted.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, afterEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -87,5 +88,29 @@ describe('confluent-kafka idempotence and transactions', { timeout: 400_000 }, (
         .filter((v) => v.startsWith('a-')).length,
       10,
     );
+  });
+
+  test('consume-transform-produce with send_offsets_to_transaction, killed mid-way: exactly once', {
+    timeout: 150_000,
+  }, async () => {
+    const { python, broker } = await setup.get();
+    const N = 600;
+    await runPy(python, [broker.bootstrap, 'fill', 'ctp-in', String(N)]);
+    // First run: killed (SIGKILL) while it works, leaving a transaction open.
+    const child = spawn(python, [SCRIPT, broker.bootstrap, 'ctp', 'ctp-in', 'ctp-out'], { stdio: 'ignore' });
+    await sleep(5000);
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    // Second run: fences the first, aborts its open transaction, resumes from the committed offsets.
+    const res = (await runPy(python, [broker.bootstrap, 'ctp', 'ctp-in', 'ctp-out'])) as { transactions: number };
+    assert.ok(res.transactions >= 0);
+    const out = (await runPy(python, [broker.bootstrap, 'consume', 'ctp-out', 'read_committed'])) as Record<
+      string,
+      string[]
+    >;
+    for (const p of ['0', '1']) {
+      const expected = Array.from({ length: N / 2 }, (_, i) => `out-${i * 2 + Number(p)}`);
+      assert.deepEqual(out[p], expected, `partition ${p}: every input exactly once, in order`);
+    }
   });
 });

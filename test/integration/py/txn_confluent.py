@@ -5,6 +5,9 @@ Usage: txn_confluent.py BOOTSTRAP MODE TOPIC [ARGS]
                  seconds (the test kills and restarts the broker meanwhile); prints delivery counts
   consume ISO    read every partition of TOPIC from the beginning (isolation.level ISO) until idle;
                  prints {partition: [values]}
+  fill N         produce N records 'in-<i>' to TOPIC (2 partitions, partition i % 2), plain producer
+  ctp OUT        consume-transform-produce: group 'ctp', TOPIC -> OUT ('out-<i>'), one transaction per poll batch
+                 with send_offsets_to_transaction; stops after 15 s without input (the test may kill it earlier)
   txn            a transactional producer: commit c1-*, abort a-*, commit c2-*; prints what it did
 Prints one JSON object on its last stdout line.
 """
@@ -92,12 +95,49 @@ def txn(bootstrap, topic):
     return {'done': done, 'fenced': fenced}
 
 
+def fill(bootstrap, topic, n):
+    p = Producer({'bootstrap.servers': bootstrap})
+    for i in range(n):
+        p.produce(topic, value=('in-%d' % i).encode(), partition=i % 2)
+        p.poll(0)
+    return {'unflushed': p.flush(30)}
+
+
+def ctp(bootstrap, topic, out):
+    c = Consumer({'bootstrap.servers': bootstrap, 'group.id': 'ctp', 'enable.auto.commit': False,
+                  'isolation.level': 'read_committed', 'auto.offset.reset': 'earliest',
+                  'session.timeout.ms': 6000, 'heartbeat.interval.ms': 500})
+    c.subscribe([topic])
+    p = Producer({'bootstrap.servers': bootstrap, 'transactional.id': 'ctp-' + out, 'linger.ms': 5})
+    p.init_transactions(30)
+    txns = 0
+    idle_since = time.time()
+    while time.time() - idle_since < 15:
+        msgs = [m for m in c.consume(num_messages=20, timeout=0.5) if not m.error()]
+        if not msgs:
+            continue
+        idle_since = time.time()
+        p.begin_transaction()
+        for m in msgs:
+            p.produce(out, value=m.value().replace(b'in-', b'out-'), partition=m.partition())
+        p.send_offsets_to_transaction(c.position(c.assignment()), c.consumer_group_metadata(), 30)
+        time.sleep(0.2)
+        p.commit_transaction(30)
+        txns += 1
+    c.close()
+    return {'transactions': txns}
+
+
 def main():
     bootstrap, mode, topic = sys.argv[1], sys.argv[2], sys.argv[3]
     if mode == 'idempotent':
         res = idempotent(bootstrap, topic, int(sys.argv[4]))
     elif mode == 'consume':
         res = consume(bootstrap, topic, sys.argv[4])
+    elif mode == 'fill':
+        res = fill(bootstrap, topic, int(sys.argv[4]))
+    elif mode == 'ctp':
+        res = ctp(bootstrap, topic, sys.argv[4])
     elif mode == 'txn':
         res = txn(bootstrap, topic)
     else:
