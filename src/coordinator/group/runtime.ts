@@ -1,6 +1,7 @@
 // Drives the group state machines (one GroupShard per __consumer_offsets partition): creates the offsets topic,
 // loads shards by replaying their partitions, appends each operation's records through the partition log and
 // answers only after the append, and runs the timers the shards ask for.
+
 import { randomUUID } from 'node:crypto';
 import type { ReplicaManager } from '../../broker/replica-manager.ts';
 import type { BrokerConfig } from '../../config/broker-config.ts';
@@ -8,6 +9,7 @@ import type { LocalController } from '../../metadata/controller.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import { batches, buildBatch, iterateRecords, parseControlRecord } from '../../records/index.ts';
 import type { Logger } from '../../util/log.ts';
+import { ensureInternalTopic } from '../internal-topic.ts';
 import type { ConsumerGroup, ConsumerHeartbeatRequest, ConsumerHeartbeatResponse, TopicsView } from './consumer.ts';
 import { type CoordinatorRecord, OFFSETS_TOPIC, partitionForGroup } from './records.ts';
 import {
@@ -116,32 +118,18 @@ export class GroupCoordinatorRuntime {
       if (this.shards.size === 0) this.loadAll();
       return true;
     }
-    const brokers = controller.image.brokers.size;
-    if (brokers === 0) return false;
-    const [r] = controller.createTopics(
-      [
-        {
-          name: OFFSETS_TOPIC,
-          numPartitions: config.offsetsTopicNumPartitions,
-          // Kafka waits for enough brokers; a smaller cluster gets as many replicas as it has brokers.
-          replicationFactor: Math.min(config.offsetsTopicReplicationFactor, brokers),
-          assignments: [],
-          configs: {
-            'cleanup.policy': 'compact',
-            'compression.type': 'producer',
-            'segment.bytes': String(config.offsetsTopicSegmentBytes),
-          },
-        },
-      ],
-      false,
-    );
-    if (r!.errorCode !== ErrorCode.NONE && r!.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
-      log.warn({ error: r!.errorMessage }, 'could not create __consumer_offsets');
-      return false;
-    }
-    log.info({ partitions: config.offsetsTopicNumPartitions }, 'created __consumer_offsets');
-    this.loadAll();
-    return true;
+    const created = ensureInternalTopic(controller, log, {
+      name: OFFSETS_TOPIC,
+      partitions: config.offsetsTopicNumPartitions,
+      replicationFactor: config.offsetsTopicReplicationFactor,
+      configs: {
+        'cleanup.policy': 'compact',
+        'compression.type': 'producer',
+        'segment.bytes': String(config.offsetsTopicSegmentBytes),
+      },
+    });
+    if (created) this.loadAll();
+    return created;
   }
 
   private loadAll(): void {

@@ -2,6 +2,7 @@
 // transition before answering, writes transaction markers straight into the hosted partitions (single broker:
 // the coordinator calls the replica manager; WriteTxnMarkers serves the same path for the API), aborts timed-out
 // transactions and answers the produce path's KIP-890 verification.
+
 import type { ReplicaManager } from '../../broker/replica-manager.ts';
 import type { BrokerConfig } from '../../config/broker-config.ts';
 import type { LocalController } from '../../metadata/controller.ts';
@@ -9,6 +10,7 @@ import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import { batches, buildBatch, iterateRecords } from '../../records/index.ts';
 import type { Logger } from '../../util/log.ts';
 import { OFFSETS_TOPIC } from '../group/records.ts';
+import { ensureInternalTopic } from '../internal-topic.ts';
 import type { ProducerIdManager } from './producer-ids.ts';
 import { decodeTxnRecord, partitionForTransactionalId, TXN_STATE_TOPIC, txnKey, txnValue } from './records.ts';
 import {
@@ -83,32 +85,19 @@ export class TransactionCoordinatorRuntime {
       if (!this.loaded) this.load();
       return true;
     }
-    const brokers = controller.image.brokers.size;
-    if (brokers === 0) return false;
-    const [r] = controller.createTopics(
-      [
-        {
-          name: TXN_STATE_TOPIC,
-          numPartitions: config.transactionStateLogNumPartitions,
-          replicationFactor: Math.min(config.transactionStateLogReplicationFactor, brokers),
-          assignments: [],
-          configs: {
-            'cleanup.policy': 'compact',
-            'compression.type': 'uncompressed',
-            'min.insync.replicas': String(config.transactionStateLogMinIsr),
-            'segment.bytes': String(config.transactionStateLogSegmentBytes),
-          },
-        },
-      ],
-      false,
-    );
-    if (r!.errorCode !== ErrorCode.NONE && r!.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
-      log.warn({ error: r!.errorMessage }, 'could not create __transaction_state');
-      return false;
-    }
-    log.info({ partitions: config.transactionStateLogNumPartitions }, 'created __transaction_state');
-    this.load();
-    return true;
+    const created = ensureInternalTopic(controller, log, {
+      name: TXN_STATE_TOPIC,
+      partitions: config.transactionStateLogNumPartitions,
+      replicationFactor: config.transactionStateLogReplicationFactor,
+      configs: {
+        'cleanup.policy': 'compact',
+        'compression.type': 'uncompressed',
+        'min.insync.replicas': String(config.transactionStateLogMinIsr),
+        'segment.bytes': String(config.transactionStateLogSegmentBytes),
+      },
+    });
+    if (created) this.load();
+    return created;
   }
 
   /** Replays every __transaction_state partition, then finishes transactions a crash left half-ended. */
