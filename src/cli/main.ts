@@ -1,13 +1,19 @@
 #!/usr/bin/env node
 // The `tributary` command line.
 import { Command } from 'commander';
-import { runBroker } from '../broker/broker.ts';
-import { loadBrokerConfig } from '../config/broker-config.ts';
-import { ConfigError } from '../config/errors.ts';
-import { createLogger } from '../util/log.ts';
+import { registerCluster, registerConfigs } from './commands/configs.ts';
+import { registerConsume } from './commands/consume.ts';
+import { registerGroups } from './commands/groups.ts';
+import { registerPerf } from './commands/perf.ts';
+import { registerProduce } from './commands/produce.ts';
+import { registerTopics } from './commands/topics.ts';
 
 const program = new Command();
-program.name('tributary').description('A Kafka-compatible event streaming broker').version('0.1.0');
+program
+  .name('tributary')
+  .description('A Kafka-compatible event streaming broker, and tools to use any Kafka cluster')
+  .version('0.1.0')
+  .showSuggestionAfterError();
 
 program
   .command('broker')
@@ -16,6 +22,11 @@ program
   .option('--override <key=value>', 'set a config key (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
   .argument('[config]', 'a server.properties file (as kafka-server-start.sh takes it)')
   .action(async (configArg: string | undefined, opts: { config?: string; override: string[] }) => {
+    // Loaded here so that the client commands start without the broker's modules.
+    const { runBroker } = await import('../broker/broker.ts');
+    const { loadBrokerConfig } = await import('../config/broker-config.ts');
+    const { ConfigError } = await import('../config/errors.ts');
+    const { createLogger } = await import('../util/log.ts');
     const log = createLogger({ name: 'tributary' });
     let config: ReturnType<typeof loadBrokerConfig>;
     try {
@@ -51,4 +62,14 @@ program
     process.on('SIGINT', () => shutdown('SIGINT'));
   });
 
+registerTopics(program);
+registerProduce(program);
+registerConsume(program);
+registerGroups(program);
+registerConfigs(program);
+registerCluster(program);
+registerPerf(program);
+
 await program.parseAsync(process.argv);
+// Client commands are done once their action returns: leave even if a socket or timer lingers.
+if (program.args[0] !== 'broker' && process.argv[2] !== 'broker') process.exit(process.exitCode ?? 0);

@@ -64,6 +64,8 @@ export interface ProducerOptions<K = Buffer | string | null, V = Buffer | string
   allowAutoTopicCreation?: boolean;
   /** Broker-side timeout of a produce request with acks=-1 (default 30000). */
   timeoutMs?: number;
+  /** Largest produce request the producer builds, in record bytes (default 1 MiB, Kafka's max.request.size). */
+  maxRequestSize?: number;
   /** Produce requests in flight per broker (default 5). */
   maxInFlightRequests?: number;
 }
@@ -98,21 +100,16 @@ function toHeaders(h: MessageHeaders | undefined): RecordHeader[] | undefined {
 
 class Slots {
   private free: number;
-  private readonly waiters: (() => void)[] = [];
   constructor(n: number) {
     this.free = n;
   }
-  async take(): Promise<void> {
-    if (this.free > 0) {
-      this.free--;
-      return;
-    }
-    await new Promise<void>((r) => this.waiters.push(r));
+  tryTake(): boolean {
+    if (this.free === 0) return false;
+    this.free--;
+    return true;
   }
   give(): void {
-    const w = this.waiters.shift();
-    if (w) w();
-    else this.free++;
+    this.free++;
   }
 }
 
@@ -132,6 +129,9 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
   private readonly sticky = new Map<string, number>();
   private readonly slots = new Map<number, Slots>();
   private readonly inFlight = new Set<Promise<void>>();
+  private ready: PartitionBatch[] = [];
+  private sendScheduled = false;
+  private readonly maxRequestSize: number;
   private lingerTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -150,6 +150,7 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
     this.autoCreate = opts.allowAutoTopicCreation ?? true;
     this.timeoutMs = opts.timeoutMs ?? 30000;
     this.maxInFlight = opts.maxInFlightRequests ?? 5;
+    this.maxRequestSize = opts.maxRequestSize ?? 1048576;
   }
 
   /** Connects to the cluster (optional: `send` connects on first use). */
@@ -161,7 +162,7 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
   async send(record: ProducerRecord<K, V>): Promise<RecordMetadata[]> {
     if (this.closed) throw new ClientClosedError('producer is closed');
     const { topic, messages } = record;
-    const meta = await this.cluster.topic(topic, this.autoCreate);
+    const meta = this.cluster.cachedTopic(topic) ?? (await this.cluster.topic(topic, this.autoCreate));
     const n = meta.partitions.length;
     const now = Date.now();
     const results: RecordMetadata[] = new Array(messages.length);
@@ -227,7 +228,10 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
   /** Sends every queued batch now and waits for all requests in flight. */
   async flush(): Promise<void> {
     this.flushPending();
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    while (this.inFlight.size > 0 || this.ready.length > 0 || this.sendScheduled) {
+      if (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+      else await new Promise((r) => setImmediate(r));
+    }
   }
 
   /** Flushes, then closes the connections. */
@@ -263,11 +267,16 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
       clearImmediate(this.lingerTimer as unknown as NodeJS.Immediate);
       this.lingerTimer = undefined;
     }
-    const all = [...this.batches.values()];
+    for (const b of this.batches.values()) {
+      if (b.records.length === 0) continue;
+      if (this.sticky.get(b.topic) === b.partition) this.sticky.delete(b.topic);
+      this.ready.push(b);
+    }
     this.batches.clear();
-    this.dispatch(all);
+    this.scheduleSend();
   }
 
+  /** A full batch: closed now, sent with whatever else is ready for its leader. */
   private drain(batch: PartitionBatch): void {
     this.batches.delete(`${batch.topic}\u0000${batch.partition}`);
     // The next keyless records of this topic go elsewhere (the Java client's sticky partitioner).
@@ -279,33 +288,63 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
         this.sticky.set(batch.topic, next);
       }
     }
-    this.dispatch([batch]);
+    this.ready.push(batch);
+    this.scheduleSend();
   }
 
-  private dispatch(batches: PartitionBatch[]): void {
+  private scheduleSend(): void {
+    if (this.sendScheduled) return;
+    this.sendScheduled = true;
+    setImmediate(() => {
+      this.sendScheduled = false;
+      this.runSender();
+    });
+  }
+
+  /**
+   * Sends ready batches: one request per leader with a free in-flight slot, holding as many batches as fit in
+   * `maxRequestSize`. Batches for a busy leader wait (and keep company) until one of its requests completes.
+   */
+  private runSender(): void {
     const byLeader = new Map<number, PartitionBatch[]>();
-    for (const b of batches) {
-      if (b.records.length === 0) continue;
-      if (this.sticky.get(b.topic) === b.partition) this.sticky.delete(b.topic);
-      const leader = this.cluster.leaderId(b.topic, b.partition);
-      const list = getOrInit(byLeader, leader, () => []);
-      list.push(b);
-    }
+    for (const b of this.ready) getOrInit(byLeader, this.cluster.leaderId(b.topic, b.partition), () => []).push(b);
+    const waiting: PartitionBatch[] = [];
     for (const [leader, list] of byLeader) {
-      const p = this.sendRequest(leader, list).finally(() => this.inFlight.delete(p));
-      this.inFlight.add(p);
+      let i = 0;
+      while (i < list.length) {
+        const slots = leader < 0 ? undefined : getOrInit(this.slots, leader, () => new Slots(this.maxInFlight));
+        if (slots && !slots.tryTake()) break;
+        const req: PartitionBatch[] = [];
+        let bytes = 0;
+        const seen = new Set<string>();
+        while (i < list.length) {
+          const b = list[i]!;
+          const k = `${b.topic}\u0000${b.partition}`;
+          // One batch per partition per request keeps the partition's order; the next one goes in the next request.
+          if (seen.has(k) || (req.length > 0 && bytes + b.bytes > this.maxRequestSize)) break;
+          seen.add(k);
+          req.push(b);
+          bytes += b.bytes;
+          i++;
+        }
+        const p = this.sendRequest(leader, req, slots).finally(() => {
+          this.inFlight.delete(p);
+          if (this.ready.length) this.scheduleSend();
+        });
+        this.inFlight.add(p);
+      }
+      for (; i < list.length; i++) waiting.push(list[i]!);
     }
+    this.ready = waiting;
   }
 
-  private async sendRequest(leader: number, list: PartitionBatch[]): Promise<void> {
+  private async sendRequest(leader: number, list: PartitionBatch[], slots: Slots | undefined): Promise<void> {
     let conn: BrokerConnection;
-    let slots: Slots | undefined;
     try {
       if (leader < 0) throw new KafkaClientError(ErrorCode.LEADER_NOT_AVAILABLE, 'no leader known');
       conn = await this.cluster.node(leader);
-      slots = getOrInit(this.slots, leader, () => new Slots(this.maxInFlight));
-      await slots.take();
     } catch (e) {
+      slots?.give();
       await this.retryOrFail(list, e as Error);
       return;
     }
@@ -354,7 +393,7 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
     } catch (e) {
       await this.retryOrFail(list, e as Error);
     } finally {
-      slots.give();
+      slots?.give();
     }
   }
 
@@ -372,6 +411,7 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
     if (again.length === 0) return;
     await sleep(this.cluster.retryBackoffMs * 2 ** Math.min(again[0]!.attempts - 1, 5));
     await this.cluster.refresh([...new Set(again.map((b) => b.topic))]).catch(() => undefined);
-    this.dispatch(again);
+    this.ready.push(...again);
+    this.scheduleSend();
   }
 }
