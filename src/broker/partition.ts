@@ -6,11 +6,14 @@ import { ErrorCode, KafkaError } from '../protocol/errors.ts';
 import { MAGIC } from '../records/batch-layout.ts';
 import {
   batches,
+  buildBatch,
   buildControlBatch,
   convertMessageSetToBatch,
   downConvertBatches,
   iterateRecords,
+  readBatchHeader,
   stampLogAppendTime,
+  type ValidatedBatches,
   validateProduceRecords,
 } from '../records/index.ts';
 import type { PartitionLog } from '../storage/partition-log.ts';
@@ -186,13 +189,23 @@ export class Partition {
     let buf = records;
     const magic = records.readInt8(MAGIC);
     if (magic < 2) buf = convertMessageSetToBatch(records, { now });
-    const validated = validateProduceRecords(buf, {
+    const validateOpts = {
       maxMessageBytes: cfg.maxMessageBytes,
       timestampType: cfg.messageTimestampType,
       timestampBeforeMaxMs: cfg.timestampBeforeMaxMs,
       timestampAfterMaxMs: cfg.timestampAfterMaxMs,
       now,
-    });
+    };
+    let validated = validateProduceRecords(buf, validateOpts);
+    const target = TOPIC_CODECS[cfg.compressionType];
+    if (
+      target !== undefined &&
+      validated.batches.some((b) => readBatchHeader(buf, b.position).compression !== target)
+    ) {
+      // The topic's compression.type differs from the producer's: recompress (the only case the broker rebuilds).
+      buf = recompress(buf, validated, target, now);
+      validated = validateProduceRecords(buf, validateOpts);
+    }
     const logAppend = cfg.messageTimestampType === 'LogAppendTime';
     if (logAppend) for (const b of validated.batches) stampLogAppendTime(buf, b, now);
     const r = this.appendWithProducerState(buf, validated, 'client');
@@ -236,4 +249,33 @@ export class Partition {
     }
     return { offset: found.offset, timestamp: found.timestamp };
   }
+}
+
+/** Codec ids for a topic's compression.type; 'producer' (keep what the producer sent) has none. */
+const TOPIC_CODECS: Readonly<Record<string, number>> = { uncompressed: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
+
+/** Rebuilds each batch of a produce request with `codec`, keeping records, timestamps and producer fields. */
+function recompress(buf: Buffer, validated: ValidatedBatches, codec: number, now: number): Buffer {
+  const out = validated.batches.map((b) => {
+    const batch = buf.subarray(b.position, b.position + b.size);
+    const h = readBatchHeader(batch, 0);
+    return buildBatch({
+      compression: codec,
+      timestampType: h.timestampType as 0 | 1,
+      producerId: h.producerId,
+      producerEpoch: h.producerEpoch,
+      baseSequence: h.baseSequence,
+      isTransactional: h.isTransactional,
+      lastOffsetDelta: h.lastOffsetDelta,
+      now,
+      records: [...iterateRecords(batch)].map((r) => ({
+        offsetDelta: r.offset - h.baseOffset,
+        timestamp: r.timestamp,
+        key: r.key,
+        value: r.value,
+        headers: r.headers,
+      })),
+    });
+  });
+  return out.length === 1 ? out[0]! : Buffer.concat(out);
 }
