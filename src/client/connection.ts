@@ -199,11 +199,12 @@ export class BrokerConnection {
   private onData(d: Buffer): void {
     this.chunks.push(d);
     this.buffered += d.length;
+    // Concatenate only once a whole frame is here: a large fetch response arrives in many chunks.
     while (this.buffered >= 4) {
-      const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
-      this.chunks = [all];
-      const size = all.readInt32BE(0);
+      if (this.chunks[0]!.length < 4) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
+      const size = this.chunks[0]!.readInt32BE(0);
       if (this.buffered < size + 4) return;
+      const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
       const frame = all.subarray(4, 4 + size);
       const rest = all.subarray(4 + size);
       this.chunks = rest.length ? [rest] : [];
