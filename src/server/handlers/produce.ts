@@ -2,6 +2,7 @@
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { ProduceRequest, ProduceResponse } from '../../protocol/generated/messages.ts';
+import { BATCH_LENGTH, LOG_OVERHEAD, MAGIC } from '../../records/batch-layout.ts';
 import { defineHandler, NO_RESPONSE } from '../handler.ts';
 
 export default defineHandler<ProduceRequest, ProduceResponse>({
@@ -13,9 +14,13 @@ export default defineHandler<ProduceRequest, ProduceResponse>({
     const responses = req.topicData.map((t) => ({
       name: t.name,
       partitionResponses: t.partitionData.map((p) => {
-        const r = validAcks
-          ? replicas.produce(t.name, p.index, p.records, now)
-          : { errorCode: ErrorCode.INVALID_REQUIRED_ACKS, errorMessage: `Invalid required acks ${req.acks}` };
+        const formatError =
+          ctx.apiVersion >= 3 && replicas.get(t.name, p.index) ? oneBatchError(ctx.apiVersion, p.records) : null;
+        const r = !validAcks
+          ? { errorCode: ErrorCode.INVALID_REQUIRED_ACKS, errorMessage: `Invalid required acks ${req.acks}` }
+          : formatError !== null
+            ? { errorCode: ErrorCode.INVALID_RECORD, errorMessage: formatError }
+            : replicas.produce(t.name, p.index, p.records, now);
         return {
           index: p.index,
           errorCode: r.errorCode,
@@ -30,3 +35,27 @@ export default defineHandler<ProduceRequest, ProduceResponse>({
     return { responses, throttleTimeMs: 0 };
   },
 });
+
+/**
+ * Kafka's ProduceRequest.validateRecords: from v3 on a partition's records must be exactly one whole record batch
+ * of magic 2, else INVALID_RECORD. Only the framing is read here; bad lengths and everything inside the batch are
+ * left to the append's validation (CORRUPT_MESSAGE, ...).
+ */
+function oneBatchError(version: number, records: Buffer | null): string | null {
+  if (records === null) return null;
+  const prefix = `Produce requests with version ${version}`;
+  if (records.length < LOG_OVERHEAD) return `${prefix} must have at least one record batch per partition`;
+  const length = records.readInt32BE(BATCH_LENGTH);
+  if (length < MIN_BATCH_LENGTH) return null;
+  const size = LOG_OVERHEAD + length;
+  if (size > records.length) return `${prefix} must have at least one record batch per partition`;
+  if (records.readInt8(MAGIC) !== 2) return `${prefix} are only allowed to contain record batches with magic version 2`;
+  if (records.length - size < LOG_OVERHEAD) return null;
+  const next = records.readInt32BE(size + BATCH_LENGTH);
+  if (next >= MIN_BATCH_LENGTH && size + LOG_OVERHEAD + next <= records.length)
+    return `${prefix} are only allowed to contain exactly one record batch per partition`;
+  return null;
+}
+
+/** Kafka's smallest legal batch length field (a magic 0 message); shorter is corrupt framing. */
+const MIN_BATCH_LENGTH = 14;
