@@ -132,15 +132,30 @@ export class Broker {
           securityProtocol: l.securityProtocol,
         })),
     );
-    const advertised = cfg.advertisedListeners.map((a) => {
-      const b = this.bound.find((l) => l.name === a.name);
-      return {
-        name: a.name,
-        host: a.host,
-        port: a.port === 0 && b ? b.boundPort : a.port,
-        securityProtocol: a.securityProtocol,
-      };
-    });
+    const controllerListeners = cfg.listeners.filter((l) => cfg.controllerListenerNames.includes(l.name));
+    if (controllerListeners.length > 0) {
+      // A KRaft server.properties names a CONTROLLER listener and the quorum voters: accepted, but nothing to run yet.
+      this.log.info(
+        {
+          listeners: controllerListeners.map((l) => `${l.name}://${l.host}:${l.port}`).join(','),
+          voters: cfg.controllerQuorumVoters.join(',') || undefined,
+        },
+        'controller listener not opened: this broker runs its own local controller (no KRaft quorum yet), ' +
+          'controller.quorum.* settings are ignored',
+      );
+    }
+    // As Kafka's broker registration: controller listeners are not broker endpoints.
+    const advertised = cfg.advertisedListeners
+      .filter((a) => !cfg.controllerListenerNames.includes(a.name))
+      .map((a) => {
+        const b = this.bound.find((l) => l.name === a.name);
+        return {
+          name: a.name,
+          host: a.host,
+          port: a.port === 0 && b ? b.boundPort : a.port,
+          securityProtocol: a.securityProtocol,
+        };
+      });
     controller.registerBroker(cfg.nodeId, advertised, cfg.brokerRack);
     this.schedule(cfg.logRetentionCheckIntervalMs, () => this.logs!.runRetention(Date.now()));
     this.schedule(Math.min(cfg.logFlushSchedulerIntervalMs, 1000), () => this.logs!.flushDue(Date.now()));
