@@ -110,6 +110,7 @@ export class LocalController {
 
   createTopics(specs: CreateTopicSpec[], validateOnly: boolean): CreateTopicResult[] {
     const records: MetadataRecord[] = [];
+    let wouldWrite = 0;
     const seen = new Set<string>();
     const results = specs.map((spec): CreateTopicResult => {
       const fail = (errorCode: number, errorMessage: string): CreateTopicResult => ({
@@ -167,6 +168,10 @@ export class LocalController {
             ErrorCode.INVALID_REPLICATION_FACTOR,
             `Unable to replicate the partition ${rf} time(s): The target replication factor of ${rf} cannot be reached because only ${brokers.length} broker(s) are registered.`,
           );
+        if (wouldWrite + n > MAX_RECORDS_PER_USER_OP) {
+          wouldWrite += n; // fails the whole request below, before assigning millions of replicas
+          return fail(ErrorCode.POLICY_VIOLATION, tooLarge().errorMessage!);
+        }
         assignments = assignReplicas(brokers, n, rf, randomStart(brokers.length));
       }
       const configs: Record<string, string> = {};
@@ -175,6 +180,7 @@ export class LocalController {
       if (configErrors.length > 0)
         return fail(ErrorCode.INVALID_CONFIG, configErrors.map((e) => `${e.key}: ${e.message}`).join('; '));
       const id = newUuid();
+      wouldWrite += 1 + Object.keys(configs).length + assignments.length;
       if (!validateOnly) {
         records.push({ type: 'Topic', name: spec.name, id });
         for (const [k, v] of Object.entries(configs))
@@ -191,6 +197,14 @@ export class LocalController {
         errorMessage: null,
       };
     });
+    if (wouldWrite > MAX_RECORDS_PER_USER_OP)
+      return results.map((r) => ({
+        ...r,
+        topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
+        numPartitions: -1,
+        replicationFactor: -1,
+        ...tooLarge(),
+      }));
     this.commit(records);
     for (const r of results)
       if (r.errorCode === ErrorCode.NONE && !validateOnly)
@@ -237,6 +251,7 @@ export class LocalController {
     validateOnly: boolean,
   ): Array<TopicResult & { name: string }> {
     const records: MetadataRecord[] = [];
+    let wouldWrite = 0;
     const results = topics.map((req) => {
       const t = this.current.topics.get(req.name);
       const fail = (errorCode: number, errorMessage: string) => ({ name: req.name, errorCode, errorMessage });
@@ -269,12 +284,18 @@ export class LocalController {
       } else {
         if (rf > brokers.length)
           return fail(ErrorCode.INVALID_REPLICATION_FACTOR, `Only ${brokers.length} broker(s) are registered.`);
+        if (wouldWrite + req.count - current > MAX_RECORDS_PER_USER_OP) {
+          wouldWrite += req.count - current;
+          return fail(ErrorCode.POLICY_VIOLATION, tooLarge().errorMessage!);
+        }
         added = assignReplicas(brokers, req.count - current, rf, current);
       }
+      wouldWrite += added.length;
       if (!validateOnly)
         for (const [i, replicas] of added.entries()) records.push(partitionRecord(t.id, current + i, replicas));
       return { name: req.name, errorCode: ErrorCode.NONE, errorMessage: null };
     });
+    if (wouldWrite > MAX_RECORDS_PER_USER_OP) return results.map((r) => ({ ...r, ...tooLarge() }));
     this.commit(records);
     return results;
   }
@@ -370,4 +391,17 @@ export function assignReplicas(brokers: number[], partitions: number, rf: number
     out.push(replicas);
   }
   return out;
+}
+
+/**
+ * Kafka's controller writes at most this many records for one request (QuorumController's MAX_RECORDS_PER_USER_OP);
+ * a larger CreateTopics or CreatePartitions fails as a whole with POLICY_VIOLATION.
+ */
+export const MAX_RECORDS_PER_USER_OP = 10_000;
+
+function tooLarge(): TopicResult {
+  return {
+    errorCode: ErrorCode.POLICY_VIOLATION,
+    errorMessage: 'Unable to perform excessively large batch operation.',
+  };
 }

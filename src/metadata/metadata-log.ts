@@ -65,7 +65,7 @@ export class FileMetadataLog implements MetadataLog {
     writeSync(this.fd, bytes, 0, bytes.length, this.writePos);
     this.writePos += bytes.length;
     fsyncSync(this.fd);
-    this.entries.push(...out);
+    for (const e of out) this.entries.push(e); // not push(...out): a spread of 100k+ overflows the stack
     return out;
   }
 
@@ -83,7 +83,7 @@ export class MemoryMetadataLog implements MetadataLog {
   append(records: MetadataRecord[]): MetadataLogEntry[] {
     const base = this.entries.length;
     const out = records.map((record, i) => ({ offset: base + i, record }));
-    this.entries.push(...out);
+    for (const e of out) this.entries.push(e); // not push(...out): a spread of 100k+ overflows the stack
     return out;
   }
   close(): void {}

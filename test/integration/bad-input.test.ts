@@ -336,3 +336,56 @@ print(','.join(m.value.decode() for m in c))
     assert.equal(afterRes.topics.length, before.topics.length);
   });
 });
+
+describe('oversized metadata requests', { timeout: 120_000 }, () => {
+  let broker: BrokerHandle | undefined;
+  after(async () => {
+    await broker?.stop();
+  });
+  afterEach((t) => printLogsOnFailure(t, broker));
+
+  test("a million partitions: POLICY_VIOLATION as Kafka's controller, nothing written, the restart stays fast", async () => {
+    broker = await startBrokerProcess();
+    let c = await BrokerConnection.open('127.0.0.1', broker.port);
+    const create = async (name: string, numPartitions: number) =>
+      (
+        await c.send<CreateTopicsResponse>(ApiKey.CreateTopics, 7, {
+          topics: [
+            { name, numPartitions, replicationFactor: 1, configs: [] },
+            { name: `${name}-small`, numPartitions: 1, replicationFactor: 1, configs: [] },
+          ],
+          timeoutMs: 30_000,
+        })
+      ).topics;
+    for (const n of [1_000_000, 2_147_483_647]) {
+      const topics = await create('huge', n);
+      for (const t of topics) {
+        assert.equal(t.errorCode, ErrorCode.POLICY_VIOLATION, `${t.name} with ${n}`);
+        assert.equal(t.errorMessage, 'Unable to perform excessively large batch operation.');
+      }
+    }
+    assert.equal((await create('fine', 100))[0]!.errorCode, ErrorCode.NONE);
+    const grow = (await c.send(ApiKey.CreatePartitions, 3, {
+      topics: [{ name: 'fine', count: 500_000, assignments: null }],
+      timeoutMs: 30_000,
+      validateOnly: false,
+    })) as { results: { errorCode: number }[] };
+    assert.equal(grow.results[0]!.errorCode, ErrorCode.POLICY_VIOLATION);
+    c.close();
+
+    const t0 = Date.now();
+    await broker.restart();
+    assert.ok(Date.now() - t0 < 10_000, `restart took ${Date.now() - t0} ms`);
+    c = await BrokerConnection.open('127.0.0.1', broker.port);
+    const md = await c.send<MetadataResponse>(ApiKey.Metadata, 12, {
+      topics: null,
+      allowAutoTopicCreation: false,
+      includeTopicAuthorizedOperations: false,
+    });
+    assert.deepEqual(md.topics.map((t) => [t.name, t.partitions.length]).sort(), [
+      ['fine', 100],
+      ['fine-small', 1],
+    ]);
+    c.close();
+  });
+});
