@@ -20,6 +20,15 @@ import { describeRun, requirePython, runProcess } from '../helpers/clients.ts';
 
 const ZERO_UUID = Buffer.alloc(16);
 
+async function produce(c: BrokerConnection, topic: string, partition: number, records: Buffer, acks = -1, v = 9) {
+  const res = await c.send<ProduceResponse>(ApiKey.Produce, v, {
+    acks,
+    timeoutMs: 5000,
+    topicData: [{ name: topic, partitionData: [{ index: partition, records }] }],
+  });
+  return res.responses[0]!.partitionResponses[0]!;
+}
+
 describe('bad input', { timeout: 300_000 }, () => {
   let broker: BrokerHandle | undefined;
   let conn: BrokerConnection | undefined;
@@ -52,15 +61,6 @@ describe('bad input', { timeout: 300_000 }, () => {
       timeoutMs: 5000,
     });
     return res.topics[0]!;
-  };
-
-  const produce = async (c: BrokerConnection, topic: string, partition: number, records: Buffer, acks = -1, v = 9) => {
-    const res = await c.send<ProduceResponse>(ApiKey.Produce, v, {
-      acks,
-      timeoutMs: 5000,
-      topicData: [{ name: topic, partitionData: [{ index: partition, records }] }],
-    });
-    return res.responses[0]!.partitionResponses[0]!;
   };
 
   const fetchPartition = async (c: BrokerConnection, topic: string, offset: number, partition = 0) => {
@@ -386,6 +386,38 @@ describe('oversized metadata requests', { timeout: 120_000 }, () => {
       ['fine', 100],
       ['fine-small', 1],
     ]);
+    c.close();
+  });
+});
+
+describe('internal topics', { timeout: 120_000 }, () => {
+  let broker: BrokerHandle | undefined;
+  after(async () => {
+    await broker?.stop();
+  });
+  afterEach((t) => printLogsOnFailure(t, broker));
+
+  test('a client cannot append to __consumer_offsets (INVALID_TOPIC_EXCEPTION), so the broker still starts', async () => {
+    broker = await startBrokerProcess();
+    let c = await BrokerConnection.open('127.0.0.1', broker.port);
+    const fc = (await c.send(ApiKey.FindCoordinator, 4, { keyType: 0, coordinatorKeys: ['g'] })) as {
+      coordinators: { errorCode: number }[];
+    };
+    // The coordinator creates __consumer_offsets on the first FindCoordinator (it may still be loading).
+    assert.ok([0, ErrorCode.COORDINATOR_NOT_AVAILABLE].includes(fc.coordinators[0]!.errorCode));
+    const garbage = buildBatch({ records: [{ key: Buffer.from([0, 1, 2]), value: Buffer.from('garbage') }] });
+    for (let partition = 0; partition < 50; partition++) {
+      const r = await produce(c, '__consumer_offsets', partition, garbage);
+      assert.equal(r.errorCode, ErrorCode.INVALID_TOPIC_EXCEPTION, `partition ${partition}`);
+      assert.equal(r.errorMessage, 'Cannot append to internal topic __consumer_offsets');
+    }
+    c.close();
+    await broker.restart();
+    c = await BrokerConnection.open('127.0.0.1', broker.port);
+    const again = (await c.send(ApiKey.FindCoordinator, 4, { keyType: 0, coordinatorKeys: ['g'] })) as {
+      coordinators: { errorCode: number }[];
+    };
+    assert.equal(again.coordinators[0]!.errorCode, 0);
     c.close();
   });
 });

@@ -4,6 +4,10 @@ import { ErrorCode } from '../../protocol/errors.ts';
 import type { ProduceRequest, ProduceResponse } from '../../protocol/generated/messages.ts';
 import { BATCH_LENGTH, LOG_OVERHEAD, MAGIC } from '../../records/batch-layout.ts';
 import { defineHandler, NO_RESPONSE } from '../handler.ts';
+import { INTERNAL_TOPICS } from './metadata.ts';
+
+/** Kafka lets only this client id append to internal topics (AdminUtils.ADMIN_CLIENT_ID). */
+const ADMIN_CLIENT_ID = '__admin_client';
 
 export default defineHandler<ProduceRequest, ProduceResponse>({
   apiKey: ApiKey.Produce,
@@ -11,16 +15,23 @@ export default defineHandler<ProduceRequest, ProduceResponse>({
     const { replicas, clock } = ctx.broker;
     const now = clock();
     const validAcks = req.acks === 0 || req.acks === 1 || req.acks === -1;
+    const internalAllowed = ctx.header.clientId === ADMIN_CLIENT_ID;
     const responses = req.topicData.map((t) => ({
       name: t.name,
       partitionResponses: t.partitionData.map((p) => {
-        const formatError =
-          ctx.apiVersion >= 3 && replicas.get(t.name, p.index) ? oneBatchError(ctx.apiVersion, p.records) : null;
+        const hosted = replicas.get(t.name, p.index) !== undefined;
+        const formatError = ctx.apiVersion >= 3 && hosted ? oneBatchError(ctx.apiVersion, p.records) : null;
         const r = !validAcks
           ? { errorCode: ErrorCode.INVALID_REQUIRED_ACKS, errorMessage: `Invalid required acks ${req.acks}` }
           : formatError !== null
             ? { errorCode: ErrorCode.INVALID_RECORD, errorMessage: formatError }
-            : replicas.produce(t.name, p.index, p.records, now);
+            : hosted && INTERNAL_TOPICS.has(t.name) && !internalAllowed
+              ? // A client's bytes in __consumer_offsets would be replayed by the coordinator on every start.
+                {
+                  errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION,
+                  errorMessage: `Cannot append to internal topic ${t.name}`,
+                }
+              : replicas.produce(t.name, p.index, p.records, now);
         return {
           index: p.index,
           errorCode: r.errorCode,
