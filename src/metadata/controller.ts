@@ -126,6 +126,9 @@ export class LocalController {
       seen.add(spec.name);
       const bad = validateTopicName(spec.name);
       if (bad) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, bad);
+      // Its partition directory would be the metadata log's own (deleting the topic deleted every topic).
+      if (spec.name === CLUSTER_METADATA_TOPIC)
+        return fail(ErrorCode.INVALID_REQUEST, `Creation of internal topic ${CLUSTER_METADATA_TOPIC} is prohibited.`);
       if (this.current.topics.has(spec.name))
         return fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${spec.name}' already exists.`);
       const collides = [...this.current.topics.keys()].find(
@@ -405,3 +408,6 @@ function tooLarge(): TopicResult {
     errorMessage: 'Unable to perform excessively large batch operation.',
   };
 }
+
+/** The metadata log's topic name (its directory is `<metadata.log.dir>/__cluster_metadata-0`), as in Kafka. */
+export const CLUSTER_METADATA_TOPIC = '__cluster_metadata';

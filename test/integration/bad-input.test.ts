@@ -130,6 +130,18 @@ describe('bad input', { timeout: 300_000 }, () => {
     assert.equal(md.topics[0]!.errorCode, ErrorCode.INVALID_TOPIC_EXCEPTION);
   });
 
+  test('__cluster_metadata cannot be created (its directory is the metadata log): INVALID_REQUEST as Kafka', async () => {
+    const c = await setup.get();
+    const r = await createTopic(c, '__cluster_metadata');
+    assert.equal(r.errorCode, ErrorCode.INVALID_REQUEST);
+    assert.equal(r.errorMessage, 'Creation of internal topic __cluster_metadata is prohibited.');
+    const del = (await c.send(ApiKey.DeleteTopics, 6, {
+      topics: [{ name: '__cluster_metadata' }],
+      timeoutMs: 5000,
+    })) as { responses: { errorCode: number }[] };
+    assert.equal(del.responses[0]!.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  });
+
   test('CreateTopics with an unknown or invalid config: INVALID_CONFIG naming the key, no topic created', async () => {
     const c = await setup.get();
     const cases: [Record<string, string>, RegExp][] = [
