@@ -112,6 +112,8 @@ export class LocalController {
     const records: MetadataRecord[] = [];
     let wouldWrite = 0;
     const seen = new Set<string>();
+    const duplicates = new Set<string>();
+    for (const spec of specs) (seen.has(spec.name) ? duplicates : seen).add(spec.name);
     const results = specs.map((spec): CreateTopicResult => {
       const fail = (errorCode: number, errorMessage: string): CreateTopicResult => ({
         name: spec.name,
@@ -121,9 +123,8 @@ export class LocalController {
         errorCode,
         errorMessage,
       });
-      if (seen.has(spec.name))
-        return fail(ErrorCode.INVALID_REQUEST, `Duplicate topic name ${spec.name} in the request`);
-      seen.add(spec.name);
+      // As Kafka: a name given twice is not created at all.
+      if (duplicates.has(spec.name)) return fail(ErrorCode.INVALID_REQUEST, 'Duplicate topic name.');
       const bad = validateTopicName(spec.name);
       if (bad) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, bad);
       // Its partition directory would be the metadata log's own (deleting the topic deleted every topic).

@@ -142,6 +142,28 @@ describe('bad input', { timeout: 300_000 }, () => {
     assert.equal(del.responses[0]!.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   });
 
+  test('a topic named twice in one CreateTopics: INVALID_REQUEST for it and not created, as Kafka', async () => {
+    const c = await setup.get();
+    const res = await c.send<CreateTopicsResponse>(ApiKey.CreateTopics, 7, {
+      topics: ['twice', 'once', 'twice'].map((name) => ({ name, numPartitions: 1, replicationFactor: 1, configs: [] })),
+      timeoutMs: 5000,
+    });
+    assert.deepEqual(
+      res.topics.map((t) => [t.name, t.errorCode, t.errorMessage]),
+      [
+        ['twice', ErrorCode.INVALID_REQUEST, 'Duplicate topic name.'],
+        ['once', ErrorCode.NONE, null],
+        ['twice', ErrorCode.INVALID_REQUEST, 'Duplicate topic name.'],
+      ],
+    );
+    const md = await c.send<MetadataResponse>(ApiKey.Metadata, 12, {
+      topics: [{ name: 'twice', topicId: ZERO_UUID }],
+      allowAutoTopicCreation: false,
+      includeTopicAuthorizedOperations: false,
+    });
+    assert.equal(md.topics[0]!.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  });
+
   test('CreateTopics with an unknown or invalid config: INVALID_CONFIG naming the key, no topic created', async () => {
     const c = await setup.get();
     const cases: [Record<string, string>, RegExp][] = [
