@@ -3,7 +3,7 @@
 // watermark and older than min.compaction.lag.ms), keeps every kept record's offset (batches are rebuilt with gaps:
 // same base offset, lastOffsetDelta, producer id/epoch/base sequence), keeps control batches, and removes
 // tombstones once their batch's delete horizon (set to now + delete.retention.ms the first time the cleaner
-// rewrites it, KIP-534) has passed.
+// rewrites it, KIP-534) has passed. Only data below the recovery point (already fsynced) is cleaned.
 //
 // Node is single-threaded, so a cleaning pass is a generator that does a bounded amount of work per step; `tick`
 // runs steps for a few milliseconds and returns, so produce and fetch are never blocked for long. Output goes to
@@ -299,7 +299,9 @@ export class LogCleaner {
     const lag = cfg.minCompactionLagMs ?? 0;
     let firstUncleanable = segments.length > 0 ? segments[segments.length - 1]!.end : log.logEndOffset;
     for (const s of segments) {
-      if (s.end > hw || (lag > 0 && log.segmentLargestTimestamp(s) > now - lag)) {
+      // Only fsynced data (below the recovery point) is cleaned: a record is never removed because of a newer
+      // one that a power loss could still take away.
+      if (s.end > hw || s.end > log.recoveryPoint || (lag > 0 && log.segmentLargestTimestamp(s) > now - lag)) {
         firstUncleanable = s.baseOffset;
         break;
       }

@@ -4,12 +4,12 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { buildBatch, iterateRecords, batches as storedBatches } from '../../../src/records/batch.ts';
+import { batches as storedBatches } from '../../../src/records/batch.ts';
 import { defaultLogConfig, type LogConfig } from '../../../src/storage/config.ts';
 import { errnoError, ioFaults } from '../../../src/storage/file-io.ts';
 import { LogManager } from '../../../src/storage/log-manager.ts';
-import type { PartitionLog } from '../../../src/storage/partition-log.ts';
 import { tempDir } from './helpers.ts';
+import { appendKeyed, readRecords } from './keyed.ts';
 
 function cfg(o: Partial<LogConfig> = {}): LogConfig {
   return defaultLogConfig({
@@ -23,50 +23,6 @@ function cfg(o: Partial<LogConfig> = {}): LogConfig {
     deleteRetentionMs: 1000,
     ...o,
   });
-}
-
-export function appendKeyed(
-  log: PartitionLog,
-  recs: Array<{ key: string | null; value: string | null }>,
-  ts: number,
-  producer?: { id: number; epoch: number; seq: number },
-): number {
-  const buf = buildBatch({
-    records: recs.map((r) => ({
-      key: r.key === null ? null : Buffer.from(r.key),
-      value: r.value === null ? null : Buffer.from(r.value),
-      timestamp: ts,
-    })),
-    producerId: producer?.id,
-    producerEpoch: producer?.epoch,
-    baseSequence: producer?.seq,
-    now: ts,
-  });
-  const r = log.append(
-    buf,
-    [{ position: 0, size: buf.length, lastOffsetDelta: recs.length - 1, recordCount: recs.length, maxTimestamp: ts }],
-    0,
-  );
-  return r.baseOffset;
-}
-
-export function readRecords(log: PartitionLog): Array<{ offset: number; key: string | null; value: string | null }> {
-  const out: Array<{ offset: number; key: string | null; value: string | null }> = [];
-  let offset = log.logStartOffset;
-  while (offset < log.logEndOffset) {
-    const { records } = log.read(offset, 1 << 20);
-    if (records.length === 0) break;
-    let next = offset;
-    for (const b of storedBatches(records)) {
-      for (const r of iterateRecords(records.subarray(b.position, b.position + b.size))) {
-        if (r.offset >= offset)
-          out.push({ offset: r.offset, key: r.key?.toString() ?? null, value: r.value?.toString() ?? null });
-      }
-      next = b.header.baseOffset + b.header.lastOffsetDelta + 1;
-    }
-    offset = next;
-  }
-  return out;
 }
 
 function open(root: string, clock: () => number, config = cfg()) {
@@ -89,6 +45,7 @@ test('compaction keeps the latest record per key at its original offset', async 
   const leo = log.logEndOffset;
   const sizeBefore = log.size;
   const h = mgr.all()[0]!;
+  log.flush(); // the cleaner only touches fsynced data
   const r = mgr.cleaner.cleanLog(h);
   assert.equal(r.aborted, undefined);
   assert.ok(r.recordsRemoved > 0);
@@ -138,6 +95,7 @@ test('tombstones stay until delete.retention.ms after the first clean, then vani
   appendKeyed(log, [{ key: 'a', value: null }], now);
   for (let i = 0; i < 20; i++) appendKeyed(log, [{ key: `x${i % 3}`, value: `x${i}`.padEnd(40, '.') }], now);
   const h = mgr.all()[0]!;
+  log.flush(); // the cleaner only touches fsynced data
   mgr.cleaner.cleanLog(h);
   let recs = readRecords(log);
   assert.ok(!recs.some((r) => r.key === 'a' && r.value === 'a1'), 'the overwritten value is gone');
@@ -147,6 +105,7 @@ test('tombstones stay until delete.retention.ms after the first clean, then vani
   );
   assert.ok(recs.some((r) => r.key === 'b'));
   now += 500;
+  log.flush(); // the cleaner only touches fsynced data
   mgr.cleaner.cleanLog(h);
   assert.ok(
     readRecords(log).some((r) => r.key === 'a' && r.value === null),
@@ -154,6 +113,7 @@ test('tombstones stay until delete.retention.ms after the first clean, then vani
   );
   now += 600;
   // The horizon makes the log due even with nothing dirty.
+  log.flush(); // the cleaner only touches fsynced data
   const passes = mgr.cleaner.cleanAll();
   assert.ok(passes.length >= 1);
   recs = readRecords(log);
@@ -168,17 +128,21 @@ test('min.cleanable.dirty.ratio and min.compaction.lag.ms hold the cleaner back'
   const mgr = open(root, () => now, cfg({ minCleanableDirtyRatio: 0.5 }));
   const log = mgr.getOrCreate('c', 0, cfg({ minCleanableDirtyRatio: 0.5, minCompactionLagMs: 10_000 }));
   for (let i = 0; i < 40; i++) appendKeyed(log, [{ key: `k${i % 2}`, value: `v${i}` }], now);
+  log.flush(); // the cleaner only touches fsynced data
   assert.equal(mgr.cleaner.cleanAll().length, 0, 'records younger than the lag are not cleanable');
   now += 20_000;
+  log.flush(); // the cleaner only touches fsynced data
   assert.equal(mgr.cleaner.cleanAll().length, 1);
   // Now everything is clean: a little new dirt is below the ratio.
   log.roll();
   appendKeyed(log, [{ key: 'k0', value: 'new' }], now);
   log.roll();
   now += 20_000;
+  log.flush(); // the cleaner only touches fsynced data
   assert.equal(mgr.cleaner.cleanAll().length, 0, 'dirty ratio below 0.5');
   // Config changes apply at once.
   log.updateConfig(cfg({ minCleanableDirtyRatio: 0.01 }));
+  log.flush(); // the cleaner only touches fsynced data
   assert.equal(mgr.cleaner.cleanAll().length, 1);
   await mgr.shutdown();
 });
@@ -216,6 +180,7 @@ test("an idempotent producer's last batch survives as an empty batch; control ba
     { id: 8, epoch: 0, seq: 0 },
   );
   for (let i = 0; i < 20; i++) appendKeyed(log, [{ key: `z${i}`, value: 'x'.repeat(30) }], now);
+  log.flush(); // the cleaner only touches fsynced data
   mgr.cleaner.cleanLog(mgr.all()[0]!);
   const { records } = log.read(0, 1 << 20);
   const hdrs = [...storedBatches(records)].map((b) => b.header);
@@ -247,6 +212,7 @@ test('a crash after the swap is committed is finished at the next load', async (
     ioFaults.before = undefined;
   });
   const before = readRecords(log);
+  log.flush(); // the cleaner only touches fsynced data
   const r = mgr.cleaner.cleanLog(mgr.all()[0]!);
   ioFaults.before = undefined;
   assert.ok(r.aborted !== undefined);
