@@ -3,7 +3,7 @@
 import type { Socket } from 'node:net';
 import { ProtocolError } from '../protocol/io.ts';
 import type { Logger } from '../util/log.ts';
-import type { ConnectionInfo } from './handler.ts';
+import { CloseConnection, type ConnectionInfo } from './handler.ts';
 
 export interface FrameProcessor {
   /** Returns the response chunks, or null for no response. Throws to close the connection. */
@@ -113,7 +113,9 @@ export class Connection {
           response = await this.processor.process(frame, this.info);
         } catch (e) {
           const msg = e instanceof Error ? e.message : String(e);
-          if (e instanceof ProtocolError) this.log.warn({ conn: this.info.id, err: msg }, 'malformed request');
+          if (e instanceof CloseConnection)
+            this.log.info({ conn: this.info.id, reason: msg }, 'closing the connection');
+          else if (e instanceof ProtocolError) this.log.warn({ conn: this.info.id, err: msg }, 'malformed request');
           else this.log.error({ conn: this.info.id, err: e }, 'request failed; closing the connection');
           this.close(msg);
           return;

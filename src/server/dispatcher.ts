@@ -7,7 +7,7 @@ import { ErrorCode, KafkaError } from '../protocol/errors.ts';
 import { ProtocolError, Reader } from '../protocol/io.ts';
 import type { Logger } from '../util/log.ts';
 import type { FrameProcessor } from './connection.ts';
-import { type ConnectionInfo, type HandlerDef, NO_RESPONSE } from './handler.ts';
+import { CloseConnection, type ConnectionInfo, type HandlerDef, NO_RESPONSE } from './handler.ts';
 import { API_VERSIONS_ERROR_BODY } from './handlers/api-versions.ts';
 
 export interface SupportedApi {
@@ -58,6 +58,7 @@ export class Dispatcher implements FrameProcessor {
         request,
       );
     } catch (e) {
+      if (e instanceof CloseConnection) throw e;
       const code = e instanceof KafkaError ? e.code : ErrorCode.UNKNOWN_SERVER_ERROR;
       if (!(e instanceof KafkaError)) this.log.error({ api: api.name, version, err: e }, 'handler failed');
       if (api.response.fields.some((f) => f.n === 'errorCode')) {

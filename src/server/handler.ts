@@ -21,6 +21,14 @@ export interface RequestContext {
 /** Returned by a handler that must not answer (Produce with acks=0). */
 export const NO_RESPONSE: unique symbol = Symbol('no-response');
 
+/**
+ * Thrown by a handler to close the connection without answering, as Kafka's `closeConnection` (a failed acks=0
+ * produce: the client has no response to read, the disconnect makes it refresh its metadata). Logged at info.
+ */
+export class CloseConnection extends Error {
+  override name = 'CloseConnection';
+}
+
 export interface HandlerDef<Req = unknown, Res = unknown> {
   readonly apiKey: number;
   /** Versions this handler serves; defaults to every version Kafka defines. */

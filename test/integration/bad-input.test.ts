@@ -282,6 +282,41 @@ print(','.join(m.value.decode() for m in c))
     assert.deepEqual(await values(c, 'acks2'), []);
   });
 
+  test('a failed acks=0 produce closes the connection (as Kafka), a good one does not', async () => {
+    const c = await setup.get();
+    await createTopic(c, 'acks0');
+    const send0 = (conn: BrokerConnection, partition: number, value: string) =>
+      conn.send(
+        ApiKey.Produce,
+        9,
+        {
+          acks: 0,
+          timeoutMs: 5000,
+          topicData: [{ name: 'acks0', partitionData: [{ index: partition, records: batchOf(value) }] }],
+        },
+        false,
+      );
+    const own = await BrokerConnection.open('127.0.0.1', broker!.port);
+    try {
+      await send0(own, 0, 'kept');
+      await (own.send(ApiKey.ApiVersions, 3, {
+        clientSoftwareName: 't',
+        clientSoftwareVersion: '1',
+      }) as Promise<unknown>);
+      assert.ok(own.isOpen);
+      await send0(own, 7, 'nowhere');
+      await assert.rejects(
+        own.send(ApiKey.ApiVersions, 3, { clientSoftwareName: 't', clientSoftwareVersion: '1' }),
+        /closed/,
+      );
+      assert.equal(own.isOpen, false);
+    } finally {
+      own.close();
+    }
+    assert.deepEqual(await values(c, 'acks0'), ['kept']);
+    assert.match(broker!.logs(), /closing the connection.*acks=0 produce failed for acks0-7/);
+  });
+
   test('a batch with a bad CRC: CORRUPT_MESSAGE, nothing written, the same connection keeps working', async () => {
     const c = await setup.get();
     await createTopic(c, 'crc');

@@ -3,7 +3,7 @@ import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { ProduceRequest, ProduceResponse } from '../../protocol/generated/messages.ts';
 import { BATCH_LENGTH, LOG_OVERHEAD, MAGIC } from '../../records/batch-layout.ts';
-import { defineHandler, NO_RESPONSE } from '../handler.ts';
+import { CloseConnection, defineHandler, NO_RESPONSE } from '../handler.ts';
 import { INTERNAL_TOPICS } from './metadata.ts';
 
 /** Kafka lets only this client id append to internal topics (AdminUtils.ADMIN_CLIENT_ID). */
@@ -42,7 +42,14 @@ export default defineHandler<ProduceRequest, ProduceResponse>({
         };
       }),
     }));
-    if (req.acks === 0) return NO_RESPONSE;
+    if (req.acks === 0) {
+      // Kafka closes the connection when an acks=0 produce fails anywhere: the client's only way to notice.
+      const failed = responses.flatMap((t) =>
+        t.partitionResponses.filter((p) => p.errorCode !== ErrorCode.NONE).map((p) => `${t.name}-${p.index}`),
+      );
+      if (failed.length > 0) throw new CloseConnection(`acks=0 produce failed for ${failed.join(', ')}`);
+      return NO_RESPONSE;
+    }
     return { responses, throttleTimeMs: 0 };
   },
 });
