@@ -103,7 +103,7 @@ test('storage fuzzer: compaction and crashes against an in-memory model', async 
           if (cmd.kind === 'append') {
             const recs = cmd.recs.map((r) => ({ key: `k${r.key}`, value: r.tombstone ? null : `v${seq++}` }));
             const base = appendKeyed(log, recs, now);
-            recs.forEach((r, i) => model.push({ offset: base + i, key: r.key, value: r.value }));
+            for (const [i, r] of recs.entries()) model.push({ offset: base + i, key: r.key, value: r.value });
           } else if (cmd.kind === 'roll') {
             log.roll();
           } else if (cmd.kind === 'flush') {
