@@ -101,7 +101,7 @@ const ms = (t0: number) => Math.round(performance.now() - t0);
 {
   const logDir = join(root, 'many');
   const config = defaultLogConfig({ retentionMs: -1, segmentBytes: 1024 * 1024 });
-  const caches = () => ({ fds: new FdCache(256), indexes: new UnloadCache(2048) });
+  const caches = () => ({ fds: new FdCache(256), writeFds: new FdCache(512), indexes: new UnloadCache(2048) });
   const fds0 = openFds();
   let mgr = LogManager.open({ logDirs: [logDir], caches: caches(), configFor: () => config });
   const small = batch(10, 100);

@@ -116,7 +116,10 @@ export class UnloadCache {
 }
 
 export interface StorageCaches {
+  /** Read-only fds of sealed segments. */
   fds: FdCache;
+  /** Writable fds of active segments (closed and reopened on demand past the capacity). */
+  writeFds: FdCache;
   indexes: UnloadCache;
 }
 
@@ -124,6 +127,6 @@ let shared: StorageCaches | undefined;
 
 /** Process-wide caches shared by every log unless one passes its own. */
 export function sharedCaches(): StorageCaches {
-  shared ??= { fds: new FdCache(256), indexes: new UnloadCache(2048) };
+  shared ??= { fds: new FdCache(256), writeFds: new FdCache(512), indexes: new UnloadCache(2048) };
   return shared;
 }

@@ -56,7 +56,12 @@ export class Segment implements Unloadable {
   /** Wall-clock time the segment's roll timer started. */
   createdAt: number;
   readonly rollJitterMs: number;
-  private fd: number | undefined;
+  /** Active (appended to) segment; its writable fd comes from the shared cache, so open files stay bounded. */
+  private active = false;
+  private get fd(): number | undefined {
+    if (!this.active) return undefined;
+    return this.env.caches.writeFds.acquire(this.logPath, () => openSync(this.logPath, 'r+'));
+  }
   private offsetIndex: OffsetIndex;
   private timeIndex: TimeIndex;
   private loaded = false;
@@ -103,26 +108,26 @@ export class Segment implements Unloadable {
   }
 
   get isActive(): boolean {
-    return this.fd !== undefined;
+    return this.active;
   }
 
   /** Opens the segment for appending; its indexes stay loaded while active. */
   activate(): void {
-    if (this.fd !== undefined) return;
+    if (this.active) return;
     this.env.caches.fds.evict(this.logPath);
-    this.fd = openSync(this.logPath, 'r+');
+    this.active = true;
     this.env.caches.indexes.pin(this);
   }
 
   private readFd(): number {
-    if (this.fd !== undefined) return this.fd;
+    if (this.active) return this.fd!;
     return this.env.caches.fds.acquire(this.logPath, () => openSync(this.logPath, 'r'));
   }
 
   /** The active segment's fd (for appends). */
   writeFd(): number {
-    assert(this.fd !== undefined, `segment ${this.logPath} is not active`);
-    return this.fd;
+    assert(this.active, `segment ${this.logPath} is not active`);
+    return this.fd!;
   }
 
   /** A read window over the file: small for index-guided lookups, large for whole-segment scans. */
@@ -141,7 +146,7 @@ export class Segment implements Unloadable {
   /** Makes sure the indexes are in memory. `nextOffsetBound` bounds a sealed segment's offsets. */
   ensureLoaded(nextOffsetBound: number): void {
     if (this.loaded) {
-      if (this.fd === undefined) this.env.caches.indexes.touch(this);
+      if (!this.active) this.env.caches.indexes.touch(this);
       return;
     }
     this.offsetIndex = this.newOffsetIndex();
@@ -165,12 +170,12 @@ export class Segment implements Unloadable {
       this.offsetOfMaxTimestamp = last?.offset ?? -1;
     }
     this.loaded = true;
-    if (this.fd === undefined) this.env.caches.indexes.touch(this);
+    if (!this.active) this.env.caches.indexes.touch(this);
   }
 
   /** Drops a sealed segment's in-memory indexes (called by the index cache). */
   unload(): void {
-    if (this.fd !== undefined) return;
+    if (this.active) return;
     this.offsetIndex = this.newOffsetIndex();
     this.timeIndex = this.newTimeIndex();
     this.loaded = false;
@@ -262,7 +267,7 @@ export class Segment implements Unloadable {
       pos += h.size;
     }
     this.timeIndex.maybeAppend(this.maxTimestamp!, this.offsetOfMaxTimestamp, true);
-    if (this.fd === undefined) this.env.caches.indexes.touch(this);
+    if (!this.active) this.env.caches.indexes.touch(this);
     return { validBytes: pos, problem };
   }
 
@@ -395,11 +400,11 @@ export class Segment implements Unloadable {
 
   /** Stops being the active segment: records the final max timestamp, writes the indexes, closes the fd. */
   seal(): void {
-    if (this.fd === undefined) return;
+    if (!this.active) return;
     this.timeIndex.maybeAppend(this.maxTimestamp ?? -1, this.offsetOfMaxTimestamp, true);
     this.flush(false);
-    closeSync(this.fd);
-    this.fd = undefined;
+    this.env.caches.writeFds.evict(this.logPath);
+    this.active = false;
     this.env.caches.indexes.touch(this);
   }
 
@@ -409,9 +414,9 @@ export class Segment implements Unloadable {
   }
 
   close(): void {
-    if (this.fd !== undefined) {
-      closeSync(this.fd);
-      this.fd = undefined;
+    if (this.active) {
+      this.env.caches.writeFds.evict(this.logPath);
+      this.active = false;
     }
     this.env.caches.fds.evict(this.logPath);
     this.env.caches.indexes.forget(this);

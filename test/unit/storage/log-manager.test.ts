@@ -114,7 +114,7 @@ test('retention and flush tasks run over all logs', async (t) => {
 
 test('open file descriptors stay bounded by the fd cache', async (t) => {
   const d = tempDir(t);
-  const caches = { fds: new FdCache(8), indexes: new UnloadCache(8) };
+  const caches = { fds: new FdCache(8), writeFds: new FdCache(8), indexes: new UnloadCache(8) };
   const mgr = LogManager.open({ logDirs: [d], caches });
   const logs = [];
   for (let p = 0; p < 40; p++) {
