@@ -104,6 +104,22 @@ const LEFTOVER = ['.deleted', '.tmp', '.cleaned', '.swap', CLEAN_COMMIT_SUFFIX];
 
 const nullLogger: StorageLogger = { info() {}, warn() {}, error() {} };
 
+/** Background flushes run at most this many at once process-wide, so a burst of rolls opens few files. */
+const FLUSH_CONCURRENCY = 4;
+let flushesRunning = 0;
+const flushWaiters: Array<() => void> = [];
+
+async function withFlushSlot(fn: () => Promise<void>): Promise<void> {
+  while (flushesRunning >= FLUSH_CONCURRENCY) await new Promise<void>((resolve) => flushWaiters.push(resolve));
+  flushesRunning++;
+  try {
+    await fn();
+  } finally {
+    flushesRunning--;
+    flushWaiters.shift()?.();
+  }
+}
+
 export class PartitionLog {
   readonly dir: string;
   private config: LogConfig;
@@ -328,12 +344,14 @@ export class PartitionLog {
     void (async () => {
       for (const p of paths) {
         try {
-          const fh = await fsp.open(p, 'r');
-          try {
-            await fh.sync();
-          } finally {
-            await fh.close();
-          }
+          await withFlushSlot(async () => {
+            const fh = await fsp.open(p, 'r');
+            try {
+              await fh.sync();
+            } finally {
+              await fh.close();
+            }
+          });
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // deleted or replaced meanwhile
           if (this.failure !== undefined || this.closed) return;

@@ -116,6 +116,8 @@ test('open file descriptors stay bounded by the fd cache', async (t) => {
   const d = tempDir(t);
   const caches = { fds: new FdCache(8), writeFds: new FdCache(8), indexes: new UnloadCache(8) };
   const mgr = LogManager.open({ logDirs: [d], caches });
+  const openFds = () => readdirSync('/proc/self/fd').length;
+  const before = openFds();
   const logs = [];
   for (let p = 0; p < 40; p++) {
     const log = mgr.getOrCreate('many', p, config);
@@ -127,6 +129,10 @@ test('open file descriptors stay bounded by the fd cache', async (t) => {
     for (let o = 0; o < log.logEndOffset; o += 7) assert.ok(log.read(o, 100).records.length > 0);
   }
   assert.ok(caches.fds.size <= 8);
+  assert.ok(caches.writeFds.size <= 8);
   assert.ok(caches.indexes.size <= 8);
+  // 40 active segments, yet the process holds at most the two caches' worth of segment files (plus the few
+  // background flushes on roll in flight).
+  assert.ok(openFds() - before <= 16 + 4, `${openFds() - before} more open files`);
   await mgr.shutdown();
 });
