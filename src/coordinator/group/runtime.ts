@@ -161,8 +161,16 @@ export class GroupCoordinatorRuntime {
         if (b.header.isControl) continue;
         for (const rec of iterateRecords(batch)) {
           if (rec.offset < offset || rec.key === null) continue;
-          shard.replay(rec.key, rec.value, now);
-          records++;
+          try {
+            shard.replay(rec.key, rec.value, now);
+            records++;
+          } catch (err) {
+            // A record we cannot decode must not keep the broker from starting: skip it, loudly.
+            this.opts.log.error(
+              { partition, offset: rec.offset, err: (err as Error).message },
+              'skipping an undecodable __consumer_offsets record',
+            );
+          }
         }
       }
       if (next <= offset) break;
