@@ -36,15 +36,19 @@ describe('retention and compaction (confluent-kafka)', { timeout: 240_000 }, () 
   test('retention.ms deletes whole old segments: the earliest offset moves', async () => {
     const { broker } = await setup.get();
     const topic = 'ret-time';
-    await py(['create', broker.bootstrap, topic, '1', 'segment.ms=100', 'retention.ms=3600000']);
-    const batch = (from: number) => JSON.stringify(Array.from({ length: 20 }, (_, i) => [null, `m${from + i}`]));
-    await py(['produce', broker.bootstrap, topic, batch(0)]);
+    await py(['create', broker.bootstrap, topic, '1', 'segment.ms=100', 'retention.ms=-1']);
+    // Record timestamps decide retention: the first segment's records are two hours old, the second's are new, so
+    // a retention of one hour removes exactly the first segment however slowly the check runs.
+    const twoHoursAgo = Date.now() - 2 * 3600_000;
+    const batch = (from: number, ts: number) =>
+      JSON.stringify(Array.from({ length: 20 }, (_, i) => [null, `m${from + i}`, ts]));
+    await py(['produce', broker.bootstrap, topic, batch(0, twoHoursAgo)]);
     await new Promise((r) => setTimeout(r, 200));
-    await py(['produce', broker.bootstrap, topic, batch(20)]); // rolls: the first 20 are in a sealed segment
+    await py(['produce', broker.bootstrap, topic, batch(20, 0)]); // rolls: the first 20 are in a sealed segment
     let r = (await py(['read', broker.bootstrap, topic])) as ReadResult;
     assert.equal(r.low, 0);
     assert.equal(r.records.length, 40);
-    await py(['alter', broker.bootstrap, topic, 'retention.ms=1000']); // takes effect without a restart
+    await py(['alter', broker.bootstrap, topic, 'retention.ms=3600000']); // takes effect without a restart
     r = await waitFor('old segment to be deleted', async () => {
       const x = (await py(['read', broker.bootstrap, topic])) as ReadResult;
       return x.low > 0 ? x : undefined;

@@ -47,8 +47,11 @@ def produce(bootstrap, topic, records):
         if err is not None:
             errors.append(str(err))
 
-    for k, v in json.loads(records):
-        p.produce(topic, key=None if k is None else k.encode(), value=None if v is None else v.encode(), callback=cb)
+    for item in json.loads(records):
+        k, v = item[0], item[1]
+        ts = item[2] if len(item) > 2 else 0  # 0: now
+        p.produce(topic, key=None if k is None else k.encode(), value=None if v is None else v.encode(),
+                  timestamp=ts, callback=cb)
         p.poll(0)
     left = p.flush(30)
     out({'errors': errors, 'unflushed': left})
