@@ -11,7 +11,7 @@ import { batches, buildBatch, iterateRecords, parseControlRecord } from '../../r
 import type { Logger } from '../../util/log.ts';
 import { ensureInternalTopic } from '../internal-topic.ts';
 import type { ConsumerGroup, ConsumerHeartbeatRequest, ConsumerHeartbeatResponse, TopicsView } from './consumer.ts';
-import { type CoordinatorRecord, OFFSETS_TOPIC, partitionForGroup } from './records.ts';
+import { type CoordinatorRecord, decodeRecord, OFFSETS_TOPIC, partitionForGroup } from './records.ts';
 import {
   type CommitRequest,
   type Effects,
@@ -295,6 +295,27 @@ export class GroupCoordinatorRuntime {
     }
     for (const r of records) shard.replay(r.key, r.value, now, true);
     return results;
+  }
+
+  /**
+   * Partitions of `groupId` with an offset committed inside a transaction that has not ended yet (OffsetFetch with
+   * require_stable answers UNSTABLE_OFFSET_COMMIT for them), as `topic\0partition` keys.
+   */
+  pendingTransactionalOffsets(groupId: string): Set<string> {
+    const out = new Set<string>();
+    const prefix = `${this.partitionFor(groupId)}:`;
+    for (const [key, records] of this.pendingTxnOffsets) {
+      if (!key.startsWith(prefix)) continue;
+      for (const r of records) {
+        try {
+          const d = decodeRecord(r.key, r.value);
+          if (d.type === 'offset' && d.group === groupId) out.add(`${d.topic}\0${d.partition}`);
+        } catch {
+          // undecodable pending records never become offsets
+        }
+      }
+    }
+    return out;
   }
 
   fetchOffsets(groupId: string, partitions: Array<{ topic: string; partition: number }> | null): FetchedOffset[] {

@@ -1,5 +1,5 @@
-// OffsetFetch (9): v0-7 one group (topics null = all, v2+), v8+ several groups. No offsets are pending in a
-// transaction yet, so require_stable never has to answer UNSTABLE_OFFSET_COMMIT.
+// OffsetFetch (9): v0-7 one group (topics null = all, v2+), v8+ several groups. With require_stable (v7+), a
+// partition whose offset was committed in a still-open transaction answers UNSTABLE_OFFSET_COMMIT.
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { OffsetFetchRequest, OffsetFetchResponse } from '../../protocol/generated/messages.ts';
@@ -13,6 +13,7 @@ function fetchGroup(
   groupId: string,
   topics: Topics,
   member: { memberId: string | null; memberEpoch: number } | null = null,
+  requireStable = false,
 ): { errorCode: number; topics: TopicOut[] } {
   const wanted = topics?.flatMap((t) => t.partitionIndexes.map((partition) => ({ topic: t.name, partition }))) ?? null;
   let found: ReturnType<typeof ctx.broker.groups.fetchOffsets>;
@@ -40,6 +41,14 @@ function fetchGroup(
       })),
     };
   }
+  const unstable = requireStable ? ctx.broker.groups.pendingTransactionalOffsets(groupId) : new Set<string>();
+  if (unstable.size > 0) {
+    const have = new Set(found.map((o) => `${o.topic}\0${o.partition}`));
+    for (const w of wanted ?? []) {
+      if (!have.has(`${w.topic}\0${w.partition}`))
+        found.push({ topic: w.topic, partition: w.partition, offset: -1, leaderEpoch: -1, metadata: '' });
+    }
+  }
   const byTopic = new Map<string, TopicOut>();
   for (const o of found) {
     let t = byTopic.get(o.topic);
@@ -47,12 +56,13 @@ function fetchGroup(
       t = { name: o.topic, partitions: [] };
       byTopic.set(o.topic, t);
     }
+    const pending = unstable.has(`${o.topic}\0${o.partition}`);
     t.partitions.push({
       partitionIndex: o.partition,
-      committedOffset: BigInt(o.offset),
-      committedLeaderEpoch: o.leaderEpoch,
-      metadata: o.metadata,
-      errorCode: ErrorCode.NONE,
+      committedOffset: pending ? -1n : BigInt(o.offset),
+      committedLeaderEpoch: pending ? -1 : o.leaderEpoch,
+      metadata: pending ? '' : o.metadata,
+      errorCode: pending ? ErrorCode.UNSTABLE_OFFSET_COMMIT : ErrorCode.NONE,
     });
   }
   return { errorCode: ErrorCode.NONE, topics: [...byTopic.values()] };
@@ -70,12 +80,19 @@ export default defineHandler<OffsetFetchRequest, OffsetFetchResponse>({
             g.groupId,
             g.topics,
             ctx.apiVersion >= 9 ? { memberId: g.memberId, memberEpoch: g.memberEpoch } : null,
+            req.requireStable,
           );
           return { groupId: g.groupId, errorCode: r.errorCode, topics: r.topics };
         }),
       };
     }
-    const r = fetchGroup(ctx, req.groupId, ctx.apiVersion >= 2 ? req.topics : (req.topics ?? []));
+    const r = fetchGroup(
+      ctx,
+      req.groupId,
+      ctx.apiVersion >= 2 ? req.topics : (req.topics ?? []),
+      null,
+      req.requireStable,
+    );
     // v0-1 have no top-level error: coordinator errors go on every partition.
     return { throttleTimeMs: 0, errorCode: r.errorCode, topics: r.topics };
   },
