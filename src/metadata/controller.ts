@@ -182,7 +182,7 @@ export class LocalController {
       for (const [k, v] of Object.entries(spec.configs)) if (v !== null) configs[k] = v;
       const configErrors = this.defaults.validateTopicConfigs(configs);
       if (configErrors.length > 0)
-        return fail(ErrorCode.INVALID_CONFIG, configErrors.map((e) => `${e.key}: ${e.message}`).join('; '));
+        return fail(ErrorCode.INVALID_CONFIG, configErrors.map(describeConfigError).join('; '));
       const id = newUuid();
       wouldWrite += 1 + Object.keys(configs).length + assignments.length;
       if (!validateOnly) {
@@ -352,7 +352,7 @@ export class LocalController {
     if (errors.length > 0)
       return {
         errorCode: ErrorCode.INVALID_CONFIG,
-        errorMessage: errors.map((e) => `${e.key}: ${e.message}`).join('; '),
+        errorMessage: errors.map(describeConfigError).join('; '),
       };
     if (!validateOnly) {
       const records: MetadataRecord[] = [];
@@ -412,3 +412,8 @@ function tooLarge(): TopicResult {
 
 /** The metadata log's topic name (its directory is `<metadata.log.dir>/__cluster_metadata-0`), as in Kafka. */
 export const CLUSTER_METADATA_TOPIC = '__cluster_metadata';
+
+/** A config error's message, prefixed with its key unless the message already names it. */
+function describeConfigError(e: { key: string; message: string }): string {
+  return e.message.includes(e.key) ? e.message : `${e.key}: ${e.message}`;
+}

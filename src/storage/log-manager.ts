@@ -86,7 +86,10 @@ export class LogManager {
     const clean = existsSync(marker);
     const recoveryPoints = readCheckpoint(join(logDir, RECOVERY_POINT_CHECKPOINT), this.logger);
     const logStarts = readCheckpoint(join(logDir, LOG_START_OFFSET_CHECKPOINT), this.logger);
-    this.logger.info({ logDir, cleanShutdown: clean }, 'loading log directory');
+    this.logger.info(
+      { logDir, cleanShutdown: clean },
+      clean ? 'loading log directory' : 'loading log directory (no clean-shutdown marker: logs are recovered)',
+    );
     for (const name of readdirSync(logDir)) {
       const path = join(logDir, name);
       if (!statSync(path).isDirectory()) continue;

@@ -754,6 +754,7 @@ export class PartitionLog {
       }
       return seg;
     });
+    let recovered = false;
     if (this.segs.length === 0) {
       const seg = Segment.create(this.dir, opts.logStartOffset ?? 0, this.env);
       this.segs.push(seg);
@@ -762,6 +763,7 @@ export class PartitionLog {
       this.segs[this.segs.length - 1]!.loadTail(Number.MAX_SAFE_INTEGER);
     } else {
       this.recover(opts.recoveryPoint);
+      recovered = true;
     }
     for (let i = 0; i < this.segs.length - 1; i++) {
       const seg = this.segs[i]!;
@@ -791,8 +793,9 @@ export class PartitionLog {
         segments: this.segs.length,
         logStartOffset: this._logStartOffset,
         logEndOffset: this._logEndOffset,
+        ...(recovered ? { recoveredFrom: opts.recoveryPoint ?? 0 } : {}),
       },
-      'log loaded',
+      recovered ? 'log loaded after an unclean shutdown: validated from the recovery point' : 'log loaded',
     );
   }
 
