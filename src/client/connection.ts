@@ -28,6 +28,7 @@ export const CLIENT_VERSIONS: ReadonlyMap<number, readonly [number, number]> = n
   [18, [0, 4]], // ApiVersions
   [19, [2, 7]], // CreateTopics
   [20, [1, 6]], // DeleteTopics
+  [22, [0, 5]], // InitProducerId
   [32, [1, 4]], // DescribeConfigs
   [33, [0, 2]], // AlterConfigs
   [35, [1, 4]], // DescribeLogDirs

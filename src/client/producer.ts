@@ -1,7 +1,7 @@
 // The producer: records are grouped per partition into batches (sent when `batchSize` bytes are reached or after
 // `lingerMs`), compressed, and sent as one Produce request per leader broker.
 import { ApiKey } from '../protocol/apis.ts';
-import type { ProduceResponse } from '../protocol/generated/messages.ts';
+import type { InitProducerIdResponse, ProduceResponse } from '../protocol/generated/messages.ts';
 import { buildBatch, Codec, type RecordHeader, type RecordInput } from '../records/index.ts';
 import { type ClientOptions, Cluster, sleep } from './cluster.ts';
 import type { BrokerConnection } from './connection.ts';
@@ -66,8 +66,14 @@ export interface ProducerOptions<K = Buffer | string | null, V = Buffer | string
   timeoutMs?: number;
   /** Largest produce request the producer builds, in record bytes (default 1 MiB, Kafka's max.request.size). */
   maxRequestSize?: number;
-  /** Produce requests in flight per broker (default 5). */
+  /** Produce requests in flight per broker (default 5; at most 5 with `idempotent`). */
   maxInFlightRequests?: number;
+  /**
+   * Idempotent producer (default false): the producer gets a producer id (InitProducerId) on first use and numbers
+   * each partition's batches, so the broker drops a retried batch it has already written and the partition keeps
+   * the order of the sends. Needs acks 'all'.
+   */
+  idempotent?: boolean;
 }
 
 interface Segment {
@@ -84,6 +90,34 @@ interface PartitionBatch {
   segments: Segment[];
   attempts: number;
   built?: Buffer;
+  /** Idempotence: the producer id and sequence this batch was numbered with (kept across retries). */
+  producerId?: number;
+  baseSequence?: number;
+  finished?: boolean;
+  /** In a request whose outcome is not known yet. */
+  sending?: boolean;
+}
+
+/** Idempotence state of one partition for the current producer id. */
+interface PartitionSequence {
+  next: number;
+  /** Numbered batches not yet acknowledged or failed, in sequence order. */
+  unacked: PartitionBatch[];
+}
+
+const SEQUENCE_ERRORS = new Set<number>([ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, ErrorCode.UNKNOWN_PRODUCER_ID]);
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
+
+/** The connection failed: the request may or may not have reached the broker. */
+function isNetworkError(err: Error): boolean {
+  return err.name === 'ConnectionClosedError' || NETWORK_CODES.has((err as NodeJS.ErrnoException).code ?? '');
+}
+
+function finish(b: PartitionBatch, err: Error | null, baseOffset: number, logAppendTime: number): void {
+  if (b.finished) return;
+  b.finished = true;
+  for (const s of b.segments) s.done(err, baseOffset, logAppendTime);
 }
 
 function toHeaders(h: MessageHeaders | undefined): RecordHeader[] | undefined {
@@ -134,6 +168,12 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
   private readonly maxRequestSize: number;
   private lingerTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  readonly idempotent: boolean;
+  private producerId = -1;
+  private producerEpoch = -1;
+  private initializing: Promise<void> | undefined;
+  private metadataQueue: Promise<unknown> | undefined;
+  private readonly sequences = new Map<string, PartitionSequence>();
 
   constructor(opts: ProducerOptions<K, V> = {}) {
     this.cluster = new Cluster(opts);
@@ -151,6 +191,16 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
     this.timeoutMs = opts.timeoutMs ?? 30000;
     this.maxInFlight = opts.maxInFlightRequests ?? 5;
     this.maxRequestSize = opts.maxRequestSize ?? 1048576;
+    this.idempotent = opts.idempotent ?? false;
+    if (this.idempotent) {
+      if (this.acks !== -1) throw new Error(`an idempotent producer needs acks 'all' (got ${opts.acks})`);
+      if (this.maxInFlight > 5) throw new Error(`an idempotent producer allows at most 5 requests in flight`);
+    }
+  }
+
+  /** The producer id and epoch of an idempotent producer (-1 before its first send). */
+  get producerIdentity(): { producerId: number; producerEpoch: number } {
+    return { producerId: this.producerId, producerEpoch: this.producerEpoch };
   }
 
   /** Connects to the cluster (optional: `send` connects on first use). */
@@ -162,7 +212,20 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
   async send(record: ProducerRecord<K, V>): Promise<RecordMetadata[]> {
     if (this.closed) throw new ClientClosedError('producer is closed');
     const { topic, messages } = record;
-    const meta = this.cluster.cachedTopic(topic) ?? (await this.cluster.topic(topic, this.autoCreate));
+    // Sends that wait for metadata queue up, so a partition's records keep the order of the send() calls.
+    let meta = this.metadataQueue === undefined ? this.cluster.cachedTopic(topic) : undefined;
+    if (!meta) {
+      const p = (this.metadataQueue ?? Promise.resolve()).then(
+        () => this.cluster.cachedTopic(topic) ?? this.cluster.topic(topic, this.autoCreate),
+        () => this.cluster.cachedTopic(topic) ?? this.cluster.topic(topic, this.autoCreate),
+      );
+      this.metadataQueue = p;
+      try {
+        meta = await p;
+      } finally {
+        if (this.metadataQueue === p) this.metadataQueue = undefined;
+      }
+    }
     const n = meta.partitions.length;
     const now = Date.now();
     const results: RecordMetadata[] = new Array(messages.length);
@@ -306,9 +369,14 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
    * `maxRequestSize`. Batches for a busy leader wait (and keep company) until one of its requests completes.
    */
   private runSender(): void {
-    const byLeader = new Map<number, PartitionBatch[]>();
-    for (const b of this.ready) getOrInit(byLeader, this.cluster.leaderId(b.topic, b.partition), () => []).push(b);
+    if (this.idempotent && this.producerId < 0) {
+      this.initProducerId();
+      return;
+    }
     const waiting: PartitionBatch[] = [];
+    const sendable = this.idempotent ? this.sendableInOrder(waiting) : this.ready;
+    const byLeader = new Map<number, PartitionBatch[]>();
+    for (const b of sendable) getOrInit(byLeader, this.cluster.leaderId(b.topic, b.partition), () => []).push(b);
     for (const [leader, list] of byLeader) {
       let i = 0;
       while (i < list.length) {
@@ -323,6 +391,8 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
           // One batch per partition per request keeps the partition's order; the next one goes in the next request.
           if (seen.has(k) || (req.length > 0 && bytes + b.bytes > this.maxRequestSize)) break;
           seen.add(k);
+          if (this.idempotent && b.baseSequence === undefined) this.number(b);
+          b.sending = true;
           req.push(b);
           bytes += b.bytes;
           i++;
@@ -345,13 +415,20 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
       conn = await this.cluster.node(leader);
     } catch (e) {
       slots?.give();
+      for (const b of list) b.sending = false;
       await this.retryOrFail(list, e as Error);
       return;
     }
     try {
       const topics = new Map<string, { index: number; records: Buffer }[]>();
       for (const b of list) {
-        b.built ??= buildBatch({ records: b.records, compression: this.codec });
+        b.built ??= buildBatch({
+          records: b.records,
+          compression: this.codec,
+          producerId: b.producerId,
+          producerEpoch: b.producerId === undefined ? undefined : this.producerEpoch,
+          baseSequence: b.baseSequence,
+        });
         const t = getOrInit(topics, b.topic, () => []);
         t.push({ index: b.partition, records: b.built });
       }
@@ -363,10 +440,11 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
       };
       if (this.acks === 0) {
         await conn.send(ApiKey.Produce, conn.version(ApiKey.Produce), body, false);
-        for (const b of list) for (const s of b.segments) s.done(null, -1, -1);
+        for (const b of list) finish(b, null, -1, -1);
         return;
       }
       const res = await conn.request<ProduceResponse>(ApiKey.Produce, body);
+      for (const b of list) b.sending = false;
       const retry: PartitionBatch[] = [];
       let retryError: Error | undefined;
       for (const b of list) {
@@ -374,23 +452,24 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
           .find((r) => r.name === b.topic)
           ?.partitionResponses.find((p) => p.index === b.partition);
         if (!pr) {
-          for (const s of b.segments) s.done(new Error(`no produce response for ${b.topic}-${b.partition}`), -1, -1);
+          this.fail(b, new Error(`no produce response for ${b.topic}-${b.partition}`));
           continue;
         }
-        if (pr.errorCode === ErrorCode.NONE) {
-          const base = Number(pr.baseOffset);
-          for (const s of b.segments) s.done(null, base, Number(pr.logAppendTimeMs));
+        if (pr.errorCode === ErrorCode.NONE || pr.errorCode === ErrorCode.DUPLICATE_SEQUENCE_NUMBER) {
+          this.acked(b);
+          finish(b, null, Number(pr.baseOffset), Number(pr.logAppendTimeMs));
           continue;
         }
         const err = new KafkaClientError(pr.errorCode, pr.errorMessage ?? pr.recordErrors[0]?.batchIndexErrorMessage);
         err.message += ` (${b.topic}-${b.partition})`;
-        if (err.retriable) {
+        if (err.retriable || this.waitsForEarlierBatch(b, pr.errorCode)) {
           retry.push(b);
           retryError = err;
-        } else for (const s of b.segments) s.done(err, -1, -1);
+        } else this.fail(b, err);
       }
       if (retry.length) await this.retryOrFail(retry, retryError!);
     } catch (e) {
+      for (const b of list) b.sending = false;
       await this.retryOrFail(list, e as Error);
     } finally {
       slots?.give();
@@ -399,19 +478,141 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
 
   private async retryOrFail(list: PartitionBatch[], err: Error): Promise<void> {
     const retriable =
-      (err instanceof KafkaClientError && err.retriable) ||
-      err.name === 'ConnectionClosedError' ||
-      (err as NodeJS.ErrnoException).code === 'ECONNREFUSED';
+      (err instanceof KafkaClientError && (err.retriable || SEQUENCE_ERRORS.has(err.code))) || isNetworkError(err);
     const again: PartitionBatch[] = [];
     for (const b of list) {
       b.attempts++;
+      if (b.finished) continue;
       if (retriable && !this.closed && b.attempts <= this.cluster.retries) again.push(b);
-      else for (const s of b.segments) s.done(err, -1, -1);
+      else this.fail(b, err);
     }
     if (again.length === 0) return;
     await sleep(this.cluster.retryBackoffMs * 2 ** Math.min(again[0]!.attempts - 1, 5));
     await this.cluster.refresh([...new Set(again.map((b) => b.topic))]).catch(() => undefined);
     this.ready.push(...again);
     this.scheduleSend();
+  }
+
+  /** Gets a producer id (InitProducerId without a transactional id), then sends what is ready. */
+  private initProducerId(): void {
+    this.initializing ??= (async () => {
+      let attempt = 0;
+      for (;;) {
+        try {
+          const conn = await this.cluster.any();
+          const res = await conn.request<InitProducerIdResponse>(ApiKey.InitProducerId, {
+            transactionalId: null,
+            transactionTimeoutMs: 2147483647,
+            producerId: -1n,
+            producerEpoch: -1,
+          });
+          if (res.errorCode !== ErrorCode.NONE) throw new KafkaClientError(res.errorCode, 'InitProducerId');
+          this.producerId = Number(res.producerId);
+          this.producerEpoch = res.producerEpoch;
+          return;
+        } catch (e) {
+          const err = e as Error;
+          const retriable = (err instanceof KafkaClientError && err.retriable) || isNetworkError(err);
+          if (!retriable || this.closed || ++attempt > this.cluster.retries) throw err;
+          await sleep(this.cluster.retryBackoffMs * 2 ** Math.min(attempt - 1, 5));
+        }
+      }
+    })();
+    this.initializing.then(
+      () => {
+        this.initializing = undefined;
+        this.scheduleSend();
+      },
+      (e: Error) => {
+        this.initializing = undefined;
+        const err = new Error(`idempotent producer: cannot get a producer id: ${e.message}`, { cause: e });
+        const list = this.ready;
+        this.ready = [];
+        for (const b of list) finish(b, err, -1, -1);
+      },
+    );
+  }
+
+  /**
+   * The ready batches that may go now, in the order to send them; the others are put in `held`. A partition's
+   * numbered batches go in sequence order, none while an earlier one waits for its retry, and a new batch is numbered
+   * only while fewer than 5 of the partition's batches are unacknowledged: the broker remembers the last 5 batches of
+   * a producer, so a retry of any of them is recognised as a duplicate.
+   */
+  private sendableInOrder(held: PartitionBatch[]): PartitionBatch[] {
+    // Stable: unnumbered batches keep their order, after the numbered ones (retries) in sequence order.
+    const seq = (b: PartitionBatch) => b.baseSequence ?? 2 ** 31;
+    this.ready.sort((a, b) => seq(a) - seq(b));
+    const out: PartitionBatch[] = [];
+    const going = new Set<PartitionBatch>();
+    const added = new Map<string, number>();
+    const blocked = new Set<string>();
+    for (const b of this.ready) {
+      const k = `${b.topic}\u0000${b.partition}`;
+      if (b.baseSequence !== undefined && b.producerId !== this.producerId) {
+        out.push(b); // numbered under a producer id given up: the broker answers, the sends fail
+        continue;
+      }
+      const ps = this.sequenceOf(b);
+      let ok = !blocked.has(k);
+      for (const x of ps.unacked) {
+        if (x === b) break;
+        if (!x.sending && !going.has(x)) ok = false;
+      }
+      if (ok && b.baseSequence === undefined) ok = ps.unacked.length + (added.get(k) ?? 0) < 5;
+      if (!ok) {
+        blocked.add(k);
+        held.push(b);
+        continue;
+      }
+      if (b.baseSequence === undefined) added.set(k, (added.get(k) ?? 0) + 1);
+      going.add(b);
+      out.push(b);
+    }
+    return out;
+  }
+
+  private sequenceOf(b: PartitionBatch): PartitionSequence {
+    return getOrInit(this.sequences, `${b.topic}\u0000${b.partition}`, () => ({ next: 0, unacked: [] }));
+  }
+
+  /** Gives a batch its sequence numbers, once: retries send the same bytes. */
+  private number(b: PartitionBatch): void {
+    const ps = this.sequenceOf(b);
+    b.producerId = this.producerId;
+    b.baseSequence = ps.next;
+    ps.next = (ps.next + b.records.length) % 2 ** 31;
+    ps.unacked.push(b);
+  }
+
+  private acked(b: PartitionBatch): void {
+    if (b.producerId === undefined || b.producerId !== this.producerId) return;
+    const ps = this.sequenceOf(b);
+    const i = ps.unacked.indexOf(b);
+    if (i >= 0) ps.unacked.splice(i, 1);
+  }
+
+  /**
+   * A sequence error for a batch behind an earlier unacknowledged batch of its partition (which failed and is being
+   * retried): the broker saw a gap; retried after the earlier one, as the Java client does.
+   */
+  private waitsForEarlierBatch(b: PartitionBatch, code: number): boolean {
+    if (!SEQUENCE_ERRORS.has(code) || b.producerId !== this.producerId) return false;
+    const ps = this.sequenceOf(b);
+    return ps.unacked.length > 0 && ps.unacked[0] !== b && ps.unacked.includes(b);
+  }
+
+  /**
+   * Fails a batch's sends. For a numbered batch the partition's sequence now has a gap the broker will not accept:
+   * the producer takes a new producer id (sequences restart at 0); batches still numbered with the old id that the
+   * broker rejects fail as well.
+   */
+  private fail(b: PartitionBatch, err: Error): void {
+    if (b.producerId !== undefined && b.producerId === this.producerId && !b.finished) {
+      this.producerId = -1;
+      this.producerEpoch = -1;
+      this.sequences.clear();
+    }
+    finish(b, err, -1, -1);
   }
 }
