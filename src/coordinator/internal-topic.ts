@@ -1,6 +1,9 @@
-// Creation of the coordinators' internal topics (__consumer_offsets, __transaction_state) on first use.
+// The coordinators' internal topics (__consumer_offsets, __transaction_state): creation on first use, and reading a
+// partition back from its start to rebuild state.
 import type { LocalController } from '../metadata/controller.ts';
 import { ErrorCode } from '../protocol/errors.ts';
+import { type BatchHeader, batches } from '../records/index.ts';
+import type { PartitionLog } from '../storage/partition-log.ts';
 import type { Logger } from '../util/log.ts';
 
 export interface InternalTopicSpec {
@@ -34,4 +37,25 @@ export function ensureInternalTopic(controller: LocalController, log: Logger, sp
   }
   log.info({ topic: spec.name, partitions: spec.partitions }, 'created internal topic');
   return true;
+}
+
+const READ_CHUNK = 8 * 1024 * 1024;
+
+/**
+ * Every whole batch of `log` from its start to its end, read in chunks. `from` is the offset the chunk was read
+ * from: records below it (in a batch that straddles the log start) are not part of the log.
+ */
+export function* storedBatches(log: PartitionLog): Generator<{ batch: Buffer; header: BatchHeader; from: number }> {
+  let offset = log.logStartOffset;
+  const end = log.logEndOffset;
+  while (offset < end) {
+    const { records: buf } = log.read(offset, READ_CHUNK, end, true);
+    let next = offset;
+    for (const b of batches(buf)) {
+      next = b.header.baseOffset + b.header.lastOffsetDelta + 1;
+      yield { batch: buf.subarray(b.position, b.position + b.size), header: b.header, from: offset };
+    }
+    if (next <= offset) break;
+    offset = next;
+  }
 }

@@ -7,9 +7,9 @@ import type { ReplicaManager } from '../../broker/replica-manager.ts';
 import type { BrokerConfig } from '../../config/broker-config.ts';
 import type { LocalController } from '../../metadata/controller.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
-import { batches, buildBatch, iterateRecords, parseControlRecord } from '../../records/index.ts';
+import { buildBatch, iterateRecords, parseControlRecord } from '../../records/index.ts';
 import type { Logger } from '../../util/log.ts';
-import { ensureInternalTopic } from '../internal-topic.ts';
+import { ensureInternalTopic, storedBatches } from '../internal-topic.ts';
 import type { ConsumerGroup, ConsumerHeartbeatRequest, ConsumerHeartbeatResponse, TopicsView } from './consumer.ts';
 import { type CoordinatorRecord, decodeRecord, OFFSETS_TOPIC, partitionForGroup } from './records.ts';
 import {
@@ -33,8 +33,6 @@ export interface GroupRuntimeOptions {
   log: Logger;
   clock: () => number;
 }
-
-const READ_CHUNK = 8 * 1024 * 1024;
 
 export class GroupCoordinatorRuntime {
   private readonly shards = new Map<number, GroupShard>();
@@ -144,37 +142,27 @@ export class GroupCoordinatorRuntime {
     if (!part) return;
     const now = this.opts.clock();
     const shard = new GroupShard(partition, this.groupConfig, randomUUID);
-    let offset = part.log.logStartOffset;
-    const end = part.log.logEndOffset;
     let records = 0;
-    while (offset < end) {
-      const { records: buf } = part.log.read(offset, READ_CHUNK, end, true);
-      let next = offset;
-      for (const b of batches(buf)) {
-        next = b.header.baseOffset + b.header.lastOffsetDelta + 1;
-        if (b.header.baseOffset < offset) continue;
-        const batch = buf.subarray(b.position, b.position + b.size);
-        if (b.header.isTransactional) {
-          this.replayTransactional(partition, shard, batch, b.header.producerId, b.header.isControl, now);
-          continue;
-        }
-        if (b.header.isControl) continue;
-        for (const rec of iterateRecords(batch)) {
-          if (rec.offset < offset || rec.key === null) continue;
-          try {
-            shard.replay(rec.key, rec.value, now);
-            records++;
-          } catch (err) {
-            // A record we cannot decode must not keep the broker from starting: skip it, loudly.
-            this.opts.log.error(
-              { partition, offset: rec.offset, err: (err as Error).message },
-              'skipping an undecodable __consumer_offsets record',
-            );
-          }
+    for (const { batch, header, from } of storedBatches(part.log)) {
+      if (header.baseOffset < from) continue;
+      if (header.isTransactional) {
+        this.replayTransactional(partition, shard, batch, header.producerId, header.isControl, now);
+        continue;
+      }
+      if (header.isControl) continue;
+      for (const rec of iterateRecords(batch)) {
+        if (rec.key === null) continue;
+        try {
+          shard.replay(rec.key, rec.value, now);
+          records++;
+        } catch (err) {
+          // A record we cannot decode must not keep the broker from starting: skip it, loudly.
+          this.opts.log.error(
+            { partition, offset: rec.offset, err: (err as Error).message },
+            'skipping an undecodable __consumer_offsets record',
+          );
         }
       }
-      if (next <= offset) break;
-      offset = next;
     }
     this.shards.set(partition, shard);
     this.apply(partition, shard.loaded(now));

@@ -7,10 +7,10 @@ import type { ReplicaManager } from '../../broker/replica-manager.ts';
 import type { BrokerConfig } from '../../config/broker-config.ts';
 import type { LocalController } from '../../metadata/controller.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
-import { batches, buildBatch, iterateRecords } from '../../records/index.ts';
+import { buildBatch, iterateRecords } from '../../records/index.ts';
 import type { Logger } from '../../util/log.ts';
 import { OFFSETS_TOPIC } from '../group/records.ts';
-import { ensureInternalTopic } from '../internal-topic.ts';
+import { ensureInternalTopic, storedBatches } from '../internal-topic.ts';
 import type { ProducerIdManager } from './producer-ids.ts';
 import { decodeTxnRecord, partitionForTransactionalId, TXN_STATE_TOPIC, txnKey, txnValue } from './records.ts';
 import {
@@ -44,8 +44,6 @@ export interface InitResult {
   producerId: number;
   producerEpoch: number;
 }
-
-const READ_CHUNK = 8 * 1024 * 1024;
 
 export class TransactionCoordinatorRuntime {
   readonly machine: TxnStateMachine;
@@ -108,24 +106,15 @@ export class TransactionCoordinatorRuntime {
     for (const p of t.partitions) {
       const part = this.opts.replicas.get(TXN_STATE_TOPIC, p.partition);
       if (!part) continue;
-      let offset = part.log.logStartOffset;
-      const end = part.log.logEndOffset;
-      while (offset < end) {
-        const { records: buf } = part.log.read(offset, READ_CHUNK, end, true);
-        let next = offset;
-        for (const b of batches(buf)) {
-          next = b.header.baseOffset + b.header.lastOffsetDelta + 1;
-          if (b.header.isControl) continue;
-          for (const rec of iterateRecords(buf.subarray(b.position, b.position + b.size))) {
-            if (rec.offset < offset || rec.key === null) continue;
-            const d = decodeTxnRecord(rec.key, rec.value);
-            if (!d) continue;
-            this.machine.replay(d.transactionalId, d.value);
-            records++;
-          }
+      for (const { batch, header, from } of storedBatches(part.log)) {
+        if (header.isControl) continue;
+        for (const rec of iterateRecords(batch)) {
+          if (rec.offset < from || rec.key === null) continue;
+          const d = decodeTxnRecord(rec.key, rec.value);
+          if (!d) continue;
+          this.machine.replay(d.transactionalId, d.value);
+          records++;
         }
-        if (next <= offset) break;
-        offset = next;
       }
     }
     this.loaded = true;
