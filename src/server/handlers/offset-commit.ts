@@ -6,6 +6,7 @@ import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { OffsetCommitRequest, OffsetCommitResponse } from '../../protocol/generated/messages.ts';
 import { defineHandler } from '../handler.ts';
+import { PartitionErrors } from './partition-errors.ts';
 
 export default defineHandler<OffsetCommitRequest, OffsetCommitResponse>({
   apiKey: ApiKey.OffsetCommit,
@@ -13,15 +14,14 @@ export default defineHandler<OffsetCommitRequest, OffsetCommitResponse>({
     const v = ctx.apiVersion;
     const image = ctx.broker.metadata();
     const now = ctx.broker.clock();
-    const codes = new Map<string, number>();
+    const errors = new PartitionErrors();
     const valid: CommitPartition[] = [];
     const retention = v >= 2 && v <= 4 ? Number(req.retentionTimeMs) : -1;
     for (const t of req.topics) {
       const topic = image.topics.get(t.name);
       for (const p of t.partitions) {
-        const k = `${t.name}\0${p.partitionIndex}`;
         if (!topic || p.partitionIndex < 0 || p.partitionIndex >= topic.partitions.length) {
-          codes.set(k, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          errors.set(t.name, p.partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
           continue;
         }
         let expireTimestamp = -1;
@@ -37,7 +37,7 @@ export default defineHandler<OffsetCommitRequest, OffsetCommitResponse>({
       }
     }
     if (req.groupId === '') {
-      for (const p of valid) codes.set(`${p.topic}\0${p.partition}`, ErrorCode.INVALID_GROUP_ID);
+      for (const p of valid) errors.set(p.topic, p.partition, ErrorCode.INVALID_GROUP_ID);
     } else if (valid.length > 0) {
       try {
         const results = ctx.broker.groups.commitOffsets({
@@ -48,21 +48,15 @@ export default defineHandler<OffsetCommitRequest, OffsetCommitResponse>({
           partitions: valid,
           apiVersion: v,
         });
-        for (const r of results) codes.set(`${r.topic}\0${r.partition}`, r.errorCode);
+        for (const r of results) errors.set(r.topic, r.partition, r.errorCode);
       } catch (e) {
         if (!(e instanceof KafkaError)) throw e;
-        for (const p of valid) codes.set(`${p.topic}\0${p.partition}`, e.code);
+        for (const p of valid) errors.set(p.topic, p.partition, e.code);
       }
     }
     return {
       throttleTimeMs: 0,
-      topics: req.topics.map((t) => ({
-        name: t.name,
-        partitions: t.partitions.map((p) => ({
-          partitionIndex: p.partitionIndex,
-          errorCode: codes.get(`${t.name}\0${p.partitionIndex}`) ?? ErrorCode.NONE,
-        })),
-      })),
+      topics: errors.response(req.topics),
     };
   },
 });

@@ -3,33 +3,28 @@ import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { OffsetDeleteRequest, OffsetDeleteResponse } from '../../protocol/generated/messages.ts';
 import { defineHandler } from '../handler.ts';
+import { PartitionErrors } from './partition-errors.ts';
 
 export default defineHandler<OffsetDeleteRequest, OffsetDeleteResponse>({
   apiKey: ApiKey.OffsetDelete,
   handle(ctx, req) {
     const image = ctx.broker.metadata();
-    const codes = new Map<string, number>();
+    const errors = new PartitionErrors();
     const wanted: Array<{ topic: string; partition: number }> = [];
     for (const t of req.topics)
       for (const p of t.partitions) {
         const topic = image.topics.get(t.name);
         if (!topic || p.partitionIndex < 0 || p.partitionIndex >= topic.partitions.length)
-          codes.set(`${t.name}\0${p.partitionIndex}`, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          errors.set(t.name, p.partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         else wanted.push({ topic: t.name, partition: p.partitionIndex });
       }
     const r = ctx.broker.groups.deleteOffsets(req.groupId, wanted);
     if (r.errorCode !== ErrorCode.NONE) return { errorCode: r.errorCode, throttleTimeMs: 0, topics: [] };
-    for (const x of r.results) codes.set(`${x.topic}\0${x.partition}`, x.errorCode);
+    for (const x of r.results) errors.set(x.topic, x.partition, x.errorCode);
     return {
       errorCode: ErrorCode.NONE,
       throttleTimeMs: 0,
-      topics: req.topics.map((t) => ({
-        name: t.name,
-        partitions: t.partitions.map((p) => ({
-          partitionIndex: p.partitionIndex,
-          errorCode: codes.get(`${t.name}\0${p.partitionIndex}`) ?? ErrorCode.NONE,
-        })),
-      })),
+      topics: errors.response(req.topics),
     };
   },
 });

@@ -5,6 +5,7 @@ import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { TxnOffsetCommitRequest, TxnOffsetCommitResponse } from '../../protocol/generated/messages.ts';
 import { defineHandler } from '../handler.ts';
+import { PartitionErrors } from './partition-errors.ts';
 import { fencedFor, txnCall } from './txn-common.ts';
 
 export default defineHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse>({
@@ -13,13 +14,13 @@ export default defineHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse>({
     const v = ctx.apiVersion;
     const image = ctx.broker.metadata();
     const pid = Number(req.producerId);
-    const codes = new Map<string, number>();
+    const errors = new PartitionErrors();
     const valid: CommitPartition[] = [];
     for (const t of req.topics) {
       const topic = image.topics.get(t.name);
       for (const p of t.partitions) {
         if (!topic || p.partitionIndex < 0 || p.partitionIndex >= topic.partitions.length) {
-          codes.set(`${t.name}\0${p.partitionIndex}`, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          errors.set(t.name, p.partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
           continue;
         }
         valid.push({
@@ -33,7 +34,7 @@ export default defineHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse>({
       }
     }
     const all = (code: number) => {
-      for (const p of valid) codes.set(`${p.topic}\0${p.partition}`, code);
+      for (const p of valid) errors.set(p.topic, p.partition, code);
     };
     const check = txnCall(() =>
       ctx.broker.transactions.checkTxnOffsetCommit(req.transactionalId, pid, req.producerEpoch, req.groupId),
@@ -52,7 +53,7 @@ export default defineHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse>({
           pid,
           req.producerEpoch,
         );
-        for (const r of results) codes.set(`${r.topic}\0${r.partition}`, r.errorCode);
+        for (const r of results) errors.set(r.topic, r.partition, r.errorCode);
       } catch (e) {
         if (!(e instanceof KafkaError)) throw e;
         all(e.code);
@@ -60,13 +61,7 @@ export default defineHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse>({
     }
     return {
       throttleTimeMs: 0,
-      topics: req.topics.map((t) => ({
-        name: t.name,
-        partitions: t.partitions.map((p) => ({
-          partitionIndex: p.partitionIndex,
-          errorCode: codes.get(`${t.name}\0${p.partitionIndex}`) ?? ErrorCode.NONE,
-        })),
-      })),
+      topics: errors.response(req.topics),
     };
   },
 });
