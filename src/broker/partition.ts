@@ -145,14 +145,7 @@ export class Partition {
    * epochs are checked, sequences are not (the producer never sends these).
    */
   appendAsCoordinator(buf: Buffer, now: number): AppendResult {
-    const validated = validateProduceRecords(buf, {
-      maxMessageBytes: Number.MAX_SAFE_INTEGER,
-      timestampType: 'CreateTime',
-      timestampBeforeMaxMs: Number.MAX_SAFE_INTEGER,
-      timestampAfterMaxMs: Number.MAX_SAFE_INTEGER,
-      now,
-    });
-    return this.appendWithProducerState(buf, validated, 'coordinator');
+    return this.appendWithProducerState(buf, validateCoordinatorRecords(buf, now, false), 'coordinator');
   }
 
   /** Writes a COMMIT or ABORT marker for a producer's transaction (the transaction coordinator's WriteTxnMarkers). */
@@ -164,15 +157,7 @@ export class Partition {
     now: number,
   ): AppendResult {
     const buf = buildControlBatch(type, { producerId, producerEpoch, coordinatorEpoch, now });
-    const validated = validateProduceRecords(buf, {
-      maxMessageBytes: Number.MAX_SAFE_INTEGER,
-      timestampType: 'CreateTime',
-      timestampBeforeMaxMs: Number.MAX_SAFE_INTEGER,
-      timestampAfterMaxMs: Number.MAX_SAFE_INTEGER,
-      now,
-      allowControl: true,
-    });
-    return this.appendWithProducerState(buf, validated, 'coordinator', {
+    return this.appendWithProducerState(buf, validateCoordinatorRecords(buf, now, true), 'coordinator', {
       abort: type === 'ABORT',
       coordinatorEpoch,
     });
@@ -249,6 +234,18 @@ export class Partition {
     }
     return { offset: found.offset, timestamp: found.timestamp };
   }
+}
+
+/** Batches the broker builds itself (coordinator records, markers): framing checked, no size or time limits. */
+function validateCoordinatorRecords(buf: Buffer, now: number, allowControl: boolean): ValidatedBatches {
+  return validateProduceRecords(buf, {
+    maxMessageBytes: Number.MAX_SAFE_INTEGER,
+    timestampType: 'CreateTime',
+    timestampBeforeMaxMs: Number.MAX_SAFE_INTEGER,
+    timestampAfterMaxMs: Number.MAX_SAFE_INTEGER,
+    now,
+    allowControl,
+  });
 }
 
 /** Codec ids for a topic's compression.type; 'producer' (keep what the producer sent) has none. */
