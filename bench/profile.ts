@@ -1,10 +1,12 @@
 // CPU profile of Tributary under one benchmark workload, summarised as self and total time per function.
 //
-//   node bench/profile.ts [produce|produce-small|consume|latency] [records]
+//   node bench/profile.ts [produce|produce-small|consume|latency|java-produce|java-produce-small|java-consume] [records]
 //
 // Starts the broker with `node --cpu-prof`, drives it with bench/cache/rdkperf (build it with `npm run bench` once),
-// stops it with SIGTERM and prints the top functions; the .cpuprofile (open it in Chrome DevTools or speedscope for a
-// flame graph) and a folded-stacks file (for flamegraph.pl / inferno) stay in bench/cache/profiles/.
+// stops it with SIGTERM and prints the top functions. For `consume` the data is produced first through an unprofiled
+// broker, so the profile covers the reads only. PROFILE_NODE_OPTIONS adds node flags to the broker. The .cpuprofile
+// (open it in Chrome DevTools or speedscope for a flame graph) and a folded-stacks file (for flamegraph.pl /
+// inferno) stay in bench/cache/profiles/.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -28,44 +30,80 @@ const rdk = (mode: string, a: string[]): string => {
   return r.stdout.trim();
 };
 
-const broker = spawn(
-  process.execPath,
-  [
-    '--cpu-prof',
-    `--cpu-prof-dir=${profDir}`,
-    path.join(root, 'src/cli/main.ts'),
-    'broker',
-    '--override',
-    `listeners=PLAINTEXT://${bootstrap}`,
-    '--override',
-    `log.dirs=${dataDir}`,
-  ],
-  { stdio: ['ignore', 'ignore', 'inherit'] },
-);
+const startBroker = (profile: boolean) =>
+  spawn(
+    process.execPath,
+    [
+      ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []),
+      ...(process.env.PROFILE_NODE_OPTIONS?.split(' ').filter(Boolean) ?? []),
+      path.join(root, 'src/cli/main.ts'),
+      'broker',
+      '--override',
+      `listeners=PLAINTEXT://${bootstrap}`,
+      '--override',
+      `log.dirs=${dataDir}`,
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+const waitReady = async (): Promise<void> => {
+  for (let i = 0; ; i++) {
+    const r = spawnSync(rdkperf, ['create', '-b', bootstrap, '-t', 'p', '-p', '6'], { encoding: 'utf8' });
+    if (r.status === 0 || r.stderr.includes('already exists')) return;
+    if (i > 100) throw new Error('broker did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
+const stop = async (b: ReturnType<typeof startBroker>): Promise<void> => {
+  b.kill('SIGTERM');
+  await new Promise((r) => b.once('exit', r));
+};
+const size = workload.endsWith('produce-small') ? '100' : '1024';
+// The Java workloads run Kafka's own perf tools (bench/cache/kafka-*/libs, fetched by `npm run bench`).
+const kafkaLibs = path.join(cache, readdirSync(cache).find((d) => d.startsWith('kafka-')) ?? 'kafka-missing', 'libs');
+const java = (main: string, a: string[]): string => {
+  const cp = ['-Xmx512M', `-Dlog4j2.configurationFile=${path.join(cache, 'log4j2-warn.properties')}`, '-cp'];
+  const r = spawnSync('java', [...cp, `${kafkaLibs}/*`, `org.apache.kafka.tools.${main}`, ...a], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${main}: ${r.stderr}`);
+  return r.stdout.trim().split('\n').slice(-2).join('\n');
+};
+if (workload.endsWith('consume')) {
+  // Produce with an unprofiled broker, then profile a fresh process that only serves the reads.
+  const writer = startBroker(false);
+  await waitReady();
+  rdk('produce', ['-t', 'p', '-n', String(records), '-s', size]);
+  await stop(writer);
+}
+const broker = startBroker(true);
 const cpuBefore = (): number => {
   const f = readFileSync(`/proc/${broker.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(f[11]) + Number(f[12])) / 100; // utime + stime in seconds (USER_HZ 100)
 };
-for (let i = 0; ; i++) {
-  const r = spawnSync(rdkperf, ['create', '-b', bootstrap, '-t', 'p', '-p', '6']);
-  if (r.status === 0) break;
-  if (i > 100) throw new Error('broker did not start');
-  await new Promise((r) => setTimeout(r, 100));
-}
-const size = workload === 'produce-small' ? '100' : '1024';
-if (workload === 'consume') rdk('produce', ['-t', 'p', '-n', String(records), '-s', size]);
+await waitReady();
 const cpu0 = cpuBefore();
 const t0 = performance.now();
 let out: string;
 if (workload === 'consume') out = rdk('consume', ['-t', 'p', '-p', '6', '-n', String(records)]);
+else if (workload === 'java-consume')
+  out = java('ConsumerPerformance', [
+    '--bootstrap-server',
+    bootstrap,
+    '--topic',
+    'p',
+    '--num-records',
+    String(records),
+  ]);
+else if (workload.startsWith('java-produce'))
+  out = java('ProducerPerformance', [
+    ...['--topic', 'p', '--num-records', String(records), '--record-size', size, '--throughput', '-1'],
+    ...['--command-property', `bootstrap.servers=${bootstrap}`, 'acks=1', 'enable.idempotence=false'],
+  ]);
 else if (workload === 'latency') out = rdk('latency', ['-t', 'p', '-p', '6', '-s', size, '-r', '20480', '-d', '10']);
 else out = rdk('produce', ['-t', 'p', '-n', String(records), '-s', size, '-a', '1']);
 const wall = (performance.now() - t0) / 1000;
 const cpu = cpuBefore() - cpu0;
 console.log(out);
 console.log(`broker CPU ${cpu.toFixed(2)} s over ${wall.toFixed(2)} s wall = ${(cpu / wall).toFixed(2)} cores`);
-broker.kill('SIGTERM');
-await new Promise((r) => broker.once('exit', r));
+await stop(broker);
 rmSync(dataDir, { recursive: true, force: true });
 
 interface Node {

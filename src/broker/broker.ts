@@ -14,6 +14,7 @@ import { Dispatcher } from '../server/dispatcher.ts';
 import { supportedApis } from '../server/handlers/index.ts';
 import { type BoundListener, SocketServer } from '../server/socket-server.ts';
 import { LogManager } from '../storage/log-manager.ts';
+import type { ReadBufferPool } from '../storage/read-buffers.ts';
 import { createLogger, type Logger } from '../util/log.ts';
 import { ConfigService } from './config-service.ts';
 import { ReplicaManager, toLogConfig } from './replica-manager.ts';
@@ -46,6 +47,11 @@ export class Broker {
   /** The listeners as bound (with real ports when port 0 was asked for). */
   get listeners(): readonly BoundListener[] {
     return this.bound;
+  }
+
+  /** Memory pooled for fetch reads (for tests and metrics): slabs out while responses are being written. */
+  get readBuffers(): ReadBufferPool | undefined {
+    return this.replicas?.readBuffers;
   }
 
   get image(): MetadataImage {

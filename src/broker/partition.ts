@@ -17,6 +17,7 @@ import {
   validateProduceRecords,
 } from '../records/index.ts';
 import type { PartitionLog } from '../storage/partition-log.ts';
+import type { ReadAlloc } from '../storage/read-buffers.ts';
 import type { Logger } from '../util/log.ts';
 import type { AbortedTxn, ProducerBatch, ProducerStateManager } from './producer-state.ts';
 import { appendTxnIndex, loadProducerState, segmentFor, writeSnapshot } from './producer-state-file.ts';
@@ -200,11 +201,19 @@ export class Partition {
   /**
    * Reads from `offset` for a consumer, up to the high watermark (read_uncommitted) or the last stable offset
    * (read_committed, with the aborted transactions in the range); `magic` < 2 down-converts for old fetches.
+   * `alloc` supplies the memory read into (see storage/read-buffers.ts).
    */
-  read(offset: number, maxBytes: number, minOneMessage: boolean, magic: number, readCommitted = false): ReadResult {
+  read(
+    offset: number,
+    maxBytes: number,
+    minOneMessage: boolean,
+    magic: number,
+    readCommitted = false,
+    alloc?: ReadAlloc,
+  ): ReadResult {
     const hw = this.log.highWatermark;
     const lso = this.lastStableOffset;
-    const { records, firstOffset } = this.log.read(offset, maxBytes, readCommitted ? lso : hw, minOneMessage);
+    const { records, firstOffset } = this.log.read(offset, maxBytes, readCommitted ? lso : hw, minOneMessage, alloc);
     const out: ReadResult = {
       records: magic < 2 ? downConvertBatches(records, magic as 0 | 1) : records,
       highWatermark: hw,

@@ -8,6 +8,7 @@ import { RecordsError } from '../records/index.ts';
 import type { LogConfig } from '../storage/config.ts';
 import { OffsetOutOfRangeError, StorageError } from '../storage/errors.ts';
 import type { LogManager } from '../storage/log-manager.ts';
+import { type ReadAlloc, ReadBufferPool } from '../storage/read-buffers.ts';
 import type { Logger } from '../util/log.ts';
 import { type AppendResult, Partition, type ReadResult, type TxnVerifier } from './partition.ts';
 
@@ -26,6 +27,15 @@ export interface FetchPartitionRequest {
 
 export interface FetchPartitionResult extends Partial<ReadResult> {
   errorCode: number;
+}
+
+/**
+ * A fetch's answer. The records are read into pooled memory: call `release()` once they are no longer referenced
+ * (the response has been written to the socket); until then they must not be kept.
+ */
+export interface FetchResult {
+  partitions: FetchPartitionResult[];
+  release(): void;
 }
 
 export interface FetchParams {
@@ -47,6 +57,8 @@ export class ReplicaManager {
   private readonly log: Logger;
   private readonly nodeId: number;
   private readonly topicConfig: (overrides: Readonly<Record<string, string>>) => TopicConfig;
+  /** Memory that fetches read into, reused once their responses are written. */
+  readonly readBuffers = new ReadBufferPool();
   private closed = false;
   /** Set by the transaction coordinator: checks transactional appends belong to an ongoing transaction. */
   txnVerifier: TxnVerifier | undefined;
@@ -139,20 +151,27 @@ export class ReplicaManager {
   }
 
   /** Reads once; a fetch that has less than minBytes waits for appends until maxWaitMs. */
-  async fetch(params: FetchParams): Promise<FetchPartitionResult[]> {
+  async fetch(params: FetchParams): Promise<FetchResult> {
     const deadline = Date.now() + params.maxWaitMs;
-    for (;;) {
-      const results = this.readOnce(params);
-      const bytes = results.reduce((n, r) => n + (r.records?.length ?? 0), 0);
-      const hasError = results.some((r) => r.errorCode !== ErrorCode.NONE);
-      const remaining = deadline - Date.now();
-      if (bytes >= params.minBytes || hasError || remaining <= 0 || this.closed || params.partitions.length === 0)
-        return results;
-      await this.waitForAppend(remaining);
+    const arena = this.readBuffers.arena();
+    try {
+      for (;;) {
+        const results = this.readOnce(params, arena.alloc);
+        const bytes = results.reduce((n, r) => n + (r.records?.length ?? 0), 0);
+        const hasError = results.some((r) => r.errorCode !== ErrorCode.NONE);
+        const remaining = deadline - Date.now();
+        if (bytes >= params.minBytes || hasError || remaining <= 0 || this.closed || params.partitions.length === 0)
+          return { partitions: results, release: () => arena.release() };
+        arena.reset();
+        await this.waitForAppend(remaining);
+      }
+    } catch (e) {
+      arena.release();
+      throw e;
     }
   }
 
-  private readOnce(params: FetchParams): FetchPartitionResult[] {
+  private readOnce(params: FetchParams, alloc: ReadAlloc): FetchPartitionResult[] {
     let budget = params.maxBytes;
     let first = true;
     return params.partitions.map((req) => {
@@ -165,7 +184,7 @@ export class ReplicaManager {
         };
       try {
         const limit = Math.max(0, Math.min(req.maxBytes, budget));
-        const r = p.read(req.fetchOffset, limit, first, params.magic, params.readCommitted === true);
+        const r = p.read(req.fetchOffset, limit, first, params.magic, params.readCommitted === true, alloc);
         if (r.records.length > 0) first = false;
         budget -= r.records.length;
         return { ...r, errorCode: ErrorCode.NONE };

@@ -5,9 +5,15 @@ import { ProtocolError } from '../protocol/io.ts';
 import type { Logger } from '../util/log.ts';
 import { CloseConnection, type ConnectionInfo } from './handler.ts';
 
+/** A response frame as chunks, and what to run once the socket has written them (see onResponseSent). */
+export interface ResponseFrame {
+  chunks: Buffer[];
+  sent?: () => void;
+}
+
 export interface FrameProcessor {
-  /** Returns the response chunks, or null for no response. Throws to close the connection. */
-  process(frame: Buffer, conn: ConnectionInfo): Promise<Buffer[] | null>;
+  /** Returns the response, or null for no response. Throws to close the connection. */
+  process(frame: Buffer, conn: ConnectionInfo): Promise<ResponseFrame | null>;
 }
 
 export interface ConnectionOptions {
@@ -108,7 +114,7 @@ export class Connection {
     try {
       while (this.queue.length > 0 && !this.closed) {
         const frame = this.queue.shift()!;
-        let response: Buffer[] | null;
+        let response: ResponseFrame | null;
         try {
           response = await this.processor.process(frame, this.info);
         } catch (e) {
@@ -121,10 +127,12 @@ export class Connection {
           return;
         }
         if (response && !this.closed) {
+          const { chunks, sent } = response;
           this.socket.cork();
-          for (const c of response) this.socket.write(c);
+          for (let i = 0; i < chunks.length; i++)
+            this.socket.write(chunks[i]!, i === chunks.length - 1 && sent ? () => sent() : undefined);
           this.socket.uncork();
-        }
+        } else response?.sent?.();
         if (this.paused && this.queue.length < this.opts.maxQueuedRequests / 2 && !this.closed) {
           this.paused = false;
           this.socket.resume();

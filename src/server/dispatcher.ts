@@ -6,7 +6,7 @@ import { decode } from '../protocol/codec.ts';
 import { ErrorCode, KafkaError } from '../protocol/errors.ts';
 import { ProtocolError, Reader } from '../protocol/io.ts';
 import type { Logger } from '../util/log.ts';
-import type { FrameProcessor } from './connection.ts';
+import type { FrameProcessor, ResponseFrame } from './connection.ts';
 import { CloseConnection, type ConnectionInfo, type HandlerDef, NO_RESPONSE } from './handler.ts';
 import { API_VERSIONS_ERROR_BODY } from './handlers/api-versions.ts';
 
@@ -28,7 +28,7 @@ export class Dispatcher implements FrameProcessor {
     for (const h of handlers) this.apis.set(h.api.key, h);
   }
 
-  async process(frame: Buffer, conn: ConnectionInfo): Promise<Buffer[] | null> {
+  async process(frame: Buffer, conn: ConnectionInfo): Promise<ResponseFrame | null> {
     const r = new Reader(frame);
     const { header, api } = decodeRequestHeader(r);
     const version = header.requestApiVersion;
@@ -40,34 +40,57 @@ export class Dispatcher implements FrameProcessor {
       // for an API it does not enable.
       const known = version >= api.valid[0] && version <= api.valid[1];
       if (known && api.response.fields.some((f) => f.n === 'errorCode' && version >= f.v[0] && version <= f.v[1]))
-        return encodeResponseFrame(api, version, header.correlationId, { errorCode: ErrorCode.UNSUPPORTED_VERSION });
+        return {
+          chunks: encodeResponseFrame(api, version, header.correlationId, { errorCode: ErrorCode.UNSUPPORTED_VERSION }),
+        };
       throw new ProtocolError(`API ${api.name} (${api.key}) is not supported by this broker`);
     }
     if (version < supported.min || version > supported.max) {
       if (api.key === ApiKey.ApiVersions) {
         // KIP-511: answer with v0 so that any client can read our version ranges and retry.
-        return encodeResponseFrame(api, 0, header.correlationId, API_VERSIONS_ERROR_BODY(this.supportedList()));
+        return {
+          chunks: encodeResponseFrame(api, 0, header.correlationId, API_VERSIONS_ERROR_BODY(this.supportedList())),
+        };
       }
       throw new ProtocolError(`${api.name} v${version} is not supported (supported ${supported.min}-${supported.max})`);
     }
     const request = decode<unknown>(api.request, version, r);
     let response: unknown;
+    const sent: Array<() => void> = [];
+    const afterSend = () => {
+      for (const fn of sent) fn();
+    };
     try {
       response = await supported.handler.handle(
-        { header, apiVersion: version, connection: conn, broker: this.broker },
+        {
+          header,
+          apiVersion: version,
+          connection: conn,
+          broker: this.broker,
+          onResponseSent: (fn) => sent.push(fn),
+        },
         request,
       );
     } catch (e) {
+      afterSend();
       if (e instanceof CloseConnection) throw e;
       const code = e instanceof KafkaError ? e.code : ErrorCode.UNKNOWN_SERVER_ERROR;
       if (!(e instanceof KafkaError)) this.log.error({ api: api.name, version, err: e }, 'handler failed');
       if (api.response.fields.some((f) => f.n === 'errorCode')) {
-        return encodeResponseFrame(api, version, header.correlationId, { errorCode: code });
+        return { chunks: encodeResponseFrame(api, version, header.correlationId, { errorCode: code }) };
       }
       throw e;
     }
-    if (response === NO_RESPONSE) return null;
-    return encodeResponseFrame(api, version, header.correlationId, response as object);
+    if (response === NO_RESPONSE) {
+      afterSend();
+      return null;
+    }
+    try {
+      return { chunks: encodeResponseFrame(api, version, header.correlationId, response as object), sent: afterSend };
+    } catch (e) {
+      afterSend();
+      throw e;
+    }
   }
 
   supportedList(): Array<{ apiKey: number; minVersion: number; maxVersion: number }> {

@@ -16,6 +16,11 @@ export interface RequestContext {
   readonly apiVersion: number;
   readonly connection: ConnectionInfo;
   readonly broker: BrokerServices;
+  /**
+   * Runs `fn` once this request's response has been handed to the kernel (or the connection closed): the moment
+   * memory referenced by the response (Fetch's pooled reads) may be reused.
+   */
+  onResponseSent(fn: () => void): void;
 }
 
 /** Returned by a handler that must not answer (Produce with acks=0). */

@@ -26,6 +26,7 @@ import { type LogConfig, MAX_SEGMENT_BYTES } from './config.ts';
 import { CorruptLogError, ErrorCode, KafkaStorageError, OffsetOutOfRangeError, StorageError } from './errors.ts';
 import { fsyncDir, fsyncFd, writeFully, writeInt64 } from './file-io.ts';
 import { type StorageCaches, sharedCaches } from './lru.ts';
+import type { ReadAlloc } from './read-buffers.ts';
 import { CLEANED_SUFFIX, Segment, type SegmentEnv, type StorageLogger, segmentName } from './segment.ts';
 
 /** Marks a cleaner swap as committed: `<base>.clean-commit` holds the group's end offset and cleaned size. */
@@ -400,9 +401,16 @@ export class PartitionLog {
   /**
    * Whole batches from the one containing `fetchOffset`, up to `maxBytes` (the last may be partial, as in Kafka;
    * with `minOneMessage` an oversized first batch is returned whole). Never returns a batch containing or beyond
-   * `maxOffsetExclusive` (default: the log end offset).
+   * `maxOffsetExclusive` (default: the log end offset). `alloc` supplies the memory read into (fetches use pooled
+   * slabs, see read-buffers.ts); by default each read gets a new Buffer.
    */
-  read(fetchOffset: number, maxBytes: number, maxOffsetExclusive?: number, minOneMessage = true): ReadResult {
+  read(
+    fetchOffset: number,
+    maxBytes: number,
+    maxOffsetExclusive?: number,
+    minOneMessage = true,
+    alloc?: ReadAlloc,
+  ): ReadResult {
     this.guard();
     if (fetchOffset < this._logStartOffset || fetchOffset > this._logEndOffset) {
       throw new OffsetOutOfRangeError(
@@ -431,7 +439,7 @@ export class PartitionLog {
           want = Math.min(start.header.size, avail);
         }
         if (want <= 0) break;
-        chunks.push(seg.read(start.position, want));
+        chunks.push(seg.read(start.position, want, alloc));
         firstOffset ??= start.header.baseOffset;
         remaining -= want;
         if (want < avail || stop !== undefined || remaining <= 0) break;

@@ -10,6 +10,7 @@ import type { LogConfig } from './config.ts';
 import { type BatchHeader, FileWindow, fsyncFd, readFully } from './file-io.ts';
 import { OFFSET_ENTRY_SIZE, OffsetIndex, TIME_ENTRY_SIZE, TimeIndex } from './indexes.ts';
 import type { StorageCaches, Unloadable } from './lru.ts';
+import type { ReadAlloc } from './read-buffers.ts';
 
 export interface StorageLogger {
   info(obj: object, msg?: string): void;
@@ -135,8 +136,9 @@ export class Segment implements Unloadable {
     return new FileWindow(this.readFd(), this.size, chunk);
   }
 
-  read(position: number, length: number): Buffer {
-    const buf = Buffer.allocUnsafe(length);
+  /** Reads `length` bytes at `position` (fewer at the end of the file) into memory from `alloc` (default: new). */
+  read(position: number, length: number, alloc: ReadAlloc = Buffer.allocUnsafe): Buffer {
+    const buf = alloc(length);
     const n = readFully(this.readFd(), buf, 0, length, position);
     return n === length ? buf : buf.subarray(0, n);
   }

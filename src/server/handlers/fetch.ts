@@ -37,7 +37,7 @@ export default defineHandler<FetchRequest, FetchResponse>({
           currentLeaderEpoch: p.currentLeaderEpoch,
         });
     }
-    const results = await ctx.broker.replicas.fetch({
+    const fetched = await ctx.broker.replicas.fetch({
       partitions: wanted,
       maxWaitMs: Math.max(0, req.maxWaitMs),
       minBytes: req.minBytes,
@@ -45,6 +45,8 @@ export default defineHandler<FetchRequest, FetchResponse>({
       magic,
       readCommitted: v >= 4 && req.isolationLevel === 1,
     });
+    ctx.onResponseSent(fetched.release); // the records are pooled memory, referenced by the response until written
+    const results = fetched.partitions;
     let i = 0;
     const responses: TopicOut[] = layout.map((t) => ({
       topic: t.topic,
