@@ -147,6 +147,16 @@ function startRssSampler(pid: number): { rss: Running['rss']; timer: NodeJS.Time
   }, 200);
   return { rss, timer };
 }
+/** CPU seconds (user + system, all threads) the process has used so far. */
+function cpuSeconds(pid: number): number | null {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return null;
+  }
+}
+
 function rssKb(pid: number, field: 'VmRSS' | 'VmHWM'): number | null {
   try {
     const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`${field}:\\s+(\\d+) kB`));
@@ -410,35 +420,55 @@ async function runOnce(kind: BrokerKind, run: number): Promise<RunResult> {
     const topics = ['w1-rdk', 'w1-java', 'w2-rdk', 'w2-java', 'w4-lat', 'w4-java', 'w5-rdk', 'w5-java'];
     rdk('create', ['-b', b.bootstrap, '-t', topics.join(','), '-p', P]);
     const base = ['-b', b.bootstrap, '-X', 'enable.idempotence=false'];
-    const step = (name: string, f: () => Metrics): void => {
+    // `bytes`: the payload the workload moves, for the broker's CPU seconds per GB (its efficiency: on two shared
+    // cores, what the broker spends is taken from the client).
+    const step = (name: string, f: () => Metrics, bytes?: number): void => {
       const t = performance.now();
+      const cpu0 = cpuSeconds(b.proc.pid!);
       try {
         out[name] = f();
       } catch (e) {
         out[name] = { error: String((e as Error).message).slice(0, 600) };
       }
+      const cpu1 = cpuSeconds(b.proc.pid!);
       const m = out[name];
+      if (!m.error && cpu0 != null && cpu1 != null) {
+        m.brokerCpuSec = cpu1 - cpu0;
+        if (bytes) m.brokerCpuSecPerGB = (cpu1 - cpu0) / (bytes / 1e9);
+      }
       log(
         `${kind} run ${run}: ${name} ${m.error ? `ERROR ${m.error}` : JSON.stringify(m)} (${((performance.now() - t) / 1000).toFixed(1)} s)`,
       );
     };
     const s1k = String(settings.recordSize);
-    step('produce-1k-acks1/rdkafka', () =>
-      rdk('produce', [...base, '-t', 'w1-rdk', '-n', String(settings.records1k), '-s', s1k, '-a', '1']),
+    const bytes1k = settings.records1k * settings.recordSize;
+    const javaBytes1k = settings.javaRecords1k * settings.recordSize;
+    step(
+      'produce-1k-acks1/rdkafka',
+      () => rdk('produce', [...base, '-t', 'w1-rdk', '-n', String(settings.records1k), '-s', s1k, '-a', '1']),
+      bytes1k,
     );
-    step('produce-1k-acks1/java', () =>
-      producerPerf(b.bootstrap, 'w1-java', settings.javaRecords1k, settings.recordSize, '1'),
+    step(
+      'produce-1k-acks1/java',
+      () => producerPerf(b.bootstrap, 'w1-java', settings.javaRecords1k, settings.recordSize, '1'),
+      javaBytes1k,
     );
-    step('produce-1k-acksall/rdkafka', () =>
-      rdk('produce', [...base, '-t', 'w2-rdk', '-n', String(settings.records1k), '-s', s1k, '-a', 'all']),
+    step(
+      'produce-1k-acksall/rdkafka',
+      () => rdk('produce', [...base, '-t', 'w2-rdk', '-n', String(settings.records1k), '-s', s1k, '-a', 'all']),
+      bytes1k,
     );
-    step('produce-1k-acksall/java', () =>
-      producerPerf(b.bootstrap, 'w2-java', settings.javaRecords1k, settings.recordSize, 'all'),
+    step(
+      'produce-1k-acksall/java',
+      () => producerPerf(b.bootstrap, 'w2-java', settings.javaRecords1k, settings.recordSize, 'all'),
+      javaBytes1k,
     );
-    step('consume-1k/rdkafka', () =>
-      rdk('consume', ['-b', b.bootstrap, '-t', 'w1-rdk', '-p', P, '-n', String(settings.records1k)]),
+    step(
+      'consume-1k/rdkafka',
+      () => rdk('consume', ['-b', b.bootstrap, '-t', 'w1-rdk', '-p', P, '-n', String(settings.records1k)]),
+      bytes1k,
     );
-    step('consume-1k/java', () => consumerPerf(b.bootstrap, 'w1-java', settings.javaRecords1k));
+    step('consume-1k/java', () => consumerPerf(b.bootstrap, 'w1-java', settings.javaRecords1k), javaBytes1k);
     step('e2e-latency-20MBps/rdkafka', () =>
       rdk('latency', [
         '-b',
@@ -456,21 +486,26 @@ async function runOnce(kind: BrokerKind, run: number): Promise<RunResult> {
       ]),
     );
     step('e2e-latency-sync/java', () => endToEndLatency(b.bootstrap, 'w4-java', settings.javaE2eRecords));
-    step('produce-100b-acks1/rdkafka', () =>
-      rdk('produce', [
-        ...base,
-        '-t',
-        'w5-rdk',
-        '-n',
-        String(settings.records100b),
-        '-s',
-        String(settings.smallRecordSize),
-        '-a',
-        '1',
-      ]),
+    step(
+      'produce-100b-acks1/rdkafka',
+      () =>
+        rdk('produce', [
+          ...base,
+          '-t',
+          'w5-rdk',
+          '-n',
+          String(settings.records100b),
+          '-s',
+          String(settings.smallRecordSize),
+          '-a',
+          '1',
+        ]),
+      settings.records100b * settings.smallRecordSize,
     );
-    step('produce-100b-acks1/java', () =>
-      producerPerf(b.bootstrap, 'w5-java', settings.javaRecords100b, settings.smallRecordSize, '1'),
+    step(
+      'produce-100b-acks1/java',
+      () => producerPerf(b.bootstrap, 'w5-java', settings.javaRecords100b, settings.smallRecordSize, '1'),
+      settings.javaRecords100b * settings.smallRecordSize,
     );
     const hwm = rssKb(b.proc.pid!, 'VmHWM');
     out.startup.peakRssMb = Math.max(hwm ?? 0, b.rss.maxKb) / 1024;
@@ -586,6 +621,13 @@ const rows: { key: string; metric: string; label: string; unit: string; higher: 
     higher: true,
   },
   {
+    key: 'consume-1k/rdkafka',
+    metric: 'streamMbPerSec',
+    label: '(3) … from the first record to the last — librdkafka',
+    unit: 'MB/s',
+    higher: true,
+  },
+  {
     key: 'consume-1k/java',
     metric: 'fetchMbPerSec',
     label: '(3) consume from start — Java perf-test (group), fetch phase',
@@ -643,6 +685,22 @@ const rows: { key: string; metric: string; label: string; unit: string; higher: 
   },
   { key: 'startup', metric: 'idleRssMb', label: '(6) idle RSS', unit: 'MB', higher: false },
   { key: 'startup', metric: 'peakRssMb', label: '(6) peak RSS', unit: 'MB', higher: false },
+  ...(
+    [
+      ['produce-1k-acks1/rdkafka', '(1) librdkafka produce'],
+      ['produce-1k-acks1/java', '(1) Java produce'],
+      ['consume-1k/rdkafka', '(3) librdkafka consume'],
+      ['consume-1k/java', '(3) Java consume'],
+      ['produce-100b-acks1/rdkafka', '(5) librdkafka 100 B produce'],
+      ['produce-100b-acks1/java', '(5) Java 100 B produce'],
+    ] as const
+  ).map(([key, what]) => ({
+    key,
+    metric: 'brokerCpuSecPerGB',
+    label: `broker CPU per GB, ${what}`,
+    unit: 'CPU s/GB',
+    higher: false,
+  })),
 ];
 
 interface Summary {
