@@ -1,8 +1,9 @@
 // One client connection: framing with a size cap, requests handled one at a time in arrival order (like Kafka,
 // which mutes a channel while a request is in flight), responses written in order.
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { ProtocolError } from '../protocol/io.ts';
 import type { Logger } from '../util/log.ts';
+import { FrameReader } from './frame-reader.ts';
 import { CloseConnection, type ConnectionInfo } from './handler.ts';
 
 /** A response frame as chunks, and what to run once the socket has written them (see onResponseSent). */
@@ -28,29 +29,52 @@ export class Connection {
   private readonly processor: FrameProcessor;
   private readonly log: Logger;
   private readonly opts: ConnectionOptions;
-  private chunks: Buffer[] = [];
-  private buffered = 0;
+  private readonly reader: FrameReader;
   private readonly queue: Buffer[] = [];
   private processing = false;
   private closed = false;
   private paused = false;
   private idlePromiseResolve: (() => void) | undefined;
 
-  constructor(socket: Socket, info: ConnectionInfo, processor: FrameProcessor, log: Logger, opts: ConnectionOptions) {
-    this.socket = socket;
+  /**
+   * `accepted` must be paused (a server created with pauseOnConnect): the connection takes over its reads.
+   * `onClose` runs once when the socket has closed.
+   */
+  constructor(
+    accepted: Socket,
+    info: ConnectionInfo,
+    processor: FrameProcessor,
+    log: Logger,
+    opts: ConnectionOptions,
+    onClose?: () => void,
+  ) {
     this.info = info;
     this.processor = processor;
     this.log = log;
     this.opts = opts;
+    this.reader = new FrameReader({
+      maxFrameBytes: opts.maxRequestBytes,
+      onFrame: (frame) => this.queue.push(frame),
+      onBadSize: (size) => {
+        this.log.warn(
+          { conn: this.info.id, remote: this.info.remoteAddress, size, max: this.opts.maxRequestBytes },
+          'request size outside 0..socket.request.max.bytes; closing the connection',
+        );
+        this.close('bad frame size');
+      },
+    });
+    const socket = readIntoFrames(accepted, this.reader, () => this.onFrames());
+    this.socket = socket;
     socket.setNoDelay(true);
     if (opts.idleTimeoutMs > 0) socket.setTimeout(opts.idleTimeoutMs, () => this.close('idle timeout'));
-    socket.on('data', (d: Buffer) => this.onData(d));
     socket.on('error', (e) => this.log.debug({ conn: info.id, err: e.message }, 'connection error'));
     socket.on('close', () => {
       this.closed = true;
       this.queue.length = 0;
       this.idlePromiseResolve?.();
+      onClose?.();
     });
+    socket.resume();
   }
 
   get isIdle(): boolean {
@@ -79,34 +103,14 @@ export class Connection {
     this.queue.length = 0;
   }
 
-  private onData(d: Buffer): void {
-    this.chunks.push(d);
-    this.buffered += d.length;
-    while (this.buffered >= 4) {
-      const head = this.chunks[0]!.length >= 4 ? this.chunks[0]! : Buffer.concat(this.chunks);
-      if (head !== this.chunks[0]) this.chunks = [head];
-      const size = head.readInt32BE(0);
-      if (size < 0 || size > this.opts.maxRequestBytes) {
-        this.log.warn(
-          { conn: this.info.id, remote: this.info.remoteAddress, size, max: this.opts.maxRequestBytes },
-          'request size outside 0..socket.request.max.bytes; closing the connection',
-        );
-        this.close('bad frame size');
-        return;
-      }
-      if (this.buffered < size + 4) break;
-      const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
-      const frame = all.subarray(4, 4 + size);
-      const rest = all.subarray(4 + size);
-      this.chunks = rest.length > 0 ? [rest] : [];
-      this.buffered = rest.length;
-      this.queue.push(frame);
-    }
+  /** After each read: stop reading while too many requests wait, and start handling them. */
+  private onFrames(): void {
+    if (this.closed) return;
     if (this.queue.length >= this.opts.maxQueuedRequests && !this.paused) {
       this.socket.pause();
       this.paused = true;
     }
-    if (!this.processing) void this.drain();
+    if (!this.processing && this.queue.length > 0) void this.drain();
   }
 
   private async drain(): Promise<void> {
@@ -145,4 +149,35 @@ export class Connection {
       r?.();
     }
   }
+}
+
+/**
+ * Makes the kernel read `accepted`'s bytes straight into the buffers `reader` chooses. net.Socket's documented
+ * `onread` option does this, but net.Server has no way to pass it to the sockets it accepts, so the accepted
+ * (still paused) socket's handle is moved into a new Socket created with it. If the handle is not reachable (a
+ * runtime that hides it), the bytes arrive as 'data' chunks and are copied into the reader instead.
+ * The returned socket must be resumed to start reading.
+ */
+function readIntoFrames(accepted: Socket, reader: FrameReader, afterRead: () => void): Socket {
+  const handle = (accepted as unknown as { _handle?: unknown })._handle;
+  if (handle && typeof handle === 'object' && 'readStart' in handle && 'useUserBuffer' in handle) {
+    // The old Socket object keeps a reference to the handle but is never used again (it is paused, has no
+    // listeners, and is not destroyed: destroying it would close the handle the new socket now owns).
+    return new Socket({
+      handle: handle as never,
+      onread: {
+        buffer: () => reader.next(),
+        callback: (n: number) => {
+          reader.wrote(n);
+          afterRead();
+          return true;
+        },
+      },
+    });
+  }
+  accepted.on('data', (chunk: Buffer) => {
+    reader.push(chunk);
+    afterRead();
+  });
+  return accepted;
 }

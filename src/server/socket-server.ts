@@ -34,7 +34,8 @@ export class SocketServer {
     for (const spec of specs) {
       if (spec.securityProtocol !== 'PLAINTEXT')
         throw new Error(`listener ${spec.name} uses ${spec.securityProtocol}; only PLAINTEXT is supported so far`);
-      const server = createServer((socket) => this.accept(socket, spec));
+      // Paused until the Connection takes over the socket's reads (see readIntoFrames in connection.ts).
+      const server = createServer({ pauseOnConnect: true }, (socket) => this.accept(socket, spec));
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen({ host: spec.host === '' ? undefined : spec.host, port: spec.port }, () => {
@@ -68,9 +69,9 @@ export class SocketServer {
       this.processor,
       this.log,
       this.opts,
+      () => this.connections.delete(conn),
     );
     this.connections.add(conn);
-    socket.on('close', () => this.connections.delete(conn));
   }
 
   /** Stops accepting, lets in-flight requests finish (up to timeoutMs), then closes every connection. */
