@@ -3,6 +3,7 @@
 import { connect, type Socket } from 'node:net';
 import { API_SCHEMAS, type ApiSchema, encodeRequestFrame, responseHeaderVersion } from '../protocol/apis.ts';
 import { decode, type Encodable } from '../protocol/codec.ts';
+import { FrameReader } from '../protocol/frame-reader.ts';
 import { ResponseHeaderSchema } from '../protocol/generated/messages.ts';
 import { Reader } from '../protocol/io.ts';
 import { KafkaClientError, UnsupportedApiError } from './errors.ts';
@@ -50,12 +51,13 @@ export class ConnectionClosedError extends Error {
   override name = 'ConnectionClosedError';
 }
 
+/** A response larger than this is treated as a broken peer (Kafka caps fetches at fetch.max.bytes, 50 MiB). */
+const MAX_RESPONSE_BYTES = 1 << 30;
+
 export class BrokerConnection {
   private socket: Socket | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextCorrelation = 1;
-  private chunks: Buffer[] = [];
-  private buffered = 0;
   private closedError: Error | undefined;
   readonly host: string;
   readonly port: number;
@@ -79,7 +81,26 @@ export class BrokerConnection {
 
   connect(timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const s = connect({ host: this.host, port: this.port });
+      // Responses are read straight into frame buffers (a large fetch response into one buffer of its size).
+      const reader = new FrameReader({
+        maxFrameBytes: MAX_RESPONSE_BYTES,
+        onFrame: (frame) => this.onFrame(frame),
+        onBadSize: (size) => {
+          this.failAll(new Error(`response size ${size} from ${this.host}:${this.port} is not valid`));
+          s.destroy();
+        },
+      });
+      const s = connect({
+        host: this.host,
+        port: this.port,
+        onread: {
+          buffer: () => reader.next(),
+          callback: (n: number) => {
+            reader.wrote(n);
+            return true;
+          },
+        },
+      });
       const timer = setTimeout(() => {
         s.destroy();
         reject(new Error(`connect to ${this.host}:${this.port} timed out`));
@@ -94,7 +115,6 @@ export class BrokerConnection {
         clearTimeout(timer);
         reject(e);
       });
-      s.on('data', (d: Buffer) => this.onData(d));
       s.on('close', () => this.failAll(new ConnectionClosedError(`connection to ${this.host}:${this.port} closed`)));
       s.on('error', (e) => this.failAll(e));
     });
@@ -195,23 +215,6 @@ export class BrokerConnection {
         },
       });
     });
-  }
-
-  private onData(d: Buffer): void {
-    this.chunks.push(d);
-    this.buffered += d.length;
-    // Concatenate only once a whole frame is here: a large fetch response arrives in many chunks.
-    while (this.buffered >= 4) {
-      if (this.chunks[0]!.length < 4) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
-      const size = this.chunks[0]!.readInt32BE(0);
-      if (this.buffered < size + 4) return;
-      const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
-      const frame = all.subarray(4, 4 + size);
-      const rest = all.subarray(4 + size);
-      this.chunks = rest.length ? [rest] : [];
-      this.buffered = rest.length;
-      this.onFrame(frame);
-    }
   }
 
   private onFrame(frame: Buffer): void {

@@ -1,9 +1,9 @@
 // One client connection: framing with a size cap, requests handled one at a time in arrival order (like Kafka,
 // which mutes a channel while a request is in flight), responses written in order.
 import { Socket } from 'node:net';
+import { FrameReader } from '../protocol/frame-reader.ts';
 import { ProtocolError } from '../protocol/io.ts';
 import type { Logger } from '../util/log.ts';
-import { FrameReader } from './frame-reader.ts';
 import { CloseConnection, type ConnectionInfo } from './handler.ts';
 
 /** A response frame as chunks, and what to run once the socket has written them (see onResponseSent). */

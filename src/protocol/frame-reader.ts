@@ -1,7 +1,8 @@
 // Splits a connection's byte stream into size-prefixed request frames while choosing where the kernel writes them.
 // Small frames are read into one reused scratch buffer and copied out; a frame too large for the scratch gets its
 // own buffer of exactly its size and every further read goes straight into it, so a 1 MB produce request is read
-// with no intermediate chunks and no concatenation (see Connection, which feeds this from net.Socket's `onread`).
+// with no intermediate chunks and no concatenation. The broker's connections (server/connection.ts) and the
+// client's (client/connection.ts) feed it from net.Socket's `onread`.
 
 import { assert } from '../util/assert.ts';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { FrameReader } from '../../../src/server/frame-reader.ts';
+import { FrameReader } from '../../../src/protocol/frame-reader.ts';
 
 const noBadSize = (size: number): never => assert.fail(`unexpected bad size ${size}`);
 
