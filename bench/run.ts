@@ -46,7 +46,7 @@ const settings = {
   javaRecords100b: Math.round(3_000_000 * scale),
   latencyRatePerSec: 20_480, // 20 MiB/s of 1 KiB records
   latencySeconds: quick ? 5 : 10,
-  javaE2eRecords: quick ? 1000 : 3000,
+  javaE2eRecords: quick ? 1000 : 10_000,
   runs,
   javaProducerProps: 'enable.idempotence=false (other client settings default: batch.size=16384, linger.ms=5)',
   rdkafkaProducerProps: 'enable.idempotence=false, librdkafka defaults (linger.ms=5, batch.size=1000000)',
