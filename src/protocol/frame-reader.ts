@@ -13,6 +13,11 @@ export interface FrameReaderOptions {
   scratchBytes?: number;
   onFrame(frame: Buffer): void;
   onBadSize(size: number): void;
+  /**
+   * Memory for a frame too large for the scratch buffer (default: a new Buffer). `apiKey` is the request's API key
+   * when its first bytes have already arrived.
+   */
+  allocFrame?(size: number, apiKey: number | undefined): Buffer;
 }
 
 /** Space worth reading into: below this the partial frame left in the scratch is moved to its start first. */
@@ -94,7 +99,9 @@ export class FrameReader {
       }
       if (size + 4 > s.length / 2) {
         // Too large to gather here: give it its own buffer and read the rest straight into it.
-        this.big = Buffer.allocUnsafeSlow(size);
+        const apiKey = avail >= 2 ? s.readInt16BE(this.start + 4) : undefined;
+        this.big = this.opts.allocFrame?.(size, apiKey) ?? Buffer.allocUnsafeSlow(size);
+        assert(this.big.length === size, 'frame buffer of the wrong size');
         s.copy(this.big, 0, this.start + 4, this.end);
         this.bigPos = avail;
         this.start = this.end = 0;

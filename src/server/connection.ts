@@ -1,8 +1,10 @@
 // One client connection: framing with a size cap, requests handled one at a time in arrival order (like Kafka,
 // which mutes a channel while a request is in flight), responses written in order.
 import { Socket } from 'node:net';
+import { ApiKey } from '../protocol/apis.ts';
 import { FrameReader } from '../protocol/frame-reader.ts';
 import { ProtocolError } from '../protocol/io.ts';
+import type { ReadBufferPool } from '../storage/read-buffers.ts';
 import type { Logger } from '../util/log.ts';
 import { CloseConnection, type ConnectionInfo } from './handler.ts';
 
@@ -19,6 +21,12 @@ export interface FrameProcessor {
 
 export interface ConnectionOptions {
   maxRequestBytes: number;
+  /**
+   * Memory reused for large Produce request frames (they are not referenced once their handler has returned:
+   * the records are written to the log synchronously). Other requests may keep views into their frame (group
+   * metadata, assignments), so their frames are never reused.
+   */
+  produceFrames?: ReadBufferPool;
   maxQueuedRequests: number;
   idleTimeoutMs: number;
 }
@@ -31,6 +39,8 @@ export class Connection {
   private readonly opts: ConnectionOptions;
   private readonly reader: FrameReader;
   private readonly queue: Buffer[] = [];
+  /** Frames in `queue` or being handled that came from `opts.produceFrames`, with the slab each is in. */
+  private readonly pooled = new Map<Buffer, Buffer>();
   private processing = false;
   private closed = false;
   private paused = false;
@@ -55,6 +65,15 @@ export class Connection {
     this.reader = new FrameReader({
       maxFrameBytes: opts.maxRequestBytes,
       onFrame: (frame) => this.queue.push(frame),
+      allocFrame: (size, apiKey) => {
+        const pool = opts.produceFrames;
+        if (pool === undefined || apiKey !== ApiKey.Produce || size > pool.slabBytes)
+          return Buffer.allocUnsafeSlow(size);
+        const slab = pool.take();
+        const frame = slab.subarray(0, size);
+        this.pooled.set(frame, slab);
+        return frame;
+      },
       onBadSize: (size) => {
         this.log.warn(
           { conn: this.info.id, remote: this.info.remoteAddress, size, max: this.opts.maxRequestBytes },
@@ -71,6 +90,7 @@ export class Connection {
     socket.on('close', () => {
       this.closed = true;
       this.queue.length = 0;
+      this.pooled.clear(); // a frame half-read or never handled: its slab is left to the garbage collector
       this.idlePromiseResolve?.();
       onClose?.();
     });
@@ -113,6 +133,14 @@ export class Connection {
     if (!this.processing && this.queue.length > 0) void this.drain();
   }
 
+  /** Gives a handled Produce frame's memory back for the next one. */
+  private recycle(frame: Buffer): void {
+    const slab = this.pooled.get(frame);
+    if (slab === undefined) return;
+    this.pooled.delete(frame);
+    this.opts.produceFrames!.give(slab);
+  }
+
   private async drain(): Promise<void> {
     this.processing = true;
     try {
@@ -122,6 +150,7 @@ export class Connection {
         try {
           response = await this.processor.process(frame, this.info);
         } catch (e) {
+          this.recycle(frame);
           const msg = e instanceof Error ? e.message : String(e);
           if (e instanceof CloseConnection)
             this.log.info({ conn: this.info.id, reason: msg }, 'closing the connection');
@@ -130,6 +159,7 @@ export class Connection {
           this.close(msg);
           return;
         }
+        this.recycle(frame);
         if (response && !this.closed) {
           const { chunks, sent } = response;
           this.socket.cork();
