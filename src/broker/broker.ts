@@ -14,7 +14,7 @@ import { Dispatcher } from '../server/dispatcher.ts';
 import { supportedApis } from '../server/handlers/index.ts';
 import { type BoundListener, SocketServer } from '../server/socket-server.ts';
 import { LogManager } from '../storage/log-manager.ts';
-import { ReadBufferPool } from '../storage/read-buffers.ts';
+import { type ReadBufferPool, SizedBufferPools } from '../storage/read-buffers.ts';
 import { createLogger, type Logger } from '../util/log.ts';
 import { ConfigService } from './config-service.ts';
 import { ReplicaManager, toLogConfig } from './replica-manager.ts';
@@ -127,8 +127,8 @@ export class Broker {
       maxQueuedRequests: Math.max(2, cfg.queuedMaxRequests),
       idleTimeoutMs: cfg.connectionsMaxIdleMs,
       maxConnections: cfg.maxConnections,
-      // Large Produce frames are read into reused 2 MiB slabs (librdkafka's requests are about 1 MB).
-      produceFrames: new ReadBufferPool(2 << 20, 32 << 20),
+      // Large Produce frames are read into reused slabs of 64 KiB to 2 MiB (librdkafka's requests are about 1 MB).
+      produceFrames: new SizedBufferPools(),
     });
     this.bound = await this.server.listen(
       cfg.listeners

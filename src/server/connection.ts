@@ -4,7 +4,7 @@ import { Socket } from 'node:net';
 import { ApiKey } from '../protocol/apis.ts';
 import { FrameReader } from '../protocol/frame-reader.ts';
 import { ProtocolError } from '../protocol/io.ts';
-import type { ReadBufferPool } from '../storage/read-buffers.ts';
+import type { SizedBufferPools } from '../storage/read-buffers.ts';
 import type { Logger } from '../util/log.ts';
 import { CloseConnection, type ConnectionInfo } from './handler.ts';
 
@@ -26,7 +26,7 @@ export interface ConnectionOptions {
    * the records are written to the log synchronously). Other requests may keep views into their frame (group
    * metadata, assignments), so their frames are never reused.
    */
-  produceFrames?: ReadBufferPool;
+  produceFrames?: SizedBufferPools;
   maxQueuedRequests: number;
   idleTimeoutMs: number;
 }
@@ -67,9 +67,9 @@ export class Connection {
       onFrame: (frame) => this.queue.push(frame),
       allocFrame: (size, apiKey) => {
         const pool = opts.produceFrames;
-        if (pool === undefined || apiKey !== ApiKey.Produce || size > pool.slabBytes)
+        if (pool === undefined || apiKey !== ApiKey.Produce || size > pool.maxBytes)
           return Buffer.allocUnsafeSlow(size);
-        const slab = pool.take();
+        const slab = pool.take(size);
         const frame = slab.subarray(0, size);
         this.pooled.set(frame, slab);
         return frame;

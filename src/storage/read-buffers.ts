@@ -83,3 +83,39 @@ export class ReadArena {
     this.slabs.length = 0;
   }
 }
+
+/**
+ * Slabs in power-of-two sizes from `minBytes` to `maxBytes`, for buffers whose sizes vary (request frames): each
+ * request gets the smallest size that holds it, so pooled memory is at most twice what is asked for.
+ */
+export class SizedBufferPools {
+  readonly maxBytes: number;
+  private readonly pools = new Map<number, ReadBufferPool>();
+
+  constructor(minBytes = 64 * 1024, maxBytes = 2 << 20, maxFreeBytesPerSize = 8 << 20) {
+    assert(minBytes > 0 && maxBytes >= minBytes, 'invalid pool sizes');
+    for (let size = minBytes; size <= maxBytes; size *= 2)
+      this.pools.set(size, new ReadBufferPool(size, maxFreeBytesPerSize));
+    this.maxBytes = Math.max(...this.pools.keys());
+  }
+
+  /** A slab of at least `size` bytes (`size` <= maxBytes); give it back with `give`. */
+  take(size: number): Buffer {
+    assert(size <= this.maxBytes, `no pooled slab holds ${size} bytes`);
+    for (const [slabBytes, pool] of this.pools) if (slabBytes >= size) return pool.take();
+    throw new Error('unreachable');
+  }
+
+  give(slab: Buffer): void {
+    const pool = this.pools.get(slab.length);
+    assert(pool !== undefined, 'slab from another pool');
+    pool.give(slab);
+  }
+
+  /** Slabs handed out and not given back. */
+  get outstanding(): number {
+    let n = 0;
+    for (const p of this.pools.values()) n += p.outstanding;
+    return n;
+  }
+}

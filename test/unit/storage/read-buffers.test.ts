@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { ReadBufferPool } from '../../../src/storage/read-buffers.ts';
+import { ReadBufferPool, SizedBufferPools } from '../../../src/storage/read-buffers.ts';
 
 test('reads carve disjoint slices out of pooled slabs, returned on release', () => {
   const pool = new ReadBufferPool(1024, 4096);
@@ -71,4 +71,19 @@ test('property: live allocations of one arena never overlap', () => {
       assert.equal(pool.outstanding, 0);
     }),
   );
+});
+
+test('sized pools hand out the smallest power-of-two slab that holds a request', () => {
+  const pools = new SizedBufferPools(64 * 1024, 1 << 20, 1 << 20);
+  assert.equal(pools.maxBytes, 1 << 20);
+  const a = pools.take(40_000);
+  const b = pools.take(64 * 1024 + 1);
+  const c = pools.take(1 << 20);
+  assert.deepEqual([a.length, b.length, c.length], [64 * 1024, 128 * 1024, 1 << 20]);
+  assert.equal(pools.outstanding, 3);
+  assert.throws(() => pools.take((1 << 20) + 1), /no pooled slab/);
+  for (const s of [a, b, c]) pools.give(s);
+  assert.equal(pools.outstanding, 0);
+  assert.equal(pools.take(100_000), b, 'a given-back slab is reused');
+  assert.throws(() => pools.give(Buffer.alloc(1000)), /another pool/);
 });
