@@ -17,47 +17,95 @@ function grow<T extends Int32Array | Float64Array>(arr: T, need: number, make: (
   return next;
 }
 
-/** Writes `count - persisted` new entries (or the whole file when `rewrite`); returns the new persisted count. */
-function persistEntries(
-  path: string,
-  entrySize: number,
-  persisted: number,
-  count: number,
-  rewrite: boolean,
-  encode: (i: number, buf: Buffer, at: number) => void,
-  sync: boolean,
-): void {
-  const from = rewrite ? 0 : persisted;
-  if (!rewrite && from === count && !sync) return;
-  const buf = Buffer.allocUnsafe((count - from) * entrySize);
-  for (let i = from; i < count; i++) encode(i, buf, (i - from) * entrySize);
-  const fd = openSync(path, rewrite ? 'w' : 'a');
-  try {
-    if (buf.length > 0) writeFully(fd, buf, rewrite ? 0 : persisted * entrySize);
-    if (sync) fsyncFd(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-export class OffsetIndex {
+/**
+ * What both index files share: entries kept in memory, the file holding the first `persisted` of them (or to be
+ * rewritten whole after a truncation), and loading with per-entry validation. Subclasses store the entries.
+ */
+abstract class IndexFile {
   readonly baseOffset: number;
   readonly path: string;
   maxEntries: number;
-  private rel = new Int32Array(16);
-  private pos = new Int32Array(16);
   count = 0;
-  private persisted = 0;
-  private rewrite = true;
+  protected persisted = 0;
+  protected rewrite = true;
+  private readonly entrySize: number;
 
-  constructor(path: string, baseOffset: number, maxEntries: number) {
+  constructor(path: string, baseOffset: number, maxEntries: number, entrySize: number) {
     this.path = path;
     this.baseOffset = baseOffset;
     this.maxEntries = maxEntries;
+    this.entrySize = entrySize;
   }
 
   get isFull(): boolean {
     return this.count >= this.maxEntries;
+  }
+
+  reset(): void {
+    this.count = 0;
+    this.rewrite = true;
+  }
+
+  /** Keeps the first `n` entries; the file is rewritten on the next persist if it held more. */
+  protected truncateTo(n: number): void {
+    if (n === this.count) return;
+    this.count = n;
+    if (this.persisted > n) this.rewrite = true;
+  }
+
+  /** Writes the entries not yet in the file (or the whole file after a truncation); `sync` fsyncs it. */
+  persist(sync: boolean): void {
+    const size = this.entrySize;
+    const from = this.rewrite ? 0 : this.persisted;
+    if (!this.rewrite && from === this.count && !sync) return;
+    const buf = Buffer.allocUnsafe((this.count - from) * size);
+    for (let i = from; i < this.count; i++) this.encodeEntry(i, buf, (i - from) * size);
+    const fd = openSync(this.path, this.rewrite ? 'w' : 'a');
+    try {
+      if (buf.length > 0) writeFully(fd, buf, this.rewrite ? 0 : this.persisted * size);
+      if (sync) fsyncFd(fd);
+    } finally {
+      closeSync(fd);
+    }
+    this.persisted = this.count;
+    this.rewrite = false;
+  }
+
+  /** Loads the file; returns a reason string when it is unusable (missing, torn, or an entry rejected). */
+  protected loadEntries(bound: number): string | undefined {
+    let data: Buffer;
+    try {
+      data = readFileSync(this.path);
+    } catch {
+      return 'missing';
+    }
+    const size = this.entrySize;
+    if (data.length % size !== 0) return `size ${data.length} is not a multiple of ${size}`;
+    const n = data.length / size;
+    this.allocate(n);
+    for (let i = 0; i < n; i++) {
+      const why = this.decodeEntry(i, data, i * size, bound);
+      if (why !== undefined) return why;
+    }
+    this.count = n;
+    this.persisted = n;
+    this.rewrite = false;
+    return undefined;
+  }
+
+  protected abstract encodeEntry(i: number, buf: Buffer, at: number): void;
+  /** Stores entry `i` read at `at`, or returns why it is invalid (out of `bound`, not increasing). */
+  protected abstract decodeEntry(i: number, data: Buffer, at: number, bound: number): string | undefined;
+  /** Makes room for `n` entries (replacing the current ones). */
+  protected abstract allocate(n: number): void;
+}
+
+export class OffsetIndex extends IndexFile {
+  private rel = new Int32Array(16);
+  private pos = new Int32Array(16);
+
+  constructor(path: string, baseOffset: number, maxEntries: number) {
+    super(path, baseOffset, maxEntries, OFFSET_ENTRY_SIZE);
   }
 
   lastOffset(): number {
@@ -106,32 +154,7 @@ export class OffsetIndex {
   truncateToPosition(position: number): void {
     let n = this.count;
     while (n > 0 && this.pos[n - 1]! >= position) n--;
-    if (n !== this.count) {
-      this.count = n;
-      if (this.persisted > n) this.rewrite = true;
-    }
-  }
-
-  reset(): void {
-    this.count = 0;
-    this.rewrite = true;
-  }
-
-  persist(sync: boolean): void {
-    persistEntries(
-      this.path,
-      OFFSET_ENTRY_SIZE,
-      this.persisted,
-      this.count,
-      this.rewrite,
-      (i, buf, at) => {
-        buf.writeInt32BE(this.rel[i]!, at);
-        buf.writeInt32BE(this.pos[i]!, at + 4);
-      },
-      sync,
-    );
-    this.persisted = this.count;
-    this.rewrite = false;
+    this.truncateTo(n);
   }
 
   /**
@@ -139,49 +162,36 @@ export class OffsetIndex {
    * `logSize`).
    */
   load(logSize: number): string | undefined {
-    let data: Buffer;
-    try {
-      data = readFileSync(this.path);
-    } catch {
-      return 'missing';
-    }
-    if (data.length % OFFSET_ENTRY_SIZE !== 0) return `size ${data.length} is not a multiple of ${OFFSET_ENTRY_SIZE}`;
-    const n = data.length / OFFSET_ENTRY_SIZE;
+    return this.loadEntries(logSize);
+  }
+
+  protected encodeEntry(i: number, buf: Buffer, at: number): void {
+    buf.writeInt32BE(this.rel[i]!, at);
+    buf.writeInt32BE(this.pos[i]!, at + 4);
+  }
+
+  protected decodeEntry(i: number, data: Buffer, at: number, logSize: number): string | undefined {
+    const rel = data.readInt32BE(at);
+    const pos = data.readInt32BE(at + 4);
+    if (rel < 0 || pos < 0 || pos >= logSize) return `entry ${i} (${rel}, ${pos}) out of range`;
+    if (i > 0 && (rel <= this.rel[i - 1]! || pos <= this.pos[i - 1]!)) return `entry ${i} does not increase`;
+    this.rel[i] = rel;
+    this.pos[i] = pos;
+    return undefined;
+  }
+
+  protected allocate(n: number): void {
     this.rel = new Int32Array(Math.max(16, n));
     this.pos = new Int32Array(Math.max(16, n));
-    for (let i = 0; i < n; i++) {
-      const rel = data.readInt32BE(i * OFFSET_ENTRY_SIZE);
-      const pos = data.readInt32BE(i * OFFSET_ENTRY_SIZE + 4);
-      if (rel < 0 || pos < 0 || pos >= logSize) return `entry ${i} (${rel}, ${pos}) out of range`;
-      if (i > 0 && (rel <= this.rel[i - 1]! || pos <= this.pos[i - 1]!)) return `entry ${i} does not increase`;
-      this.rel[i] = rel;
-      this.pos[i] = pos;
-    }
-    this.count = n;
-    this.persisted = n;
-    this.rewrite = false;
-    return undefined;
   }
 }
 
-export class TimeIndex {
-  readonly baseOffset: number;
-  readonly path: string;
-  maxEntries: number;
+export class TimeIndex extends IndexFile {
   private ts = new Float64Array(16);
   private rel = new Int32Array(16);
-  count = 0;
-  private persisted = 0;
-  private rewrite = true;
 
   constructor(path: string, baseOffset: number, maxEntries: number) {
-    this.path = path;
-    this.baseOffset = baseOffset;
-    this.maxEntries = maxEntries;
-  }
-
-  get isFull(): boolean {
-    return this.count >= this.maxEntries;
+    super(path, baseOffset, maxEntries, TIME_ENTRY_SIZE);
   }
 
   last(): { timestamp: number; offset: number } | undefined {
@@ -226,57 +236,31 @@ export class TimeIndex {
   truncateToOffset(offset: number): void {
     let n = this.count;
     while (n > 0 && this.baseOffset + this.rel[n - 1]! >= offset) n--;
-    if (n !== this.count) {
-      this.count = n;
-      if (this.persisted > n) this.rewrite = true;
-    }
-  }
-
-  reset(): void {
-    this.count = 0;
-    this.rewrite = true;
-  }
-
-  persist(sync: boolean): void {
-    persistEntries(
-      this.path,
-      TIME_ENTRY_SIZE,
-      this.persisted,
-      this.count,
-      this.rewrite,
-      (i, buf, at) => {
-        writeInt64(buf, at, this.ts[i]!);
-        buf.writeInt32BE(this.rel[i]!, at + 8);
-      },
-      sync,
-    );
-    this.persisted = this.count;
-    this.rewrite = false;
+    this.truncateTo(n);
   }
 
   /** Loads the file; returns a reason string when it is unusable. `nextOffset` bounds the offsets. */
   load(nextOffset: number): string | undefined {
-    let data: Buffer;
-    try {
-      data = readFileSync(this.path);
-    } catch {
-      return 'missing';
-    }
-    if (data.length % TIME_ENTRY_SIZE !== 0) return `size ${data.length} is not a multiple of ${TIME_ENTRY_SIZE}`;
-    const n = data.length / TIME_ENTRY_SIZE;
+    return this.loadEntries(nextOffset);
+  }
+
+  protected encodeEntry(i: number, buf: Buffer, at: number): void {
+    writeInt64(buf, at, this.ts[i]!);
+    buf.writeInt32BE(this.rel[i]!, at + 8);
+  }
+
+  protected decodeEntry(i: number, data: Buffer, at: number, nextOffset: number): string | undefined {
+    const ts = readInt64(data, at);
+    const rel = data.readInt32BE(at + 8);
+    if (rel < 0 || this.baseOffset + rel >= nextOffset) return `entry ${i} offset ${rel} out of range`;
+    if (i > 0 && (ts <= this.ts[i - 1]! || rel < this.rel[i - 1]!)) return `entry ${i} does not increase`;
+    this.ts[i] = ts;
+    this.rel[i] = rel;
+    return undefined;
+  }
+
+  protected allocate(n: number): void {
     this.ts = new Float64Array(Math.max(16, n));
     this.rel = new Int32Array(Math.max(16, n));
-    for (let i = 0; i < n; i++) {
-      const ts = readInt64(data, i * TIME_ENTRY_SIZE);
-      const rel = data.readInt32BE(i * TIME_ENTRY_SIZE + 8);
-      if (rel < 0 || this.baseOffset + rel >= nextOffset) return `entry ${i} offset ${rel} out of range`;
-      if (i > 0 && (ts <= this.ts[i - 1]! || rel < this.rel[i - 1]!)) return `entry ${i} does not increase`;
-      this.ts[i] = ts;
-      this.rel[i] = rel;
-    }
-    this.count = n;
-    this.persisted = n;
-    this.rewrite = false;
-    return undefined;
   }
 }
