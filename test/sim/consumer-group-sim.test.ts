@@ -12,32 +12,31 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ConsumerHeartbeatResponse, TopicMeta, TopicsView } from '../../src/coordinator/group/consumer.ts';
-import { type Effects, GroupShard } from '../../src/coordinator/group/shard.ts';
+import type { Effects } from '../../src/coordinator/group/shard.ts';
 import { ErrorCode } from '../../src/protocol/errors.ts';
+import {
+  assertEachPartitionOnce,
+  beginIncarnation,
+  claimPartition,
+  endIncarnation,
+  guard,
+  runChaos,
+  runSeeds,
+  Sim,
+  type SimMemberBase,
+  simShard,
+  timerArmer,
+} from './harness.ts';
 
 const SESSION_MS = 5000;
 const HEARTBEAT_MS = 500;
 const REBALANCE_MS = 8000;
 const TOPIC_ID = Buffer.from('sim-topic-id-000').toString('base64url');
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-interface SimMember {
-  idx: number;
+interface SimMember extends SimMemberBase {
   memberId: string;
   instanceId: string | null;
   epoch: number;
-  incarnation: number;
-  alive: boolean;
-  slow: boolean;
   inFlight: boolean;
   /** What the client owns now (revoked partitions stay here until released). */
   owned: Set<number>;
@@ -45,34 +44,19 @@ interface SimMember {
 }
 
 function runSim(seed: number, opts: { members: number; durationMs: number; calmMs: number }): { epochs: number } {
-  const rnd = mulberry32(seed);
-  let now = 0;
-  let seq = 0;
-  const queue: Array<{ at: number; seq: number; fn: () => void }> = [];
-  const at = (t: number, fn: () => void) => queue.push({ at: t, seq: seq++, fn });
-  let ids = 0;
-  const shard = new GroupShard(
-    0,
-    {
-      minSessionTimeoutMs: 1000,
-      maxSessionTimeoutMs: 60_000,
-      initialRebalanceDelayMs: 0,
-      maxSize: 100,
-      offsetsRetentionMs: 3_600_000,
-      maxMetadataBytes: 4096,
-      consumer: { sessionTimeoutMs: SESSION_MS, heartbeatIntervalMs: HEARTBEAT_MS },
-    },
-    () => `s${seed}-${++ids}`,
-  );
+  const sim = new Sim(seed);
+  const { rnd, at, net } = sim;
+  const shard = simShard(seed, {
+    initialRebalanceDelayMs: 0,
+    consumer: { sessionTimeoutMs: SESSION_MS, heartbeatIntervalMs: HEARTBEAT_MS },
+  });
   let partitions = 8 + (seed % 5);
   const topics: TopicsView = {
     get: (name: string): TopicMeta | undefined =>
       name === 't' ? { id: TOPIC_ID, numPartitions: partitions } : undefined,
     names: () => ['t'],
   };
-  const timerVersion = new Map<string, number>();
-  const net = () => 1 + Math.floor(rnd() * 40);
-  let faults = true;
+  const armTimers = timerArmer(sim, (key) => apply(shard.onTimer(key, sim.now)));
   const members: SimMember[] = Array.from({ length: opts.members }, (_, idx) => ({
     idx,
     memberId: '',
@@ -95,30 +79,19 @@ function runSim(seed: number, opts: { members: number; durationMs: number; calmM
     for (const m of members) {
       if (!m.alive || !g.members.has(m.memberId)) continue;
       for (const p of m.owned) {
-        const o = owner.get(p);
-        assert.ok(o === undefined, `seed ${seed} t=${now}: partition ${p} owned by m${o} and m${m.idx}`);
-        owner.set(p, m.idx);
+        claimPartition(
+          owner,
+          p,
+          m.idx,
+          (o) => `seed ${seed} t=${sim.now}: partition ${p} owned by m${o} and m${m.idx}`,
+        );
       }
     }
   };
 
   const apply = (fx: Effects) => {
-    for (const t of fx.timers) {
-      const v = (timerVersion.get(t.key) ?? 0) + 1;
-      timerVersion.set(t.key, v);
-      at(Math.max(now, t.at), () => {
-        if (timerVersion.get(t.key) !== v) return;
-        apply(shard.onTimer(t.key, now));
-      });
-    }
+    armTimers(fx.timers);
     check();
-  };
-
-  const guard = (m: SimMember, fn: () => void) => {
-    const inc = m.incarnation;
-    return () => {
-      if (m.alive && m.incarnation === inc) fn();
-    };
   };
 
   const heartbeat = (m: SimMember, epoch = m.epoch) => {
@@ -126,7 +99,7 @@ function runSim(seed: number, opts: { members: number; durationMs: number; calmM
     m.inFlight = true;
     const owned = [...m.owned].sort((a, b) => a - b);
     const sentEpoch = epoch;
-    at(now + net(), () => {
+    at(sim.now + net(), () => {
       const r = shard.consumerHeartbeat(
         {
           groupId: 'g',
@@ -143,12 +116,12 @@ function runSim(seed: number, opts: { members: number; durationMs: number; calmM
           clientHost: '/sim',
         },
         topics,
-        now,
+        sim.now,
       );
       apply(r.fx);
       const res = r.response;
       at(
-        now + net(),
+        sim.now + net(),
         guard(m, () => onResponse(m, sentEpoch, res)),
       );
     });
@@ -180,7 +153,7 @@ function runSim(seed: number, opts: { members: number; durationMs: number; calmM
         heartbeat(m);
       };
       if (revoked.length > 0) {
-        if (m.slow) at(now + Math.floor(rnd() * REBALANCE_MS * 1.3), guard(m, release));
+        if (m.slow) at(sim.now + Math.floor(rnd() * REBALANCE_MS * 1.3), guard(m, release));
         else release();
         return schedule(m, HEARTBEAT_MS);
       }
@@ -190,32 +163,29 @@ function runSim(seed: number, opts: { members: number; durationMs: number; calmM
 
   const schedule = (m: SimMember, delay: number) => {
     // Delayed heartbeats: now and then a gap close to (or beyond) the session timeout.
-    const gap = faults && rnd() < 0.03 ? Math.floor(SESSION_MS * (0.6 + rnd() * 0.8)) : delay;
+    const gap = sim.heartbeatGap(0.03, SESSION_MS, delay);
     at(
-      now + gap,
+      sim.now + gap,
       guard(m, () => heartbeat(m)),
     );
   };
 
   const start = (m: SimMember) => {
-    m.alive = true;
-    m.incarnation++;
+    beginIncarnation(sim, m, 0.25);
     m.memberId = `m${m.idx}-${m.incarnation}`;
     m.epoch = 0;
     m.maxEpoch = 0;
     m.inFlight = false;
     m.owned.clear();
-    m.slow = faults && rnd() < 0.25;
     heartbeat(m);
   };
   const stop = (m: SimMember, leave: boolean) => {
-    m.alive = false;
-    m.incarnation++;
+    endIncarnation(m);
     m.owned.clear();
     if (leave && m.epoch > 0) {
       const id = m.memberId;
       const epoch = m.instanceId !== null ? -2 : -1;
-      at(now + net(), () =>
+      at(sim.now + net(), () =>
         apply(
           shard.consumerHeartbeat(
             {
@@ -233,7 +203,7 @@ function runSim(seed: number, opts: { members: number; durationMs: number; calmM
               clientHost: '/sim',
             },
             topics,
-            now,
+            sim.now,
           ).fx,
         ),
       );
@@ -241,42 +211,17 @@ function runSim(seed: number, opts: { members: number; durationMs: number; calmM
     check();
   };
 
-  for (const m of members) at(Math.floor(rnd() * 2000), () => start(m));
-  const chaos = () => {
-    if (!faults) return;
-    const m = members[Math.floor(rnd() * members.length)]!;
-    const x = rnd();
-    if (!m.alive) start(m);
-    else if (x < 0.25) stop(m, false);
-    else if (x < 0.5) stop(m, true);
-    else if (x < 0.65) m.slow = !m.slow;
-    else if (x < 0.7) partitions++;
-    at(now + 500 + Math.floor(rnd() * 2000), chaos);
-  };
-  at(3000, chaos);
-  at(opts.durationMs, () => {
-    faults = false;
-    for (const m of members) {
-      m.slow = false;
-      if (!m.alive) start(m);
-    }
+  runChaos(sim, members, {
+    durationMs: opts.durationMs,
+    calmMs: opts.calmMs,
+    start,
+    chaos: [
+      { below: 0.25, act: (m) => stop(m, false) }, // crash: no leave, the session timeout must notice
+      { below: 0.5, act: (m) => stop(m, true) }, // clean leave (epoch -1, or -2 for a static member)
+      { below: 0.65, act: (m) => (m.slow = !m.slow) },
+      { below: 0.7, act: () => partitions++ }, // the topic grows
+    ],
   });
-
-  const end = opts.durationMs + opts.calmMs;
-  while (queue.length > 0) {
-    let best = 0;
-    for (let i = 1; i < queue.length; i++) {
-      const a = queue[i]!;
-      const b = queue[best]!;
-      if (a.at < b.at || (a.at === b.at && a.seq < b.seq)) best = i;
-    }
-    const ev = queue[best]!;
-    queue[best] = queue[queue.length - 1]!;
-    queue.pop();
-    if (ev.at > end) break;
-    now = ev.at;
-    ev.fn();
-  }
 
   const g = shard.consumer.groups.get('g')!;
   assert.equal(shard.consumer.state(g), 'Stable', `seed ${seed}: group ends ${shard.consumer.state(g)}`);
@@ -286,10 +231,9 @@ function runSim(seed: number, opts: { members: number; durationMs: number; calmM
     live.map((m) => m.memberId).sort(),
     `seed ${seed}: group members are the live members`,
   );
-  const all = live.flatMap((m) => [...m.owned]).sort((a, b) => a - b);
-  assert.deepEqual(
-    all,
-    Array.from({ length: partitions }, (_, i) => i),
+  assertEachPartitionOnce(
+    live.flatMap((m) => [...m.owned]),
+    partitions,
     `seed ${seed}: every partition owned exactly once`,
   );
   assert.ok(
@@ -300,10 +244,5 @@ function runSim(seed: number, opts: { members: number; durationMs: number; calmM
 }
 
 test('consumer group protocol simulation: joins, leaves, crashes, slow revocation, static rejoin, growing topic', () => {
-  const seeds = Number(process.env.SIM_SEEDS ?? 40);
-  let epochs = 0;
-  for (let seed = 1; seed <= seeds; seed++)
-    epochs += runSim(seed, { members: 2 + (seed % 5), durationMs: 60_000, calmMs: 40_000 }).epochs;
-  if (process.env.SIM_VERBOSE) console.log({ seeds, epochs });
-  assert.ok(epochs > seeds * 5, `the simulation exercised rebalances (${epochs} epochs)`);
+  runSeeds('epochs', (seed) => runSim(seed, { members: 2 + (seed % 5), durationMs: 60_000, calmMs: 40_000 }).epochs);
 });

@@ -7,63 +7,44 @@
 // Run: ./node_modules/.bin/node --test test/sim/group-sim.test.ts   (SIM_SEEDS=n for more seeds)
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type Effects, GroupShard, type JoinResult, type SyncResult } from '../../src/coordinator/group/shard.ts';
+import type { Effects, JoinResult, SyncResult } from '../../src/coordinator/group/shard.ts';
 import { ErrorCode } from '../../src/protocol/errors.ts';
+import {
+  assertEachPartitionOnce,
+  beginIncarnation,
+  claimPartition,
+  endIncarnation,
+  guard,
+  runChaos,
+  runSeeds,
+  Sim,
+  type SimMemberBase,
+  simShard,
+  timerArmer,
+} from './harness.ts';
 
 const PARTITIONS = 12;
 const SESSION_MS = 5000;
 const REBALANCE_MS = 6000;
 const HEARTBEAT_MS = 1000;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-interface SimMember {
-  idx: number;
+interface SimMember extends SimMemberBase {
   memberId: string;
   generation: number;
-  /** Incremented on crash/leave: replies and timers of an older incarnation are ignored. */
-  incarnation: number;
-  alive: boolean;
   stable: boolean;
-  slow: boolean;
   owned: number[];
 }
 
 function runSim(seed: number, opts: { members: number; durationMs: number; calmMs: number }): { generations: number } {
-  const rnd = mulberry32(seed);
-  let now = 0;
-  let seq = 0;
-  const queue: Array<{ at: number; seq: number; fn: () => void }> = [];
-  const at = (t: number, fn: () => void) => queue.push({ at: t, seq: seq++, fn });
-  let ids = 0;
-  const shard = new GroupShard(
-    0,
-    {
-      minSessionTimeoutMs: 1000,
-      maxSessionTimeoutMs: 60_000,
-      initialRebalanceDelayMs: 300,
-      maxSize: 100,
-      offsetsRetentionMs: 3_600_000,
-      maxMetadataBytes: 4096,
-    },
-    () => `s${seed}-${++ids}`,
-  );
-  const timerVersion = new Map<string, number>();
+  const sim = new Sim(seed);
+  const { rnd, at, net } = sim;
+  const shard = simShard(seed, { initialRebalanceDelayMs: 300 });
+  const armTimers = timerArmer(sim, (key) => apply(shard.onTimer(key, sim.now)));
   const waiters = new Map<number, (r: JoinResult | SyncResult) => void>();
   let nextToken = 1;
   let maxJoinGeneration = 0;
   let lastGroupGeneration = 0;
   const owners = new Map<number, Map<number, string>>(); // generation → partition → member id
-  const net = () => 1 + Math.floor(rnd() * 40);
-  let faults = true;
 
   const apply = (fx: Effects) => {
     for (const r of fx.replies) {
@@ -78,16 +59,9 @@ function runSim(seed: number, opts: { members: number; durationMs: number; calmM
       const w = waiters.get(r.token);
       if (!w) continue;
       waiters.delete(r.token);
-      at(now + net(), () => w(r.response));
+      at(sim.now + net(), () => w(r.response));
     }
-    for (const t of fx.timers) {
-      const v = (timerVersion.get(t.key) ?? 0) + 1;
-      timerVersion.set(t.key, v);
-      at(Math.max(now, t.at), () => {
-        if (timerVersion.get(t.key) !== v) return;
-        apply(shard.onTimer(t.key, now));
-      });
-    }
+    armTimers(fx.timers);
     const g = shard.groups.get('g');
     if (g) {
       assert.ok(g.generationId >= lastGroupGeneration, `seed ${seed}: group generation decreased`);
@@ -106,19 +80,13 @@ function runSim(seed: number, opts: { members: number; durationMs: number; calmM
     owned: [],
   }));
 
-  const guard = (m: SimMember, fn: () => void) => {
-    const inc = m.incarnation;
-    return () => {
-      if (m.alive && m.incarnation === inc) fn();
-    };
-  };
   const meta = Buffer.from('t');
 
   const join = (m: SimMember) => {
     m.stable = false;
     const token = nextToken++;
     waiters.set(token, (r) => guard(m, () => onJoin(m, r as JoinResult))());
-    at(now + net(), () =>
+    at(sim.now + net(), () =>
       apply(
         shard.joinGroup(
           {
@@ -135,7 +103,7 @@ function runSim(seed: number, opts: { members: number; durationMs: number; calmM
             version: 5,
           },
           token,
-          now,
+          sim.now,
         ),
       ),
     );
@@ -145,7 +113,7 @@ function runSim(seed: number, opts: { members: number; durationMs: number; calmM
     // Slow members take a while to revoke and rejoin (sometimes longer than the rebalance timeout).
     const delay = m.slow ? Math.floor(rnd() * REBALANCE_MS * 1.5) : Math.floor(rnd() * 200);
     at(
-      now + delay,
+      sim.now + delay,
       guard(m, () => join(m)),
     );
   };
@@ -178,7 +146,7 @@ function runSim(seed: number, opts: { members: number; durationMs: number; calmM
     }
     const token = nextToken++;
     waiters.set(token, (res) => guard(m, () => onSync(m, res as SyncResult, r.generationId))());
-    at(now + net(), () =>
+    at(sim.now + net(), () =>
       apply(
         shard.syncGroup(
           {
@@ -191,7 +159,7 @@ function runSim(seed: number, opts: { members: number; durationMs: number; calmM
             assignments,
           },
           token,
-          now,
+          sim.now,
         ),
       ),
     );
@@ -210,12 +178,12 @@ function runSim(seed: number, opts: { members: number; durationMs: number; calmM
       owners.set(generation, gen);
     }
     for (const p of parts) {
-      const owner = gen.get(p);
-      assert.ok(
-        owner === undefined || owner === m.memberId,
-        `seed ${seed}: partition ${p} given to ${owner} and ${m.memberId} in generation ${generation}`,
+      claimPartition(
+        gen,
+        p,
+        m.memberId,
+        (owner) => `seed ${seed}: partition ${p} given to ${owner} and ${m.memberId} in generation ${generation}`,
       );
-      gen.set(p, m.memberId);
     }
     m.owned = parts;
     m.stable = true;
@@ -224,16 +192,16 @@ function runSim(seed: number, opts: { members: number; durationMs: number; calmM
 
   const heartbeatLoop = (m: SimMember) => {
     // Delayed heartbeats: now and then a gap close to (or beyond) the session timeout.
-    const gap = faults && rnd() < 0.05 ? Math.floor(SESSION_MS * (0.6 + rnd() * 0.8)) : HEARTBEAT_MS;
+    const gap = sim.heartbeatGap(0.05, SESSION_MS, HEARTBEAT_MS);
     at(
-      now + gap,
+      sim.now + gap,
       guard(m, () => {
         if (!m.stable) return;
         const gen = m.generation;
-        at(now + net(), () => {
-          const code = shard.heartbeat('g', m.memberId, null, gen, now);
+        at(sim.now + net(), () => {
+          const code = shard.heartbeat('g', m.memberId, null, gen, sim.now);
           at(
-            now + net(),
+            sim.now + net(),
             guard(m, () => {
               if (!m.stable || m.generation !== gen) return;
               if (code === ErrorCode.NONE) return heartbeatLoop(m);
@@ -248,61 +216,31 @@ function runSim(seed: number, opts: { members: number; durationMs: number; calmM
   };
 
   const start = (m: SimMember) => {
-    m.alive = true;
-    m.incarnation++;
+    beginIncarnation(sim, m, 0.2);
     m.memberId = '';
     m.generation = -1;
-    m.slow = faults && rnd() < 0.2;
     join(m);
   };
   const stop = (m: SimMember, leave: boolean) => {
-    m.alive = false;
+    endIncarnation(m);
     m.stable = false;
-    m.incarnation++;
     if (leave && m.memberId !== '') {
       const id = m.memberId;
-      at(now + net(), () => apply(shard.leaveGroup('g', [{ memberId: id, groupInstanceId: null }], now).fx));
+      at(sim.now + net(), () => apply(shard.leaveGroup('g', [{ memberId: id, groupInstanceId: null }], sim.now).fx));
     }
   };
 
-  for (const m of members) at(Math.floor(rnd() * 2000), () => start(m));
   // Chaos: every ~1.5 s something happens to a random member while faults are on.
-  const chaos = () => {
-    if (!faults) return;
-    const m = members[Math.floor(rnd() * members.length)]!;
-    const x = rnd();
-    if (!m.alive) start(m);
-    else if (x < 0.3)
-      stop(m, false); // crash: no leave, the session timeout must notice
-    else if (x < 0.55)
-      stop(m, true); // clean leave
-    else if (x < 0.7) m.slow = !m.slow;
-    at(now + 500 + Math.floor(rnd() * 2000), chaos);
-  };
-  at(3000, chaos);
-  at(opts.durationMs, () => {
-    faults = false;
-    for (const m of members) {
-      m.slow = false;
-      if (!m.alive) start(m);
-    }
+  runChaos(sim, members, {
+    durationMs: opts.durationMs,
+    calmMs: opts.calmMs,
+    start,
+    chaos: [
+      { below: 0.3, act: (m) => stop(m, false) }, // crash: no leave, the session timeout must notice
+      { below: 0.55, act: (m) => stop(m, true) }, // clean leave
+      { below: 0.7, act: (m) => (m.slow = !m.slow) },
+    ],
   });
-
-  const end = opts.durationMs + opts.calmMs;
-  while (queue.length > 0) {
-    let best = 0;
-    for (let i = 1; i < queue.length; i++) {
-      const a = queue[i]!;
-      const b = queue[best]!;
-      if (a.at < b.at || (a.at === b.at && a.seq < b.seq)) best = i;
-    }
-    const ev = queue[best]!;
-    queue[best] = queue[queue.length - 1]!;
-    queue.pop();
-    if (ev.at > end) break;
-    now = ev.at;
-    ev.fn();
-  }
 
   // Calm period over: one Stable group with every member, every partition assigned exactly once.
   const g = shard.groups.get('g')!;
@@ -313,21 +251,17 @@ function runSim(seed: number, opts: { members: number; durationMs: number; calmM
     live.every((m) => m.stable && m.generation === g.generationId),
     `seed ${seed}: a member is not synced`,
   );
-  const all = live.flatMap((m) => m.owned).sort((a, b) => a - b);
-  assert.deepEqual(
-    all,
-    Array.from({ length: PARTITIONS }, (_, i) => i),
+  assertEachPartitionOnce(
+    live.flatMap((m) => m.owned),
+    PARTITIONS,
     `seed ${seed}: final assignment`,
   );
   return { generations: g.generationId };
 }
 
 test('group coordinator simulation: joins, leaves, crashes, slow members, delayed heartbeats', () => {
-  const seeds = Number(process.env.SIM_SEEDS ?? 40);
-  let generations = 0;
-  for (let seed = 1; seed <= seeds; seed++) {
-    generations += runSim(seed, { members: 3 + (seed % 5), durationMs: 60_000, calmMs: 40_000 }).generations;
-  }
-  if (process.env.SIM_VERBOSE) console.log({ seeds, generations });
-  assert.ok(generations > seeds * 5, `the simulation exercised rebalances (${generations} generations)`);
+  runSeeds(
+    'generations',
+    (seed) => runSim(seed, { members: 3 + (seed % 5), durationMs: 60_000, calmMs: 40_000 }).generations,
+  );
 });
