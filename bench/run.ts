@@ -48,7 +48,8 @@ const settings = {
   latencySeconds: quick ? 5 : 10,
   javaE2eRecords: quick ? 1000 : 10_000,
   runs,
-  javaProducerProps: 'enable.idempotence=false (other client settings default: batch.size=16384, linger.ms=5)',
+  javaProducerProps:
+    'enable.idempotence=false (other client settings default: batch.size=16384, linger.ms=5); the "client defaults" row sets nothing (acks=all, enable.idempotence=true)',
   rdkafkaProducerProps: 'enable.idempotence=false, librdkafka defaults (linger.ms=5, batch.size=1000000)',
   latencyProducerProps: 'rdkafka linger.ms=1, acks=1; consumer without group, partitions assigned from the end',
   kafkaJvm: '-Xmx1G -Xms1G -XX:+UseG1GC -XX:MaxGCPauseMillis=20 (kafka-server-start.sh defaults)',
@@ -304,7 +305,8 @@ function java(main: string, a: string[], timeout = 300_000) {
   );
 }
 
-function producerPerf(bootstrap: string, topic: string, n: number, size: number, acks: string): Metrics {
+/** `acks` null: the client's defaults (acks=all, enable.idempotence=true, as a Java application gets them). */
+function producerPerf(bootstrap: string, topic: string, n: number, size: number, acks: string | null): Metrics {
   const r = java('ProducerPerformance', [
     '--topic',
     topic,
@@ -316,8 +318,7 @@ function producerPerf(bootstrap: string, topic: string, n: number, size: number,
     '-1',
     '--command-property',
     `bootstrap.servers=${bootstrap}`,
-    `acks=${acks}`,
-    'enable.idempotence=false',
+    ...(acks === null ? [] : [`acks=${acks}`, 'enable.idempotence=false']),
   ]);
   // "N records sent, R records/sec (M MB/sec), A ms avg latency, X ms max latency, p50 ms 50th, p95 ms 95th, ..."
   const m = r.stdout.match(
@@ -417,7 +418,7 @@ async function runOnce(kind: BrokerKind, run: number): Promise<RunResult> {
     const warm = String(settings.warmupRecords);
     rdk('produce', ['-b', b.bootstrap, '-t', 'warmup', '-n', warm, '-s', String(settings.recordSize)]);
     rdk('consume', ['-b', b.bootstrap, '-t', 'warmup', '-p', P, '-n', warm]);
-    const topics = ['w1-rdk', 'w1-java', 'w2-rdk', 'w2-java', 'w4-lat', 'w4-java', 'w5-rdk', 'w5-java'];
+    const topics = ['w1-rdk', 'w1-java', 'w2-rdk', 'w2-java', 'w2-java-idem', 'w4-lat', 'w4-java', 'w5-rdk', 'w5-java'];
     rdk('create', ['-b', b.bootstrap, '-t', topics.join(','), '-p', P]);
     const base = ['-b', b.bootstrap, '-X', 'enable.idempotence=false'];
     // `bytes`: the payload the workload moves, for the broker's CPU seconds per GB (its efficiency: on two shared
@@ -461,6 +462,11 @@ async function runOnce(kind: BrokerKind, run: number): Promise<RunResult> {
     step(
       'produce-1k-acksall/java',
       () => producerPerf(b.bootstrap, 'w2-java', settings.javaRecords1k, settings.recordSize, 'all'),
+      javaBytes1k,
+    );
+    step(
+      'produce-1k-defaults/java',
+      () => producerPerf(b.bootstrap, 'w2-java-idem', settings.javaRecords1k, settings.recordSize, null),
       javaBytes1k,
     );
     step(
@@ -610,6 +616,13 @@ const rows: { key: string; metric: string; label: string; unit: string; higher: 
     key: 'produce-1k-acksall/java',
     metric: 'mbPerSec',
     label: '(2) produce 1 KiB, acks=all — Java perf-test',
+    unit: 'MB/s',
+    higher: true,
+  },
+  {
+    key: 'produce-1k-defaults/java',
+    metric: 'mbPerSec',
+    label: '(2) … Java client defaults (acks=all, idempotent)',
     unit: 'MB/s',
     higher: true,
   },
