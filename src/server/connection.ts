@@ -150,7 +150,6 @@ export class Connection {
         try {
           response = await this.processor.process(frame, this.info);
         } catch (e) {
-          this.recycle(frame);
           const msg = e instanceof Error ? e.message : String(e);
           if (e instanceof CloseConnection)
             this.log.info({ conn: this.info.id, reason: msg }, 'closing the connection');
@@ -158,8 +157,9 @@ export class Connection {
           else this.log.error({ conn: this.info.id, err: e }, 'request failed; closing the connection');
           this.close(msg);
           return;
+        } finally {
+          this.recycle(frame); // the handler is done with the frame
         }
-        this.recycle(frame);
         if (response && !this.closed) {
           const { chunks, sent } = response;
           this.socket.cork();

@@ -55,41 +55,41 @@ export class Dispatcher implements FrameProcessor {
       throw new ProtocolError(`${api.name} v${version} is not supported (supported ${supported.min}-${supported.max})`);
     }
     const request = decode<unknown>(api.request, version, r);
-    let response: unknown;
     const sent: Array<() => void> = [];
     const afterSend = () => {
       for (const fn of sent) fn();
     };
+    // Whatever the handler registered runs once: when the socket has written the response, or here when there is
+    // no response that could reference the handler's memory (an error, acks=0, an encoding failure).
+    let handedToSocket = false;
     try {
-      response = await supported.handler.handle(
-        {
-          header,
-          apiVersion: version,
-          connection: conn,
-          broker: this.broker,
-          onResponseSent: (fn) => sent.push(fn),
-        },
-        request,
-      );
-    } catch (e) {
-      afterSend();
-      if (e instanceof CloseConnection) throw e;
-      const code = e instanceof KafkaError ? e.code : ErrorCode.UNKNOWN_SERVER_ERROR;
-      if (!(e instanceof KafkaError)) this.log.error({ api: api.name, version, err: e }, 'handler failed');
-      if (api.response.fields.some((f) => f.n === 'errorCode')) {
-        return { chunks: encodeResponseFrame(api, version, header.correlationId, { errorCode: code }) };
+      let response: unknown;
+      try {
+        response = await supported.handler.handle(
+          {
+            header,
+            apiVersion: version,
+            connection: conn,
+            broker: this.broker,
+            onResponseSent: (fn) => sent.push(fn),
+          },
+          request,
+        );
+      } catch (e) {
+        if (e instanceof CloseConnection) throw e;
+        const code = e instanceof KafkaError ? e.code : ErrorCode.UNKNOWN_SERVER_ERROR;
+        if (!(e instanceof KafkaError)) this.log.error({ api: api.name, version, err: e }, 'handler failed');
+        if (api.response.fields.some((f) => f.n === 'errorCode')) {
+          return { chunks: encodeResponseFrame(api, version, header.correlationId, { errorCode: code }) };
+        }
+        throw e;
       }
-      throw e;
-    }
-    if (response === NO_RESPONSE) {
-      afterSend();
-      return null;
-    }
-    try {
-      return { chunks: encodeResponseFrame(api, version, header.correlationId, response as object), sent: afterSend };
-    } catch (e) {
-      afterSend();
-      throw e;
+      if (response === NO_RESPONSE) return null;
+      const chunks = encodeResponseFrame(api, version, header.correlationId, response as object);
+      handedToSocket = true;
+      return { chunks, sent: afterSend };
+    } finally {
+      if (!handedToSocket) afterSend();
     }
   }
 
