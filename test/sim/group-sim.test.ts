@@ -3,7 +3,9 @@
 // send delayed heartbeats; requests and replies travel with random network delays. Invariants checked throughout:
 //   - every generation's SyncGroup assignments give each partition to at most one member;
 //   - successful JoinGroup answers never go back in generation, and the group's generation never decreases;
-//   - after a calm period every live member is in the Stable group and the partitions are all assigned exactly once.
+//   - after a calm period every live member is in the Stable group and the partitions are all assigned exactly once;
+//   - a member id handed out with MEMBER_ID_REQUIRED is accepted when the member rejoins with it within its session
+//     timeout, whatever generations completed meanwhile (slow members take their time to come back).
 // Run: ./node_modules/.bin/node --test test/sim/group-sim.test.ts   (SIM_SEEDS=n for more seeds)
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -33,6 +35,8 @@ interface SimMember extends SimMemberBase {
   generation: number;
   stable: boolean;
   owned: number[];
+  /** When the coordinator handed out the member id still pending (MEMBER_ID_REQUIRED), else -1. */
+  idGivenAt: number;
 }
 
 function runSim(seed: number, opts: { members: number; durationMs: number; calmMs: number }): { generations: number } {
@@ -78,6 +82,7 @@ function runSim(seed: number, opts: { members: number; durationMs: number; calmM
     stable: false,
     slow: false,
     owned: [],
+    idGivenAt: -1,
   }));
 
   const meta = Buffer.from('t');
@@ -85,28 +90,37 @@ function runSim(seed: number, opts: { members: number; durationMs: number; calmM
   const join = (m: SimMember) => {
     m.stable = false;
     const token = nextToken++;
-    waiters.set(token, (r) => guard(m, () => onJoin(m, r as JoinResult))());
-    at(sim.now + net(), () =>
-      apply(
-        shard.joinGroup(
-          {
-            groupId: 'g',
-            memberId: m.memberId,
-            groupInstanceId: null,
-            protocolType: 'consumer',
-            protocols: [{ name: 'range', metadata: meta }],
-            sessionTimeoutMs: SESSION_MS,
-            rebalanceTimeoutMs: REBALANCE_MS,
-            clientId: `m${m.idx}`,
-            clientHost: '/sim',
-            requireKnownMemberId: true,
-            version: 5,
-          },
-          token,
-          sim.now,
-        ),
-      ),
-    );
+    const givenAt = m.idGivenAt;
+    const incarnation = m.incarnation;
+    let arrivedAt = -1;
+    waiters.set(token, (r) => guard(m, () => onJoin(m, r as JoinResult, arrivedAt))());
+    at(sim.now + net(), () => {
+      arrivedAt = sim.now;
+      const fx = shard.joinGroup(
+        {
+          groupId: 'g',
+          memberId: m.memberId,
+          groupInstanceId: null,
+          protocolType: 'consumer',
+          protocols: [{ name: 'range', metadata: meta }],
+          sessionTimeoutMs: SESSION_MS,
+          rebalanceTimeoutMs: REBALANCE_MS,
+          clientId: `m${m.idx}`,
+          clientHost: '/sim',
+          requireKnownMemberId: true,
+          version: 5,
+        },
+        token,
+        sim.now,
+      );
+      // A pending id used within its session timeout is accepted, whatever generations completed meanwhile.
+      const refused = fx.replies.find((x) => x.token === token && x.response.errorCode === ErrorCode.UNKNOWN_MEMBER_ID);
+      assert.ok(
+        !refused || givenAt < 0 || m.incarnation !== incarnation || arrivedAt >= givenAt + SESSION_MS,
+        `seed ${seed}: pending member id ${m.memberId} refused ${arrivedAt - givenAt} ms after it was handed out`,
+      );
+      apply(fx);
+    });
   };
 
   const rejoin = (m: SimMember) => {
@@ -118,11 +132,18 @@ function runSim(seed: number, opts: { members: number; durationMs: number; calmM
     );
   };
 
-  const onJoin = (m: SimMember, r: JoinResult) => {
+  const onJoin = (m: SimMember, r: JoinResult, arrivedAt: number) => {
     if (r.errorCode === ErrorCode.MEMBER_ID_REQUIRED) {
       m.memberId = r.memberId;
-      return join(m);
+      m.idGivenAt = arrivedAt;
+      // A slow member comes back late with its id, often after other members completed a generation.
+      const delay = m.slow ? Math.floor(rnd() * SESSION_MS * 0.8) : 0;
+      return at(
+        sim.now + delay,
+        guard(m, () => join(m)),
+      );
     }
+    m.idGivenAt = -1;
     if (r.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) {
       m.memberId = '';
       return rejoin(m);
@@ -219,6 +240,7 @@ function runSim(seed: number, opts: { members: number; durationMs: number; calmM
     beginIncarnation(sim, m, 0.2);
     m.memberId = '';
     m.generation = -1;
+    m.idGivenAt = -1;
     join(m);
   };
   const stop = (m: SimMember, leave: boolean) => {

@@ -759,10 +759,21 @@ export class ConsumerGroups {
   // ---- offsets --------------------------------------------------------------------------------------------------
 
   /** OffsetCommit / OffsetFetch member checks for a consumer group (v9+ carry the member epoch). */
-  validateMember(g: ConsumerGroup, memberId: string, memberEpoch: number, forCommit: boolean): number {
-    if (memberEpoch < 0 && memberId === '')
-      return forCommit && g.members.size > 0 ? ErrorCode.UNKNOWN_MEMBER_ID : ErrorCode.NONE;
-    if (!forCommit && memberId === '') return ErrorCode.NONE;
+  validateMember(
+    g: ConsumerGroup,
+    memberId: string,
+    memberEpoch: number,
+    forCommit: boolean,
+    transactional = false,
+    instanceId: string | null = null,
+  ): number {
+    if (forCommit) {
+      // Kafka: a commit without a member epoch is one from outside group management (admin tools, manual
+      // assignment, a consumer committing before it joined), accepted while the group has no members; a
+      // transactional one naming no member at all (TxnOffsetCommit v0-v2) is accepted always.
+      if (memberEpoch < 0 && g.members.size === 0) return ErrorCode.NONE;
+      if (transactional && memberEpoch < 0 && memberId === '' && instanceId === null) return ErrorCode.NONE;
+    } else if (memberId === '') return ErrorCode.NONE;
     const m = g.members.get(memberId);
     if (!m) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (memberEpoch !== m.memberEpoch) return ErrorCode.STALE_MEMBER_EPOCH;

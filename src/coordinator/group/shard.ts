@@ -140,6 +140,11 @@ export interface CommitRequest {
   partitions: CommitPartition[];
   /** OffsetCommit version: consumer-protocol groups need v9+ (generationId is then the member epoch). */
   apiVersion?: number;
+  /**
+   * TxnOffsetCommit: v0-v2 carry no member id or generation, so a commit without them is accepted even while the
+   * group has members (the producer's consumer is one of them), as Kafka does.
+   */
+  transactional?: boolean;
 }
 
 export interface PartitionResult {
@@ -644,7 +649,8 @@ export class GroupShard {
   private completeJoin(g: ClassicGroup, now: number, fx: Effects): void {
     g.initialDelayUntil = 0;
     for (const m of [...g.members.values()]) if (m.awaitingJoin === null) this.removeMember(g, m);
-    g.pending.clear();
+    // Pending members (given an id with MEMBER_ID_REQUIRED) stay until they join or their session timer expires, as
+    // in Kafka: one that rejoins after this generation completed is added and starts the next rebalance.
     g.generationId++;
     if (g.members.size === 0) {
       g.protocolName = null;
@@ -891,10 +897,11 @@ export class GroupShard {
       records: [],
       results: req.partitions.map((p) => ({ topic: p.topic, partition: p.partition, errorCode: code })),
     });
+    const txn = req.transactional === true;
     const cg = this.consumer.groups.get(req.groupId);
     if (cg) {
-      let code = this.consumer.validateMember(cg, req.memberId, req.generationId, true);
-      if (code === ErrorCode.NONE && req.memberId !== '' && req.apiVersion !== undefined && req.apiVersion < 9)
+      let code = this.consumer.validateMember(cg, req.memberId, req.generationId, true, txn, req.groupInstanceId);
+      if (code === ErrorCode.NONE && !txn && req.memberId !== '' && req.apiVersion !== undefined && req.apiVersion < 9)
         code = ErrorCode.UNSUPPORTED_VERSION;
       if (code !== ErrorCode.NONE) return fail(code);
     }
@@ -903,15 +910,25 @@ export class GroupShard {
     if (cg) {
       // validated above
     } else if (!g || g.state === 'Dead') {
-      if (req.generationId >= 0 || req.memberId !== '') code = ErrorCode.ILLEGAL_GENERATION;
+      // No group: a commit without a generation (admin tools, manual assignment, a KIP-848 consumer that has not
+      // joined: member id set, epoch -1) creates a simple group; one naming a generation cannot be right.
+      if (req.generationId >= 0)
+        code =
+          !txn && req.apiVersion !== undefined && req.apiVersion >= 9
+            ? ErrorCode.GROUP_ID_NOT_FOUND
+            : ErrorCode.ILLEGAL_GENERATION;
       if (g?.state === 'Dead') code = ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    } else {
+    } else if (req.generationId < 0 && g.state === 'Empty') {
+      code = ErrorCode.NONE;
+    } else if (req.generationId >= 0 || req.memberId !== '' || req.groupInstanceId !== null) {
       const fenced = this.checkStatic(g, req.memberId, req.groupInstanceId);
-      if (req.groupInstanceId !== null && fenced !== ErrorCode.NONE) code = fenced;
-      else if (req.generationId < 0 && g.state === 'Empty') code = ErrorCode.NONE;
-      else if (g.state === 'CompletingRebalance') code = ErrorCode.REBALANCE_IN_PROGRESS;
+      if (fenced !== ErrorCode.NONE) code = fenced;
       else if (!g.members.has(req.memberId)) code = ErrorCode.UNKNOWN_MEMBER_ID;
       else if (req.generationId !== g.generationId) code = ErrorCode.ILLEGAL_GENERATION;
+      else if (!txn && g.state === 'CompletingRebalance') code = ErrorCode.REBALANCE_IN_PROGRESS;
+    } else if (!txn) {
+      // Neither member id nor generation (OffsetCommit v0): only an empty group takes it.
+      code = ErrorCode.UNKNOWN_MEMBER_ID;
     }
     if (code !== ErrorCode.NONE) return fail(code);
     if (!g && !cg) this.groups.set(req.groupId, this.newGroup(req.groupId, now));

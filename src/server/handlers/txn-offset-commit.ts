@@ -49,6 +49,7 @@ export default defineHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse>({
             memberId: v >= 3 ? req.memberId : '',
             groupInstanceId: v >= 3 ? req.groupInstanceId : null,
             partitions: valid,
+            transactional: true,
           },
           pid,
           req.producerEpoch,

@@ -338,3 +338,33 @@ test('assignors: range gives contiguous ranges; uniform is balanced and sticky',
   // Sticky: what m1 keeps was m1's before.
   for (const [t, ps] of u2.get('m1')!) for (const p of ps) assert.ok(u1.get('m1')!.get(t)?.has(p));
 });
+
+test('commits from outside group management: no group or no members accept epoch -1 with a member id (KIP-848 assign())', () => {
+  const shard = newShard();
+  const topics = new Topics().set('t', 1);
+  const commit = (groupId: string, memberId: string, generationId: number, transactional = false) =>
+    shard.commitOffsets(
+      {
+        groupId,
+        generationId,
+        memberId,
+        groupInstanceId: null,
+        apiVersion: transactional ? undefined : 9,
+        transactional,
+        partitions: [{ topic: 't', partition: 0, offset: 5, leaderEpoch: -1, metadata: '', expireTimestamp: -1 }],
+      },
+      0,
+    ).results[0]!.errorCode;
+  // No group at all: a librdkafka consumer-protocol client with assign() sends its own member id and epoch -1.
+  assert.equal(commit('manual', 'client-generated-id', -1), ErrorCode.NONE);
+  assert.equal(commit('missing', 'm', 3), ErrorCode.GROUP_ID_NOT_FOUND, 'v9+: a generation of no group');
+  // A consumer group with members: -1 from a non-member is UNKNOWN_MEMBER_ID (Kafka), transactional v0-v2 is fine.
+  const a = new Member(shard, topics, 'a');
+  a.beat(0);
+  assert.equal(commit('g', 'other', -1), ErrorCode.UNKNOWN_MEMBER_ID);
+  assert.equal(commit('g', '', -1, true), ErrorCode.NONE);
+  assert.equal(commit('g', 'a', a.epoch, true), ErrorCode.NONE);
+  // The group left empty: -1 commits are accepted again, with or without a member id.
+  a.beat(10, { memberEpoch: -1 });
+  assert.equal(commit('g', 'after-leave', -1), ErrorCode.NONE);
+});

@@ -277,6 +277,67 @@ describe('classic group state machine', () => {
     assert.equal(shard.fetchOffsets('s', null).length, 0);
   });
 
+  test('TxnOffsetCommit v0-v2 (no member id, no generation) is accepted while the group has members', () => {
+    const shard = newShard();
+    const timers = new Timers();
+    const a = joinFirst(shard, timers);
+    const p = [{ topic: 't', partition: 0, offset: 7, leaderEpoch: -1, metadata: '', expireTimestamp: -1 }];
+    const commit = (over: { generationId: number; memberId: string; transactional: boolean }) =>
+      shard.commitOffsets({ groupId: 'g', groupInstanceId: null, partitions: p, ...over }, 150).results[0]!.errorCode;
+    // CompletingRebalance: a plain commit would be REBALANCE_IN_PROGRESS; a transactional one does not wait.
+    assert.equal(commit({ generationId: -1, memberId: '', transactional: true }), ErrorCode.NONE);
+    assert.equal(commit({ generationId: -1, memberId: '', transactional: false }), ErrorCode.UNKNOWN_MEMBER_ID);
+    assert.equal(commit({ generationId: 1, memberId: a.memberId, transactional: true }), ErrorCode.NONE);
+    assert.equal(
+      commit({ generationId: 1, memberId: a.memberId, transactional: false }),
+      ErrorCode.REBALANCE_IN_PROGRESS,
+    );
+    // v3+ naming a member is checked as Kafka does.
+    assert.equal(commit({ generationId: 1, memberId: 'x', transactional: true }), ErrorCode.UNKNOWN_MEMBER_ID);
+    assert.equal(commit({ generationId: 0, memberId: a.memberId, transactional: true }), ErrorCode.ILLEGAL_GENERATION);
+    // No group: a generation is ILLEGAL_GENERATION, none creates a simple group.
+    assert.equal(
+      shard.commitOffsets(
+        { groupId: 'none', generationId: 2, memberId: 'm', groupInstanceId: null, partitions: p, transactional: true },
+        0,
+      ).results[0]!.errorCode,
+      ErrorCode.ILLEGAL_GENERATION,
+    );
+  });
+
+  test('a member id handed out with MEMBER_ID_REQUIRED stays valid after another member completed a generation', () => {
+    const shard = newShard();
+    const timers = new Timers();
+    // b asks for a member id while a's first generation is forming, then is slow to come back.
+    const fxb = timers.add(shard.joinGroup(joinReq({ clientId: 'b' }), 10, 0));
+    const b = replyOf(fxb, 10);
+    assert.equal(b.errorCode, ErrorCode.MEMBER_ID_REQUIRED);
+    const fast = { rebalanceTimeoutMs: 5_000 };
+    const r1 = replyOf(timers.add(shard.joinGroup(joinReq(fast), 1, 0)), 1);
+    timers.add(shard.joinGroup(joinReq({ ...fast, memberId: r1.memberId }), 2, 0));
+    // The rebalance waits for the pending b; its deadline passes before b's session does: a's generation completes.
+    const done = timers.fire(shard, 6_000);
+    const a = replyOf(done, 2);
+    assert.equal(a.errorCode, ErrorCode.NONE);
+    const g = shard.groups.get('g')!;
+    assert.ok(g.generationId >= 1);
+    assert.ok(g.members.has(a.memberId));
+    assert.ok(!g.members.has(b.memberId));
+    assert.ok(g.pending.has(b.memberId), 'still pending until its session timer');
+    // b rejoins with its id before its session timeout: accepted, and a rebalance starts for it.
+    const fx = timers.add(shard.joinGroup(joinReq({ clientId: 'b', memberId: b.memberId }), 11, 6_500));
+    assert.notEqual(replyOf(fx, 11)?.errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
+    assert.ok(g.members.has(b.memberId));
+    assert.equal(g.state, 'PreparingRebalance');
+    // Without rejoining in time, a pending id expires.
+    const fxc = timers.add(shard.joinGroup(joinReq({ clientId: 'c' }), 12, 9_500));
+    const c = replyOf(fxc, 12);
+    timers.fire(shard, 9_500 + 10_000);
+    assert.ok(!g.pending.has(c.memberId));
+    const late = timers.add(shard.joinGroup(joinReq({ clientId: 'c', memberId: c.memberId }), 13, 20_000));
+    assert.equal(replyOf(late, 13).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
+  });
+
   test('group id hashing follows Kafka (Utils.abs maps Integer.MIN_VALUE to 0)', () => {
     assert.equal(javaStringHashCode('polygenelubricants'), -2147483648);
     assert.equal(partitionForGroup('polygenelubricants', 50), 0);
