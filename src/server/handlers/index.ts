@@ -5,6 +5,8 @@ import type { HandlerDef } from '../handler.ts';
 import addOffsetsToTxn from './add-offsets-to-txn.ts';
 import addPartitionsToTxn from './add-partitions-to-txn.ts';
 import alterConfigs from './alter-configs.ts';
+import alterPartitionReassignments from './alter-partition-reassignments.ts';
+import alterReplicaLogDirs from './alter-replica-log-dirs.ts';
 import apiVersions from './api-versions.ts';
 import consumerGroupDescribe from './consumer-group-describe.ts';
 import consumerGroupHeartbeat from './consumer-group-heartbeat.ts';
@@ -18,7 +20,10 @@ import describeConfigs from './describe-configs.ts';
 import describeGroups from './describe-groups.ts';
 import describeLogDirs from './describe-log-dirs.ts';
 import describeProducers from './describe-producers.ts';
+import describeQuorum from './describe-quorum.ts';
+import describeTopicPartitions from './describe-topic-partitions.ts';
 import describeTransactions from './describe-transactions.ts';
+import electLeaders from './elect-leaders.ts';
 import endTxn from './end-txn.ts';
 import fetch from './fetch.ts';
 import findCoordinator from './find-coordinator.ts';
@@ -27,8 +32,10 @@ import incrementalAlterConfigs from './incremental-alter-configs.ts';
 import initProducerId from './init-producer-id.ts';
 import joinGroup from './join-group.ts';
 import leaveGroup from './leave-group.ts';
+import listConfigResources from './list-config-resources.ts';
 import listGroups from './list-groups.ts';
 import listOffsets from './list-offsets.ts';
+import listPartitionReassignments from './list-partition-reassignments.ts';
 import listTransactions from './list-transactions.ts';
 import metadata from './metadata.ts';
 import offsetCommit from './offset-commit.ts';
@@ -79,6 +86,14 @@ const HANDLERS: readonly HandlerDef<never, never>[] = [
   describeProducers,
   describeTransactions,
   listTransactions,
+  // Admin APIs real tools call (issue 11): one-broker answers until replication
+  describeTopicPartitions,
+  electLeaders,
+  alterPartitionReassignments,
+  listPartitionReassignments,
+  alterReplicaLogDirs,
+  describeQuorum,
+  listConfigResources,
 ] as readonly HandlerDef<never, never>[];
 
 export function supportedApis(): SupportedApi[] {

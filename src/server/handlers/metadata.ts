@@ -44,6 +44,15 @@ export function brokerEndpoints(ctx: RequestContext, image: MetadataImage) {
   return out;
 }
 
+/**
+ * A topic asked for by id (v10+: a non-zero id, the name null or empty). An empty name with no id is a name, and an
+ * invalid one: INVALID_TOPIC_EXCEPTION as Kafka answers (the empty name is encodable in every version, so the
+ * connection stays open).
+ */
+function byId(rt: { topicId: string; name: string | null }): boolean {
+  return rt.topicId !== UUID_ZERO && (rt.name === null || rt.name === '');
+}
+
 export default defineHandler<MetadataRequest, MetadataResponse>({
   apiKey: ApiKey.Metadata,
   handle(ctx, req) {
@@ -59,13 +68,13 @@ export default defineHandler<MetadataRequest, MetadataResponse>({
       const autoCreate = broker.config.autoCreateTopicsEnable && (v < 4 || req.allowAutoTopicCreation);
       const toCreate: string[] = [];
       for (const rt of req.topics!) {
-        if (rt.name === null || rt.name === '') {
-          const t = rt.topicId !== UUID_ZERO ? image.topicsById.get(rt.topicId) : undefined;
+        if (byId(rt)) {
+          const t = image.topicsById.get(rt.topicId);
           if (t) topics.push(describeTopic(t, image));
           else topics.push({ errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: rt.topicId, partitions: [] });
           continue;
         }
-        if (image.topics.has(rt.name)) continue;
+        if (rt.name === null || image.topics.has(rt.name)) continue;
         if (validateTopicName(rt.name) !== null) continue;
         if (autoCreate && !toCreate.includes(rt.name)) toCreate.push(rt.name);
       }
@@ -77,7 +86,12 @@ export default defineHandler<MetadataRequest, MetadataResponse>({
         image = broker.metadata();
       }
       for (const rt of req.topics!) {
-        if (rt.name === null || rt.name === '') continue;
+        if (byId(rt)) continue;
+        if (rt.name === null) {
+          // v10+: neither a name nor a topic id.
+          topics.push({ errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: UUID_ZERO, partitions: [] });
+          continue;
+        }
         const t = image.topics.get(rt.name);
         if (t) topics.push(describeTopic(t, image));
         else

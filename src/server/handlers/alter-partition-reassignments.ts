@@ -1,0 +1,72 @@
+// AlterPartitionReassignments (45): move a partition's replicas to other brokers. A target naming brokers that are
+// not registered, an empty list or a broker twice is INVALID_REPLICA_ASSIGNMENT (Kafka's controller checks); a
+// target equal to the current replicas (on one broker: [thisBroker]) is a reassignment that completes at once; a
+// cancellation (null replicas) finds none in progress. Real moves need replication: a valid target that differs
+// from the current replicas cannot arise until more than one broker is registered, and is refused honestly.
+
+import type { MetadataImage } from '../../metadata/image.ts';
+import type { Encodable } from '../../protocol/codec.ts';
+import { ErrorCode } from '../../protocol/errors.ts';
+import type {
+  AlterPartitionReassignmentsRequest,
+  AlterPartitionReassignmentsResponse,
+} from '../../protocol/generated/messages.ts';
+import { defineHandler } from '../handler.ts';
+
+const API_KEY = 45; // AlterPartitionReassignments
+
+type PartitionOut = Encodable<AlterPartitionReassignmentsResponse['responses'][number]['partitions'][number]>;
+
+/** Kafka's validation of a manual assignment; null when it is acceptable. */
+export function checkTargetReplicas(image: MetadataImage, replicas: readonly number[]): string | null {
+  if (replicas.length === 0) return 'The manual partition assignment includes an empty replica list.';
+  const seen = new Set<number>();
+  for (const r of replicas) {
+    if (seen.has(r)) return `The manual partition assignment includes the broker ${r} more than once.`;
+    seen.add(r);
+    if (!image.brokers.has(r))
+      return `The manual partition assignment includes broker ${r}, but no such broker is registered.`;
+  }
+  return null;
+}
+
+export default defineHandler<AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse>({
+  apiKey: API_KEY,
+  versions: [0, 0],
+  handle(ctx, req) {
+    const image = ctx.broker.metadata();
+    return {
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      responses: req.topics.map((rt) => {
+        const t = image.topics.get(rt.name);
+        return {
+          name: rt.name,
+          partitions: rt.partitions.map((rp): PartitionOut => {
+            const out = (errorCode: number, errorMessage: string | null) => ({
+              partitionIndex: rp.partitionIndex,
+              errorCode,
+              errorMessage,
+            });
+            const p = t?.partitions[rp.partitionIndex];
+            if (!p) return out(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'The partition does not exist.');
+            if (rp.replicas === null)
+              return out(
+                ErrorCode.NO_REASSIGNMENT_IN_PROGRESS,
+                `No reassignment of ${rt.name}-${p.partition} is in progress.`,
+              );
+            const bad = checkTargetReplicas(image, rp.replicas);
+            if (bad !== null) return out(ErrorCode.INVALID_REPLICA_ASSIGNMENT, bad);
+            const same = rp.replicas.length === p.replicas.length && rp.replicas.every((r, i) => r === p.replicas[i]);
+            if (same) return out(ErrorCode.NONE, null);
+            return out(
+              ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+              `Moving ${rt.name}-${p.partition} from replicas [${p.replicas.join(',')}] to [${rp.replicas.join(',')}] needs replication, which this broker does not have yet.`,
+            );
+          }),
+        };
+      }),
+    };
+  },
+});

@@ -1,0 +1,26 @@
+// DescribeQuorum (55): the KRaft metadata quorum (voters, observers, their log end offsets). This broker's
+// metadata is kept by one local controller in a metadata log, not by a Raft quorum, so there is no quorum to
+// describe: the answer is UNSUPPORTED_VERSION with a message (v2+), as a Kafka broker without KRaft answers. No
+// voters or offsets are invented.
+
+import { ErrorCode } from '../../protocol/errors.ts';
+import type { DescribeQuorumRequest, DescribeQuorumResponse } from '../../protocol/generated/messages.ts';
+import { defineHandler } from '../handler.ts';
+
+const API_KEY = 55; // DescribeQuorum
+
+export const NO_QUORUM_MESSAGE =
+  'This cluster has no KRaft quorum: its metadata is kept by a single local controller, so there are no voters to describe.';
+
+export default defineHandler<DescribeQuorumRequest, DescribeQuorumResponse>({
+  apiKey: API_KEY,
+  versions: [0, 2],
+  handle() {
+    return {
+      errorCode: ErrorCode.UNSUPPORTED_VERSION,
+      errorMessage: NO_QUORUM_MESSAGE,
+      topics: [],
+      nodes: [],
+    };
+  },
+});
