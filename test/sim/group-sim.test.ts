@@ -3,6 +3,8 @@
 // send delayed heartbeats; requests and replies travel with random network delays. Invariants checked throughout:
 //   - every generation's SyncGroup assignments give each partition to at most one member;
 //   - successful JoinGroup answers never go back in generation, and the group's generation never decreases;
+//   - an OffsetCommit is accepted only from a member of the current generation outside CompletingRebalance, and a
+//     TxnOffsetCommit v0 (no member, no generation) whatever the group's state;
 //   - after a calm period every live member is in the Stable group and the partitions are all assigned exactly once;
 //   - a member id handed out with MEMBER_ID_REQUIRED is accepted when the member rejoins with it within its session
 //     timeout, whatever generations completed meanwhile (slow members take their time to come back).
@@ -211,6 +213,37 @@ function runSim(seed: number, opts: { members: number; durationMs: number; calmM
     heartbeatLoop(m);
   };
 
+  // Each heartbeat also commits the member's partitions (OffsetCommit with its generation) and, as the
+  // transactional producer of a consume-transform-produce loop would, TxnOffsetCommit v0 (no member, no generation).
+  const commitOwned = (m: SimMember, gen: number) => {
+    if (m.owned.length === 0) return;
+    const partitions = m.owned.map((p) => ({
+      topic: 't',
+      partition: p,
+      offset: Math.floor(sim.now),
+      leaderEpoch: -1,
+      metadata: '',
+      expireTimestamp: -1,
+    }));
+    const g = shard.groups.get('g');
+    const plain = shard.commitOffsets(
+      { groupId: 'g', generationId: gen, memberId: m.memberId, groupInstanceId: null, partitions },
+      sim.now,
+    );
+    if (plain.results[0]!.errorCode === ErrorCode.NONE) {
+      assert.ok(
+        g?.members.has(m.memberId) && g.generationId === gen && g.state !== 'CompletingRebalance',
+        `seed ${seed}: commit of ${m.memberId} for generation ${gen} accepted by a group at ${g?.generationId} ${g?.state}`,
+      );
+    }
+    const txn = shard.commitOffsets(
+      { groupId: 'g', generationId: -1, memberId: '', groupInstanceId: null, partitions, transactional: true },
+      sim.now,
+    );
+    assert.equal(txn.results[0]!.errorCode, ErrorCode.NONE, `seed ${seed}: TxnOffsetCommit v0 refused (${g?.state})`);
+    for (const r of [...plain.records, ...txn.records]) shard.replay(r.key, r.value, sim.now, true);
+  };
+
   const heartbeatLoop = (m: SimMember) => {
     // Delayed heartbeats: now and then a gap close to (or beyond) the session timeout.
     const gap = sim.heartbeatGap(0.05, SESSION_MS, HEARTBEAT_MS);
@@ -221,6 +254,7 @@ function runSim(seed: number, opts: { members: number; durationMs: number; calmM
         const gen = m.generation;
         at(sim.now + net(), () => {
           const code = shard.heartbeat('g', m.memberId, null, gen, sim.now);
+          commitOwned(m, gen);
           at(
             sim.now + net(),
             guard(m, () => {
