@@ -7,6 +7,8 @@
 //   - among members the coordinator still knows, no partition is owned by two clients at once, counting partitions
 //     not yet revoked (whatever their epochs);
 //   - epochs of a member never go back;
+//   - a member's commit is accepted only at its current epoch; a manual-assignment commit (epoch -1) exactly when the
+//     group has no members;
 // and after a calm period every subscribed partition is owned by exactly one live member and the group is Stable.
 // Run: ./node_modules/.bin/node --test test/sim/consumer-group-sim.test.ts   (SIM_SEEDS=n for more seeds)
 import assert from 'node:assert/strict';
@@ -94,6 +96,42 @@ function runSim(seed: number, opts: { members: number; durationMs: number; calmM
     check();
   };
 
+  // Offset commits beside the heartbeats: the member's own (OffsetCommit v9 with its epoch), accepted only for the
+  // epoch the coordinator has for it; and one from a consumer with a manual assign() that never joins (its own
+  // member id, epoch -1), accepted exactly when the group has no members, as in Kafka.
+  const commit = (memberId: string, generationId: number) => {
+    const partitions = [
+      { topic: 't', partition: 0, offset: sim.now, leaderEpoch: -1, metadata: '', expireTimestamp: -1 },
+    ];
+    const r = shard.commitOffsets(
+      { groupId: 'g', generationId, memberId, groupInstanceId: null, partitions, apiVersion: 9 },
+      sim.now,
+    );
+    for (const rec of r.records) shard.replay(rec.key, rec.value, sim.now, true);
+    return r.results[0]!.errorCode;
+  };
+  const manualCommit = (who: string) => {
+    const members = shard.consumer.groups.get('g')?.members.size ?? 0;
+    assert.equal(
+      commit(who, -1),
+      members === 0 ? ErrorCode.NONE : ErrorCode.UNKNOWN_MEMBER_ID,
+      `seed ${seed}: manual-assignment commit with ${members} members`,
+    );
+  };
+  const commits = (m: SimMember, epoch: number) => {
+    const cg = shard.consumer.groups.get('g');
+    if (epoch > 0 && commit(m.memberId, epoch) === ErrorCode.NONE)
+      assert.equal(cg?.members.get(m.memberId)?.memberEpoch, epoch, `seed ${seed}: commit at a stale epoch accepted`);
+    if (rnd() < 0.2) manualCommit(`manual-${m.idx}`);
+  };
+  // Before anyone joined (no group yet) and now and then whatever the members do.
+  at(0, () => manualCommit('manual-first'));
+  const manualLoop = () => {
+    manualCommit('manual-loop');
+    if (sim.now < opts.durationMs + opts.calmMs) at(sim.now + 300 + Math.floor(rnd() * 1500), manualLoop);
+  };
+  at(1, manualLoop);
+
   const heartbeat = (m: SimMember, epoch = m.epoch) => {
     if (m.inFlight) return;
     m.inFlight = true;
@@ -119,6 +157,7 @@ function runSim(seed: number, opts: { members: number; durationMs: number; calmM
         sim.now,
       );
       apply(r.fx);
+      commits(m, sentEpoch);
       const res = r.response;
       at(
         sim.now + net(),
