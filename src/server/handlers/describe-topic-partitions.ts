@@ -26,8 +26,13 @@ export default defineHandler<DescribeTopicPartitionsRequest, DescribeTopicPartit
   handle(ctx, req) {
     const image = ctx.broker.metadata();
     const cursor = req.cursor;
-    if (cursor !== null && cursor.partitionIndex < 0) {
-      // Kafka's error response: every requested topic carries the error (the response has no top-level code).
+    const fetchAll = req.topics.length === 0;
+    const invalidCursor =
+      cursor !== null &&
+      (cursor.partitionIndex < 0 || (!fetchAll && !req.topics.some((t) => t.name === cursor.topicName)));
+    if (invalidCursor) {
+      // Kafka: the cursor's partition must be valid and its topic among those asked for. The error response gives
+      // every requested topic the error (the response has no top-level code).
       return {
         throttleTimeMs: 0,
         topics: req.topics.map((t) => ({
@@ -40,7 +45,6 @@ export default defineHandler<DescribeTopicPartitionsRequest, DescribeTopicPartit
         nextCursor: null,
       };
     }
-    const fetchAll = req.topics.length === 0;
     const after = cursor?.topicName ?? '';
     const names = fetchAll ? [...image.topics.keys()] : [...new Set(req.topics.map((t) => t.name))];
     const sorted = names.filter((n) => n >= after).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -49,6 +53,10 @@ export default defineHandler<DescribeTopicPartitionsRequest, DescribeTopicPartit
     let nextCursor: { topicName: string; partitionIndex: number } | null = null;
     for (const name of sorted) {
       const t = image.topics.get(name);
+      if (budget === 0 && (t || !fetchAll)) {
+        nextCursor = { topicName: name, partitionIndex: 0 };
+        break;
+      }
       if (!t) {
         if (fetchAll) continue;
         topics.push({
@@ -60,10 +68,6 @@ export default defineHandler<DescribeTopicPartitionsRequest, DescribeTopicPartit
           partitions: [],
         });
         continue;
-      }
-      if (budget === 0) {
-        nextCursor = { topicName: name, partitionIndex: 0 };
-        break;
       }
       const start = cursor !== null && name === cursor.topicName ? cursor.partitionIndex : 0;
       const parts = t.partitions.filter((p) => p.partition >= start).sort((a, b) => a.partition - b.partition);

@@ -161,6 +161,23 @@ test('DescribeTopicPartitions of every topic: pages follow the cursor until ever
     if (cursor === null) break;
   }
   assert.deepEqual(seen, ['a-0', 'a-1', 'b-0', 'b-1', 'b-2', 'c-0']);
+  const elsewhere = await call(describeTopicPartitions, ctx(img), {
+    topics: [{ name: 'a' }],
+    responsePartitionLimit: 10,
+    cursor: { topicName: 'b', partitionIndex: 0 },
+  });
+  assert.deepEqual(
+    elsewhere.topics.map((t: { name: string; errorCode: number }) => [t.name, t.errorCode]),
+    [['a', ErrorCode.INVALID_REQUEST]],
+    'the cursor topic must be one of those asked for',
+  );
+  // A full page stops before the next topic, even one that does not exist, as Kafka does.
+  const full = await call(describeTopicPartitions, ctx(img), {
+    topics: [{ name: 'a' }, { name: 'aa' }],
+    responsePartitionLimit: 2,
+    cursor: null,
+  });
+  assert.deepEqual(full.nextCursor, { topicName: 'aa', partitionIndex: 0 });
   const zero = await call(describeTopicPartitions, ctx(img), { topics: [], responsePartitionLimit: 0, cursor: null });
   assert.equal(
     zero.topics.reduce((n: number, t: { partitions: unknown[] }) => n + t.partitions.length, 0),
