@@ -86,7 +86,8 @@ export class ReplicaManager {
         const key = `${t.name}-${p.partition}`;
         const existing = this.partitions.get(key);
         if (existing && existing.topicId === t.id) {
-          existing.leaderEpoch = p.leaderEpoch;
+          if (p.leader === this.nodeId) existing.makeLeader(p.leaderEpoch);
+          else existing.leaderEpoch = p.leaderEpoch;
           existing.config = cfg;
           existing.log.updateConfig(toLogConfig(cfg));
           continue;
@@ -106,6 +107,7 @@ export class ReplicaManager {
               this.txnVerifier?.(pid, epoch, topic, partition) ?? ErrorCode.NONE,
           }),
         );
+        if (p.leader === this.nodeId) this.partitions.get(key)!.makeLeader(p.leaderEpoch);
       }
     }
     if (previous) {

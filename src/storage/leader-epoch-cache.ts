@@ -41,6 +41,8 @@ export class LeaderEpochCache {
   private entries: EpochEntry[] = [];
   private readonly store: EpochStore;
   private readonly logger: StorageLogger;
+  /** Holds an entry the store does not have yet (see assign's `persist`). */
+  private dirty = false;
   /** The store held nothing when the cache was opened (a log written before the cache existed, or a lost file). */
   readonly wasMissing: boolean;
 
@@ -78,12 +80,18 @@ export class LeaderEpochCache {
   /**
    * Records that `epoch` starts at `startOffset` (Kafka's assign): nothing happens when it is the latest epoch and
    * starts at or after the latest entry. Otherwise entries that would break the ordering (an epoch at or above it,
-   * or starting at or after it) are dropped first. Returns whether the cache changed (and was written).
+   * or starting at or after it) are dropped first. Returns whether the cache changed.
+   *
+   * The change is written at once, unless `persist` is false: then it is written with the next persisted assign
+   * (even one that changes nothing). That is for a new leader's epoch on an empty log, which holds no data to
+   * describe and is assigned again whenever the partition becomes leader, so creating many partitions costs no
+   * checkpoint writes; the first append writes it.
    */
-  assign(epoch: number, startOffset: number): boolean {
-    if (!this.put(epoch, startOffset)) return false;
-    this.flush();
-    return true;
+  assign(epoch: number, startOffset: number, persist = true): boolean {
+    const changed = this.put(epoch, startOffset);
+    if (changed && !persist) this.dirty = true;
+    else if (changed || (persist && this.dirty)) this.flush();
+    return changed;
   }
 
   /** Replaces every entry with what a scan of the log found (in log order), writing once. */
@@ -181,6 +189,7 @@ export class LeaderEpochCache {
   private flush(): void {
     this.check();
     this.store.write(this.entries);
+    this.dirty = false;
   }
 
   /** Index of the last entry satisfying `pred` (which holds for a prefix of the entries), -1 if none. */
