@@ -213,6 +213,8 @@ export class Partition {
       timestampBeforeMaxMs: cfg.timestampBeforeMaxMs,
       timestampAfterMaxMs: cfg.timestampAfterMaxMs,
       now,
+      compacted: cfg.compact,
+      partition: this.key,
     };
     let validated = validateProduceRecords(buf, validateOpts);
     const target = TOPIC_CODECS[cfg.compressionType];

@@ -38,6 +38,11 @@ export default defineHandler<ProduceRequest, ProduceResponse>({
           baseOffset: r.errorCode === ErrorCode.NONE ? (r.baseOffset ?? -1) : -1,
           logAppendTimeMs: r.logAppendTime ?? -1,
           logStartOffset: r.logStartOffset ?? -1,
+          // KIP-467 (v8+; older versions drop them): which records made the batch fail, as Kafka answers.
+          recordErrors: (r.recordErrors ?? []).map((e) => ({
+            batchIndex: e.batchIndex,
+            batchIndexErrorMessage: e.message,
+          })),
           errorMessage: r.errorMessage,
         };
       }),
