@@ -565,8 +565,10 @@ export class PartitionLog {
     }
     if (offset <= this._logStartOffset) return [];
     this._logStartOffset = offset;
-    this._epochs!.truncateFromStart(offset);
-    return this.io('deleteRecords', () => this.deleteLogStartBreached());
+    return this.io('deleteRecords', () => {
+      this._epochs!.truncateFromStart(offset);
+      return this.deleteLogStartBreached();
+    });
   }
 
   private deleteLogStartBreached(): DeletedSegment[] {
