@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { defaultLogConfig, type LogConfig } from '../../../src/storage/config.ts';
+import { ErrorCode, StorageError } from '../../../src/storage/errors.ts';
+import { errnoError, ioFaults } from '../../../src/storage/file-io.ts';
 import {
   type EpochEntry,
   type EpochStore,
@@ -286,5 +288,34 @@ test('PartitionLog: a missing, stale or malformed checkpoint is rebuilt from the
   writeFileSync(file, formatEpochCheckpoint([e(0, 0), e(2, 9)]));
   log = PartitionLog.open(dir, cfg(), { logger: silent, recoveryPoint: 0 });
   assert.deepEqual(log.epochs.list(), expected, 'lagging after a crash: rebuilt');
+  log.close();
+});
+
+test('PartitionLog: a disk failure writing the checkpoint takes the log offline before the batch is written', (t) => {
+  const dir = tempDir(t);
+  let log = PartitionLog.open(dir, cfg(), { logger: silent });
+  appendAt(log, 0);
+  t.after(() => {
+    ioFaults.before = undefined;
+  });
+  ioFaults.before = (op) => {
+    if (op === 'fsync') throw errnoError('EIO', 'simulated');
+  };
+  assert.throws(
+    () => appendAt(log, 1),
+    (e: unknown) => e instanceof StorageError && e.code === ErrorCode.KAFKA_STORAGE_ERROR,
+  );
+  ioFaults.before = undefined;
+  assert.equal(log.isOffline, true);
+  assert.throws(
+    () => log.epochs,
+    (e: unknown) => e instanceof StorageError,
+  );
+  log.close();
+  log = PartitionLog.open(dir, cfg(), { logger: silent, recoveryPoint: 0 });
+  assert.equal(log.logEndOffset, 3, 'the batch of the new epoch was never written');
+  assert.deepEqual(log.epochs.list(), [e(0, 0)]);
+  appendAt(log, 1);
+  assert.deepEqual(log.epochs.list(), [e(0, 0), e(1, 3)]);
   log.close();
 });
