@@ -168,6 +168,38 @@ export class Partition {
     return `${this.topic}-${this.index}`;
   }
 
+  /**
+   * This broker leads the partition with `epoch` (Kafka's makeLeader): a newer epoch than the log has seen starts
+   * at the log end offset in the leader-epoch cache, so OffsetForLeaderEpoch answers for it before its first
+   * append. Followers (replication) learn epochs from the leader's batches instead.
+   */
+  makeLeader(epoch: number): void {
+    this.leaderEpoch = epoch;
+    if (this.log.isOffline || this.log.isClosed) return;
+    const cache = this.log.epochs;
+    if (epoch <= cache.latestEpoch()) return;
+    // An empty log's entry describes no data: it is written with the first append (see LeaderEpochCache.assign).
+    cache.assign(epoch, this.log.logEndOffset, this.log.logEndOffset > this.log.logStartOffset);
+  }
+
+  /**
+   * Kafka's checkCurrentLeaderEpoch for a request's current_leader_epoch (-1: not given): FENCED_LEADER_EPOCH when
+   * it is older than this partition's, UNKNOWN_LEADER_EPOCH when newer (this broker has not learnt it yet).
+   */
+  checkCurrentLeaderEpoch(current: number): number {
+    if (current === -1 || current === this.leaderEpoch) return ErrorCode.NONE;
+    return current < this.leaderEpoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH;
+  }
+
+  /**
+   * OffsetForLeaderEpoch: the largest epoch <= `epoch` in this log and its end offset (the next epoch's start, or
+   * the log end offset for the latest), from the leader-epoch cache; -1/-1 when the cache cannot tell.
+   */
+  endOffsetForEpoch(epoch: number): { leaderEpoch: number; endOffset: number } {
+    const r = this.log.epochs.endOffsetFor(epoch, this.log.logEndOffset);
+    return r.endOffset === -1 ? { leaderEpoch: -1, endOffset: -1 } : { leaderEpoch: r.epoch, endOffset: r.endOffset };
+  }
+
   /** Validates the producer's records and appends them, rewriting only base offsets and leader epoch. */
   appendAsLeader(records: Buffer, now: number): AppendResult {
     const cfg = this.config;
@@ -181,6 +213,8 @@ export class Partition {
       timestampBeforeMaxMs: cfg.timestampBeforeMaxMs,
       timestampAfterMaxMs: cfg.timestampAfterMaxMs,
       now,
+      compacted: cfg.compact,
+      partition: this.key,
     };
     let validated = validateProduceRecords(buf, validateOpts);
     const target = TOPIC_CODECS[cfg.compressionType];
@@ -229,19 +263,38 @@ export class Partition {
     return out;
   }
 
-  /** ListOffsets: earliest (-2, -4), latest (-1), max timestamp (-3), or the first offset with timestamp >= ts. */
-  offsetForTimestamp(ts: number, readCommitted = false): { offset: number; timestamp: number } | null {
-    if (ts === -2 || ts === -4) return { offset: this.log.logStartOffset, timestamp: -1 };
-    if (ts === -1) return { offset: readCommitted ? this.lastStableOffset : this.log.highWatermark, timestamp: -1 };
-    if (ts === -3) return this.log.maxTimestampOffset();
+  /**
+   * ListOffsets: earliest (-2, -4), latest (-1), max timestamp (-3), or the first offset with timestamp >= ts, with
+   * the leader epoch Kafka answers: the first cached epoch for earliest (when it covers the log start), the current
+   * one for latest, the epoch of the record's batch otherwise (-1: unknown).
+   */
+  offsetForTimestamp(
+    ts: number,
+    readCommitted = false,
+  ): { offset: number; timestamp: number; leaderEpoch: number } | null {
+    const epochs = this.log.epochs;
+    if (ts === -2 || ts === -4) {
+      const first = epochs.earliestEntry();
+      const leaderEpoch = first !== undefined && first.startOffset <= this.log.logStartOffset ? first.epoch : -1;
+      return { offset: this.log.logStartOffset, timestamp: -1, leaderEpoch };
+    }
+    if (ts === -1) {
+      const offset = readCommitted ? this.lastStableOffset : this.log.highWatermark;
+      return { offset, timestamp: -1, leaderEpoch: this.leaderEpoch };
+    }
+    if (ts === -3) {
+      const max = this.log.maxTimestampOffset();
+      return { ...max, leaderEpoch: max.offset < 0 ? -1 : epochs.epochForOffset(max.offset) };
+    }
     if (ts < 0) throw new KafkaError(ErrorCode.INVALID_REQUEST, `Unknown special timestamp ${ts}`);
     const found = this.log.offsetForTimestamp(ts);
     if (!found) return null;
+    const leaderEpoch = readBatchHeader(found.batch, 0).partitionLeaderEpoch;
     for (const rec of iterateRecords(found.batch)) {
       if (rec.timestamp >= ts && rec.offset >= this.log.logStartOffset)
-        return { offset: rec.offset, timestamp: rec.timestamp };
+        return { offset: rec.offset, timestamp: rec.timestamp, leaderEpoch };
     }
-    return { offset: found.offset, timestamp: found.timestamp };
+    return { offset: found.offset, timestamp: found.timestamp, leaderEpoch };
   }
 }
 

@@ -4,7 +4,7 @@
 import type { TopicConfig } from '../config/topic-config.ts';
 import type { MetadataImage, TopicInfo } from '../metadata/image.ts';
 import { ErrorCode, KafkaError } from '../protocol/errors.ts';
-import { RecordsError } from '../records/index.ts';
+import { type RecordErrorInfo, RecordsError, RecordValidationError } from '../records/index.ts';
 import type { LogConfig } from '../storage/config.ts';
 import { OffsetOutOfRangeError, StorageError } from '../storage/errors.ts';
 import type { LogManager } from '../storage/log-manager.ts';
@@ -15,6 +15,8 @@ import { type AppendResult, Partition, type ReadResult, type TxnVerifier } from 
 export interface ProduceOutcome extends Partial<AppendResult> {
   errorCode: number;
   errorMessage: string | null;
+  /** KIP-467: the records that made the batch fail (Produce v8+ record_errors). */
+  recordErrors?: RecordErrorInfo[];
 }
 
 export interface FetchPartitionRequest {
@@ -86,7 +88,8 @@ export class ReplicaManager {
         const key = `${t.name}-${p.partition}`;
         const existing = this.partitions.get(key);
         if (existing && existing.topicId === t.id) {
-          existing.leaderEpoch = p.leaderEpoch;
+          if (p.leader === this.nodeId) existing.makeLeader(p.leaderEpoch);
+          else existing.leaderEpoch = p.leaderEpoch;
           existing.config = cfg;
           existing.log.updateConfig(toLogConfig(cfg));
           continue;
@@ -106,6 +109,7 @@ export class ReplicaManager {
               this.txnVerifier?.(pid, epoch, topic, partition) ?? ErrorCode.NONE,
           }),
         );
+        if (p.leader === this.nodeId) this.partitions.get(key)!.makeLeader(p.leaderEpoch);
       }
     }
     if (previous) {
@@ -146,7 +150,8 @@ export class ReplicaManager {
       this.wakeAll();
       return { ...r, errorCode: ErrorCode.NONE, errorMessage: null };
     } catch (e) {
-      return { ...errorOf(e, this.log, p.key), logStartOffset: p.log.logStartOffset };
+      const recordErrors = e instanceof RecordValidationError ? e.recordErrors : undefined;
+      return { ...errorOf(e, this.log, p.key), logStartOffset: p.log.logStartOffset, recordErrors };
     }
   }
 

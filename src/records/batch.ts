@@ -25,7 +25,14 @@ import {
 } from './batch-layout.ts';
 import { compress, decompress } from './compression.ts';
 import { crc32c } from './crc32c.ts';
-import { corrupt, invalidRecord, RecordsError, RecordsErrorCode } from './errors.ts';
+import {
+  corrupt,
+  invalidRecord,
+  type RecordErrorInfo,
+  RecordsError,
+  RecordsErrorCode,
+  RecordValidationError,
+} from './errors.ts';
 import {
   type Cursor,
   readVarint,
@@ -214,6 +221,8 @@ export interface ValidateOptions {
   now: number;
   /** Compacted topics reject records without a key (INVALID_RECORD). */
   compacted?: boolean;
+  /** `topic-partition`, for the messages of record errors. */
+  partition?: string;
   /** Control batches are written by the coordinator only; clients sending them get INVALID_RECORD. */
   allowControl?: boolean;
 }
@@ -248,25 +257,67 @@ interface WalkState {
 const walkCursor: Cursor = { pos: 0 };
 const walkState: WalkState = { maxTimestamp: NO_TIMESTAMP, offsetOfMax: 0 };
 
+const walkHeader = { baseOffset: 0, baseTimestamp: 0, logAppendTime: false };
+
+/** Record-level faults found by one walk; allocated only when a record is bad (the good path allocates nothing). */
+let recordErrors: RecordErrorInfo[] | undefined;
+let timestampFault = false;
+
+function recordError(batchIndex: number, message: string, timestamp: boolean): void {
+  recordErrors ??= [];
+  recordErrors.push({ batchIndex, message });
+  if (timestamp) timestampFault = true;
+}
+
 /**
- * Walks `count` records in data[start, end) without allocating: checks the structure, that offset deltas are
- * 0..count-1, keys (compacted) and CreateTime bounds; leaves the max timestamp and its offset delta in walkState.
+ * Kafka's LogValidator.processRecordErrors: a batch with bad records is rejected whole, naming each of them.
+ * INVALID_TIMESTAMP when any record's timestamp is at fault, else INVALID_RECORD with the first three errors.
+ */
+function throwRecordErrors(): void {
+  if (recordErrors === undefined) return;
+  const errors = recordErrors;
+  const timestamp = timestampFault;
+  recordErrors = undefined;
+  timestampFault = false;
+  if (timestamp) {
+    throw new RecordValidationError(
+      RecordsErrorCode.INVALID_TIMESTAMP,
+      'One or more records have been rejected due to invalid timestamp',
+      errors,
+    );
+  }
+  const shown = errors.slice(0, 3).map((e) => `RecordError(batchIndex=${e.batchIndex}, message='${e.message}')`);
+  throw new RecordValidationError(
+    RecordsErrorCode.INVALID_RECORD,
+    `One or more records have been rejected due to ${errors.length} record errors in total, and only showing the first three errors at most: [${shown.join(', ')}]`,
+    errors,
+  );
+}
+
+/**
+ * Walks `count` records in data[start, end) without allocating: checks the structure and that offset deltas are
+ * 0..count-1 (a broken one fails the batch at once), and Kafka's record-level rules (a key on compacted topics,
+ * CreateTime bounds, no LogAppendTime from producers), collected per record for throwRecordErrors. Leaves the max
+ * timestamp and its offset delta in walkState.
  */
 function walkProducedRecords(
   data: Buffer,
   start: number,
   end: number,
   count: number,
-  baseTimestamp: number,
+  batchHeader: { baseOffset: number; baseTimestamp: number; logAppendTime: boolean },
   opts: ValidateOptions,
 ): void {
   const c = walkCursor;
   c.pos = start;
+  const baseTimestamp = batchHeader.baseTimestamp;
   const checkTs = opts.timestampType === 'CreateTime';
   const lowTs = opts.now - opts.timestampBeforeMaxMs;
   const highTs = opts.now + opts.timestampAfterMaxMs;
   let maxTs = NO_TIMESTAMP;
   let offsetOfMax = 0;
+  recordErrors = undefined;
+  timestampFault = false;
   for (let i = 0; i < count; i++) {
     if (c.pos >= end) throw invalidRecord(`Incorrect declared batch size, premature EOF reached at record ${i}`);
     const length = readVarint(data, c, end);
@@ -279,7 +330,7 @@ function walkProducedRecords(
     if (offsetDelta !== i) throw invalidRecord(`Record offset delta ${offsetDelta} at index ${i} is not sequential`);
     const keyLen = readVarint(data, c, bodyEnd);
     if (keyLen < -1) throw invalidRecord(`Invalid key length ${keyLen}`);
-    if (keyLen === -1 && opts.compacted) throw invalidRecord('Compacted topic cannot accept message without key');
+    const keyless = keyLen === -1 && opts.compacted === true;
     if (keyLen > 0) c.pos += keyLen;
     const valueLen = readVarint(data, c, bodyEnd);
     if (valueLen < -1) throw invalidRecord(`Invalid value length ${valueLen}`);
@@ -298,10 +349,26 @@ function walkProducedRecords(
       throw invalidRecord(`Invalid record size: expected to read ${length} bytes but read ${c.pos - bodyStart}`);
     }
     const ts = baseTimestamp + tsDelta;
-    if (checkTs && ts !== NO_TIMESTAMP && (ts < lowTs || ts > highTs)) {
-      throw new RecordsError(
-        RecordsErrorCode.INVALID_TIMESTAMP,
-        `Timestamp ${ts} of record ${i} is out of range [${lowTs}, ${highTs}]`,
+    if (keyless) {
+      recordError(
+        i,
+        `Compacted topic cannot accept message without key in topic partition ${opts.partition ?? ''}`,
+        false,
+      );
+    } else if (checkTs && ts !== NO_TIMESTAMP) {
+      if (ts < lowTs || ts > highTs) {
+        const offset = batchHeader.baseOffset + offsetDelta;
+        recordError(
+          i,
+          `Timestamp ${ts} of message with offset ${offset} is out of range. The timestamp should be within [${lowTs}, ${highTs}]`,
+          true,
+        );
+      }
+    } else if (batchHeader.logAppendTime) {
+      recordError(
+        i,
+        `Invalid timestamp type in message at index ${i}. Producer should not set timestamp type to LogAppendTime.`,
+        true,
       );
     }
     if (ts > maxTs) {
@@ -310,6 +377,7 @@ function walkProducedRecords(
     }
   }
   if (c.pos !== end) throw invalidRecord('Incorrect declared batch size, records still remaining in the batch');
+  throwRecordErrors();
   walkState.maxTimestamp = maxTs;
   walkState.offsetOfMax = offsetOfMax;
 }
@@ -372,11 +440,13 @@ export function validateProduceRecords(buf: Buffer, opts: ValidateOptions): Vali
     const baseSequence = buf.readInt32BE(pos + BASE_SEQUENCE);
     if (producerId >= 0 && baseSequence < 0 && !isControl)
       throw invalidRecord(`Invalid sequence number ${baseSequence}`);
-    const baseTimestamp = readInt64(buf, pos + BASE_TIMESTAMP);
-    if (codec === 0) walkProducedRecords(buf, pos + RECORDS, pos + size, recordCount, baseTimestamp, opts);
+    walkHeader.baseOffset = readInt64(buf, pos + BASE_OFFSET);
+    walkHeader.baseTimestamp = readInt64(buf, pos + BASE_TIMESTAMP);
+    walkHeader.logAppendTime = (attributes & ATTR_TIMESTAMP_TYPE) !== 0;
+    if (codec === 0) walkProducedRecords(buf, pos + RECORDS, pos + size, recordCount, walkHeader, opts);
     else {
       const data = decompress(codec, buf.subarray(pos + RECORDS, pos + size));
-      walkProducedRecords(data, 0, data.length, recordCount, baseTimestamp, opts);
+      walkProducedRecords(data, 0, data.length, recordCount, walkHeader, opts);
     }
     let maxTimestamp = walkState.maxTimestamp;
     let offsetOfMaxTimestampDelta = walkState.offsetOfMax;

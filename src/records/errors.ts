@@ -21,6 +21,27 @@ export class RecordsError extends Error {
   }
 }
 
+/** One record's fault in a rejected batch (Produce v8+ record_errors: batch_index, batch_index_error_message). */
+export interface RecordErrorInfo {
+  batchIndex: number;
+  message: string;
+}
+
+/**
+ * A batch rejected whole because records in it break a record-level rule (KIP-467, Kafka's
+ * RecordValidationException): the code is INVALID_RECORD, or INVALID_TIMESTAMP when any record's timestamp is
+ * the fault; `recordErrors` names every bad record by its index in the batch.
+ */
+export class RecordValidationError extends RecordsError {
+  override name = 'RecordValidationError';
+  readonly recordErrors: RecordErrorInfo[];
+
+  constructor(code: RecordsErrorCodeValue, message: string, recordErrors: RecordErrorInfo[]) {
+    super(code, message);
+    this.recordErrors = recordErrors;
+  }
+}
+
 export function corrupt(message: string): RecordsError {
   return new RecordsError(RecordsErrorCode.CORRUPT_MESSAGE, message);
 }

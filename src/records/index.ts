@@ -34,8 +34,8 @@ export {
 export type { CodecId } from './compression.ts';
 export { Codec, codecName, compress, compressAsync, decompress, decompressAsync } from './compression.ts';
 export { crc32c } from './crc32c.ts';
-export type { RecordsErrorCodeValue } from './errors.ts';
-export { RecordsError, RecordsErrorCode } from './errors.ts';
+export type { RecordErrorInfo, RecordsErrorCodeValue } from './errors.ts';
+export { RecordsError, RecordsErrorCode, RecordValidationError } from './errors.ts';
 export type {
   BuildMessageSetOptions,
   ConvertOptions,

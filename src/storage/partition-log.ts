@@ -25,6 +25,7 @@ import { assert, InvariantError } from '../util/assert.ts';
 import { type LogConfig, MAX_SEGMENT_BYTES } from './config.ts';
 import { CorruptLogError, ErrorCode, KafkaStorageError, OffsetOutOfRangeError, StorageError } from './errors.ts';
 import { fsyncDir, fsyncFd, writeFully, writeInt64 } from './file-io.ts';
+import { EpochCheckpointFile, epochsFromSegments, LeaderEpochCache } from './leader-epoch-cache.ts';
 import { type StorageCaches, sharedCaches } from './lru.ts';
 import type { ReadAlloc } from './read-buffers.ts';
 import { CLEANED_SUFFIX, Segment, type SegmentEnv, type StorageLogger, segmentName } from './segment.ts';
@@ -140,6 +141,7 @@ export class PartitionLog {
   private truncations = 0;
   private failure: Error | undefined;
   private closed = false;
+  private _epochs: LeaderEpochCache | undefined;
   private readonly onFailure: ((log: PartitionLog, err: Error) => void) | undefined;
 
   private constructor(dir: string, config: LogConfig, opts: OpenOptions) {
@@ -209,6 +211,11 @@ export class PartitionLog {
   get isClosed(): boolean {
     return this.closed;
   }
+  /** Where each leader epoch starts in this log (`leader-epoch-checkpoint`), kept in step by every change below. */
+  get epochs(): LeaderEpochCache {
+    this.guard();
+    return this._epochs!;
+  }
 
   /**
    * Takes the log offline (its log dir failed, or corruption was found): every later operation throws
@@ -264,6 +271,7 @@ export class PartitionLog {
     const now = this.env.clock();
     return this.io('append', () => {
       const baseOffset = this._logEndOffset;
+      if (leaderEpoch >= 0) this._epochs!.assign(leaderEpoch, baseOffset);
       this.maybeRoll(total, baseOffset + offsetSpan - 1, now);
       const seg = this.active();
       let offset = baseOffset;
@@ -533,11 +541,13 @@ export class PartitionLog {
       this._logStartOffset = offset;
       this._logEndOffset = offset;
       this._size = 0;
+      this._epochs?.clear();
       this.afterTruncation();
     });
   }
 
   private afterTruncation(): void {
+    this._epochs?.truncateFromEnd(this._logEndOffset);
     this.truncations++;
     this._logStartOffset = Math.min(this._logStartOffset, this._logEndOffset);
     this._recoveryPoint = Math.min(this._recoveryPoint, this._logEndOffset);
@@ -555,7 +565,10 @@ export class PartitionLog {
     }
     if (offset <= this._logStartOffset) return [];
     this._logStartOffset = offset;
-    return this.io('deleteRecords', () => this.deleteLogStartBreached());
+    return this.io('deleteRecords', () => {
+      this._epochs!.truncateFromStart(offset);
+      return this.deleteLogStartBreached();
+    });
   }
 
   private deleteLogStartBreached(): DeletedSegment[] {
@@ -620,6 +633,7 @@ export class PartitionLog {
     }
     this._logStartOffset = Math.max(this._logStartOffset, this.segs[0]!.baseOffset);
     this._highWatermark = Math.max(this._highWatermark, this._logStartOffset);
+    this._epochs!.truncateFromStart(this._logStartOffset);
     return out;
   }
 
@@ -734,6 +748,7 @@ export class PartitionLog {
     const logger = this.env.logger;
     const bases: number[] = [];
     const indexFiles: Array<{ base: number; name: string }> = [];
+    this._epochs = new LeaderEpochCache(new EpochCheckpointFile(this.dir, logger), logger);
     this.completeCleanerSwaps();
     for (const name of readdirSync(this.dir)) {
       if (LEFTOVER.some((suffix) => name.endsWith(suffix))) {
@@ -795,6 +810,7 @@ export class PartitionLog {
       );
       this.truncateFullyAndStartAt(this._logStartOffset);
     }
+    this.loadEpochs(recovered);
     logger.info(
       {
         dir: this.dir,
@@ -891,6 +907,27 @@ export class PartitionLog {
         seg.flush(false);
       }
     }
+  }
+
+  /**
+   * Checks the leader-epoch cache against the loaded log: entries beyond its end or below its start are cut, and a
+   * cache that was missing (or, after a crash, lags the log's last batch) is rebuilt from batch headers.
+   */
+  private loadEpochs(recovered: boolean): void {
+    const cache = this._epochs!;
+    cache.truncateFromEnd(this._logEndOffset);
+    cache.truncateFromStart(this._logStartOffset);
+    if (this._logEndOffset <= this._logStartOffset || !(cache.wasMissing || recovered)) return;
+    const all = this.segs.map((segment, i) => ({ segment, end: this.upperBound(i) }));
+    const lastNonEmpty = all.findLastIndex((s) => s.segment.size > 0);
+    const tail = epochsFromSegments(all.slice(lastNonEmpty)).at(-1);
+    if (!cache.wasMissing && tail !== undefined && tail.epoch === cache.latestEpoch()) return;
+    this.env.logger.warn(
+      { dir: this.dir, missing: cache.wasMissing },
+      'rebuilding the leader epoch cache from the log',
+    );
+    cache.rebuild(epochsFromSegments(all));
+    cache.truncateFromStart(this._logStartOffset);
   }
 
   /** Roll timer start for a reopened active segment: its first batch's timestamp, else now. */

@@ -1,51 +1,69 @@
-// A current librdkafka (2.12+, with KIP-848) for tests: Debian's python3-confluent-kafka bundles 2.0.2, so the
-// confluent-kafka wheel from PyPI (which ships its own librdkafka) is installed once with pip into
-// .cache/pylibs (git-ignored) and used through PYTHONPATH. A failed install is a test failure, not a skip.
-import { spawnSync } from 'node:child_process';
+// A current librdkafka for the integration tests: confluent-kafka from PyPI, whose wheel bundles librdkafka 2.1x
+// (Debian's python3-confluent-kafka has 2.0.2, too old for KIP-320 validation by seek, KIP-848 and more). The tests
+// install it themselves, once, with `pip install --target .cache/pylibs/confluent-kafka confluent-kafka` (.cache/ is
+// git-ignored); a failed install is a test failure, never a skip.
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from './broker.ts';
+import { describeRun, runProcess } from './clients.ts';
 
-export const PYLIBS = path.join(REPO_ROOT, '.cache', 'pylibs');
+export const CURRENT_CONFLUENT_DIR = path.join(REPO_ROOT, '.cache', 'pylibs', 'confluent-kafka');
 const PYTHON = '/usr/bin/python3';
+/** The oldest librdkafka the tests accept as "current" (KIP-848 needs 2.12). */
+const MIN_LIBRDKAFKA = [2, 12];
 
-function libVersion(): string | null {
-  const r = spawnSync(PYTHON, ['-c', 'import confluent_kafka; print(confluent_kafka.libversion()[0])'], {
-    env: { ...process.env, PYTHONPATH: PYLIBS },
-    encoding: 'utf8',
-    timeout: 30_000,
+export interface CurrentLibrdkafka {
+  python: string;
+  /** Environment for the python process: PYTHONPATH pointing at the installed wheel first. */
+  env: NodeJS.ProcessEnv;
+  librdkafka: string;
+}
+
+async function probe(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const r = await runProcess(PYTHON, ['-c', 'import confluent_kafka; print(confluent_kafka.libversion()[0])'], {
+    env,
+    timeoutMs: 30_000,
   });
-  return r.status === 0 ? r.stdout.trim() : null;
+  return r.code === 0 ? r.stdout.trim() : undefined;
 }
 
-function atLeast(version: string, major: number, minor: number): boolean {
-  const [a = 0, b = 0] = version.split('.').map(Number);
-  return a > major || (a === major && b >= minor);
+function isCurrent(version: string): boolean {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  return major > MIN_LIBRDKAFKA[0]! || (major === MIN_LIBRDKAFKA[0] && minor >= MIN_LIBRDKAFKA[1]!);
 }
 
-/** Python and the environment to run a script with librdkafka >= 2.12; installs the wheel if needed. */
-export function currentLibrdkafka(): { python: string; env: NodeJS.ProcessEnv; version: string } {
-  let version = libVersion();
-  if (version === null || !atLeast(version, 2, 12)) {
-    const r = spawnSync(
-      PYTHON,
-      [
-        '-m',
-        'pip',
-        'install',
-        '--quiet',
-        '--disable-pip-version-check',
-        '--upgrade',
-        '--target',
-        PYLIBS,
-        'confluent-kafka',
-      ],
-      { encoding: 'utf8', timeout: 300_000 },
-    );
-    if (r.status !== 0)
-      throw new Error(`pip install --target ${PYLIBS} confluent-kafka failed (exit ${r.status}):\n${r.stderr}`);
-    version = libVersion();
-  }
-  if (version === null || !atLeast(version, 2, 12))
-    throw new Error(`confluent-kafka in ${PYLIBS} has librdkafka ${version ?? '(none)'}; KIP-848 needs 2.12 or later`);
-  return { python: PYTHON, env: { ...process.env, PYTHONPATH: PYLIBS }, version };
+let pending: Promise<CurrentLibrdkafka> | undefined;
+
+/** Installs confluent-kafka into CURRENT_CONFLUENT_DIR if it is not there yet; throws when that fails. */
+export function currentLibrdkafka(): Promise<CurrentLibrdkafka> {
+  pending ??= (async () => {
+    const env = { ...process.env, PYTHONPATH: CURRENT_CONFLUENT_DIR, PYTHONNOUSERSITE: '1' };
+    let version = existsSync(CURRENT_CONFLUENT_DIR) ? await probe(env) : undefined;
+    if (version === undefined || !isCurrent(version)) {
+      // Install beside the target and rename, so a concurrent test file never sees a half-installed package.
+      const staging = `${CURRENT_CONFLUENT_DIR}.${process.pid}.tmp`;
+      rmSync(staging, { recursive: true, force: true });
+      mkdirSync(path.dirname(CURRENT_CONFLUENT_DIR), { recursive: true });
+      const r = await runProcess(
+        PYTHON,
+        ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--target', staging, 'confluent-kafka'],
+        { timeoutMs: 300_000 },
+      );
+      if (r.code !== 0) {
+        throw new Error(
+          `${describeRun('pip install confluent-kafka (a current librdkafka)', r)}\nInstall pip (apt-get install python3-pip) and network access to PyPI.`,
+        );
+      }
+      rmSync(CURRENT_CONFLUENT_DIR, { recursive: true, force: true });
+      renameSync(staging, CURRENT_CONFLUENT_DIR);
+      version = await probe(env);
+    }
+    if (version === undefined || !isCurrent(version)) {
+      throw new Error(
+        `confluent-kafka in ${CURRENT_CONFLUENT_DIR} has librdkafka ${version}, need ${MIN_LIBRDKAFKA.join('.')}+`,
+      );
+    }
+    return { python: PYTHON, env, librdkafka: version };
+  })();
+  return pending;
 }

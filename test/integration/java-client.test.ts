@@ -135,4 +135,24 @@ describe('Java client', { skip: missing.length ? `no ${missing.join(', ')} on PA
     assert.match(out, /txn done/);
     assert.match(out, /read_committed 20 0/);
   });
+
+  test('KIP-320: positions with a leader epoch are validated by OffsetForLeaderEpoch; one past its epoch is a truncation', async () => {
+    await setup.get();
+    const out = await java('epochs', 'java-epochs');
+    assert.match(out, /validated first 5 epoch 0 count 5\n/, out);
+    // Without OffsetForLeaderEpoch the consumer skips validation and gets OffsetOutOfRange instead.
+    assert.match(out, /truncation at 10 epoch 0\n/, out);
+  });
+
+  test("KIP-467: keyless records to a compacted topic fail with the broker's per-record error", async () => {
+    await setup.get();
+    const out = await java('record-errors', 'java-record-errors');
+    assert.match(out, /record 0 KafkaException: Failed to append record because it was part of a batch which had/, out);
+    assert.match(
+      out,
+      /record 1 InvalidRecordException: Compacted topic cannot accept message without key in topic partition java-record-errors-0\n/,
+      out,
+    );
+    assert.match(out, /keyed after acked/, out);
+  });
 });

@@ -12,16 +12,16 @@ import type { CreateTopicsResponse } from '../../src/protocol/generated/messages
 import { buildBatch } from '../../src/records/index.ts';
 import { type BrokerHandle, printLogsOnFailure, sharedSetup, startBrokerProcess } from '../helpers/broker.ts';
 import { describeRun, PY_DIR, runProcess } from '../helpers/clients.ts';
-import { currentLibrdkafka } from '../helpers/current-librdkafka.ts';
+import { type CurrentLibrdkafka, currentLibrdkafka } from '../helpers/current-librdkafka.ts';
 
 const SCRIPT = path.join(PY_DIR, 'kip848_commits.py');
 const TOPIC = 'kip848';
 
 describe('KIP-848 offset commits from librdkafka 2.12+', { timeout: 400_000 }, () => {
   let broker: BrokerHandle | undefined;
-  let py: ReturnType<typeof currentLibrdkafka>;
+  let py: CurrentLibrdkafka;
   const setup = sharedSetup(async () => {
-    py = currentLibrdkafka();
+    py = await currentLibrdkafka();
     broker = await startBrokerProcess({ overrides: { 'group.consumer.heartbeat.interval.ms': '500' } });
     const c = await BrokerConnection.open('127.0.0.1', broker.port);
     try {

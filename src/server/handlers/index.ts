@@ -41,6 +41,7 @@ import metadata from './metadata.ts';
 import offsetCommit from './offset-commit.ts';
 import offsetDelete from './offset-delete.ts';
 import offsetFetch from './offset-fetch.ts';
+import offsetForLeaderEpoch from './offset-for-leader-epoch.ts';
 import produce from './produce.ts';
 import syncGroup from './sync-group.ts';
 import txnOffsetCommit from './txn-offset-commit.ts';
@@ -61,6 +62,7 @@ const HANDLERS: readonly HandlerDef<never, never>[] = [
   incrementalAlterConfigs,
   describeCluster,
   deleteRecords,
+  offsetForLeaderEpoch,
   // Consumer groups (issue 4)
   offsetCommit,
   offsetFetch,

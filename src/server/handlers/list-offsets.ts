@@ -52,7 +52,7 @@ export default defineHandler<ListOffsetsRequest, ListOffsetsResponse>({
               errorCode: ErrorCode.NONE,
               timestamp: found?.timestamp ?? -1,
               offset: found?.offset ?? -1,
-              leaderEpoch: found ? p.leaderEpoch : -1,
+              leaderEpoch: found?.leaderEpoch ?? -1,
             };
           } catch (e) {
             return { ...base, errorCode: errorOf(e, log, p.key).errorCode };

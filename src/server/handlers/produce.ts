@@ -6,6 +6,9 @@ import { BATCH_LENGTH, LOG_OVERHEAD, MAGIC } from '../../records/batch-layout.ts
 import { CloseConnection, defineHandler, NO_RESPONSE } from '../handler.ts';
 import { INTERNAL_TOPICS } from './metadata.ts';
 
+/** Shared by every partition answered without record errors (never mutated). */
+const NO_RECORD_ERRORS: Array<{ batchIndex: number; batchIndexErrorMessage: string | null }> = [];
+
 /** Kafka lets only this client id append to internal topics (AdminUtils.ADMIN_CLIENT_ID). */
 const ADMIN_CLIENT_ID = '__admin_client';
 
@@ -38,6 +41,11 @@ export default defineHandler<ProduceRequest, ProduceResponse>({
           baseOffset: r.errorCode === ErrorCode.NONE ? (r.baseOffset ?? -1) : -1,
           logAppendTimeMs: r.logAppendTime ?? -1,
           logStartOffset: r.logStartOffset ?? -1,
+          // KIP-467 (v8+; older versions drop them): which records made the batch fail, as Kafka answers.
+          recordErrors:
+            r.recordErrors === undefined
+              ? NO_RECORD_ERRORS
+              : r.recordErrors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message })),
           errorMessage: r.errorMessage,
         };
       }),

@@ -26,6 +26,8 @@ public class JavaClient {
       case "consume" -> consume(bootstrap, args[2], args[3], Integer.parseInt(args[4]), args[5]);
       case "share" -> share(bootstrap, args[2], args[3], Integer.parseInt(args[4]), args[5]);
       case "txn" -> txn(bootstrap, args[2], Integer.parseInt(args[3]));
+      case "epochs" -> epochs(bootstrap, args[2]);
+      case "record-errors" -> recordErrors(bootstrap, args[2]);
       default -> throw new IllegalArgumentException("unknown mode " + mode);
     }
   }
@@ -193,6 +195,73 @@ public class JavaClient {
         }
       }
       System.out.println("read_committed " + committed + " " + aborted);
+    }
+  }
+
+  // KIP-320: a position that carries a leader epoch is validated with OffsetForLeaderEpoch before fetching. A valid
+  // one is consumed from; one beyond the end of its epoch is a truncation (LogTruncationException with reset=none).
+  static void epochs(String bootstrap, String topic) throws Exception {
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
+    }
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    try (Producer<String, String> producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
+      for (int i = 0; i < 10; i++) producer.send(new ProducerRecord<>(topic, 0, "k" + i, "v" + i)).get();
+    }
+    TopicPartition tp = new TopicPartition(topic, 0);
+    Properties c = new Properties();
+    c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
+    c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    try (Consumer<String, String> consumer = new KafkaConsumer<>(c, new StringDeserializer(), new StringDeserializer())) {
+      consumer.assign(List.of(tp));
+      consumer.seek(tp, new OffsetAndMetadata(5, Optional.of(0), ""));
+      List<ConsumerRecord<String, String>> got = new ArrayList<>();
+      long deadline = System.currentTimeMillis() + 30_000;
+      while (got.size() < 5 && System.currentTimeMillis() < deadline) {
+        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) got.add(r);
+      }
+      System.out.println("validated first " + got.get(0).offset() + " epoch " + got.get(0).leaderEpoch().orElse(-1)
+          + " count " + got.size());
+      consumer.seek(tp, new OffsetAndMetadata(20, Optional.of(0), ""));
+      deadline = System.currentTimeMillis() + 30_000;
+      try {
+        while (System.currentTimeMillis() < deadline) consumer.poll(Duration.ofMillis(200));
+        System.out.println("no truncation detected");
+      } catch (LogTruncationException e) {
+        OffsetAndMetadata d = e.divergentOffsets().get(tp);
+        System.out.println("truncation at " + d.offset() + " epoch " + d.leaderEpoch().orElse(-1));
+      } catch (Exception e) {
+        System.out.println("other " + e.getClass().getSimpleName() + ": " + e.getMessage());
+      }
+    }
+  }
+
+  // KIP-467: keyless records to a compacted topic; the producer fails each record with the broker's record error.
+  static void recordErrors(String bootstrap, String topic) throws Exception {
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1).configs(Map.of("cleanup.policy", "compact"))))
+          .all().get(30, TimeUnit.SECONDS);
+    }
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ProducerConfig.LINGER_MS_CONFIG, "200");
+    try (Producer<String, String> producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
+      List<java.util.concurrent.Future<RecordMetadata>> sent = List.of(
+          producer.send(new ProducerRecord<>(topic, 0, "k", "keyed")),
+          producer.send(new ProducerRecord<>(topic, 0, null, "keyless")));
+      producer.flush();
+      for (int i = 0; i < sent.size(); i++) {
+        try {
+          sent.get(i).get(30, TimeUnit.SECONDS);
+          System.out.println("record " + i + " acked");
+        } catch (java.util.concurrent.ExecutionException e) {
+          System.out.println("record " + i + " " + e.getCause().getClass().getSimpleName() + ": " + e.getCause().getMessage());
+        }
+      }
+      producer.send(new ProducerRecord<>(topic, 0, "k2", "after")).get(30, TimeUnit.SECONDS);
+      System.out.println("keyed after acked");
     }
   }
 }
