@@ -7,7 +7,6 @@ import {
   type CommonOptions,
   clientCommand,
   clientOptions,
-  collectList,
   intOption,
   parseConfigList,
   UsageError,
@@ -46,7 +45,10 @@ export function registerPerf(program: Command): void {
     .requiredOption('-n, --num-records <n>', 'records to send')
     .option('-s, --record-size <bytes>', 'value size', '1024')
     .option('--throughput <n>', 'records/s cap (-1: none)', '-1')
-    .option('--producer-props <k=v>', 'acks, linger.ms, batch.size, compression.type (repeatable)', collectList, [])
+    .option(
+      '--producer-props <k=v...>',
+      'producer properties, space-separated as kafka-producer-perf-test takes them: acks, linger.ms, batch.size, compression.type, bootstrap.servers',
+    )
     .option('-z, --compression <codec>', 'none, gzip, snappy, lz4, zstd')
     .option(
       '--buffer-memory <bytes>',
@@ -61,7 +63,7 @@ export function registerPerf(program: Command): void {
             numRecords: string;
             recordSize: string;
             throughput: string;
-            producerProps: string[];
+            producerProps?: string[];
             compression?: string;
             bufferMemory: string;
           },
@@ -69,10 +71,12 @@ export function registerPerf(program: Command): void {
           const n = intOption('--num-records', o.numRecords)!;
           const size = intOption('--record-size', o.recordSize)!;
           const throughput = Number(o.throughput);
-          const props = Object.fromEntries(o.producerProps.flatMap(parseConfigList));
+          const props = Object.fromEntries((o.producerProps ?? []).flatMap(parseConfigList));
           for (const k of Object.keys(props))
             if (!['acks', 'linger.ms', 'batch.size', 'compression.type', 'bootstrap.servers'].includes(k))
-              throw new UsageError(`unsupported producer property ${k}`);
+              throw new UsageError(
+                `unsupported producer property ${k} (supported: acks, linger.ms, batch.size, compression.type, bootstrap.servers)`,
+              );
           const producer = new Producer({
             ...clientOptions(o),
             ...(props['bootstrap.servers'] ? { bootstrapServers: props['bootstrap.servers'] } : {}),
