@@ -55,7 +55,9 @@ program
     const shutdown = (signal: string) => {
       if (signalled) return;
       signalled = true;
-      log.info({ signal }, 'received signal');
+      if (signal === 'parent exited')
+        log.info({ ppid: process.ppid }, 'the process that started the broker (npm) is gone');
+      else log.info({ signal }, 'received signal');
       broker.stop().then(
         () => process.exit(0),
         (e) => {
@@ -66,6 +68,16 @@ program
     };
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
+    // Started by npm (`npm start`, `npm run`, `npx tributary broker`): npm forwards SIGTERM/SIGINT to its child, and
+    // when that child is the `sh -c` npm runs scripts with (npx always, scripts without `exec`), the shell dies and
+    // the broker would be left running, orphaned. So the broker also stops cleanly when the process that started it
+    // goes away. Not otherwise: a broker started in the background from a shell (nohup, &) outlives that shell.
+    if (process.env.npm_command !== undefined) {
+      const parent = process.ppid;
+      setInterval(() => {
+        if (process.ppid !== parent) shutdown('parent exited');
+      }, 250).unref();
+    }
   });
 
 registerTopics(program);
