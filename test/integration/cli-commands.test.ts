@@ -107,6 +107,10 @@ describe('tributary CLI', { timeout: 300_000 }, () => {
       lag[0]!.partitions.map((p) => p.lag),
       [0, 0],
     );
+    assert.equal(
+      (await cli(['groups', 'describe', '-g', 'cg', '--members'])).stdout,
+      "Consumer group 'cg' has no active members.\n",
+    );
     const dry = await cli(['groups', 'reset-offsets', '-g', 'cg', '--all-topics', '--to-earliest']);
     assert.match(dry.stderr, /Dry run/);
     assert.match(

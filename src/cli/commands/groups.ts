@@ -95,6 +95,7 @@ export function registerGroups(program: Command): void {
                 text.push(
                   table(['GROUP', 'STATE', 'PROTOCOL', '#MEMBERS'], [[groupId, d.state, d.protocol, d.members.length]]),
                 );
+              else if (d.members.length === 0) text.push(`Consumer group '${groupId}' has no active members.`);
               else
                 text.push(
                   table(
