@@ -1,20 +1,8 @@
 #!/usr/bin/env node
-// The `tributary` executable. It checks the Node.js version before loading anything else: on an older Node the
-// broker's modules fail at import time with errors that do not say why (e.g. `promisify` of zlib's zstd, which Node
-// has since 22.15). Keep this file free of static imports and of syntax an old Node cannot parse.
-
-/** The oldest Node.js the broker and the CLI run on (package.json `engines` says the same). */
-const MIN_NODE = [22, 15] as const;
-
-/** The one-line message for an unsupported Node version, or undefined when `version` (e.g. '20.11.1') is enough. */
-function nodeVersionProblem(version: string): string | undefined {
-  const [major = 0, minor = 0] = version.split('.').map(Number);
-  if (major > MIN_NODE[0] || (major === MIN_NODE[0] && minor >= MIN_NODE[1])) return undefined;
-  return (
-    `tributary needs Node.js ${MIN_NODE.join('.')} or newer (Node.js 24 recommended), but this is Node.js ${version}: ` +
-    'install a current one from https://nodejs.org/ or with nvm (nvm install 24), then run the command again.'
-  );
-}
+// The `tributary` executable (package.json `bin`, `npm start`, the Docker entry point). It checks the Node.js version
+// before loading the command line, so an old Node gets one line saying what to install and exit code 1 instead of
+// an import-time TypeError. node-version.ts has no imports; keep this file free of syntax an old Node cannot parse.
+import { nodeVersionProblem } from '../util/node-version.ts';
 
 const problem = nodeVersionProblem(process.versions.node);
 if (problem !== undefined) {

@@ -151,17 +151,20 @@ try {
     assert.match(logs, /shutdown complete/);
   });
 
-  test('on Node.js < 22 the executable says which version it needs, in one line, and exits 1', async () => {
+  test('on Node.js < 22 the executable and the import say which version is needed', async () => {
     const node = await oldNode(scratch);
+    const message =
+      /tributary needs Node\.js 22\.15 or newer \(Node\.js 24 recommended\), but this is Node\.js \d+\.\d+\.\d+: install a current one from https:\/\/nodejs\.org\/ or with nvm \(nvm install 24\)\./;
     const bin = path.join(project, 'node_modules', '.bin', 'tributary');
     for (const args of [['--help'], ['broker']]) {
       const r = await runProcess(node, [bin, ...args], { cwd: project });
       assert.equal(r.code, 1, describeRun(`old node tributary ${args.join(' ')}`, r));
       assert.equal(r.stdout, '');
-      assert.match(
-        r.stderr,
-        /^tributary needs Node\.js 22\.15 or newer \(Node\.js 24 recommended\), but this is Node\.js \d+\.\d+\.\d+: install a current one from https:\/\/nodejs\.org\/ or with nvm \(nvm install 24\), then run the command again\.\n$/,
-      );
+      assert.match(r.stderr, new RegExp(`^${message.source}\n$`), 'one line');
     }
+    const r = await runProcess(node, ['--input-type=module', '-e', `await import('${PKG}')`], { cwd: project });
+    assert.notEqual(r.code, 0, describeRun('old node import', r));
+    assert.match(r.stderr, new RegExp(`Error: ${message.source}`));
+    assert.doesNotMatch(r.stderr, /promisify/);
   });
 });
