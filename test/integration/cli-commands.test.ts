@@ -184,8 +184,9 @@ describe('tributary CLI', { timeout: 300_000 }, () => {
       '-n',
       '1000',
       '--producer-props',
-      'acks=1',
+      'acks=all',
       '--producer-props',
+      'enable.idempotence=true',
       'batch.size=1000',
     ]);
     const bad = await cli(
