@@ -10,6 +10,6 @@ app=${TRIBUTARY_HOME:-/app}
 export KAFKA_LISTENERS KAFKA_ADVERTISED_LISTENERS KAFKA_LOG_DIRS
 if [ "${1:-}" = "tributary" ]; then
   shift
-  exec node "$app/dist/cli/main.js" "$@"
+  exec node "$app/dist/cli/bin.js" "$@"
 fi
-exec node "$app/dist/cli/main.js" broker "$@"
+exec node "$app/dist/cli/bin.js" broker "$@"

@@ -1,4 +1,6 @@
-// Public API of the `tributary` package.
+// Public API of the `tributary-broker` package.
+// First: on a Node.js that is too old this throws an Error naming the version needed (see util/node-version.ts).
+import './util/require-node.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,19 +1,25 @@
 #!/usr/bin/env node
-// The `tributary` command line.
-import { Command } from 'commander';
+// The `tributary` command line. Run it through src/cli/bin.ts (the package's `tributary` executable), which checks the
+// Node.js version first. Exit codes: 0 success, 1 a failed request (the broker said no, or could not be reached),
+// 2 a usage error (unknown command or option, missing or invalid argument), commander's own usage errors included.
+import { Command, CommanderError } from 'commander';
+import { EXIT_USAGE } from './commands/common.ts';
 import { registerCluster, registerConfigs } from './commands/configs.ts';
 import { registerConsume } from './commands/consume.ts';
 import { registerGroups } from './commands/groups.ts';
 import { registerPerf } from './commands/perf.ts';
 import { registerProduce } from './commands/produce.ts';
 import { registerTopics } from './commands/topics.ts';
+import { addExamples } from './examples.ts';
 
 const program = new Command();
 program
   .name('tributary')
   .description('A Kafka-compatible event streaming broker, and tools to use any Kafka cluster')
   .version('0.1.0')
-  .showSuggestionAfterError();
+  .showSuggestionAfterError()
+  // Inherited by every command added below: commander throws a CommanderError instead of exiting with 1.
+  .exitOverride();
 
 program
   .command('broker')
@@ -34,7 +40,7 @@ program
     } catch (e) {
       if (e instanceof ConfigError || (e as NodeJS.ErrnoException).code === 'ENOENT') {
         log.fatal(`invalid configuration: ${(e as Error).message}`);
-        process.exit(2);
+        process.exit(EXIT_USAGE);
       }
       throw e;
     }
@@ -49,7 +55,9 @@ program
     const shutdown = (signal: string) => {
       if (signalled) return;
       signalled = true;
-      log.info({ signal }, 'received signal');
+      if (signal === 'parent exited')
+        log.info({ ppid: process.ppid }, 'the process that started the broker (npm) is gone');
+      else log.info({ signal }, 'received signal');
       broker.stop().then(
         () => process.exit(0),
         (e) => {
@@ -60,6 +68,16 @@ program
     };
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
+    // Started by npm (`npm start`, `npm run`, `npx tributary broker`): npm forwards SIGTERM/SIGINT to its child, and
+    // when that child is the `sh -c` npm runs scripts with (npx always, scripts without `exec`), the shell dies and
+    // the broker would be left running, orphaned. So the broker also stops cleanly when the process that started it
+    // goes away. Not otherwise: a broker started in the background from a shell (nohup, &) outlives that shell.
+    if (process.env.npm_command !== undefined) {
+      const parent = process.ppid;
+      setInterval(() => {
+        if (process.ppid !== parent) shutdown('parent exited');
+      }, 250).unref();
+    }
   });
 
 registerTopics(program);
@@ -69,7 +87,14 @@ registerGroups(program);
 registerConfigs(program);
 registerCluster(program);
 registerPerf(program);
+addExamples(program);
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  // commander has already written the message (or the help) to the right stream.
+  if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : EXIT_USAGE);
+  throw e;
+}
 // Client commands are done once their action returns: leave even if a socket or timer lingers.
 if (program.args[0] !== 'broker' && process.argv[2] !== 'broker') process.exit(process.exitCode ?? 0);

@@ -213,17 +213,21 @@ export class Admin {
     }
   }
 
-  async deleteTopics(topics: string[], opts: { timeoutMs?: number; ifExists?: boolean } = {}): Promise<void> {
+  /** Deletes topics; resolves to the names deleted (with `ifExists`, the missing ones are left out). */
+  async deleteTopics(topics: string[], opts: { timeoutMs?: number; ifExists?: boolean } = {}): Promise<string[]> {
     const conn = await this.controller();
     const res = await conn.request<DeleteTopicsResponse>(ApiKey.DeleteTopics, {
       topicNames: topics,
       topics: topics.map((name) => ({ name })),
       timeoutMs: opts.timeoutMs ?? this.timeoutMs,
     });
+    const deleted: string[] = [];
     for (const t of res.responses) {
       if (t.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && opts.ifExists) continue;
       check(t.errorCode, t.errorMessage, `topic ${t.name}`);
+      if (t.name !== null) deleted.push(t.name);
     }
+    return deleted;
   }
 
   /** Raises topics' partition counts to `count`. */

@@ -10,7 +10,7 @@ import {
   sharedSetup,
   startBrokerProcess,
 } from '../helpers/broker.ts';
-import { runProcess } from '../helpers/clients.ts';
+import { describeRun, runProcess } from '../helpers/clients.ts';
 
 const CLI = path.join(REPO_ROOT, 'src', 'cli', 'main.ts');
 
@@ -51,9 +51,13 @@ describe('tributary CLI', { timeout: 300_000 }, () => {
     }[];
     assert.equal(j[0]!.partitions.length, 4);
     assert.equal(j[0]!.configs['cleanup.policy'], 'compact');
-    await cli(['topics', 'delete', '-t', 'c1']);
+    assert.equal((await cli(['topics', 'delete', '-t', 'c1'])).stdout, 'Deleted topic c1.\n');
     const gone = await cli(['topics', 'delete', '-t', 'c1'], undefined, 1);
     assert.match(gone.stderr, /UNKNOWN_TOPIC_OR_PARTITION/);
+    // --if-exists: not an error (as kafka-topics.sh), and no claim that anything was deleted.
+    await cli(['topics', 'create', '-t', 'c1b']);
+    const ifExists = await cli(['topics', 'delete', '-t', 'c1', '-t', 'c1b', '--if-exists']);
+    assert.equal(ifExists.stdout, 'Deleted topic c1b.\nTopic c1 does not exist: nothing deleted.\n');
     const usage = await cli(['topics', 'alter', '-t', 'c1'], undefined, 2);
     assert.match(usage.stderr, /nothing to alter/);
   });
@@ -103,6 +107,10 @@ describe('tributary CLI', { timeout: 300_000 }, () => {
       lag[0]!.partitions.map((p) => p.lag),
       [0, 0],
     );
+    assert.equal(
+      (await cli(['groups', 'describe', '-g', 'cg', '--members'])).stdout,
+      "Consumer group 'cg' has no active members.\n",
+    );
     const dry = await cli(['groups', 'reset-offsets', '-g', 'cg', '--all-topics', '--to-earliest']);
     assert.match(dry.stderr, /Dry run/);
     assert.match(
@@ -117,7 +125,14 @@ describe('tributary CLI', { timeout: 300_000 }, () => {
       'v4',
     ]);
     await cli(['groups', 'delete', '-g', 'cg']);
-    assert.match((await cli(['groups', 'describe', '-g', 'cg', '--state'])).stdout, /Dead|Empty/);
+    // A group that does not exist (deleted, or never there): said as Kafka says it, and a failure.
+    for (const extra of [[], ['--state'], ['--members'], ['--json']]) {
+      const missing = await cli(['groups', 'describe', '-g', 'cg', ...extra], undefined, 1);
+      assert.equal(missing.stderr, "Error: Consumer group 'cg' does not exist.\n");
+    }
+    const never = await cli(['groups', 'describe', '-g', 'never-there'], undefined, 1);
+    assert.equal(never.stdout, '');
+    assert.equal(never.stderr, "Error: Consumer group 'never-there' does not exist.\n");
   });
 
   test('configs describe/alter and cluster describe', async () => {
@@ -155,9 +170,84 @@ describe('tributary CLI', { timeout: 300_000 }, () => {
       p.stdout,
       /5000 records sent, [\d.]+ records\/sec \([\d.]+ MB\/sec\), [\d.]+ ms avg latency, [\d.]+ ms max latency, \d+ ms 50th, \d+ ms 95th, \d+ ms 99th, \d+ ms 99\.9th\.\n$/,
     );
-    const c = await cli(['perf', 'consume', '-t', 'perf', '-n', '5000']);
+    // --producer-props takes space-separated properties, as kafka-producer-perf-test does.
+    const props = await cli(
+      ['perf', 'produce', '-t', 'perf', '-n', '1000', '-s', '100', '--producer-props', 'acks=all', 'linger.ms=5'],
+      undefined,
+    );
+    assert.match(props.stdout, /^1000 records sent/m);
+    await cli([
+      'perf',
+      'produce',
+      '-t',
+      'perf',
+      '-n',
+      '1000',
+      '--producer-props',
+      'acks=all',
+      '--producer-props',
+      'enable.idempotence=true',
+      'batch.size=1000',
+    ]);
+    const bad = await cli(
+      ['perf', 'produce', '-t', 'perf', '-n', '1', '--producer-props', 'acks=1', 'nope=1'],
+      undefined,
+      2,
+    );
+    assert.match(bad.stderr, /^Error: unsupported producer property nope/);
+    const c = await cli(['perf', 'consume', '-t', 'perf', '-n', '7000']);
     assert.match(c.stdout, /^start\.time, end\.time, data\.consumed\.in\.MB/);
-    assert.match(c.stdout, /, 5000, /);
+    assert.match(c.stdout, /, 7000, /);
+  });
+
+  test("usage errors exit 2 (commander's and ours), --help and --version exit 0", async () => {
+    const run = (args: string[]) => runProcess(process.execPath, [CLI, ...args], { timeoutMs: 30_000 });
+    for (const [args, message] of [
+      [['nosuch'], /unknown command 'nosuch'/],
+      [['topics', 'lst'], /unknown command 'lst'[\s\S]*Did you mean list\?/],
+      [['topics', 'list', '--nosuch'], /unknown option '--nosuch'/],
+      [['topics', 'create'], /required option '-t, --topic <name>' not specified/],
+      [['topics', 'list', 'extra'], /too many arguments/],
+      [['topics'], /Usage: tributary topics/],
+      [['consume', '-t', 'x', '-o', 'nowhere', '-b', '127.0.0.1:1'], /invalid --offset/],
+    ] as const) {
+      const r = await run([...args]);
+      assert.equal(r.code, 2, describeRun(`tributary ${args.join(' ')}`, r));
+      assert.match(r.stderr, message);
+    }
+    for (const args of [['--help'], ['topics', '--help'], ['help', 'topics'], ['--version']]) {
+      const r = await run(args);
+      assert.equal(r.code, 0, describeRun(`tributary ${args.join(' ')}`, r));
+      assert.notEqual(r.stdout, '');
+    }
+  });
+
+  test("every command's --help ends with examples", async () => {
+    // Walks the command tree through the help output itself ("Commands:" sections).
+    const seen: string[] = [];
+    const visit = async (path: string[]) => {
+      const r = await runProcess(process.execPath, [CLI, ...path, '--help'], { timeoutMs: 30_000 });
+      assert.equal(r.code, 0, describeRun(`tributary ${path.join(' ')} --help`, r));
+      const examples = /\nExamples:\n((?: {2}\$ .*tributary .+\n)+)$/.exec(r.stdout);
+      assert.ok(examples, `tributary ${path.join(' ')} --help ends with examples:\n${r.stdout}`);
+      seen.push(path.join(' '));
+      const commands = /\nCommands:\n([\s\S]*?)\n\n/.exec(r.stdout)?.[1] ?? '';
+      for (const line of commands.split('\n')) {
+        const name = /^ {2}(\S+)/.exec(line)?.[1];
+        if (name && name !== 'help') await visit([...path, name]);
+      }
+    };
+    await visit([]);
+    for (const c of [
+      'broker',
+      'topics create',
+      'produce',
+      'consume',
+      'groups reset-offsets',
+      'configs alter',
+      'perf produce',
+    ])
+      assert.ok(seen.includes(c), `${c} was visited (${seen.join(', ')})`);
   });
 
   test('a broker that is not there: clear error, exit 1', async () => {

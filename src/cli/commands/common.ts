@@ -39,6 +39,10 @@ export function printJson(v: unknown): void {
   );
 }
 
+/** Exit codes of every command: 0 success, 1 a failed request, 2 a usage error (as the README says). */
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
 export class UsageError extends Error {
   override name = 'UsageError';
 }
@@ -51,7 +55,7 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): 
       process.exitCode ??= 0;
     } catch (e) {
       process.stderr.write(`${describeError(e)}\n`);
-      process.exitCode = e instanceof UsageError ? 2 : 1;
+      process.exitCode = e instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
     }
   };
 }

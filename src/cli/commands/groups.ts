@@ -1,12 +1,14 @@
 // tributary groups list|describe|reset-offsets|delete (kafka-consumer-groups.sh).
 import type { Command } from 'commander';
-import { Admin, type OffsetSpec } from '../../client/admin.ts';
+import { Admin, type GroupDescription, type OffsetSpec } from '../../client/admin.ts';
+import { KafkaClientError } from '../../client/errors.ts';
 import {
   action,
   type CommonOptions,
   clientCommand,
   clientOptions,
   collectList,
+  EXIT_FAILURE,
   printJson,
   table,
   UsageError,
@@ -33,6 +35,17 @@ export function parseDuration(s: string): number {
   if (!m || s === 'P' || s.endsWith('T')) throw new UsageError(`invalid --by-duration "${s}" (e.g. PT1H, P1DT12H)`);
   const [, d, h, min, sec] = m;
   return ((Number(d ?? 0) * 24 + Number(h ?? 0)) * 60 + Number(min ?? 0)) * 60_000 + Number(sec ?? 0) * 1000;
+}
+
+/** The group's description, or undefined when it does not exist (GROUP_ID_NOT_FOUND, or Dead before Kafka 4). */
+async function describeGroup(admin: Admin, groupId: string): Promise<GroupDescription | undefined> {
+  try {
+    const [d] = await admin.describeGroups([groupId]);
+    return d!.state === 'Dead' ? undefined : d;
+  } catch (e) {
+    if (e instanceof KafkaClientError && e.name === 'GROUP_ID_NOT_FOUND') return undefined;
+    throw e;
+  }
 }
 
 export function registerGroups(program: Command): void {
@@ -69,21 +82,25 @@ export function registerGroups(program: Command): void {
           const result: unknown[] = [];
           const text: string[] = [];
           for (const groupId of o.group) {
-            const [d] = await admin.describeGroups([groupId]);
+            const d = await describeGroup(admin, groupId);
+            if (d === undefined) {
+              // As kafka-consumer-groups.sh says it; and a failure, so that scripts can tell.
+              process.stderr.write(`Error: Consumer group '${groupId}' does not exist.\n`);
+              process.exitCode = EXIT_FAILURE;
+              continue;
+            }
             if (o.state || o.members) {
               result.push(d);
               if (o.state)
                 text.push(
-                  table(
-                    ['GROUP', 'STATE', 'PROTOCOL', '#MEMBERS'],
-                    [[groupId, d!.state, d!.protocol, d!.members.length]],
-                  ),
+                  table(['GROUP', 'STATE', 'PROTOCOL', '#MEMBERS'], [[groupId, d.state, d.protocol, d.members.length]]),
                 );
+              else if (d.members.length === 0) text.push(`Consumer group '${groupId}' has no active members.`);
               else
                 text.push(
                   table(
                     ['GROUP', 'CONSUMER-ID', 'HOST', 'CLIENT-ID', '#PARTITIONS', 'ASSIGNMENT'],
-                    d!.members.map((m) => [
+                    d.members.map((m) => [
                       groupId,
                       m.memberId,
                       m.clientHost,
@@ -96,9 +113,8 @@ export function registerGroups(program: Command): void {
               continue;
             }
             const lag = await admin.describeGroupLag(groupId);
-            result.push({ groupId, state: d!.state, partitions: lag });
-            if (d!.state === 'Empty' || d!.state === 'Dead')
-              text.push(`Consumer group '${groupId}' has no active members.`);
+            result.push({ groupId, state: d.state, partitions: lag });
+            if (d.state === 'Empty') text.push(`Consumer group '${groupId}' has no active members.`);
             text.push(
               table(
                 [
@@ -127,7 +143,7 @@ export function registerGroups(program: Command): void {
             );
           }
           if (o.json) return printJson(result);
-          process.stdout.write(`${text.join('\n\n')}\n`);
+          if (text.length) process.stdout.write(`${text.join('\n\n')}\n`);
         } finally {
           await admin.close();
         }
@@ -164,10 +180,11 @@ export function registerGroups(program: Command): void {
         if (!o.allTopics && o.topic.length === 0) throw new UsageError('give --topic or --all-topics');
         const admin = new Admin(clientOptions(o));
         try {
-          const [desc] = await admin.describeGroups([o.group]);
-          if (o.execute && desc!.state !== 'Empty' && desc!.state !== 'Dead')
+          // A group that does not exist is inactive: resetting gives it offsets (as kafka-consumer-groups.sh does).
+          const desc = await describeGroup(admin, o.group);
+          if (o.execute && desc !== undefined && desc.state !== 'Empty')
             throw new UsageError(
-              `group ${o.group} is ${desc!.state}: stop its consumers before resetting offsets (it must be inactive)`,
+              `group ${o.group} is ${desc.state}: stop its consumers before resetting offsets (it must be inactive)`,
             );
           const current = await admin.fetchGroupOffsets(o.group);
           let targets: { topic: string; partitions?: number[] }[];

@@ -1,13 +1,12 @@
 // tributary perf produce|consume (kafka-producer-perf-test / kafka-consumer-perf-test).
 import type { Command } from 'commander';
 import { Consumer } from '../../client/consumer.ts';
-import { type CompressionName, Producer } from '../../client/producer.ts';
+import { type CompressionName, Producer, type ProducerOptions } from '../../client/producer.ts';
 import {
   action,
   type CommonOptions,
   clientCommand,
   clientOptions,
-  collectList,
   intOption,
   parseConfigList,
   UsageError,
@@ -36,6 +35,48 @@ export interface ProducePerfResult {
   p999: number;
 }
 
+const PRODUCER_PROPS = [
+  'acks',
+  'linger.ms',
+  'batch.size',
+  'compression.type',
+  'bootstrap.servers',
+  'client.id',
+  'enable.idempotence',
+  'max.in.flight.requests.per.connection',
+];
+
+/** kafka-producer-perf-test's `--producer-props k=v ...` → Producer options; an unknown or invalid one is a usage error. */
+export function producerProps(list: string[], compression: string | undefined): Partial<ProducerOptions> {
+  const props = Object.fromEntries(list.flatMap(parseConfigList));
+  for (const k of Object.keys(props))
+    if (!PRODUCER_PROPS.includes(k))
+      throw new UsageError(`unsupported producer property ${k} (supported: ${PRODUCER_PROPS.join(', ')})`);
+  const int = (k: string, dflt: number) => {
+    const v = props[k];
+    if (v === undefined) return dflt;
+    if (!/^\d+$/.test(v)) throw new UsageError(`producer property ${k} must be a non-negative integer, got "${v}"`);
+    return Number(v);
+  };
+  const acks = props.acks ?? 'all';
+  if (!['all', '-1', '0', '1'].includes(acks)) throw new UsageError(`producer property acks must be all, -1, 0 or 1`);
+  const idempotence = props['enable.idempotence'] ?? 'false';
+  if (idempotence !== 'true' && idempotence !== 'false')
+    throw new UsageError(`producer property enable.idempotence must be true or false, got "${idempotence}"`);
+  if (idempotence === 'true' && acks !== 'all' && acks !== '-1')
+    throw new UsageError('enable.idempotence=true needs acks=all (as the Java producer requires)');
+  return {
+    ...(props['bootstrap.servers'] ? { bootstrapServers: props['bootstrap.servers'] } : {}),
+    ...(props['client.id'] ? { clientId: props['client.id'] } : {}),
+    acks: acks === 'all' ? -1 : (Number(acks) as 0 | 1 | -1),
+    lingerMs: int('linger.ms', 5),
+    batchSize: int('batch.size', 16384 * 4),
+    maxInFlightRequests: int('max.in.flight.requests.per.connection', 5),
+    idempotent: idempotence === 'true',
+    compression: (compression ?? props['compression.type'] ?? 'none') as CompressionName,
+  };
+}
+
 export function registerPerf(program: Command): void {
   const perf = program.command('perf').description('throughput and latency tests');
 
@@ -46,7 +87,10 @@ export function registerPerf(program: Command): void {
     .requiredOption('-n, --num-records <n>', 'records to send')
     .option('-s, --record-size <bytes>', 'value size', '1024')
     .option('--throughput <n>', 'records/s cap (-1: none)', '-1')
-    .option('--producer-props <k=v>', 'acks, linger.ms, batch.size, compression.type (repeatable)', collectList, [])
+    .option(
+      '--producer-props <k=v...>',
+      'producer properties, space-separated as kafka-producer-perf-test takes them (acks, linger.ms, batch.size, compression.type, enable.idempotence, ...)',
+    )
     .option('-z, --compression <codec>', 'none, gzip, snappy, lz4, zstd')
     .option(
       '--buffer-memory <bytes>',
@@ -61,7 +105,7 @@ export function registerPerf(program: Command): void {
             numRecords: string;
             recordSize: string;
             throughput: string;
-            producerProps: string[];
+            producerProps?: string[];
             compression?: string;
             bufferMemory: string;
           },
@@ -69,17 +113,9 @@ export function registerPerf(program: Command): void {
           const n = intOption('--num-records', o.numRecords)!;
           const size = intOption('--record-size', o.recordSize)!;
           const throughput = Number(o.throughput);
-          const props = Object.fromEntries(o.producerProps.flatMap(parseConfigList));
-          for (const k of Object.keys(props))
-            if (!['acks', 'linger.ms', 'batch.size', 'compression.type', 'bootstrap.servers'].includes(k))
-              throw new UsageError(`unsupported producer property ${k}`);
           const producer = new Producer({
             ...clientOptions(o),
-            ...(props['bootstrap.servers'] ? { bootstrapServers: props['bootstrap.servers'] } : {}),
-            acks: props.acks === undefined || props.acks === 'all' ? -1 : (Number(props.acks) as 0 | 1 | -1),
-            lingerMs: props['linger.ms'] !== undefined ? Number(props['linger.ms']) : 5,
-            batchSize: props['batch.size'] !== undefined ? Number(props['batch.size']) : 16384 * 4,
-            compression: (o.compression ?? props['compression.type'] ?? 'none') as CompressionName,
+            ...producerProps(o.producerProps ?? [], o.compression),
           });
           const payload = Buffer.alloc(size);
           for (let i = 0; i < size; i++) payload[i] = 65 + (i % 26);

@@ -147,8 +147,11 @@ export function registerTopics(program: Command): void {
       action(async (o: CommonOptions & { topic: string[]; ifExists?: boolean }) => {
         const admin = new Admin(clientOptions(o));
         try {
-          await admin.deleteTopics(o.topic, { ifExists: o.ifExists });
-          for (const t of o.topic) process.stdout.write(`Deleted topic ${t}.\n`);
+          const deleted = await admin.deleteTopics(o.topic, { ifExists: o.ifExists });
+          for (const t of deleted) process.stdout.write(`Deleted topic ${t}.\n`);
+          // --if-exists: a topic that was not there is not an error (as kafka-topics.sh), but nothing was deleted.
+          for (const t of o.topic)
+            if (!deleted.includes(t)) process.stdout.write(`Topic ${t} does not exist: nothing deleted.\n`);
         } finally {
           await admin.close();
         }

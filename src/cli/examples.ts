@@ -1,0 +1,108 @@
+// Examples at the end of each command's --help, as rpk and Kafka's tools show them. Keyed by the command's path
+// below `tributary`; a command that already adds its own help text after the options keeps it.
+import type { EventEmitter } from 'node:events';
+import type { Command } from 'commander';
+
+const EXAMPLES: Record<string, string[]> = {
+  '': [
+    'tributary broker                                   # a broker on localhost:9092, data in ./data',
+    'tributary topics create -t orders -p 3',
+    "printf 'k1:hello\\n' | tributary produce -t orders -K :",
+    'tributary consume -t orders --from-beginning',
+    'tributary <command> --help                         # options and examples of a command',
+  ],
+  broker: [
+    'tributary broker',
+    'tributary broker --config server.properties       # or: tributary broker server.properties',
+    'tributary broker --override num.partitions=3 --override log.dirs=/var/lib/tributary',
+    'KAFKA_ADVERTISED_LISTENERS=PLAINTEXT://myhost:9092 tributary broker',
+  ],
+  topics: [
+    'tributary topics list',
+    'tributary topics create -t orders -p 3 -c retention.ms=86400000',
+    'tributary topics describe -t orders',
+  ],
+  'topics list': ['tributary topics list', 'tributary topics list --exclude-internal --json'],
+  'topics create': [
+    'tributary topics create -t orders',
+    'tributary topics create -t orders -p 3 -r 1 -c retention.ms=86400000 -c cleanup.policy=compact',
+    'tributary topics create -t orders --if-not-exists',
+  ],
+  'topics describe': [
+    'tributary topics describe                          # every topic',
+    'tributary topics describe -t orders -t payments',
+    'tributary topics describe -t orders --json',
+  ],
+  'topics alter': [
+    'tributary topics alter -t orders -p 6',
+    'tributary topics alter -t orders -c cleanup.policy=compact --delete-config retention.ms',
+  ],
+  'topics delete': ['tributary topics delete -t orders', 'tributary topics delete -t orders -t payments --if-exists'],
+  produce: [
+    "echo 'hello' | tributary produce -t orders",
+    "printf 'k1:hello\\nk2:world\\n' | tributary produce -t orders -K : -H source=shell",
+    'echo \'{"key":"k3","value":{"n":1},"headers":{"h":"v"}}\' | tributary produce -t orders --json',
+    'tributary produce -t orders -f lines.txt -z zstd --acks 1',
+  ],
+  consume: [
+    'tributary consume -t orders --from-beginning',
+    "tributary consume -t orders --from-beginning -f '%t %p %o %k %s %h\\n'",
+    'tributary consume -t orders -o -10 --json            # the last 10 records of each partition',
+    'tributary consume -t orders -p 0 -o 42 -c 5',
+    'tributary consume -t orders -g billing --follow      # as a group member; Ctrl-C commits and leaves',
+  ],
+  groups: ['tributary groups list', 'tributary groups describe -g billing'],
+  'groups list': ['tributary groups list', 'tributary groups list --json'],
+  'groups describe': [
+    'tributary groups describe -g billing                 # offsets and lag per partition',
+    'tributary groups describe -g billing --members',
+    'tributary groups describe -g billing --state',
+  ],
+  'groups reset-offsets': [
+    'tributary groups reset-offsets -g billing --topic orders --to-earliest            # dry run',
+    'tributary groups reset-offsets -g billing --topic orders:0,1 --shift-by -10 --execute',
+    'tributary groups reset-offsets -g billing --all-topics --to-datetime 2025-01-01T00:00:00.000 --execute',
+  ],
+  'groups delete': ['tributary groups delete -g billing', 'tributary groups delete -g billing -g audit'],
+  configs: [
+    'tributary configs describe --topic orders',
+    'tributary configs alter --topic orders --add-config retention.ms=3600000',
+  ],
+  'configs describe': [
+    'tributary configs describe --topic orders',
+    'tributary configs describe --topic orders --all --json',
+    'tributary configs describe --entity-type topics --entity-name orders',
+  ],
+  'configs alter': [
+    'tributary configs alter --topic orders --add-config retention.ms=3600000,max.message.bytes=2000000',
+    'tributary configs alter --topic orders --delete-config cleanup.policy',
+    'tributary configs alter --topic orders --add-config cleanup.policy=[compact,delete] --validate-only',
+  ],
+  cluster: ['tributary cluster describe'],
+  'cluster describe': ['tributary cluster describe', 'tributary cluster describe --json -b broker1:9092'],
+  perf: ['tributary perf produce -t perf -n 1000000 -s 1024', 'tributary perf consume -t perf -n 1000000'],
+  'perf produce': [
+    'tributary perf produce -t perf -n 1000000 -s 1024',
+    'tributary perf produce -t perf -n 1000000 -s 1024 --producer-props acks=all linger.ms=5',
+    'tributary perf produce -t perf -n 100000 -s 100 --throughput 10000 -z lz4 --json',
+  ],
+  'perf consume': [
+    'tributary perf consume -t perf -n 1000000',
+    'tributary perf consume -t perf -n 1000000 -g perf-group',
+  ],
+};
+
+function path(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+/** Adds an "Examples:" block after the help of every command in the tree that has examples and no text of its own. */
+export function addExamples(cmd: Command): void {
+  const examples = EXAMPLES[path(cmd)];
+  // commander's Command is an EventEmitter (its typings do not say so); addHelpText listens to 'afterHelp'.
+  if (examples && (cmd as unknown as EventEmitter).listenerCount('afterHelp') === 0)
+    cmd.addHelpText('after', `\nExamples:\n${examples.map((e) => `  $ ${e}`).join('\n')}`);
+  for (const sub of cmd.commands) addExamples(sub);
+}
