@@ -68,8 +68,15 @@ export interface ConfigDef {
   readonly validator?: Validator;
   /** Topic keys: broker keys that supply the default, highest precedence first. */
   readonly synonyms?: readonly BrokerSynonym[];
-  /** Broker keys: can be changed at runtime through AlterConfigs (DescribeConfigs readOnly=false). */
+  /**
+   * Broker keys: can be changed at runtime through (Incremental)AlterConfigs on a BROKER resource
+   * (DescribeConfigs readOnly=false). See dynamic-broker.ts for which of them take effect at runtime.
+   */
   readonly dynamic?: boolean;
+  /** Set when the key is accepted but has no effect in Tributary (the feature is not built); says why. */
+  readonly noEffect?: string;
+  /** Deprecated keys kept for old tools: listed by DescribeConfigs only when set. */
+  readonly deprecated?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -118,6 +125,10 @@ type DefInput = Omit<ConfigDef, 'name' | 'scope'>;
 const b = (name: string, d: DefInput): ConfigDef => ({ name, scope: 'broker', ...d });
 const t = (name: string, d: DefInput): ConfigDef => ({ name, scope: 'topic', ...d });
 const both = (name: string, d: DefInput): ConfigDef => ({ name, scope: 'both', synonyms: [{ name }], ...d });
+
+const ACLS = 'ACLs are not built yet: every client may do everything';
+const TLS = 'TLS listeners are not built yet: only PLAINTEXT listeners are served';
+const SASL = 'SASL authentication is not built yet: clients are not authenticated';
 
 const s = (name: string, multiplier?: number): BrokerSynonym => (multiplier ? { name, multiplier } : { name });
 
@@ -222,6 +233,14 @@ export const CONFIG_DEFINITIONS: readonly ConfigDef[] = [
     default: 'true',
     synonyms: [s('log.message.downconversion.enable')],
     doc: 'Whether fetches by old clients may down-convert batches (kept for compatibility; Tributary never does).',
+  }),
+  t('message.format.version', {
+    type: 'string',
+    default: '3.0-IV1',
+    synonyms: [s('log.message.format.version')],
+    doc: 'Deprecated (Kafka 3.x): on-disk message format; accepted for old tools and ignored, batches are always v2.',
+    noEffect: 'deprecated since Kafka 3.0 and ignored: record batches are always written in format v2',
+    deprecated: true,
   }),
   t('message.timestamp.after.max.ms', {
     type: 'long',
@@ -518,21 +537,18 @@ export const CONFIG_DEFINITIONS: readonly ConfigDef[] = [
 
   // ---- Networking ----------------------------------------------------------------------------------------------------
   b('listeners', {
-    type: 'string',
+    type: 'list',
     default: 'PLAINTEXT://127.0.0.1:9092',
-    dynamic: true,
     doc: 'Comma-separated NAME://host:port endpoints to bind (empty host or 0.0.0.0 = all interfaces, port 0 = any).',
   }),
   b('advertised.listeners', {
-    type: 'string',
+    type: 'list',
     default: null,
-    dynamic: true,
     doc: 'Endpoints given to clients in Metadata responses; defaults to the non-controller listeners.',
   }),
   b('listener.security.protocol.map', {
     type: 'string',
     default: 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL',
-    dynamic: true,
     doc: 'Maps each listener name to its security protocol as NAME:PROTOCOL pairs.',
   }),
   b('inter.broker.listener.name', {
@@ -815,6 +831,30 @@ export const CONFIG_DEFINITIONS: readonly ConfigDef[] = [
     validator: atLeast(1),
     doc: 'Heartbeat interval of members of consumer-protocol (KIP-848) groups.',
   }),
+  b('group.consumer.min.session.timeout.ms', {
+    type: 'int',
+    default: '45000',
+    validator: atLeast(1),
+    doc: 'Smallest consumer.session.timeout.ms a consumer-protocol group may be given.',
+  }),
+  b('group.consumer.max.session.timeout.ms', {
+    type: 'int',
+    default: '60000',
+    validator: atLeast(1),
+    doc: 'Largest consumer.session.timeout.ms a consumer-protocol group may be given.',
+  }),
+  b('group.consumer.min.heartbeat.interval.ms', {
+    type: 'int',
+    default: '5000',
+    validator: atLeast(1),
+    doc: 'Smallest consumer.heartbeat.interval.ms a consumer-protocol group may be given.',
+  }),
+  b('group.consumer.max.heartbeat.interval.ms', {
+    type: 'int',
+    default: '15000',
+    validator: atLeast(1),
+    doc: 'Largest consumer.heartbeat.interval.ms a consumer-protocol group may be given.',
+  }),
   b('group.consumer.max.size', {
     type: 'int',
     default: String(INT_MAX),
@@ -903,53 +943,81 @@ export const CONFIG_DEFINITIONS: readonly ConfigDef[] = [
   }),
 
   // ---- Security (accepted; enforced once Tributary implements SSL/SASL/ACLs) ------------------------------------------
-  b('authorizer.class.name', { type: 'string', default: '', doc: 'Authorizer implementation; empty = no ACL checks.' }),
-  b('super.users', { type: 'list', default: '', doc: 'Principals (User:name) that bypass ACL checks.' }),
+  b('authorizer.class.name', {
+    type: 'string',
+    default: '',
+    doc: 'Authorizer implementation; empty = no ACL checks.',
+    noEffect: ACLS,
+  }),
+  b('super.users', {
+    type: 'list',
+    default: '',
+    doc: 'Principals (User:name) that bypass ACL checks.',
+    noEffect: ACLS,
+  }),
   b('allow.everyone.if.no.acl.found', {
     type: 'boolean',
     default: 'false',
     doc: 'Allow access to resources that have no ACLs.',
+    noEffect: ACLS,
   }),
   b('sasl.enabled.mechanisms', {
     type: 'list',
     default: 'GSSAPI',
-    dynamic: true,
     doc: 'SASL mechanisms offered to clients.',
+    noEffect: SASL,
   }),
   b('sasl.mechanism.inter.broker.protocol', {
     type: 'string',
     default: 'GSSAPI',
     doc: 'SASL mechanism brokers use among themselves.',
+    noEffect: SASL,
   }),
   b('sasl.mechanism.controller.protocol', {
     type: 'string',
     default: 'GSSAPI',
     doc: 'SASL mechanism used to reach controllers.',
+    noEffect: SASL,
   }),
-  b('ssl.keystore.location', { type: 'string', default: null, dynamic: true, doc: 'Path of the key store.' }),
-  b('ssl.keystore.password', { type: 'password', default: null, dynamic: true, doc: 'Password of the key store.' }),
-  b('ssl.keystore.type', { type: 'string', default: 'JKS', dynamic: true, doc: 'Format of the key store.' }),
-  b('ssl.key.password', { type: 'password', default: null, dynamic: true, doc: 'Password of the private key.' }),
-  b('ssl.truststore.location', { type: 'string', default: null, dynamic: true, doc: 'Path of the trust store.' }),
+  b('ssl.keystore.location', { type: 'string', default: null, doc: 'Path of the key store.', noEffect: TLS }),
+  b('ssl.keystore.password', { type: 'password', default: null, doc: 'Password of the key store.', noEffect: TLS }),
+  b('ssl.keystore.type', { type: 'string', default: 'JKS', doc: 'Format of the key store.', noEffect: TLS }),
+  b('ssl.key.password', { type: 'password', default: null, doc: 'Password of the private key.', noEffect: TLS }),
+  b('ssl.truststore.location', { type: 'string', default: null, doc: 'Path of the trust store.', noEffect: TLS }),
   b('ssl.truststore.password', {
     type: 'password',
     default: null,
-    dynamic: true,
     doc: 'Password of the trust store.',
+    noEffect: TLS,
   }),
-  b('ssl.truststore.type', { type: 'string', default: 'JKS', dynamic: true, doc: 'Format of the trust store.' }),
+  b('ssl.truststore.type', { type: 'string', default: 'JKS', doc: 'Format of the trust store.', noEffect: TLS }),
   b('ssl.client.auth', {
     type: 'string',
     default: 'none',
     validator: oneOf('required', 'requested', 'none'),
-    dynamic: true,
     doc: 'Whether TLS clients must present a certificate.',
+    noEffect: TLS,
   }),
   b('ssl.endpoint.identification.algorithm', {
     type: 'string',
     default: 'https',
-    dynamic: true,
     doc: 'Hostname verification of peers ("https", or empty to disable).',
+    noEffect: TLS,
+  }),
+
+  b('zookeeper.connect', {
+    type: 'string',
+    default: null,
+    doc: 'ZooKeeper connection string of a ZooKeeper-mode cluster (Kafka 4 removed ZooKeeper mode).',
+    noEffect: 'Tributary runs its own metadata log; ZooKeeper is not used',
+  }),
+  b('log.message.format.version', {
+    type: 'string',
+    default: '3.0-IV1',
+    dynamic: true,
+    doc: 'Deprecated (Kafka 3.x): default message.format.version of topics; ignored, batches are always v2.',
+    noEffect: 'deprecated since Kafka 3.0 and ignored: record batches are always written in format v2',
+    deprecated: true,
   }),
 
   // ---- Tributary-specific --------------------------------------------------------------------------------------------
