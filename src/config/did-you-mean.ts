@@ -18,7 +18,7 @@ export function editDistance(a: string, b: string, limit = Number.POSITIVE_INFIN
     if (rowMin > limit) return limit + 1;
     [prev, cur] = [cur, prev];
   }
-  return prev[b.length]!;
+  return Math.min(prev[b.length]!, limit + 1);
 }
 
 /** How many edits a key of this length may be away from a suggestion: 1 for short keys, up to 3 for long ones. */
