@@ -12,7 +12,8 @@ import {
 } from '../../../src/config/group-config.ts';
 
 const broker = loadBrokerConfig({ env: {}, hostname: 'h', overrides: ['group.consumer.session.timeout.ms=50000'] });
-const errors = (c: Record<string, string>) => validateGroupConfigs(broker, c).map((e) => [e.errorCode, e.message]);
+const errors = (c: Record<string, string>) =>
+  validateGroupConfigs(broker, c).map((e): [number, string] => [e.errorCode, e.message]);
 
 describe('validateGroupConfigs', () => {
   it('accepts values within the broker bounds', () => {
