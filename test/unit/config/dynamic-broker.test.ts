@@ -8,6 +8,7 @@ import { CONFIG_SOURCE, CONFIG_TYPE_ID, configDef } from '../../../src/config/de
 import { checkBrokerChange, DYNAMIC_BROKER_KEYS, dynamicEffect } from '../../../src/config/dynamic-broker.ts';
 import { MetadataImage } from '../../../src/metadata/image.ts';
 import type { MetadataRecord } from '../../../src/metadata/records.ts';
+import type { Logger } from '../../../src/util/log.ts';
 
 const load = (overrides: string[] = [], logger?: ConfigLogger) =>
   loadBrokerConfig({ env: {}, hostname: 'myhost', overrides, logger });
@@ -216,11 +217,8 @@ describe('unknown and not-built keys at start', () => {
     assert.match(warnings[0]!, /log\.message\.format\.version has no effect: deprecated since Kafka 3\.0/);
     assert.ok(configDef('message.format.version')?.deprecated);
     const logged: string[] = [];
-    const svc = new ConfigService(load(), {
-      logger: { warn: (_o: unknown, m: string) => logged.push(m) } as unknown as ConstructorParameters<
-        typeof ConfigService
-      >[1]['logger'],
-    });
+    const logger = { warn: (_o: unknown, m: string) => logged.push(m) } as unknown as Logger;
+    const svc = new ConfigService(load(), { logger });
     assert.deepEqual(svc.validateTopic({ 'message.format.version': '0.10.2' }), []);
     assert.match(logged[0]!, /deprecated since Kafka 3\.0 and has no effect/);
   });
