@@ -7,7 +7,10 @@ import path from 'node:path';
 import { after, afterEach, describe, test } from 'node:test';
 import { BrokerConnection } from '../../src/client/connection.ts';
 import { ApiKey } from '../../src/protocol/apis.ts';
-import type { DescribeConfigsResponse } from '../../src/protocol/generated/messages.ts';
+import type {
+  DescribeConfigsResponse,
+  IncrementalAlterConfigsResponse,
+} from '../../src/protocol/generated/messages.ts';
 import { freePort, printLogsOnFailure, sharedSetup, startBrokerProcess } from '../helpers/broker.ts';
 import { describeRun, PY_DIR, requirePython, runProcess } from '../helpers/clients.ts';
 
@@ -178,5 +181,43 @@ describe('configs through kafka-python', { timeout: 180_000 }, () => {
     assert.equal(cleared['message.max.bytes']!.value, '2000', 'back to the cluster default');
     assert.equal(cleared['message.max.bytes']!.source, DYNAMIC_DEFAULT);
     assert.equal(cleared['num.io.threads']!.source, DEFAULT);
+  });
+
+  test('IncrementalAlterConfigs APPEND/SUBTRACT start from the value in effect; only on list keys', async () => {
+    const { broker } = await setup.get();
+    const conn = await BrokerConnection.open('127.0.0.1', broker.port, 'incremental');
+    try {
+      const alter = async (resourceType: number, resourceName: string, name: string, op: number, value: string) => {
+        const res = await conn.send<IncrementalAlterConfigsResponse>(ApiKey.IncrementalAlterConfigs, 1, {
+          resources: [{ resourceType, resourceName, configs: [{ name, configOperation: op, value }] }],
+          validateOnly: false,
+        });
+        return [res.responses[0]!.errorCode, res.responses[0]!.errorMessage];
+      };
+      const value = async (resourceType: number, resourceName: string, name: string) => {
+        const res = await conn.send<DescribeConfigsResponse>(ApiKey.DescribeConfigs, 4, {
+          resources: [{ resourceType, resourceName, configurationKeys: [name] }],
+          includeSynonyms: false,
+          includeDocumentation: false,
+        });
+        return res.results[0]!.configs[0]!.value;
+      };
+      const APPEND = 2;
+      const SUBTRACT = 3;
+      assert.deepEqual(await alter(2, 'cfg-old', 'cleanup.policy', APPEND, 'compact'), [0, null]);
+      assert.equal(await value(2, 'cfg-old', 'cleanup.policy'), 'delete,compact');
+      assert.deepEqual(await alter(2, 'cfg-old', 'cleanup.policy', SUBTRACT, 'delete'), [0, null]);
+      assert.equal(await value(2, 'cfg-old', 'cleanup.policy'), 'compact');
+      assert.deepEqual(await alter(2, 'cfg-old', 'retention.ms', APPEND, '5'), [
+        40,
+        'Config value append is not allowed for config key: retention.ms',
+      ]);
+      assert.deepEqual(await alter(4, '', 'log.cleanup.policy', APPEND, 'compact'), [0, null]);
+      assert.equal(await value(4, '1', 'log.cleanup.policy'), 'delete,compact');
+      assert.deepEqual(await alter(4, '', 'log.cleanup.policy', SUBTRACT, 'compact'), [0, null]);
+      assert.equal(await value(4, '1', 'log.cleanup.policy'), 'delete');
+    } finally {
+      conn.close();
+    }
   });
 });

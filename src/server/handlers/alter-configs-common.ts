@@ -27,6 +27,41 @@ function listOpError(ops: ConfigOp[], isList: (name: string) => boolean | undefi
   return null;
 }
 
+/**
+ * APPEND and SUBTRACT as Kafka applies them: on the entity's current value, or when it has none the value in
+ * effect below it (a topic's broker default, a broker entity's static value), so appending `compact` to an unset
+ * `cleanup.policy` gives `delete,compact`. Returned as plain sets.
+ */
+function resolveListOps(
+  ops: ConfigOp[],
+  current: Readonly<Record<string, string>>,
+  inherited: (name: string) => string | null | undefined,
+): ConfigOp[] {
+  const values: Record<string, string> = { ...current };
+  return ops.map((op) => {
+    if (op.op !== 'append' && op.op !== 'subtract') {
+      if (op.op === 'set' && op.value !== null) values[op.name] = op.value;
+      else delete values[op.name];
+      return op;
+    }
+    const base = values[op.name] ?? inherited(op.name) ?? '';
+    const list = base
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x !== '');
+    const items = (op.value ?? '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x !== '');
+    const result =
+      op.op === 'append'
+        ? [...list, ...items.filter((i) => !list.includes(i))]
+        : list.filter((i) => !items.includes(i));
+    values[op.name] = result.join(',');
+    return { name: op.name, op: 'set', value: values[op.name]! };
+  });
+}
+
 /** Appends the "has no effect" warnings to a successful outcome (the response message) and logs them. */
 function withWarnings(
   ctx: RequestContext,
@@ -55,7 +90,11 @@ export function alterResource(
       return d && d.scope !== 'broker' ? d.type === 'list' : undefined;
     });
     if (bad) return bad;
-    return controller.alterConfigs('topic', resourceName, ops, validateOnly, (next) => configs.validateTopic(next));
+    const overrides = ctx.broker.metadata().topics.get(resourceName)?.configs ?? {};
+    const resolved = resolveListOps(ops, overrides, (n) => configs.describeTopic({}, [n])[0]?.value);
+    return controller.alterConfigs('topic', resourceName, resolved, validateOnly, (next) =>
+      configs.validateTopic(next),
+    );
   }
 
   if (resourceType === ResourceType.BROKER) {
@@ -75,7 +114,13 @@ export function alterResource(
     if (bad) return bad;
     let warnings: Array<{ key: string; reason: string }> = [];
     const changed = ops.map((o) => o.name);
-    const r = controller.alterConfigs('broker', resourceName, ops, validateOnly, (next): ConfigProblem[] => {
+    const image = ctx.broker.metadata();
+    const below = (n: string) =>
+      resourceName === ''
+        ? ctx.broker.config.getString(n)
+        : (image.brokerConfigs.get('')?.[n] ?? ctx.broker.config.getString(n));
+    const resolved = resolveListOps(ops, image.brokerConfigs.get(resourceName) ?? {}, below);
+    const r = controller.alterConfigs('broker', resourceName, resolved, validateOnly, (next): ConfigProblem[] => {
       const check = configs.validateBroker(resourceName, next, changed);
       warnings = check.warnings;
       return check.errors;
