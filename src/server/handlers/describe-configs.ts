@@ -26,6 +26,8 @@ export default defineHandler<DescribeConfigsRequest, DescribeConfigsResponse>({
         if (!t) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${r.resourceName} does not exist`);
         entries = configs.describeTopic(t.configs, r.configurationKeys);
       } else if (r.resourceType === ResourceType.BROKER) {
+        if (r.resourceName !== '' && !/^-?\d+$/.test(r.resourceName))
+          return fail(ErrorCode.INVALID_REQUEST, `Broker id must be an integer, but it is: ${r.resourceName}`);
         if (r.resourceName === '') entries = configs.describeBrokerDefaults(image, r.configurationKeys);
         else if (r.resourceName === String(nodeId)) entries = configs.describeBroker(image, r.configurationKeys);
         else
