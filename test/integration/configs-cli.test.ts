@@ -68,6 +68,12 @@ describe('tributary configs (dynamic configs)', { timeout: 240_000 }, () => {
     assert.equal(topic.get('retention.ms')!.source, 'DYNAMIC_DEFAULT_BROKER_CONFIG');
     assert.equal(topic.get('min.cleanable.dirty.ratio')!.value, '0.25');
 
+    const old = await cli(['configs', 'alter', '--topic', 'dyn', '--add-config', 'message.format.version=2.8']);
+    assert.match(
+      old.stderr,
+      /^Warning: Accepted, but message\.format\.version has no effect: deprecated since Kafka 3\.0/,
+    );
+
     const noEffect = await cli(['configs', 'alter', '--broker', '1', '--add-config', 'num.io.threads=4']);
     assert.match(noEffect.stderr, /^Warning: Accepted, but num\.io\.threads has no effect: .*event loop/);
 

@@ -62,16 +62,16 @@ function resolveListOps(
   });
 }
 
-/** Appends the "has no effect" warnings to a successful outcome (the response message) and logs them. */
+/** Puts the "has no effect" warnings into a successful outcome (the response message) and logs them. */
 function withWarnings(
   ctx: RequestContext,
   what: string,
   warnings: Array<{ key: string; reason: string }>,
-  validateOnly: boolean,
+  quiet: boolean,
 ): AlterOutcome {
   if (warnings.length === 0) return { errorCode: ErrorCode.NONE, errorMessage: null };
   const text = warnings.map((w) => `${w.key} has no effect: ${w.reason}`).join('; ');
-  if (!validateOnly) ctx.broker.log.warn({ resource: what, keys: warnings.map((w) => w.key) }, text);
+  if (!quiet) ctx.broker.log.warn({ resource: what, keys: warnings.map((w) => w.key) }, text);
   return { errorCode: ErrorCode.NONE, errorMessage: `Accepted, but ${text}` };
 }
 
@@ -92,9 +92,16 @@ export function alterResource(
     if (bad) return bad;
     const overrides = ctx.broker.metadata().topics.get(resourceName)?.configs ?? {};
     const resolved = resolveListOps(ops, overrides, (n) => configs.describeTopic({}, [n])[0]?.value);
-    return controller.alterConfigs('topic', resourceName, resolved, validateOnly, (next) =>
+    const r = controller.alterConfigs('topic', resourceName, resolved, validateOnly, (next) =>
       configs.validateTopic(next),
     );
+    if (r.errorCode !== ErrorCode.NONE) return r;
+    const noEffect = ops.flatMap((o) => {
+      const reason = o.op === 'set' ? configDef(o.name)?.noEffect : undefined;
+      return reason === undefined ? [] : [{ key: o.name, reason }];
+    });
+    // Logged already by the validation (ConfigService.validateTopic, which CreateTopics shares).
+    return withWarnings(ctx, `topic ${resourceName}`, noEffect, true);
   }
 
   if (resourceType === ResourceType.BROKER) {
