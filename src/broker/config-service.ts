@@ -121,14 +121,7 @@ export class ConfigService {
   describeBrokerDefaults(image: MetadataImage, names?: readonly string[] | null): ConfigEntryView[] {
     const { defaults } = this.dynamicLayers(image);
     const all = describeBrokerConfig(this.broker, {}, { names, dynamicDefaults: { ...defaults } });
-    return all
-      .filter((e) => defaults[e.name] !== undefined)
-      .map((e) => ({
-        ...e,
-        source: 'DYNAMIC_DEFAULT_BROKER_CONFIG' as const,
-        synonyms: e.synonyms.filter((s) => s.source === 'DYNAMIC_DEFAULT_BROKER_CONFIG'),
-      }))
-      .map(view);
+    return all.filter((e) => defaults[e.name] !== undefined).map(view);
   }
 
   describeGroup(image: MetadataImage, groupId: string, names?: readonly string[] | null): ConfigEntryView[] {
