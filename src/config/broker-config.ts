@@ -72,9 +72,6 @@ const NON_CONFIG_ENV = new Set([
 ]);
 const NON_CONFIG_ENV_PREFIXES = ['KAFKA_JMX_', 'KAFKA_LOG4J_', 'KAFKA_CFG_'];
 
-/** Keys that are legitimately open-ended (listener-scoped overrides); not warned about. */
-const PREFIXES_WITHOUT_WARNING = ['listener.name.'];
-
 /**
  * Maps a Docker-style variable name to a config key: KAFKA_FOO_BAR -> foo.bar, `___` -> `-`, `__` -> `_`
  * (apache/kafka image). When that key is unknown but Confluent's opposite escapes (`__` -> `-`, `___` -> `_`)
@@ -473,8 +470,7 @@ export function loadBrokerConfig(options: LoadBrokerConfigOptions = {}): BrokerC
   for (const [key, { value, origin }] of raw) {
     const def: ConfigDef | undefined = configDef(key);
     if (!def || def.scope === 'topic') {
-      const warning = unknownBrokerKeyWarning(key);
-      if (warning !== null) options.logger?.warn({ key, origin }, warning);
+      options.logger?.warn({ key, origin }, unknownBrokerKeyWarning(key));
       explicit.set(key, { text: value, value, origin });
       continue;
     }
@@ -499,12 +495,16 @@ const NOT_BUILT_PREFIXES: ReadonlyArray<[string, string]> = [
 ];
 
 /**
- * The warning for a key that is not a broker config (null for listener-scoped keys, which are open-ended): a
- * topic key names its broker synonym, a key of a feature not built says it has no effect, and a key close to a
- * known one asks "did you mean ...".
+ * The warning for a key that is not a broker config: a topic key names its broker synonym, a per-listener override
+ * or a key of a feature not built says it has no effect, and a key close to a known one asks "did you mean ...".
  */
-export function unknownBrokerKeyWarning(key: string): string | null {
-  if (PREFIXES_WITHOUT_WARNING.some((p) => key.startsWith(p))) return null;
+export function unknownBrokerKeyWarning(key: string): string {
+  const perListener = /^listener\.name\.[^.]+\.(.+)$/.exec(key);
+  if (perListener) {
+    const base = perListener[1]!;
+    const why = NOT_BUILT_PREFIXES.find(([p]) => base.startsWith(p))?.[1];
+    return `${key} has no effect: per-listener overrides are not supported${why ? ` (${why})` : ''}`;
+  }
   const def = configDef(key);
   if (def && def.scope === 'topic') {
     const synonym = def.synonyms?.[0]?.name;
