@@ -17,6 +17,7 @@ import {
   parseConfigValue,
   TOPIC_DEFINITIONS,
 } from './definitions.ts';
+import { closestKeys } from './did-you-mean.ts';
 import { ConfigError } from './errors.ts';
 
 /** Kafka error code INVALID_CONFIG. */
@@ -151,7 +152,12 @@ export function validateTopicConfigs(configs: Record<string, string | null>): Co
   for (const [key, value] of Object.entries(configs)) {
     const def = configDef(key);
     if (!def || def.scope === 'broker') {
-      errors.push({ key, errorCode: INVALID_CONFIG, message: `Unknown topic config name: ${key}` });
+      const near = closestKeys(
+        key,
+        TOPIC_DEFINITIONS.map((d) => d.name),
+      );
+      const hint = near.length > 0 ? ` (did you mean ${near.join(' or ')}?)` : '';
+      errors.push({ key, errorCode: INVALID_CONFIG, message: `Unknown topic config name: ${key}${hint}` });
       continue;
     }
     if (value === null) {

@@ -10,6 +10,7 @@ import {
   groupNoEffect,
   validateGroupConfigs,
 } from '../../../src/config/group-config.ts';
+import { validateTopicConfigs } from '../../../src/config/topic-config.ts';
 
 const broker = loadBrokerConfig({ env: {}, hostname: 'h', overrides: ['group.consumer.session.timeout.ms=50000'] });
 const errors = (c: Record<string, string>) =>
@@ -108,6 +109,13 @@ describe('did you mean', () => {
         const bounded = editDistance(a, b, limit);
         assert.equal(bounded, d <= limit ? d : limit + 1);
       }),
+    );
+  });
+
+  it('suggests topic keys for a mistyped topic config', () => {
+    assert.deepEqual(
+      validateTopicConfigs({ 'retention.msec': '1' }).map((e) => e.message),
+      ['Unknown topic config name: retention.msec (did you mean retention.ms?)'],
     );
   });
 
