@@ -128,9 +128,16 @@ export class ConfigService {
     return describeGroupConfig(this.effective(), image.groupConfigs.get(groupId) ?? EMPTY, names).map(view);
   }
 
-  validateTopic(configs: Record<string, string>): Array<{ key: string; message: string }> {
-    for (const key of Object.keys(configs)) {
-      if (key === 'message.format.version')
+  /**
+   * Validates a topic's whole set of overrides. Keys accepted without effect (message.format.version) are logged
+   * as warnings, for the keys in `warnFor` (default: all; AlterConfigs warns itself, in its response too).
+   */
+  validateTopic(
+    configs: Record<string, string>,
+    warnFor: readonly string[] = Object.keys(configs),
+  ): Array<{ key: string; message: string }> {
+    for (const key of warnFor) {
+      if (key === 'message.format.version' && configs[key] !== undefined)
         this.logger?.warn(
           { key, value: configs[key] },
           'message.format.version is deprecated since Kafka 3.0 and has no effect: batches are always written in format v2',

@@ -67,11 +67,11 @@ function withWarnings(
   ctx: RequestContext,
   what: string,
   warnings: Array<{ key: string; reason: string }>,
-  quiet: boolean,
+  validateOnly: boolean,
 ): AlterOutcome {
   if (warnings.length === 0) return { errorCode: ErrorCode.NONE, errorMessage: null };
   const text = warnings.map((w) => `${w.key} has no effect: ${w.reason}`).join('; ');
-  if (!quiet) ctx.broker.log.warn({ resource: what, keys: warnings.map((w) => w.key) }, text);
+  if (!validateOnly) ctx.broker.log.warn({ resource: what, keys: warnings.map((w) => w.key) }, text);
   return { errorCode: ErrorCode.NONE, errorMessage: `Accepted, but ${text}` };
 }
 
@@ -93,15 +93,14 @@ export function alterResource(
     const overrides = ctx.broker.metadata().topics.get(resourceName)?.configs ?? {};
     const resolved = resolveListOps(ops, overrides, (n) => configs.describeTopic({}, [n])[0]?.value);
     const r = controller.alterConfigs('topic', resourceName, resolved, validateOnly, (next) =>
-      configs.validateTopic(next),
+      configs.validateTopic(next, []),
     );
     if (r.errorCode !== ErrorCode.NONE) return r;
     const noEffect = ops.flatMap((o) => {
       const reason = o.op === 'set' ? configDef(o.name)?.noEffect : undefined;
       return reason === undefined ? [] : [{ key: o.name, reason }];
     });
-    // Logged already by the validation (ConfigService.validateTopic, which CreateTopics shares).
-    return withWarnings(ctx, `topic ${resourceName}`, noEffect, true);
+    return withWarnings(ctx, `topic ${resourceName}`, noEffect, validateOnly);
   }
 
   if (resourceType === ResourceType.BROKER) {
