@@ -76,10 +76,12 @@ const RANGES: Partial<Record<ConfigType, [bigint, bigint, string]>> = {
   long: [LONG_MIN, LONG_MAX, 'a 64-bit integer'],
 };
 
-/** Java's Double.toString for the values configs use. */
+/** Java's Double.toString: plain between 1e-3 and 1e7 (always with a fraction), else `d.dddE<n>`. */
 function formatDouble(x: number): string {
-  if (Number.isInteger(x) && Math.abs(x) < 1e7) return x.toFixed(1);
-  return String(x);
+  const abs = Math.abs(x);
+  if (x === 0 || (abs >= 1e-3 && abs < 1e7)) return Number.isInteger(x) ? x.toFixed(1) : String(x);
+  const [mantissa, exponent] = x.toExponential().split('e') as [string, string];
+  return `${mantissa.includes('.') ? mantissa : `${mantissa}.0`}E${Number(exponent)}`;
 }
 
 /**

@@ -4,7 +4,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigService } from '../../../src/broker/config-service.ts';
 import { type ConfigLogger, loadBrokerConfig, unknownBrokerKeyWarning } from '../../../src/config/broker-config.ts';
-import { CONFIG_SOURCE, CONFIG_TYPE_ID, configDef } from '../../../src/config/definitions.ts';
+import {
+  CONFIG_SOURCE,
+  CONFIG_TYPE_ID,
+  configDef,
+  defaultValue,
+  parseConfigValue,
+} from '../../../src/config/definitions.ts';
 import { checkBrokerChange, DYNAMIC_BROKER_KEYS, dynamicEffect } from '../../../src/config/dynamic-broker.ts';
 import { MetadataImage } from '../../../src/metadata/image.ts';
 import type { MetadataRecord } from '../../../src/metadata/records.ts';
@@ -79,6 +85,17 @@ describe('checkBrokerChange', () => {
       ['num.io.threads', 'log.cleaner.threads'],
     );
     assert.match(r.warnings[0]!.reason, /event loop/);
+    // Reassignment tools set the replication throttles on brokers: accepted, and said to do nothing yet.
+    const throttle = check({ 'leader.replication.throttled.rate': '1048576' });
+    assert.deepEqual(throttle.errors, []);
+    assert.match(throttle.warnings[0]!.reason, /replication between brokers is not built yet/);
+  });
+
+  it("formats doubles as Java's Double.toString", () => {
+    const d = configDef('log.cleaner.io.max.bytes.per.second')!;
+    assert.equal(defaultValue(d)!.text, '1.7976931348623157E308');
+    assert.equal(parseConfigValue(d, '12345678').text, '1.2345678E7');
+    assert.equal(parseConfigValue(d, '2').text, '2.0');
   });
 
   it('only checks the keys the request set (a deleted or untouched key is not re-validated)', () => {
