@@ -15,7 +15,7 @@ import { supportedApis } from '../server/handlers/index.ts';
 import { type BoundListener, SocketServer } from '../server/socket-server.ts';
 import { LogManager } from '../storage/log-manager.ts';
 import { type ReadBufferPool, SizedBufferPools } from '../storage/read-buffers.ts';
-import { createLogger, type Logger } from '../util/log.ts';
+import { createLogger, type Logger, LoggerRegistry } from '../util/log.ts';
 import { ConfigService } from './config-service.ts';
 import { ReplicaManager, toLogConfig } from './replica-manager.ts';
 import type { BrokerServices } from './services.ts';
@@ -64,13 +64,16 @@ export class Broker {
     const logDirs = cfg.logDirs.map((d) => resolve(d));
     const clusterId = ensureMetaProperties(logDirs, cfg.nodeId);
     const metadataDir = join(resolve(cfg.metadataLogDir), '__cluster_metadata-0');
-    this.metadataLog = new FileMetadataLog(metadataDir, this.log);
-    const configs = new ConfigService(cfg);
+    // One pino child per module, so that log levels can be changed at runtime (BROKER_LOGGER configs).
+    const loggers = new LoggerRegistry(this.log);
+    this.metadataLog = new FileMetadataLog(metadataDir, loggers.get('tributary.metadata'));
+    const configs = new ConfigService(cfg, { logger: loggers.get('tributary.config') });
+    configs.loggers = loggers;
     const controller = new LocalController({
       clusterId,
       nodeId: cfg.nodeId,
       log: this.metadataLog,
-      logger: this.log,
+      logger: loggers.get('tributary.controller'),
       defaults: {
         numPartitions: cfg.numPartitions,
         defaultReplicationFactor: cfg.defaultReplicationFactor,
@@ -78,22 +81,34 @@ export class Broker {
       },
     });
     this.controller = controller;
+    // Dynamic broker configs (cluster metadata) apply from the start, topic defaults included.
+    configs.attach(() => controller.image);
     const initial = controller.image;
     this.logs = LogManager.open({
       logDirs,
-      logger: this.log,
+      logger: loggers.get('tributary.storage'),
       configFor: (topic) => toLogConfig(configs.topicConfig(initial.topics.get(topic)?.configs ?? {})),
     });
     const replicas = new ReplicaManager({
       logs: this.logs,
-      log: this.log,
+      log: loggers.get('tributary.replica'),
       nodeId: cfg.nodeId,
       topicConfig: (o) => configs.topicConfig(o),
     });
     this.replicas = replicas;
     replicas.applyImage(initial, undefined);
-    controller.subscribe((image, previous) => replicas.applyImage(image, previous));
-    const groups = new GroupCoordinatorRuntime({ config: cfg, controller, replicas, log: this.log, clock: Date.now });
+    controller.subscribe((image, previous) => {
+      replicas.applyImage(image, previous);
+      // A dynamic broker config changed: topic defaults may have, so every partition's config is resolved again.
+      if (image.brokerConfigs !== previous.brokerConfigs) replicas.applyImage(image, undefined);
+    });
+    const groups = new GroupCoordinatorRuntime({
+      config: cfg,
+      controller,
+      replicas,
+      log: loggers.get('tributary.group'),
+      clock: Date.now,
+    });
     this.groups = groups;
     groups.start();
     const transactions = new TransactionCoordinatorRuntime({
@@ -101,7 +116,7 @@ export class Broker {
       controller,
       replicas,
       producerIds: new ProducerIdManager(resolve(cfg.metadataLogDir)),
-      log: this.log,
+      log: loggers.get('tributary.transaction'),
       clock: Date.now,
       offsets: groups,
     });
@@ -121,8 +136,8 @@ export class Broker {
       apiVersions: () => dispatcher.supportedList(),
       clock: Date.now,
     };
-    const dispatcher = new Dispatcher(services, supportedApis(), this.log);
-    this.server = new SocketServer(dispatcher, this.log, {
+    const dispatcher = new Dispatcher(services, supportedApis(), loggers.get('tributary.server'));
+    this.server = new SocketServer(dispatcher, loggers.get('tributary.server'), {
       maxRequestBytes: cfg.socketRequestMaxBytes,
       maxQueuedRequests: Math.max(2, cfg.queuedMaxRequests),
       idleTimeoutMs: cfg.connectionsMaxIdleMs,
@@ -171,7 +186,7 @@ export class Broker {
     // Compaction in small slices (at most ~10 ms of work per tick) so produce and fetch are never held up.
     if (cfg.logCleanerEnable) this.schedule(50, () => this.logs!.cleaner.tick(10));
     this.schedule(cfg.producerIdExpirationCheckIntervalMs, () =>
-      replicas.expireProducers(Date.now(), cfg.producerIdExpirationMs),
+      replicas.expireProducers(Date.now(), configs.effective().producerIdExpirationMs),
     );
     this.log.info(
       {

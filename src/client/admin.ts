@@ -20,7 +20,8 @@ import type { BrokerConnection } from './connection.ts';
 import { check, ErrorCode, KafkaClientError, UnsupportedApiError } from './errors.ts';
 import { getOrInit } from './util.ts';
 
-export const ResourceType = { TOPIC: 2, GROUP: 3, BROKER: 4, BROKER_LOGGER: 8 } as const;
+/** Kafka's ConfigResource.Type ids (GROUP is 32; 3 is the ACL resource type). */
+export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8, GROUP: 32 } as const;
 export const ConfigSource: Record<number, string> = {
   0: 'UNKNOWN',
   1: 'DYNAMIC_TOPIC_CONFIG',
@@ -248,7 +249,7 @@ export class Admin {
   /** Effective configs of a resource (`keys` limits the answer). */
   async describeConfigs(resource: ConfigResource, keys?: string[]): Promise<ConfigEntry[]> {
     const conn =
-      resource.type === 'broker' && resource.name !== ''
+      (resource.type === 'broker' || resource.type === 'broker-logger') && resource.name !== ''
         ? await this.cluster.node(Number(resource.name))
         : await this.controller();
     const v = conn.version(ApiKey.DescribeConfigs);
@@ -278,14 +279,17 @@ export class Admin {
       .sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
-  /** Changes configs incrementally (IncrementalAlterConfigs): other overrides stay as they are. */
+  /**
+   * Changes configs incrementally (IncrementalAlterConfigs): other overrides stay as they are. Returns the broker's
+   * messages for a successful change (e.g. a key accepted that has no effect), usually none.
+   */
   async alterConfigs(
     resource: ConfigResource,
     changes: ConfigChange[],
     opts: { validateOnly?: boolean } = {},
-  ): Promise<void> {
+  ): Promise<string[]> {
     const conn =
-      resource.type === 'broker' && resource.name !== ''
+      (resource.type === 'broker' || resource.type === 'broker-logger') && resource.name !== ''
         ? await this.cluster.node(Number(resource.name))
         : await this.controller();
     const res = await conn.request<IncrementalAlterConfigsResponse>(ApiKey.IncrementalAlterConfigs, {
@@ -299,6 +303,7 @@ export class Admin {
       validateOnly: opts.validateOnly ?? false,
     });
     for (const r of res.responses) check(r.errorCode, r.errorMessage, `${resource.type} ${resource.name}`);
+    return res.responses.flatMap((r) => (r.errorMessage ? [r.errorMessage] : []));
   }
 
   async describeCluster(): Promise<{ clusterId: string | null; controllerId: number; brokers: BrokerNode[] }> {

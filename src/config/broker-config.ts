@@ -13,12 +13,16 @@ import {
   type ParsedValue,
   parseConfigValue,
 } from './definitions.ts';
+import { closestKnownKeys } from './did-you-mean.ts';
 import { ConfigError } from './errors.ts';
 import { readPropertiesFile } from './properties.ts';
 
 export type BrokerConfigSource = 'DEFAULT_CONFIG' | 'STATIC_BROKER_CONFIG';
-/** Where a statically set value came from (for diagnostics). */
-export type BrokerConfigOrigin = 'default' | 'file' | 'env' | 'override';
+/**
+ * Where a set value came from: the static layers (for diagnostics), or the dynamic layers of cluster metadata
+ * (`dynamic-default` = the cluster-wide default entity, `dynamic-broker` = this broker's entity).
+ */
+export type BrokerConfigOrigin = 'default' | 'file' | 'env' | 'override' | 'dynamic-default' | 'dynamic-broker';
 
 export interface Listener {
   /** Listener name, upper-cased (PLAINTEXT, CONTROLLER, ...). */
@@ -67,9 +71,6 @@ const NON_CONFIG_ENV = new Set([
   'KAFKA_CONFIG_DIR',
 ]);
 const NON_CONFIG_ENV_PREFIXES = ['KAFKA_JMX_', 'KAFKA_LOG4J_', 'KAFKA_CFG_'];
-
-/** Keys that are legitimately open-ended (listener-scoped overrides); not warned about. */
-const PREFIXES_WITHOUT_WARNING = ['listener.name.'];
 
 /**
  * Maps a Docker-style variable name to a config key: KAFKA_FOO_BAR -> foo.bar, `___` -> `-`, `__` -> `_`
@@ -143,6 +144,7 @@ const isWildcardHost = (h: string): boolean => h === '' || h === '0.0.0.0' || h 
 
 export class BrokerConfig {
   private readonly entries: ReadonlyMap<string, BrokerConfigEntry>;
+  private readonly host: string;
 
   readonly nodeId: number;
   readonly processRoles: string[];
@@ -217,6 +219,7 @@ export class BrokerConfig {
     const entries = new Map<string, BrokerConfigEntry>();
     for (const [k, e] of explicit) entries.set(k, e);
     this.entries = entries;
+    this.host = host;
 
     const n = (k: string): number => this.get(k) as number;
     const nOrNull = (k: string): number | null => (this.get(k) ?? null) as number | null;
@@ -243,12 +246,13 @@ export class BrokerConfig {
     this.controllerQuorumVoters = list('controller.quorum.voters');
 
     this.listenerSecurityProtocolMap = parseProtocolMap(str('listener.security.protocol.map'));
-    this.listeners = parseListeners('listeners', str('listeners'), this.listenerSecurityProtocolMap);
+    const listenersText = this.getString('listeners') ?? '';
+    this.listeners = parseListeners('listeners', listenersText, this.listenerSecurityProtocolMap);
     const clientListeners = this.listeners.filter((l) => !this.controllerListenerNames.includes(l.name));
     if (this.processRoles.includes('broker') && clientListeners.length === 0) {
-      throw new ConfigError('listeners', str('listeners'), 'expected at least one non-controller listener');
+      throw new ConfigError('listeners', listenersText, 'expected at least one non-controller listener');
     }
-    const advertisedText = this.get('advertised.listeners') as string | null;
+    const advertisedText = this.getString('advertised.listeners') ?? null;
     if (advertisedText === null) {
       this.advertisedListeners = clientListeners.map((l) => (isWildcardHost(l.host) ? { ...l, host } : l));
     } else {
@@ -389,6 +393,34 @@ export class BrokerConfig {
     return this.entries.get(key)?.origin ?? 'default';
   }
 
+  /**
+   * This configuration with the dynamic layers of cluster metadata on top, as Kafka's DynamicBrokerConfig merges
+   * them: static < cluster-wide dynamic default < this broker's dynamic config. Keys that are not dynamic broker
+   * keys, and values that do not parse, are skipped (they were refused when set). Throws ConfigError when the
+   * merged configuration is inconsistent.
+   */
+  withDynamic(
+    dynamicDefaults: Readonly<Record<string, string>>,
+    dynamic: Readonly<Record<string, string>>,
+  ): BrokerConfig {
+    const merged = new Map(this.entries);
+    const layer = (values: Readonly<Record<string, string>>, origin: BrokerConfigOrigin) => {
+      for (const [k, raw] of Object.entries(values)) {
+        const def = configDef(k);
+        if (!def || def.scope === 'topic' || !def.dynamic) continue;
+        try {
+          const p = parseConfigValue(def, raw);
+          merged.set(k, { text: p.text, value: p.value, origin });
+        } catch (e) {
+          if (!(e instanceof ConfigError)) throw e;
+        }
+      }
+    };
+    layer(dynamicDefaults, 'dynamic-default');
+    layer(dynamic, 'dynamic-broker');
+    return new BrokerConfig(merged, this.host);
+  }
+
   /** Every statically set key (known or unknown), in the order first set. */
   explicitKeys(): string[] {
     return [...this.entries.keys()];
@@ -438,15 +470,50 @@ export function loadBrokerConfig(options: LoadBrokerConfigOptions = {}): BrokerC
   for (const [key, { value, origin }] of raw) {
     const def: ConfigDef | undefined = configDef(key);
     if (!def || def.scope === 'topic') {
-      if (!PREFIXES_WITHOUT_WARNING.some((p) => key.startsWith(p))) {
-        const hint = def ? ' (it is a topic-level config; set it per topic or use its log.* broker synonym)' : '';
-        options.logger?.warn({ key, origin }, `Ignoring unknown broker config ${key}${hint}`);
-      }
+      options.logger?.warn({ key, origin }, unknownBrokerKeyWarning(key));
       explicit.set(key, { text: value, value, origin });
       continue;
     }
     const parsed = parseConfigValue(def, value);
+    if (def.noEffect !== undefined) options.logger?.warn({ key, origin }, `${key} has no effect: ${def.noEffect}`);
     explicit.set(key, { text: parsed.text, value: parsed.value, origin });
   }
   return new BrokerConfig(explicit, options.hostname);
+}
+
+/** Prefixes of keys that belong to features Tributary has not built: setting them does nothing. */
+const NOT_BUILT_PREFIXES: ReadonlyArray<[string, string]> = [
+  ['ssl.', 'TLS listeners are not built yet'],
+  ['sasl.', 'SASL authentication is not built yet'],
+  ['zookeeper.', 'Tributary does not use ZooKeeper'],
+  ['remote.log.', 'tiered storage is not built yet'],
+  ['quota.', 'client quotas are not built yet'],
+  ['share.', 'share groups are not built yet'],
+  ['group.share.', 'share groups are not built yet'],
+  ['group.streams.', 'streams groups are not built yet'],
+  ['confluent.', 'Confluent Server features are not part of Tributary'],
+];
+
+/**
+ * The warning for a key that is not a broker config: a topic key names its broker synonym, a per-listener override
+ * or a key of a feature not built says it has no effect, and a key close to a known one asks "did you mean ...".
+ */
+export function unknownBrokerKeyWarning(key: string): string {
+  const perListener = /^listener\.name\.[^.]+\.(.+)$/.exec(key);
+  if (perListener) {
+    const base = perListener[1]!;
+    const why = NOT_BUILT_PREFIXES.find(([p]) => base.startsWith(p))?.[1];
+    return `${key} has no effect: per-listener overrides are not supported${why ? ` (${why})` : ''}`;
+  }
+  const def = configDef(key);
+  if (def && def.scope === 'topic') {
+    const synonym = def.synonyms?.[0]?.name;
+    const alt = synonym ? ` or use its broker synonym ${synonym}` : '';
+    return `Ignoring topic-level config ${key} in the broker configuration: set it per topic${alt}`;
+  }
+  const notBuilt = NOT_BUILT_PREFIXES.find(([p]) => key.startsWith(p));
+  if (notBuilt) return `${key} has no effect: ${notBuilt[1]}`;
+  const near = closestKnownKeys(key);
+  if (near.length > 0) return `Ignoring unknown broker config ${key}: did you mean ${near.join(' or ')}?`;
+  return `Ignoring unknown broker config ${key}`;
 }

@@ -17,6 +17,7 @@ import {
   parseConfigValue,
   TOPIC_DEFINITIONS,
 } from './definitions.ts';
+import { closestKeys } from './did-you-mean.ts';
 import { ConfigError } from './errors.ts';
 
 /** Kafka error code INVALID_CONFIG. */
@@ -81,6 +82,12 @@ export interface DescribeConfigEntry {
 export interface DescribeOptions {
   /** Only these names (null/undefined = all). */
   names?: readonly string[] | null;
+  /** This broker's dynamic configs (its BROKER entity in cluster metadata). */
+  dynamic?: Record<string, string>;
+  /** The cluster-wide dynamic defaults (the BROKER entity ""). */
+  dynamicDefaults?: Record<string, string>;
+  /** The broker config with the dynamic layers applied (values); `broker` stays the static one (sources). */
+  effective?: BrokerConfig;
 }
 
 /** Resolves one topic key: the override if present, else the broker synonym chain, else the built-in default. */
@@ -145,7 +152,12 @@ export function validateTopicConfigs(configs: Record<string, string | null>): Co
   for (const [key, value] of Object.entries(configs)) {
     const def = configDef(key);
     if (!def || def.scope === 'broker') {
-      errors.push({ key, errorCode: INVALID_CONFIG, message: `Unknown topic config name: ${key}` });
+      const near = closestKeys(
+        key,
+        TOPIC_DEFINITIONS.map((d) => d.name),
+      );
+      const hint = near.length > 0 ? ` (did you mean ${near.join(' or ')}?)` : '';
+      errors.push({ key, errorCode: INVALID_CONFIG, message: `Unknown topic config name: ${key}${hint}` });
       continue;
     }
     if (value === null) {
@@ -212,12 +224,15 @@ export function describeTopicConfig(
   const entries: DescribeConfigEntry[] = [];
   for (const def of TOPIC_DEFINITIONS) {
     if (!include(def.name)) continue;
-    const value = resolveTopicValue(broker, def, overrides).text;
+    if (def.deprecated && overrides[def.name] === undefined) continue;
+    const value = resolveTopicValue(options?.effective ?? broker, def, overrides).text;
     const synonyms: ConfigSynonym[] = [];
     if (overrides[def.name] !== undefined) synonyms.push({ name: def.name, value, source: 'DYNAMIC_TOPIC_CONFIG' });
     if (def.synonyms && def.synonyms.length > 0) {
       const group = def.synonyms.map((x) => x.name);
-      synonyms.push(...brokerSynonyms(broker, group, group[0]!, {}, {}));
+      synonyms.push(
+        ...brokerSynonyms(broker, group, group[0]!, options?.dynamic ?? {}, options?.dynamicDefaults ?? {}),
+      );
     }
     entries.push({
       name: def.name,
@@ -241,13 +256,16 @@ export function describeTopicConfig(
 export function describeBrokerConfig(
   broker: BrokerConfig,
   dynamicOverrides: Record<string, string> = {},
-  options?: DescribeOptions & { dynamicDefaults?: Record<string, string> },
+  options?: DescribeOptions,
 ): DescribeConfigEntry[] {
   const include = wanted(options);
   const dynamicDefaults = options?.dynamicDefaults ?? {};
   const entries: DescribeConfigEntry[] = [];
   for (const def of BROKER_DEFINITIONS) {
     if (!include(def.name)) continue;
+    const set =
+      broker.isSet(def.name) || dynamicOverrides[def.name] !== undefined || dynamicDefaults[def.name] !== undefined;
+    if (def.deprecated && !set) continue;
     const sensitive = isSensitive(def);
     const synonyms = brokerSynonyms(broker, brokerSynonymNames(def.name), def.name, dynamicOverrides, dynamicDefaults);
     const own =

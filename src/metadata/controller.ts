@@ -37,6 +37,9 @@ export interface ControllerDefaults {
 
 export type ConfigOp = { name: string; op: 'set' | 'delete' | 'append' | 'subtract'; value: string | null };
 
+/** A config change refused by validation; `errorCode` defaults to INVALID_CONFIG. */
+export type ConfigProblem = { key: string; message: string; errorCode?: number };
+
 const LEGAL_TOPIC = /^[a-zA-Z0-9._-]+$/;
 export const MAX_TOPIC_NAME_LENGTH = 249;
 
@@ -309,11 +312,11 @@ export class LocalController {
    * AlterConfigs replaces the whole set (ops are then 'set' for every given key, 'delete' for every other key).
    */
   alterConfigs(
-    resourceType: 'topic' | 'broker',
+    resourceType: 'topic' | 'broker' | 'group',
     resourceName: string,
     ops: ConfigOp[],
     validateOnly: boolean,
-    validate: (next: Record<string, string>) => Array<{ key: string; message: string }>,
+    validate: (next: Record<string, string>) => ConfigProblem[],
   ): TopicResult {
     let existing: Readonly<Record<string, string>>;
     if (resourceType === 'topic') {
@@ -324,7 +327,8 @@ export class LocalController {
           errorMessage: `Topic ${resourceName} does not exist`,
         };
       existing = t.configs;
-    } else existing = this.current.brokerConfigs.get(resourceName) ?? {};
+    } else if (resourceType === 'group') existing = this.current.groupConfigs.get(resourceName) ?? {};
+    else existing = this.current.brokerConfigs.get(resourceName) ?? {};
     const next: Record<string, string> = { ...existing };
     for (const op of ops) {
       switch (op.op) {
@@ -351,7 +355,7 @@ export class LocalController {
     const errors = validate(next);
     if (errors.length > 0)
       return {
-        errorCode: ErrorCode.INVALID_CONFIG,
+        errorCode: errors[0]!.errorCode ?? ErrorCode.INVALID_CONFIG,
         errorMessage: errors.map(describeConfigError).join('; '),
       };
     if (!validateOnly) {

@@ -44,6 +44,8 @@ export class MetadataImage {
   readonly topicsById: ReadonlyMap<string, TopicInfo>;
   /** Dynamic broker configs: key "" is the cluster-wide default, else the node id. */
   readonly brokerConfigs: ReadonlyMap<string, Readonly<Record<string, string>>>;
+  /** Dynamic group configs (GROUP config resources), by group id. */
+  readonly groupConfigs: ReadonlyMap<string, Readonly<Record<string, string>>>;
 
   constructor(init: {
     clusterId: string;
@@ -52,6 +54,7 @@ export class MetadataImage {
     topics: ReadonlyMap<string, TopicInfo>;
     topicsById: ReadonlyMap<string, TopicInfo>;
     brokerConfigs: ReadonlyMap<string, Readonly<Record<string, string>>>;
+    groupConfigs?: ReadonlyMap<string, Readonly<Record<string, string>>>;
   }) {
     this.clusterId = init.clusterId;
     this.offset = init.offset;
@@ -59,6 +62,7 @@ export class MetadataImage {
     this.topics = init.topics;
     this.topicsById = init.topicsById;
     this.brokerConfigs = init.brokerConfigs;
+    this.groupConfigs = init.groupConfigs ?? new Map();
   }
 
   static empty(clusterId: string): MetadataImage {
@@ -79,7 +83,7 @@ export class MetadataImage {
   /** Applies one record, returning the next image. */
   apply(record: MetadataRecord, offset: number): MetadataImage {
     assert(offset > this.offset, `metadata offset ${offset} not after ${this.offset}`);
-    let { brokers, topics, topicsById, brokerConfigs } = this as MetadataImage;
+    let { brokers, topics, topicsById, brokerConfigs, groupConfigs } = this as MetadataImage;
     switch (record.type) {
       case 'RegisterBroker': {
         const m = new Map(brokers);
@@ -129,15 +133,23 @@ export class MetadataImage {
             ...t,
             configs: withConfig(t.configs, record.name, record.value),
           }));
+        } else if (record.resourceType === 'group') {
+          groupConfigs = withEntityConfig(groupConfigs, record.resourceName, record.name, record.value);
         } else {
-          const m = new Map(brokerConfigs);
-          m.set(record.resourceName, withConfig(m.get(record.resourceName) ?? {}, record.name, record.value));
-          brokerConfigs = m;
+          brokerConfigs = withEntityConfig(brokerConfigs, record.resourceName, record.name, record.value);
         }
         break;
       }
     }
-    return new MetadataImage({ clusterId: this.clusterId, offset, brokers, topics, topicsById, brokerConfigs });
+    return new MetadataImage({
+      clusterId: this.clusterId,
+      offset,
+      brokers,
+      topics,
+      topicsById,
+      brokerConfigs,
+      groupConfigs,
+    });
   }
 }
 
@@ -150,6 +162,20 @@ function withConfig(
   if (value === null) delete next[name];
   else next[name] = value;
   return next;
+}
+
+/** Sets or removes one config of an entity; an entity left with no configs is dropped. */
+function withEntityConfig(
+  entities: ReadonlyMap<string, Readonly<Record<string, string>>>,
+  entity: string,
+  name: string,
+  value: string | null,
+): ReadonlyMap<string, Readonly<Record<string, string>>> {
+  const m = new Map(entities);
+  const next = withConfig(m.get(entity) ?? {}, name, value);
+  if (Object.keys(next).length === 0) m.delete(entity);
+  else m.set(entity, next);
+  return m;
 }
 
 function replaceTopic(

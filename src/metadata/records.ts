@@ -16,4 +16,11 @@ export type MetadataRecord =
       partitionEpoch: number;
     }
   | { type: 'RemoveTopic'; topicId: string }
-  | { type: 'Config'; resourceType: 'topic' | 'broker'; resourceName: string; name: string; value: string | null };
+  | {
+      type: 'Config';
+      /** Kafka's ConfigResource types: TOPIC, BROKER ("" = the cluster-wide default entity), GROUP. */
+      resourceType: 'topic' | 'broker' | 'group';
+      resourceName: string;
+      name: string;
+      value: string | null;
+    };

@@ -71,3 +71,81 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
     format === 'json' ? { write: (s: string) => out.write(s) } : { write: (s: string) => out.write(formatLogLine(s)) };
   return pino({ level, base }, destination);
 }
+
+/** Kafka's log levels (log4j names) as BROKER_LOGGER configs use them, and their pino equivalents. */
+export const KAFKA_LOG_LEVELS = ['DEBUG', 'ERROR', 'FATAL', 'INFO', 'TRACE', 'WARN'] as const;
+export type KafkaLogLevel = (typeof KAFKA_LOG_LEVELS)[number];
+const TO_PINO: Record<KafkaLogLevel, LogLevel> = {
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+  FATAL: 'fatal',
+};
+
+export function isKafkaLogLevel(s: string | null): s is KafkaLogLevel {
+  return s !== null && (KAFKA_LOG_LEVELS as readonly string[]).includes(s);
+}
+
+/** The name of the logger every other one follows unless given its own level (log4j's root logger). */
+export const ROOT_LOGGER = 'root';
+
+/**
+ * Named loggers of one broker, for runtime log levels (BROKER_LOGGER config resources, `kafka-configs.sh
+ * --entity-type broker-loggers`). Each module logs through its own pino child of the broker's logger (lines look
+ * the same); a child follows the root logger's level until it is given its own, and falls back to it when unset.
+ */
+export class LoggerRegistry {
+  private readonly root: Logger;
+  private readonly children = new Map<string, Logger>();
+  /** Loggers with a level of their own. */
+  private readonly explicit = new Set<string>();
+
+  constructor(root: Logger) {
+    this.root = root;
+  }
+
+  /** The logger of a module (created on first use), e.g. `tributary.storage`. */
+  get(name: string): Logger {
+    if (name === ROOT_LOGGER) return this.root;
+    let l = this.children.get(name);
+    if (!l) {
+      l = this.root.child({});
+      l.level = this.root.level;
+      this.children.set(name, l);
+    }
+    return l;
+  }
+
+  has(name: string): boolean {
+    return name === ROOT_LOGGER || this.children.has(name);
+  }
+
+  /** Every logger with its current level in Kafka's names (`OFF` when silent), root first, then by name. */
+  levels(): Array<{ name: string; level: string }> {
+    const label = (l: Logger) => (l.level === 'silent' ? 'OFF' : l.level.toUpperCase());
+    const out = [{ name: ROOT_LOGGER, level: label(this.root) }];
+    for (const name of [...this.children.keys()].sort()) out.push({ name, level: label(this.children.get(name)!) });
+    return out;
+  }
+
+  setLevel(name: string, level: KafkaLogLevel): void {
+    const pinoLevel = TO_PINO[level];
+    if (name === ROOT_LOGGER) {
+      this.root.level = pinoLevel;
+      for (const [n, l] of this.children) if (!this.explicit.has(n)) l.level = pinoLevel;
+      return;
+    }
+    this.get(name).level = pinoLevel;
+    this.explicit.add(name);
+  }
+
+  /** Drops a logger's own level: it follows the root logger again. */
+  unsetLevel(name: string): void {
+    if (name === ROOT_LOGGER) return;
+    this.explicit.delete(name);
+    const l = this.children.get(name);
+    if (l) l.level = this.root.level;
+  }
+}

@@ -259,19 +259,40 @@ print(','.join(m.value.decode() for m in c))
     assert.equal(res.responses[0]!.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   });
 
-  test('AlterConfigs of a broker: an honest "not supported" answer', async () => {
+  test("AlterConfigs of a broker: Kafka's errors for read-only, unknown and invalid keys; nothing changed", async () => {
     const c = await setup.get();
-    for (const [api, configs] of [
-      [ApiKey.AlterConfigs, [{ name: 'log.retention.ms', value: '1000' }]],
-      [ApiKey.IncrementalAlterConfigs, [{ name: 'log.retention.ms', configOperation: 0, value: '1000' }]],
-    ] as const) {
-      const res = (await c.send(api, api === ApiKey.AlterConfigs ? 2 : 1, {
-        resources: [{ resourceType: 4, resourceName: '1', configs }],
-        validateOnly: false,
-      })) as { responses: { errorCode: number; errorMessage: string | null }[] };
-      assert.equal(res.responses[0]!.errorCode, ErrorCode.INVALID_REQUEST);
-      assert.match(res.responses[0]!.errorMessage ?? '', /not supported/);
+    const cases = [
+      [{ name: 'log.dirs', value: '/elsewhere' }, ErrorCode.INVALID_REQUEST, /Cannot update these configs dynamically/],
+      [
+        { name: 'no.such.config', value: '1' },
+        ErrorCode.INVALID_CONFIG,
+        /Unknown broker config name: no\.such\.config/,
+      ],
+      [{ name: 'log.retention.ms', value: 'soon' }, ErrorCode.INVALID_REQUEST, /'soon'.*log\.retention\.ms/],
+    ] as const;
+    for (const [entry, code, message] of cases) {
+      for (const api of [ApiKey.AlterConfigs, ApiKey.IncrementalAlterConfigs]) {
+        const configs = api === ApiKey.AlterConfigs ? [entry] : [{ ...entry, configOperation: 0 }];
+        const res = (await c.send(api, api === ApiKey.AlterConfigs ? 2 : 1, {
+          resources: [{ resourceType: 4, resourceName: '1', configs }],
+          validateOnly: false,
+        })) as { responses: { errorCode: number; errorMessage: string | null }[] };
+        assert.equal(res.responses[0]!.errorCode, code, entry.name);
+        assert.match(res.responses[0]!.errorMessage ?? '', message);
+      }
     }
+    const d = (await c.send(ApiKey.DescribeConfigs, 1, {
+      resources: [{ resourceType: 4, resourceName: '1', configurationKeys: ['log.dirs', 'log.retention.ms'] }],
+      includeSynonyms: false,
+    })) as { results: { configs: { name: string; configSource: number }[] }[] };
+    assert.deepEqual(
+      d.results[0]!.configs.map((e) => [e.name, e.configSource === 2]),
+      [
+        ['log.dirs', false],
+        ['log.retention.ms', false],
+      ],
+      'no dynamic config was stored',
+    );
   });
 
   test('acks=2: INVALID_REQUIRED_ACKS, nothing written', async () => {

@@ -16,42 +16,93 @@ import {
 interface EntityOptions extends CommonOptions {
   topic?: string;
   broker?: string;
+  brokerDefault?: boolean;
+  brokerLogger?: string;
   group?: string;
   entityType?: string;
   entityName?: string;
+  entityDefault?: boolean;
 }
 
-function entity(o: EntityOptions): ConfigResource {
-  if (o.topic !== undefined) return { type: 'topic', name: o.topic };
-  if (o.broker !== undefined) return { type: 'broker', name: o.broker };
-  if (o.group !== undefined) return { type: 'group', name: o.group };
-  if (o.entityType) {
-    const type = ({ topics: 'topic', brokers: 'broker', groups: 'group', 'broker-loggers': 'broker-logger' } as const)[
-      o.entityType
-    ];
+const ENTITY_TYPES = {
+  topics: 'topic',
+  brokers: 'broker',
+  groups: 'group',
+  'broker-loggers': 'broker-logger',
+} as const;
+
+/** The one entity the options name (kafka-configs.sh's --entity-type/--entity-name/--entity-default work too). */
+export function entity(o: EntityOptions): ConfigResource {
+  const named: ConfigResource[] = [];
+  if (o.topic !== undefined) named.push({ type: 'topic', name: o.topic });
+  if (o.broker !== undefined) named.push({ type: 'broker', name: brokerId('--broker', o.broker) });
+  if (o.brokerDefault) named.push({ type: 'broker', name: '' });
+  if (o.brokerLogger !== undefined)
+    named.push({ type: 'broker-logger', name: brokerId('--broker-logger', o.brokerLogger) });
+  if (o.group !== undefined) named.push({ type: 'group', name: o.group });
+  if (o.entityType !== undefined) {
+    const type = ENTITY_TYPES[o.entityType as keyof typeof ENTITY_TYPES];
     if (!type) throw new UsageError(`unknown --entity-type ${o.entityType} (topics, brokers, groups, broker-loggers)`);
-    return { type, name: o.entityName ?? '' };
+    if (o.entityDefault && o.entityName !== undefined)
+      throw new UsageError('give either --entity-name or --entity-default, not both');
+    if (o.entityDefault && type !== 'broker')
+      throw new UsageError('--entity-default is only supported with --entity-type brokers');
+    if (!o.entityDefault && o.entityName === undefined)
+      throw new UsageError(`--entity-type ${o.entityType} needs --entity-name (or --entity-default for brokers)`);
+    named.push({ type, name: o.entityDefault ? '' : o.entityName! });
+  } else if (o.entityName !== undefined || o.entityDefault) {
+    throw new UsageError('--entity-name and --entity-default need --entity-type');
   }
-  throw new UsageError('name the entity: --topic T, --broker N, --group G or --entity-type/--entity-name');
+  if (named.length > 1) throw new UsageError('name exactly one entity');
+  if (named.length === 0)
+    throw new UsageError(
+      'name the entity: --topic T, --broker N, --broker-default, --broker-logger N, --group G, or --entity-type/--entity-name',
+    );
+  return named[0]!;
+}
+
+function brokerId(option: string, v: string): string {
+  if (!/^\d+$/.test(v)) throw new UsageError(`${option} takes a broker id (an integer), got "${v}"`);
+  return v;
 }
 
 function entityOptions(cmd: Command): Command {
   return cmd
     .option('--topic <name>', 'a topic')
-    .option('--broker <id>', 'a broker (node id)')
-    .option('--group <id>', 'a consumer group')
-    .option('--entity-type <type>', 'topics, brokers, groups')
-    .option('--entity-name <name>', 'the entity name');
+    .option('--broker <id>', 'a broker (node id): its dynamic configs')
+    .option('--broker-default', 'the cluster-wide default of dynamic broker configs')
+    .option('--broker-logger <id>', "a broker's log levels (logger names as configs)")
+    .option('--group <id>', 'a group (consumer.session.timeout.ms, consumer.heartbeat.interval.ms, ...)')
+    .option('--entity-type <type>', 'topics, brokers, groups, broker-loggers (as kafka-configs.sh)')
+    .option('--entity-name <name>', 'the entity name')
+    .option('--entity-default', 'with --entity-type brokers: the cluster-wide default');
+}
+
+function label(r: ConfigResource): string {
+  if (r.type === 'broker') return r.name === '' ? 'the default broker' : `broker ${r.name}`;
+  if (r.type === 'broker-logger') return `broker-logger ${r.name}`;
+  return `${r.type} ${r.name}`;
 }
 
 export function registerConfigs(program: Command): void {
-  const configs = program.command('configs').description('describe and alter topic, broker and group configs');
+  const configs = program.command('configs').description('describe and alter topic, broker, logger and group configs');
 
   clientCommand(
     entityOptions(configs.command('describe').description('configs of an entity (overrides only unless --all)')),
     { json: true },
   )
     .option('--all', 'every config, defaults included')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  tributary configs describe --topic orders
+  tributary configs describe --broker 1 --all
+  tributary configs describe --broker-default
+  tributary configs describe --broker-logger 1
+  tributary configs describe --group my-group --all
+  tributary configs describe --entity-type brokers --entity-default`,
+    )
     .action(
       action(async (o: EntityOptions & { all?: boolean }) => {
         const r = entity(o);
@@ -82,6 +133,17 @@ export function registerConfigs(program: Command): void {
     .option('--add-config <k=v,...>', 'configs to set; list values as k=[a,b] (repeatable)', collectList, [])
     .option('--delete-config <k,...>', 'overrides to remove (repeatable)', collectList, [])
     .option('--validate-only', 'check without changing anything')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  tributary configs alter --topic orders --add-config retention.ms=86400000,cleanup.policy=[delete,compact]
+  tributary configs alter --broker 1 --add-config message.max.bytes=2097152
+  tributary configs alter --broker-default --add-config log.retention.ms=3600000
+  tributary configs alter --broker-default --delete-config log.retention.ms
+  tributary configs alter --broker-logger 1 --add-config tributary.storage=DEBUG
+  tributary configs alter --group my-group --add-config consumer.session.timeout.ms=50000`,
+    )
     .action(
       action(async (o: EntityOptions & { addConfig: string[]; deleteConfig: string[]; validateOnly?: boolean }) => {
         const r = entity(o);
@@ -95,8 +157,13 @@ export function registerConfigs(program: Command): void {
         if (changes.length === 0) throw new UsageError('nothing to alter: give --add-config and/or --delete-config');
         const admin = new Admin(clientOptions(o));
         try {
-          await admin.alterConfigs(r, changes, { validateOnly: o.validateOnly });
-          process.stdout.write(`Completed updating config for ${r.type} ${r.name}.\n`);
+          const notes = await admin.alterConfigs(r, changes, { validateOnly: o.validateOnly });
+          for (const n of notes) process.stderr.write(`Warning: ${n}\n`);
+          process.stdout.write(
+            o.validateOnly
+              ? `Validated config changes for ${label(r)}.\n`
+              : `Completed updating config for ${label(r)}.\n`,
+          );
         } finally {
           await admin.close();
         }

@@ -105,6 +105,8 @@ export interface ConsumerConfig {
   maxSize: number;
   /** Server-side assignors, the first one is the default. */
   assignors: string[];
+  /** A group's own session timeout / heartbeat interval (GROUP config resources), overriding the two above. */
+  groupConfig?: (groupId: string) => { sessionTimeoutMs?: number; heartbeatIntervalMs?: number };
 }
 
 export interface ConsumerEffects {
@@ -286,6 +288,14 @@ export class ConsumerGroups {
     this.newId = newId;
   }
 
+  private sessionTimeoutMs(groupId: string): number {
+    return this.config.groupConfig?.(groupId).sessionTimeoutMs ?? this.config.sessionTimeoutMs;
+  }
+
+  private heartbeatIntervalMs(groupId: string): number {
+    return this.config.groupConfig?.(groupId).heartbeatIntervalMs ?? this.config.heartbeatIntervalMs;
+  }
+
   state(g: ConsumerGroup): ConsumerGroupState {
     if (g.members.size === 0) return 'Empty';
     if (g.groupEpoch > g.assignmentEpoch) return 'Assigning';
@@ -396,7 +406,7 @@ export class ConsumerGroups {
         m.previousMemberEpoch = m.memberEpoch;
         m.memberEpoch = STATIC_LEAVE_EPOCH;
         fx.records.push(cgCurrentRecord(g.groupId, m.memberId, this.currentValue(m)));
-        fx.timers.push({ key: timerKey('cgs', g.groupId, m.memberId), at: now + this.config.sessionTimeoutMs });
+        fx.timers.push({ key: timerKey('cgs', g.groupId, m.memberId), at: now + this.sessionTimeoutMs(g.groupId) });
       } else {
         memberId = m.memberId;
         this.removeMember(g, m, now, fx);
@@ -547,7 +557,7 @@ export class ConsumerGroups {
           at: now + Math.max(0, m.rebalanceTimeoutMs),
         });
     }
-    fx.timers.push({ key: timerKey('cgs', g.groupId, m.memberId), at: now + this.config.sessionTimeoutMs });
+    fx.timers.push({ key: timerKey('cgs', g.groupId, m.memberId), at: now + this.sessionTimeoutMs(g.groupId) });
     this.lastSeen.set(`${g.groupId}\0${m.memberId}`, now);
     const sendAssignment = req.memberEpoch === 0 || req.topicPartitions !== null || assignmentChanged;
     return {
@@ -558,7 +568,7 @@ export class ConsumerGroups {
         errorMessage: null,
         memberId: m.memberId,
         memberEpoch: m.memberEpoch,
-        heartbeatIntervalMs: this.config.heartbeatIntervalMs,
+        heartbeatIntervalMs: this.heartbeatIntervalMs(g.groupId),
         assignment: sendAssignment ? toList(m.assigned) : null,
       },
     };
@@ -736,7 +746,7 @@ export class ConsumerGroups {
     if (!g || !m) return fx;
     if (kind === 'cgs') {
       const last = this.lastSeen.get(`${groupId}\0${memberId}`) ?? 0;
-      const deadline = last + this.config.sessionTimeoutMs;
+      const deadline = last + this.sessionTimeoutMs(groupId);
       if (now < deadline) fx.timers.push({ key, at: deadline });
       else this.removeMember(g, m, now, fx);
     } else if (kind === 'cgr') {
@@ -751,7 +761,7 @@ export class ConsumerGroups {
     for (const g of this.groups.values())
       for (const m of g.members.values()) {
         this.lastSeen.set(`${g.groupId}\0${m.memberId}`, now);
-        fx.timers.push({ key: timerKey('cgs', g.groupId, m.memberId), at: now + this.config.sessionTimeoutMs });
+        fx.timers.push({ key: timerKey('cgs', g.groupId, m.memberId), at: now + this.sessionTimeoutMs(g.groupId) });
       }
     return fx;
   }

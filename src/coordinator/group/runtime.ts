@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ReplicaManager } from '../../broker/replica-manager.ts';
 import type { BrokerConfig } from '../../config/broker-config.ts';
+import { consumerGroupOverrides } from '../../config/group-config.ts';
 import type { LocalController } from '../../metadata/controller.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import { buildBatch, iterateRecords, parseControlRecord } from '../../records/index.ts';
@@ -60,6 +61,8 @@ export class GroupCoordinatorRuntime {
         sessionTimeoutMs: Number(c.get('group.consumer.session.timeout.ms') ?? 45_000),
         heartbeatIntervalMs: Number(c.get('group.consumer.heartbeat.interval.ms') ?? 5_000),
         maxSize: Number(c.get('group.consumer.max.size') ?? 2147483647),
+        // GROUP config resources (consumer.session.timeout.ms, consumer.heartbeat.interval.ms) in cluster metadata.
+        groupConfig: (groupId: string) => consumerGroupOverrides(opts.controller.image.groupConfigs.get(groupId)),
         assignors: ((c.get('group.consumer.assignors') as string[] | null) ?? ['uniform', 'range']).map((a) =>
           // Kafka accepts class names too: keep the simple name.
           a.endsWith('UniformAssignor') ? 'uniform' : a.endsWith('RangeAssignor') ? 'range' : a,

@@ -1,10 +1,20 @@
 // AlterConfigs (33): replaces a resource's whole set of dynamic configs.
 
+import { ResourceType } from '../../broker/config-service.ts';
 import type { ConfigOp } from '../../metadata/controller.ts';
+import type { MetadataImage } from '../../metadata/image.ts';
 import { ApiKey } from '../../protocol/apis.ts';
 import type { AlterConfigsRequest, AlterConfigsResponse } from '../../protocol/generated/messages.ts';
 import { defineHandler } from '../handler.ts';
 import { alterResource } from './alter-configs-common.ts';
+
+/** The resource's current dynamic configs (what a legacy AlterConfigs replaces). */
+function existingKeys(image: MetadataImage, resourceType: number, name: string): string[] {
+  if (resourceType === ResourceType.TOPIC) return Object.keys(image.topics.get(name)?.configs ?? {});
+  if (resourceType === ResourceType.BROKER) return Object.keys(image.brokerConfigs.get(name) ?? {});
+  if (resourceType === ResourceType.GROUP) return Object.keys(image.groupConfigs.get(name) ?? {});
+  return [];
+}
 
 export default defineHandler<AlterConfigsRequest, AlterConfigsResponse>({
   apiKey: ApiKey.AlterConfigs,
@@ -14,13 +24,13 @@ export default defineHandler<AlterConfigsRequest, AlterConfigsResponse>({
       throttleTimeMs: 0,
       responses: req.resources.map((r) => {
         const given = new Map(r.configs.map((c) => [c.name, c.value]));
-        const existing = r.resourceType === 2 ? Object.keys(image.topics.get(r.resourceName)?.configs ?? {}) : [];
+        const existing = existingKeys(image, r.resourceType, r.resourceName);
         const ops: ConfigOp[] = [
           ...[...given].map(([name, value]): ConfigOp => ({ name, op: value === null ? 'delete' : 'set', value })),
           ...existing.filter((k) => !given.has(k)).map((name): ConfigOp => ({ name, op: 'delete', value: null })),
         ];
         return {
-          ...alterResource(ctx, r.resourceType, r.resourceName, ops, req.validateOnly),
+          ...alterResource(ctx, r.resourceType, r.resourceName, ops, req.validateOnly, true),
           resourceType: r.resourceType,
           resourceName: r.resourceName,
         };

@@ -31,7 +31,14 @@ export default defineHandler<IncrementalAlterConfigsRequest, IncrementalAlterCon
           return {
             ...base,
             errorCode: ErrorCode.INVALID_REQUEST,
-            errorMessage: 'A config name appears more than once',
+            errorMessage: 'Error due to duplicate config keys',
+          };
+        const nulls = r.configs.filter((c) => OPS[c.configOperation] !== 'delete' && c.value === null);
+        if (nulls.length > 0)
+          return {
+            ...base,
+            errorCode: ErrorCode.INVALID_REQUEST,
+            errorMessage: `Null value not supported for : ${nulls.map((c) => c.name).join(', ')}`,
           };
         const ops: ConfigOp[] = r.configs.map((c) => ({ name: c.name, op: OPS[c.configOperation]!, value: c.value }));
         return { ...base, ...alterResource(ctx, r.resourceType, r.resourceName, ops, req.validateOnly) };

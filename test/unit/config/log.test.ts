@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createLogger, formatLogLine } from '../../../src/util/log.ts';
+import { createLogger, formatLogLine, isKafkaLogLevel, LoggerRegistry, ROOT_LOGGER } from '../../../src/util/log.ts';
 
 function sink(): { lines: string[]; write(s: string): void } {
   const lines: string[] = [];
@@ -74,5 +74,33 @@ describe('formatLogLine', () => {
 
   it('passes through non-JSON text', () => {
     assert.equal(formatLogLine('plain'), 'plain\n');
+  });
+});
+
+describe('LoggerRegistry (runtime log levels)', () => {
+  it('module loggers follow the root level until given their own, and fall back when unset', () => {
+    const out = sink();
+    const reg = new LoggerRegistry(createLogger({ name: 'broker', destination: out, env: {}, level: 'info' }));
+    const storage = reg.get('tributary.storage');
+    const server = reg.get('tributary.server');
+    storage.debug('hidden');
+    reg.setLevel('tributary.storage', 'DEBUG');
+    storage.debug('storage debug');
+    server.debug('still hidden');
+    assert.deepEqual(
+      out.lines.map((l) => l.replace(/^\[[^\]]+\] /, '')),
+      ['DEBUG broker: storage debug\n'],
+      'lines look the same as the root logger',
+    );
+    reg.setLevel(ROOT_LOGGER, 'WARN');
+    assert.deepEqual(reg.levels(), [
+      { name: 'root', level: 'WARN' },
+      { name: 'tributary.server', level: 'WARN' },
+      { name: 'tributary.storage', level: 'DEBUG' },
+    ]);
+    reg.unsetLevel('tributary.storage');
+    assert.equal(reg.levels().find((l) => l.name === 'tributary.storage')!.level, 'WARN');
+    assert.ok(reg.has('root') && reg.has('tributary.server') && !reg.has('kafka.server'));
+    assert.ok(isKafkaLogLevel('TRACE') && !isKafkaLogLevel('trace') && !isKafkaLogLevel(null));
   });
 });
