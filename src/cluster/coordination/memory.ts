@@ -34,6 +34,9 @@ export interface MemoryStoreOptions {
   /** Delay before a watch event or state change reaches its session (default 0). A simulation draws it at random,
    * which also reorders deliveries. */
   readonly deliveryDelayMs?: () => number;
+  /** Time a request takes to reach the ensemble (default 0: applied at once). A simulation draws it at random, so
+   * an owner's requests may be in flight when it pauses or its session expires. */
+  readonly requestDelayMs?: () => number;
   /** Bounds of the session timeout granted (ZooKeeper: 2 and 20 ticks). */
   readonly minSessionTimeoutMs?: number;
   readonly maxSessionTimeoutMs?: number;
@@ -356,6 +359,11 @@ export class MemoryCoordinationStore implements CoordinationStore {
   deliveryDelay(): number {
     return this.#deliveryDelay();
   }
+
+  /** @internal */
+  requestDelay(): number {
+    return this.#opts.requestDelayMs?.() ?? 0;
+  }
 }
 
 function statOf(n: ZNode): Stat {
@@ -410,18 +418,29 @@ export class MemorySession implements CoordinationSession {
 
   #request<T>(fn: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
+      // The answer reaches the owner when it is running.
+      const answer = (settle: () => void) => {
+        if (this.#paused) this.#heldOps.push(settle);
+        else settle();
+      };
       const run = () => {
         try {
           if (this.#closed) throw new CoordinationError('SESSION_CLOSED', undefined);
-          if (this.#state === 'expired') throw new CoordinationError('SESSION_EXPIRED', undefined);
           if (this.#state === 'disconnected') throw new CoordinationError('CONNECTION_LOSS', undefined);
-          resolve(fn());
+          if (!this.#alive) throw new CoordinationError('SESSION_EXPIRED', undefined);
+          const v = fn();
+          answer(() => resolve(v));
         } catch (e) {
-          reject(e);
+          answer(() => reject(e));
         }
       };
-      if (this.#paused) this.#heldOps.push(run);
-      else run();
+      const send = () => {
+        const delay = this.#store.requestDelay();
+        if (delay > 0) this.#store.schedule(delay, run);
+        else run();
+      };
+      if (this.#paused) this.#heldOps.push(send);
+      else send();
     });
   }
 
