@@ -194,7 +194,8 @@ export class ClusterController {
     try {
       await this.#run((s) => ensureLayout(s));
       try {
-        await this.#run((s) => s.create(PATHS.controllerEpoch, bytes('0'), 'persistent'));
+        if (!(await this.#run((s) => s.exists(PATHS.controllerEpoch))))
+          await this.#run((s) => s.create(PATHS.controllerEpoch, bytes('0'), 'persistent'));
       } catch (e) {
         if (!(e instanceof CoordinationError && e.code === 'NODE_EXISTS')) throw e;
       }

@@ -134,6 +134,7 @@ export function imageFromRecords(clusterId: string, records: readonly MetadataRe
 /** Creates the persistent nodes the cluster needs (idempotent). */
 export async function ensureLayout(s: CoordinationSession): Promise<void> {
   for (const p of ['/brokers', PATHS.brokerIds, '/metadata', PATHS.log, PATHS.snapshots]) {
+    if (await s.exists(p)) continue;
     try {
       await s.create(p, new Uint8Array(0), 'persistent');
     } catch (e) {

@@ -5,6 +5,7 @@
 // and every node after every step; at the end of a calm period the cluster must have settled.
 import type { Schedule } from '../../src/cluster/coordination/memory.ts';
 import { MemoryCoordinationStore } from '../../src/cluster/coordination/memory.ts';
+import { CoordinationError } from '../../src/cluster/coordination/store.ts';
 import { ClusterController } from '../../src/controller/controller.ts';
 import { BrokerRegistration } from '../../src/controller/registration.ts';
 import { SessionKeeper } from '../../src/controller/session-keeper.ts';
@@ -29,6 +30,8 @@ export interface ControllerSimResult {
   readonly elections: number;
   readonly logEnd: number;
   readonly partitions: number;
+  /** Writes the /controller_epoch fence refused (zombie controllers caught). */
+  readonly fencedWrites: number;
 }
 
 interface SimNode {
@@ -77,6 +80,7 @@ export async function runControllerSim(seed: number, opts: ControllerSimOptions 
     incarnation: 0,
   }));
   let topics = 0;
+  let fenced = 0;
   const settings = { defaultPartitions: 2, defaultReplicationFactor: 2, uncleanLeaderElection: false };
 
   const start = (n: SimNode) => {
@@ -125,6 +129,10 @@ export async function runControllerSim(seed: number, opts: ControllerSimOptions 
         onActivate: (epoch) => {
           if (process.env.SIM_DEBUG) console.log(sim.now, `broker ${n.id} active in epoch ${epoch}`);
           checker.onActivate(n.id, epoch);
+        },
+        onError: (e) => {
+          // A write refused by the fence: this controller had lost its epoch without knowing yet.
+          if (e instanceof CoordinationError && e.code === 'BAD_VERSION' && e.path === PATHS.controllerEpoch) fenced++;
         },
         onResign: (epoch, why) => {
           if (process.env.SIM_DEBUG) console.log(sim.now, `broker ${n.id} resigns epoch ${epoch}: ${why}`);
@@ -189,6 +197,7 @@ export async function runControllerSim(seed: number, opts: ControllerSimOptions 
         if (n.incarnation !== inc || !n.alive) return;
         halt(n);
         void n.keeper?.close();
+        if (!sim.faults) start(n); // the calm period began meanwhile: everyone runs again
       };
       if (c && epoch !== null && epoch !== undefined)
         c.controller!.submit({ type: 'controlledShutdown', brokerId: n.id, epoch }).then(stop, stop);
@@ -238,8 +247,8 @@ export async function runControllerSim(seed: number, opts: ControllerSimOptions 
     sim.at(sim.now + 100 + Math.floor(sim.rnd() * 400), admin);
   };
 
-  const duration = opts.durationMs ?? 10_000;
-  const calm = opts.calmMs ?? 6_000;
+  const duration = opts.durationMs ?? 7_000;
+  const calm = opts.calmMs ?? 4_000;
   for (const n of nodes) sim.at(Math.floor(sim.rnd() * 500), () => start(n));
   sim.at(1500, chaos);
   sim.at(1000, admin);
@@ -293,5 +302,11 @@ export async function runControllerSim(seed: number, opts: ControllerSimOptions 
       if (p.leader === -1) checker.violations.push(`end: ${t.name}-${p.partition} has no leader (ISR [${p.isr}])`);
     }
   for (const n of nodes) halt(n);
-  return { violations: checker.violations, elections: checker.elections, logEnd: checker.truth.offset, partitions };
+  return {
+    violations: checker.violations,
+    elections: checker.elections,
+    logEnd: checker.truth.offset,
+    partitions,
+    fencedWrites: fenced,
+  };
 }
