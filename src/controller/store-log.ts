@@ -212,6 +212,7 @@ export class MetadataFollower {
   #lastSeq = -1;
   #snapshotZxid = -1n;
   #layoutReady = false;
+  #current = false;
   #maxEpoch = -1;
   readonly #listeners: FollowerListener[] = [];
   #running: Promise<void> | undefined;
@@ -229,17 +230,28 @@ export class MetadataFollower {
     this.#image = MetadataImage.empty(clusterId);
     this.onError = onError;
     // The child watch went with the old session; events held while disconnected are delivered on reconnect.
-    // A pass that failed while disconnected left no watch: read again when the connection is back.
+    // Stale from the moment the session is in doubt until a pass on a live connection completes. A pass that
+    // failed while disconnected left no watch: read again when the connection is back.
     keeper.listen({
+      expired: () => {
+        this.#current = false;
+      },
       newSession: () => void this.catchUp().catch(onError),
       connection: (state) => {
         if (state === 'connected') void this.catchUp().catch(onError);
+        else this.#current = false;
       },
     });
   }
 
   get image(): MetadataImage {
     return this.#image;
+  }
+
+  /** False while the session is disconnected or expired (until the next complete read): the image may be behind
+   * what the controller decided, so a broker must not act on it as current (KAFKA-5473). */
+  get current(): boolean {
+    return this.#current;
   }
 
   /** Sequence number of the last log node read (applied, or refused). */
@@ -266,7 +278,9 @@ export class MetadataFollower {
       try {
         do {
           this.#again = false;
+          const session = this.#keeper.session;
           await this.#pass();
+          if (this.#keeper.session === session && session.state === 'connected') this.#current = true;
         } while (this.#again && !this.#stopped);
       } finally {
         this.#running = undefined;

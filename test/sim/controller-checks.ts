@@ -25,6 +25,8 @@ export class ClusterChecker {
   #currentEpoch = 0;
   #now: () => number;
   elections = 0;
+  snapshots = 0;
+  deletedLogNodes = 0;
 
   constructor(now: () => number = () => 0) {
     this.#now = now;
@@ -38,6 +40,8 @@ export class ClusterChecker {
   onCommit = (c: CommittedTxn): void => {
     for (let i = 0; i < c.ops.length; i++) {
       const op = c.ops[i]!;
+      if ((op.op === 'setData' || op.op === 'create') && op.path === PATHS.snapshot) this.snapshots++;
+      if (op.op === 'delete' && op.path.startsWith(`${PATHS.log}/`)) this.deletedLogNodes++;
       if (op.op === 'setData' && op.path === PATHS.controllerEpoch) {
         this.#currentEpoch = Number(new TextDecoder().decode(op.data));
         this.elections++;

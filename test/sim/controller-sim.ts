@@ -32,6 +32,8 @@ export interface ControllerSimResult {
   readonly partitions: number;
   /** Writes the /controller_epoch fence refused (zombie controllers caught). */
   readonly fencedWrites: number;
+  readonly snapshots: number;
+  readonly deletedLogNodes: number;
 }
 
 interface SimNode {
@@ -308,5 +310,7 @@ export async function runControllerSim(seed: number, opts: ControllerSimOptions 
     logEnd: checker.truth.offset,
     partitions,
     fencedWrites: fenced,
+    snapshots: checker.snapshots,
+    deletedLogNodes: checker.deletedLogNodes,
   };
 }
