@@ -5,6 +5,13 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, test } from 'node:test';
+import {
+  decodeBatchNode,
+  encodeBatchNode,
+  imageFromRecords,
+  imageRecords,
+  splitBatches,
+} from '../../../src/controller/store-log.ts';
 import { MetadataImage } from '../../../src/metadata/image.ts';
 import { FileMetadataLog } from '../../../src/metadata/metadata-log.ts';
 import {
@@ -148,4 +155,53 @@ test('an older JSON-lines log is converted once', () => {
   const size = readFileSync(join(dir, 'metadata.log')).length;
   assert.equal(new FileMetadataLog(dir, logger).readAll().length, 4);
   assert.equal(readFileSync(join(dir, 'metadata.log')).length, size);
+});
+
+test('a snapshot (the image as records) rebuilds the same image; batches stay under their size', () => {
+  let img = MetadataImage.empty('c');
+  const rs = [
+    record('FeatureLevelRecord', { name: 'metadata.version', featureLevel: 27 }),
+    record('RegisterBrokerRecord', {
+      brokerId: 1,
+      brokerEpoch: 5n,
+      endPoints: [{ name: 'PLAINTEXT', host: 'h', port: 1, securityProtocol: 0 }],
+      rack: 'r',
+      fenced: false,
+    }),
+    record('RegisterBrokerRecord', { brokerId: 2, brokerEpoch: 6n, fenced: true }),
+    record('ConfigRecord', { resourceType: 4, resourceName: '', name: 'log.retention.ms', value: '9' }),
+    record('TopicRecord', { name: 't', topicId: TOPIC_ID }),
+    record('ConfigRecord', { resourceType: 2, resourceName: 't', name: 'cleanup.policy', value: 'compact' }),
+    ...[0, 1, 2].map((p) =>
+      record('PartitionRecord', {
+        topicId: TOPIC_ID,
+        partitionId: p,
+        replicas: [1, 2],
+        isr: [1],
+        leader: 1,
+        leaderEpoch: 4,
+        partitionEpoch: 7,
+      }),
+    ),
+    record('ProducerIdsRecord', { brokerId: 1, brokerEpoch: 5n, nextProducerId: 3000n }),
+  ];
+  for (const [i, r] of rs.entries()) img = img.apply(r, i * 3);
+  const back = imageFromRecords('c', imageRecords(img), img.offset);
+  assert.equal(back.offset, img.offset);
+  assert.deepEqual(back.brokers, img.brokers);
+  assert.deepEqual(back.topics, img.topics);
+  assert.deepEqual(back.brokerConfigs, img.brokerConfigs);
+  assert.deepEqual(back.features, img.features);
+  assert.equal(back.producerIds.nextProducerId, 3000n);
+  const many = Array.from({ length: 300 }, (_, p) =>
+    record('PartitionRecord', { topicId: TOPIC_ID, partitionId: p, replicas: [1, 2, 3], isr: [1, 2, 3], leader: 1 }),
+  );
+  const batches = splitBatches(many, 2048);
+  assert.ok(batches.length > 1);
+  assert.deepEqual(batches.flat(), many);
+  for (const b of batches) {
+    const node = encodeBatchNode({ controllerEpoch: 3, baseOffset: 10 }, b);
+    assert.ok(node.length <= 2048, `${node.length} bytes`);
+    assert.deepEqual(decodeBatchNode(node), { header: { controllerEpoch: 3, baseOffset: 10 }, records: b });
+  }
 });
