@@ -247,9 +247,14 @@ export class MetadataImage {
         };
         break;
       }
-      case 'FeatureLevelRecord':
-        features = new Map(features).set(record.data.name, record.data.featureLevel);
+      case 'FeatureLevelRecord': {
+        // Level 0 removes the feature (KIP-584).
+        const m = new Map(features);
+        if (record.data.featureLevel === 0) m.delete(record.data.name);
+        else m.set(record.data.name, record.data.featureLevel);
+        features = m;
         break;
+      }
       case 'NoOpRecord':
         break;
     }

@@ -139,7 +139,8 @@ type LegacyRecord =
       partitionEpoch: number;
     }
   | { type: 'RemoveTopic'; topicId: string }
-  | { type: 'Config'; resourceType: 'topic' | 'broker'; resourceName: string; name: string; value: string | null };
+  | { type: 'Config'; resourceType: 'topic' | 'broker'; resourceName: string; name: string; value: string | null }
+  | { type: 'FeatureLevel'; name: string; featureLevel: number };
 
 /** Converts an old `metadata.jsonl` (complete lines in offset order; a torn or bad tail is dropped). */
 export function convertLegacyLog(text: string, log: Logger): MetadataRecord[] {
@@ -193,6 +194,8 @@ function fromLegacy(r: LegacyRecord, offset: number): MetadataRecord {
         name: r.name,
         value: r.value,
       });
+    case 'FeatureLevel':
+      return record('FeatureLevelRecord', { name: r.name, featureLevel: r.featureLevel });
     default:
       throw new Error(`unknown record type ${(r as { type: string }).type}`);
   }
