@@ -1,12 +1,13 @@
 // The controller: validates admin requests against the current image, turns them into metadata records,
-// makes them durable in the metadata log, then applies them and tells subscribers. Today it runs inside the
-// single broker; the Raft quorum controller will take its place with the same record stream.
+// makes them durable in the metadata log, then applies them and tells subscribers. It is the single-node
+// controller (no zookeeper.connect); a cluster's controller (src/controller/) writes the same records to a log in the
+// coordination store.
 import { randomBytes } from 'node:crypto';
 import { ErrorCode } from '../protocol/errors.ts';
 import type { Logger } from '../util/log.ts';
 import { type BrokerEndpoint, MetadataImage, type TopicInfo } from './image.ts';
 import type { MetadataLog } from './metadata-log.ts';
-import type { MetadataRecord } from './records.ts';
+import { ConfigResourceType, type MetadataRecord, record, securityProtocolId } from './records.ts';
 
 export interface CreateTopicSpec {
   name: string;
@@ -108,7 +109,30 @@ export class LocalController {
   registerBroker(nodeId: number, endpoints: BrokerEndpoint[], rack: string | null): void {
     const existing = this.current.brokers.get(nodeId);
     if (existing && JSON.stringify(existing.endpoints) === JSON.stringify(endpoints) && existing.rack === rack) return;
-    this.commit([{ type: 'RegisterBroker', nodeId, endpoints, rack }]);
+    // As Kafka: the broker epoch is the offset of the registration record.
+    this.commit([
+      record('RegisterBrokerRecord', {
+        brokerId: nodeId,
+        incarnationId: newUuid(),
+        brokerEpoch: BigInt(this.current.offset + 1),
+        endPoints: endpoints.map((e) => ({
+          name: e.name,
+          host: e.host,
+          port: e.port,
+          securityProtocol: securityProtocolId(e.securityProtocol),
+        })),
+        rack,
+        fenced: false,
+      }),
+    ]);
+  }
+
+  /** Hands out the next block of `size` producer ids to `brokerId`: unique for the life of the metadata log. */
+  allocateProducerIds(brokerId: number, size: number): { firstProducerId: bigint; size: number } {
+    const first = this.current.producerIds.nextProducerId;
+    const epoch = this.current.brokers.get(brokerId)?.epoch ?? -1n;
+    this.commit([record('ProducerIdsRecord', { brokerId, brokerEpoch: epoch, nextProducerId: first + BigInt(size) })]);
+    return { firstProducerId: first, size };
   }
 
   createTopics(specs: CreateTopicSpec[], validateOnly: boolean): CreateTopicResult[] {
@@ -189,9 +213,16 @@ export class LocalController {
       const id = newUuid();
       wouldWrite += 1 + Object.keys(configs).length + assignments.length;
       if (!validateOnly) {
-        records.push({ type: 'Topic', name: spec.name, id });
+        records.push(record('TopicRecord', { name: spec.name, topicId: id }));
         for (const [k, v] of Object.entries(configs))
-          records.push({ type: 'Config', resourceType: 'topic', resourceName: spec.name, name: k, value: v });
+          records.push(
+            record('ConfigRecord', {
+              resourceType: ConfigResourceType.TOPIC,
+              resourceName: spec.name,
+              name: k,
+              value: v,
+            }),
+          );
         for (const [partition, replicas] of assignments.entries())
           records.push(partitionRecord(id, partition, replicas));
       }
@@ -244,7 +275,7 @@ export class LocalController {
       }
       if (!deleting.has(t.id)) {
         deleting.add(t.id);
-        records.push({ type: 'RemoveTopic', topicId: t.id });
+        records.push(record('RemoveTopicRecord', { topicId: t.id }));
         this.logger.info({ topic: t.name }, 'deleting topic');
       }
       return { name: t.name, topicId: t.id, errorCode: ErrorCode.NONE, errorMessage: null };
@@ -362,7 +393,19 @@ export class LocalController {
       const records: MetadataRecord[] = [];
       for (const k of new Set([...Object.keys(existing), ...Object.keys(next)])) {
         if (existing[k] !== next[k])
-          records.push({ type: 'Config', resourceType, resourceName, name: k, value: next[k] ?? null });
+          records.push(
+            record('ConfigRecord', {
+              resourceType:
+                resourceType === 'topic'
+                  ? ConfigResourceType.TOPIC
+                  : resourceType === 'group'
+                    ? ConfigResourceType.GROUP
+                    : ConfigResourceType.BROKER,
+              resourceName,
+              name: k,
+              value: next[k] ?? null,
+            }),
+          );
       }
       this.commit(records);
     }
@@ -371,16 +414,15 @@ export class LocalController {
 }
 
 function partitionRecord(topicId: string, partition: number, replicas: number[]): MetadataRecord {
-  return {
-    type: 'Partition',
+  return record('PartitionRecord', {
     topicId,
-    partition,
+    partitionId: partition,
     replicas,
     isr: replicas.slice(),
     leader: replicas[0]!,
     leaderEpoch: 0,
     partitionEpoch: 0,
-  };
+  });
 }
 
 function randomStart(n: number): number {

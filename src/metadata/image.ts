@@ -1,7 +1,7 @@
 // The metadata image: an immutable view of the cluster (brokers, topics, partitions, configs) built by applying
 // metadata records in order. Brokers read it; only the controller writes records. Pure logic, no I/O.
 import { assert } from '../util/assert.ts';
-import type { MetadataRecord } from './records.ts';
+import { ConfigResourceType, type MetadataRecord, NO_LEADER_CHANGE, SECURITY_PROTOCOLS } from './records.ts';
 
 export interface BrokerEndpoint {
   readonly name: string;
@@ -12,9 +12,25 @@ export interface BrokerEndpoint {
 
 export interface BrokerInfo {
   readonly nodeId: number;
+  /** The registration's broker epoch: a new one each time the broker registers (KAFKA-7235). */
+  readonly epoch: bigint;
+  readonly incarnationId: string;
   readonly endpoints: readonly BrokerEndpoint[];
   readonly rack: string | null;
+  /** A fenced broker leads nothing and is no ISR candidate (its session is gone, or it has not caught up). */
   readonly fenced: boolean;
+  readonly inControlledShutdown: boolean;
+}
+
+/** The cluster's producer id allocation: ids below nextProducerId are taken (ProducerIdsRecord). */
+export interface ProducerIdsState {
+  readonly nextProducerId: bigint;
+  /** The last block handed out, [firstProducerId, nextProducerId), or null before the first. */
+  readonly lastBlock: {
+    readonly brokerId: number;
+    readonly firstProducerId: bigint;
+    readonly nextProducerId: bigint;
+  } | null;
 }
 
 export interface PartitionInfo {
@@ -46,6 +62,9 @@ export class MetadataImage {
   readonly brokerConfigs: ReadonlyMap<string, Readonly<Record<string, string>>>;
   /** Dynamic group configs (GROUP config resources), by group id. */
   readonly groupConfigs: ReadonlyMap<string, Readonly<Record<string, string>>>;
+  readonly producerIds: ProducerIdsState;
+  /** Finalized feature levels (FeatureLevelRecord), e.g. metadata.version. */
+  readonly features: ReadonlyMap<string, number>;
 
   constructor(init: {
     clusterId: string;
@@ -55,6 +74,8 @@ export class MetadataImage {
     topicsById: ReadonlyMap<string, TopicInfo>;
     brokerConfigs: ReadonlyMap<string, Readonly<Record<string, string>>>;
     groupConfigs?: ReadonlyMap<string, Readonly<Record<string, string>>>;
+    producerIds: ProducerIdsState;
+    features: ReadonlyMap<string, number>;
   }) {
     this.clusterId = init.clusterId;
     this.offset = init.offset;
@@ -63,6 +84,8 @@ export class MetadataImage {
     this.topicsById = init.topicsById;
     this.brokerConfigs = init.brokerConfigs;
     this.groupConfigs = init.groupConfigs ?? new Map();
+    this.producerIds = init.producerIds;
+    this.features = init.features;
   }
 
   static empty(clusterId: string): MetadataImage {
@@ -73,6 +96,8 @@ export class MetadataImage {
       topics: new Map(),
       topicsById: new Map(),
       brokerConfigs: new Map(),
+      producerIds: { nextProducerId: 0n, lastBlock: null },
+      features: new Map(),
     });
   }
 
@@ -83,40 +108,111 @@ export class MetadataImage {
   /** Applies one record, returning the next image. */
   apply(record: MetadataRecord, offset: number): MetadataImage {
     assert(offset > this.offset, `metadata offset ${offset} not after ${this.offset}`);
-    let { brokers, topics, topicsById, brokerConfigs, groupConfigs } = this as MetadataImage;
+    let { brokers, topics, topicsById, brokerConfigs, groupConfigs, producerIds, features } = this as MetadataImage;
     switch (record.type) {
-      case 'RegisterBroker': {
-        const m = new Map(brokers);
-        m.set(record.nodeId, { nodeId: record.nodeId, endpoints: record.endpoints, rack: record.rack, fenced: false });
-        brokers = m;
+      case 'RegisterBrokerRecord': {
+        const d = record.data;
+        brokers = new Map(brokers).set(d.brokerId, {
+          nodeId: d.brokerId,
+          epoch: d.brokerEpoch,
+          incarnationId: d.incarnationId,
+          endpoints: d.endPoints.map((e) => ({
+            name: e.name,
+            host: e.host,
+            port: e.port,
+            securityProtocol: SECURITY_PROTOCOLS[e.securityProtocol] ?? `UNKNOWN(${e.securityProtocol})`,
+          })),
+          rack: d.rack,
+          fenced: d.fenced,
+          inControlledShutdown: d.inControlledShutdown,
+        });
         break;
       }
-      case 'Topic': {
-        assert(!topics.has(record.name), `topic ${record.name} created twice`);
-        const t: TopicInfo = { name: record.name, id: record.id, partitions: [], configs: {} };
+      case 'UnregisterBrokerRecord': {
+        const b = brokers.get(record.data.brokerId);
+        if (b && b.epoch === record.data.brokerEpoch) {
+          const m = new Map(brokers);
+          m.delete(b.nodeId);
+          brokers = m;
+        }
+        break;
+      }
+      case 'FenceBrokerRecord':
+      case 'UnfenceBrokerRecord': {
+        const b = brokers.get(record.data.id);
+        assert(b, `${record.type} for unknown broker ${record.data.id}`);
+        // A record for an earlier registration of the broker is stale: its current registration stands.
+        if (b.epoch === record.data.epoch) {
+          const fenced = record.type === 'FenceBrokerRecord';
+          brokers = new Map(brokers).set(b.nodeId, {
+            ...b,
+            fenced,
+            inControlledShutdown: fenced && b.inControlledShutdown,
+          });
+        }
+        break;
+      }
+      case 'BrokerRegistrationChangeRecord': {
+        const d = record.data;
+        const b = brokers.get(d.brokerId);
+        assert(b, `registration change for unknown broker ${d.brokerId}`);
+        if (b.epoch === d.brokerEpoch)
+          brokers = new Map(brokers).set(b.nodeId, {
+            ...b,
+            // Kafka's BrokerRegistrationFencingChange / InControlledShutdownChange: 0 none, 1 on (fence), -1 off.
+            fenced: d.fenced === 1 ? true : d.fenced === -1 ? false : b.fenced,
+            inControlledShutdown: d.inControlledShutdown === 1 ? true : b.inControlledShutdown,
+          });
+        break;
+      }
+      case 'TopicRecord': {
+        const d = record.data;
+        assert(!topics.has(d.name), `topic ${d.name} created twice`);
+        const t: TopicInfo = { name: d.name, id: d.topicId, partitions: [], configs: {} };
         topics = new Map(topics).set(t.name, t);
         topicsById = new Map(topicsById).set(t.id, t);
         break;
       }
-      case 'Partition': {
-        const t = topicsById.get(record.topicId);
-        assert(t, `partition record for unknown topic ${record.topicId}`);
+      case 'PartitionRecord': {
+        const d = record.data;
+        const t = topicsById.get(d.topicId);
+        assert(t, `partition record for unknown topic ${d.topicId}`);
         const parts = t.partitions.slice();
-        assert(record.partition <= parts.length, `partition ${record.partition} of ${t.name} skips an index`);
-        parts[record.partition] = {
-          partition: record.partition,
-          leader: record.leader,
-          leaderEpoch: record.leaderEpoch,
-          partitionEpoch: record.partitionEpoch,
-          replicas: record.replicas,
-          isr: record.isr,
+        assert(d.partitionId <= parts.length, `partition ${d.partitionId} of ${t.name} skips an index`);
+        parts[d.partitionId] = {
+          partition: d.partitionId,
+          leader: d.leader,
+          leaderEpoch: d.leaderEpoch,
+          partitionEpoch: d.partitionEpoch,
+          replicas: d.replicas,
+          isr: d.isr,
         };
         ({ topics, topicsById } = replaceTopic(topics, topicsById, { ...t, partitions: parts }));
         break;
       }
-      case 'RemoveTopic': {
-        const t = topicsById.get(record.topicId);
-        assert(t, `remove of unknown topic ${record.topicId}`);
+      case 'PartitionChangeRecord': {
+        const d = record.data;
+        const t = topicsById.get(d.topicId);
+        assert(t, `partition change for unknown topic ${d.topicId}`);
+        const p = t.partitions[d.partitionId];
+        assert(p, `partition change for unknown partition ${t.name}-${d.partitionId}`);
+        const parts = t.partitions.slice();
+        // As Kafka's PartitionRegistration.merge: every change bumps the partition epoch, a leader field other
+        // than NO_LEADER_CHANGE (even the same leader) bumps the leader epoch.
+        parts[d.partitionId] = {
+          partition: p.partition,
+          leader: d.leader === NO_LEADER_CHANGE ? p.leader : d.leader,
+          leaderEpoch: d.leader === NO_LEADER_CHANGE ? p.leaderEpoch : p.leaderEpoch + 1,
+          partitionEpoch: p.partitionEpoch + 1,
+          replicas: d.replicas ?? p.replicas,
+          isr: d.isr ?? p.isr,
+        };
+        ({ topics, topicsById } = replaceTopic(topics, topicsById, { ...t, partitions: parts }));
+        break;
+      }
+      case 'RemoveTopicRecord': {
+        const t = topicsById.get(record.data.topicId);
+        assert(t, `remove of unknown topic ${record.data.topicId}`);
         const a = new Map(topics);
         a.delete(t.name);
         const b = new Map(topicsById);
@@ -125,21 +221,46 @@ export class MetadataImage {
         topicsById = b;
         break;
       }
-      case 'Config': {
-        if (record.resourceType === 'topic') {
-          const t = topics.get(record.resourceName);
-          assert(t, `config for unknown topic ${record.resourceName}`);
+      case 'ConfigRecord': {
+        const d = record.data;
+        if (d.resourceType === ConfigResourceType.TOPIC) {
+          const t = topics.get(d.resourceName);
+          assert(t, `config for unknown topic ${d.resourceName}`);
           ({ topics, topicsById } = replaceTopic(topics, topicsById, {
             ...t,
-            configs: withConfig(t.configs, record.name, record.value),
+            configs: withConfig(t.configs, d.name, d.value),
           }));
-        } else if (record.resourceType === 'group') {
-          groupConfigs = withEntityConfig(groupConfigs, record.resourceName, record.name, record.value);
+        } else if (d.resourceType === ConfigResourceType.GROUP) {
+          groupConfigs = withEntityConfig(groupConfigs, d.resourceName, d.name, d.value);
         } else {
-          brokerConfigs = withEntityConfig(brokerConfigs, record.resourceName, record.name, record.value);
+          assert(d.resourceType === ConfigResourceType.BROKER, `config for resource type ${d.resourceType}`);
+          brokerConfigs = withEntityConfig(brokerConfigs, d.resourceName, d.name, d.value);
         }
         break;
       }
+      case 'ProducerIdsRecord': {
+        const d = record.data;
+        assert(d.nextProducerId > producerIds.nextProducerId, `producer id block going back to ${d.nextProducerId}`);
+        producerIds = {
+          nextProducerId: d.nextProducerId,
+          lastBlock: {
+            brokerId: d.brokerId,
+            firstProducerId: producerIds.nextProducerId,
+            nextProducerId: d.nextProducerId,
+          },
+        };
+        break;
+      }
+      case 'FeatureLevelRecord': {
+        // Level 0 removes the feature (KIP-584).
+        const m = new Map(features);
+        if (record.data.featureLevel === 0) m.delete(record.data.name);
+        else m.set(record.data.name, record.data.featureLevel);
+        features = m;
+        break;
+      }
+      case 'NoOpRecord':
+        break;
     }
     return new MetadataImage({
       clusterId: this.clusterId,
@@ -149,6 +270,8 @@ export class MetadataImage {
       topicsById,
       brokerConfigs,
       groupConfigs,
+      producerIds,
+      features,
     });
   }
 }

@@ -51,21 +51,36 @@ export class Sim {
 
   /** Runs events until none is left or the next one is due after `end`. */
   run(end: number): void {
-    const queue = this.#queue;
-    while (queue.length > 0) {
-      let best = 0;
-      for (let i = 1; i < queue.length; i++) {
-        const a = queue[i]!;
-        const b = queue[best]!;
-        if (a.at < b.at || (a.at === b.at && a.seq < b.seq)) best = i;
-      }
-      const ev = queue[best]!;
-      queue[best] = queue[queue.length - 1]!;
-      queue.pop();
-      if (ev.at > end) break;
-      this.now = ev.at;
-      ev.fn();
+    for (let ev = this.#next(end); ev; ev = this.#next(end)) ev();
+  }
+
+  /** As run(), for async code under test: after each event, promise continuations settle (a macrotask turn)
+   * before `afterEach` runs and the next event is taken. */
+  async runAsync(end: number, afterEach?: () => void): Promise<void> {
+    await new Promise((r) => setImmediate(r));
+    for (let ev = this.#next(end); ev; ev = this.#next(end)) {
+      ev();
+      await new Promise((r) => setImmediate(r));
+      afterEach?.();
     }
+  }
+
+  /** Takes the next event due by `end` (advancing the clock to it), or undefined. */
+  #next(end: number): (() => void) | undefined {
+    const queue = this.#queue;
+    if (queue.length === 0) return undefined;
+    let best = 0;
+    for (let i = 1; i < queue.length; i++) {
+      const a = queue[i]!;
+      const b = queue[best]!;
+      if (a.at < b.at || (a.at === b.at && a.seq < b.seq)) best = i;
+    }
+    const ev = queue[best]!;
+    if (ev.at > end) return undefined;
+    queue[best] = queue[queue.length - 1]!;
+    queue.pop();
+    this.now = ev.at;
+    return ev.fn;
   }
 }
 

@@ -13,7 +13,7 @@ import {
 } from '../../../src/config/definitions.ts';
 import { checkBrokerChange, DYNAMIC_BROKER_KEYS, dynamicEffect } from '../../../src/config/dynamic-broker.ts';
 import { MetadataImage } from '../../../src/metadata/image.ts';
-import type { MetadataRecord } from '../../../src/metadata/records.ts';
+import { ConfigResourceType, type MetadataRecord, record } from '../../../src/metadata/records.ts';
 import type { Logger } from '../../../src/util/log.ts';
 
 const load = (overrides: string[] = [], logger?: ConfigLogger) =>
@@ -25,13 +25,8 @@ function imageWith(records: MetadataRecord[]): MetadataImage {
   return img;
 }
 
-const brokerCfg = (resourceName: string, name: string, value: string | null): MetadataRecord => ({
-  type: 'Config',
-  resourceType: 'broker',
-  resourceName,
-  name,
-  value,
-});
+const brokerCfg = (resourceName: string, name: string, value: string | null): MetadataRecord =>
+  record('ConfigRecord', { resourceType: ConfigResourceType.BROKER, resourceName, name, value });
 
 describe('checkBrokerChange', () => {
   const base = load();

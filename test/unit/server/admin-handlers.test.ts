@@ -14,7 +14,18 @@ import electLeaders from '../../../src/server/handlers/elect-leaders.ts';
 
 function image(brokerIds: number[], topics: Array<{ name: string; leaders: number[]; replicas?: number[][] }>) {
   const brokers = new Map<number, BrokerInfo>(
-    brokerIds.map((id) => [id, { nodeId: id, endpoints: [], rack: null, fenced: false }]),
+    brokerIds.map((id) => [
+      id,
+      {
+        nodeId: id,
+        epoch: 1n,
+        incarnationId: '',
+        endpoints: [],
+        rack: null,
+        fenced: false,
+        inControlledShutdown: false,
+      },
+    ]),
   );
   const byName = new Map<string, TopicInfo>();
   for (const t of topics) {
@@ -39,6 +50,8 @@ function image(brokerIds: number[], topics: Array<{ name: string; leaders: numbe
     topics: byName,
     topicsById: new Map([...byName.values()].map((t) => [t.id, t])),
     brokerConfigs: new Map(),
+    producerIds: { nextProducerId: 0n, lastBlock: null },
+    features: new Map(),
   });
 }
 

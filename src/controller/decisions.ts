@@ -1,0 +1,473 @@
+// The controller's decisions: a pure function of the metadata image and one event, returning the metadata records
+// to append and the answer for whoever asked. No I/O, no clock, no randomness (ids and placement offsets come in
+// the event), so the same image and event always give the same records. controller.ts feeds it from the
+// coordination store and writes what it returns.
+
+import { validateTopicName } from '../metadata/controller.ts';
+import type { BrokerEndpoint, BrokerInfo, MetadataImage, PartitionInfo } from '../metadata/image.ts';
+import {
+  ConfigResourceType,
+  type MetadataRecord,
+  NO_LEADER,
+  NO_LEADER_CHANGE,
+  record,
+  securityProtocolId,
+} from '../metadata/records.ts';
+import { ErrorCode } from '../protocol/errors.ts';
+import { AssignmentError, assignReplicas } from './assignment.ts';
+
+export interface TopicToCreate {
+  readonly name: string;
+  /** Drawn by the caller (a random UUID). */
+  readonly topicId: string;
+  /** -1: the default. */
+  readonly numPartitions: number;
+  readonly replicationFactor: number;
+  /** Explicit replica lists by partition index, or null. */
+  readonly assignments: readonly (readonly number[])[] | null;
+  readonly configs: Readonly<Record<string, string>>;
+}
+
+export type ControllerEvent =
+  | {
+      readonly type: 'brokerRegistered';
+      readonly brokerId: number;
+      /** The czxid of the broker's registration node: a new one each registration. */
+      readonly epoch: bigint;
+      readonly incarnationId: string;
+      readonly endpoints: readonly BrokerEndpoint[];
+      readonly rack: string | null;
+    }
+  | { readonly type: 'brokerGone'; readonly brokerId: number; readonly epoch: bigint }
+  | { readonly type: 'controlledShutdown'; readonly brokerId: number; readonly epoch: bigint }
+  | {
+      readonly type: 'createTopics';
+      readonly topics: readonly TopicToCreate[];
+      /** Placement offsets (Kafka draws them at random per topic). */
+      readonly startIndex: number;
+      readonly replicaShift: number;
+    }
+  | {
+      readonly type: 'createPartitions';
+      readonly topic: string;
+      readonly count: number;
+      readonly assignments: readonly (readonly number[])[] | null;
+      readonly startIndex: number;
+      readonly replicaShift: number;
+    }
+  | {
+      readonly type: 'electPreferredLeaders';
+      /** null: every partition. */
+      readonly partitions: ReadonlyArray<{ readonly topic: string; readonly partition: number }> | null;
+    }
+  | {
+      readonly type: 'allocateProducerIds';
+      readonly brokerId: number;
+      readonly brokerEpoch: bigint;
+      readonly blockSize: number;
+    };
+
+export interface ControllerSettings {
+  readonly defaultPartitions: number;
+  readonly defaultReplicationFactor: number;
+  /** unclean.leader.election.enable of the cluster (a topic config overrides it). */
+  readonly uncleanLeaderElection: boolean;
+}
+
+export interface ItemResult {
+  readonly name: string;
+  readonly errorCode: number;
+  readonly errorMessage: string | null;
+}
+
+export interface Decision {
+  readonly records: MetadataRecord[];
+  /** createTopics / createPartitions / electPreferredLeaders: one per item asked for. */
+  readonly results?: ItemResult[];
+  /** controlledShutdown: leaderships the broker still holds after these records. */
+  readonly remainingLeaders?: number;
+  /** allocateProducerIds: the block handed out. */
+  readonly producerIds?: { readonly firstProducerId: bigint; readonly size: number };
+  /** allocateProducerIds with a stale broker epoch. */
+  readonly errorCode?: number;
+}
+
+/** Partition states as this decision changes them (later changes see earlier ones), and the records doing it. */
+class Changes {
+  readonly records: MetadataRecord[] = [];
+  readonly #state = new Map<string, { leader: number; isr: readonly number[] }>();
+  readonly #image: MetadataImage;
+  readonly #settings: ControllerSettings;
+  readonly #brokers = new Map<number, BrokerInfo>();
+
+  constructor(image: MetadataImage, settings: ControllerSettings) {
+    this.#image = image;
+    this.#settings = settings;
+  }
+
+  broker(id: number): BrokerInfo | undefined {
+    return this.#brokers.get(id) ?? this.#image.brokers.get(id);
+  }
+  setBroker(b: BrokerInfo): void {
+    this.#brokers.set(b.nodeId, b);
+  }
+  /** May lead and join ISRs: registered, unfenced, not shutting down. */
+  usable(id: number): boolean {
+    const b = this.broker(id);
+    return b !== undefined && !b.fenced && !b.inControlledShutdown;
+  }
+
+  current(topicId: string, p: PartitionInfo): { leader: number; isr: readonly number[] } {
+    return this.#state.get(`${topicId}:${p.partition}`) ?? p;
+  }
+
+  change(topicId: string, p: PartitionInfo, leader: number, isr: readonly number[]): void {
+    const cur = this.current(topicId, p);
+    const leaderChanged = leader !== cur.leader;
+    const isrChanged = isr.length !== cur.isr.length || isr.some((r, i) => cur.isr[i] !== r);
+    if (!leaderChanged && !isrChanged) return;
+    this.#state.set(`${topicId}:${p.partition}`, { leader, isr });
+    this.records.push(
+      record('PartitionChangeRecord', {
+        topicId,
+        partitionId: p.partition,
+        leader: leaderChanged ? leader : NO_LEADER_CHANGE,
+        isr: isrChanged ? isr.slice() : null,
+      }),
+    );
+  }
+
+  unclean(topicName: string): boolean {
+    const v = this.#image.topics.get(topicName)?.configs['unclean.leader.election.enable'];
+    return v === undefined ? this.#settings.uncleanLeaderElection : v === 'true';
+  }
+
+  /** The partition loses broker `gone` as leader and ISR member (its session ended, or it shuts down). */
+  moveAway(topicName: string, topicId: string, p: PartitionInfo, gone: number, keepLeaderIfAlone: boolean): void {
+    const cur = this.current(topicId, p);
+    const isr = cur.isr.filter((r) => r !== gone);
+    if (cur.leader === gone) {
+      const next = p.replicas.find((r) => r !== gone && isr.includes(r) && this.usable(r));
+      if (next !== undefined) this.change(topicId, p, next, isr);
+      else if (keepLeaderIfAlone) return;
+      else if (this.unclean(topicName)) {
+        const any = p.replicas.find((r) => r !== gone && this.usable(r));
+        // Unclean: a replica outside the ISR leads (data the ISR had may be lost; the log says so).
+        if (any !== undefined) this.change(topicId, p, any, [any]);
+        else this.change(topicId, p, NO_LEADER, isr.length > 0 ? isr : cur.isr);
+      }
+      // No leader: the ISR keeps its last member, the only replica known to have everything (as Kafka).
+      else this.change(topicId, p, NO_LEADER, isr.length > 0 ? isr : cur.isr);
+    } else if (cur.isr.includes(gone) && isr.length > 0) this.change(topicId, p, cur.leader, isr);
+  }
+
+  /** A leaderless partition whose ISR holds a usable broker gets it as leader. */
+  electIfLeaderless(topicId: string, p: PartitionInfo): void {
+    const cur = this.current(topicId, p);
+    if (cur.leader !== NO_LEADER) return;
+    const next = p.replicas.find((r) => cur.isr.includes(r) && this.usable(r));
+    if (next !== undefined) this.change(topicId, p, next, cur.isr);
+  }
+}
+
+function forEachPartition(image: MetadataImage, fn: (topicName: string, topicId: string, p: PartitionInfo) => void) {
+  for (const t of image.topics.values()) for (const p of t.partitions) fn(t.name, t.id, p);
+}
+
+export function decide(image: MetadataImage, event: ControllerEvent, settings: ControllerSettings): Decision {
+  switch (event.type) {
+    case 'brokerRegistered':
+      return brokerRegistered(image, event, settings);
+    case 'brokerGone': {
+      const c = new Changes(image, settings);
+      fence(image, c, event.brokerId, event.epoch);
+      return { records: c.records };
+    }
+    case 'controlledShutdown':
+      return controlledShutdown(image, event, settings);
+    case 'createTopics':
+      return createTopics(image, event, settings);
+    case 'createPartitions':
+      return createPartitions(image, event, settings);
+    case 'electPreferredLeaders':
+      return electPreferred(image, event, settings);
+    case 'allocateProducerIds': {
+      const b = image.brokers.get(event.brokerId);
+      if (!b || b.epoch !== event.brokerEpoch || b.fenced)
+        return { records: [], errorCode: ErrorCode.STALE_BROKER_EPOCH };
+      const first = image.producerIds.nextProducerId;
+      return {
+        records: [
+          record('ProducerIdsRecord', {
+            brokerId: event.brokerId,
+            brokerEpoch: event.brokerEpoch,
+            nextProducerId: first + BigInt(event.blockSize),
+          }),
+        ],
+        producerIds: { firstProducerId: first, size: event.blockSize },
+      };
+    }
+  }
+}
+
+/** Fences the registration `epoch` of `brokerId` (if it is the current, unfenced one) and moves its leaderships. */
+function fence(image: MetadataImage, c: Changes, brokerId: number, epoch: bigint): void {
+  const b = c.broker(brokerId);
+  if (!b || b.epoch !== epoch || b.fenced) return;
+  c.records.push(record('FenceBrokerRecord', { id: brokerId, epoch }));
+  c.setBroker({ ...b, fenced: true, inControlledShutdown: false });
+  forEachPartition(image, (name, id, p) => c.moveAway(name, id, p, brokerId, false));
+}
+
+function brokerRegistered(
+  image: MetadataImage,
+  e: Extract<ControllerEvent, { type: 'brokerRegistered' }>,
+  settings: ControllerSettings,
+): Decision {
+  const c = new Changes(image, settings);
+  const existing = image.brokers.get(e.brokerId);
+  if (existing && existing.epoch >= e.epoch) return { records: [] }; // this registration, or a stale event
+  // A broker back with a new registration while its old one still stands (it bounced within a session timeout,
+  // KAFKA-7235): the old registration is gone as far as leadership goes.
+  if (existing) fence(image, c, e.brokerId, existing.epoch);
+  c.records.push(
+    record('RegisterBrokerRecord', {
+      brokerId: e.brokerId,
+      brokerEpoch: e.epoch,
+      incarnationId: e.incarnationId,
+      endPoints: e.endpoints.map((x) => ({
+        name: x.name,
+        host: x.host,
+        port: x.port,
+        securityProtocol: securityProtocolId(x.securityProtocol),
+      })),
+      rack: e.rack,
+      fenced: true,
+    }),
+    record('UnfenceBrokerRecord', { id: e.brokerId, epoch: e.epoch }),
+  );
+  c.setBroker({
+    nodeId: e.brokerId,
+    epoch: e.epoch,
+    incarnationId: e.incarnationId,
+    endpoints: e.endpoints,
+    rack: e.rack,
+    fenced: false,
+    inControlledShutdown: false,
+  });
+  forEachPartition(image, (_name, id, p) => c.electIfLeaderless(id, p));
+  return { records: c.records };
+}
+
+function controlledShutdown(
+  image: MetadataImage,
+  e: Extract<ControllerEvent, { type: 'controlledShutdown' }>,
+  settings: ControllerSettings,
+): Decision {
+  const c = new Changes(image, settings);
+  const b = image.brokers.get(e.brokerId);
+  if (!b || b.epoch !== e.epoch || b.fenced) return { records: [], remainingLeaders: 0 };
+  if (!b.inControlledShutdown)
+    c.records.push(
+      record('BrokerRegistrationChangeRecord', { brokerId: e.brokerId, brokerEpoch: e.epoch, inControlledShutdown: 1 }),
+    );
+  c.setBroker({ ...b, inControlledShutdown: true });
+  let remaining = 0;
+  forEachPartition(image, (name, id, p) => {
+    c.moveAway(name, id, p, e.brokerId, true);
+    if (c.current(id, p).leader === e.brokerId) remaining++;
+  });
+  return { records: c.records, remainingLeaders: remaining };
+}
+
+function ok(name: string): ItemResult {
+  return { name, errorCode: ErrorCode.NONE, errorMessage: null };
+}
+function fail(name: string, errorCode: number, errorMessage: string): ItemResult {
+  return { name, errorCode, errorMessage };
+}
+
+/** Checks explicit replica lists; returns an error message or null. */
+function checkAssignments(
+  image: MetadataImage,
+  c: Changes,
+  lists: readonly (readonly number[])[],
+  firstPartition: number,
+  rf: number | null,
+): string | null {
+  for (const [i, list] of lists.entries()) {
+    const p = firstPartition + i;
+    if (list.length === 0 || new Set(list).size !== list.length) return `Invalid replica list for partition ${p}`;
+    if (rf !== null && list.length !== rf) return 'Inconsistent replication factor between partitions';
+    const unknown = list.find((b) => !image.brokers.has(b));
+    if (unknown !== undefined) return `Unknown broker ${unknown} in replica assignment`;
+    if (!list.some((b) => c.usable(b)))
+      return `All brokers specified in the partition assignment for partition ${p} are fenced or in controlled shutdown.`;
+  }
+  return null;
+}
+
+function partitionRecords(c: Changes, topicId: string, first: number, lists: readonly (readonly number[])[]) {
+  for (const [i, replicas] of lists.entries()) {
+    const isr = replicas.filter((r) => c.usable(r));
+    c.records.push(
+      record('PartitionRecord', {
+        topicId,
+        partitionId: first + i,
+        replicas: replicas.slice(),
+        isr,
+        leader: isr[0]!,
+        leaderEpoch: 0,
+        partitionEpoch: 0,
+      }),
+    );
+  }
+}
+
+function placementBrokers(image: MetadataImage, c: Changes) {
+  return [...image.brokers.values()].filter((b) => c.usable(b.nodeId)).map((b) => ({ id: b.nodeId, rack: b.rack }));
+}
+
+function createTopics(
+  image: MetadataImage,
+  e: Extract<ControllerEvent, { type: 'createTopics' }>,
+  settings: ControllerSettings,
+): Decision {
+  const c = new Changes(image, settings);
+  const seen = new Set<string>();
+  const duplicates = new Set<string>();
+  for (const t of e.topics) (seen.has(t.name) ? duplicates : seen).add(t.name);
+  const results = e.topics.map((t): ItemResult => {
+    if (duplicates.has(t.name)) return fail(t.name, ErrorCode.INVALID_REQUEST, 'Duplicate topic name.');
+    const bad = validateTopicName(t.name);
+    if (bad) return fail(t.name, ErrorCode.INVALID_TOPIC_EXCEPTION, bad);
+    if (image.topics.has(t.name))
+      return fail(t.name, ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${t.name}' already exists.`);
+    let lists: readonly (readonly number[])[];
+    if (t.assignments) {
+      if (t.numPartitions !== -1 || t.replicationFactor !== -1)
+        return fail(
+          t.name,
+          ErrorCode.INVALID_REQUEST,
+          'Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.',
+        );
+      const err = checkAssignments(image, c, t.assignments, 0, t.assignments[0]?.length ?? null);
+      if (err || t.assignments.length === 0)
+        return fail(t.name, ErrorCode.INVALID_REPLICA_ASSIGNMENT, err ?? 'No partitions');
+      lists = t.assignments;
+    } else {
+      const n = t.numPartitions === -1 ? settings.defaultPartitions : t.numPartitions;
+      const rf = t.replicationFactor === -1 ? settings.defaultReplicationFactor : t.replicationFactor;
+      if (n <= 0) return fail(t.name, ErrorCode.INVALID_PARTITIONS, 'Number of partitions must be larger than 0.');
+      if (rf <= 0)
+        return fail(t.name, ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0.');
+      const brokers = placementBrokers(image, c);
+      if (rf > brokers.length)
+        return fail(
+          t.name,
+          ErrorCode.INVALID_REPLICATION_FACTOR,
+          `Unable to replicate the partition ${rf} time(s): The target replication factor of ${rf} cannot be reached because only ${brokers.length} broker(s) are registered.`,
+        );
+      try {
+        lists = assignReplicas(brokers, n, rf, { startIndex: e.startIndex, replicaShift: e.replicaShift });
+      } catch (err) {
+        if (!(err instanceof AssignmentError)) throw err;
+        return fail(t.name, ErrorCode.INVALID_REPLICATION_FACTOR, err.message);
+      }
+    }
+    c.records.push(record('TopicRecord', { name: t.name, topicId: t.topicId }));
+    for (const [name, value] of Object.entries(t.configs))
+      c.records.push(
+        record('ConfigRecord', { resourceType: ConfigResourceType.TOPIC, resourceName: t.name, name, value }),
+      );
+    partitionRecords(c, t.topicId, 0, lists);
+    return ok(t.name);
+  });
+  return { records: c.records, results };
+}
+
+function createPartitions(
+  image: MetadataImage,
+  e: Extract<ControllerEvent, { type: 'createPartitions' }>,
+  settings: ControllerSettings,
+): Decision {
+  const c = new Changes(image, settings);
+  const t = image.topics.get(e.topic);
+  const done = (r: ItemResult): Decision => ({ records: c.records, results: [r] });
+  if (!t) return done(fail(e.topic, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${e.topic}' does not exist.`));
+  const current = t.partitions.length;
+  if (e.count <= current)
+    return done(
+      fail(
+        e.topic,
+        ErrorCode.INVALID_PARTITIONS,
+        e.count === current
+          ? `Topic already has ${current} partition(s).`
+          : `The topic ${e.topic} currently has ${current} partition(s); ${e.count} would not be an increase.`,
+      ),
+    );
+  const rf = t.partitions[0]?.replicas.length ?? 1;
+  let lists: readonly (readonly number[])[];
+  if (e.assignments) {
+    if (e.assignments.length !== e.count - current)
+      return done(
+        fail(
+          e.topic,
+          ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+          `Increasing the number of partitions by ${e.count - current} but ${e.assignments.length} assignments provided.`,
+        ),
+      );
+    const err = checkAssignments(image, c, e.assignments, current, rf);
+    if (err) return done(fail(e.topic, ErrorCode.INVALID_REPLICA_ASSIGNMENT, err));
+    lists = e.assignments;
+  } else {
+    try {
+      lists = assignReplicas(placementBrokers(image, c), e.count - current, rf, {
+        startIndex: e.startIndex,
+        replicaShift: e.replicaShift,
+        firstPartitionId: current,
+      });
+    } catch (err) {
+      if (!(err instanceof AssignmentError)) throw err;
+      return done(fail(e.topic, ErrorCode.INVALID_REPLICATION_FACTOR, err.message));
+    }
+  }
+  partitionRecords(c, t.id, current, lists);
+  return done(ok(e.topic));
+}
+
+function electPreferred(
+  image: MetadataImage,
+  e: Extract<ControllerEvent, { type: 'electPreferredLeaders' }>,
+  settings: ControllerSettings,
+): Decision {
+  const c = new Changes(image, settings);
+  const results: ItemResult[] = [];
+  const elect = (topic: string, topicId: string, p: PartitionInfo, report: boolean) => {
+    const name = `${topic}-${p.partition}`;
+    const preferred = p.replicas[0]!;
+    if (p.leader === preferred) {
+      if (report) results.push(fail(name, ErrorCode.ELECTION_NOT_NEEDED, 'Leader is already the preferred replica.'));
+    } else if (p.isr.includes(preferred) && c.usable(preferred)) {
+      c.change(topicId, p, preferred, p.isr);
+      results.push(ok(name));
+    } else if (report)
+      results.push(
+        fail(
+          name,
+          ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE,
+          `Preferred replica ${preferred} is not in the ISR or not live.`,
+        ),
+      );
+  };
+  if (e.partitions === null) forEachPartition(image, (name, id, p) => elect(name, id, p, false));
+  else
+    for (const { topic, partition } of e.partitions) {
+      const t = image.topics.get(topic);
+      const p = t?.partitions[partition];
+      if (!t || !p)
+        results.push(fail(`${topic}-${partition}`, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'No such partition.'));
+      else elect(t.name, t.id, p, true);
+    }
+  return { records: c.records, results };
+}
