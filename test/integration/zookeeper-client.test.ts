@@ -1,0 +1,238 @@
+// The ZooKeeper client (src/cluster/coordination/zookeeper/) against a real three-node ensemble from Debian's
+// package: the coordination store's conformance suite, then what only a real ensemble shows (chroot, a server lost
+// under the session, the leader killed, the whole ensemble down and back).
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+import type { CoordinationSession, SessionState, WatchEventType } from '../../src/cluster/coordination/store.ts';
+import {
+  parseConnectString,
+  ZooKeeperSession,
+  ZooKeeperStore,
+} from '../../src/cluster/coordination/zookeeper/index.ts';
+import { coordinationConformance, rejectsWith, waitFor } from '../helpers/coordination-conformance.ts';
+import { startZooKeeper, type ZooKeeperEnsemble } from '../helpers/zookeeper.ts';
+
+const SESSION_MS = 2000;
+const bytes = (s: string) => new TextEncoder().encode(s);
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+const EMPTY = new Uint8Array(0);
+
+let ensemble: ZooKeeperEnsemble;
+let chroots = 0;
+
+before(async () => {
+  ensemble = await startZooKeeper({ nodes: 3, tickTimeMs: 100 });
+});
+after(async () => {
+  await ensemble?.stop();
+});
+
+/** A store on a chroot no other test uses. */
+function freshStore(): ZooKeeperStore {
+  return new ZooKeeperStore(ensemble.connectString(`/test-${++chroots}`));
+}
+
+describe('ZooKeeperStore: the coordination conformance suite on a 3-node ensemble', () => {
+  coordinationConformance(() => ({
+    newStore: freshStore,
+    sessionTimeoutMs: SESSION_MS,
+    // ZooKeeper's own test trick: a second connection attaches to the session with its id and password and closes
+    // it; the server ends the session, closes the owner's connection, and refuses the owner's reconnect as expired.
+    async expire(session: CoordinationSession) {
+      assert.ok(session instanceof ZooKeeperSession);
+      const twin = await new ZooKeeperStore(ensemble.connectString()).resume(session.sessionId, session.password, {
+        sessionTimeoutMs: SESSION_MS,
+      });
+      assert.equal(twin.sessionId, session.sessionId);
+      await twin.close();
+    },
+  }));
+});
+
+describe('ZooKeeperStore on a real ensemble', () => {
+  const sessions: CoordinationSession[] = [];
+  async function connect(store: ZooKeeperStore, sessionTimeoutMs = SESSION_MS): Promise<ZooKeeperSession> {
+    const s = await store.connect({ sessionTimeoutMs });
+    sessions.push(s);
+    return s;
+  }
+  afterEach(async () => {
+    for (const s of sessions.splice(0)) await s.close();
+    // Every node back and serving for the next test.
+    for (let i = 0; i < ensemble.nodes.length; i++) {
+      ensemble.resume(i);
+      if (ensemble.nodes[i]?.proc === undefined) ensemble.start(i);
+    }
+    await ensemble.waitServing();
+  });
+
+  /** A session connected to node `index` (sessions start at a random server; open until one lands there). */
+  async function sessionOn(store: ZooKeeperStore, index: number, sessionTimeoutMs = SESSION_MS) {
+    const address = ensemble.nodes[index]?.address;
+    for (let attempt = 0; attempt < 40; attempt++) {
+      const s = await store.connect({ sessionTimeoutMs });
+      if (s.server === address) {
+        sessions.push(s);
+        return s;
+      }
+      await s.close();
+    }
+    throw new Error(`no session landed on ${address}`);
+  }
+
+  function indexOf(s: ZooKeeperSession): number {
+    return ensemble.nodes.findIndex((n) => n.address === s.server);
+  }
+
+  it('parses connect strings: hosts, default port, IPv6, chroot', () => {
+    assert.deepEqual(parseConnectString('h1:2181,h2:2182/tributary/a'), {
+      servers: [
+        { host: 'h1', port: 2181 },
+        { host: 'h2', port: 2182 },
+      ],
+      chroot: '/tributary/a',
+    });
+    assert.deepEqual(parseConnectString('zk'), { servers: [{ host: 'zk', port: 2181 }], chroot: '' });
+    assert.deepEqual(parseConnectString('[::1]:2000/'), { servers: [{ host: '::1', port: 2000 }], chroot: '' });
+    assert.throws(() => parseConnectString('h1:99999'), /bad ZooKeeper address/);
+    assert.throws(() => parseConnectString('/only-chroot'), /no ZooKeeper server/);
+    assert.throws(() => parseConnectString('h1:2181/a//b'), /invalid chroot/);
+  });
+
+  it('a chroot is created if missing, prefixed to every path and stripped from returned paths and events', async () => {
+    const chrooted = await connect(new ZooKeeperStore(ensemble.connectString('/kafka/cluster-a')));
+    const root = await connect(new ZooKeeperStore(ensemble.connectString()));
+    assert.deepEqual(await chrooted.getChildren('/'), []);
+    const events: { type: WatchEventType; path: string }[] = [];
+    assert.equal(await chrooted.exists('/brokers', (e) => events.push(e)), null);
+    await chrooted.create('/brokers', EMPTY);
+    assert.deepEqual(events, [{ type: 'created', path: '/brokers' }]);
+    const seq = await chrooted.create('/brokers/b-', bytes('x'), 'ephemeral_sequential');
+    assert.equal(seq, '/brokers/b-0000000000');
+    const [created] = await chrooted.multi([{ op: 'create', path: '/ctl', data: EMPTY, mode: 'persistent' }]);
+    assert.deepEqual(created, { op: 'create', path: '/ctl' });
+    assert.deepEqual((await root.getChildren('/kafka/cluster-a')).sort(), ['brokers', 'ctl']);
+    assert.equal(text((await root.getData('/kafka/cluster-a/brokers/b-0000000000')).data), 'x');
+    await chrooted.getChildren('/brokers', (e) => events.push(e));
+    await root.create('/kafka/cluster-a/brokers/other', EMPTY);
+    await waitFor(() => events.length === 2, 'the child watch');
+    assert.deepEqual(events[1], { type: 'childrenChanged', path: '/brokers' });
+    await rejectsWith(chrooted.getData('/kafka'), 'NO_NODE');
+  });
+
+  it('a server that stops answering: in-flight requests fail CONNECTION_LOSS, the session moves on intact', async () => {
+    const store = freshStore();
+    const s = await connect(store);
+    await s.create('/n', bytes('0'));
+    await s.create('/eph', EMPTY, 'ephemeral');
+    const id = s.sessionId;
+    const states: SessionState[] = [];
+    s.onStateChange((st) => states.push(st));
+    const victim = indexOf(s);
+    ensemble.pause(victim);
+    // Sent to a paused server: no answer, then the connection is given up (2/3 of the session timeout).
+    await rejectsWith(s.getData('/n'), 'CONNECTION_LOSS');
+    assert.equal(s.state, 'disconnected');
+    // Made while disconnected: waits and is sent once the session is back on another server.
+    const st = await s.setData('/n', bytes('1'));
+    assert.equal(st.version, 1);
+    assert.equal(s.state, 'connected');
+    assert.notEqual(indexOf(s), victim);
+    assert.equal(s.sessionId, id);
+    assert.deepEqual(states, ['disconnected', 'connected']);
+    assert.equal((await s.exists('/eph'))?.ephemeralOwner, id);
+  });
+
+  it('the ZooKeeper leader killed: the session reconnects elsewhere with the same id; ephemerals and watches survive', async () => {
+    const store = freshStore();
+    const leader = await ensemble.leader();
+    const s = await sessionOn(store, leader);
+    const id = s.sessionId;
+    await s.create('/controller', bytes('1'), 'ephemeral');
+    await s.create('/config', bytes('a'));
+    await s.create('/ids', EMPTY);
+    const events: { type: WatchEventType; path: string }[] = [];
+    await s.getData('/config', (e) => events.push(e));
+    await s.getChildren('/ids', (e) => events.push(e));
+    await s.exists('/later', (e) => events.push(e));
+    const states: SessionState[] = [];
+    s.onStateChange((st) => states.push(st));
+
+    await ensemble.kill9(leader);
+    await waitFor(() => s.state === 'connected' && states.length >= 2, 'the session back on another server');
+    assert.deepEqual(states, ['disconnected', 'connected']);
+    assert.equal(s.sessionId, id);
+    assert.notEqual(indexOf(s), leader);
+
+    // Changes made by another session after the move reach the watches set before it.
+    const other = await connect(store);
+    assert.equal((await other.exists('/controller'))?.ephemeralOwner, id);
+    await other.setData('/config', bytes('b'));
+    await other.create('/ids/1', EMPTY);
+    await other.create('/later', EMPTY);
+    await waitFor(() => events.length === 3, 'three watch events');
+    assert.deepEqual(
+      [...events].sort((a, b) => a.path.localeCompare(b.path)),
+      [
+        { type: 'dataChanged', path: '/config' },
+        { type: 'childrenChanged', path: '/ids' },
+        { type: 'created', path: '/later' },
+      ],
+    );
+  });
+
+  it('a change the session missed while its server was unresponsive fires its watch after the reconnect (SetWatches)', async () => {
+    const store = freshStore();
+    const leader = await ensemble.leader();
+    const follower = (leader + 1) % ensemble.nodes.length;
+    const writer = await sessionOn(store, leader);
+    const s = await sessionOn(store, follower);
+    await writer.create('/flag', bytes('0'));
+    const events: { type: WatchEventType; path: string }[] = [];
+    await s.getData('/flag', (e) => events.push(e));
+    const states: SessionState[] = [];
+    s.onStateChange((st) => states.push(st));
+    // The watching session's server is frozen: it can neither apply the change nor deliver the notification.
+    ensemble.pause(follower);
+    await writer.setData('/flag', bytes('1'));
+    assert.deepEqual(events, []);
+    // The session gives the frozen server up, reconnects elsewhere and sets its watch again relative to the last
+    // zxid it saw: the server fires it at once for the change already made.
+    await waitFor(() => events.length === 1, 'the watch event after the reconnect');
+    assert.deepEqual(events, [{ type: 'dataChanged', path: '/flag' }]);
+    assert.deepEqual(states, ['disconnected', 'connected']);
+    assert.notEqual(indexOf(s), follower);
+  });
+
+  it('the whole ensemble down, then back within the session timeout: disconnected, then connected, same session', async () => {
+    const store = freshStore();
+    // The ensemble restarts (three JVMs, an election) inside this session's timeout.
+    const s = await connect(store, 15_000);
+    await s.create('/alive', EMPTY, 'ephemeral');
+    const id = s.sessionId;
+    const states: SessionState[] = [];
+    s.onStateChange((st) => states.push(st));
+    await Promise.all(ensemble.nodes.map((_, i) => ensemble.kill9(i)));
+    await waitFor(() => s.state === 'disconnected', 'disconnected');
+    const pending = s.exists('/alive');
+    for (let i = 0; i < ensemble.nodes.length; i++) ensemble.start(i);
+    await ensemble.waitServing();
+    await waitFor(() => s.state === 'connected', 'connected again');
+    assert.deepEqual(states, ['disconnected', 'connected']);
+    assert.equal(s.sessionId, id);
+    assert.equal((await pending)?.ephemeralOwner, id);
+  });
+
+  it('resuming an expired session is refused with SESSION_EXPIRED', async () => {
+    const store = freshStore();
+    const s = await store.connect({ sessionTimeoutMs: SESSION_MS });
+    const { sessionId, password } = s;
+    await s.close();
+    await rejectsWith(store.resume(sessionId, password, { sessionTimeoutMs: SESSION_MS }), 'SESSION_EXPIRED');
+  });
+
+  it('no reachable server: connect() fails with CONNECTION_LOSS after the connection timeout', async () => {
+    const store = new ZooKeeperStore('127.0.0.1:1,127.0.0.1:2');
+    await rejectsWith(store.connect({ sessionTimeoutMs: SESSION_MS, connectionTimeoutMs: 300 }), 'CONNECTION_LOSS');
+  });
+});
