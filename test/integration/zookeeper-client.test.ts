@@ -2,7 +2,10 @@
 // package: the coordination store's conformance suite, then what only a real ensemble shows (chroot, a server lost
 // under the session, the leader killed, the whole ensemble down and back).
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import type { CoordinationSession, SessionState, WatchEventType } from '../../src/cluster/coordination/store.ts';
 import {
   parseConnectString,
@@ -13,6 +16,7 @@ import { coordinationConformance, rejectsWith, waitFor } from '../helpers/coordi
 import { startZooKeeper, type ZooKeeperEnsemble } from '../helpers/zookeeper.ts';
 
 const SESSION_MS = 2000;
+const SESSION_OWNER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'zk', 'session-owner.ts');
 const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 const EMPTY = new Uint8Array(0);
@@ -221,6 +225,64 @@ describe('ZooKeeperStore on a real ensemble', () => {
     assert.deepEqual(states, ['disconnected', 'connected']);
     assert.equal(s.sessionId, id);
     assert.equal((await pending)?.ephemeralOwner, id);
+  });
+
+  it('a session owner paused (SIGSTOP) past its timeout loses its ephemeral node, and after SIGCONT it is expired and writes nothing', async () => {
+    const chroot = `/test-${++chroots}`;
+    const observer = await connect(new ZooKeeperStore(ensemble.connectString(chroot)));
+    const child = spawn(
+      process.execPath,
+      [SESSION_OWNER, ensemble.connectString(chroot), '/leader', String(SESSION_MS)],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const lines: { ready?: boolean; sessionId?: string; state?: SessionState; write?: string }[] = [];
+    let stderr = '';
+    let partial = '';
+    child.stdout.on('data', (d: Buffer) => {
+      const parts = (partial + d.toString('utf8')).split('\n');
+      partial = parts.pop() ?? '';
+      for (const line of parts) if (line !== '') lines.push(JSON.parse(line));
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString('utf8');
+    });
+    try {
+      await waitFor(
+        () => lines.some((l) => l.ready) || child.exitCode !== null,
+        'the owner process to be ready',
+        20_000,
+      );
+      const ready = lines.find((l) => l.ready);
+      assert.ok(ready?.sessionId !== undefined, `owner failed: ${stderr}`);
+      const ownerId = BigInt(ready.sessionId);
+      assert.equal((await observer.exists('/leader'))?.ephemeralOwner, ownerId);
+      await waitFor(() => lines.some((l) => l.write === 'ok'), 'the owner writing');
+      const events: { type: WatchEventType; path: string }[] = [];
+      await observer.getChildren('/', (e) => events.push(e));
+
+      child.kill('SIGSTOP');
+      // The ensemble expires the silent session: its ephemeral node goes, and someone else takes over.
+      await waitFor(() => events.length === 1, "the paused owner's node to be deleted");
+      assert.equal(await observer.exists('/leader'), null);
+      await observer.create('/leader', bytes('successor'), 'ephemeral');
+
+      child.kill('SIGCONT');
+      await waitFor(() => {
+        const expired = lines.findIndex((l) => l.state === 'expired');
+        return expired >= 0 && lines.slice(expired).some((l) => l.write !== undefined);
+      }, 'the owner to see its expiry and fail a write');
+      const expired = lines.findIndex((l) => l.state === 'expired');
+      for (const l of lines.slice(expired)) if (l.write !== undefined) assert.equal(l.write, 'SESSION_EXPIRED');
+      // Nothing the zombie tried after waking reached the node.
+      const { data, stat } = await observer.getData('/leader');
+      assert.equal(text(data), 'successor');
+      assert.equal(stat.ephemeralOwner, observer.sessionId);
+      assert.equal(stat.version, 0);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   it('resuming an expired session is refused with SESSION_EXPIRED', async () => {

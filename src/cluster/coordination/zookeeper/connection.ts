@@ -45,6 +45,8 @@ export class ZkConnection {
   #handler: FrameHandler | undefined;
   #rest: Buffer = EMPTY;
   #closed = false;
+  /** Frames after the ConnectResponse wait until the session has adopted the connection (release()). */
+  #held = false;
 
   private constructor(server: ServerAddress, socket: net.Socket) {
     this.server = server;
@@ -53,7 +55,7 @@ export class ZkConnection {
 
   /**
    * Connects, sends the ConnectRequest (read-only false) and waits for the ConnectResponse, all within timeoutMs.
-   * After it resolves, frames go to `handler`.
+   * Frames after the handshake go to `handler` once the caller calls release().
    */
   static open(
     server: ServerAddress,
@@ -105,6 +107,7 @@ export class ZkConnection {
           settled = true;
           clearTimeout(timer);
           conn.#handler = handler;
+          conn.#held = true;
           resolve({ connection: conn, response: { timeoutMs: timeout, sessionId, password } });
         },
         onClose(_conn, reason) {
@@ -125,6 +128,12 @@ export class ZkConnection {
     this.#socket.write(frame);
   }
 
+  /** Starts delivering frames to the handler (those that arrived with the ConnectResponse first). */
+  release(): void {
+    this.#held = false;
+    if (this.#rest.length > 0) this.#onData(EMPTY);
+  }
+
   /** Closes without calling onClose. */
   close(): void {
     if (this.#closed) return;
@@ -140,10 +149,10 @@ export class ZkConnection {
   }
 
   #onData(chunk: Buffer): void {
-    this.lastRecv = Date.now();
+    if (chunk.length > 0) this.lastRecv = Date.now();
     let buf = this.#rest.length === 0 ? chunk : Buffer.concat([this.#rest, chunk]);
     let pos = 0;
-    while (buf.length - pos >= 4 && !this.#closed) {
+    while (buf.length - pos >= 4 && !this.#closed && !this.#held) {
       const size = buf.readInt32BE(pos);
       if (size < 0 || size > MAX_FRAME_BYTES) {
         this.#lost(`bad frame length ${size}`);

@@ -668,6 +668,7 @@ export class ZooKeeperSession implements CoordinationSession, FrameHandler {
       conn.write(r.frame);
     }
     this.#setState('connected');
+    conn.release();
     return true;
   }
 
