@@ -22,11 +22,11 @@ import {
   type OpResult,
   type SessionState,
   type Stat,
-  type WatchEventType,
   type Watcher,
 } from '../store.ts';
 import { type ConnectResponse, type FrameHandler, type ServerAddress, ZkConnection } from './connection.ts';
-import { CREATE_FLAGS, EventType, errorCodeOf, JuteReader, JuteWriter, OpCode, Xid, zkErrorName } from './jute.ts';
+import { CREATE_FLAGS, errorCodeOf, JuteReader, JuteWriter, OpCode, Xid, zkErrorName } from './jute.ts';
+import { WatchRegistry } from './watches.ts';
 
 export interface SessionConfig {
   readonly servers: readonly ServerAddress[];
@@ -129,15 +129,15 @@ export class ZooKeeperSession implements CoordinationSession, FrameHandler {
   #conn: ZkConnection | undefined;
   #reconnecting = false;
   #timer: NodeJS.Timeout | undefined;
+  #tickMs = 0;
+  #lastTick = 0;
   #xid = 1;
   readonly #writer = new JuteWriter();
   readonly #reader = new JuteReader();
   readonly #inflight = new Fifo<Request>();
   /** Requests made while disconnected, sent after the reconnect (their xids are already assigned, in order). */
   readonly #outbox = new Fifo<Request>();
-  readonly #dataWatches = new Map<string, Set<Watcher>>();
-  readonly #existWatches = new Map<string, Set<Watcher>>();
-  readonly #childWatches = new Map<string, Set<Watcher>>();
+  readonly #watches = new WatchRegistry();
   readonly #listeners = new Set<(state: SessionState) => void>();
 
   constructor(config: SessionConfig) {
@@ -179,9 +179,14 @@ export class ZooKeeperSession implements CoordinationSession, FrameHandler {
   async open(): Promise<void> {
     this.#lastHeard = Date.now();
     const deadline = Date.now() + this.#config.connectionTimeoutMs;
-    const reason = await this.#connectLoop(deadline);
+    this.#reconnecting = true;
+    const reason = await this.#connectLoop(deadline).finally(() => {
+      this.#reconnecting = false;
+    });
     if (this.#state === 'connected') {
-      this.#timer = setInterval(() => this.#tick(), Math.max(10, Math.floor(this.#timeoutMs / 10)));
+      this.#tickMs = Math.max(10, Math.floor(this.#timeoutMs / 10));
+      this.#lastTick = Date.now();
+      this.#timer = setInterval(() => this.#tick(), this.#tickMs);
       return;
     }
     this.#stop();
@@ -427,7 +432,7 @@ export class ZooKeeperSession implements CoordinationSession, FrameHandler {
       if (request !== undefined) this.#failRequest(request, 'CONNECTION_LOSS', 'reply out of order');
       throw new Error(`reply for xid ${xid}, expected ${request?.xid ?? 'none'}`);
     }
-    if (zxid > 0n) this.#lastZxid = zxid;
+    if (zxid > this.#lastZxid) this.#lastZxid = zxid;
     this.#complete(request, err, r);
   }
 
@@ -446,16 +451,16 @@ export class ZooKeeperSession implements CoordinationSession, FrameHandler {
         case OpCode.getData: {
           const data = r.buffer();
           value = { data, stat: r.stat() };
-          if (req.watcher !== undefined) addWatch(this.#dataWatches, req.serverPath, req.watcher);
+          if (req.watcher !== undefined) this.#watches.add('data', req.serverPath, req.watcher);
           break;
         }
         case OpCode.exists:
           value = r.stat();
-          if (req.watcher !== undefined) addWatch(this.#dataWatches, req.serverPath, req.watcher);
+          if (req.watcher !== undefined) this.#watches.add('data', req.serverPath, req.watcher);
           break;
         case OpCode.getChildren:
           value = r.ustrings();
-          if (req.watcher !== undefined) addWatch(this.#childWatches, req.serverPath, req.watcher);
+          if (req.watcher !== undefined) this.#watches.add('child', req.serverPath, req.watcher);
           break;
         case OpCode.setData:
           value = r.stat();
@@ -470,7 +475,7 @@ export class ZooKeeperSession implements CoordinationSession, FrameHandler {
       return;
     }
     if (err === ERR_NO_NODE && req.opcode === OpCode.exists) {
-      if (req.watcher !== undefined) addWatch(this.#existWatches, req.serverPath, req.watcher);
+      if (req.watcher !== undefined) this.#watches.add('exist', req.serverPath, req.watcher);
       req.resolve(null);
       return;
     }
@@ -548,31 +553,10 @@ export class ZooKeeperSession implements CoordinationSession, FrameHandler {
   // ---- watches ----
 
   #notify(type: number, serverPath: string): void {
-    let eventType: WatchEventType;
-    const fired = new Set<Watcher>();
-    switch (type) {
-      case EventType.created:
-      case EventType.dataChanged:
-        eventType = type === EventType.created ? 'created' : 'dataChanged';
-        takeWatches(this.#dataWatches, serverPath, fired);
-        takeWatches(this.#existWatches, serverPath, fired);
-        break;
-      case EventType.deleted:
-        eventType = 'deleted';
-        takeWatches(this.#dataWatches, serverPath, fired);
-        takeWatches(this.#existWatches, serverPath, fired);
-        takeWatches(this.#childWatches, serverPath, fired);
-        break;
-      case EventType.childrenChanged:
-        eventType = 'childrenChanged';
-        takeWatches(this.#childWatches, serverPath, fired);
-        break;
-      default:
-        return; // watch-removed and state-only events: not used by this client
-    }
-    if (fired.size === 0) return;
-    const event = { type: eventType, path: this.#rel(serverPath) };
-    for (const watcher of fired) {
+    const fired = this.#watches.take(type, serverPath);
+    if (fired === undefined || fired.watchers.size === 0) return;
+    const event = { type: fired.type, path: this.#rel(serverPath) };
+    for (const watcher of fired.watchers) {
       try {
         watcher(event);
       } catch (e) {
@@ -586,26 +570,27 @@ export class ZooKeeperSession implements CoordinationSession, FrameHandler {
 
   /** SetWatches for every watch held, in batches, before any other request on a new connection. */
   #resendWatches(conn: ZkConnection): void {
-    const kinds = [this.#dataWatches, this.#existWatches, this.#childWatches];
-    const lists: string[][] = [[], [], []];
+    const { data, exist, child } = this.#watches.paths();
+    const lists = [data, exist, child];
+    const batch: string[][] = [[], [], []];
     let chars = 0;
     const flush = () => {
       const w = this.#writer;
       w.begin();
       w.int(Xid.setWatches).int(OpCode.setWatches).long(this.#lastZxid);
-      for (const list of lists) w.ustrings(list);
+      for (const paths of batch) w.ustrings(paths);
       conn.write(w.finish());
-      for (const list of lists) list.length = 0;
+      for (const paths of batch) paths.length = 0;
       chars = 0;
     };
     for (let k = 0; k < 3; k++) {
-      for (const path of (kinds[k] as Map<string, Set<Watcher>>).keys()) {
-        (lists[k] as string[]).push(path);
+      for (const path of lists[k] as string[]) {
+        (batch[k] as string[]).push(path);
         chars += path.length;
         if (chars >= SET_WATCHES_MAX_CHARS) flush();
       }
     }
-    if (lists.some((l) => l.length > 0)) flush();
+    if (batch.some((paths) => paths.length > 0)) flush();
   }
 
   // ---- connection life ----
@@ -634,7 +619,8 @@ export class ZooKeeperSession implements CoordinationSession, FrameHandler {
           attemptTimeout,
           this,
         );
-        if (this.#established(connection, response)) return '';
+        // Adopted, unless it was lost again while held frames were delivered: then keep trying.
+        if (this.#established(connection, response) && this.#conn === connection) return '';
         if ((this.#state as SessionState) === 'expired') return 'the session expired';
       } catch (e) {
         reason = (e as Error).message;
@@ -694,6 +680,11 @@ export class ZooKeeperSession implements CoordinationSession, FrameHandler {
 
   #tick(): void {
     const now = Date.now();
+    const late = now - this.#lastTick > 3 * this.#tickMs;
+    this.#lastTick = now;
+    // The process did not run for a while (a long GC, a blocked loop, SIGSTOP): replies may be waiting in the socket,
+    // so let I/O run before judging the connection silent. The next tick judges.
+    if (late) return;
     const conn = this.#conn;
     if (conn !== undefined) {
       const readTimeout = Math.floor((this.#timeoutMs * 2) / 3);
@@ -713,9 +704,7 @@ export class ZooKeeperSession implements CoordinationSession, FrameHandler {
     this.#conn = undefined;
     conn?.close();
     this.#stop();
-    this.#dataWatches.clear();
-    this.#existWatches.clear();
-    this.#childWatches.clear();
+    this.#watches.clear();
     this.#setState('expired');
     this.#failAll('SESSION_EXPIRED', `session 0x${this.#sessionId.toString(16)} expired: ${reason}`);
   }
@@ -757,17 +746,4 @@ export class ZooKeeperSession implements CoordinationSession, FrameHandler {
     if (serverPath.length === chroot.length) return '/';
     return serverPath[chroot.length] === '/' ? serverPath.slice(chroot.length) : serverPath;
   }
-}
-
-function addWatch(map: Map<string, Set<Watcher>>, path: string, watcher: Watcher): void {
-  const set = map.get(path);
-  if (set === undefined) map.set(path, new Set([watcher]));
-  else set.add(watcher);
-}
-
-function takeWatches(map: Map<string, Set<Watcher>>, path: string, into: Set<Watcher>): void {
-  const set = map.get(path);
-  if (set === undefined) return;
-  map.delete(path);
-  for (const w of set) into.add(w);
 }
