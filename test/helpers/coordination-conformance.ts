@@ -26,6 +26,11 @@ export interface ConformanceTarget {
    * told 'expired'), without the owner's cooperation.
    */
   expire(session: CoordinationSession): Promise<void>;
+  /**
+   * Makes `session`'s reads see every change acknowledged to other sessions before the call (ZooKeeper's sync: a
+   * session may read from a server a little behind another session's; a store with one copy does nothing).
+   */
+  catchUp(session: CoordinationSession): Promise<void>;
 }
 
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -225,6 +230,7 @@ export function coordinationConformance(getTarget: () => ConformanceTarget): voi
       await owner.create('/members', EMPTY);
       await owner.create('/members/1', bytes('me'), 'ephemeral');
       const seq = await owner.create('/members/n-', EMPTY, 'ephemeral_sequential');
+      await getTarget().catchUp(observer);
       const st = await observer.exists('/members/1');
       assert.equal(st?.ephemeralOwner, owner.sessionId);
       const events: Recorded[] = [];
@@ -294,6 +300,7 @@ export function coordinationConformance(getTarget: () => ConformanceTarget): voi
       const watcher = await session(true);
       const writer = await session();
       await writer.create('/shared', EMPTY);
+      await getTarget().catchUp(watcher);
       const a: Recorded[] = [];
       const b: Recorded[] = [];
       const cbA = (e: Recorded) => a.push(e);
@@ -328,6 +335,7 @@ export function coordinationConformance(getTarget: () => ConformanceTarget): voi
       const observer = await session();
       await s.create('/lease', EMPTY, 'ephemeral');
       await s.create('/data', EMPTY);
+      await target.catchUp(observer);
       const states: SessionState[] = [];
       s.onStateChange((st) => states.push(st));
       const events: Recorded[] = [];

@@ -50,6 +50,10 @@ describe('ZooKeeperStore: the coordination conformance suite on a 3-node ensembl
       assert.equal(twin.sessionId, session.sessionId);
       await twin.close();
     },
+    async catchUp(session: CoordinationSession) {
+      assert.ok(session instanceof ZooKeeperSession);
+      await session.sync();
+    },
   }));
 });
 
@@ -115,6 +119,7 @@ describe('ZooKeeperStore on a real ensemble', () => {
     assert.equal(seq, '/brokers/b-0000000000');
     const [created] = await chrooted.multi([{ op: 'create', path: '/ctl', data: EMPTY, mode: 'persistent' }]);
     assert.deepEqual(created, { op: 'create', path: '/ctl' });
+    await root.sync();
     assert.deepEqual((await root.getChildren('/kafka/cluster-a')).sort(), ['brokers', 'ctl']);
     assert.equal(text((await root.getData('/kafka/cluster-a/brokers/b-0000000000')).data), 'x');
     await chrooted.getChildren('/brokers', (e) => events.push(e));
@@ -126,7 +131,9 @@ describe('ZooKeeperStore on a real ensemble', () => {
 
   it('a server that stops answering: in-flight requests fail CONNECTION_LOSS, the session moves on intact', async () => {
     const store = freshStore();
-    const s = await connect(store);
+    // On a follower: pausing the leader would add an election to the wait (the leader case is the next test's).
+    const follower = ((await ensemble.leader()) + 1) % ensemble.nodes.length;
+    const s = await sessionOn(store, follower);
     await s.create('/n', bytes('0'));
     await s.create('/eph', EMPTY, 'ephemeral');
     const id = s.sessionId;
@@ -150,7 +157,8 @@ describe('ZooKeeperStore on a real ensemble', () => {
   it('the ZooKeeper leader killed: the session reconnects elsewhere with the same id; ephemerals and watches survive', async () => {
     const store = freshStore();
     const leader = await ensemble.leader();
-    const s = await sessionOn(store, leader);
+    // Room for the election on a loaded machine: the session must outlive the time without a serving server.
+    const s = await sessionOn(store, leader, 4000);
     const id = s.sessionId;
     await s.create('/controller', bytes('1'), 'ephemeral');
     await s.create('/config', bytes('a'));
@@ -170,6 +178,7 @@ describe('ZooKeeperStore on a real ensemble', () => {
 
     // Changes made by another session after the move reach the watches set before it.
     const other = await connect(store);
+    await other.sync();
     assert.equal((await other.exists('/controller'))?.ephemeralOwner, id);
     await other.setData('/config', bytes('b'));
     await other.create('/ids/1', EMPTY);
@@ -192,6 +201,7 @@ describe('ZooKeeperStore on a real ensemble', () => {
     const writer = await sessionOn(store, leader);
     const s = await sessionOn(store, follower);
     await writer.create('/flag', bytes('0'));
+    await s.sync();
     const events: { type: WatchEventType; path: string }[] = [];
     await s.getData('/flag', (e) => events.push(e));
     const states: SessionState[] = [];
@@ -257,6 +267,7 @@ describe('ZooKeeperStore on a real ensemble', () => {
       const ready = lines.find((l) => l.ready);
       assert.ok(ready?.sessionId !== undefined, `owner failed: ${stderr}`);
       const ownerId = BigInt(ready.sessionId);
+      await observer.sync();
       assert.equal((await observer.exists('/leader'))?.ephemeralOwner, ownerId);
       await waitFor(() => lines.some((l) => l.write === 'ok'), 'the owner writing');
       const events: { type: WatchEventType; path: string }[] = [];

@@ -14,6 +14,7 @@ export const OpCode = {
   getData: 4,
   setData: 5,
   getChildren: 8,
+  sync: 9,
   ping: 11,
   check: 13,
   multi: 14,

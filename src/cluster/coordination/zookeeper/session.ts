@@ -315,6 +315,21 @@ export class ZooKeeperSession implements CoordinationSession, FrameHandler {
     }
   }
 
+  /**
+   * ZooKeeper's sync: resolves once the server this session reads from has applied every change committed before
+   * the call, so reads after it see changes other sessions made through other servers. (Not in the interface:
+   * ZooKeeper gives each session its own ordered view; only tests that read across sessions need this.)
+   */
+  sync(path = '/'): Promise<void> {
+    try {
+      const serverPath = this.#abs(path, false);
+      this.#begin(OpCode.sync).ustring(serverPath);
+      return this.#send(OpCode.sync, path, serverPath, undefined, undefined) as Promise<void>;
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
   onStateChange(listener: (state: SessionState) => void): () => void {
     this.#listeners.add(listener);
     return () => {
