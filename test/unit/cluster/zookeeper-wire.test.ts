@@ -30,16 +30,21 @@ class ScriptedServer {
   /** Timeout in the ConnectResponse; 0 refuses the session (expired). */
   grantTimeout = 3000;
   onRequest: RequestHandler = () => {};
-  readonly #server = net.createServer((sock) => this.#accept(sock));
+  #server: net.Server | undefined;
 
-  async listen(): Promise<number> {
-    await new Promise<void>((r) => this.#server.listen(0, '127.0.0.1', r));
-    return (this.#server.address() as net.AddressInfo).port;
+  /** Listens on `port` (default: a free one) and returns it. */
+  async listen(port = 0): Promise<number> {
+    const server = net.createServer((sock) => this.#accept(sock));
+    this.#server = server;
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    return (server.address() as net.AddressInfo).port;
   }
 
+  /** Drops every connection and stops listening (connections are refused). */
   close(): void {
     for (const s of this.sockets) s.destroy();
-    this.#server.close();
+    this.#server?.close();
+    this.#server = undefined;
   }
 
   #accept(sock: net.Socket): void {
@@ -111,14 +116,16 @@ afterEach(async () => {
   for (const s of servers.splice(0)) s.close();
 });
 
-async function setup(sessionTimeoutMs = 3000): Promise<{ server: ScriptedServer; session: ZooKeeperSession }> {
+async function setup(
+  sessionTimeoutMs = 3000,
+): Promise<{ server: ScriptedServer; session: ZooKeeperSession; port: number }> {
   const server = new ScriptedServer();
   servers.push(server);
   server.grantTimeout = sessionTimeoutMs;
   const port = await server.listen();
   const session = await new ZooKeeperStore(`127.0.0.1:${port}`).connect({ sessionTimeoutMs });
   sessions.push(session);
-  return { server, session };
+  return { server, session, port };
 }
 
 test('the handshake: a new session asks with id 0, read-only false, and the timeout wanted', async () => {
@@ -208,4 +215,17 @@ test('an idle session pings (xid -2) and stays connected; close() sends CloseSes
   await session.close();
   assert.equal(server.closeSessions, 1);
   await rejectsWith(session.exists('/'), 'SESSION_CLOSED');
+});
+
+test('a session expired for want of any server is closed on the ensemble once a server answers again', async () => {
+  const { server, session, port } = await setup(300);
+  server.close();
+  await waitFor(() => session.state === 'expired', 'the expiry (no server heard for 4/3 of the timeout)');
+  await rejectsWith(session.exists('/'), 'SESSION_EXPIRED');
+  // The ensemble is back (say it had lost its quorum and kept the session): the abandoned session is ended there.
+  await server.listen(port);
+  await waitFor(() => server.closeSessions === 1, 'CloseSession for the abandoned session');
+  const attach = server.connects.at(-1);
+  assert.equal(attach?.sessionId, 0x5eed5n);
+  assert.deepEqual(attach?.password, new Uint8Array(16).fill(7));
 });

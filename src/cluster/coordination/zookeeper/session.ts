@@ -710,7 +710,29 @@ export class ZooKeeperSession implements CoordinationSession, FrameHandler {
       }
     } else if (this.#state === 'disconnected' && now - this.#lastHeard > (this.#timeoutMs * 4) / 3) {
       this.#expire(`no ZooKeeper server reachable for ${now - this.#lastHeard} ms`);
+      this.#endAbandoned();
     }
+  }
+
+  /**
+   * After an expiry decided here (no server heard for 4/3 of the timeout), the ensemble may still hold the session:
+   * if it lost its quorum meanwhile, it restarts every session's clock when it recovers. Its ephemeral nodes would
+   * then linger for another timeout and block the owner's re-registration under a new session (KAFKA-7165's class of
+   * bug). So once a server answers, attach to the old session with its id and password and close it. Best effort,
+   * for at most twice the session timeout; a server that already expired it refuses the attach, which is fine.
+   */
+  #endAbandoned(): void {
+    const twin = new ZooKeeperSession({
+      servers: this.#servers,
+      chroot: '',
+      sessionTimeoutMs: this.#timeoutMs,
+      connectionTimeoutMs: 2 * this.#timeoutMs,
+      resume: { sessionId: this.#sessionId, password: this.#password },
+    });
+    twin.open().then(
+      () => twin.close(),
+      () => undefined,
+    );
   }
 
   #expire(reason: string): void {
