@@ -309,3 +309,32 @@ describe('ZooKeeperStore on a real ensemble', () => {
     await rejectsWith(store.connect({ sessionTimeoutMs: SESSION_MS, connectionTimeoutMs: 300 }), 'CONNECTION_LOSS');
   });
 });
+
+describe('a one-node ensemble (standalone)', () => {
+  let single: ZooKeeperEnsemble | undefined;
+  before(async () => {
+    single = await startZooKeeper({ nodes: 1 });
+  });
+  after(async () => {
+    await single?.stop();
+  });
+
+  it('serves sessions, and a session outlives a restart of the server within its timeout', async () => {
+    assert.ok(single !== undefined);
+    assert.equal(await single.leader(), 0);
+    const s = await new ZooKeeperStore(single.connectString('/one')).connect({ sessionTimeoutMs: 15_000 });
+    try {
+      const made = await s.create('/e-', bytes('x'), 'ephemeral_sequential');
+      const id = s.sessionId;
+      const states: SessionState[] = [];
+      s.onStateChange((st) => states.push(st));
+      await single.restart(0);
+      await waitFor(() => s.state === 'connected' && states.length === 2, 'the session back');
+      assert.deepEqual(states, ['disconnected', 'connected']);
+      assert.equal(s.sessionId, id);
+      assert.equal((await s.exists(made))?.ephemeralOwner, id);
+    } finally {
+      await s.close();
+    }
+  });
+});
