@@ -125,6 +125,12 @@ export function coordinationConformance(getTarget: () => ConformanceTarget): voi
         await rejectsWith(s.create(bad, EMPTY), 'BAD_ARGUMENTS');
       }
       await rejectsWith(s.getData('relative'), 'BAD_ARGUMENTS');
+      await rejectsWith(s.create('/m', EMPTY, 'sometimes' as never), 'BAD_ARGUMENTS');
+      await rejectsWith(s.setData('/x', EMPTY, 1.5), 'BAD_ARGUMENTS');
+      await rejectsWith(s.delete('/x', -2), 'BAD_ARGUMENTS');
+      await rejectsWith(s.setData('/x', 'text' as never), 'BAD_ARGUMENTS');
+      await rejectsWith(s.multi([{ op: 'rename', path: '/x' } as never]), 'BAD_ARGUMENTS');
+      assert.equal(await s.exists('/m'), null);
     });
 
     it('compare-and-set: a stale version gets BAD_VERSION and changes nothing; ANY_VERSION always applies', async () => {

@@ -112,6 +112,19 @@ export function validatePath(path: string, sequential: boolean): void {
   }
 }
 
+/** Rejects what would not encode: data that is not bytes, unknown create modes, versions outside int32. */
+function checkArgs(path: string, data: unknown, mode: string | undefined, version: number | undefined): void {
+  if (data !== undefined && !(data instanceof Uint8Array)) {
+    throw new CoordinationError('BAD_ARGUMENTS', path, `data for ${path} must be a Uint8Array`);
+  }
+  if (mode !== undefined && !Object.hasOwn(CREATE_FLAGS, mode)) {
+    throw new CoordinationError('BAD_ARGUMENTS', path, `unknown create mode ${JSON.stringify(mode)}`);
+  }
+  if (version !== undefined && (!Number.isInteger(version) || version < -1 || version > 0x7fffffff)) {
+    throw new CoordinationError('BAD_ARGUMENTS', path, `bad version ${version} for ${path}`);
+  }
+}
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class ZooKeeperSession implements CoordinationSession, FrameHandler {
@@ -204,6 +217,7 @@ export class ZooKeeperSession implements CoordinationSession, FrameHandler {
 
   create(path: string, data: Uint8Array, mode: CreateMode = 'persistent'): Promise<string> {
     try {
+      checkArgs(path, data, mode, undefined);
       const serverPath = this.#abs(path, mode === 'persistent_sequential' || mode === 'ephemeral_sequential');
       const w = this.#begin(OpCode.create);
       w.ustring(serverPath).buffer(data).openAcl().int(CREATE_FLAGS[mode]);
@@ -254,6 +268,7 @@ export class ZooKeeperSession implements CoordinationSession, FrameHandler {
 
   setData(path: string, data: Uint8Array, version: number = ANY_VERSION): Promise<Stat> {
     try {
+      checkArgs(path, data, undefined, version);
       const serverPath = this.#abs(path, false);
       this.#begin(OpCode.setData).ustring(serverPath).buffer(data).int(version);
       return this.#send(OpCode.setData, path, serverPath, undefined, undefined) as Promise<Stat>;
@@ -264,6 +279,7 @@ export class ZooKeeperSession implements CoordinationSession, FrameHandler {
 
   delete(path: string, version: number = ANY_VERSION): Promise<void> {
     try {
+      checkArgs(path, undefined, undefined, version);
       const serverPath = this.#abs(path, false);
       this.#begin(OpCode.delete).ustring(serverPath).int(version);
       return this.#send(OpCode.delete, path, serverPath, undefined, undefined) as Promise<void>;
@@ -275,12 +291,16 @@ export class ZooKeeperSession implements CoordinationSession, FrameHandler {
   multi(ops: readonly Op[]): Promise<OpResult[]> {
     try {
       // Validate every path before anything is encoded (the writer holds one frame at a time).
-      const serverPaths = ops.map((op) =>
-        this.#abs(
+      const serverPaths = ops.map((op) => {
+        if (op.op === 'create') checkArgs(op.path, op.data, op.mode, undefined);
+        else if (op.op === 'setData') checkArgs(op.path, op.data, undefined, op.version);
+        else if (op.op === 'delete' || op.op === 'check') checkArgs(op.path, undefined, undefined, op.version);
+        else throw new CoordinationError('BAD_ARGUMENTS', undefined, `unknown multi operation ${JSON.stringify(op)}`);
+        return this.#abs(
           op.path,
           op.op === 'create' && (op.mode === 'persistent_sequential' || op.mode === 'ephemeral_sequential'),
-        ),
-      );
+        );
+      });
       if (ops.length === 0) {
         this.#usable();
         return Promise.resolve([]);
