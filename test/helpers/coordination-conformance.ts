@@ -4,6 +4,15 @@
 // Usage: inside a describe(), `coordinationConformance(() => target)`; the target is read when each test runs, so
 // it may be set up in a before() hook. Each test asks for a fresh store (its own namespace: a new chroot) and the
 // sessions it opens are closed after it.
+//
+// What it holds a store to (ZooKeeper's behaviour, which the in-memory store must mirror):
+// - A watch fires at most once, and a session sees the event for a change it made itself before that call returns.
+//   The same callback set twice on one path fires once; getData on a missing node sets no watch, exists() does.
+// - Sequential suffixes are 10 digits from the parent's counter and only grow (a deleted number is not reused).
+// - multi() is all or nothing; its error is the first failing operation's code with its opIndex; multi([]) is [].
+// - BAD_ARGUMENTS for bad paths, create modes, versions (not an integer in -1..2^31-1) and data that is not bytes.
+// - After close(): SESSION_CLOSED for every call (close() again is fine). After expiry: state 'expired' (listeners
+//   told), the session's ephemeral nodes deleted (watchers told), SESSION_EXPIRED for every call.
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import {
