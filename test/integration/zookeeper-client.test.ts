@@ -133,7 +133,8 @@ describe('ZooKeeperStore on a real ensemble', () => {
     const store = freshStore();
     // On a follower: pausing the leader would add an election to the wait (the leader case is the next test's).
     const follower = ((await ensemble.leader()) + 1) % ensemble.nodes.length;
-    const s = await sessionOn(store, follower);
+    // The session has the last third of its timeout to reach another server: 1 s of it here, for a loaded machine.
+    const s = await sessionOn(store, follower, 3000);
     await s.create('/n', bytes('0'));
     await s.create('/eph', EMPTY, 'ephemeral');
     const id = s.sessionId;
@@ -199,7 +200,7 @@ describe('ZooKeeperStore on a real ensemble', () => {
     const leader = await ensemble.leader();
     const follower = (leader + 1) % ensemble.nodes.length;
     const writer = await sessionOn(store, leader);
-    const s = await sessionOn(store, follower);
+    const s = await sessionOn(store, follower, 3000);
     await writer.create('/flag', bytes('0'));
     await s.sync();
     const events: { type: WatchEventType; path: string }[] = [];

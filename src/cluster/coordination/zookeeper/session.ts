@@ -197,7 +197,9 @@ export class ZooKeeperSession implements CoordinationSession, FrameHandler {
       this.#reconnecting = false;
     });
     if (this.#state === 'connected') {
-      this.#tickMs = Math.max(10, Math.floor(this.#timeoutMs / 10));
+      // Fine enough that a dead connection is noticed soon after 2/3 of the timeout: the session then has the last
+      // third to reach another server before the ensemble expires it.
+      this.#tickMs = Math.max(10, Math.min(200, Math.floor(this.#timeoutMs / 20)));
       this.#lastTick = Date.now();
       this.#timer = setInterval(() => this.#tick(), this.#tickMs);
       return;
