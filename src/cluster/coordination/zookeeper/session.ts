@@ -670,7 +670,7 @@ export class ZooKeeperSession implements CoordinationSession, FrameHandler {
 
   /** A connection completed the handshake: adopt it (true), or drop it if the session cannot use it. */
   #established(conn: ZkConnection, response: ConnectResponse): boolean {
-    if (this.#closing || this.#closed || this.#state === 'expired') {
+    if (this.#closing || this.#closed || this.#state === 'expired' || conn.closed) {
       conn.close();
       return false;
     }
