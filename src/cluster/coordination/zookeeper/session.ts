@@ -670,7 +670,7 @@ export class ZooKeeperSession implements CoordinationSession, FrameHandler {
 
   /** A connection completed the handshake: adopt it (true), or drop it if the session cannot use it. */
   #established(conn: ZkConnection, response: ConnectResponse): boolean {
-    if (this.#closing || this.#closed || this.#state === 'expired' || conn.closed) {
+    if (this.#closing || this.#closed || this.#state === 'expired') {
       conn.close();
       return false;
     }
@@ -679,6 +679,7 @@ export class ZooKeeperSession implements CoordinationSession, FrameHandler {
       this.#expire(`the server refused session 0x${this.#sessionId.toString(16)}: it has expired`);
       return false;
     }
+    if (conn.closed) return false; // gone again already: try the next server
     this.#sessionId = response.sessionId;
     this.#password = response.password;
     this.#timeoutMs = response.timeoutMs;
