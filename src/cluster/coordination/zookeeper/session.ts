@@ -679,11 +679,11 @@ export class ZooKeeperSession implements CoordinationSession, FrameHandler {
       this.#expire(`the server refused session 0x${this.#sessionId.toString(16)}: it has expired`);
       return false;
     }
-    if (conn.closed) return false; // gone again already: try the next server
     this.#sessionId = response.sessionId;
     this.#password = response.password;
     this.#timeoutMs = response.timeoutMs;
-    this.#lastHeard = Date.now();
+    this.#lastHeard = Date.now(); // the ensemble has just confirmed the session
+    if (conn.closed) return false; // gone again already: try the next server
     conn.lastRecv = this.#lastHeard;
     this.#conn = conn;
     this.#resendWatches(conn);
