@@ -138,20 +138,27 @@ describe('ZooKeeperStore on a real ensemble', () => {
     await s.create('/n', bytes('0'));
     await s.create('/eph', EMPTY, 'ephemeral');
     const id = s.sessionId;
-    const states: SessionState[] = [];
-    s.onStateChange((st) => states.push(st));
+    const t0 = Date.now();
+    const states: string[] = [];
+    s.onStateChange((st) => states.push(`${st} +${Date.now() - t0}ms ${s.server}`));
     const victim = indexOf(s);
     ensemble.pause(victim);
     // Sent to a paused server: no answer, then the connection is given up (2/3 of the session timeout).
     await rejectsWith(s.getData('/n'), 'CONNECTION_LOSS');
     assert.equal(s.state, 'disconnected');
     // Made while disconnected: waits and is sent once the session is back on another server.
-    const st = await s.setData('/n', bytes('1'));
+    const st = await s.setData('/n', bytes('1')).catch((e: Error) => {
+      throw new Error(`setData after the reconnect failed: ${e.message}; states: ${states.join(', ')}`);
+    });
     assert.equal(st.version, 1);
     assert.equal(s.state, 'connected');
     assert.notEqual(indexOf(s), victim);
     assert.equal(s.sessionId, id);
-    assert.deepEqual(states, ['disconnected', 'connected']);
+    assert.deepEqual(
+      states.map((x) => x.split(' ')[0]),
+      ['disconnected', 'connected'],
+      states.join(', '),
+    );
     assert.equal((await s.exists('/eph'))?.ephemeralOwner, id);
   });
 
