@@ -30,6 +30,8 @@ export interface ClusterOptions {
   unsafe?: ReplicationConfig['unsafe'];
   /** Test-only: the controller elects any live replica, not only ISR members (unclean election). */
   electOutsideIsr?: boolean;
+  /** Test-only: the controller accepts AlterPartition from an old leader epoch or partition epoch (no fencing). */
+  acceptStaleAlterPartition?: boolean;
   /** Flush (fsync) every this many ms; a power loss keeps a random part of what came after the last flush. */
   flushIntervalMs?: number;
 }
@@ -94,6 +96,10 @@ export class ReplicationCluster {
     consumerReads: 0,
   };
   readonly history: string[] = [];
+  /** Scripted scenarios: the controller elects the first live candidate in this order instead of a random one. */
+  preferredLeaders: number[] | null = null;
+  /** The answer each produce got, by its first value (produces never answered are absent). */
+  readonly answers = new Map<number, number>();
 
   constructor(opts: ClusterOptions) {
     this.opts = opts;
@@ -350,16 +356,17 @@ export class ReplicationCluster {
   // ---- producers and consumers ----
 
   /** A produce of `count` new values with acks=all to broker `to` (what the producer believes is the leader). */
-  produce(producer: number, to: number, count: number): void {
+  produce(producer: number, to: number, count: number): number[] {
     const values: number[] = [];
     for (let i = 0; i < count; i++) values.push(this.#nextValue++);
     const b = this.brokers[to];
-    if (b === undefined) return;
+    if (b === undefined) return values;
     this.send(producer < 0 ? producer : -1 - producer, to, () => {
       const role = b.replica!.role;
       if (role.kind !== 'leader') return;
       const leader = role.leader;
       if (leader.checkProduce(-1) !== ErrorCode.NONE) {
+        this.answers.set(values[0]!, leader.checkProduce(-1));
         this.stats.notEnoughReplicas++;
         return;
       }
@@ -370,9 +377,11 @@ export class ReplicationCluster {
       this.#pending.set(id, { producer, values, baseOffset });
       this.#handleEffects(b, leader.afterAppend(id, last, this.sim.now + REQUEST_TIMEOUT_MS));
     });
+    return values;
   }
 
   #onProduceAnswer(p: Pending, error: number): void {
+    this.answers.set(p.values[0]!, error);
     if (error === ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND) this.stats.afterAppendErrors++;
     if (error === ErrorCode.REQUEST_TIMED_OUT) this.stats.timeouts++;
     if (error !== ErrorCode.NONE) return;
@@ -453,6 +462,8 @@ export class ReplicationCluster {
     const pool = this.opts.electOutsideIsr ? this.state.replicas : this.state.isr;
     const candidates = pool.filter((r) => r !== exclude && this.#registered.has(r));
     if (candidates.length === 0) return -1;
+    const preferred = this.preferredLeaders?.find((r) => candidates.includes(r));
+    if (preferred !== undefined) return preferred;
     return candidates[Math.floor(this.sim.rnd() * candidates.length)]!;
   }
 
@@ -484,6 +495,10 @@ export class ReplicationCluster {
 
   #controllerAlterPartition(req: AlterPartitionRequest): AlterPartitionAnswer {
     const s = this.state;
+    if (this.opts.acceptStaleAlterPartition) {
+      this.#change({ isr: req.newIsr });
+      return { error: ErrorCode.NONE, state: { ...this.state, leader: req.brokerId, leaderEpoch: req.leaderEpoch } };
+    }
     if (req.leaderEpoch < s.leaderEpoch || req.brokerId !== s.leader) {
       this.stats.fencedAlterPartitions++;
       return { error: ErrorCode.FENCED_LEADER_EPOCH };
