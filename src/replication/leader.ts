@@ -142,7 +142,7 @@ export class PartitionLeader {
 
   /** Before appending a produce: acks=all needs min.insync.replicas in the committed ISR. */
   checkProduce(acks: number): number {
-    if (acks === -1 && this.#committedIsr.length < this.#config.minInsyncReplicas) {
+    if (acks === -1 && this.#committedIsr.length < this.#effectiveMinIsr()) {
       return ErrorCode.NOT_ENOUGH_REPLICAS;
     }
     return ErrorCode.NONE;
@@ -320,20 +320,34 @@ export class PartitionLeader {
     return this.#drain();
   }
 
-  /** HW = the smallest LEO over the maximal ISR (leader included); it never moves back. */
+  /** min.insync.replicas capped by the replication factor (Kafka's effectiveMinIsr). */
+  #effectiveMinIsr(): number {
+    return Math.min(this.#config.minInsyncReplicas, this.#replicas.length);
+  }
+
+  /**
+   * HW = the smallest LEO over the maximal ISR (leader included) and over followers outside it that are caught up
+   * (so a follower about to join is not left behind); it never moves back, and (KIP-966's strict min ISR, as Kafka
+   * 4 does) it does not move while the committed ISR is smaller than min.insync.replicas.
+   */
   #maybeIncrementHw(): void {
-    let min = this.#log.logEndOffset();
-    for (const id of this.maximalIsr()) {
-      if (id === this.localId) continue;
-      const f = this.#followers.get(id);
-      min = Math.min(min, f === undefined ? -1 : f.logEndOffset);
+    if (this.#committedIsr.length < this.#effectiveMinIsr()) return;
+    const leo = this.#log.logEndOffset();
+    const now = this.#clock.now();
+    const maximal = this.maximalIsr();
+    let min = leo;
+    for (const [id, f] of this.#followers) {
+      const inIsr = maximal.includes(id);
+      const caughtUp = f.logEndOffset === leo || now - f.lastCaughtUpTimeMs <= this.#config.replicaLagTimeMaxMs;
+      if (inIsr || (caughtUp && f.logEndOffset >= 0)) min = Math.min(min, f.logEndOffset);
     }
     if (min > this.#hw) this.#hw = min;
   }
 
   #completeWaiters(): void {
     if (this.#waiters.length === 0) return;
-    const enough = this.#committedIsr.length >= this.#config.minInsyncReplicas;
+    // As Kafka's checkEnoughReplicasReachOffset: the maximal ISR must still hold min.insync.replicas members.
+    const enough = this.maximalIsr().length >= this.#effectiveMinIsr();
     const still: Waiter[] = [];
     for (const w of this.#waiters) {
       if (this.#hw >= w.requiredOffset) {

@@ -32,6 +32,8 @@ export interface ClusterOptions {
   electOutsideIsr?: boolean;
   /** Test-only: the controller accepts AlterPartition from an old leader epoch or partition epoch (no fencing). */
   acceptStaleAlterPartition?: boolean;
+  /** min.insync.replicas (default 2). */
+  minInsyncReplicas?: number;
   /** Flush (fsync) every this many ms; a power loss keeps a random part of what came after the last flush. */
   flushIntervalMs?: number;
 }
@@ -104,7 +106,12 @@ export class ReplicationCluster {
   constructor(opts: ClusterOptions) {
     this.opts = opts;
     this.sim = new Sim(opts.seed);
-    this.config = { replicaLagTimeMaxMs: 800, minInsyncReplicas: 2, alterPartitionRetryMs: 400, unsafe: opts.unsafe };
+    this.config = {
+      replicaLagTimeMaxMs: 800,
+      minInsyncReplicas: opts.minInsyncReplicas ?? 2,
+      alterPartitionRetryMs: 400,
+      unsafe: opts.unsafe,
+    };
     this.state = { leader: 0, leaderEpoch: 0, partitionEpoch: 0, replicas: [0, 1, 2], isr: [0, 1, 2] };
     for (let id = 0; id < 3; id++) {
       this.brokers.push({

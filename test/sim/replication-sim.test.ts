@@ -114,7 +114,7 @@ describe('replication simulation (random faults)', () => {
 
 describe('replication simulation: each protection switched off is caught', () => {
   test('truncating to the HW instead of by leader epochs (pre-KIP-101) loses data', () => {
-    const found = findViolation({ unsafe: { truncateToHighWatermark: true } }, 300);
+    const found = findViolation({ unsafe: { truncateToHighWatermark: true } }, 2000);
     if (process.env.SIM_VERBOSE) console.log(found);
     assert.ok(found, 'a violation was found');
   });
