@@ -97,7 +97,7 @@ export class PartitionLeader {
       if (id === localId) continue;
       this.#followers.set(id, {
         logEndOffset: -1,
-        lastCaughtUpTimeMs: state.isr.includes(id) ? now : 0,
+        lastCaughtUpTimeMs: state.isr.includes(id) ? now : Number.NEGATIVE_INFINITY,
         lastFetchLeaderLogEndOffset: -1,
         lastFetchTimeMs: 0,
       });
@@ -303,7 +303,7 @@ export class PartitionLeader {
       if (id !== this.localId && !this.#followers.has(id)) {
         this.#followers.set(id, {
           logEndOffset: -1,
-          lastCaughtUpTimeMs: 0,
+          lastCaughtUpTimeMs: Number.NEGATIVE_INFINITY,
           lastFetchLeaderLogEndOffset: -1,
           lastFetchTimeMs: 0,
         });
