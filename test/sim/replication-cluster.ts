@@ -82,6 +82,9 @@ export class ReplicationCluster {
   readonly committed: number[] = [];
   readonly #checkedUpTo = new Map<number, number>();
   readonly #leaderHw = new WeakMap<object, number>();
+  readonly #epochSeen = new Map<number, { incarnation: number; epoch: number }>();
+  readonly #leaderOfEpoch = new Map<number, number>();
+  #controllerEpoch = 0;
   readonly #pending = new Map<number, Pending>();
   #nextRequest = 1;
   #nextValue = 1;
@@ -541,14 +544,28 @@ export class ReplicationCluster {
       let from = Math.min(this.#checkedUpTo.get(b.id) ?? 0, hw);
       for (; from < hw; from++) this.#commitValue(from, b.log.valueAt(from)!, `broker ${b.id}`);
       this.#checkedUpTo.set(b.id, hw);
+      const epoch = replica.state?.leaderEpoch ?? -1;
+      const seen = this.#epochSeen.get(b.id);
+      if (seen !== undefined && seen.incarnation === b.incarnation && epoch < seen.epoch) {
+        throw new Violation(`broker ${b.id} went back from leader epoch ${seen.epoch} to ${epoch}`);
+      }
+      if (epoch > this.state.leaderEpoch) throw new Violation(`broker ${b.id} has epoch ${epoch} the controller never made`);
+      this.#epochSeen.set(b.id, { incarnation: b.incarnation, epoch });
       const role = replica.role;
       if (role.kind === 'leader') {
+        const other = this.#leaderOfEpoch.get(role.leader.leaderEpoch);
+        if (other !== undefined && other !== b.id) {
+          throw new Violation(`brokers ${other} and ${b.id} both led epoch ${role.leader.leaderEpoch}`);
+        }
+        this.#leaderOfEpoch.set(role.leader.leaderEpoch, b.id);
         const prev = this.#leaderHw.get(role.leader) ?? 0;
         if (role.leader.highWatermark < prev) throw new Violation(`leader ${b.id}'s HW went back ${prev}→${hw}`);
         this.#leaderHw.set(role.leader, role.leader.highWatermark);
       }
     }
     const s = this.state;
+    if (s.leaderEpoch < this.#controllerEpoch) throw new Violation('the controller leader epoch went back');
+    this.#controllerEpoch = s.leaderEpoch;
     if (s.leader >= 0 && !s.isr.includes(s.leader)) throw new Violation(`leader ${s.leader} outside the ISR`);
   }
 
@@ -572,6 +589,14 @@ export class ReplicationCluster {
     }
     for (let o = 0; o < this.committed.length; o++) {
       if (log.valueAt(o) !== this.committed[o]) throw new Violation(`committed offset ${o} changed`);
+    }
+    const hw = leader.replica.highWatermark;
+    for (const id of s.isr) {
+      const other = this.brokers[id]!.log;
+      if (other.logEndOffset() < hw) throw new Violation(`ISR member ${id} ends at ${other.logEndOffset()}, HW ${hw}`);
+      for (let o = 0; o < hw; o++) {
+        if (other.valueAt(o) !== log.valueAt(o)) throw new Violation(`ISR member ${id} differs at ${o}`);
+      }
     }
   }
 }

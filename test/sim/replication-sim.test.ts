@@ -93,7 +93,7 @@ function findViolation(opts: Omit<ClusterOptions, 'seed'>, max: number): { seed:
 
 describe('replication simulation (random faults)', () => {
   test('acknowledged records survive, logs agree below the HW, consumers never see a record disappear', () => {
-    const seeds = Number(process.env.SIM_SEEDS ?? 1000);
+    const seeds = Number(process.env.SIM_SEEDS ?? 3000);
     let acked = 0;
     let elections = 0;
     let truncations = 0;
