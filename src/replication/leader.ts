@@ -346,7 +346,9 @@ export class PartitionLeader {
 
   #completeWaiters(): void {
     if (this.#waiters.length === 0) return;
-    // As Kafka's checkEnoughReplicasReachOffset: the maximal ISR must still hold min.insync.replicas members.
+    // Kafka's checkEnoughReplicasReachOffset: the maximal ISR must still hold min.insync.replicas members. Since the
+    // HW does not move while the committed ISR is too small, and waiters are checked as soon as it moves, this is
+    // NONE here in practice: a produce caught by an ISR shrink below min.insync.replicas times out, as in Kafka 4.
     const enough = this.maximalIsr().length >= this.#effectiveMinIsr();
     const still: Waiter[] = [];
     for (const w of this.#waiters) {

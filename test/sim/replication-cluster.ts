@@ -353,11 +353,14 @@ export class ReplicationCluster {
     return this.brokers.every((o) => o === b || !o.damaged);
   }
 
-  /** A power loss needs every other broker healthy and `b` not the ISR's only member (that case needs KIP-966's
-   * eligible leader replicas, not built). */
+  /** A power loss needs every other broker healthy, and `b` must not be, or become through an ISR shrink it has in
+   * flight, the ISR's only member: a last ISR member that lost committed data would be elected again and the others
+   * truncated to it (KIP-966's "last replica standing"; its eligible leader replicas are not built). */
   mayLosePower(b: Broker): boolean {
     const s = this.state;
     if (s.isr.length === 1 && s.isr[0] === b.id) return false;
+    const role = b.replica?.role;
+    if (role?.kind === 'leader' && role.leader.alterPartitionInFlight !== null) return false;
     if (!this.brokers.every((o) => o === b || (o.up && !o.paused && !o.damaged))) return false;
     for (const k of this.cuts) if (!k.split('>').map(Number).includes(b.id)) return false;
     return true;
@@ -516,8 +519,8 @@ export class ReplicationCluster {
     if (req.partitionEpoch !== s.partitionEpoch) return { error: ErrorCode.INVALID_UPDATE_VERSION };
     if (!req.newIsr.includes(s.leader)) return { error: ErrorCode.INVALID_REQUEST };
     if (req.newIsr.some((r) => !this.#registered.has(r))) return { error: ErrorCode.INELIGIBLE_REPLICA };
+    for (const id of req.newIsr) if (!s.isr.includes(id)) this.brokers[id]!.damaged = false;
     this.#change({ isr: req.newIsr });
-    for (const id of req.newIsr) this.brokers[id]!.damaged = false;
     return { error: ErrorCode.NONE, state: this.state };
   }
 
@@ -549,7 +552,8 @@ export class ReplicationCluster {
       if (seen !== undefined && seen.incarnation === b.incarnation && epoch < seen.epoch) {
         throw new Violation(`broker ${b.id} went back from leader epoch ${seen.epoch} to ${epoch}`);
       }
-      if (epoch > this.state.leaderEpoch) throw new Violation(`broker ${b.id} has epoch ${epoch} the controller never made`);
+      if (epoch > this.state.leaderEpoch)
+        throw new Violation(`broker ${b.id} has epoch ${epoch} the controller never made`);
       this.#epochSeen.set(b.id, { incarnation: b.incarnation, epoch });
       const role = replica.role;
       if (role.kind === 'leader') {
