@@ -120,10 +120,13 @@ export class PartitionLeader {
 
   /** Committed ISR plus an expansion in flight: what the HW waits for. */
   maximalIsr(): number[] {
-    const pending = this.#inFlight?.request.newIsr ?? [];
-    const all = new Set([...this.#committedIsr, ...pending]);
-    if (this.#config.unsafe?.hwOnProposedIsr && this.#inFlight) return [...this.#inFlight.request.newIsr];
-    return [...all];
+    return this.#replicas.filter((id) => this.#inMaximalIsr(id));
+  }
+
+  #inMaximalIsr(id: number): boolean {
+    const proposed = this.#inFlight?.request.newIsr;
+    if (this.#config.unsafe?.hwOnProposedIsr && proposed !== undefined) return proposed.includes(id);
+    return this.#committedIsr.includes(id) || (proposed?.includes(id) ?? false);
   }
 
   get alterPartitionInFlight(): AlterPartitionRequest | null {
@@ -227,10 +230,13 @@ export class PartitionLeader {
         this.#out.alterPartition = inFlight.request;
       }
     } else {
+      // Kafka's isCaughtUp: at the leader's LEO, or caught up within replica.lag.time.max.ms.
+      const leo = this.#log.logEndOffset();
       const lagging = this.#committedIsr.filter((id) => {
         if (id === this.localId) return false;
         const f = this.#followers.get(id);
-        return f === undefined || now - f.lastCaughtUpTimeMs > this.#config.replicaLagTimeMaxMs;
+        if (f === undefined) return true;
+        return f.logEndOffset !== leo && now - f.lastCaughtUpTimeMs > this.#config.replicaLagTimeMaxMs;
       });
       if (lagging.length > 0) this.#propose(this.#committedIsr.filter((id) => !lagging.includes(id)));
     }
@@ -334,10 +340,9 @@ export class PartitionLeader {
     if (this.#committedIsr.length < this.#effectiveMinIsr()) return;
     const leo = this.#log.logEndOffset();
     const now = this.#clock.now();
-    const maximal = this.maximalIsr();
     let min = leo;
     for (const [id, f] of this.#followers) {
-      const inIsr = maximal.includes(id);
+      const inIsr = this.#inMaximalIsr(id);
       const caughtUp = f.logEndOffset === leo || now - f.lastCaughtUpTimeMs <= this.#config.replicaLagTimeMaxMs;
       if (inIsr || (caughtUp && f.logEndOffset >= 0)) min = Math.min(min, f.logEndOffset);
     }
@@ -349,7 +354,9 @@ export class PartitionLeader {
     // Kafka's checkEnoughReplicasReachOffset: the maximal ISR must still hold min.insync.replicas members. Since the
     // HW does not move while the committed ISR is too small, and waiters are checked as soon as it moves, this is
     // NONE here in practice: a produce caught by an ISR shrink below min.insync.replicas times out, as in Kafka 4.
-    const enough = this.maximalIsr().length >= this.#effectiveMinIsr();
+    let maximal = 0;
+    for (const id of this.#replicas) if (this.#inMaximalIsr(id)) maximal++;
+    const enough = maximal >= this.#effectiveMinIsr();
     const still: Waiter[] = [];
     for (const w of this.#waiters) {
       if (this.#hw >= w.requiredOffset) {

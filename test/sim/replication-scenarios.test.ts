@@ -143,7 +143,10 @@ describe('replication scenarios', () => {
 
   const zombie: Step[] = [
     [300, (c) => c.produce(0, 0, 4)],
+    [900, (c) => cut(c, 0, [1, 2])],
+    [950, (c) => c.produce(0, 0, 1)],
     [1000, (c) => c.pause(c.brokers[0]!)],
+    [1100, (c) => cut(c, 0, [1, 2], false)],
     [1500, (c) => c.produce(0, 0, 2)],
     [3500, (c) => c.produce(0, c.state.leader, 3)],
     [4000, (c) => c.resume(c.brokers[0]!)],
@@ -156,8 +159,9 @@ describe('replication scenarios', () => {
     assert.equal(c.state.leader, 1);
     assert.ok(c.stats.zombieAppends >= 1, 'the zombie appended the produce it received while paused');
     assert.ok(c.stats.fencedAlterPartitions >= 1, 'its ISR shrink was refused with FENCED_LEADER_EPOCH');
-    assert.equal(c.answers.get(5), ErrorCode.NOT_LEADER_OR_FOLLOWER, 'its waiting produce failed');
-    assert.ok(!values(c, 0).includes(5), 'the zombie write was truncated');
+    assert.equal(c.answers.get(5), ErrorCode.REQUEST_TIMED_OUT, 'its waiting produce timed out while it slept');
+    assert.equal(c.answers.get(6), ErrorCode.NOT_LEADER_OR_FOLLOWER, 'the produce it received while paused failed');
+    for (const v of [5, 6, 7]) assert.ok(!values(c, 0).includes(v), `the zombie's write ${v} was truncated`);
     assert.equal(c.acked.size, 9);
     sameLogs(c);
   });
