@@ -100,16 +100,10 @@ export class PartitionFollower<B> {
    */
   #truncateOnDivergence(diverging: EpochEndOffset): void {
     const leo = this.#log.logEndOffset();
-    let target: number;
-    if (diverging.epoch === UNDEFINED_EPOCH || diverging.endOffset < 0) {
-      target = Math.max(0, diverging.endOffset);
-    } else {
+    let target = Math.max(0, diverging.endOffset);
+    if (diverging.epoch !== UNDEFINED_EPOCH && diverging.endOffset >= 0) {
       const own = this.#log.endOffsetForEpoch(diverging.epoch);
-      target =
-        own.epoch === diverging.epoch
-          ? Math.min(diverging.endOffset, own.endOffset)
-          : Math.min(own.endOffset, diverging.endOffset);
-      if (own.endOffset < 0) target = Math.max(0, diverging.endOffset);
+      if (own.endOffset >= 0) target = Math.min(target, own.endOffset);
     }
     target = Math.min(target, leo);
     assert(target >= 0, 'divergence truncation below offset 0');
