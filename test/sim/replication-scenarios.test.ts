@@ -108,6 +108,38 @@ describe('replication scenarios', () => {
     sameLogs(c);
   });
 
+  // KIP-101's first case: a follower of a new leader that cuts its log at its own HW (which lags the old leader's)
+  // drops acknowledged records, and loses them for good if it is elected next.
+  const kip101: Step[] = [
+    ...Array.from({ length: 14 }, (_, i): Step => [300 + i * 50, (c) => c.produce(0, 0, 1)]),
+    [960, (c) => c.cuts.add('0>1')], // broker 1 still reports its LEO, but learns no newer HW
+    [1000, (c) => cut(c, 1, [2])],
+    [1100, (c) => c.crash(c.brokers[0]!, false)],
+    [1200, (c) => c.cuts.delete('0>1')],
+    [2800, (c) => c.crash(c.brokers[2]!, false)],
+    [4500, (c) => cut(c, 1, [2], false)],
+    [4600, (c) => c.start(c.brokers[0]!)],
+    [4700, (c) => c.start(c.brokers[2]!)],
+    [5500, (c) => c.produce(0, c.state.leader, 3)],
+  ];
+
+  test('KIP-101: a follower of a new leader truncates by epochs, so back-to-back failovers keep acknowledged records', () => {
+    const c = scripted({}, kip101, 9000, [2, 1, 0]);
+    assert.equal(c.state.leader, 1);
+    assert.ok(c.acked.size >= 12, `${c.acked.size} acknowledged`);
+    sameLogs(c);
+  });
+
+  test('KIP-101 with truncation to the HW (pre-KIP-101): the checker finds the acknowledged loss', () => {
+    assert.throws(
+      () => scripted({ unsafe: { truncateToHighWatermark: true } }, kip101, 9000, [2, 1, 0]),
+      (e) => {
+        if (process.env.SIM_VERBOSE) console.log(String(e));
+        return e instanceof Violation;
+      },
+    );
+  });
+
   const jepsen2013: Step[] = [
     [300, (c) => c.produce(0, 0, 4)],
     [1000, (c) => cut(c, 0, [1, 2])],
