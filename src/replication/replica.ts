@@ -63,6 +63,7 @@ export class PartitionReplica<B> {
       this.#role = { kind: 'leader', leader };
       const more = leader.afterAppendNoWait();
       effects.completed.push(...more.completed);
+      effects.alterPartition = more.alterPartition ?? effects.alterPartition;
     } else if (state.replicas.includes(this.localId) && state.leader >= 0) {
       const follower = new PartitionFollower(
         this.localId,
