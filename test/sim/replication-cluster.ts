@@ -374,7 +374,7 @@ export class ReplicationCluster {
     for (let i = 0; i < count; i++) values.push(this.#nextValue++);
     const b = this.brokers[to];
     if (b === undefined) return values;
-    this.send(producer < 0 ? producer : -1 - producer, to, () => {
+    this.send(-1 - producer, to, () => {
       const role = b.replica!.role;
       if (role.kind !== 'leader') return;
       const leader = role.leader;
