@@ -32,6 +32,16 @@ after(async () => {
 });
 
 /** A store on a chroot no other test uses. */
+/**
+ * Disconnected, then connected again, never expired. (A server may accept the session just before it learns that
+ * its leader died and drop it again, so a leader change may show more than one round.)
+ */
+function assertMovedOn(states: readonly SessionState[]): void {
+  assert.equal(states[0], 'disconnected', states.join(', '));
+  assert.equal(states.at(-1), 'connected', states.join(', '));
+  assert.ok(!states.includes('expired'), states.join(', '));
+}
+
 function freshStore(): ZooKeeperStore {
   return new ZooKeeperStore(ensemble.connectString(`/test-${++chroots}`));
 }
@@ -190,7 +200,7 @@ describe('ZooKeeperStore on a real ensemble', () => {
       20_000,
       () => `states ${seen.join(', ')}`,
     );
-    assert.deepEqual(states, ['disconnected', 'connected']);
+    assertMovedOn(states);
     assert.equal(s.sessionId, id);
     assert.notEqual(indexOf(s), leader);
 
@@ -250,7 +260,7 @@ describe('ZooKeeperStore on a real ensemble', () => {
     for (let i = 0; i < ensemble.nodes.length; i++) ensemble.start(i);
     await ensemble.waitServing();
     await waitFor(() => s.state === 'connected', 'connected again');
-    assert.deepEqual(states, ['disconnected', 'connected']);
+    assertMovedOn(states);
     assert.equal(s.sessionId, id);
     assert.equal((await pending)?.ephemeralOwner, id);
   });
