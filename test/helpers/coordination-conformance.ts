@@ -46,10 +46,18 @@ const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 const EMPTY = new Uint8Array(0);
 
-export async function waitFor(predicate: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+/** Polls `predicate` every 10 ms; on timeout the error names `what` and adds `detail()` (e.g. the states seen). */
+export async function waitFor(
+  predicate: () => boolean,
+  what: string,
+  timeoutMs = 15_000,
+  detail?: () => string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail ? `: ${detail()}` : ''}`);
+    }
     await new Promise((r) => setTimeout(r, 10));
   }
 }

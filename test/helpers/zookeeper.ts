@@ -3,7 +3,7 @@
 // quorum and election ports and its own temp dataDir (myid). Nodes can be killed (-9), paused (SIGSTOP), resumed and
 // restarted on the same ports and data. Everything started here is killed when the test process exits.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { freePort, makeTempDir } from './broker.ts';
@@ -74,6 +74,27 @@ export function fourLetter(port: number, command: string, timeoutMs = 1000): Pro
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Linux: every task of the process is in state T (stopped) or t (traced). */
+function allThreadsStopped(pid: number): boolean {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return true; // gone
+  }
+  for (const task of tasks) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
+      // "pid (comm) S ...": the state follows the last ')', as comm may contain spaces and parentheses.
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      if (state !== 'T' && state !== 't') return false;
+    } catch {
+      // the thread exited
+    }
+  }
+  return true;
+}
 
 class Node implements ZooKeeperNode {
   readonly id: number;
@@ -195,12 +216,21 @@ export class ZooKeeperEnsemble {
     return this.#node(i).kill9();
   }
 
-  /** SIGSTOP: the node keeps its sockets open but answers nothing. */
-  pause(i: number): void {
+  /**
+   * SIGSTOP: the node keeps its sockets open but answers nothing. Resolves once every thread of the JVM is stopped
+   * (a thread busy on another core may otherwise still answer a request sent right after the signal).
+   */
+  async pause(i: number): Promise<void> {
     const n = this.#node(i);
-    if (n.proc === undefined || n.paused) return;
+    const pid = n.proc?.pid;
+    if (n.proc === undefined || pid === undefined || n.paused) return;
     n.proc.kill('SIGSTOP');
     n.paused = true;
+    const deadline = Date.now() + 5000;
+    while (!allThreadsStopped(pid)) {
+      if (Date.now() > deadline) throw new Error(`ZooKeeper node ${n.id} (pid ${pid}) did not stop`);
+      await sleep(5);
+    }
   }
 
   resume(i: number): void {

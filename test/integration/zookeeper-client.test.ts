@@ -32,6 +32,16 @@ after(async () => {
 });
 
 /** A store on a chroot no other test uses. */
+/**
+ * Disconnected, then connected again, never expired. (A server may accept the session just before it learns that
+ * its leader died and drop it again, so a leader change may show more than one round.)
+ */
+function assertMovedOn(states: readonly SessionState[]): void {
+  assert.equal(states[0], 'disconnected', states.join(', '));
+  assert.equal(states.at(-1), 'connected', states.join(', '));
+  assert.ok(!states.includes('expired'), states.join(', '));
+}
+
 function freshStore(): ZooKeeperStore {
   return new ZooKeeperStore(ensemble.connectString(`/test-${++chroots}`));
 }
@@ -142,7 +152,7 @@ describe('ZooKeeperStore on a real ensemble', () => {
     const states: string[] = [];
     s.onStateChange((st) => states.push(`${st} +${Date.now() - t0}ms ${s.server}`));
     const victim = indexOf(s);
-    ensemble.pause(victim);
+    await ensemble.pause(victim);
     // Sent to a paused server: no answer, then the connection is given up (2/3 of the session timeout).
     await rejectsWith(s.getData('/n'), 'CONNECTION_LOSS');
     assert.equal(s.state, 'disconnected');
@@ -166,7 +176,7 @@ describe('ZooKeeperStore on a real ensemble', () => {
     const store = freshStore();
     const leader = await ensemble.leader();
     // Room for the election on a loaded machine: the session must outlive the time without a serving server.
-    const s = await sessionOn(store, leader, 4000);
+    const s = await sessionOn(store, leader, 8000);
     const id = s.sessionId;
     await s.create('/controller', bytes('1'), 'ephemeral');
     await s.create('/config', bytes('a'));
@@ -176,11 +186,21 @@ describe('ZooKeeperStore on a real ensemble', () => {
     await s.getChildren('/ids', (e) => events.push(e));
     await s.exists('/later', (e) => events.push(e));
     const states: SessionState[] = [];
-    s.onStateChange((st) => states.push(st));
+    const t0 = Date.now();
+    const seen: string[] = [];
+    s.onStateChange((st) => {
+      states.push(st);
+      seen.push(`${st} +${Date.now() - t0}ms ${s.server}`);
+    });
 
     await ensemble.kill9(leader);
-    await waitFor(() => s.state === 'connected' && states.length >= 2, 'the session back on another server');
-    assert.deepEqual(states, ['disconnected', 'connected']);
+    await waitFor(
+      () => s.state === 'connected' && states.length >= 2,
+      'the session back on another server',
+      20_000,
+      () => `states ${seen.join(', ')}`,
+    );
+    assertMovedOn(states);
     assert.equal(s.sessionId, id);
     assert.notEqual(indexOf(s), leader);
 
@@ -215,7 +235,7 @@ describe('ZooKeeperStore on a real ensemble', () => {
     const states: SessionState[] = [];
     s.onStateChange((st) => states.push(st));
     // The watching session's server is frozen: it can neither apply the change nor deliver the notification.
-    ensemble.pause(follower);
+    await ensemble.pause(follower);
     await writer.setData('/flag', bytes('1'));
     assert.deepEqual(events, []);
     // The session gives the frozen server up, reconnects elsewhere and sets its watch again relative to the last
@@ -240,7 +260,7 @@ describe('ZooKeeperStore on a real ensemble', () => {
     for (let i = 0; i < ensemble.nodes.length; i++) ensemble.start(i);
     await ensemble.waitServing();
     await waitFor(() => s.state === 'connected', 'connected again');
-    assert.deepEqual(states, ['disconnected', 'connected']);
+    assertMovedOn(states);
     assert.equal(s.sessionId, id);
     assert.equal((await pending)?.ephemeralOwner, id);
   });

@@ -1,8 +1,9 @@
 // The ZooKeeper implementation of the coordination store: a client written on ZooKeeper's wire protocol (see
 // jute.ts, connection.ts, session.ts and docs/ARCHITECTURE.md, "Coordination", for why not an npm client).
 import { CoordinationError, type CoordinationStore, type SessionOptions } from '../store.ts';
+import { validatePath } from './args.ts';
 import type { ServerAddress } from './connection.ts';
-import { validatePath, ZooKeeperSession } from './session.ts';
+import { ZooKeeperSession } from './session.ts';
 
 export { ZooKeeperSession } from './session.ts';
 
