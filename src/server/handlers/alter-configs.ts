@@ -8,6 +8,7 @@ import { alterResource } from './alter-configs-common.ts';
 
 export default defineHandler<AlterConfigsRequest, AlterConfigsResponse>({
   apiKey: ApiKey.AlterConfigs,
+  versions: [0, 2],
   handle(ctx, req) {
     const image = ctx.broker.metadata();
     return {

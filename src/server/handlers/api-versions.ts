@@ -15,6 +15,7 @@ export const API_VERSIONS_ERROR_BODY = (apis: ApiList): Encodable<ApiVersionsRes
 
 export default defineHandler<ApiVersionsRequest, ApiVersionsResponse>({
   apiKey: ApiKey.ApiVersions,
+  versions: [0, 4],
   handle(ctx, req) {
     if (ctx.apiVersion >= 3) {
       const valid = /^[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?$/;

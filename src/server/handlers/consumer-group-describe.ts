@@ -10,6 +10,7 @@ const NO_OPS = -2147483648;
 
 export default defineHandler<ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse>({
   apiKey: ApiKey.ConsumerGroupDescribe,
+  versions: [0, 0],
   handle(ctx, req) {
     const image = ctx.broker.metadata();
     const named = (a: Assignment | undefined) => ({

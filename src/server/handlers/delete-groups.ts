@@ -6,6 +6,7 @@ import { defineHandler } from '../handler.ts';
 
 export default defineHandler<DeleteGroupsRequest, DeleteGroupsResponse>({
   apiKey: ApiKey.DeleteGroups,
+  versions: [0, 2],
   handle(ctx, req) {
     return {
       throttleTimeMs: 0,

@@ -7,6 +7,7 @@ import { brokerEndpoints } from './metadata.ts';
 
 export default defineHandler<DescribeClusterRequest, DescribeClusterResponse>({
   apiKey: ApiKey.DescribeCluster,
+  versions: [0, 1],
   handle(ctx, req) {
     const image = ctx.broker.metadata();
     if (ctx.apiVersion >= 1 && req.endpointType !== 1)

@@ -8,6 +8,7 @@ import { defineHandler } from '../handler.ts';
 
 export default defineHandler<DescribeConfigsRequest, DescribeConfigsResponse>({
   apiKey: ApiKey.DescribeConfigs,
+  versions: [0, 4],
   handle(ctx, req) {
     const { configs, nodeId } = ctx.broker;
     const image = ctx.broker.metadata();

@@ -6,6 +6,7 @@ import { defineHandler } from '../handler.ts';
 
 export default defineHandler<DescribeGroupsRequest, DescribeGroupsResponse>({
   apiKey: ApiKey.DescribeGroups,
+  versions: [0, 5],
   handle(ctx, req) {
     return {
       throttleTimeMs: 0,

@@ -7,6 +7,7 @@ import { defineHandler } from '../handler.ts';
 
 export default defineHandler<DescribeLogDirsRequest, DescribeLogDirsResponse>({
   apiKey: ApiKey.DescribeLogDirs,
+  versions: [0, 4],
   handle(ctx, req) {
     const wanted = req.topics ? new Map(req.topics.map((t) => [t.topic, new Set(t.partitions)])) : null;
     const byDir = new Map<

@@ -12,6 +12,7 @@ type TopicOut = Encodable<FetchResponse['responses'][number]>;
 
 export default defineHandler<FetchRequest, FetchResponse>({
   apiKey: ApiKey.Fetch,
+  versions: [0, 17],
   async handle(ctx, req) {
     const v = ctx.apiVersion;
     const image = ctx.broker.metadata();

@@ -85,7 +85,9 @@ export function supportedApis(): SupportedApi[] {
   return HANDLERS.map((h) => {
     const api = API_SCHEMAS.get(h.apiKey);
     if (!api) throw new Error(`handler for unknown api ${h.apiKey}`);
-    const [min, max] = h.versions ?? api.valid;
+    const [min, max] = h.versions;
+    if (min < api.valid[0] || max > api.valid[1] || min > max)
+      throw new Error(`${api.name}: versions ${min}-${max} are outside the defined ${api.valid[0]}-${api.valid[1]}`);
     return { api, min, max, handler: h as unknown as HandlerDef };
   });
 }

@@ -8,6 +8,7 @@ import { defineHandler } from '../handler.ts';
 
 export default defineHandler<ListOffsetsRequest, ListOffsetsResponse>({
   apiKey: ApiKey.ListOffsets,
+  versions: [0, 10],
   handle(ctx, req) {
     const { replicas, log } = ctx.broker;
     const v = ctx.apiVersion;

@@ -8,6 +8,7 @@ import { defineHandler } from '../handler.ts';
 
 export default defineHandler<ListTransactionsRequest, ListTransactionsResponse>({
   apiKey: ApiKey.ListTransactions,
+  versions: [0, 1],
   handle(ctx, req) {
     const known = new Set<string>(TXN_STATE_NAMES);
     const states = new Set(req.stateFilters);

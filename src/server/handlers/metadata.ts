@@ -46,6 +46,7 @@ export function brokerEndpoints(ctx: RequestContext, image: MetadataImage) {
 
 export default defineHandler<MetadataRequest, MetadataResponse>({
   apiKey: ApiKey.Metadata,
+  versions: [0, 12],
   handle(ctx, req) {
     const broker = ctx.broker;
     const v = ctx.apiVersion;

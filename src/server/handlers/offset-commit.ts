@@ -10,6 +10,7 @@ import { PartitionErrors } from './partition-errors.ts';
 
 export default defineHandler<OffsetCommitRequest, OffsetCommitResponse>({
   apiKey: ApiKey.OffsetCommit,
+  versions: [0, 9],
   handle(ctx, req) {
     const v = ctx.apiVersion;
     const image = ctx.broker.metadata();

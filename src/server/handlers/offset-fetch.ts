@@ -70,6 +70,7 @@ function fetchGroup(
 
 export default defineHandler<OffsetFetchRequest, OffsetFetchResponse>({
   apiKey: ApiKey.OffsetFetch,
+  versions: [0, 9],
   handle(ctx, req) {
     if (ctx.apiVersion >= 8) {
       return {

@@ -11,6 +11,7 @@ const ADMIN_CLIENT_ID = '__admin_client';
 
 export default defineHandler<ProduceRequest, ProduceResponse>({
   apiKey: ApiKey.Produce,
+  versions: [0, 11],
   handle(ctx, req) {
     const { replicas, clock } = ctx.broker;
     const now = clock();

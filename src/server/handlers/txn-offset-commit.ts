@@ -10,6 +10,7 @@ import { fencedFor, txnCall } from './txn-common.ts';
 
 export default defineHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse>({
   apiKey: ApiKey.TxnOffsetCommit,
+  versions: [0, 4],
   handle(ctx, req) {
     const v = ctx.apiVersion;
     const image = ctx.broker.metadata();
@@ -45,7 +46,7 @@ export default defineHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse>({
         const results = ctx.broker.groups.commitTransactionalOffsets(
           {
             groupId: req.groupId,
-            generationId: v >= 3 ? req.generationId : -1,
+            generationId: v >= 3 ? req.generationIdOrMemberEpoch : -1,
             memberId: v >= 3 ? req.memberId : '',
             groupInstanceId: v >= 3 ? req.groupInstanceId : null,
             partitions: valid,
