@@ -1,5 +1,6 @@
 // ApiVersions (18): which APIs and versions this broker serves. Answered before authentication and with
-// response header v0 for every version (KIP-511).
+// response header v0 for every version (KIP-511). From v5 a client may say which cluster and node it meant to reach
+// (KIP-1242): a mismatch answers REBOOTSTRAP_REQUIRED, so a client whose address now points elsewhere starts over.
 import { ApiKey } from '../../protocol/apis.ts';
 import type { Encodable } from '../../protocol/codec.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
@@ -15,13 +16,21 @@ export const API_VERSIONS_ERROR_BODY = (apis: ApiList): Encodable<ApiVersionsRes
 
 export default defineHandler<ApiVersionsRequest, ApiVersionsResponse>({
   apiKey: ApiKey.ApiVersions,
-  versions: [0, 4],
+  versions: [0, 5],
   handle(ctx, req) {
     if (ctx.apiVersion >= 3) {
       const valid = /^[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?$/;
       if (!valid.test(req.clientSoftwareName) || !valid.test(req.clientSoftwareVersion)) {
         return { errorCode: ErrorCode.INVALID_REQUEST, apiKeys: ctx.broker.apiVersions() };
       }
+    }
+    if (ctx.apiVersion >= 5) {
+      const clusterId = ctx.broker.metadata().clusterId;
+      if (
+        (req.clusterId !== null && req.clusterId !== clusterId) ||
+        (req.nodeId >= 0 && req.nodeId !== ctx.broker.nodeId)
+      )
+        return { errorCode: ErrorCode.REBOOTSTRAP_REQUIRED, apiKeys: [], throttleTimeMs: 0 };
     }
     return {
       errorCode: ErrorCode.NONE,

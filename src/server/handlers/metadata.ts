@@ -46,7 +46,7 @@ export function brokerEndpoints(ctx: RequestContext, image: MetadataImage) {
 
 export default defineHandler<MetadataRequest, MetadataResponse>({
   apiKey: ApiKey.Metadata,
-  versions: [0, 12],
+  versions: [0, 13],
   handle(ctx, req) {
     const broker = ctx.broker;
     const v = ctx.apiVersion;
@@ -96,6 +96,8 @@ export default defineHandler<MetadataRequest, MetadataResponse>({
     }
     return {
       throttleTimeMs: 0,
+      // v13's top-level error code (KIP-1102) is for a broker that cannot answer for the cluster at all: never here.
+      errorCode: ErrorCode.NONE,
       brokers: brokerEndpoints(ctx, image),
       clusterId: image.clusterId,
       controllerId: broker.nodeId,
