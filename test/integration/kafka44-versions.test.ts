@@ -17,6 +17,8 @@ import type {
   ListOffsetsResponse,
   ListTransactionsResponse,
   MetadataResponse,
+  OffsetCommitResponse,
+  OffsetFetchResponse,
 } from '../../src/protocol/generated/messages.ts';
 import { type BrokerHandle, printLogsOnFailure, sharedSetup, startBrokerProcess } from '../helpers/broker.ts';
 
@@ -172,5 +174,65 @@ describe('Kafka 4.4 versions', { timeout: 120_000 }, () => {
     assert.equal(r.errorCode, ErrorCode.NONE);
     assert.equal(r.responses[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
     assert.equal(r.responses[0]!.partitions[0]!.highWatermark, 0n);
+  });
+
+  test('OffsetCommit and OffsetFetch v10 name topics by id; an unknown id is UNKNOWN_TOPIC_ID', async () => {
+    const c = await setup.get();
+    const meta = await c.send<MetadataResponse>(ApiKey.Metadata, 13, { topics: [{ name: 't44' }] });
+    const topicId = meta.topics[0]!.topicId;
+    const unknownId = Buffer.alloc(16, 7).toString('base64url');
+    const commit = await c.send<OffsetCommitResponse>(ApiKey.OffsetCommit, 10, {
+      groupId: 'g44',
+      generationIdOrMemberEpoch: -1,
+      memberId: '',
+      groupInstanceId: null,
+      topics: [
+        {
+          topicId,
+          partitions: [{ partitionIndex: 0, committedOffset: 3n, committedLeaderEpoch: -1, committedMetadata: 'm' }],
+        },
+        { topicId: unknownId, partitions: [{ partitionIndex: 0, committedOffset: 1n }] },
+      ],
+    });
+    assert.deepEqual(
+      commit.topics.map((t) => [t.topicId, t.partitions.map((p) => p.errorCode)]),
+      [
+        [topicId, [ErrorCode.NONE]],
+        [unknownId, [ErrorCode.UNKNOWN_TOPIC_ID]],
+      ],
+    );
+    const byId = await c.send<OffsetFetchResponse>(ApiKey.OffsetFetch, 10, {
+      groups: [
+        {
+          groupId: 'g44',
+          memberId: null,
+          memberEpoch: -1,
+          topics: [
+            { topicId, partitionIndexes: [0] },
+            { topicId: unknownId, partitionIndexes: [0] },
+          ],
+        },
+      ],
+      requireStable: false,
+    });
+    const g = byId.groups[0]!;
+    assert.equal(g.errorCode, ErrorCode.NONE);
+    const known = g.topics.find((t) => t.topicId === topicId)!;
+    assert.equal(known.partitions[0]!.committedOffset, 3n);
+    assert.equal(known.partitions[0]!.metadata, 'm');
+    assert.equal(g.topics.find((t) => t.topicId === unknownId)!.partitions[0]!.errorCode, ErrorCode.UNKNOWN_TOPIC_ID);
+    // All topics: ids; and the same offset read by name at v9.
+    const all = await c.send<OffsetFetchResponse>(ApiKey.OffsetFetch, 10, {
+      groups: [{ groupId: 'g44', memberId: null, memberEpoch: -1, topics: null }],
+    });
+    assert.deepEqual(
+      all.groups[0]!.topics.map((t) => [t.topicId, t.partitions[0]!.committedOffset]),
+      [[topicId, 3n]],
+    );
+    const v9 = await c.send<OffsetFetchResponse>(ApiKey.OffsetFetch, 9, {
+      groups: [{ groupId: 'g44', memberId: null, memberEpoch: -1, topics: [{ name: 't44', partitionIndexes: [0] }] }],
+    });
+    assert.equal(v9.groups[0]!.topics[0]!.name, 't44');
+    assert.equal(v9.groups[0]!.topics[0]!.partitions[0]!.committedOffset, 3n);
   });
 });

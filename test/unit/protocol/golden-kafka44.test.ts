@@ -17,6 +17,9 @@ import {
   ListOffsetsRequestSchema,
   ListTransactionsRequestSchema,
   MetadataResponseSchema,
+  OffsetCommitRequestSchema,
+  OffsetCommitResponseSchema,
+  OffsetFetchResponseSchema,
 } from '../../../src/protocol/generated/messages.ts';
 import { Reader } from '../../../src/protocol/io.ts';
 import type { MessageSchema } from '../../../src/protocol/schema.ts';
@@ -277,4 +280,79 @@ test('ListOffsets request v11: the earliest-pending-upload point (-6) is an ordi
       '00',
     ),
   );
+});
+
+describe('OffsetCommit and OffsetFetch v10: a topic is its 16-byte id, no name', () => {
+  test('OffsetCommit request v10', () => {
+    golden(
+      OffsetCommitRequestSchema,
+      10,
+      {
+        groupId: 'g',
+        generationIdOrMemberEpoch: -1,
+        memberId: '',
+        groupInstanceId: null,
+        topics: [
+          {
+            topicId: TOPIC_ID,
+            partitions: [{ partitionIndex: 0, committedOffset: 3n, committedLeaderEpoch: -1, committedMetadata: 'm' }],
+          },
+        ],
+      },
+      hex(
+        '02 "g"',
+        'ff ff ff ff',
+        '01',
+        '00',
+        '02',
+        '000102030405060708090a0b0c0d0e0f',
+        '02 00 00 00 00 00 00 00 00 00 00 00 03 ff ff ff ff 02 "m" 00',
+        '00',
+        '00',
+      ),
+    );
+  });
+  test('OffsetCommit response v10: UNKNOWN_TOPIC_ID (100) per partition', () => {
+    golden(
+      OffsetCommitResponseSchema,
+      10,
+      { throttleTimeMs: 0, topics: [{ topicId: TOPIC_ID, partitions: [{ partitionIndex: 0, errorCode: 100 }] }] },
+      hex('00 00 00 00', '02', '000102030405060708090a0b0c0d0e0f', '02 00 00 00 00 00 64 00', '00', '00'),
+    );
+  });
+  test('OffsetFetch response v10', () => {
+    golden(
+      OffsetFetchResponseSchema,
+      10,
+      {
+        throttleTimeMs: 0,
+        groups: [
+          {
+            groupId: 'g',
+            topics: [
+              {
+                topicId: TOPIC_ID,
+                partitions: [
+                  { partitionIndex: 0, committedOffset: 3n, committedLeaderEpoch: -1, metadata: 'm', errorCode: 0 },
+                ],
+              },
+            ],
+            errorCode: 0,
+          },
+        ],
+      },
+      hex(
+        '00 00 00 00',
+        '02',
+        '02 "g"',
+        '02',
+        '000102030405060708090a0b0c0d0e0f',
+        '02 00 00 00 00 00 00 00 00 00 00 00 03 ff ff ff ff 02 "m" 00 00 00',
+        '00',
+        '00 00',
+        '00',
+        '00',
+      ),
+    );
+  });
 });
