@@ -44,6 +44,8 @@ export class MetadataImage {
   readonly topicsById: ReadonlyMap<string, TopicInfo>;
   /** Dynamic broker configs: key "" is the cluster-wide default, else the node id. */
   readonly brokerConfigs: ReadonlyMap<string, Readonly<Record<string, string>>>;
+  /** Finalized feature levels (absent = level 0). */
+  readonly features: ReadonlyMap<string, number>;
 
   constructor(init: {
     clusterId: string;
@@ -52,6 +54,7 @@ export class MetadataImage {
     topics: ReadonlyMap<string, TopicInfo>;
     topicsById: ReadonlyMap<string, TopicInfo>;
     brokerConfigs: ReadonlyMap<string, Readonly<Record<string, string>>>;
+    features?: ReadonlyMap<string, number>;
   }) {
     this.clusterId = init.clusterId;
     this.offset = init.offset;
@@ -59,6 +62,7 @@ export class MetadataImage {
     this.topics = init.topics;
     this.topicsById = init.topicsById;
     this.brokerConfigs = init.brokerConfigs;
+    this.features = init.features ?? new Map();
   }
 
   static empty(clusterId: string): MetadataImage {
@@ -79,7 +83,7 @@ export class MetadataImage {
   /** Applies one record, returning the next image. */
   apply(record: MetadataRecord, offset: number): MetadataImage {
     assert(offset > this.offset, `metadata offset ${offset} not after ${this.offset}`);
-    let { brokers, topics, topicsById, brokerConfigs } = this as MetadataImage;
+    let { brokers, topics, topicsById, brokerConfigs, features } = this as MetadataImage;
     switch (record.type) {
       case 'RegisterBroker': {
         const m = new Map(brokers);
@@ -136,8 +140,24 @@ export class MetadataImage {
         }
         break;
       }
+      case 'FeatureLevel': {
+        assert(record.featureLevel >= 0, `feature ${record.name} at level ${record.featureLevel}`);
+        const m = new Map(features);
+        if (record.featureLevel === 0) m.delete(record.name);
+        else m.set(record.name, record.featureLevel);
+        features = m;
+        break;
+      }
     }
-    return new MetadataImage({ clusterId: this.clusterId, offset, brokers, topics, topicsById, brokerConfigs });
+    return new MetadataImage({
+      clusterId: this.clusterId,
+      offset,
+      brokers,
+      topics,
+      topicsById,
+      brokerConfigs,
+      features,
+    });
   }
 }
 

@@ -16,4 +16,6 @@ export type MetadataRecord =
       partitionEpoch: number;
     }
   | { type: 'RemoveTopic'; topicId: string }
-  | { type: 'Config'; resourceType: 'topic' | 'broker'; resourceName: string; name: string; value: string | null };
+  | { type: 'Config'; resourceType: 'topic' | 'broker'; resourceName: string; name: string; value: string | null }
+  /** A finalized feature level (Kafka's FeatureLevelRecord): level 0 removes the feature. */
+  | { type: 'FeatureLevel'; name: string; featureLevel: number };

@@ -80,6 +80,7 @@ export const ApiKey = {
   ElectLeaders: 43,
   IncrementalAlterConfigs: 44,
   OffsetDelete: 47,
+  UpdateFeatures: 57,
   DescribeCluster: 60,
   DescribeProducers: 61,
   DescribeTransactions: 65,

@@ -37,6 +37,7 @@ import offsetFetch from './offset-fetch.ts';
 import produce from './produce.ts';
 import syncGroup from './sync-group.ts';
 import txnOffsetCommit from './txn-offset-commit.ts';
+import updateFeatures from './update-features.ts';
 import writeTxnMarkers from './write-txn-markers.ts';
 
 const HANDLERS: readonly HandlerDef<never, never>[] = [
@@ -54,6 +55,7 @@ const HANDLERS: readonly HandlerDef<never, never>[] = [
   incrementalAlterConfigs,
   describeCluster,
   deleteRecords,
+  updateFeatures,
   // Consumer groups (issue 4)
   offsetCommit,
   offsetFetch,

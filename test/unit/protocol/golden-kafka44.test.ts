@@ -20,6 +20,8 @@ import {
   OffsetCommitRequestSchema,
   OffsetCommitResponseSchema,
   OffsetFetchResponseSchema,
+  UpdateFeaturesRequestSchema,
+  UpdateFeaturesResponseSchema,
 } from '../../../src/protocol/generated/messages.ts';
 import { Reader } from '../../../src/protocol/io.ts';
 import type { MessageSchema } from '../../../src/protocol/schema.ts';
@@ -353,6 +355,65 @@ describe('OffsetCommit and OffsetFetch v10: a topic is its 16-byte id, no name',
         '00',
         '00',
       ),
+    );
+  });
+});
+
+describe('features', () => {
+  test('ApiVersions response v4: supported features (tag 0), epoch (tag 1), finalized features (tag 2)', () => {
+    golden(
+      ApiVersionsResponseSchema,
+      4,
+      {
+        errorCode: 0,
+        apiKeys: [],
+        throttleTimeMs: 0,
+        supportedFeatures: [{ name: 'g', minVersion: 0, maxVersion: 1 }],
+        finalizedFeaturesEpoch: 5n,
+        finalizedFeatures: [{ name: 'g', maxVersionLevel: 1, minVersionLevel: 1 }],
+      },
+      hex(
+        '00 00',
+        '01',
+        '00 00 00 00',
+        '03',
+        '00 08 02 02 "g" 00 00 00 01 00',
+        '01 08 00 00 00 00 00 00 00 05',
+        '02 08 02 02 "g" 00 01 00 01 00',
+      ),
+    );
+  });
+  test('UpdateFeatures request v0 (AllowDowngrade) and v1 (UpgradeType, ValidateOnly)', () => {
+    golden(
+      UpdateFeaturesRequestSchema,
+      0,
+      { timeoutMs: 60000, featureUpdates: [{ feature: 'g', maxVersionLevel: 0, allowDowngrade: true }] },
+      hex('00 00 ea 60', '02 02 "g" 00 00 01 00', '00'),
+    );
+    golden(
+      UpdateFeaturesRequestSchema,
+      1,
+      { timeoutMs: 60000, featureUpdates: [{ feature: 'g', maxVersionLevel: 1, upgradeType: 2 }], validateOnly: true },
+      hex('00 00 ea 60', '02 02 "g" 00 01 02 00', '01', '00'),
+    );
+  });
+  test('UpdateFeatures response: v1 repeats the error per feature, v2 has the top-level error only', () => {
+    golden(
+      UpdateFeaturesResponseSchema,
+      1,
+      {
+        throttleTimeMs: 0,
+        errorCode: 95,
+        errorMessage: 'x',
+        results: [{ feature: 'g', errorCode: 95, errorMessage: 'x' }],
+      },
+      hex('00 00 00 00', '00 5f', '02 "x"', '02 02 "g" 00 5f 02 "x" 00', '00'),
+    );
+    golden(
+      UpdateFeaturesResponseSchema,
+      2,
+      { throttleTimeMs: 0, errorCode: 95, errorMessage: 'x' },
+      hex('00 00 00 00', '00 5f', '02 "x"', '00'),
     );
   });
 });

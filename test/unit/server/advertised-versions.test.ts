@@ -37,6 +37,7 @@ const ADVERTISED: ReadonlyArray<readonly [number, number, number]> = [
   [ApiKey.DeleteGroups, 0, 3],
   [ApiKey.IncrementalAlterConfigs, 0, 1],
   [ApiKey.OffsetDelete, 0, 0],
+  [ApiKey.UpdateFeatures, 0, 2],
   [ApiKey.DescribeCluster, 0, 2],
   [ApiKey.DescribeProducers, 0, 0],
   [ApiKey.DescribeTransactions, 0, 0],
