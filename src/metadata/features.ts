@@ -6,16 +6,17 @@
 /** Feature name → the levels this broker implements, [min, max]. */
 export const SUPPORTED_FEATURES: ReadonlyMap<string, readonly [number, number]> = new Map([
   // 1: the classic transaction protocol with KIP-890 part 1 (the flexible transaction-log value, produce-path
-  // verification). 2 (KIP-890 part 2) is not implemented end to end, so not offered. Clients choose their transaction
-  // protocol from the finalized level.
-  ['transaction.version', [0, 1]],
+  // verification); 2: KIP-890 part 2 (the epoch bumped at every EndTxn v5+, partitions added by Produce v12+, offsets
+  // by TxnOffsetCommit v5+). Clients choose their transaction protocol from the finalized level; the broker follows
+  // each request's version, so a client that asks for the old versions still gets the old protocol.
+  ['transaction.version', [0, 2]],
   // 1: the consumer group protocol (KIP-848, ConsumerGroupHeartbeat).
   ['group.version', [0, 1]],
 ]);
 
-/** The levels a new cluster starts with: the highest implemented (Kafka 4.4 starts at transaction.version 2). */
+/** The levels a new cluster starts with (Kafka 4.4's defaults for these features). */
 export const BOOTSTRAP_FEATURE_LEVELS: ReadonlyArray<readonly [string, number]> = [
-  ['transaction.version', 1],
+  ['transaction.version', 2],
   ['group.version', 1],
 ];
 

@@ -7,7 +7,7 @@ import { API_SCHEMAS, ApiKey } from '../../../src/protocol/apis.ts';
 import { supportedApis } from '../../../src/server/handlers/index.ts';
 
 const ADVERTISED: ReadonlyArray<readonly [number, number, number]> = [
-  [ApiKey.Produce, 0, 11],
+  [ApiKey.Produce, 0, 13],
   [ApiKey.Fetch, 0, 18],
   [ApiKey.ListOffsets, 0, 11],
   [ApiKey.Metadata, 0, 13],
@@ -29,7 +29,7 @@ const ADVERTISED: ReadonlyArray<readonly [number, number, number]> = [
   [ApiKey.AddOffsetsToTxn, 0, 4],
   [ApiKey.EndTxn, 0, 5],
   [ApiKey.WriteTxnMarkers, 0, 1],
-  [ApiKey.TxnOffsetCommit, 0, 4],
+  [ApiKey.TxnOffsetCommit, 0, 6],
   [ApiKey.DescribeConfigs, 0, 4],
   [ApiKey.AlterConfigs, 0, 2],
   [ApiKey.DescribeLogDirs, 0, 5],
