@@ -20,6 +20,10 @@ import {
   OffsetCommitRequestSchema,
   OffsetCommitResponseSchema,
   OffsetFetchResponseSchema,
+  ProduceRequestSchema,
+  ProduceResponseSchema,
+  TxnOffsetCommitRequestSchema,
+  TxnOffsetCommitResponseSchema,
   UpdateFeaturesRequestSchema,
   UpdateFeaturesResponseSchema,
 } from '../../../src/protocol/generated/messages.ts';
@@ -414,6 +418,114 @@ describe('features', () => {
       2,
       { throttleTimeMs: 0, errorCode: 95, errorMessage: 'x' },
       hex('00 00 00 00', '00 5f', '02 "x"', '00'),
+    );
+  });
+});
+
+describe('transactions v2 and topic ids: Produce 12/13, TxnOffsetCommit 5/6', () => {
+  const batch = hex('01 02 03 04 05');
+  test('Produce request v12 is v11 on the wire (only the meaning of a transactional id changed)', () => {
+    golden(
+      ProduceRequestSchema,
+      12,
+      {
+        transactionalId: 'tx',
+        acks: -1,
+        timeoutMs: 30000,
+        topicData: [{ name: 't', partitionData: [{ index: 2, records: batch }] }],
+      },
+      hex('03 "tx"', 'ff ff', '00 00 75 30', '02 02 "t" 02 00 00 00 02 06 01 02 03 04 05 00 00', '00'),
+    );
+  });
+  test('Produce request v13: the topic is its id', () => {
+    golden(
+      ProduceRequestSchema,
+      13,
+      {
+        transactionalId: 'tx',
+        acks: -1,
+        timeoutMs: 30000,
+        topicData: [{ topicId: TOPIC_ID, partitionData: [{ index: 2, records: batch }] }],
+      },
+      hex(
+        '03 "tx"',
+        'ff ff',
+        '00 00 75 30',
+        '02',
+        '000102030405060708090a0b0c0d0e0f',
+        '02 00 00 00 02 06 01 02 03 04 05 00',
+        '00',
+        '00',
+      ),
+    );
+  });
+  test('Produce response v13: UNKNOWN_TOPIC_ID (100) for the topic id', () => {
+    golden(
+      ProduceResponseSchema,
+      13,
+      {
+        responses: [
+          {
+            topicId: TOPIC_ID,
+            partitionResponses: [
+              {
+                index: 2,
+                errorCode: 100,
+                baseOffset: -1n,
+                logAppendTimeMs: -1n,
+                logStartOffset: -1n,
+                recordErrors: [],
+                errorMessage: null,
+              },
+            ],
+          },
+        ],
+        throttleTimeMs: 0,
+      },
+      hex(
+        '02',
+        '000102030405060708090a0b0c0d0e0f',
+        '02 00 00 00 02 00 64',
+        'ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff',
+        '01 00 00',
+        '00',
+        '00 00 00 00',
+        '00',
+      ),
+    );
+  });
+  test('TxnOffsetCommit request v5 is v4 on the wire; v6 names topics by id', () => {
+    const head = hex('02 "t"', '02 "g"', '00 00 00 00 00 00 00 05', '00 01', 'ff ff ff ff', '01', '00', '02');
+    const part = hex('02 00 00 00 00 00 00 00 00 00 00 00 03 ff ff ff ff 02 "m" 00');
+    const common = {
+      transactionalId: 't',
+      groupId: 'g',
+      producerId: 5n,
+      producerEpoch: 1,
+      generationIdOrMemberEpoch: -1,
+      memberId: '',
+      groupInstanceId: null,
+    };
+    const partitions = [{ partitionIndex: 0, committedOffset: 3n, committedLeaderEpoch: -1, committedMetadata: 'm' }];
+    golden(
+      TxnOffsetCommitRequestSchema,
+      5,
+      { ...common, topics: [{ name: 'x', partitions }] },
+      Buffer.concat([head, hex('02 "x"'), part, hex('00', '00')]),
+    );
+    golden(
+      TxnOffsetCommitRequestSchema,
+      6,
+      { ...common, topics: [{ topicId: TOPIC_ID, partitions }] },
+      Buffer.concat([head, hex('000102030405060708090a0b0c0d0e0f'), part, hex('00', '00')]),
+    );
+  });
+  test('TxnOffsetCommit response v6', () => {
+    golden(
+      TxnOffsetCommitResponseSchema,
+      6,
+      { throttleTimeMs: 0, topics: [{ topicId: TOPIC_ID, partitions: [{ partitionIndex: 0, errorCode: 100 }] }] },
+      hex('00 00 00 00', '02', '000102030405060708090a0b0c0d0e0f', '02 00 00 00 00 00 64 00', '00', '00'),
     );
   });
 });
