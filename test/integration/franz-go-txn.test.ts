@@ -10,27 +10,11 @@ import { ApiKey } from '../../src/protocol/apis.ts';
 import type { CreateTopicsResponse } from '../../src/protocol/generated/messages.ts';
 import { type BrokerHandle, printLogsOnFailure, REPO_ROOT, startBrokerProcess } from '../helpers/broker.ts';
 import { describeRun, requireBinary, runProcess } from '../helpers/clients.ts';
+import { requestsSeen } from '../helpers/request-log.ts';
 
 // The broker logs every request at debug level, as JSON lines this test reads.
 process.env.TRIBUTARY_LOG_LEVEL = 'debug';
 process.env.TRIBUTARY_LOG_FORMAT = 'json';
-
-/** The requests the broker logged: "<api> v<version>" → count. */
-export function requestsSeen(logs: string): Map<string, number> {
-  const seen = new Map<string, number>();
-  for (const line of logs.split('\n')) {
-    if (!line.startsWith('{') || !line.includes('"request"')) continue;
-    try {
-      const o = JSON.parse(line) as { msg?: string; api?: string; version?: number };
-      if (o.msg !== 'request') continue;
-      const k = `${o.api} v${o.version}`;
-      seen.set(k, (seen.get(k) ?? 0) + 1);
-    } catch {
-      // not a log line of ours
-    }
-  }
-  return seen;
-}
 
 describe('franz-go transactions v2', { timeout: 600_000 }, () => {
   let broker: BrokerHandle | undefined;
