@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { ErrorCode } from '../protocol/errors.ts';
 import type { Logger } from '../util/log.ts';
+import { BOOTSTRAP_FEATURE_LEVELS, type FeatureUpdate, rejectFeatureUpdate } from './features.ts';
 import { type BrokerEndpoint, MetadataImage, type TopicInfo } from './image.ts';
 import type { MetadataLog } from './metadata-log.ts';
 import { ConfigResourceType, type MetadataRecord, record, securityProtocolId } from './records.ts';
@@ -109,12 +110,19 @@ export class LocalController {
   registerBroker(nodeId: number, endpoints: BrokerEndpoint[], rack: string | null): void {
     const existing = this.current.brokers.get(nodeId);
     if (existing && JSON.stringify(existing.endpoints) === JSON.stringify(endpoints) && existing.rack === rack) return;
+    // A brand-new cluster (empty metadata log) starts at the bootstrap feature levels; a log written before features
+    // existed keeps every feature at level 0 until an operator upgrades it, as Kafka does.
+    const bootstrap: MetadataRecord[] =
+      this.current.offset === -1
+        ? BOOTSTRAP_FEATURE_LEVELS.map(([name, featureLevel]) => record('FeatureLevelRecord', { name, featureLevel }))
+        : [];
     // As Kafka: the broker epoch is the offset of the registration record.
     this.commit([
+      ...bootstrap,
       record('RegisterBrokerRecord', {
         brokerId: nodeId,
         incarnationId: newUuid(),
-        brokerEpoch: BigInt(this.current.offset + 1),
+        brokerEpoch: BigInt(this.current.offset + 1 + bootstrap.length),
         endPoints: endpoints.map((e) => ({
           name: e.name,
           host: e.host,
@@ -133,6 +141,27 @@ export class LocalController {
     const epoch = this.current.brokers.get(brokerId)?.epoch ?? -1n;
     this.commit([record('ProducerIdsRecord', { brokerId, brokerEpoch: epoch, nextProducerId: first + BigInt(size) })]);
     return { firstProducerId: first, size };
+  }
+
+  /**
+   * UpdateFeatures: all updates are validated first (one refused update refuses the request, as in Kafka), then
+   * stored as FeatureLevel records unless `validateOnly`. A level is never lowered without a downgrade type.
+   */
+  updateFeatures(updates: FeatureUpdate[], validateOnly: boolean): { errorCode: number; errorMessage: string | null } {
+    const seen = new Set<string>();
+    for (const u of updates) {
+      if (seen.has(u.feature))
+        return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Feature ${u.feature} is updated twice.` };
+      seen.add(u.feature);
+      const why = rejectFeatureUpdate(u, this.current.features.get(u.feature) ?? 0);
+      if (why !== null) return { errorCode: ErrorCode.INVALID_UPDATE_VERSION, errorMessage: why };
+    }
+    if (!validateOnly) {
+      const changed = updates.filter((u) => (this.current.features.get(u.feature) ?? 0) !== u.level);
+      this.commit(changed.map((u) => record('FeatureLevelRecord', { name: u.feature, featureLevel: u.level })));
+      for (const u of changed) this.logger.info({ feature: u.feature, level: u.level }, 'finalized feature level');
+    }
+    return { errorCode: ErrorCode.NONE, errorMessage: null };
   }
 
   createTopics(specs: CreateTopicSpec[], validateOnly: boolean): CreateTopicResult[] {

@@ -2,7 +2,7 @@
 // (message, version) into a list of field steps.
 
 import { ProtocolError, Reader, UUID_ZERO, Writer } from './io.ts';
-import { type FieldSchema, inRange, type MessageSchema } from './schema.ts';
+import { type FieldSchema, inRange, type MessageSchema, versionPart } from './schema.ts';
 
 /** What an encoder accepts: any field may be left out and then takes its default; int64 accepts numbers too. */
 export type Encodable<T> = T extends Buffer
@@ -324,9 +324,9 @@ function compiled(schema: MessageSchema, version: number): Compiled {
   }
   let c = byVersion.get(version);
   if (!c) {
-    if (version < schema.valid[0] || version > schema.valid[1])
-      throw new ProtocolError(`${schema.name} has no version ${version}`);
-    c = compileFields(schema.fields, version, version >= schema.flexible);
+    const part = versionPart(schema, version);
+    if (!part) throw new ProtocolError(`${schema.name} has no version ${version}`);
+    c = compileFields(part.fields, version, version >= part.flexible);
     byVersion.set(version, c);
   }
   return c;

@@ -36,15 +36,37 @@ export interface FieldSchema {
   readonly f?: readonly FieldSchema[];
 }
 
-export interface MessageSchema {
-  readonly name: string;
-  readonly type: 'request' | 'response' | 'header' | 'data' | 'metadata';
-  readonly apiKey: number;
-  readonly listeners: readonly string[];
+/** The fields of a message over a range of its versions. */
+export interface VersionsPart {
   readonly valid: readonly [number, number];
   /** First flexible version (above every valid version when none is). */
   readonly flexible: number;
   readonly fields: readonly FieldSchema[];
+}
+
+export interface MessageSchema extends VersionsPart {
+  readonly name: string;
+  readonly type: 'request' | 'response' | 'header' | 'data' | 'metadata';
+  readonly apiKey: number;
+  readonly listeners: readonly string[];
+  /**
+   * Versions only an older definition describes (Kafka 4 removed or renumbered them) where the newest definition's
+   * fields do not describe them: their own fields. `valid` above spans both parts.
+   */
+  readonly older?: VersionsPart;
+  /** With an older part: the versions `fields` describe (the newest definition's). */
+  readonly newest?: readonly [number, number];
+}
+
+/** The fields and flexibility of one version of a message; undefined when the message has no such version. */
+export function versionPart(schema: MessageSchema, version: number): VersionsPart | undefined {
+  if (schema.older && inRange(schema.older.valid, version)) return schema.older;
+  return inRange(schema.newest ?? schema.valid, version) ? schema : undefined;
+}
+
+/** Every version a message has, in order. */
+export function* schemaVersions(schema: MessageSchema): Generator<number> {
+  for (let v = schema.valid[0]; v <= schema.valid[1]; v++) if (versionPart(schema, v)) yield v;
 }
 
 export const inRange = (r: readonly [number, number] | undefined, v: number): boolean =>

@@ -21,10 +21,12 @@ export class Dispatcher implements FrameProcessor {
   private readonly apis = new Map<number, SupportedApi>();
   private readonly broker: BrokerServices;
   private readonly log: Logger;
+  private readonly debug: boolean;
 
   constructor(broker: BrokerServices, handlers: readonly SupportedApi[], log: Logger) {
     this.broker = broker;
     this.log = log;
+    this.debug = log.isLevelEnabled('debug');
     for (const h of handlers) this.apis.set(h.api.key, h);
   }
 
@@ -54,6 +56,8 @@ export class Dispatcher implements FrameProcessor {
       }
       throw new ProtocolError(`${api.name} v${version} is not supported (supported ${supported.min}-${supported.max})`);
     }
+    // At debug level every request is logged by API and version (what a client negotiated, which APIs it uses).
+    if (this.debug) this.log.debug({ api: api.name, version, client: header.clientId }, 'request');
     const request = decode<unknown>(api.request, version, r);
     const sent: Array<() => void> = [];
     const afterSend = () => {

@@ -15,7 +15,7 @@ import type {
   DescribeQuorumResponse,
   DescribeTopicPartitionsResponse,
   ElectLeadersResponse,
-  ListClientMetricsResourcesResponse,
+  ListConfigResourcesResponse,
   ListPartitionReassignmentsResponse,
   MetadataResponse,
 } from '../../src/protocol/generated/messages.ts';
@@ -232,9 +232,21 @@ describe('admin APIs real tools call', { timeout: 600_000 }, () => {
     assert.equal(r.code, 0, describeRun('kafka-client-metrics --list', r));
     assert.equal(r.stdout.trim(), '');
     const c = await setup.get();
-    const res = await c.send<ListClientMetricsResourcesResponse>(API.ListConfigResources, 0, {});
+    const res = await c.send<ListConfigResourcesResponse>(API.ListConfigResources, 0, {});
     assert.equal(res.errorCode, ErrorCode.NONE);
-    assert.deepEqual(res.clientMetricsResources, []);
+    assert.deepEqual(res.configResources, []);
+    const all = await c.send<ListConfigResourcesResponse>(API.ListConfigResources, 1, { resourceTypes: [] });
+    assert.equal(all.errorCode, ErrorCode.NONE);
+    assert.ok(
+      all.configResources.some((r) => r.resourceType === 2 && r.resourceName === 'alpha'),
+      'topic alpha',
+    );
+    assert.ok(
+      all.configResources.some((r) => r.resourceType === 4 && r.resourceName === '1'),
+      'broker 1',
+    );
+    const bad = await c.send<ListConfigResourcesResponse>(API.ListConfigResources, 1, { resourceTypes: [3] });
+    assert.equal(bad.errorCode, ErrorCode.INVALID_REQUEST);
   });
 
   test('AlterReplicaLogDirs: same dir is done, unknown dir LOG_DIR_NOT_FOUND, unhosted REPLICA_NOT_AVAILABLE', async () => {

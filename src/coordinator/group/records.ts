@@ -2,7 +2,7 @@
 // (a null value is a tombstone). Key version 0/1: committed offset, 2: classic group metadata, 3-8: consumer-protocol
 // (KIP-848) group metadata, partition metadata, member metadata, target assignment (metadata, member), current
 // member assignment.
-import { decode, encode } from '../../protocol/codec.ts';
+import { decode, type Encodable, encode } from '../../protocol/codec.ts';
 import {
   type ConsumerGroupCurrentMemberAssignmentKey,
   ConsumerGroupCurrentMemberAssignmentKeySchema,
@@ -282,7 +282,8 @@ export function cgTargetMemberRecord(
 export function cgCurrentRecord(
   group: string,
   memberId: string,
-  v: ConsumerGroupCurrentMemberAssignmentValue | null,
+  // Encodable: fields Kafka added since (tagged AssignmentEpochs) may be left at their defaults.
+  v: Encodable<ConsumerGroupCurrentMemberAssignmentValue> | null,
 ): CoordinatorRecord {
   return keyed(
     8,

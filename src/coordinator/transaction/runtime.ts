@@ -210,15 +210,27 @@ export class TransactionCoordinatorRuntime {
     return this.run(r);
   }
 
+  /**
+   * AddPartitionsToTxn, AddOffsetsToTxn, and (transaction version 2, `clientTransactionVersion` 2) the implicit adds
+   * of Produce v12+ and TxnOffsetCommit v5+.
+   */
   addPartitions(
     transactionalId: string,
     producerId: number,
     producerEpoch: number,
     partitions: TopicPartition[],
+    clientTransactionVersion = 0,
   ): number {
     this.ready();
     return this.run(
-      this.machine.addPartitions(transactionalId, producerId, producerEpoch, partitions, this.opts.clock()),
+      this.machine.addPartitions(
+        transactionalId,
+        producerId,
+        producerEpoch,
+        partitions,
+        this.opts.clock(),
+        clientTransactionVersion,
+      ),
     ).errorCode;
   }
 
@@ -227,10 +239,22 @@ export class TransactionCoordinatorRuntime {
     return this.machine.verify(transactionalId, producerId, producerEpoch, tp);
   }
 
-  addOffsets(transactionalId: string, producerId: number, producerEpoch: number, groupId: string): number {
+  addOffsets(
+    transactionalId: string,
+    producerId: number,
+    producerEpoch: number,
+    groupId: string,
+    clientTransactionVersion = 0,
+  ): number {
     if (!this.opts.offsets) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     const partition = this.opts.offsets.partitionFor(groupId);
-    return this.addPartitions(transactionalId, producerId, producerEpoch, [{ topic: OFFSETS_TOPIC, partition }]);
+    return this.addPartitions(
+      transactionalId,
+      producerId,
+      producerEpoch,
+      [{ topic: OFFSETS_TOPIC, partition }],
+      clientTransactionVersion,
+    );
   }
 
   endTxn(transactionalId: string, producerId: number, producerEpoch: number, commit: boolean, tv2: boolean) {

@@ -5,7 +5,7 @@ export interface ConsumerGroupCurrentMemberAssignmentKey {
   groupId: string;
   memberId: string;
 }
-export const ConsumerGroupCurrentMemberAssignmentKeySchema: MessageSchema = { name: 'ConsumerGroupCurrentMemberAssignmentKey', type: 'data', apiKey: -1, listeners: [], valid: [8, 8], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [8, 8] }, { n: 'memberId', t: 'string', v: [8, 8] }] };
+export const ConsumerGroupCurrentMemberAssignmentKeySchema: MessageSchema = { name: 'ConsumerGroupCurrentMemberAssignmentKey', type: 'data', apiKey: 8, listeners: [], valid: [0, 8], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [0, 0] }, { n: 'memberId', t: 'string', v: [0, 0] }], older: { valid: [8, 8], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [8, 8] }, { n: 'memberId', t: 'string', v: [8, 8] }] }, newest: [0, 0] };
 
 export interface ConsumerGroupCurrentMemberAssignmentValue {
   memberEpoch: number;
@@ -14,19 +14,21 @@ export interface ConsumerGroupCurrentMemberAssignmentValue {
   assignedPartitions: Array<{
     topicId: string;
     partitions: Array<number>;
+    assignmentEpochs: Array<number> | null;
   }>;
   partitionsPendingRevocation: Array<{
     topicId: string;
     partitions: Array<number>;
+    assignmentEpochs: Array<number> | null;
   }>;
 }
-export const ConsumerGroupCurrentMemberAssignmentValueSchema: MessageSchema = { name: 'ConsumerGroupCurrentMemberAssignmentValue', type: 'data', apiKey: -1, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'memberEpoch', t: 'int32', v: [0, 32767] }, { n: 'previousMemberEpoch', t: 'int32', v: [0, 32767] }, { n: 'state', t: 'int8', v: [0, 32767] }, { n: 'assignedPartitions', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'topicId', t: 'uuid', v: [0, 32767] }, { n: 'partitions', t: 'int32', v: [0, 32767], a: 1 }] }, { n: 'partitionsPendingRevocation', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'topicId', t: 'uuid', v: [0, 32767] }, { n: 'partitions', t: 'int32', v: [0, 32767], a: 1 }] }] };
+export const ConsumerGroupCurrentMemberAssignmentValueSchema: MessageSchema = { name: 'ConsumerGroupCurrentMemberAssignmentValue', type: 'data', apiKey: 8, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'memberEpoch', t: 'int32', v: [0, 32767] }, { n: 'previousMemberEpoch', t: 'int32', v: [0, 32767] }, { n: 'state', t: 'int8', v: [0, 32767] }, { n: 'assignedPartitions', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'topicId', t: 'uuid', v: [0, 32767] }, { n: 'partitions', t: 'int32', v: [0, 32767], a: 1 }, { n: 'assignmentEpochs', t: 'int32', v: [0, 32767], a: 1, nv: [0, 32767], tv: [0, 32767], tag: 0, d: "null" }] }, { n: 'partitionsPendingRevocation', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'topicId', t: 'uuid', v: [0, 32767] }, { n: 'partitions', t: 'int32', v: [0, 32767], a: 1 }, { n: 'assignmentEpochs', t: 'int32', v: [0, 32767], a: 1, nv: [0, 32767], tv: [0, 32767], tag: 0, d: "null" }] }] };
 
 export interface ConsumerGroupMemberMetadataKey {
   groupId: string;
   memberId: string;
 }
-export const ConsumerGroupMemberMetadataKeySchema: MessageSchema = { name: 'ConsumerGroupMemberMetadataKey', type: 'data', apiKey: -1, listeners: [], valid: [5, 5], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [5, 5] }, { n: 'memberId', t: 'string', v: [5, 5] }] };
+export const ConsumerGroupMemberMetadataKeySchema: MessageSchema = { name: 'ConsumerGroupMemberMetadataKey', type: 'data', apiKey: 5, listeners: [], valid: [0, 5], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [0, 0] }, { n: 'memberId', t: 'string', v: [0, 0] }], older: { valid: [5, 5], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [5, 5] }, { n: 'memberId', t: 'string', v: [5, 5] }] }, newest: [0, 0] };
 
 export interface ConsumerGroupMemberMetadataValue {
   instanceId: string | null;
@@ -45,22 +47,23 @@ export interface ConsumerGroupMemberMetadataValue {
     }>;
   } | null;
 }
-export const ConsumerGroupMemberMetadataValueSchema: MessageSchema = { name: 'ConsumerGroupMemberMetadataValue', type: 'data', apiKey: -1, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'instanceId', t: 'string', v: [0, 32767], nv: [0, 32767] }, { n: 'rackId', t: 'string', v: [0, 32767], nv: [0, 32767] }, { n: 'clientId', t: 'string', v: [0, 32767] }, { n: 'clientHost', t: 'string', v: [0, 32767] }, { n: 'subscribedTopicNames', t: 'string', v: [0, 32767], a: 1 }, { n: 'subscribedTopicRegex', t: 'string', v: [0, 32767], nv: [0, 32767] }, { n: 'rebalanceTimeoutMs', t: 'int32', v: [0, 32767], d: "-1" }, { n: 'serverAssignor', t: 'string', v: [0, 32767], nv: [0, 32767] }, { n: 'classicMemberMetadata', t: 'struct', v: [0, 32767], nv: [0, 32767], tv: [0, 32767], tag: 0, d: "null", f: [{ n: 'sessionTimeoutMs', t: 'int32', v: [0, 32767] }, { n: 'supportedProtocols', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'name', t: 'string', v: [0, 32767] }, { n: 'metadata', t: 'bytes', v: [0, 32767] }] }] }] };
+export const ConsumerGroupMemberMetadataValueSchema: MessageSchema = { name: 'ConsumerGroupMemberMetadataValue', type: 'data', apiKey: 5, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'instanceId', t: 'string', v: [0, 32767], nv: [0, 32767] }, { n: 'rackId', t: 'string', v: [0, 32767], nv: [0, 32767] }, { n: 'clientId', t: 'string', v: [0, 32767] }, { n: 'clientHost', t: 'string', v: [0, 32767] }, { n: 'subscribedTopicNames', t: 'string', v: [0, 32767], a: 1 }, { n: 'subscribedTopicRegex', t: 'string', v: [0, 32767], nv: [0, 32767] }, { n: 'rebalanceTimeoutMs', t: 'int32', v: [0, 32767], d: "-1" }, { n: 'serverAssignor', t: 'string', v: [0, 32767], nv: [0, 32767] }, { n: 'classicMemberMetadata', t: 'struct', v: [0, 32767], nv: [0, 32767], tv: [0, 32767], tag: 0, d: "null", f: [{ n: 'sessionTimeoutMs', t: 'int32', v: [0, 32767] }, { n: 'supportedProtocols', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'name', t: 'string', v: [0, 32767] }, { n: 'metadata', t: 'bytes', v: [0, 32767] }] }] }] };
 
 export interface ConsumerGroupMetadataKey {
   groupId: string;
 }
-export const ConsumerGroupMetadataKeySchema: MessageSchema = { name: 'ConsumerGroupMetadataKey', type: 'data', apiKey: -1, listeners: [], valid: [3, 3], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [3, 3] }] };
+export const ConsumerGroupMetadataKeySchema: MessageSchema = { name: 'ConsumerGroupMetadataKey', type: 'data', apiKey: 3, listeners: [], valid: [0, 3], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [0, 0] }], older: { valid: [3, 3], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [3, 3] }] }, newest: [0, 0] };
 
 export interface ConsumerGroupMetadataValue {
   epoch: number;
+  metadataHash: bigint;
 }
-export const ConsumerGroupMetadataValueSchema: MessageSchema = { name: 'ConsumerGroupMetadataValue', type: 'data', apiKey: -1, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'epoch', t: 'int32', v: [0, 32767] }] };
+export const ConsumerGroupMetadataValueSchema: MessageSchema = { name: 'ConsumerGroupMetadataValue', type: 'data', apiKey: 3, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'epoch', t: 'int32', v: [0, 32767] }, { n: 'metadataHash', t: 'int64', v: [0, 32767], tv: [0, 32767], tag: 0, d: "0" }] };
 
 export interface ConsumerGroupPartitionMetadataKey {
   groupId: string;
 }
-export const ConsumerGroupPartitionMetadataKeySchema: MessageSchema = { name: 'ConsumerGroupPartitionMetadataKey', type: 'data', apiKey: -1, listeners: [], valid: [4, 4], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [4, 4] }] };
+export const ConsumerGroupPartitionMetadataKeySchema: MessageSchema = { name: 'ConsumerGroupPartitionMetadataKey', type: 'data', apiKey: 4, listeners: [], valid: [0, 4], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [0, 0] }], older: { valid: [4, 4], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [4, 4] }] }, newest: [0, 0] };
 
 export interface ConsumerGroupPartitionMetadataValue {
   topics: Array<{
@@ -73,13 +76,26 @@ export interface ConsumerGroupPartitionMetadataValue {
     }>;
   }>;
 }
-export const ConsumerGroupPartitionMetadataValueSchema: MessageSchema = { name: 'ConsumerGroupPartitionMetadataValue', type: 'data', apiKey: -1, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'topics', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'topicId', t: 'uuid', v: [0, 32767] }, { n: 'topicName', t: 'string', v: [0, 32767] }, { n: 'numPartitions', t: 'int32', v: [0, 32767] }, { n: 'partitionMetadata', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'partition', t: 'int32', v: [0, 32767] }, { n: 'racks', t: 'string', v: [0, 32767], a: 1 }] }] }] };
+export const ConsumerGroupPartitionMetadataValueSchema: MessageSchema = { name: 'ConsumerGroupPartitionMetadataValue', type: 'data', apiKey: 4, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'topics', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'topicId', t: 'uuid', v: [0, 32767] }, { n: 'topicName', t: 'string', v: [0, 32767] }, { n: 'numPartitions', t: 'int32', v: [0, 32767] }, { n: 'partitionMetadata', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'partition', t: 'int32', v: [0, 32767] }, { n: 'racks', t: 'string', v: [0, 32767], a: 1 }] }] }] };
+
+export interface ConsumerGroupRegularExpressionKey {
+  groupId: string;
+  regularExpression: string;
+}
+export const ConsumerGroupRegularExpressionKeySchema: MessageSchema = { name: 'ConsumerGroupRegularExpressionKey', type: 'data', apiKey: 16, listeners: [], valid: [0, 0], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [0, 0] }, { n: 'regularExpression', t: 'string', v: [0, 0] }] };
+
+export interface ConsumerGroupRegularExpressionValue {
+  topics: Array<string>;
+  version: bigint;
+  timestamp: bigint;
+}
+export const ConsumerGroupRegularExpressionValueSchema: MessageSchema = { name: 'ConsumerGroupRegularExpressionValue', type: 'data', apiKey: 16, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'topics', t: 'string', v: [0, 32767], a: 1 }, { n: 'version', t: 'int64', v: [0, 32767] }, { n: 'timestamp', t: 'int64', v: [0, 32767] }] };
 
 export interface ConsumerGroupTargetAssignmentMemberKey {
   groupId: string;
   memberId: string;
 }
-export const ConsumerGroupTargetAssignmentMemberKeySchema: MessageSchema = { name: 'ConsumerGroupTargetAssignmentMemberKey', type: 'data', apiKey: -1, listeners: [], valid: [7, 7], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [7, 7] }, { n: 'memberId', t: 'string', v: [7, 7] }] };
+export const ConsumerGroupTargetAssignmentMemberKeySchema: MessageSchema = { name: 'ConsumerGroupTargetAssignmentMemberKey', type: 'data', apiKey: 7, listeners: [], valid: [0, 7], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [0, 0] }, { n: 'memberId', t: 'string', v: [0, 0] }], older: { valid: [7, 7], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [7, 7] }, { n: 'memberId', t: 'string', v: [7, 7] }] }, newest: [0, 0] };
 
 export interface ConsumerGroupTargetAssignmentMemberValue {
   topicPartitions: Array<{
@@ -87,22 +103,23 @@ export interface ConsumerGroupTargetAssignmentMemberValue {
     partitions: Array<number>;
   }>;
 }
-export const ConsumerGroupTargetAssignmentMemberValueSchema: MessageSchema = { name: 'ConsumerGroupTargetAssignmentMemberValue', type: 'data', apiKey: -1, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'topicPartitions', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'topicId', t: 'uuid', v: [0, 32767] }, { n: 'partitions', t: 'int32', v: [0, 32767], a: 1 }] }] };
+export const ConsumerGroupTargetAssignmentMemberValueSchema: MessageSchema = { name: 'ConsumerGroupTargetAssignmentMemberValue', type: 'data', apiKey: 7, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'topicPartitions', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'topicId', t: 'uuid', v: [0, 32767] }, { n: 'partitions', t: 'int32', v: [0, 32767], a: 1 }] }] };
 
 export interface ConsumerGroupTargetAssignmentMetadataKey {
   groupId: string;
 }
-export const ConsumerGroupTargetAssignmentMetadataKeySchema: MessageSchema = { name: 'ConsumerGroupTargetAssignmentMetadataKey', type: 'data', apiKey: -1, listeners: [], valid: [6, 6], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [6, 6] }] };
+export const ConsumerGroupTargetAssignmentMetadataKeySchema: MessageSchema = { name: 'ConsumerGroupTargetAssignmentMetadataKey', type: 'data', apiKey: 6, listeners: [], valid: [0, 6], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [0, 0] }], older: { valid: [6, 6], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [6, 6] }] }, newest: [0, 0] };
 
 export interface ConsumerGroupTargetAssignmentMetadataValue {
   assignmentEpoch: number;
+  assignmentTimestamp: bigint;
 }
-export const ConsumerGroupTargetAssignmentMetadataValueSchema: MessageSchema = { name: 'ConsumerGroupTargetAssignmentMetadataValue', type: 'data', apiKey: -1, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'assignmentEpoch', t: 'int32', v: [0, 32767] }] };
+export const ConsumerGroupTargetAssignmentMetadataValueSchema: MessageSchema = { name: 'ConsumerGroupTargetAssignmentMetadataValue', type: 'data', apiKey: 6, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'assignmentEpoch', t: 'int32', v: [0, 32767] }, { n: 'assignmentTimestamp', t: 'int64', v: [0, 32767], tv: [0, 32767], tag: 0, d: "0" }] };
 
 export interface GroupMetadataKey {
   group: string;
 }
-export const GroupMetadataKeySchema: MessageSchema = { name: 'GroupMetadataKey', type: 'data', apiKey: -1, listeners: [], valid: [2, 2], flexible: 32768, fields: [{ n: 'group', t: 'string', v: [2, 2] }] };
+export const GroupMetadataKeySchema: MessageSchema = { name: 'GroupMetadataKey', type: 'data', apiKey: 2, listeners: [], valid: [0, 2], flexible: 32768, fields: [{ n: 'group', t: 'string', v: [0, 0] }], older: { valid: [2, 2], flexible: 32768, fields: [{ n: 'group', t: 'string', v: [2, 2] }] }, newest: [0, 0] };
 
 export interface GroupMetadataValue {
   protocolType: string;
@@ -121,14 +138,28 @@ export interface GroupMetadataValue {
     assignment: Buffer;
   }>;
 }
-export const GroupMetadataValueSchema: MessageSchema = { name: 'GroupMetadataValue', type: 'data', apiKey: -1, listeners: [], valid: [0, 4], flexible: 4, fields: [{ n: 'protocolType', t: 'string', v: [0, 32767] }, { n: 'generation', t: 'int32', v: [0, 32767] }, { n: 'protocol', t: 'string', v: [0, 32767], nv: [0, 32767] }, { n: 'leader', t: 'string', v: [0, 32767], nv: [0, 32767] }, { n: 'currentStateTimestamp', t: 'int64', v: [2, 32767], d: "-1" }, { n: 'members', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'memberId', t: 'string', v: [0, 32767] }, { n: 'groupInstanceId', t: 'string', v: [3, 32767], nv: [3, 32767], d: "null" }, { n: 'clientId', t: 'string', v: [0, 32767] }, { n: 'clientHost', t: 'string', v: [0, 32767] }, { n: 'rebalanceTimeout', t: 'int32', v: [1, 32767], d: "-1" }, { n: 'sessionTimeout', t: 'int32', v: [0, 32767] }, { n: 'subscription', t: 'bytes', v: [0, 32767] }, { n: 'assignment', t: 'bytes', v: [0, 32767] }] }] };
+export const GroupMetadataValueSchema: MessageSchema = { name: 'GroupMetadataValue', type: 'data', apiKey: 2, listeners: [], valid: [0, 4], flexible: 4, fields: [{ n: 'protocolType', t: 'string', v: [0, 32767] }, { n: 'generation', t: 'int32', v: [0, 32767] }, { n: 'protocol', t: 'string', v: [0, 32767], nv: [0, 32767] }, { n: 'leader', t: 'string', v: [0, 32767], nv: [0, 32767] }, { n: 'currentStateTimestamp', t: 'int64', v: [2, 32767], d: "-1" }, { n: 'members', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'memberId', t: 'string', v: [0, 32767] }, { n: 'groupInstanceId', t: 'string', v: [3, 32767], nv: [3, 32767], d: "null" }, { n: 'clientId', t: 'string', v: [0, 32767] }, { n: 'clientHost', t: 'string', v: [0, 32767] }, { n: 'rebalanceTimeout', t: 'int32', v: [1, 32767], d: "-1" }, { n: 'sessionTimeout', t: 'int32', v: [0, 32767] }, { n: 'subscription', t: 'bytes', v: [0, 32767] }, { n: 'assignment', t: 'bytes', v: [0, 32767] }] }] };
+
+export interface LegacyOffsetCommitKey {
+  group: string;
+  topic: string;
+  partition: number;
+}
+export const LegacyOffsetCommitKeySchema: MessageSchema = { name: 'LegacyOffsetCommitKey', type: 'data', apiKey: 0, listeners: [], valid: [0, 0], flexible: 32768, fields: [{ n: 'group', t: 'string', v: [0, 0] }, { n: 'topic', t: 'string', v: [0, 0] }, { n: 'partition', t: 'int32', v: [0, 0] }] };
+
+export interface LegacyOffsetCommitValue {
+  offset: bigint;
+  metadata: string;
+  commitTimestamp: bigint;
+}
+export const LegacyOffsetCommitValueSchema: MessageSchema = { name: 'LegacyOffsetCommitValue', type: 'data', apiKey: 0, listeners: [], valid: [0, 0], flexible: 32768, fields: [{ n: 'offset', t: 'int64', v: [0, 0] }, { n: 'metadata', t: 'string', v: [0, 0] }, { n: 'commitTimestamp', t: 'int64', v: [0, 0] }] };
 
 export interface OffsetCommitKey {
   group: string;
   topic: string;
   partition: number;
 }
-export const OffsetCommitKeySchema: MessageSchema = { name: 'OffsetCommitKey', type: 'data', apiKey: -1, listeners: [], valid: [0, 1], flexible: 32768, fields: [{ n: 'group', t: 'string', v: [0, 1] }, { n: 'topic', t: 'string', v: [0, 1] }, { n: 'partition', t: 'int32', v: [0, 1] }] };
+export const OffsetCommitKeySchema: MessageSchema = { name: 'OffsetCommitKey', type: 'data', apiKey: 1, listeners: [], valid: [0, 1], flexible: 32768, fields: [{ n: 'group', t: 'string', v: [0, 0] }, { n: 'topic', t: 'string', v: [0, 0] }, { n: 'partition', t: 'int32', v: [0, 0] }], older: { valid: [1, 1], flexible: 32768, fields: [{ n: 'group', t: 'string', v: [0, 1] }, { n: 'topic', t: 'string', v: [0, 1] }, { n: 'partition', t: 'int32', v: [0, 1] }] }, newest: [0, 0] };
 
 export interface OffsetCommitValue {
   offset: bigint;
@@ -136,14 +167,15 @@ export interface OffsetCommitValue {
   metadata: string;
   commitTimestamp: bigint;
   expireTimestamp: bigint;
+  topicId: string;
 }
-export const OffsetCommitValueSchema: MessageSchema = { name: 'OffsetCommitValue', type: 'data', apiKey: -1, listeners: [], valid: [0, 4], flexible: 4, fields: [{ n: 'offset', t: 'int64', v: [0, 32767] }, { n: 'leaderEpoch', t: 'int32', v: [3, 32767], d: "-1" }, { n: 'metadata', t: 'string', v: [0, 32767] }, { n: 'commitTimestamp', t: 'int64', v: [0, 32767] }, { n: 'expireTimestamp', t: 'int64', v: [1, 1], d: "-1" }] };
+export const OffsetCommitValueSchema: MessageSchema = { name: 'OffsetCommitValue', type: 'data', apiKey: 1, listeners: [], valid: [0, 4], flexible: 4, fields: [{ n: 'offset', t: 'int64', v: [0, 32767] }, { n: 'leaderEpoch', t: 'int32', v: [3, 32767], d: "-1" }, { n: 'metadata', t: 'string', v: [0, 32767] }, { n: 'commitTimestamp', t: 'int64', v: [0, 32767] }, { n: 'expireTimestamp', t: 'int64', v: [1, 1], d: "-1" }, { n: 'topicId', t: 'uuid', v: [4, 32767], tv: [4, 32767], tag: 0 }] };
 
 export interface ShareGroupCurrentMemberAssignmentKey {
   groupId: string;
   memberId: string;
 }
-export const ShareGroupCurrentMemberAssignmentKeySchema: MessageSchema = { name: 'ShareGroupCurrentMemberAssignmentKey', type: 'data', apiKey: -1, listeners: [], valid: [14, 14], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [14, 14] }, { n: 'memberId', t: 'string', v: [14, 14] }] };
+export const ShareGroupCurrentMemberAssignmentKeySchema: MessageSchema = { name: 'ShareGroupCurrentMemberAssignmentKey', type: 'data', apiKey: 14, listeners: [], valid: [0, 14], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [0, 0] }, { n: 'memberId', t: 'string', v: [0, 0] }], older: { valid: [14, 14], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [14, 14] }, { n: 'memberId', t: 'string', v: [14, 14] }] }, newest: [0, 0] };
 
 export interface ShareGroupCurrentMemberAssignmentValue {
   memberEpoch: number;
@@ -154,13 +186,13 @@ export interface ShareGroupCurrentMemberAssignmentValue {
     partitions: Array<number>;
   }>;
 }
-export const ShareGroupCurrentMemberAssignmentValueSchema: MessageSchema = { name: 'ShareGroupCurrentMemberAssignmentValue', type: 'data', apiKey: -1, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'memberEpoch', t: 'int32', v: [0, 32767] }, { n: 'previousMemberEpoch', t: 'int32', v: [0, 32767] }, { n: 'state', t: 'int8', v: [0, 32767] }, { n: 'assignedPartitions', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'topicId', t: 'uuid', v: [0, 32767] }, { n: 'partitions', t: 'int32', v: [0, 32767], a: 1 }] }] };
+export const ShareGroupCurrentMemberAssignmentValueSchema: MessageSchema = { name: 'ShareGroupCurrentMemberAssignmentValue', type: 'data', apiKey: 14, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'memberEpoch', t: 'int32', v: [0, 32767] }, { n: 'previousMemberEpoch', t: 'int32', v: [0, 32767] }, { n: 'state', t: 'int8', v: [0, 32767] }, { n: 'assignedPartitions', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'topicId', t: 'uuid', v: [0, 32767] }, { n: 'partitions', t: 'int32', v: [0, 32767], a: 1 }] }] };
 
 export interface ShareGroupMemberMetadataKey {
   groupId: string;
   memberId: string;
 }
-export const ShareGroupMemberMetadataKeySchema: MessageSchema = { name: 'ShareGroupMemberMetadataKey', type: 'data', apiKey: -1, listeners: [], valid: [10, 10], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [10, 10] }, { n: 'memberId', t: 'string', v: [10, 10] }] };
+export const ShareGroupMemberMetadataKeySchema: MessageSchema = { name: 'ShareGroupMemberMetadataKey', type: 'data', apiKey: 10, listeners: [], valid: [0, 10], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [0, 0] }, { n: 'memberId', t: 'string', v: [0, 0] }], older: { valid: [10, 10], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [10, 10] }, { n: 'memberId', t: 'string', v: [10, 10] }] }, newest: [0, 0] };
 
 export interface ShareGroupMemberMetadataValue {
   rackId: string | null;
@@ -168,17 +200,18 @@ export interface ShareGroupMemberMetadataValue {
   clientHost: string;
   subscribedTopicNames: Array<string>;
 }
-export const ShareGroupMemberMetadataValueSchema: MessageSchema = { name: 'ShareGroupMemberMetadataValue', type: 'data', apiKey: -1, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'rackId', t: 'string', v: [0, 32767], nv: [0, 32767] }, { n: 'clientId', t: 'string', v: [0, 32767] }, { n: 'clientHost', t: 'string', v: [0, 32767] }, { n: 'subscribedTopicNames', t: 'string', v: [0, 32767], a: 1 }] };
+export const ShareGroupMemberMetadataValueSchema: MessageSchema = { name: 'ShareGroupMemberMetadataValue', type: 'data', apiKey: 10, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'rackId', t: 'string', v: [0, 32767], nv: [0, 32767] }, { n: 'clientId', t: 'string', v: [0, 32767] }, { n: 'clientHost', t: 'string', v: [0, 32767] }, { n: 'subscribedTopicNames', t: 'string', v: [0, 32767], a: 1 }] };
 
 export interface ShareGroupMetadataKey {
   groupId: string;
 }
-export const ShareGroupMetadataKeySchema: MessageSchema = { name: 'ShareGroupMetadataKey', type: 'data', apiKey: -1, listeners: [], valid: [11, 11], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [11, 11] }] };
+export const ShareGroupMetadataKeySchema: MessageSchema = { name: 'ShareGroupMetadataKey', type: 'data', apiKey: 11, listeners: [], valid: [0, 11], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [0, 0] }], older: { valid: [11, 11], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [11, 11] }] }, newest: [0, 0] };
 
 export interface ShareGroupMetadataValue {
   epoch: number;
+  metadataHash: bigint;
 }
-export const ShareGroupMetadataValueSchema: MessageSchema = { name: 'ShareGroupMetadataValue', type: 'data', apiKey: -1, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'epoch', t: 'int32', v: [0, 32767] }] };
+export const ShareGroupMetadataValueSchema: MessageSchema = { name: 'ShareGroupMetadataValue', type: 'data', apiKey: 11, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'epoch', t: 'int32', v: [0, 32767] }, { n: 'metadataHash', t: 'int64', v: [0, 32767] }] };
 
 export interface ShareGroupPartitionMetadataKey {
   groupId: string;
@@ -201,9 +234,14 @@ export const ShareGroupPartitionMetadataValueSchema: MessageSchema = { name: 'Sh
 export interface ShareGroupStatePartitionMetadataKey {
   groupId: string;
 }
-export const ShareGroupStatePartitionMetadataKeySchema: MessageSchema = { name: 'ShareGroupStatePartitionMetadataKey', type: 'data', apiKey: -1, listeners: [], valid: [15, 15], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [15, 15] }] };
+export const ShareGroupStatePartitionMetadataKeySchema: MessageSchema = { name: 'ShareGroupStatePartitionMetadataKey', type: 'data', apiKey: 15, listeners: [], valid: [0, 15], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [0, 0] }], older: { valid: [15, 15], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [15, 15] }] }, newest: [0, 0] };
 
 export interface ShareGroupStatePartitionMetadataValue {
+  initializingTopics: Array<{
+    topicId: string;
+    topicName: string;
+    partitions: Array<number>;
+  }>;
   initializedTopics: Array<{
     topicId: string;
     topicName: string;
@@ -214,13 +252,13 @@ export interface ShareGroupStatePartitionMetadataValue {
     topicName: string;
   }>;
 }
-export const ShareGroupStatePartitionMetadataValueSchema: MessageSchema = { name: 'ShareGroupStatePartitionMetadataValue', type: 'data', apiKey: -1, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'initializedTopics', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'topicId', t: 'uuid', v: [0, 32767] }, { n: 'topicName', t: 'string', v: [0, 32767] }, { n: 'partitions', t: 'int32', v: [0, 32767], a: 1 }] }, { n: 'deletingTopics', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'topicId', t: 'uuid', v: [0, 32767] }, { n: 'topicName', t: 'string', v: [0, 32767] }] }] };
+export const ShareGroupStatePartitionMetadataValueSchema: MessageSchema = { name: 'ShareGroupStatePartitionMetadataValue', type: 'data', apiKey: 15, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'initializingTopics', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'topicId', t: 'uuid', v: [0, 32767] }, { n: 'topicName', t: 'string', v: [0, 32767] }, { n: 'partitions', t: 'int32', v: [0, 32767], a: 1 }] }, { n: 'initializedTopics', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'topicId', t: 'uuid', v: [0, 32767] }, { n: 'topicName', t: 'string', v: [0, 32767] }, { n: 'partitions', t: 'int32', v: [0, 32767], a: 1 }] }, { n: 'deletingTopics', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'topicId', t: 'uuid', v: [0, 32767] }, { n: 'topicName', t: 'string', v: [0, 32767] }] }] };
 
 export interface ShareGroupTargetAssignmentMemberKey {
   groupId: string;
   memberId: string;
 }
-export const ShareGroupTargetAssignmentMemberKeySchema: MessageSchema = { name: 'ShareGroupTargetAssignmentMemberKey', type: 'data', apiKey: -1, listeners: [], valid: [13, 13], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [13, 13] }, { n: 'memberId', t: 'string', v: [13, 13] }] };
+export const ShareGroupTargetAssignmentMemberKeySchema: MessageSchema = { name: 'ShareGroupTargetAssignmentMemberKey', type: 'data', apiKey: 13, listeners: [], valid: [0, 13], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [0, 0] }, { n: 'memberId', t: 'string', v: [0, 0] }], older: { valid: [13, 13], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [13, 13] }, { n: 'memberId', t: 'string', v: [13, 13] }] }, newest: [0, 0] };
 
 export interface ShareGroupTargetAssignmentMemberValue {
   topicPartitions: Array<{
@@ -228,17 +266,176 @@ export interface ShareGroupTargetAssignmentMemberValue {
     partitions: Array<number>;
   }>;
 }
-export const ShareGroupTargetAssignmentMemberValueSchema: MessageSchema = { name: 'ShareGroupTargetAssignmentMemberValue', type: 'data', apiKey: -1, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'topicPartitions', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'topicId', t: 'uuid', v: [0, 32767] }, { n: 'partitions', t: 'int32', v: [0, 32767], a: 1 }] }] };
+export const ShareGroupTargetAssignmentMemberValueSchema: MessageSchema = { name: 'ShareGroupTargetAssignmentMemberValue', type: 'data', apiKey: 13, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'topicPartitions', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'topicId', t: 'uuid', v: [0, 32767] }, { n: 'partitions', t: 'int32', v: [0, 32767], a: 1 }] }] };
 
 export interface ShareGroupTargetAssignmentMetadataKey {
   groupId: string;
 }
-export const ShareGroupTargetAssignmentMetadataKeySchema: MessageSchema = { name: 'ShareGroupTargetAssignmentMetadataKey', type: 'data', apiKey: -1, listeners: [], valid: [12, 12], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [12, 12] }] };
+export const ShareGroupTargetAssignmentMetadataKeySchema: MessageSchema = { name: 'ShareGroupTargetAssignmentMetadataKey', type: 'data', apiKey: 12, listeners: [], valid: [0, 12], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [0, 0] }], older: { valid: [12, 12], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [12, 12] }] }, newest: [0, 0] };
 
 export interface ShareGroupTargetAssignmentMetadataValue {
   assignmentEpoch: number;
+  assignmentTimestamp: bigint;
 }
-export const ShareGroupTargetAssignmentMetadataValueSchema: MessageSchema = { name: 'ShareGroupTargetAssignmentMetadataValue', type: 'data', apiKey: -1, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'assignmentEpoch', t: 'int32', v: [0, 32767] }] };
+export const ShareGroupTargetAssignmentMetadataValueSchema: MessageSchema = { name: 'ShareGroupTargetAssignmentMetadataValue', type: 'data', apiKey: 12, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'assignmentEpoch', t: 'int32', v: [0, 32767] }, { n: 'assignmentTimestamp', t: 'int64', v: [0, 32767], tv: [0, 32767], tag: 0, d: "0" }] };
+
+export interface StreamsGroupCurrentMemberAssignmentKey {
+  groupId: string;
+  memberId: string;
+}
+export const StreamsGroupCurrentMemberAssignmentKeySchema: MessageSchema = { name: 'StreamsGroupCurrentMemberAssignmentKey', type: 'data', apiKey: 22, listeners: [], valid: [0, 0], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [0, 0] }, { n: 'memberId', t: 'string', v: [0, 0] }] };
+
+export interface StreamsGroupCurrentMemberAssignmentValue {
+  memberEpoch: number;
+  previousMemberEpoch: number;
+  state: number;
+  activeTasks: Array<{
+    subtopologyId: string;
+    partitions: Array<number>;
+    assignmentEpochs: Array<number> | null;
+  }>;
+  standbyTasks: Array<{
+    subtopologyId: string;
+    partitions: Array<number>;
+    assignmentEpochs: Array<number> | null;
+  }>;
+  warmupTasks: Array<{
+    subtopologyId: string;
+    partitions: Array<number>;
+    assignmentEpochs: Array<number> | null;
+  }>;
+  activeTasksPendingRevocation: Array<{
+    subtopologyId: string;
+    partitions: Array<number>;
+    assignmentEpochs: Array<number> | null;
+  }>;
+  standbyTasksPendingRevocation: Array<{
+    subtopologyId: string;
+    partitions: Array<number>;
+    assignmentEpochs: Array<number> | null;
+  }>;
+  warmupTasksPendingRevocation: Array<{
+    subtopologyId: string;
+    partitions: Array<number>;
+    assignmentEpochs: Array<number> | null;
+  }>;
+}
+export const StreamsGroupCurrentMemberAssignmentValueSchema: MessageSchema = { name: 'StreamsGroupCurrentMemberAssignmentValue', type: 'data', apiKey: 22, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'memberEpoch', t: 'int32', v: [0, 32767] }, { n: 'previousMemberEpoch', t: 'int32', v: [0, 32767] }, { n: 'state', t: 'int8', v: [0, 32767] }, { n: 'activeTasks', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'subtopologyId', t: 'string', v: [0, 32767] }, { n: 'partitions', t: 'int32', v: [0, 32767], a: 1 }, { n: 'assignmentEpochs', t: 'int32', v: [0, 32767], a: 1, nv: [0, 32767], tv: [0, 32767], tag: 0, d: "null" }] }, { n: 'standbyTasks', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'subtopologyId', t: 'string', v: [0, 32767] }, { n: 'partitions', t: 'int32', v: [0, 32767], a: 1 }, { n: 'assignmentEpochs', t: 'int32', v: [0, 32767], a: 1, nv: [0, 32767], tv: [0, 32767], tag: 0, d: "null" }] }, { n: 'warmupTasks', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'subtopologyId', t: 'string', v: [0, 32767] }, { n: 'partitions', t: 'int32', v: [0, 32767], a: 1 }, { n: 'assignmentEpochs', t: 'int32', v: [0, 32767], a: 1, nv: [0, 32767], tv: [0, 32767], tag: 0, d: "null" }] }, { n: 'activeTasksPendingRevocation', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'subtopologyId', t: 'string', v: [0, 32767] }, { n: 'partitions', t: 'int32', v: [0, 32767], a: 1 }, { n: 'assignmentEpochs', t: 'int32', v: [0, 32767], a: 1, nv: [0, 32767], tv: [0, 32767], tag: 0, d: "null" }] }, { n: 'standbyTasksPendingRevocation', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'subtopologyId', t: 'string', v: [0, 32767] }, { n: 'partitions', t: 'int32', v: [0, 32767], a: 1 }, { n: 'assignmentEpochs', t: 'int32', v: [0, 32767], a: 1, nv: [0, 32767], tv: [0, 32767], tag: 0, d: "null" }] }, { n: 'warmupTasksPendingRevocation', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'subtopologyId', t: 'string', v: [0, 32767] }, { n: 'partitions', t: 'int32', v: [0, 32767], a: 1 }, { n: 'assignmentEpochs', t: 'int32', v: [0, 32767], a: 1, nv: [0, 32767], tv: [0, 32767], tag: 0, d: "null" }] }] };
+
+export interface StreamsGroupMemberMetadataKey {
+  groupId: string;
+  memberId: string;
+}
+export const StreamsGroupMemberMetadataKeySchema: MessageSchema = { name: 'StreamsGroupMemberMetadataKey', type: 'data', apiKey: 19, listeners: [], valid: [0, 0], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [0, 0] }, { n: 'memberId', t: 'string', v: [0, 0] }] };
+
+export interface StreamsGroupMemberMetadataValue {
+  instanceId: string | null;
+  rackId: string | null;
+  clientId: string;
+  clientHost: string;
+  rebalanceTimeoutMs: number;
+  topologyEpoch: number;
+  processId: string;
+  userEndpoint: {
+    host: string;
+    port: number;
+  } | null;
+  clientTags: Array<{
+    key: string;
+    value: string;
+  }>;
+}
+export const StreamsGroupMemberMetadataValueSchema: MessageSchema = { name: 'StreamsGroupMemberMetadataValue', type: 'data', apiKey: 19, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'instanceId', t: 'string', v: [0, 32767], nv: [0, 32767] }, { n: 'rackId', t: 'string', v: [0, 32767], nv: [0, 32767] }, { n: 'clientId', t: 'string', v: [0, 32767] }, { n: 'clientHost', t: 'string', v: [0, 32767] }, { n: 'rebalanceTimeoutMs', t: 'int32', v: [0, 32767], d: "-1" }, { n: 'topologyEpoch', t: 'int32', v: [0, 32767] }, { n: 'processId', t: 'string', v: [0, 32767] }, { n: 'userEndpoint', t: 'struct', v: [0, 32767], nv: [0, 32767], d: "null", f: [{ n: 'host', t: 'string', v: [0, 32767] }, { n: 'port', t: 'uint16', v: [0, 32767] }] }, { n: 'clientTags', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'key', t: 'string', v: [0, 32767] }, { n: 'value', t: 'string', v: [0, 32767] }] }] };
+
+export interface StreamsGroupMetadataKey {
+  groupId: string;
+}
+export const StreamsGroupMetadataKeySchema: MessageSchema = { name: 'StreamsGroupMetadataKey', type: 'data', apiKey: 17, listeners: [], valid: [0, 0], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [0, 0] }] };
+
+export interface StreamsGroupMetadataValue {
+  epoch: number;
+  metadataHash: bigint;
+  validatedTopologyEpoch: number;
+  lastAssignmentConfigs: Array<{
+    key: string;
+    value: string;
+  }> | null;
+  storedDescriptionTopologyEpoch: number;
+  failedDescriptionTopologyEpoch: number;
+}
+export const StreamsGroupMetadataValueSchema: MessageSchema = { name: 'StreamsGroupMetadataValue', type: 'data', apiKey: 17, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'epoch', t: 'int32', v: [0, 32767] }, { n: 'metadataHash', t: 'int64', v: [0, 32767] }, { n: 'validatedTopologyEpoch', t: 'int32', v: [0, 32767], tv: [0, 32767], tag: 0, d: "-1" }, { n: 'lastAssignmentConfigs', t: 'struct', v: [0, 32767], a: 1, nv: [0, 32767], tv: [0, 32767], tag: 1, d: "null", f: [{ n: 'key', t: 'string', v: [0, 32767] }, { n: 'value', t: 'string', v: [0, 32767] }] }, { n: 'storedDescriptionTopologyEpoch', t: 'int32', v: [0, 32767], tv: [0, 32767], tag: 2, d: "-1" }, { n: 'failedDescriptionTopologyEpoch', t: 'int32', v: [0, 32767], tv: [0, 32767], tag: 3, d: "-1" }] };
+
+export interface StreamsGroupTargetAssignmentMemberKey {
+  groupId: string;
+  memberId: string;
+}
+export const StreamsGroupTargetAssignmentMemberKeySchema: MessageSchema = { name: 'StreamsGroupTargetAssignmentMemberKey', type: 'data', apiKey: 21, listeners: [], valid: [0, 0], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [0, 0] }, { n: 'memberId', t: 'string', v: [0, 0] }] };
+
+export interface StreamsGroupTargetAssignmentMemberValue {
+  activeTasks: Array<{
+    subtopologyId: string;
+    partitions: Array<number>;
+  }>;
+  standbyTasks: Array<{
+    subtopologyId: string;
+    partitions: Array<number>;
+  }>;
+  warmupTasks: Array<{
+    subtopologyId: string;
+    partitions: Array<number>;
+  }>;
+}
+export const StreamsGroupTargetAssignmentMemberValueSchema: MessageSchema = { name: 'StreamsGroupTargetAssignmentMemberValue', type: 'data', apiKey: 21, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'activeTasks', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'subtopologyId', t: 'string', v: [0, 32767] }, { n: 'partitions', t: 'int32', v: [0, 32767], a: 1 }] }, { n: 'standbyTasks', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'subtopologyId', t: 'string', v: [0, 32767] }, { n: 'partitions', t: 'int32', v: [0, 32767], a: 1 }] }, { n: 'warmupTasks', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'subtopologyId', t: 'string', v: [0, 32767] }, { n: 'partitions', t: 'int32', v: [0, 32767], a: 1 }] }] };
+
+export interface StreamsGroupTargetAssignmentMetadataKey {
+  groupId: string;
+}
+export const StreamsGroupTargetAssignmentMetadataKeySchema: MessageSchema = { name: 'StreamsGroupTargetAssignmentMetadataKey', type: 'data', apiKey: 20, listeners: [], valid: [0, 0], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [0, 0] }] };
+
+export interface StreamsGroupTargetAssignmentMetadataValue {
+  assignmentEpoch: number;
+  assignmentTimestamp: bigint;
+}
+export const StreamsGroupTargetAssignmentMetadataValueSchema: MessageSchema = { name: 'StreamsGroupTargetAssignmentMetadataValue', type: 'data', apiKey: 20, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'assignmentEpoch', t: 'int32', v: [0, 32767] }, { n: 'assignmentTimestamp', t: 'int64', v: [0, 32767], tv: [0, 32767], tag: 0, d: "0" }] };
+
+export interface StreamsGroupTopologyKey {
+  groupId: string;
+}
+export const StreamsGroupTopologyKeySchema: MessageSchema = { name: 'StreamsGroupTopologyKey', type: 'data', apiKey: 23, listeners: [], valid: [0, 0], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [0, 0] }] };
+
+export interface StreamsGroupTopologyValue {
+  epoch: number;
+  subtopologies: Array<{
+    subtopologyId: string;
+    sourceTopics: Array<string>;
+    sourceTopicRegex: Array<string>;
+    stateChangelogTopics: Array<{
+      name: string;
+      partitions: number;
+      replicationFactor: number;
+      topicConfigs: Array<{
+        key: string;
+        value: string;
+      }>;
+    }>;
+    repartitionSinkTopics: Array<string>;
+    repartitionSourceTopics: Array<{
+      name: string;
+      partitions: number;
+      replicationFactor: number;
+      topicConfigs: Array<{
+        key: string;
+        value: string;
+      }>;
+    }>;
+    copartitionGroups: Array<{
+      sourceTopics: Array<number>;
+      sourceTopicRegex: Array<number>;
+      repartitionSourceTopics: Array<number>;
+    }>;
+  }>;
+}
+export const StreamsGroupTopologyValueSchema: MessageSchema = { name: 'StreamsGroupTopologyValue', type: 'data', apiKey: 23, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'epoch', t: 'int32', v: [0, 32767] }, { n: 'subtopologies', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'subtopologyId', t: 'string', v: [0, 32767] }, { n: 'sourceTopics', t: 'string', v: [0, 32767], a: 1 }, { n: 'sourceTopicRegex', t: 'string', v: [0, 32767], a: 1 }, { n: 'stateChangelogTopics', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'name', t: 'string', v: [0, 32767] }, { n: 'partitions', t: 'int32', v: [0, 32767] }, { n: 'replicationFactor', t: 'int16', v: [0, 32767] }, { n: 'topicConfigs', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'key', t: 'string', v: [0, 32767] }, { n: 'value', t: 'string', v: [0, 32767] }] }] }, { n: 'repartitionSinkTopics', t: 'string', v: [0, 32767], a: 1 }, { n: 'repartitionSourceTopics', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'name', t: 'string', v: [0, 32767] }, { n: 'partitions', t: 'int32', v: [0, 32767] }, { n: 'replicationFactor', t: 'int16', v: [0, 32767] }, { n: 'topicConfigs', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'key', t: 'string', v: [0, 32767] }, { n: 'value', t: 'string', v: [0, 32767] }] }] }, { n: 'copartitionGroups', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'sourceTopics', t: 'int16', v: [0, 32767], a: 1 }, { n: 'sourceTopicRegex', t: 'int16', v: [0, 32767], a: 1 }, { n: 'repartitionSourceTopics', t: 'int16', v: [0, 32767], a: 1 }] }] }] };
 
 export interface AbortTransactionRecord {
   reason: string | null;
@@ -268,8 +465,14 @@ export interface BrokerRegistrationChangeRecord {
   fenced: number;
   inControlledShutdown: number;
   logDirs: Array<string>;
+  cordonedLogDirs: Array<string> | null;
 }
-export const BrokerRegistrationChangeRecordSchema: MessageSchema = { name: 'BrokerRegistrationChangeRecord', type: 'metadata', apiKey: 17, listeners: [], valid: [0, 2], flexible: 0, fields: [{ n: 'brokerId', t: 'int32', v: [0, 32767] }, { n: 'brokerEpoch', t: 'int64', v: [0, 32767] }, { n: 'fenced', t: 'int8', v: [0, 32767], tv: [0, 32767], tag: 0 }, { n: 'inControlledShutdown', t: 'int8', v: [1, 32767], tv: [1, 32767], tag: 1 }, { n: 'logDirs', t: 'uuid', v: [2, 32767], a: 1, tv: [2, 32767], tag: 2 }] };
+export const BrokerRegistrationChangeRecordSchema: MessageSchema = { name: 'BrokerRegistrationChangeRecord', type: 'metadata', apiKey: 17, listeners: [], valid: [0, 3], flexible: 0, fields: [{ n: 'brokerId', t: 'int32', v: [0, 32767] }, { n: 'brokerEpoch', t: 'int64', v: [0, 32767] }, { n: 'fenced', t: 'int8', v: [0, 32767], tv: [0, 32767], tag: 0 }, { n: 'inControlledShutdown', t: 'int8', v: [1, 32767], tv: [1, 32767], tag: 1 }, { n: 'logDirs', t: 'uuid', v: [2, 32767], a: 1, tv: [2, 32767], tag: 2 }, { n: 'cordonedLogDirs', t: 'uuid', v: [3, 32767], a: 1, nv: [3, 32767], tv: [3, 32767], tag: 3, d: "null" }] };
+
+export interface ClearElrRecord {
+  topicName: string;
+}
+export const ClearElrRecordSchema: MessageSchema = { name: 'ClearElrRecord', type: 'metadata', apiKey: 28, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'topicName', t: 'string', v: [0, 32767] }] };
 
 export interface ClientQuotaRecord {
   entity: Array<{
@@ -382,8 +585,9 @@ export interface RegisterBrokerRecord {
   fenced: boolean;
   inControlledShutdown: boolean;
   logDirs: Array<string>;
+  cordonedLogDirs: Array<string> | null;
 }
-export const RegisterBrokerRecordSchema: MessageSchema = { name: 'RegisterBrokerRecord', type: 'metadata', apiKey: 0, listeners: [], valid: [0, 3], flexible: 0, fields: [{ n: 'brokerId', t: 'int32', v: [0, 32767] }, { n: 'isMigratingZkBroker', t: 'bool', v: [2, 32767], d: "false" }, { n: 'incarnationId', t: 'uuid', v: [0, 32767] }, { n: 'brokerEpoch', t: 'int64', v: [0, 32767] }, { n: 'endPoints', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'name', t: 'string', v: [0, 32767] }, { n: 'host', t: 'string', v: [0, 32767] }, { n: 'port', t: 'uint16', v: [0, 32767] }, { n: 'securityProtocol', t: 'int16', v: [0, 32767] }] }, { n: 'features', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'name', t: 'string', v: [0, 32767] }, { n: 'minSupportedVersion', t: 'int16', v: [0, 32767] }, { n: 'maxSupportedVersion', t: 'int16', v: [0, 32767] }] }, { n: 'rack', t: 'string', v: [0, 32767], nv: [0, 32767] }, { n: 'fenced', t: 'bool', v: [0, 32767], d: "true" }, { n: 'inControlledShutdown', t: 'bool', v: [1, 32767], d: "false" }, { n: 'logDirs', t: 'uuid', v: [3, 32767], a: 1, tv: [3, 32767], tag: 0 }] };
+export const RegisterBrokerRecordSchema: MessageSchema = { name: 'RegisterBrokerRecord', type: 'metadata', apiKey: 0, listeners: [], valid: [0, 4], flexible: 0, fields: [{ n: 'brokerId', t: 'int32', v: [0, 32767] }, { n: 'isMigratingZkBroker', t: 'bool', v: [2, 32767], d: "false" }, { n: 'incarnationId', t: 'uuid', v: [0, 32767] }, { n: 'brokerEpoch', t: 'int64', v: [0, 32767] }, { n: 'endPoints', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'name', t: 'string', v: [0, 32767] }, { n: 'host', t: 'string', v: [0, 32767] }, { n: 'port', t: 'uint16', v: [0, 32767] }, { n: 'securityProtocol', t: 'int16', v: [0, 32767] }] }, { n: 'features', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'name', t: 'string', v: [0, 32767] }, { n: 'minSupportedVersion', t: 'int16', v: [0, 32767] }, { n: 'maxSupportedVersion', t: 'int16', v: [0, 32767] }] }, { n: 'rack', t: 'string', v: [0, 32767], nv: [0, 32767] }, { n: 'fenced', t: 'bool', v: [0, 32767], d: "true" }, { n: 'inControlledShutdown', t: 'bool', v: [1, 32767], d: "false" }, { n: 'logDirs', t: 'uuid', v: [3, 32767], a: 1, tv: [3, 32767], tag: 0 }, { n: 'cordonedLogDirs', t: 'uuid', v: [4, 32767], a: 1, nv: [4, 32767], tv: [4, 32767], tag: 1, d: "null" }] };
 
 export interface RegisterControllerRecord {
   controllerId: number;
@@ -442,6 +646,11 @@ export interface UnregisterBrokerRecord {
 }
 export const UnregisterBrokerRecordSchema: MessageSchema = { name: 'UnregisterBrokerRecord', type: 'metadata', apiKey: 1, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'brokerId', t: 'int32', v: [0, 32767] }, { n: 'brokerEpoch', t: 'int64', v: [0, 32767] }] };
 
+export interface UnregisterControllerRecord {
+  controllerId: number;
+}
+export const UnregisterControllerRecordSchema: MessageSchema = { name: 'UnregisterControllerRecord', type: 'metadata', apiKey: 29, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'controllerId', t: 'int32', v: [0, 32767] }] };
+
 export interface UserScramCredentialRecord {
   name: string;
   mechanism: number;
@@ -470,16 +679,148 @@ export interface QuorumStateData {
 }
 export const QuorumStateDataSchema: MessageSchema = { name: 'QuorumStateData', type: 'data', apiKey: -1, listeners: [], valid: [0, 1], flexible: 0, fields: [{ n: 'clusterId', t: 'string', v: [0, 0] }, { n: 'leaderId', t: 'int32', v: [0, 32767], d: "-1" }, { n: 'leaderEpoch', t: 'int32', v: [0, 32767], d: "-1" }, { n: 'votedId', t: 'int32', v: [0, 32767], d: "-1" }, { n: 'votedDirectoryId', t: 'uuid', v: [1, 32767] }, { n: 'appliedOffset', t: 'int64', v: [0, 0] }, { n: 'currentVoters', t: 'struct', v: [0, 0], a: 1, nv: [0, 0], f: [{ n: 'voterId', t: 'int32', v: [0, 0] }] }] };
 
+export interface ShareSnapshotKey {
+  groupId: string;
+  topicId: string;
+  partition: number;
+}
+export const ShareSnapshotKeySchema: MessageSchema = { name: 'ShareSnapshotKey', type: 'data', apiKey: 0, listeners: [], valid: [0, 0], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [0, 0] }, { n: 'topicId', t: 'uuid', v: [0, 0] }, { n: 'partition', t: 'int32', v: [0, 0] }] };
+
+export interface ShareSnapshotValue {
+  snapshotEpoch: number;
+  stateEpoch: number;
+  leaderEpoch: number;
+  startOffset: bigint;
+  deliveryCompleteCount: number;
+  createTimestamp: bigint;
+  writeTimestamp: bigint;
+  stateBatches: Array<{
+    firstOffset: bigint;
+    lastOffset: bigint;
+    deliveryState: number;
+    deliveryCount: number;
+  }>;
+}
+export const ShareSnapshotValueSchema: MessageSchema = { name: 'ShareSnapshotValue', type: 'data', apiKey: 0, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'snapshotEpoch', t: 'int32', v: [0, 32767] }, { n: 'stateEpoch', t: 'int32', v: [0, 32767] }, { n: 'leaderEpoch', t: 'int32', v: [0, 32767] }, { n: 'startOffset', t: 'int64', v: [0, 32767] }, { n: 'deliveryCompleteCount', t: 'int32', v: [0, 32767], tv: [0, 32767], tag: 0, d: "-1" }, { n: 'createTimestamp', t: 'int64', v: [0, 32767] }, { n: 'writeTimestamp', t: 'int64', v: [0, 32767] }, { n: 'stateBatches', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'firstOffset', t: 'int64', v: [0, 32767] }, { n: 'lastOffset', t: 'int64', v: [0, 32767] }, { n: 'deliveryState', t: 'int8', v: [0, 32767] }, { n: 'deliveryCount', t: 'int16', v: [0, 32767] }] }] };
+
+export interface ShareUpdateKey {
+  groupId: string;
+  topicId: string;
+  partition: number;
+}
+export const ShareUpdateKeySchema: MessageSchema = { name: 'ShareUpdateKey', type: 'data', apiKey: 1, listeners: [], valid: [0, 0], flexible: 32768, fields: [{ n: 'groupId', t: 'string', v: [0, 0] }, { n: 'topicId', t: 'uuid', v: [0, 0] }, { n: 'partition', t: 'int32', v: [0, 0] }] };
+
+export interface ShareUpdateValue {
+  snapshotEpoch: number;
+  leaderEpoch: number;
+  startOffset: bigint;
+  deliveryCompleteCount: number;
+  stateBatches: Array<{
+    firstOffset: bigint;
+    lastOffset: bigint;
+    deliveryState: number;
+    deliveryCount: number;
+  }>;
+}
+export const ShareUpdateValueSchema: MessageSchema = { name: 'ShareUpdateValue', type: 'data', apiKey: 1, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'snapshotEpoch', t: 'int32', v: [0, 32767] }, { n: 'leaderEpoch', t: 'int32', v: [0, 32767] }, { n: 'startOffset', t: 'int64', v: [0, 32767] }, { n: 'deliveryCompleteCount', t: 'int32', v: [0, 32767], tv: [0, 32767], tag: 0, d: "-1" }, { n: 'stateBatches', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'firstOffset', t: 'int64', v: [0, 32767] }, { n: 'lastOffset', t: 'int64', v: [0, 32767] }, { n: 'deliveryState', t: 'int8', v: [0, 32767] }, { n: 'deliveryCount', t: 'int16', v: [0, 32767] }] }] };
+
+export interface ProducerSnapshot {
+  crc: number;
+  producerEntries: Array<{
+    producerId: bigint;
+    epoch: number;
+    lastSequence: number;
+    lastOffset: bigint;
+    offsetDelta: number;
+    timestamp: bigint;
+    coordinatorEpoch: number;
+    currentTxnFirstOffset: bigint;
+  }>;
+}
+export const ProducerSnapshotSchema: MessageSchema = { name: 'ProducerSnapshot', type: 'data', apiKey: -1, listeners: [], valid: [1, 1], flexible: 32768, fields: [{ n: 'crc', t: 'uint32', v: [1, 1] }, { n: 'producerEntries', t: 'struct', v: [1, 1], a: 1, f: [{ n: 'producerId', t: 'int64', v: [1, 1] }, { n: 'epoch', t: 'int16', v: [1, 1] }, { n: 'lastSequence', t: 'int32', v: [1, 1] }, { n: 'lastOffset', t: 'int64', v: [1, 1] }, { n: 'offsetDelta', t: 'int32', v: [1, 1] }, { n: 'timestamp', t: 'int64', v: [1, 1] }, { n: 'coordinatorEpoch', t: 'int32', v: [1, 1] }, { n: 'currentTxnFirstOffset', t: 'int64', v: [1, 1] }] }] };
+
+export interface RemoteLogSegmentMetadataRecord {
+  remoteLogSegmentId: {
+    topicIdPartition: {
+      name: string;
+      id: string;
+      partition: number;
+    };
+    id: string;
+  };
+  startOffset: bigint;
+  endOffset: bigint;
+  brokerId: number;
+  maxTimestampMs: bigint;
+  eventTimestampMs: bigint;
+  segmentLeaderEpochs: Array<{
+    leaderEpoch: number;
+    offset: bigint;
+  }>;
+  segmentSizeInBytes: number;
+  customMetadata: Buffer | null;
+  remoteLogSegmentState: number;
+  txnIndexEmpty: boolean;
+}
+export const RemoteLogSegmentMetadataRecordSchema: MessageSchema = { name: 'RemoteLogSegmentMetadataRecord', type: 'metadata', apiKey: 0, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'remoteLogSegmentId', t: 'struct', v: [0, 32767], f: [{ n: 'topicIdPartition', t: 'struct', v: [0, 32767], f: [{ n: 'name', t: 'string', v: [0, 32767] }, { n: 'id', t: 'uuid', v: [0, 32767] }, { n: 'partition', t: 'int32', v: [0, 32767] }] }, { n: 'id', t: 'uuid', v: [0, 32767] }] }, { n: 'startOffset', t: 'int64', v: [0, 32767] }, { n: 'endOffset', t: 'int64', v: [0, 32767] }, { n: 'brokerId', t: 'int32', v: [0, 32767] }, { n: 'maxTimestampMs', t: 'int64', v: [0, 32767] }, { n: 'eventTimestampMs', t: 'int64', v: [0, 32767] }, { n: 'segmentLeaderEpochs', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'leaderEpoch', t: 'int32', v: [0, 32767] }, { n: 'offset', t: 'int64', v: [0, 32767] }] }, { n: 'segmentSizeInBytes', t: 'int32', v: [0, 32767] }, { n: 'customMetadata', t: 'bytes', v: [0, 32767], nv: [0, 32767], d: "null" }, { n: 'remoteLogSegmentState', t: 'int8', v: [0, 32767] }, { n: 'txnIndexEmpty', t: 'bool', v: [0, 32767], tv: [0, 32767], tag: 0 }] };
+
+export interface RemoteLogSegmentMetadataSnapshotRecord {
+  segmentId: string;
+  startOffset: bigint;
+  endOffset: bigint;
+  brokerId: number;
+  maxTimestampMs: bigint;
+  eventTimestampMs: bigint;
+  segmentLeaderEpochs: Array<{
+    leaderEpoch: number;
+    offset: bigint;
+  }>;
+  segmentSizeInBytes: number;
+  customMetadata: Buffer | null;
+  remoteLogSegmentState: number;
+  txnIndexEmpty: boolean;
+}
+export const RemoteLogSegmentMetadataSnapshotRecordSchema: MessageSchema = { name: 'RemoteLogSegmentMetadataSnapshotRecord', type: 'metadata', apiKey: 3, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'segmentId', t: 'uuid', v: [0, 32767] }, { n: 'startOffset', t: 'int64', v: [0, 32767] }, { n: 'endOffset', t: 'int64', v: [0, 32767] }, { n: 'brokerId', t: 'int32', v: [0, 32767] }, { n: 'maxTimestampMs', t: 'int64', v: [0, 32767] }, { n: 'eventTimestampMs', t: 'int64', v: [0, 32767] }, { n: 'segmentLeaderEpochs', t: 'struct', v: [0, 32767], a: 1, f: [{ n: 'leaderEpoch', t: 'int32', v: [0, 32767] }, { n: 'offset', t: 'int64', v: [0, 32767] }] }, { n: 'segmentSizeInBytes', t: 'int32', v: [0, 32767] }, { n: 'customMetadata', t: 'bytes', v: [0, 32767], nv: [0, 32767], d: "null" }, { n: 'remoteLogSegmentState', t: 'int8', v: [0, 32767] }, { n: 'txnIndexEmpty', t: 'bool', v: [0, 32767], tv: [0, 32767], tag: 0 }] };
+
+export interface RemoteLogSegmentMetadataUpdateRecord {
+  remoteLogSegmentId: {
+    topicIdPartition: {
+      name: string;
+      id: string;
+      partition: number;
+    };
+    id: string;
+  };
+  brokerId: number;
+  eventTimestampMs: bigint;
+  customMetadata: Buffer | null;
+  remoteLogSegmentState: number;
+}
+export const RemoteLogSegmentMetadataUpdateRecordSchema: MessageSchema = { name: 'RemoteLogSegmentMetadataUpdateRecord', type: 'metadata', apiKey: 1, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'remoteLogSegmentId', t: 'struct', v: [0, 32767], f: [{ n: 'topicIdPartition', t: 'struct', v: [0, 32767], f: [{ n: 'name', t: 'string', v: [0, 32767] }, { n: 'id', t: 'uuid', v: [0, 32767] }, { n: 'partition', t: 'int32', v: [0, 32767] }] }, { n: 'id', t: 'uuid', v: [0, 32767] }] }, { n: 'brokerId', t: 'int32', v: [0, 32767] }, { n: 'eventTimestampMs', t: 'int64', v: [0, 32767] }, { n: 'customMetadata', t: 'bytes', v: [0, 32767], nv: [0, 32767], d: "null" }, { n: 'remoteLogSegmentState', t: 'int8', v: [0, 32767] }] };
+
+export interface RemotePartitionDeleteMetadataRecord {
+  topicIdPartition: {
+    name: string;
+    id: string;
+    partition: number;
+  };
+  brokerId: number;
+  eventTimestampMs: bigint;
+  remotePartitionDeleteState: number;
+}
+export const RemotePartitionDeleteMetadataRecordSchema: MessageSchema = { name: 'RemotePartitionDeleteMetadataRecord', type: 'metadata', apiKey: 2, listeners: [], valid: [0, 0], flexible: 0, fields: [{ n: 'topicIdPartition', t: 'struct', v: [0, 32767], f: [{ n: 'name', t: 'string', v: [0, 32767] }, { n: 'id', t: 'uuid', v: [0, 32767] }, { n: 'partition', t: 'int32', v: [0, 32767] }] }, { n: 'brokerId', t: 'int32', v: [0, 32767] }, { n: 'eventTimestampMs', t: 'int64', v: [0, 32767] }, { n: 'remotePartitionDeleteState', t: 'int8', v: [0, 32767] }] };
+
 export interface TransactionLogKey {
   transactionalId: string;
 }
-export const TransactionLogKeySchema: MessageSchema = { name: 'TransactionLogKey', type: 'data', apiKey: -1, listeners: [], valid: [0, 0], flexible: 32768, fields: [{ n: 'transactionalId', t: 'string', v: [0, 0] }] };
+export const TransactionLogKeySchema: MessageSchema = { name: 'TransactionLogKey', type: 'data', apiKey: 0, listeners: [], valid: [0, 0], flexible: 32768, fields: [{ n: 'transactionalId', t: 'string', v: [0, 0] }] };
 
 export interface TransactionLogValue {
   producerId: bigint;
   previousProducerId: bigint;
   nextProducerId: bigint;
   producerEpoch: number;
+  nextProducerEpoch: number;
   transactionTimeoutMs: number;
   transactionStatus: number;
   transactionPartitions: Array<{
@@ -490,6 +831,6 @@ export interface TransactionLogValue {
   transactionStartTimestampMs: bigint;
   clientTransactionVersion: number;
 }
-export const TransactionLogValueSchema: MessageSchema = { name: 'TransactionLogValue', type: 'data', apiKey: -1, listeners: [], valid: [0, 1], flexible: 1, fields: [{ n: 'producerId', t: 'int64', v: [0, 32767] }, { n: 'previousProducerId', t: 'int64', v: [1, 32767], tv: [1, 32767], tag: 0, d: "-1" }, { n: 'nextProducerId', t: 'int64', v: [1, 32767], tv: [1, 32767], tag: 1, d: "-1" }, { n: 'producerEpoch', t: 'int16', v: [0, 32767] }, { n: 'transactionTimeoutMs', t: 'int32', v: [0, 32767] }, { n: 'transactionStatus', t: 'int8', v: [0, 32767] }, { n: 'transactionPartitions', t: 'struct', v: [0, 32767], a: 1, nv: [0, 32767], f: [{ n: 'topic', t: 'string', v: [0, 32767] }, { n: 'partitionIds', t: 'int32', v: [0, 32767], a: 1 }] }, { n: 'transactionLastUpdateTimestampMs', t: 'int64', v: [0, 32767] }, { n: 'transactionStartTimestampMs', t: 'int64', v: [0, 32767] }, { n: 'clientTransactionVersion', t: 'int16', v: [1, 32767], tv: [1, 32767], tag: 2, d: "0" }] };
+export const TransactionLogValueSchema: MessageSchema = { name: 'TransactionLogValue', type: 'data', apiKey: 0, listeners: [], valid: [0, 1], flexible: 1, fields: [{ n: 'producerId', t: 'int64', v: [0, 32767] }, { n: 'previousProducerId', t: 'int64', v: [1, 32767], tv: [1, 32767], tag: 0, d: "-1" }, { n: 'nextProducerId', t: 'int64', v: [1, 32767], tv: [1, 32767], tag: 1, d: "-1" }, { n: 'producerEpoch', t: 'int16', v: [0, 32767] }, { n: 'nextProducerEpoch', t: 'int16', v: [1, 32767], tv: [1, 32767], tag: 3, d: "-1" }, { n: 'transactionTimeoutMs', t: 'int32', v: [0, 32767] }, { n: 'transactionStatus', t: 'int8', v: [0, 32767] }, { n: 'transactionPartitions', t: 'struct', v: [0, 32767], a: 1, nv: [0, 32767], f: [{ n: 'topic', t: 'string', v: [0, 32767] }, { n: 'partitionIds', t: 'int32', v: [0, 32767], a: 1 }] }, { n: 'transactionLastUpdateTimestampMs', t: 'int64', v: [0, 32767] }, { n: 'transactionStartTimestampMs', t: 'int64', v: [0, 32767] }, { n: 'clientTransactionVersion', t: 'int16', v: [1, 32767], tv: [1, 32767], tag: 2, d: "0" }] };
 
-export const ALL_SCHEMAS: readonly MessageSchema[] = [ConsumerGroupCurrentMemberAssignmentKeySchema, ConsumerGroupCurrentMemberAssignmentValueSchema, ConsumerGroupMemberMetadataKeySchema, ConsumerGroupMemberMetadataValueSchema, ConsumerGroupMetadataKeySchema, ConsumerGroupMetadataValueSchema, ConsumerGroupPartitionMetadataKeySchema, ConsumerGroupPartitionMetadataValueSchema, ConsumerGroupTargetAssignmentMemberKeySchema, ConsumerGroupTargetAssignmentMemberValueSchema, ConsumerGroupTargetAssignmentMetadataKeySchema, ConsumerGroupTargetAssignmentMetadataValueSchema, GroupMetadataKeySchema, GroupMetadataValueSchema, OffsetCommitKeySchema, OffsetCommitValueSchema, ShareGroupCurrentMemberAssignmentKeySchema, ShareGroupCurrentMemberAssignmentValueSchema, ShareGroupMemberMetadataKeySchema, ShareGroupMemberMetadataValueSchema, ShareGroupMetadataKeySchema, ShareGroupMetadataValueSchema, ShareGroupPartitionMetadataKeySchema, ShareGroupPartitionMetadataValueSchema, ShareGroupStatePartitionMetadataKeySchema, ShareGroupStatePartitionMetadataValueSchema, ShareGroupTargetAssignmentMemberKeySchema, ShareGroupTargetAssignmentMemberValueSchema, ShareGroupTargetAssignmentMetadataKeySchema, ShareGroupTargetAssignmentMetadataValueSchema, AbortTransactionRecordSchema, AccessControlEntryRecordSchema, BeginTransactionRecordSchema, BrokerRegistrationChangeRecordSchema, ClientQuotaRecordSchema, ConfigRecordSchema, DelegationTokenRecordSchema, EndTransactionRecordSchema, FeatureLevelRecordSchema, FenceBrokerRecordSchema, NoOpRecordSchema, PartitionChangeRecordSchema, PartitionRecordSchema, ProducerIdsRecordSchema, RegisterBrokerRecordSchema, RegisterControllerRecordSchema, RemoveAccessControlEntryRecordSchema, RemoveDelegationTokenRecordSchema, RemoveTopicRecordSchema, RemoveUserScramCredentialRecordSchema, TopicRecordSchema, UnfenceBrokerRecordSchema, UnregisterBrokerRecordSchema, UserScramCredentialRecordSchema, ZkMigrationStateRecordSchema, QuorumStateDataSchema, TransactionLogKeySchema, TransactionLogValueSchema];
+export const ALL_SCHEMAS: readonly MessageSchema[] = [ConsumerGroupCurrentMemberAssignmentKeySchema, ConsumerGroupCurrentMemberAssignmentValueSchema, ConsumerGroupMemberMetadataKeySchema, ConsumerGroupMemberMetadataValueSchema, ConsumerGroupMetadataKeySchema, ConsumerGroupMetadataValueSchema, ConsumerGroupPartitionMetadataKeySchema, ConsumerGroupPartitionMetadataValueSchema, ConsumerGroupRegularExpressionKeySchema, ConsumerGroupRegularExpressionValueSchema, ConsumerGroupTargetAssignmentMemberKeySchema, ConsumerGroupTargetAssignmentMemberValueSchema, ConsumerGroupTargetAssignmentMetadataKeySchema, ConsumerGroupTargetAssignmentMetadataValueSchema, GroupMetadataKeySchema, GroupMetadataValueSchema, LegacyOffsetCommitKeySchema, LegacyOffsetCommitValueSchema, OffsetCommitKeySchema, OffsetCommitValueSchema, ShareGroupCurrentMemberAssignmentKeySchema, ShareGroupCurrentMemberAssignmentValueSchema, ShareGroupMemberMetadataKeySchema, ShareGroupMemberMetadataValueSchema, ShareGroupMetadataKeySchema, ShareGroupMetadataValueSchema, ShareGroupPartitionMetadataKeySchema, ShareGroupPartitionMetadataValueSchema, ShareGroupStatePartitionMetadataKeySchema, ShareGroupStatePartitionMetadataValueSchema, ShareGroupTargetAssignmentMemberKeySchema, ShareGroupTargetAssignmentMemberValueSchema, ShareGroupTargetAssignmentMetadataKeySchema, ShareGroupTargetAssignmentMetadataValueSchema, StreamsGroupCurrentMemberAssignmentKeySchema, StreamsGroupCurrentMemberAssignmentValueSchema, StreamsGroupMemberMetadataKeySchema, StreamsGroupMemberMetadataValueSchema, StreamsGroupMetadataKeySchema, StreamsGroupMetadataValueSchema, StreamsGroupTargetAssignmentMemberKeySchema, StreamsGroupTargetAssignmentMemberValueSchema, StreamsGroupTargetAssignmentMetadataKeySchema, StreamsGroupTargetAssignmentMetadataValueSchema, StreamsGroupTopologyKeySchema, StreamsGroupTopologyValueSchema, AbortTransactionRecordSchema, AccessControlEntryRecordSchema, BeginTransactionRecordSchema, BrokerRegistrationChangeRecordSchema, ClearElrRecordSchema, ClientQuotaRecordSchema, ConfigRecordSchema, DelegationTokenRecordSchema, EndTransactionRecordSchema, FeatureLevelRecordSchema, FenceBrokerRecordSchema, NoOpRecordSchema, PartitionChangeRecordSchema, PartitionRecordSchema, ProducerIdsRecordSchema, RegisterBrokerRecordSchema, RegisterControllerRecordSchema, RemoveAccessControlEntryRecordSchema, RemoveDelegationTokenRecordSchema, RemoveTopicRecordSchema, RemoveUserScramCredentialRecordSchema, TopicRecordSchema, UnfenceBrokerRecordSchema, UnregisterBrokerRecordSchema, UnregisterControllerRecordSchema, UserScramCredentialRecordSchema, ZkMigrationStateRecordSchema, QuorumStateDataSchema, ShareSnapshotKeySchema, ShareSnapshotValueSchema, ShareUpdateKeySchema, ShareUpdateValueSchema, ProducerSnapshotSchema, RemoteLogSegmentMetadataRecordSchema, RemoteLogSegmentMetadataSnapshotRecordSchema, RemoteLogSegmentMetadataUpdateRecordSchema, RemotePartitionDeleteMetadataRecordSchema, TransactionLogKeySchema, TransactionLogValueSchema];

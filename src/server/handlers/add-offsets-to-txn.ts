@@ -6,6 +6,7 @@ import { fencedFor, txnCall } from './txn-common.ts';
 
 export default defineHandler<AddOffsetsToTxnRequest, AddOffsetsToTxnResponse>({
   apiKey: ApiKey.AddOffsetsToTxn,
+  versions: [0, 4],
   handle(ctx, req) {
     const code = txnCall(() =>
       ctx.broker.transactions.addOffsets(req.transactionalId, Number(req.producerId), req.producerEpoch, req.groupId),

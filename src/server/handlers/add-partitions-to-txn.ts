@@ -51,6 +51,7 @@ function addOne(
 
 export default defineHandler<AddPartitionsToTxnRequest, AddPartitionsToTxnResponse>({
   apiKey: ApiKey.AddPartitionsToTxn,
+  versions: [0, 5],
   handle(ctx, req) {
     if (ctx.apiVersion <= 3) {
       return {

@@ -18,6 +18,7 @@ function existingKeys(image: MetadataImage, resourceType: number, name: string):
 
 export default defineHandler<AlterConfigsRequest, AlterConfigsResponse>({
   apiKey: ApiKey.AlterConfigs,
+  versions: [0, 2],
   handle(ctx, req) {
     const image = ctx.broker.metadata();
     return {

@@ -5,6 +5,7 @@
 // from the current replicas cannot arise until more than one broker is registered, and is refused honestly.
 
 import type { MetadataImage } from '../../metadata/image.ts';
+import { ApiKey } from '../../protocol/apis.ts';
 import type { Encodable } from '../../protocol/codec.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type {
@@ -12,8 +13,6 @@ import type {
   AlterPartitionReassignmentsResponse,
 } from '../../protocol/generated/messages.ts';
 import { defineHandler } from '../handler.ts';
-
-const API_KEY = 45; // AlterPartitionReassignments
 
 type PartitionOut = Encodable<AlterPartitionReassignmentsResponse['responses'][number]['partitions'][number]>;
 
@@ -31,7 +30,7 @@ export function checkTargetReplicas(image: MetadataImage, replicas: readonly num
 }
 
 export default defineHandler<AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse>({
-  apiKey: API_KEY,
+  apiKey: ApiKey.AlterPartitionReassignments,
   versions: [0, 0],
   handle(ctx, req) {
     const image = ctx.broker.metadata();

@@ -1,5 +1,6 @@
 // ConsumerGroupDescribe (69): epochs, assignor, and each member's current and target assignment (KIP-848 groups).
 // A classic group id answers GROUP_ID_NOT_FOUND, as Kafka does (admin clients then fall back to DescribeGroups).
+// v1 says each member's type (KIP-1099): every member here joined with ConsumerGroupHeartbeat, a consumer member.
 import { type Assignment, toList } from '../../coordinator/group/consumer.ts';
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
@@ -7,9 +8,12 @@ import type { ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse } from
 import { defineHandler } from '../handler.ts';
 
 const NO_OPS = -2147483648;
+/** MemberType: -1 unknown, 0 classic, 1 consumer. */
+const CONSUMER_MEMBER = 1;
 
 export default defineHandler<ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse>({
   apiKey: ApiKey.ConsumerGroupDescribe,
+  versions: [0, 1],
   handle(ctx, req) {
     const image = ctx.broker.metadata();
     const named = (a: Assignment | undefined) => ({
@@ -61,6 +65,7 @@ export default defineHandler<ConsumerGroupDescribeRequest, ConsumerGroupDescribe
               subscribedTopicRegex: m.subscribedTopicRegex,
               assignment: named(m.assigned),
               targetAssignment: named(g.target.get(m.memberId)),
+              memberType: CONSUMER_MEMBER,
             })),
             authorizedOperations: req.includeAuthorizedOperations ? 0 : NO_OPS,
           };

@@ -6,6 +6,7 @@ import { defineHandler } from '../handler.ts';
 
 export default defineHandler<CreatePartitionsRequest, CreatePartitionsResponse>({
   apiKey: ApiKey.CreatePartitions,
+  versions: [0, 3],
   handle(ctx, req) {
     const seen = new Set<string>();
     const dup = new Set(req.topics.filter((t) => seen.size === seen.add(t.name).size).map((t) => t.name));

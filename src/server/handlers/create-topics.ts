@@ -6,6 +6,7 @@ import { defineHandler } from '../handler.ts';
 
 export default defineHandler<CreateTopicsRequest, CreateTopicsResponse>({
   apiKey: ApiKey.CreateTopics,
+  versions: [0, 7],
   handle(ctx, req) {
     const { controller, configs } = ctx.broker;
     const results = controller.createTopics(

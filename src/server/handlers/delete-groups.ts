@@ -1,21 +1,39 @@
-// DeleteGroups (42): empty groups only (NON_EMPTY_GROUP otherwise); their offsets go too.
+// DeleteGroups (42): empty groups only (NON_EMPTY_GROUP otherwise); their offsets go too. v3 adds a message to
+// each failed group's result.
 import { ApiKey } from '../../protocol/apis.ts';
-import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
+import { ErrorCode, errorName, KafkaError } from '../../protocol/errors.ts';
 import type { DeleteGroupsRequest, DeleteGroupsResponse } from '../../protocol/generated/messages.ts';
 import { defineHandler } from '../handler.ts';
 
+/** Why a group was not deleted, for v3's ErrorMessage (null when it was). */
+function failure(groupId: string, code: number): string | null {
+  switch (code) {
+    case ErrorCode.NONE:
+      return null;
+    case ErrorCode.GROUP_ID_NOT_FOUND:
+      return `Group ${groupId} not found.`;
+    case ErrorCode.NON_EMPTY_GROUP:
+      return `Group ${groupId} is not empty: it still has members.`;
+    default:
+      return `Group ${groupId} was not deleted: ${errorName(code)}.`;
+  }
+}
+
 export default defineHandler<DeleteGroupsRequest, DeleteGroupsResponse>({
   apiKey: ApiKey.DeleteGroups,
+  versions: [0, 3],
   handle(ctx, req) {
     return {
       throttleTimeMs: 0,
       results: req.groupsNames.map((groupId) => {
-        if (groupId === '') return { groupId, errorCode: ErrorCode.INVALID_GROUP_ID };
+        if (groupId === '')
+          return { groupId, errorCode: ErrorCode.INVALID_GROUP_ID, errorMessage: 'The group id is empty.' };
         try {
-          return { groupId, errorCode: ctx.broker.groups.deleteGroup(groupId) };
+          const errorCode = ctx.broker.groups.deleteGroup(groupId);
+          return { groupId, errorCode, errorMessage: failure(groupId, errorCode) };
         } catch (e) {
           if (!(e instanceof KafkaError)) throw e;
-          return { groupId, errorCode: e.code };
+          return { groupId, errorCode: e.code, errorMessage: e.message };
         }
       }),
     };

@@ -7,6 +7,7 @@ import { defineHandler } from '../handler.ts';
 
 export default defineHandler<DeleteRecordsRequest, DeleteRecordsResponse>({
   apiKey: ApiKey.DeleteRecords,
+  versions: [0, 2],
   handle(ctx, req) {
     const { replicas } = ctx.broker;
     const topics = req.topics.map((t) => ({

@@ -7,6 +7,7 @@ import { defineHandler } from '../handler.ts';
 
 export default defineHandler<DeleteTopicsRequest, DeleteTopicsResponse>({
   apiKey: ApiKey.DeleteTopics,
+  versions: [0, 6],
   handle(ctx, req) {
     const { controller, config } = ctx.broker;
     const wanted =

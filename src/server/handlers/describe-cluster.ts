@@ -1,4 +1,5 @@
-// DescribeCluster (60): cluster id, controller and brokers.
+// DescribeCluster (60): cluster id, controller and brokers. v2 (KIP-1073) can ask for fenced brokers too and says
+// which are fenced; every broker listed here is registered and unfenced (a fenced one is never listed without v2).
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { DescribeClusterRequest, DescribeClusterResponse } from '../../protocol/generated/messages.ts';
@@ -7,6 +8,7 @@ import { brokerEndpoints } from './metadata.ts';
 
 export default defineHandler<DescribeClusterRequest, DescribeClusterResponse>({
   apiKey: ApiKey.DescribeCluster,
+  versions: [0, 2],
   handle(ctx, req) {
     const image = ctx.broker.metadata();
     if (ctx.apiVersion >= 1 && req.endpointType !== 1)
@@ -23,12 +25,15 @@ export default defineHandler<DescribeClusterRequest, DescribeClusterResponse>({
       endpointType: 1,
       clusterId: image.clusterId,
       controllerId: ctx.broker.nodeId,
-      brokers: brokerEndpoints(ctx, image).map((b) => ({
-        brokerId: b.nodeId,
-        host: b.host,
-        port: b.port,
-        rack: b.rack,
-      })),
+      brokers: brokerEndpoints(ctx, image)
+        .map((b) => ({
+          brokerId: b.nodeId,
+          host: b.host,
+          port: b.port,
+          rack: b.rack,
+          isFenced: image.brokers.get(b.nodeId)?.fenced === true,
+        }))
+        .filter((b) => !b.isFenced || (ctx.apiVersion >= 2 && req.includeFencedBrokers)),
       clusterAuthorizedOperations: -2147483648,
     };
   },

@@ -13,6 +13,7 @@ const UNKNOWN_TYPE = 0;
 
 export default defineHandler<DescribeConfigsRequest, DescribeConfigsResponse>({
   apiKey: ApiKey.DescribeConfigs,
+  versions: [0, 4],
   handle(ctx, req) {
     const { configs, nodeId } = ctx.broker;
     const image = ctx.broker.metadata();

@@ -1,4 +1,5 @@
-// DescribeGroups (15): state, protocol, members (with metadata and assignment when Stable).
+// DescribeGroups (15): state, protocol, members (with metadata and assignment when Stable). An unknown group is
+// Dead with no error before v6, GROUP_ID_NOT_FOUND from v6 (KIP-1043); v6 also carries an error message.
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { DescribeGroupsRequest, DescribeGroupsResponse } from '../../protocol/generated/messages.ts';
@@ -6,6 +7,7 @@ import { defineHandler } from '../handler.ts';
 
 export default defineHandler<DescribeGroupsRequest, DescribeGroupsResponse>({
   apiKey: ApiKey.DescribeGroups,
+  versions: [0, 6],
   handle(ctx, req) {
     return {
       throttleTimeMs: 0,
@@ -19,11 +21,16 @@ export default defineHandler<DescribeGroupsRequest, DescribeGroupsResponse>({
           authorizedOperations: -2147483648,
         };
         try {
-          if (groupId === '') return { ...blank, errorCode: ErrorCode.INVALID_GROUP_ID };
+          if (groupId === '')
+            return { ...blank, errorCode: ErrorCode.INVALID_GROUP_ID, errorMessage: 'The group id is empty.' };
           const d = ctx.broker.groups.describeGroup(groupId);
-          if (!d) return { ...blank, errorCode: ErrorCode.NONE };
+          if (!d)
+            return ctx.apiVersion >= 6
+              ? { ...blank, errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} not found.` }
+              : { ...blank, errorCode: ErrorCode.NONE };
           return {
             errorCode: ErrorCode.NONE,
+            errorMessage: null,
             groupId,
             groupState: d.state,
             protocolType: d.protocolType,
@@ -40,7 +47,7 @@ export default defineHandler<DescribeGroupsRequest, DescribeGroupsResponse>({
           };
         } catch (e) {
           if (!(e instanceof KafkaError)) throw e;
-          return { ...blank, groupState: '', errorCode: e.code };
+          return { ...blank, groupState: '', errorCode: e.code, errorMessage: e.message };
         }
       }),
     };

@@ -7,6 +7,7 @@ import { defineHandler } from '../handler.ts';
 
 export default defineHandler<DescribeLogDirsRequest, DescribeLogDirsResponse>({
   apiKey: ApiKey.DescribeLogDirs,
+  versions: [0, 5],
   handle(ctx, req) {
     const wanted = req.topics ? new Map(req.topics.map((t) => [t.topic, new Set(t.partitions)])) : null;
     const byDir = new Map<
@@ -38,6 +39,8 @@ export default defineHandler<DescribeLogDirsRequest, DescribeLogDirsResponse>({
           topics: [...topics].map(([name, partitions]) => ({ name, partitions })),
           totalBytes,
           usableBytes,
+          // v5 (KIP-1066): no log directory is ever cordoned here (there is no cordoned.log.dirs).
+          isCordoned: false,
         };
       }),
     };

@@ -6,6 +6,7 @@ import { defineHandler } from '../handler.ts';
 
 export default defineHandler<DescribeProducersRequest, DescribeProducersResponse>({
   apiKey: ApiKey.DescribeProducers,
+  versions: [0, 0],
   handle(ctx, req) {
     return {
       throttleTimeMs: 0,

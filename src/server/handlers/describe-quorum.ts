@@ -3,17 +3,16 @@
 // describe: the answer is UNSUPPORTED_VERSION with a message (v2+), as a Kafka broker without KRaft answers. No
 // voters or offsets are invented.
 
+import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { DescribeQuorumRequest, DescribeQuorumResponse } from '../../protocol/generated/messages.ts';
 import { defineHandler } from '../handler.ts';
-
-const API_KEY = 55; // DescribeQuorum
 
 export const NO_QUORUM_MESSAGE =
   'This cluster has no KRaft quorum: its metadata is kept by a single local controller, so there are no voters to describe.';
 
 export default defineHandler<DescribeQuorumRequest, DescribeQuorumResponse>({
-  apiKey: API_KEY,
+  apiKey: ApiKey.DescribeQuorum,
   versions: [0, 2],
   handle() {
     return {

@@ -8,6 +8,7 @@ import { defineHandler } from '../handler.ts';
 
 export default defineHandler<DescribeTransactionsRequest, DescribeTransactionsResponse>({
   apiKey: ApiKey.DescribeTransactions,
+  versions: [0, 0],
   handle(ctx, req) {
     return {
       throttleTimeMs: 0,

@@ -8,6 +8,7 @@ import { fencedFor } from './txn-common.ts';
 
 export default defineHandler<EndTxnRequest, EndTxnResponse>({
   apiKey: ApiKey.EndTxn,
+  versions: [0, 5],
   handle(ctx, req) {
     const v = ctx.apiVersion;
     let r: { errorCode: number; producerId: number; producerEpoch: number };

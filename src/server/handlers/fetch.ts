@@ -12,6 +12,9 @@ type TopicOut = Encodable<FetchResponse['responses'][number]>;
 
 export default defineHandler<FetchRequest, FetchResponse>({
   apiKey: ApiKey.Fetch,
+  // v18 adds the follower's high watermark to each partition (KIP-1166), which only replica fetches fill in: a
+  // consumer's fetch leaves it at its default and nothing here reads it.
+  versions: [0, 18],
   async handle(ctx, req) {
     const v = ctx.apiVersion;
     const image = ctx.broker.metadata();

@@ -55,6 +55,7 @@ function find(ctx: RequestContext, key: string, keyType: number): Found {
 
 export default defineHandler<FindCoordinatorRequest, FindCoordinatorResponse>({
   apiKey: ApiKey.FindCoordinator,
+  versions: [0, 6],
   handle(ctx, req) {
     if (ctx.apiVersion >= 4) {
       return { throttleTimeMs: 0, coordinators: req.coordinatorKeys.map((k) => find(ctx, k, req.keyType)) };

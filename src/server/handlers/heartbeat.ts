@@ -5,6 +5,7 @@ import { defineHandler } from '../handler.ts';
 
 export default defineHandler<HeartbeatRequest, HeartbeatResponse>({
   apiKey: ApiKey.Heartbeat,
+  versions: [0, 4],
   handle(ctx, req) {
     const errorCode = ctx.broker.groups.heartbeat(
       req.groupId,

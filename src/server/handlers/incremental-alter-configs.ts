@@ -14,6 +14,7 @@ const OPS = ['set', 'delete', 'append', 'subtract'] as const;
 
 export default defineHandler<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse>({
   apiKey: ApiKey.IncrementalAlterConfigs,
+  versions: [0, 1],
   handle(ctx, req) {
     return {
       throttleTimeMs: 0,

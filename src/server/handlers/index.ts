@@ -45,6 +45,7 @@ import offsetForLeaderEpoch from './offset-for-leader-epoch.ts';
 import produce from './produce.ts';
 import syncGroup from './sync-group.ts';
 import txnOffsetCommit from './txn-offset-commit.ts';
+import updateFeatures from './update-features.ts';
 import writeTxnMarkers from './write-txn-markers.ts';
 
 const HANDLERS: readonly HandlerDef<never, never>[] = [
@@ -63,6 +64,7 @@ const HANDLERS: readonly HandlerDef<never, never>[] = [
   describeCluster,
   deleteRecords,
   offsetForLeaderEpoch,
+  updateFeatures,
   // Consumer groups (issue 4)
   offsetCommit,
   offsetFetch,
@@ -102,7 +104,9 @@ export function supportedApis(): SupportedApi[] {
   return HANDLERS.map((h) => {
     const api = API_SCHEMAS.get(h.apiKey);
     if (!api) throw new Error(`handler for unknown api ${h.apiKey}`);
-    const [min, max] = h.versions ?? api.valid;
+    const [min, max] = h.versions;
+    if (min < api.valid[0] || max > api.valid[1] || min > max)
+      throw new Error(`${api.name}: versions ${min}-${max} are outside the defined ${api.valid[0]}-${api.valid[1]}`);
     return { api, min, max, handler: h as unknown as HandlerDef };
   });
 }

@@ -8,6 +8,7 @@ import { defineHandler } from '../handler.ts';
 
 export default defineHandler<InitProducerIdRequest, InitProducerIdResponse>({
   apiKey: ApiKey.InitProducerId,
+  versions: [0, 5],
   handle(ctx, req) {
     const v = ctx.apiVersion;
     let r: { errorCode: number; producerId: number; producerEpoch: number };

@@ -5,6 +5,7 @@ import { defineHandler } from '../handler.ts';
 
 export default defineHandler<JoinGroupRequest, JoinGroupResponse>({
   apiKey: ApiKey.JoinGroup,
+  versions: [0, 9],
   async handle(ctx, req) {
     const v = ctx.apiVersion;
     const r = await ctx.broker.groups.joinGroup({

@@ -5,6 +5,7 @@ import { defineHandler } from '../handler.ts';
 
 export default defineHandler<LeaveGroupRequest, LeaveGroupResponse>({
   apiKey: ApiKey.LeaveGroup,
+  versions: [0, 5],
   handle(ctx, req) {
     const v = ctx.apiVersion;
     const leaving =

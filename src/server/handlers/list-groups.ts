@@ -6,6 +6,7 @@ import { defineHandler } from '../handler.ts';
 
 export default defineHandler<ListGroupsRequest, ListGroupsResponse>({
   apiKey: ApiKey.ListGroups,
+  versions: [0, 5],
   handle(ctx, req) {
     const states = ctx.apiVersion >= 4 ? new Set(req.statesFilter.map((s) => s.toLowerCase())) : new Set<string>();
     const types = ctx.apiVersion >= 5 ? new Set(req.typesFilter.map((s) => s.toLowerCase())) : new Set<string>();

@@ -1,4 +1,6 @@
-// ListOffsets (2): earliest, latest, max timestamp, or the first offset at or after a timestamp.
+// ListOffsets (2): earliest, latest, max timestamp, or the first offset at or after a timestamp. The tiered-storage
+// points (latest tiered -5 from v9, earliest pending upload -6 from v11) answer offset -1 as Kafka does for a topic
+// without remote storage, which every topic here is.
 
 import { errorOf } from '../../broker/replica-manager.ts';
 import { ApiKey } from '../../protocol/apis.ts';
@@ -8,6 +10,7 @@ import { defineHandler } from '../handler.ts';
 
 export default defineHandler<ListOffsetsRequest, ListOffsetsResponse>({
   apiKey: ApiKey.ListOffsets,
+  versions: [0, 11],
   handle(ctx, req) {
     const { replicas, log } = ctx.broker;
     const v = ctx.apiVersion;
@@ -32,8 +35,9 @@ export default defineHandler<ListOffsetsRequest, ListOffsetsResponse>({
                 rp.currentLeaderEpoch < p.leaderEpoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH,
             };
           const ts = Number(rp.timestamp);
-          if ((ts === -3 && v < 7) || (ts === -4 && v < 8) || ts === -5 || ts < -5)
+          if ((ts === -3 && v < 7) || (ts === -4 && v < 8) || (ts === -5 && v < 9) || (ts === -6 && v < 11) || ts < -6)
             return { ...base, errorCode: ErrorCode.UNSUPPORTED_VERSION };
+          if (ts === -5 || ts === -6) return { ...base, errorCode: ErrorCode.NONE };
           try {
             const found = p.offsetForTimestamp(ts, v >= 2 && req.isolationLevel === 1);
             if (v === 0) {

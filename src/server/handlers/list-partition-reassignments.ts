@@ -2,6 +2,7 @@
 // (see alter-partition-reassignments.ts), so none is ever ongoing: the answer lists none, as Kafka's controller does
 // when nothing is moving (named topics that do not exist are left out, as there).
 
+import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type {
   ListPartitionReassignmentsRequest,
@@ -9,10 +10,8 @@ import type {
 } from '../../protocol/generated/messages.ts';
 import { defineHandler } from '../handler.ts';
 
-const API_KEY = 46; // ListPartitionReassignments
-
 export default defineHandler<ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse>({
-  apiKey: API_KEY,
+  apiKey: ApiKey.ListPartitionReassignments,
   versions: [0, 0],
   handle() {
     return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, errorMessage: null, topics: [] };

@@ -1,5 +1,7 @@
-// ListTransactions (66): transactional ids, filtered by state, producer id and (v1+) minimum running time.
+// ListTransactions (66): transactional ids, filtered by state, producer id, (v1+) minimum running time and (v2+) a
+// regular expression the whole id must match (KIP-1152; INVALID_REGULAR_EXPRESSION when it does not compile).
 
+import { compileRegex } from '../../coordinator/group/consumer.ts';
 import { TXN_STATE_NAMES, TxnState } from '../../coordinator/transaction/state.ts';
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
@@ -8,12 +10,22 @@ import { defineHandler } from '../handler.ts';
 
 export default defineHandler<ListTransactionsRequest, ListTransactionsResponse>({
   apiKey: ApiKey.ListTransactions,
+  versions: [0, 2],
   handle(ctx, req) {
     const known = new Set<string>(TXN_STATE_NAMES);
     const states = new Set(req.stateFilters);
     const pids = new Set(req.producerIdFilters.map(Number));
     const minDuration = ctx.apiVersion >= 1 ? Number(req.durationFilter) : -1;
     const now = ctx.broker.clock();
+    const pattern =
+      ctx.apiVersion >= 2 && req.transactionalIdPattern ? compileRegex(req.transactionalIdPattern) : undefined;
+    if (pattern === null)
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.INVALID_REGULAR_EXPRESSION,
+        unknownStateFilters: [],
+        transactionStates: [],
+      };
     return {
       throttleTimeMs: 0,
       errorCode: ErrorCode.NONE,
@@ -23,6 +35,7 @@ export default defineHandler<ListTransactionsRequest, ListTransactionsResponse>(
         .filter((m) => m.state !== TxnState.Dead)
         .filter((m) => states.size === 0 || states.has(TXN_STATE_NAMES[m.state]))
         .filter((m) => pids.size === 0 || pids.has(m.producerId))
+        .filter((m) => pattern === undefined || pattern.test(m.transactionalId))
         .filter((m) => minDuration < 0 || (m.state === TxnState.Ongoing && now - m.txnStartTimestamp >= minDuration))
         .map((m) => ({
           transactionalId: m.transactionalId,

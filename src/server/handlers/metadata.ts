@@ -55,6 +55,7 @@ function byId(rt: { topicId: string; name: string | null }): boolean {
 
 export default defineHandler<MetadataRequest, MetadataResponse>({
   apiKey: ApiKey.Metadata,
+  versions: [0, 13],
   handle(ctx, req) {
     const broker = ctx.broker;
     const v = ctx.apiVersion;
@@ -109,6 +110,8 @@ export default defineHandler<MetadataRequest, MetadataResponse>({
     }
     return {
       throttleTimeMs: 0,
+      // v13's top-level error code (KIP-1102) is for a broker that cannot answer for the cluster at all: never here.
+      errorCode: ErrorCode.NONE,
       brokers: brokerEndpoints(ctx, image),
       clusterId: image.clusterId,
       controllerId: broker.nodeId,

@@ -1,15 +1,21 @@
 // OffsetCommit (8): v0 simple commits, v1 per-partition timestamps, v2-4 retention time, v7+ group instance id,
-// v9+ the member epoch of consumer-protocol groups in the generation field (STALE_MEMBER_EPOCH).
+// v9+ the member epoch of consumer-protocol groups in the generation field (STALE_MEMBER_EPOCH), v10+ topics named
+// by id (KIP-848): an id the cluster does not know is UNKNOWN_TOPIC_ID.
 
 import type { CommitPartition } from '../../coordinator/group/shard.ts';
+import type { MetadataImage } from '../../metadata/image.ts';
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { OffsetCommitRequest, OffsetCommitResponse } from '../../protocol/generated/messages.ts';
 import { defineHandler } from '../handler.ts';
 import { PartitionErrors } from './partition-errors.ts';
 
+/** The name of topic `id`, or a key no topic name can be (topic names never contain ':'). */
+const byId = (image: MetadataImage, id: string): string => image.topicsById.get(id)?.name ?? `id:${id}`;
+
 export default defineHandler<OffsetCommitRequest, OffsetCommitResponse>({
   apiKey: ApiKey.OffsetCommit,
+  versions: [0, 10],
   handle(ctx, req) {
     const v = ctx.apiVersion;
     const image = ctx.broker.metadata();
@@ -17,11 +23,17 @@ export default defineHandler<OffsetCommitRequest, OffsetCommitResponse>({
     const errors = new PartitionErrors();
     const valid: CommitPartition[] = [];
     const retention = v >= 2 && v <= 4 ? Number(req.retentionTimeMs) : -1;
-    for (const t of req.topics) {
+    // From v10 a topic is its id: resolved to its name here (an unknown id keys its errors by the id).
+    const topics = v >= 10 ? req.topics.map((t) => ({ ...t, name: byId(image, t.topicId) })) : req.topics;
+    for (const t of topics) {
       const topic = image.topics.get(t.name);
       for (const p of t.partitions) {
         if (!topic || p.partitionIndex < 0 || p.partitionIndex >= topic.partitions.length) {
-          errors.set(t.name, p.partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          errors.set(
+            t.name,
+            p.partitionIndex,
+            v >= 10 && !topic ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          );
           continue;
         }
         let expireTimestamp = -1;
@@ -56,7 +68,7 @@ export default defineHandler<OffsetCommitRequest, OffsetCommitResponse>({
     }
     return {
       throttleTimeMs: 0,
-      topics: errors.response(req.topics),
+      topics: errors.response(topics).map((t, i) => ({ ...t, topicId: req.topics[i]!.topicId })),
     };
   },
 });

@@ -7,6 +7,7 @@ import { PartitionErrors } from './partition-errors.ts';
 
 export default defineHandler<OffsetDeleteRequest, OffsetDeleteResponse>({
   apiKey: ApiKey.OffsetDelete,
+  versions: [0, 0],
   handle(ctx, req) {
     const image = ctx.broker.metadata();
     const errors = new PartitionErrors();

@@ -1,5 +1,7 @@
 // OffsetFetch (9): v0-7 one group (topics null = all, v2+), v8+ several groups. With require_stable (v7+), a
-// partition whose offset was committed in a still-open transaction answers UNSTABLE_OFFSET_COMMIT.
+// partition whose offset was committed in a still-open transaction answers UNSTABLE_OFFSET_COMMIT. v10+ names topics
+// by id (KIP-848): an unknown id answers UNKNOWN_TOPIC_ID on its partitions; a committed topic the cluster no longer
+// has (deleted) is left out of an all-topics answer, having no id.
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { OffsetFetchRequest, OffsetFetchResponse } from '../../protocol/generated/messages.ts';
@@ -70,19 +72,49 @@ function fetchGroup(
 
 export default defineHandler<OffsetFetchRequest, OffsetFetchResponse>({
   apiKey: ApiKey.OffsetFetch,
+  versions: [0, 10],
   handle(ctx, req) {
     if (ctx.apiVersion >= 8) {
       return {
         throttleTimeMs: 0,
         groups: req.groups.map((g) => {
+          const v10 = ctx.apiVersion >= 10;
+          const image = ctx.broker.metadata();
+          let topics: Topics = g.topics;
+          const unknown: Array<{ topicId: string; partitionIndexes: number[] }> = [];
+          if (v10 && g.topics !== null) {
+            topics = [];
+            for (const t of g.topics) {
+              const name = image.topicsById.get(t.topicId)?.name;
+              if (name === undefined) unknown.push(t);
+              else topics.push({ name, partitionIndexes: t.partitionIndexes });
+            }
+          }
           const r = fetchGroup(
             ctx,
             g.groupId,
-            g.topics,
+            topics,
             ctx.apiVersion >= 9 ? { memberId: g.memberId, memberEpoch: g.memberEpoch } : null,
             req.requireStable,
           );
-          return { groupId: g.groupId, errorCode: r.errorCode, topics: r.topics };
+          if (!v10) return { groupId: g.groupId, errorCode: r.errorCode, topics: r.topics };
+          const out = r.topics.flatMap((t) => {
+            const topicId = image.topics.get(t.name)?.id;
+            return topicId === undefined ? [] : [{ ...t, topicId }];
+          });
+          for (const u of unknown)
+            out.push({
+              name: '',
+              topicId: u.topicId,
+              partitions: u.partitionIndexes.map((partitionIndex) => ({
+                partitionIndex,
+                committedOffset: -1n,
+                committedLeaderEpoch: -1,
+                metadata: '',
+                errorCode: ErrorCode.UNKNOWN_TOPIC_ID,
+              })),
+            });
+          return { groupId: g.groupId, errorCode: r.errorCode, topics: out };
         }),
       };
     }

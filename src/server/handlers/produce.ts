@@ -1,9 +1,21 @@
-// Produce (0): validate and append each partition's records; acks 0 sends no response.
+// Produce (0): validate and append each partition's records; acks 0 sends no response. From v12 a transactional
+// produce adds its partitions to the transaction itself (transaction version 2, KIP-890 part 2: no
+// AddPartitionsToTxn); from v13 topics are named by id (UNKNOWN_TOPIC_ID for an id the cluster does not know).
+import type { ProduceOutcome } from '../../broker/replica-manager.ts';
 import { ApiKey } from '../../protocol/apis.ts';
-import { ErrorCode } from '../../protocol/errors.ts';
+import { ErrorCode, errorName, KafkaError } from '../../protocol/errors.ts';
 import type { ProduceRequest, ProduceResponse } from '../../protocol/generated/messages.ts';
-import { BATCH_LENGTH, LOG_OVERHEAD, MAGIC } from '../../records/batch-layout.ts';
-import { CloseConnection, defineHandler, NO_RESPONSE } from '../handler.ts';
+import {
+  ATTR_TRANSACTIONAL,
+  ATTRIBUTES,
+  BATCH_LENGTH,
+  HEADER_SIZE,
+  LOG_OVERHEAD,
+  MAGIC,
+  PRODUCER_EPOCH,
+  PRODUCER_ID,
+} from '../../records/batch-layout.ts';
+import { CloseConnection, defineHandler, NO_RESPONSE, type RequestContext } from '../handler.ts';
 import { INTERNAL_TOPICS } from './metadata.ts';
 
 /** Shared by every partition answered without record errors (never mutated). */
@@ -14,27 +26,44 @@ const ADMIN_CLIENT_ID = '__admin_client';
 
 export default defineHandler<ProduceRequest, ProduceResponse>({
   apiKey: ApiKey.Produce,
+  versions: [0, 13],
   handle(ctx, req) {
     const { replicas, clock } = ctx.broker;
     const now = clock();
     const validAcks = req.acks === 0 || req.acks === 1 || req.acks === -1;
     const internalAllowed = ctx.header.clientId === ADMIN_CLIENT_ID;
+    const v = ctx.apiVersion;
+    const image = v >= 13 ? ctx.broker.metadata() : undefined;
     const responses = req.topicData.map((t) => ({
       name: t.name,
+      topicId: t.topicId,
       partitionResponses: t.partitionData.map((p) => {
-        const hosted = replicas.get(t.name, p.index) !== undefined;
+        // v13+ names the topic by id.
+        const topic = image ? (image.topicsById.get(t.topicId)?.name ?? '') : t.name;
+        if (image && topic === '')
+          return {
+            index: p.index,
+            errorCode: ErrorCode.UNKNOWN_TOPIC_ID,
+            baseOffset: -1,
+            logAppendTimeMs: -1,
+            logStartOffset: -1,
+            errorMessage: `Topic id ${t.topicId} is not known`,
+          };
+        const hosted = replicas.get(topic, p.index) !== undefined;
         const formatError = ctx.apiVersion >= 3 && hosted ? oneBatchError(ctx.apiVersion, p.records) : null;
         const r = !validAcks
           ? { errorCode: ErrorCode.INVALID_REQUIRED_ACKS, errorMessage: `Invalid required acks ${req.acks}` }
           : formatError !== null
             ? { errorCode: ErrorCode.INVALID_RECORD, errorMessage: formatError }
-            : hosted && INTERNAL_TOPICS.has(t.name) && !internalAllowed
+            : hosted && INTERNAL_TOPICS.has(topic) && !internalAllowed
               ? // A client's bytes in __consumer_offsets would be replayed by the coordinator on every start.
                 {
                   errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION,
-                  errorMessage: `Cannot append to internal topic ${t.name}`,
+                  errorMessage: `Cannot append to internal topic ${topic}`,
                 }
-              : replicas.produce(t.name, p.index, p.records, now);
+              : ((v >= 12 && hosted && req.transactionalId !== null
+                  ? joinTransaction(ctx, req.transactionalId, topic, p.index, p.records)
+                  : null) ?? replicas.produce(topic, p.index, p.records, now));
         return {
           index: p.index,
           errorCode: r.errorCode,
@@ -53,7 +82,9 @@ export default defineHandler<ProduceRequest, ProduceResponse>({
     if (req.acks === 0) {
       // Kafka closes the connection when an acks=0 produce fails anywhere: the client's only way to notice.
       const failed = responses.flatMap((t) =>
-        t.partitionResponses.filter((p) => p.errorCode !== ErrorCode.NONE).map((p) => `${t.name}-${p.index}`),
+        t.partitionResponses
+          .filter((p) => p.errorCode !== ErrorCode.NONE)
+          .map((p) => `${v >= 13 ? t.topicId : t.name}-${p.index}`),
       );
       if (failed.length > 0) throw new CloseConnection(`acks=0 produce failed for ${failed.join(', ')}`);
       return NO_RESPONSE;
@@ -61,6 +92,47 @@ export default defineHandler<ProduceRequest, ProduceResponse>({
     return { responses, throttleTimeMs: 0 };
   },
 });
+
+/**
+ * Produce v12+ with a transactional id: a transactional batch's partition joins the producer's transaction before
+ * the append (the coordinator records the client as transaction version 2). Null when there is nothing to add or it
+ * was added; else the partition's error. As Kafka answers produce requests: a fenced producer gets
+ * INVALID_PRODUCER_EPOCH, a transaction still completing (or a coordinator not ready) the retriable
+ * NOT_ENOUGH_REPLICAS.
+ */
+function joinTransaction(
+  ctx: RequestContext,
+  transactionalId: string,
+  topic: string,
+  partition: number,
+  records: Buffer | null,
+): ProduceOutcome | null {
+  if (records === null || records.length < HEADER_SIZE || records.readInt8(MAGIC) !== 2) return null;
+  if ((records.readInt16BE(ATTRIBUTES) & ATTR_TRANSACTIONAL) === 0) return null;
+  const producerId = Number(records.readBigInt64BE(PRODUCER_ID));
+  const producerEpoch = records.readInt16BE(PRODUCER_EPOCH);
+  let code: number;
+  try {
+    code = ctx.broker.transactions.addPartitions(transactionalId, producerId, producerEpoch, [{ topic, partition }], 2);
+  } catch (e) {
+    if (!(e instanceof KafkaError)) throw e;
+    code = e.code;
+  }
+  if (code === ErrorCode.NONE) return null;
+  const errorCode =
+    code === ErrorCode.PRODUCER_FENCED
+      ? ErrorCode.INVALID_PRODUCER_EPOCH
+      : code === ErrorCode.CONCURRENT_TRANSACTIONS ||
+          code === ErrorCode.COORDINATOR_NOT_AVAILABLE ||
+          code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS ||
+          code === ErrorCode.NOT_COORDINATOR
+        ? ErrorCode.NOT_ENOUGH_REPLICAS
+        : code;
+  return {
+    errorCode,
+    errorMessage: `Partition ${topic}-${partition} could not join transaction ${transactionalId}: ${errorName(code)}`,
+  };
+}
 
 /**
  * Kafka's ProduceRequest.validateRecords: from v3 on a partition's records must be exactly one whole record batch

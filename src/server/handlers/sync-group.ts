@@ -5,6 +5,7 @@ import { defineHandler } from '../handler.ts';
 
 export default defineHandler<SyncGroupRequest, SyncGroupResponse>({
   apiKey: ApiKey.SyncGroup,
+  versions: [0, 5],
   async handle(ctx, req) {
     const v = ctx.apiVersion;
     const r = await ctx.broker.groups.syncGroup({

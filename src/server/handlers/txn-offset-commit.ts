@@ -1,5 +1,7 @@
 // TxnOffsetCommit (28): offsets committed inside a transaction; the group coordinator holds them until the
-// transaction's marker (visible on COMMIT, dropped on ABORT).
+// transaction's marker (visible on COMMIT, dropped on ABORT). From v5 (transaction version 2, KIP-890 part 2) the
+// request also adds the group's __consumer_offsets partition to the transaction, as AddOffsetsToTxn did; from v6
+// topics are named by id (UNKNOWN_TOPIC_ID for an id the cluster does not know).
 import type { CommitPartition } from '../../coordinator/group/shard.ts';
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
@@ -10,17 +12,24 @@ import { fencedFor, txnCall } from './txn-common.ts';
 
 export default defineHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse>({
   apiKey: ApiKey.TxnOffsetCommit,
+  versions: [0, 6],
   handle(ctx, req) {
     const v = ctx.apiVersion;
     const image = ctx.broker.metadata();
     const pid = Number(req.producerId);
     const errors = new PartitionErrors();
     const valid: CommitPartition[] = [];
-    for (const t of req.topics) {
+    // v6+: a topic is its id, resolved to its name (an unknown id keys its errors by the id: no name has a ':').
+    const topics =
+      v >= 6
+        ? req.topics.map((t) => ({ ...t, name: image.topicsById.get(t.topicId)?.name ?? `id:${t.topicId}` }))
+        : req.topics;
+    for (const t of topics) {
       const topic = image.topics.get(t.name);
       for (const p of t.partitions) {
         if (!topic || p.partitionIndex < 0 || p.partitionIndex >= topic.partitions.length) {
-          errors.set(t.name, p.partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          const unknown = v >= 6 && !topic ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          errors.set(t.name, p.partitionIndex, unknown);
           continue;
         }
         valid.push({
@@ -36,16 +45,20 @@ export default defineHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse>({
     const all = (code: number) => {
       for (const p of valid) errors.set(p.topic, p.partition, code);
     };
-    const check = txnCall(() =>
-      ctx.broker.transactions.checkTxnOffsetCommit(req.transactionalId, pid, req.producerEpoch, req.groupId),
-    );
+    const txn = ctx.broker.transactions;
+    const joined =
+      v >= 5 ? txnCall(() => txn.addOffsets(req.transactionalId, pid, req.producerEpoch, req.groupId, 2)) : 0;
+    const check =
+      joined !== ErrorCode.NONE
+        ? joined
+        : txnCall(() => txn.checkTxnOffsetCommit(req.transactionalId, pid, req.producerEpoch, req.groupId));
     if (check !== ErrorCode.NONE) all(fencedFor(check, v, 3));
     else if (valid.length > 0) {
       try {
         const results = ctx.broker.groups.commitTransactionalOffsets(
           {
             groupId: req.groupId,
-            generationId: v >= 3 ? req.generationId : -1,
+            generationId: v >= 3 ? req.generationIdOrMemberEpoch : -1,
             memberId: v >= 3 ? req.memberId : '',
             groupInstanceId: v >= 3 ? req.groupInstanceId : null,
             partitions: valid,
@@ -62,7 +75,7 @@ export default defineHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse>({
     }
     return {
       throttleTimeMs: 0,
-      topics: errors.response(req.topics),
+      topics: errors.response(topics).map((t, i) => ({ ...t, topicId: req.topics[i]!.topicId })),
     };
   },
 });

@@ -6,6 +6,7 @@ import { defineHandler } from '../handler.ts';
 
 export default defineHandler<WriteTxnMarkersRequest, WriteTxnMarkersResponse>({
   apiKey: ApiKey.WriteTxnMarkers,
+  versions: [0, 1],
   handle(ctx, req) {
     return {
       markers: req.markers.map((m) => {

@@ -1,4 +1,4 @@
-// src/protocol/generated/messages.ts must be what scripts/gen-protocol.ts makes of Kafka's message definitions.
+// src/protocol/generated/{messages,internal}.ts must be what scripts/gen-protocol.ts makes of Kafka's definitions.
 // The script writes to a path fixed relative to itself, so it runs as a copy inside a temp directory laid out like
 // the repository: the real generated file is never touched.
 import assert from 'node:assert/strict';
@@ -9,17 +9,17 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
-const MESSAGE_DIR = resolve(ROOT, '../shared/kafka-protocol/message');
+const DEFS = resolve(ROOT, '../shared/kafka-protocol');
 
 test('generated messages.ts is up to date', {
-  skip: existsSync(MESSAGE_DIR) ? false : `no message definitions at ${MESSAGE_DIR}`,
+  skip: existsSync(join(DEFS, 'kafka-4.4/message')) ? false : `no message definitions at ${DEFS}`,
 }, () => {
   const tmp = mkdtempSync(join(tmpdir(), 'tributary-gen-'));
   try {
     mkdirSync(join(tmp, 'scripts'));
     mkdirSync(join(tmp, 'src/protocol/generated'), { recursive: true });
     copyFileSync(join(ROOT, 'scripts/gen-protocol.ts'), join(tmp, 'scripts/gen-protocol.ts'));
-    execFileSync(process.execPath, [join(tmp, 'scripts/gen-protocol.ts'), MESSAGE_DIR], { stdio: 'pipe' });
+    execFileSync(process.execPath, [join(tmp, 'scripts/gen-protocol.ts'), DEFS], { stdio: 'pipe' });
     for (const file of ['messages.ts', 'internal.ts']) {
       const fresh = readFileSync(join(tmp, 'src/protocol/generated', file), 'utf8');
       const committed = readFileSync(join(ROOT, 'src/protocol/generated', file), 'utf8');

@@ -26,6 +26,8 @@ import {
 import { ProtocolError, Reader } from '../../../src/protocol/io.ts';
 import type { MessageSchema } from '../../../src/protocol/schema.ts';
 
+import { UUID_ZERO } from './schema-arbitrary.ts';
+
 /** Hex with optional spaces/newlines and `"text"` segments (raw UTF-8). */
 function hex(...parts: string[]): Buffer {
   const out: Buffer[] = [];
@@ -102,7 +104,12 @@ describe('RequestHeader', () => {
 
 describe('ApiVersions', () => {
   test('request v0 is empty', () => {
-    golden(ApiVersionsRequestSchema, 0, {}, Buffer.alloc(0), { clientSoftwareName: '', clientSoftwareVersion: '' });
+    golden(ApiVersionsRequestSchema, 0, {}, Buffer.alloc(0), {
+      clientSoftwareName: '',
+      clientSoftwareVersion: '',
+      clusterId: null,
+      nodeId: -1,
+    });
   });
 
   test('request v3: COMPACT_STRING software name and version, tagged fields', () => {
@@ -111,6 +118,7 @@ describe('ApiVersions', () => {
       3,
       { clientSoftwareName: 'librdkafka', clientSoftwareVersion: '2.3.0' },
       hex('0b "librdkafka"', '06 "2.3.0"', '00'),
+      { clientSoftwareName: 'librdkafka', clientSoftwareVersion: '2.3.0', clusterId: null, nodeId: -1 },
     );
     // A 200-byte name needs a two-byte varint: 201 = 0xc9 0x01.
     const long = 'x'.repeat(200);
@@ -119,6 +127,7 @@ describe('ApiVersions', () => {
       3,
       { clientSoftwareName: long, clientSoftwareVersion: 'é' },
       hex('c9 01', `"${long}"`, '03 c3 a9', '00'),
+      { clientSoftwareName: long, clientSoftwareVersion: 'é', clusterId: null, nodeId: -1 },
     );
   });
 
@@ -224,7 +233,12 @@ describe('ApiVersions', () => {
     const { header, api: decodedApi } = decodeRequestHeader(r);
     assert.equal(decodedApi, api);
     assert.deepStrictEqual(header, { requestApiKey: 18, requestApiVersion: 3, correlationId: 1, clientId: 'c' });
-    assert.deepStrictEqual(decode(api.request, 3, r), { clientSoftwareName: 'n', clientSoftwareVersion: 'v' });
+    assert.deepStrictEqual(decode(api.request, 3, r), {
+      clientSoftwareName: 'n',
+      clientSoftwareVersion: 'v',
+      clusterId: null,
+      nodeId: -1,
+    });
 
     const resp = Buffer.concat(encodeResponseFrame(api, 3, 1, { errorCode: 0, apiKeys: [], throttleTimeMs: 0 }));
     assert.deepStrictEqual(resp, hex('00 00 00 0c', '00 00 00 01', '00 00 01 00 00 00 00 00'));
@@ -274,7 +288,7 @@ describe('Produce request', () => {
         transactionalId: null,
         acks: -1,
         timeoutMs: 30000,
-        topicData: [{ name: 't', partitionData: [{ index: 2, records: batch }] }],
+        topicData: [{ name: 't', topicId: UUID_ZERO, partitionData: [{ index: 2, records: batch }] }],
       },
       hex(
         'ff ff',
@@ -294,7 +308,7 @@ describe('Produce request', () => {
         transactionalId: 'tx',
         acks: 1,
         timeoutMs: 0,
-        topicData: [{ name: 't', partitionData: [{ index: 0, records: null }] }],
+        topicData: [{ name: 't', topicId: UUID_ZERO, partitionData: [{ index: 0, records: null }] }],
       },
       hex('00 02 "tx"', '00 01', '00 00 00 00', '00 00 00 01 00 01 "t" 00 00 00 01 00 00 00 00', 'ff ff ff ff'),
     );
@@ -308,7 +322,7 @@ describe('Produce request', () => {
         transactionalId: 'tx',
         acks: -1,
         timeoutMs: 30000,
-        topicData: [{ name: 't', partitionData: [{ index: 2, records: batch }] }],
+        topicData: [{ name: 't', topicId: UUID_ZERO, partitionData: [{ index: 2, records: batch }] }],
       },
       hex(
         '03 "tx"',
@@ -331,7 +345,7 @@ describe('Produce request', () => {
         transactionalId: null,
         acks: 0,
         timeoutMs: 1,
-        topicData: [{ name: '', partitionData: [{ index: 0, records: null }] }],
+        topicData: [{ name: '', topicId: UUID_ZERO, partitionData: [{ index: 0, records: null }] }],
       },
       hex('00', '00 00', '00 00 00 01', '02 01 02 00 00 00 00', '00', '00 00 00'),
     );

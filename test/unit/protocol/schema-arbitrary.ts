@@ -5,14 +5,29 @@ import { type FieldSchema, inRange, type MessageSchema } from '../../../src/prot
 
 export const UUID_ZERO = 'AAAAAAAAAAAAAAAAAAAAAA';
 
-export const isFlexible = (schema: MessageSchema, version: number): boolean => version >= schema.flexible;
+/**
+ * The fields of one version: the older definition's for the versions only it describes (Kafka 4 removed them),
+ * else the newest definition's; undefined for a version in neither (a gap between the two).
+ */
+export function fieldsAt(schema: MessageSchema, version: number): readonly FieldSchema[] | undefined {
+  if (schema.older && inRange(schema.older.valid, version)) return schema.older.fields;
+  return inRange(schema.newest ?? schema.valid, version) ? schema.fields : undefined;
+}
+
+export const isFlexible = (schema: MessageSchema, version: number): boolean =>
+  version >= (schema.older && inRange(schema.older.valid, version) ? schema.older.flexible : schema.flexible);
+
+/** Every version a schema has. */
+export function* versionsOf(schema: MessageSchema): Generator<number> {
+  for (let version = schema.valid[0]; version <= schema.valid[1]; version++)
+    if (fieldsAt(schema, version)) yield version;
+}
 
 /** Every (schema, version) pair of ALL_SCHEMAS. */
 export function* messageVersions(
   schemas: readonly MessageSchema[],
 ): Generator<{ schema: MessageSchema; version: number }> {
-  for (const schema of schemas)
-    for (let version = schema.valid[0]; version <= schema.valid[1]; version++) yield { schema, version };
+  for (const schema of schemas) for (const version of versionsOf(schema)) yield { schema, version };
 }
 
 /** The value Kafka's generated code gives a field that is not on the wire (absent in the version, or tagged and omitted). */
@@ -135,18 +150,19 @@ export function structArb(
 }
 
 export function messageArb(schema: MessageSchema, version: number): fc.Arbitrary<Record<string, unknown>> {
-  return structArb(schema.fields, version);
+  return structArb(fieldsAt(schema, version)!, version);
 }
 
 /** Fields (recursively) that are tagged in this version: a sanity check on the schemas themselves. */
 export function taggedOutsideFlexible(schema: MessageSchema): string[] {
   const bad: string[] = [];
-  const walk = (fields: readonly FieldSchema[], path: string) => {
+  const walk = (fields: readonly FieldSchema[], flexible: number, path: string) => {
     for (const f of fields) {
-      if (f.tv && f.tv[0] < schema.flexible) bad.push(`${path}${f.n}`);
-      if (f.f) walk(f.f, `${path}${f.n}.`);
+      if (f.tv && f.tv[0] < flexible) bad.push(`${path}${f.n}`);
+      if (f.f) walk(f.f, flexible, `${path}${f.n}.`);
     }
   };
-  walk(schema.fields, '');
+  walk(schema.fields, schema.flexible, '');
+  if (schema.older) walk(schema.older.fields, schema.older.flexible, 'older:');
   return bad;
 }

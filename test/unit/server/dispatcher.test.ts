@@ -28,7 +28,7 @@ test('ApiVersions v3 lists the served APIs; a too-new version gets a v0 answer w
   });
   assert.equal(r.errorCode, ErrorCode.NONE);
   const produce = r.apiKeys.find((k) => k.apiKey === ApiKey.Produce);
-  assert.deepEqual([produce?.minVersion, produce?.maxVersion], [0, 11]);
+  assert.deepEqual([produce?.minVersion, produce?.maxVersion], [0, 13]);
   // A version above what we know: raw bytes, header v2 (flexible), version 99.
   const raw = await rawRequest(Buffer.from([0, 18, 0, 99, 0, 0, 0, 7, 0xff, 0xff, 0]));
   assert.equal(raw.readInt32BE(0), 7); // correlation id, response header v0
