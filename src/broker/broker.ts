@@ -13,6 +13,7 @@ import { FileMetadataLog } from '../metadata/metadata-log.ts';
 import { Dispatcher } from '../server/dispatcher.ts';
 import { supportedApis } from '../server/handlers/index.ts';
 import { type BoundListener, SocketServer } from '../server/socket-server.ts';
+import { type DirLock, lockDirs } from '../storage/dir-lock.ts';
 import { LogManager } from '../storage/log-manager.ts';
 import { type ReadBufferPool, SizedBufferPools } from '../storage/read-buffers.ts';
 import { createLogger, type Logger } from '../util/log.ts';
@@ -38,6 +39,7 @@ export class Broker {
   private timers: NodeJS.Timeout[] = [];
   private bound: BoundListener[] = [];
   private stopping: Promise<void> | undefined;
+  private locks: DirLock[] = [];
 
   constructor(opts: BrokerOptions) {
     this.config = opts.config;
@@ -59,6 +61,23 @@ export class Broker {
   }
 
   async start(): Promise<void> {
+    // Every data directory is locked before anything in it is read or written (a second broker on the same
+    // directories stops here having changed nothing); the locks are released by stop() or a failed start.
+    const cfg = this.config;
+    this.locks = lockDirs([...cfg.logDirs.map((d) => resolve(d)), resolve(cfg.metadataLogDir)]);
+    try {
+      await this.startLocked();
+    } catch (e) {
+      try {
+        await this.stop();
+      } catch (err) {
+        this.log.error({ err }, 'cleanup after a failed start failed');
+      }
+      throw e;
+    }
+  }
+
+  private async startLocked(): Promise<void> {
     const t0 = performance.now();
     const cfg = this.config;
     const logDirs = cfg.logDirs.map((d) => resolve(d));
@@ -213,6 +232,8 @@ export class Broker {
       this.replicas?.snapshotProducers();
       await this.logs?.shutdown();
       this.metadataLog?.close();
+      for (const l of this.locks) l.release();
+      this.locks = [];
       this.log.info('shutdown complete');
     })();
     return this.stopping;
