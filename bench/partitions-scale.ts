@@ -4,7 +4,7 @@
 //   3. on a fresh broker, auto-creates AUTO topics through Metadata requests (100 names per request) while a ping
 //      loop sends ApiVersions on another connection: the worst round trip is how long the event loop was held.
 // Usage: node bench/partitions-scale.ts [topics=1500] [partitionsPerTopic=10] [autoTopics=10000]
-// Runs the broker from src/ (TRIBUTARY_BENCH_ENTRY overrides). Every phase's numbers are printed as they come.
+// Runs the broker from src/ (TRIBUTARY_BENCH_ENTRY overrides; TRIBUTARY_BENCH_NODE_ARGS='--cpu-prof' profiles it). Every phase's numbers are printed as they come.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,6 +40,7 @@ async function startBroker(dataDir: string, port: number): Promise<Running & { r
   const proc = spawn(
     process.execPath,
     [
+      ...(process.env.TRIBUTARY_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
       ENTRY,
       'broker',
       '--override',

@@ -10,6 +10,7 @@ import { LogCleaner } from './cleaner.ts';
 import type { LogConfig } from './config.ts';
 import { defaultLogConfig } from './config.ts';
 import { KafkaStorageError, StorageError } from './errors.ts';
+import { FsyncLimiter } from './file-io.ts';
 import type { StorageCaches } from './lru.ts';
 import { type DeletedSegment, fsyncDir, PartitionLog } from './partition-log.ts';
 import type { StorageLogger } from './segment.ts';
@@ -19,6 +20,8 @@ export const LOG_START_OFFSET_CHECKPOINT = 'log-start-offset-checkpoint';
 /** The controller's metadata log directory prefix; not a data partition. */
 export const METADATA_TOPIC = '__cluster_metadata';
 export const CLEAN_SHUTDOWN_MARKER = '.kafka_cleanshutdown';
+/** fsyncs in flight at once while logs close at shutdown. */
+const SHUTDOWN_FSYNCS = 32;
 
 export interface LogManagerOptions {
   logDirs: string[];
@@ -288,15 +291,23 @@ export class LogManager {
   async shutdown(): Promise<void> {
     this.cleaner.stop();
     const failedDirs = new Set<string>();
-    for (const h of this.logs.values()) {
-      try {
-        h.log.close();
-      } catch (err) {
-        if (!(err instanceof StorageError)) throw err;
-        failedDirs.add(h.logDir);
+    // Logs close in parallel (their fsyncs on the thread pool), as Kafka closes each log dir with a thread pool.
+    const fsyncs = new FsyncLimiter(SHUTDOWN_FSYNCS);
+    const queue = [...this.logs.values()];
+    let next = 0;
+    const worker = async () => {
+      while (next < queue.length) {
+        const h = queue[next++]!;
+        try {
+          await h.log.closeAsync(fsyncs);
+        } catch (err) {
+          if (!(err instanceof StorageError)) throw err;
+          failedDirs.add(h.logDir);
+        }
+        if (h.log.isOffline) failedDirs.add(h.logDir);
       }
-      if (h.log.isOffline) failedDirs.add(h.logDir);
-    }
+    };
+    await Promise.all(Array.from({ length: SHUTDOWN_FSYNCS }, worker));
     this.checkpoint();
     for (const logDir of this.logDirs) {
       if (failedDirs.has(logDir) || this.offline.has(logDir)) continue;

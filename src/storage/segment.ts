@@ -108,6 +108,11 @@ export class Segment implements Unloadable {
     return Math.max(1, Math.floor(this.env.config().segmentIndexBytes / entrySize));
   }
 
+  /** Whether the indexes are in memory (else the files on disk are as they were found). */
+  get isLoaded(): boolean {
+    return this.loaded;
+  }
+
   get isActive(): boolean {
     return this.active;
   }

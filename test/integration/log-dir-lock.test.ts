@@ -105,7 +105,7 @@ describe('log dir lock', { timeout: 180_000 }, () => {
     await b.stop();
   });
 
-  test('an embedded broker and a broker process refuse each other\'s dir', async () => {
+  test("an embedded broker and a broker process refuse each other's dir", async () => {
     const dataDir = makeTempDir('tributary-lock-mixed-');
     first = await startBrokerProcess({ dataDir });
     await assert.rejects(startBroker({ dataDir }), /another broker uses it \(pid \d+/);
