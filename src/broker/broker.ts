@@ -13,6 +13,7 @@ import { FileMetadataLog } from '../metadata/metadata-log.ts';
 import { Dispatcher } from '../server/dispatcher.ts';
 import { supportedApis } from '../server/handlers/index.ts';
 import { type BoundListener, SocketServer } from '../server/socket-server.ts';
+import type { LogConfig } from '../storage/config.ts';
 import { type DirLock, lockDirs } from '../storage/dir-lock.ts';
 import { LogManager } from '../storage/log-manager.ts';
 import { type ReadBufferPool, SizedBufferPools } from '../storage/read-buffers.ts';
@@ -98,10 +99,19 @@ export class Broker {
     });
     this.controller = controller;
     const initial = controller.image;
+    const logConfigs = new Map<string, LogConfig>();
     this.logs = LogManager.open({
       logDirs,
       logger: this.log,
-      configFor: (topic) => toLogConfig(configs.topicConfig(initial.topics.get(topic)?.configs ?? {})),
+      configFor: (topic) => {
+        // Resolved once per topic, not once per partition.
+        let c = logConfigs.get(topic);
+        if (c === undefined) {
+          c = toLogConfig(configs.topicConfig(initial.topics.get(topic)?.configs ?? {}));
+          logConfigs.set(topic, c);
+        }
+        return c;
+      },
     });
     const replicas = new ReplicaManager({
       logs: this.logs,

@@ -77,10 +77,21 @@ export class ReplicaManager {
 
   /** Brings hosted partitions in line with the image: create logs for new ones, delete removed topics' logs. */
   applyImage(image: MetadataImage, previous: MetadataImage | undefined): void {
+    // Topics with the same overrides (most have none) share one resolved config within this call.
+    const memo = new Map<string, TopicConfig>();
+    const configOf = (overrides: Readonly<Record<string, string>>): TopicConfig => {
+      const key = JSON.stringify(Object.entries(overrides).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+      let c = memo.get(key);
+      if (c === undefined) {
+        c = this.topicConfig(overrides);
+        memo.set(key, c);
+      }
+      return c;
+    };
     for (const t of image.topics.values()) {
       const prev = previous?.topics.get(t.name);
       if (prev === t) continue;
-      const cfg = this.topicConfig(t.configs);
+      const cfg = configOf(t.configs);
       for (const p of t.partitions) {
         if (!p.replicas.includes(this.nodeId)) continue;
         const key = `${t.name}-${p.partition}`;
@@ -91,7 +102,7 @@ export class ReplicaManager {
           existing.log.updateConfig(toLogConfig(cfg));
           continue;
         }
-        const log = this.logs.getOrCreate(t.name, p.partition, toLogConfig(cfg));
+        const log = this.logs.getOrCreate(t.name, p.partition, toLogConfig(cfg), { deferDirSync: true });
         this.partitions.set(
           key,
           new Partition({
@@ -108,6 +119,8 @@ export class ReplicaManager {
         );
       }
     }
+    // The new partition directories are made durable with one fsync per log dir, not one per partition.
+    this.logs.syncCreatedDirs();
     if (previous) {
       for (const t of previous.topics.values()) {
         const now = image.topics.get(t.name);
