@@ -1,5 +1,6 @@
 // Benchmark (not a test): how a broker with many partitions starts, stops and creates topics.
-//   1. creates TOPICS × PARTS partitions (CreateTopics, 100 topics per request) and a few records in some of them;
+//   1. creates TOPICS × PARTS partitions (CreateTopics, 100 topics per request) and writes 10 records to each
+//      partition of the first tenth of the topics (a broker has idle partitions and busy ones);
 //   2. clean stop (SIGTERM → exit), clean start (spawn → first ApiVersions answered), unclean start (after kill -9);
 //   3. on a fresh broker, auto-creates AUTO topics through Metadata requests (100 names per request) while a ping
 //      loop sends ApiVersions on another connection: the worst round trip is how long the event loop was held.
@@ -11,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BrokerConnection } from '../src/client/connection.ts';
+import { Producer } from '../src/client/producer.ts';
 import { freePort, probeApiVersions } from '../test/helpers/broker.ts';
 
 const topics = Number(process.argv[2] ?? 1500);
@@ -169,6 +171,19 @@ const report = (k: string, v: string) => {
   let b = await startBroker(dir, port);
   const createMs = await createTopics(port, 't', topics, partsPerTopic);
   report(`create ${topics} topics x ${partsPerTopic} partitions (CreateTopics)`, r(createMs));
+  const producer = new Producer({ bootstrapServers: `127.0.0.1:${port}`, lingerMs: 5 });
+  const busy = Math.ceil(topics / 10);
+  const sends: Promise<unknown>[] = [];
+  for (let t = 0; t < busy; t++)
+    for (let p = 0; p < partsPerTopic; p++)
+      sends.push(
+        producer.send({
+          topic: `t${t}`,
+          messages: Array.from({ length: 10 }, (_, i) => ({ value: `record ${i}`.padEnd(100, '.'), partition: p })),
+        }),
+      );
+  await Promise.all(sends);
+  await producer.close();
   report('clean stop (SIGTERM to exit)', r(await stopBroker(b, 'SIGTERM')));
   b = await startBroker(dir, port);
   report('clean start (spawn to first ApiVersions answer)', `${r(b.readyMs)} (first log line ${r(b.firstLogMs())})`);

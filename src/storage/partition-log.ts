@@ -391,8 +391,13 @@ export class PartitionLog {
     });
   }
 
-  /** Whether anything written is not yet fsynced (a clean close of a log without it needs no fsync). */
+  /**
+   * Whether anything written is not yet fsynced (a clean close of a log without it needs no fsync). An empty log
+   * never does: losing its empty files to a power cut loses nothing, the next start recreates them at the
+   * checkpointed log start offset.
+   */
   get needsSync(): boolean {
+    if (this._size === 0) return false;
     return this.unsynced || this.dirDirty || this.unflushedMessages > 0 || this._recoveryPoint < this._logEndOffset;
   }
 
