@@ -208,7 +208,7 @@ export class Broker {
         clusterId,
         listeners: advertised.map((a) => `${a.name}://${a.host}:${a.port}`).join(','),
         logDirs: logDirs.join(','),
-        partitions: [...replicas.all()].length,
+        partitions: replicas.count,
         startupMs: Math.round(performance.now() - t0),
       },
       'Tributary broker started',

@@ -2,7 +2,7 @@
 // list-offsets operations handlers call. Long-polling fetches wait here for appends.
 
 import type { TopicConfig } from '../config/topic-config.ts';
-import type { MetadataImage, TopicInfo } from '../metadata/image.ts';
+import type { MetadataImage, PartitionInfo, TopicInfo } from '../metadata/image.ts';
 import { ErrorCode, KafkaError } from '../protocol/errors.ts';
 import { RecordsError } from '../records/index.ts';
 import type { LogConfig } from '../storage/config.ts';
@@ -50,8 +50,21 @@ export interface FetchParams {
 
 type Waiter = () => void;
 
+/** A partition of the image not created here yet (see applyImage). */
+interface PendingPartition {
+  topic: TopicInfo;
+  partition: PartitionInfo;
+  config: TopicConfig;
+}
+
+/** Partitions created per turn of the event loop when an image brings many (so requests keep being served). */
+export const CREATE_CHUNK = 64;
+
 export class ReplicaManager {
   private readonly partitions = new Map<string, Partition>();
+  /** New partitions still to create, in order; created in chunks between requests or when first asked for. */
+  private readonly pending = new Map<string, PendingPartition>();
+  private createScheduled = false;
   private readonly waiters = new Set<Waiter>();
   private readonly logs: LogManager;
   private readonly log: Logger;
@@ -75,8 +88,15 @@ export class ReplicaManager {
     this.topicConfig = opts.topicConfig;
   }
 
-  /** Brings hosted partitions in line with the image: create logs for new ones, delete removed topics' logs. */
+  /**
+   * Brings hosted partitions in line with the image: create logs for new ones, delete removed topics' logs.
+   * Many new partitions (thousands of topics auto-created, or a start with a large image) are created CREATE_CHUNK
+   * at a time, yielding to the event loop between chunks; a partition asked for before its turn is created then
+   * (get), so nobody sees the difference except requests that are no longer held up for seconds.
+   */
   applyImage(image: MetadataImage, previous: MetadataImage | undefined): void {
+    // What an earlier image left to create is created first: this image applies on top of it.
+    this.createAllPending();
     // Topics with the same overrides (most have none) share one resolved config within this call.
     const memo = new Map<string, TopicConfig>();
     const configOf = (overrides: Readonly<Record<string, string>>): TopicConfig => {
@@ -102,25 +122,10 @@ export class ReplicaManager {
           existing.log.updateConfig(toLogConfig(cfg));
           continue;
         }
-        const log = this.logs.getOrCreate(t.name, p.partition, toLogConfig(cfg), { deferDirSync: true });
-        this.partitions.set(
-          key,
-          new Partition({
-            topic: t.name,
-            topicId: t.id,
-            index: p.partition,
-            log,
-            leaderEpoch: p.leaderEpoch,
-            config: cfg,
-            logger: this.log,
-            txnVerifier: (pid, epoch, topic, partition) =>
-              this.txnVerifier?.(pid, epoch, topic, partition) ?? ErrorCode.NONE,
-          }),
-        );
+        this.pending.set(key, { topic: t, partition: p, config: cfg });
       }
     }
-    // The new partition directories are made durable with one fsync per log dir, not one per partition.
-    this.logs.syncCreatedDirs();
+    this.createPending(CREATE_CHUNK);
     if (previous) {
       for (const t of previous.topics.values()) {
         const now = image.topics.get(t.name);
@@ -128,6 +133,59 @@ export class ReplicaManager {
         this.removeTopic(t);
       }
     }
+  }
+
+  /** Creates up to `n` pending partitions; schedules the rest for the next turn of the event loop. */
+  private createPending(n: number): void {
+    let done = 0;
+    for (const key of this.pending.keys()) {
+      if (done++ >= n) break;
+      this.createOne(key);
+    }
+    // The new partition directories are made durable with one fsync per log dir, not one per partition.
+    this.logs.syncCreatedDirs();
+    if (this.pending.size > 0 && !this.createScheduled && !this.closed) {
+      this.createScheduled = true;
+      setImmediate(() => {
+        this.createScheduled = false;
+        if (!this.closed) this.createPending(CREATE_CHUNK);
+      });
+    }
+  }
+
+  private createAllPending(): void {
+    if (this.pending.size > 0) this.createPending(Number.POSITIVE_INFINITY);
+  }
+
+  private createOne(key: string): Partition | undefined {
+    const w = this.pending.get(key);
+    if (w === undefined) return undefined;
+    this.pending.delete(key);
+    const { topic: t, partition: p, config: cfg } = w;
+    try {
+      const log = this.logs.getOrCreate(t.name, p.partition, toLogConfig(cfg), { deferDirSync: true });
+      const part = new Partition({
+        topic: t.name,
+        topicId: t.id,
+        index: p.partition,
+        log,
+        leaderEpoch: p.leaderEpoch,
+        config: cfg,
+        logger: this.log,
+        txnVerifier: (pid, epoch, topic, partition) =>
+          this.txnVerifier?.(pid, epoch, topic, partition) ?? ErrorCode.NONE,
+      });
+      this.partitions.set(key, part);
+      return part;
+    } catch (e) {
+      this.log.error({ partition: key, err: e }, 'could not create the partition log');
+      return undefined;
+    }
+  }
+
+  /** Partitions hosted here (created or still to create). */
+  get count(): number {
+    return this.partitions.size + this.pending.size;
   }
 
   private removeTopic(t: TopicInfo): void {
@@ -142,10 +200,16 @@ export class ReplicaManager {
   }
 
   get(topic: string, partition: number): Partition | undefined {
-    return this.partitions.get(`${topic}-${partition}`);
+    const key = `${topic}-${partition}`;
+    const p = this.partitions.get(key);
+    if (p !== undefined || this.pending.size === 0) return p;
+    const created = this.createOne(key);
+    if (created !== undefined) this.logs.syncCreatedDirs();
+    return created;
   }
 
   all(): IterableIterator<Partition> {
+    this.createAllPending();
     return this.partitions.values();
   }
 

@@ -97,9 +97,10 @@ export class LogManager {
       { logDir, cleanShutdown: clean },
       clean ? 'loading log directory' : 'loading log directory (no clean-shutdown marker: logs are recovered)',
     );
-    for (const name of readdirSync(logDir)) {
+    for (const ent of readdirSync(logDir, { withFileTypes: true })) {
+      const name = ent.name;
       const path = join(logDir, name);
-      if (!statSync(path).isDirectory()) continue;
+      if (!(ent.isDirectory() || (ent.isSymbolicLink() && statSync(path).isDirectory()))) continue;
       if (name.endsWith('-delete')) {
         this.removeAsync(path);
         continue;

@@ -790,12 +790,14 @@ export class PartitionLog {
   // ---- internals -------------------------------------------------------------------------------------------
 
   private load(opts: OpenOptions): void {
-    mkdirSync(this.dir, { recursive: true });
+    // A directory created just now is empty: no listing to read (creating thousands of partitions at once).
+    const created = mkdirSync(this.dir, { recursive: true }) !== undefined;
     const logger = this.env.logger;
     const bases: number[] = [];
     const indexFiles: Array<{ base: number; name: string }> = [];
-    this.completeCleanerSwaps();
-    for (const name of readdirSync(this.dir)) {
+    let names = created ? [] : readdirSync(this.dir);
+    if (this.completeCleanerSwaps(names)) names = readdirSync(this.dir);
+    for (const name of names) {
       if (LEFTOVER.some((suffix) => name.endsWith(suffix))) {
         unlinkSync(join(this.dir, name));
         continue;
@@ -874,10 +876,11 @@ export class PartitionLog {
   /**
    * Finishes cleaner swaps interrupted by a crash. A swap is committed once `<base>.clean-commit` exists; then the
    * old segments in [base, end) are replaced by `<base>.*.cleaned`. Without a commit file, `.cleaned` files are
-   * leftovers of an unfinished clean and are removed with the other temporary files.
+   * leftovers of an unfinished clean and are removed with the other temporary files. Returns whether it changed
+   * the directory.
    */
-  private completeCleanerSwaps(): void {
-    const names = readdirSync(this.dir);
+  private completeCleanerSwaps(names: readonly string[]): boolean {
+    let changed = false;
     for (const name of names) {
       if (!name.endsWith(CLEAN_COMMIT_SUFFIX)) continue;
       const base = Number(name.slice(0, 20));
@@ -907,7 +910,9 @@ export class PartitionLog {
       }
       unlinkSync(commit);
       fsyncDir(this.dir);
+      changed = true;
     }
+    return changed;
   }
 
   private recover(recoveryPoint: number | undefined): void {
