@@ -65,11 +65,18 @@ export class FsyncLimiter {
     this.limit = limit;
   }
 
-  async fsync(path: string): Promise<void> {
+  /** fsyncs `path`; with `optional`, a file that does not exist (an index never written) is skipped. */
+  async fsync(path: string, optional = false): Promise<void> {
     if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
     this.running++;
     try {
-      const fh = await fsp.open(path, 'r');
+      let fh: fsp.FileHandle;
+      try {
+        fh = await fsp.open(path, 'r');
+      } catch (err) {
+        if (optional && (err as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw err;
+      }
       try {
         ioFaults.before?.('fsync', fh.fd);
         await fh.sync();

@@ -749,20 +749,22 @@ export class PartitionLog {
     const paths = this.io('close', () => {
       this.active().seal();
       if (!this.needsSync) return [];
-      const out: string[] = [];
+      const out: Array<{ path: string; optional: boolean }> = [];
       for (let i = Math.max(0, this.floorIndex(this._recoveryPoint)); i < this.segs.length; i++) {
         const seg = this.segs[i]!;
         seg.flush(false);
-        out.push(seg.logPath);
-        if (seg.isLoaded) out.push(seg.indexPath, seg.timeIndexPath);
+        out.push({ path: seg.logPath, optional: false });
+        // An index without entries may have no file.
+        if (seg.isLoaded)
+          out.push({ path: seg.indexPath, optional: true }, { path: seg.timeIndexPath, optional: true });
       }
-      if (this.dirDirty) out.push(this.dir);
+      if (this.dirDirty) out.push({ path: this.dir, optional: false });
       return out;
     });
     for (const seg of this.segs) seg.close();
     this.closed = true;
     try {
-      await Promise.all(paths.map((p) => fsyncs.fsync(p)));
+      await Promise.all(paths.map((p) => fsyncs.fsync(p.path, p.optional)));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (typeof code !== 'string') throw err;
