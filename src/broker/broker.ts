@@ -234,16 +234,20 @@ export class Broker {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.log.info('shutting down');
-      for (const t of this.timers) clearInterval(t);
-      this.groups?.close();
-      this.transactions?.close();
-      this.replicas?.close();
-      await this.server?.shutdown(5000);
-      this.replicas?.snapshotProducers();
-      await this.logs?.shutdown();
-      this.metadataLog?.close();
-      for (const l of this.locks) l.release();
-      this.locks = [];
+      try {
+        for (const t of this.timers) clearInterval(t);
+        this.groups?.close();
+        this.transactions?.close();
+        this.replicas?.close();
+        await this.server?.shutdown(5000);
+        this.replicas?.snapshotProducers();
+        await this.logs?.shutdown();
+        this.metadataLog?.close();
+      } finally {
+        // Even after a failed stop: this process no longer uses the directories (the next start recovers them).
+        for (const l of this.locks) l.release();
+        this.locks = [];
+      }
       this.log.info('shutdown complete');
     })();
     return this.stopping;
