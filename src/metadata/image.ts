@@ -76,21 +76,23 @@ export class MetadataImage {
     return this.topics.get(topic)?.partitions[partition];
   }
 
-  /** Applies one record, returning the next image. */
-  apply(record: MetadataRecord, offset: number): MetadataImage {
-    return this.applyAll([{ record, offset }]);
-  }
-
   /**
-   * Applies records in order, returning the next image. The maps and each touched topic are copied once per call,
-   * not once per record: creating a topic of n partitions, or replaying a log of m records, costs O(n) or O(m)
-   * plus one copy of the maps, where per-record copies cost O(n × topics).
+   * Applies records in order, returning the next image. Within one call each map, and each topic's partition list
+   * and configs, is copied once (on its first change), not once per record: creating a topic of n partitions or
+   * replaying a log of m records costs O(n) or O(m) plus one copy of the maps, where copies per record cost
+   * O(n × topics). Images handed out before are never changed.
    */
   applyAll(entries: ReadonlyArray<{ record: MetadataRecord; offset: number }>): MetadataImage {
     if (entries.length === 0) return this;
-    const b = new ImageBuilder(this);
-    for (const e of entries) b.apply(e.record, e.offset);
-    return b.build();
+    const outer = batch;
+    batch = new WeakSet();
+    try {
+      let image: MetadataImage = this;
+      for (const e of entries) image = image.apply(e.record, e.offset);
+      return image;
+    } finally {
+      batch = outer;
+    }
   }
 
   /** The existing topic whose name collides with `name` once '.' and '_' are treated alike (Kafka's rule). */
@@ -102,84 +104,31 @@ export class MetadataImage {
     return this.collisions.get(collisionKey(name));
   }
   private collisions: Map<string, string> | undefined;
-}
 
-function collisionKey(name: string): string {
-  return name.replaceAll('.', '_');
-}
-
-type MutableTopic = { -readonly [K in keyof TopicInfo]: TopicInfo[K] } & {
-  partitions: PartitionInfo[];
-  configs: Record<string, string>;
-};
-
-/** Builds the next image from a base: copy-on-first-write of each map and of each topic touched in this batch. */
-class ImageBuilder {
-  private readonly base: MetadataImage;
-  private offset: number;
-  private brokers: Map<number, BrokerInfo> | undefined;
-  private topics: Map<string, TopicInfo> | undefined;
-  private topicsById: Map<string, TopicInfo> | undefined;
-  private brokerConfigs: Map<string, Readonly<Record<string, string>>> | undefined;
-  /** Topics (by id) and broker config entries created during this batch: ours to mutate. */
-  private readonly ownTopics = new Set<string>();
-  private readonly ownBrokerConfigs = new Set<string>();
-
-  constructor(base: MetadataImage) {
-    this.base = base;
-    this.offset = base.offset;
-  }
-
-  private topicMaps(): { topics: Map<string, TopicInfo>; byId: Map<string, TopicInfo> } {
-    this.topics ??= new Map(this.base.topics);
-    this.topicsById ??= new Map(this.base.topicsById);
-    return { topics: this.topics, byId: this.topicsById };
-  }
-
-  private topicById(id: string): TopicInfo | undefined {
-    return (this.topicsById ?? this.base.topicsById).get(id);
-  }
-
-  /** The topic as a copy owned by this batch (made on first touch). */
-  private ownTopic(t: TopicInfo): MutableTopic {
-    const { topics, byId } = this.topicMaps();
-    if (this.ownTopics.has(t.id)) return t as MutableTopic;
-    const copy: MutableTopic = { ...t, partitions: t.partitions.slice(), configs: { ...t.configs } };
-    topics.set(copy.name, copy);
-    byId.set(copy.id, copy);
-    this.ownTopics.add(copy.id);
-    return copy;
-  }
-
-  apply(record: MetadataRecord, offset: number): void {
+  /** Applies one record, returning the next image. */
+  apply(record: MetadataRecord, offset: number): MetadataImage {
     assert(offset > this.offset, `metadata offset ${offset} not after ${this.offset}`);
-    this.offset = offset;
+    let { brokers, topics, topicsById, brokerConfigs } = this as MetadataImage;
     switch (record.type) {
       case 'RegisterBroker': {
-        this.brokers ??= new Map(this.base.brokers);
-        this.brokers.set(record.nodeId, {
-          nodeId: record.nodeId,
-          endpoints: record.endpoints,
-          rack: record.rack,
-          fenced: false,
-        });
+        const m = own(brokers);
+        m.set(record.nodeId, { nodeId: record.nodeId, endpoints: record.endpoints, rack: record.rack, fenced: false });
+        brokers = m;
         break;
       }
       case 'Topic': {
-        const { topics, byId } = this.topicMaps();
         assert(!topics.has(record.name), `topic ${record.name} created twice`);
-        const t: MutableTopic = { name: record.name, id: record.id, partitions: [], configs: {} };
-        topics.set(t.name, t);
-        byId.set(t.id, t);
-        this.ownTopics.add(t.id);
+        const t: TopicInfo = { name: record.name, id: record.id, partitions: [], configs: {} };
+        topics = own(topics).set(t.name, t);
+        topicsById = own(topicsById).set(t.id, t);
         break;
       }
       case 'Partition': {
-        const found = this.topicById(record.topicId);
-        assert(found, `partition record for unknown topic ${record.topicId}`);
-        const t = this.ownTopic(found);
-        assert(record.partition <= t.partitions.length, `partition ${record.partition} of ${t.name} skips an index`);
-        t.partitions[record.partition] = {
+        const t = topicsById.get(record.topicId);
+        assert(t, `partition record for unknown topic ${record.topicId}`);
+        const parts = own(t.partitions);
+        assert(record.partition <= parts.length, `partition ${record.partition} of ${t.name} skips an index`);
+        parts[record.partition] = {
           partition: record.partition,
           leader: record.leader,
           leaderEpoch: record.leaderEpoch,
@@ -187,50 +136,74 @@ class ImageBuilder {
           replicas: record.replicas,
           isr: record.isr,
         };
+        ({ topics, topicsById } = replaceTopic(topics, topicsById, { ...t, partitions: parts }));
         break;
       }
       case 'RemoveTopic': {
-        const t = this.topicById(record.topicId);
+        const t = topicsById.get(record.topicId);
         assert(t, `remove of unknown topic ${record.topicId}`);
-        const { topics, byId } = this.topicMaps();
-        topics.delete(t.name);
-        byId.delete(t.id);
-        this.ownTopics.delete(t.id);
+        const a = own(topics);
+        a.delete(t.name);
+        const b = own(topicsById);
+        b.delete(t.id);
+        topics = a;
+        topicsById = b;
         break;
       }
       case 'Config': {
         if (record.resourceType === 'topic') {
-          const found = (this.topics ?? this.base.topics).get(record.resourceName);
-          assert(found, `config for unknown topic ${record.resourceName}`);
-          const t = this.ownTopic(found);
-          if (record.value === null) delete t.configs[record.name];
-          else t.configs[record.name] = record.value;
+          const t = topics.get(record.resourceName);
+          assert(t, `config for unknown topic ${record.resourceName}`);
+          ({ topics, topicsById } = replaceTopic(topics, topicsById, {
+            ...t,
+            configs: withConfig(t.configs, record.name, record.value),
+          }));
         } else {
-          this.brokerConfigs ??= new Map(this.base.brokerConfigs);
-          const key = record.resourceName;
-          let c = this.brokerConfigs.get(key) as Record<string, string> | undefined;
-          if (c === undefined || !this.ownBrokerConfigs.has(key)) {
-            c = { ...(c ?? {}) };
-            this.brokerConfigs.set(key, c);
-            this.ownBrokerConfigs.add(key);
-          }
-          if (record.value === null) delete c[record.name];
-          else c[record.name] = record.value;
+          const m = own(brokerConfigs);
+          m.set(record.resourceName, withConfig(m.get(record.resourceName) ?? {}, record.name, record.value));
+          brokerConfigs = m;
         }
         break;
       }
     }
+    return new MetadataImage({ clusterId: this.clusterId, offset, brokers, topics, topicsById, brokerConfigs });
   }
+}
 
-  build(): MetadataImage {
-    const b = this.base;
-    return new MetadataImage({
-      clusterId: b.clusterId,
-      offset: this.offset,
-      brokers: this.brokers ?? b.brokers,
-      topics: this.topics ?? b.topics,
-      topicsById: this.topicsById ?? b.topicsById,
-      brokerConfigs: this.brokerConfigs ?? b.brokerConfigs,
-    });
-  }
+// Copy-on-write within one applyAll: containers created (copied) during the current batch, which later records of
+// the same batch may change in place. Outside applyAll every change copies, as before.
+let batch: WeakSet<object> | undefined;
+
+/** A copy of `x` that the current batch owns (x itself if the batch already owns it). */
+function own<K, V>(x: ReadonlyMap<K, V>): Map<K, V>;
+function own<T>(x: readonly T[]): T[];
+function own<T extends object>(x: Readonly<T>): T;
+function own(x: object): object {
+  if (batch?.has(x)) return x;
+  const copy = x instanceof Map ? new Map(x) : Array.isArray(x) ? x.slice() : { ...x };
+  batch?.add(copy);
+  return copy;
+}
+
+function collisionKey(name: string): string {
+  return name.replaceAll('.', '_');
+}
+
+function withConfig(
+  configs: Readonly<Record<string, string>>,
+  name: string,
+  value: string | null,
+): Record<string, string> {
+  const next = own(configs);
+  if (value === null) delete next[name];
+  else next[name] = value;
+  return next;
+}
+
+function replaceTopic(
+  topics: ReadonlyMap<string, TopicInfo>,
+  topicsById: ReadonlyMap<string, TopicInfo>,
+  t: TopicInfo,
+): { topics: ReadonlyMap<string, TopicInfo>; topicsById: ReadonlyMap<string, TopicInfo> } {
+  return { topics: own(topics).set(t.name, t), topicsById: own(topicsById).set(t.id, t) };
 }
