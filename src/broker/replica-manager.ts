@@ -92,11 +92,10 @@ export class ReplicaManager {
    * Brings hosted partitions in line with the image: create logs for new ones, delete removed topics' logs.
    * Many new partitions (thousands of topics auto-created, or a start with a large image) are created CREATE_CHUNK
    * at a time, yielding to the event loop between chunks; a partition asked for before its turn is created then
-   * (get), so nobody sees the difference except requests that are no longer held up for seconds.
+   * (get), so nobody sees the difference except requests that are no longer held up for seconds. A later image
+   * updates (or, for a removed topic, cancels) what is still waiting.
    */
   applyImage(image: MetadataImage, previous: MetadataImage | undefined): void {
-    // What an earlier image left to create is created first: this image applies on top of it.
-    this.createAllPending();
     // Topics with the same overrides (most have none) share one resolved config within this call.
     const memo = new Map<string, TopicConfig>();
     const configOf = (overrides: Readonly<Record<string, string>>): TopicConfig => {
@@ -122,10 +121,10 @@ export class ReplicaManager {
           existing.log.updateConfig(toLogConfig(cfg));
           continue;
         }
+        // New, or still waiting from an earlier image: the latest partition info and config win.
         this.pending.set(key, { topic: t, partition: p, config: cfg });
       }
     }
-    this.createPending(CREATE_CHUNK);
     if (previous) {
       for (const t of previous.topics.values()) {
         const now = image.topics.get(t.name);
@@ -133,6 +132,8 @@ export class ReplicaManager {
         this.removeTopic(t);
       }
     }
+    // After the removals: a topic deleted and created again gets a new log, not the deleted one's.
+    this.createPending(CREATE_CHUNK);
   }
 
   /** Creates up to `n` pending partitions; schedules the rest for the next turn of the event loop. */
@@ -191,6 +192,7 @@ export class ReplicaManager {
   private removeTopic(t: TopicInfo): void {
     for (const p of t.partitions) {
       const key = `${t.name}-${p.partition}`;
+      if (this.pending.get(key)?.topic.id === t.id) this.pending.delete(key);
       const part = this.partitions.get(key);
       if (!part || part.topicId !== t.id) continue;
       this.partitions.delete(key);
