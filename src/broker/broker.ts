@@ -240,7 +240,7 @@ export class Broker {
         this.transactions?.close();
         this.replicas?.close();
         await this.server?.shutdown(5000);
-        this.replicas?.snapshotProducers();
+        await this.replicas?.snapshotProducers();
         await this.logs?.shutdown();
         this.metadataLog?.close();
       } finally {
