@@ -13,6 +13,8 @@ import { FileMetadataLog } from '../metadata/metadata-log.ts';
 import { Dispatcher } from '../server/dispatcher.ts';
 import { supportedApis } from '../server/handlers/index.ts';
 import { type BoundListener, SocketServer } from '../server/socket-server.ts';
+import type { LogConfig } from '../storage/config.ts';
+import { type DirLock, lockDirs } from '../storage/dir-lock.ts';
 import { LogManager } from '../storage/log-manager.ts';
 import { type ReadBufferPool, SizedBufferPools } from '../storage/read-buffers.ts';
 import { createLogger, type Logger, LoggerRegistry } from '../util/log.ts';
@@ -38,6 +40,7 @@ export class Broker {
   private timers: NodeJS.Timeout[] = [];
   private bound: BoundListener[] = [];
   private stopping: Promise<void> | undefined;
+  private locks: DirLock[] = [];
 
   constructor(opts: BrokerOptions) {
     this.config = opts.config;
@@ -59,6 +62,23 @@ export class Broker {
   }
 
   async start(): Promise<void> {
+    // Every data directory is locked before anything in it is read or written (a second broker on the same
+    // directories stops here having changed nothing); the locks are released by stop() or a failed start.
+    const cfg = this.config;
+    this.locks = lockDirs([...cfg.logDirs.map((d) => resolve(d)), resolve(cfg.metadataLogDir)]);
+    try {
+      await this.startLocked();
+    } catch (e) {
+      try {
+        await this.stop();
+      } catch (err) {
+        this.log.error({ err }, 'cleanup after a failed start failed');
+      }
+      throw e;
+    }
+  }
+
+  private async startLocked(): Promise<void> {
     const t0 = performance.now();
     const cfg = this.config;
     const logDirs = cfg.logDirs.map((d) => resolve(d));
@@ -84,10 +104,19 @@ export class Broker {
     // Dynamic broker configs (cluster metadata) apply from the start, topic defaults included.
     configs.attach(() => controller.image);
     const initial = controller.image;
+    const logConfigs = new Map<string, LogConfig>();
     this.logs = LogManager.open({
       logDirs,
       logger: loggers.get('tributary.storage'),
-      configFor: (topic) => toLogConfig(configs.topicConfig(initial.topics.get(topic)?.configs ?? {})),
+      configFor: (topic) => {
+        // Resolved once per topic, not once per partition.
+        let c = logConfigs.get(topic);
+        if (c === undefined) {
+          c = toLogConfig(configs.topicConfig(initial.topics.get(topic)?.configs ?? {}));
+          logConfigs.set(topic, c);
+        }
+        return c;
+      },
     });
     const replicas = new ReplicaManager({
       logs: this.logs,
@@ -194,7 +223,7 @@ export class Broker {
         clusterId,
         listeners: advertised.map((a) => `${a.name}://${a.host}:${a.port}`).join(','),
         logDirs: logDirs.join(','),
-        partitions: [...replicas.all()].length,
+        partitions: replicas.count,
         startupMs: Math.round(performance.now() - t0),
       },
       'Tributary broker started',
@@ -220,14 +249,20 @@ export class Broker {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.log.info('shutting down');
-      for (const t of this.timers) clearInterval(t);
-      this.groups?.close();
-      this.transactions?.close();
-      this.replicas?.close();
-      await this.server?.shutdown(5000);
-      this.replicas?.snapshotProducers();
-      await this.logs?.shutdown();
-      this.metadataLog?.close();
+      try {
+        for (const t of this.timers) clearInterval(t);
+        this.groups?.close();
+        this.transactions?.close();
+        this.replicas?.close();
+        await this.server?.shutdown(5000);
+        await this.replicas?.snapshotProducers();
+        await this.logs?.shutdown();
+        this.metadataLog?.close();
+      } finally {
+        // Even after a failed stop: this process no longer uses the directories (the next start recovers them).
+        for (const l of this.locks) l.release();
+        this.locks = [];
+      }
       this.log.info('shutdown complete');
     })();
     return this.stopping;

@@ -1,6 +1,8 @@
 // A partition replica on this broker: its log, its leader epoch, and the produce/fetch rules that apply to it.
 // Replication will add followers and the ISR here; handlers only see this class through the ReplicaManager.
 
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { TopicConfig } from '../config/topic-config.ts';
 import { ErrorCode, KafkaError } from '../protocol/errors.ts';
 import { MAGIC } from '../records/batch-layout.ts';
@@ -20,7 +22,14 @@ import type { PartitionLog } from '../storage/partition-log.ts';
 import type { ReadAlloc } from '../storage/read-buffers.ts';
 import type { Logger } from '../util/log.ts';
 import type { AbortedTxn, ProducerBatch, ProducerStateManager } from './producer-state.ts';
-import { appendTxnIndex, loadProducerState, segmentFor, writeSnapshot } from './producer-state-file.ts';
+import {
+  appendTxnIndex,
+  fileName,
+  loadProducerState,
+  segmentFor,
+  writeSnapshot,
+  writeSnapshotAsync,
+} from './producer-state-file.ts';
 
 export interface AppendResult {
   baseOffset: number;
@@ -87,7 +96,22 @@ export class Partition {
 
   /** Writes a producer state snapshot at the log end (clean shutdown, segment rolls). */
   snapshotProducers(): void {
-    writeSnapshot(this.log.dir, this.log.logEndOffset, this.producers);
+    if (this.snapshotNeeded()) writeSnapshot(this.log.dir, this.log.logEndOffset, this.producers);
+  }
+
+  /** snapshotProducers for a shutdown: the fsync through `fsync` (in parallel with other partitions'). */
+  async snapshotProducersAsync(fsync: (path: string) => Promise<void>): Promise<void> {
+    if (this.snapshotNeeded()) await writeSnapshotAsync(this.log.dir, this.log.logEndOffset, this.producers, fsync);
+  }
+
+  /**
+   * As Kafka, only when the log moved since the last snapshot: an empty log has nothing to replay, and a snapshot
+   * at the log end already holds this state (one fsync per idle partition made shutdowns slow).
+   */
+  private snapshotNeeded(): boolean {
+    const end = this.log.logEndOffset;
+    if (end === this.log.logStartOffset && this.producers.producers.size === 0) return false;
+    return !existsSync(join(this.log.dir, fileName(end, '.snapshot')));
   }
 
   /** producer.id.expiration.ms: forgets idle producers. */

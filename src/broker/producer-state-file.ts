@@ -2,7 +2,17 @@
 // of that offset; JSON body behind a CRC32C) and the aborted-transaction index `<segment base>.txnindex` (Kafka's
 // 34-byte entries: version, producer id, first offset, last offset, last stable offset). Recovery loads the newest
 // valid snapshot not beyond the log end and replays the batches after it, so the state survives unclean stops.
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { crc32c } from '../records/crc32c.ts';
 import { batches, iterateRecords, parseControlRecord } from '../records/index.ts';
@@ -48,8 +58,7 @@ function listOffsets(dir: string, re: RegExp): number[] {
   return out.sort((a, b) => a - b);
 }
 
-/** Writes `<offset>.snapshot` with every producer entry and drops all but the newest snapshots. */
-export function writeSnapshot(dir: string, offset: number, state: ProducerStateManager): void {
+function snapshotBytes(offset: number, state: ProducerStateManager): Buffer {
   const body = Buffer.from(
     JSON.stringify({ version: SNAPSHOT_VERSION, offset, producers: [...state.producers.values()] }),
     'utf8',
@@ -57,7 +66,34 @@ export function writeSnapshot(dir: string, offset: number, state: ProducerStateM
   const out = Buffer.alloc(4 + body.length);
   out.writeUInt32BE(crc32c(body), 0);
   body.copy(out, 4);
-  writeAtomically(dir, fileName(offset, '.snapshot'), out);
+  return out;
+}
+
+/** Writes `<offset>.snapshot` with every producer entry and drops all but the newest snapshots. */
+export function writeSnapshot(dir: string, offset: number, state: ProducerStateManager): void {
+  writeAtomically(dir, fileName(offset, '.snapshot'), snapshotBytes(offset, state));
+  pruneSnapshots(dir);
+}
+
+/**
+ * writeSnapshot with the fsync done by `fsync` (a broker shutting down snapshots thousands of partitions: their
+ * fsyncs run in parallel on the thread pool instead of one after another on the event loop).
+ */
+export async function writeSnapshotAsync(
+  dir: string,
+  offset: number,
+  state: ProducerStateManager,
+  fsync: (path: string) => Promise<void>,
+): Promise<void> {
+  const name = fileName(offset, '.snapshot');
+  const tmp = join(dir, `${name}.tmp`);
+  writeFileSync(tmp, snapshotBytes(offset, state));
+  await fsync(tmp);
+  renameSync(tmp, join(dir, name));
+  pruneSnapshots(dir);
+}
+
+function pruneSnapshots(dir: string): void {
   const all = listOffsets(dir, SNAPSHOT);
   for (const o of all.slice(0, Math.max(0, all.length - SNAPSHOTS_KEPT)))
     unlinkSync(join(dir, fileName(o, '.snapshot')));

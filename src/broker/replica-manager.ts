@@ -2,11 +2,12 @@
 // list-offsets operations handlers call. Long-polling fetches wait here for appends.
 
 import type { TopicConfig } from '../config/topic-config.ts';
-import type { MetadataImage, TopicInfo } from '../metadata/image.ts';
+import type { MetadataImage, PartitionInfo, TopicInfo } from '../metadata/image.ts';
 import { ErrorCode, KafkaError } from '../protocol/errors.ts';
 import { type RecordErrorInfo, RecordsError, RecordValidationError } from '../records/index.ts';
 import type { LogConfig } from '../storage/config.ts';
 import { OffsetOutOfRangeError, StorageError } from '../storage/errors.ts';
+import { FsyncLimiter } from '../storage/file-io.ts';
 import type { LogManager } from '../storage/log-manager.ts';
 import { type ReadAlloc, ReadBufferPool } from '../storage/read-buffers.ts';
 import type { Logger } from '../util/log.ts';
@@ -52,8 +53,23 @@ export interface FetchParams {
 
 type Waiter = () => void;
 
+/** A partition of the image not created here yet (see applyImage). */
+interface PendingPartition {
+  topic: TopicInfo;
+  partition: PartitionInfo;
+  config: TopicConfig;
+}
+
+const SHUTDOWN_SNAPSHOTS = 32;
+
+/** Partitions created per turn of the event loop when an image brings many (so requests keep being served). */
+export const CREATE_CHUNK = 64;
+
 export class ReplicaManager {
   private readonly partitions = new Map<string, Partition>();
+  /** New partitions still to create, in order; created in chunks between requests or when first asked for. */
+  private readonly pending = new Map<string, PendingPartition>();
+  private createScheduled = false;
   private readonly waiters = new Set<Waiter>();
   private readonly logs: LogManager;
   private readonly log: Logger;
@@ -77,12 +93,29 @@ export class ReplicaManager {
     this.topicConfig = opts.topicConfig;
   }
 
-  /** Brings hosted partitions in line with the image: create logs for new ones, delete removed topics' logs. */
+  /**
+   * Brings hosted partitions in line with the image: create logs for new ones, delete removed topics' logs.
+   * Many new partitions (thousands of topics auto-created, or a start with a large image) are created CREATE_CHUNK
+   * at a time, yielding to the event loop between chunks; a partition asked for before its turn is created then
+   * (get), so nobody sees the difference except requests that are no longer held up for seconds. A later image
+   * updates (or, for a removed topic, cancels) what is still waiting.
+   */
   applyImage(image: MetadataImage, previous: MetadataImage | undefined): void {
+    // Topics with the same overrides (most have none) share one resolved config within this call.
+    const memo = new Map<string, TopicConfig>();
+    const configOf = (overrides: Readonly<Record<string, string>>): TopicConfig => {
+      const key = JSON.stringify(Object.entries(overrides).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+      let c = memo.get(key);
+      if (c === undefined) {
+        c = this.topicConfig(overrides);
+        memo.set(key, c);
+      }
+      return c;
+    };
     for (const t of image.topics.values()) {
       const prev = previous?.topics.get(t.name);
       if (prev === t) continue;
-      const cfg = this.topicConfig(t.configs);
+      const cfg = configOf(t.configs);
       for (const p of t.partitions) {
         if (!p.replicas.includes(this.nodeId)) continue;
         const key = `${t.name}-${p.partition}`;
@@ -94,22 +127,8 @@ export class ReplicaManager {
           existing.log.updateConfig(toLogConfig(cfg));
           continue;
         }
-        const log = this.logs.getOrCreate(t.name, p.partition, toLogConfig(cfg));
-        this.partitions.set(
-          key,
-          new Partition({
-            topic: t.name,
-            topicId: t.id,
-            index: p.partition,
-            log,
-            leaderEpoch: p.leaderEpoch,
-            config: cfg,
-            logger: this.log,
-            txnVerifier: (pid, epoch, topic, partition) =>
-              this.txnVerifier?.(pid, epoch, topic, partition) ?? ErrorCode.NONE,
-          }),
-        );
-        if (p.leader === this.nodeId) this.partitions.get(key)!.makeLeader(p.leaderEpoch);
+        // New, or still waiting from an earlier image: the latest partition info and config win.
+        this.pending.set(key, { topic: t, partition: p, config: cfg });
       }
     }
     if (previous) {
@@ -119,11 +138,68 @@ export class ReplicaManager {
         this.removeTopic(t);
       }
     }
+    // After the removals: a topic deleted and created again gets a new log, not the deleted one's.
+    this.createPending(CREATE_CHUNK);
+  }
+
+  /** Creates up to `n` pending partitions; schedules the rest for the next turn of the event loop. */
+  private createPending(n: number): void {
+    let done = 0;
+    for (const key of this.pending.keys()) {
+      if (done++ >= n) break;
+      this.createOne(key);
+    }
+    // The new partition directories are made durable with one fsync per log dir, not one per partition.
+    this.logs.syncCreatedDirs();
+    if (this.pending.size > 0 && !this.createScheduled && !this.closed) {
+      this.createScheduled = true;
+      setImmediate(() => {
+        this.createScheduled = false;
+        if (!this.closed) this.createPending(CREATE_CHUNK);
+      });
+    }
+  }
+
+  private createAllPending(): void {
+    if (this.pending.size > 0) this.createPending(Number.POSITIVE_INFINITY);
+  }
+
+  private createOne(key: string): Partition | undefined {
+    const w = this.pending.get(key);
+    if (w === undefined) return undefined;
+    this.pending.delete(key);
+    const { topic: t, partition: p, config: cfg } = w;
+    try {
+      const log = this.logs.getOrCreate(t.name, p.partition, toLogConfig(cfg), { deferDirSync: true });
+      const part = new Partition({
+        topic: t.name,
+        topicId: t.id,
+        index: p.partition,
+        log,
+        leaderEpoch: p.leaderEpoch,
+        config: cfg,
+        logger: this.log,
+        txnVerifier: (pid, epoch, topic, partition) =>
+          this.txnVerifier?.(pid, epoch, topic, partition) ?? ErrorCode.NONE,
+      });
+      this.partitions.set(key, part);
+      if (p.leader === this.nodeId) part.makeLeader(p.leaderEpoch);
+      return part;
+    } catch (e) {
+      this.log.error({ partition: key, err: e }, 'could not create the partition log');
+      return undefined;
+    }
+  }
+
+  /** Partitions hosted here (created or still to create). */
+  get count(): number {
+    return this.partitions.size + this.pending.size;
   }
 
   private removeTopic(t: TopicInfo): void {
     for (const p of t.partitions) {
       const key = `${t.name}-${p.partition}`;
+      if (this.pending.get(key)?.topic.id === t.id) this.pending.delete(key);
       const part = this.partitions.get(key);
       if (!part || part.topicId !== t.id) continue;
       this.partitions.delete(key);
@@ -133,10 +209,16 @@ export class ReplicaManager {
   }
 
   get(topic: string, partition: number): Partition | undefined {
-    return this.partitions.get(`${topic}-${partition}`);
+    const key = `${topic}-${partition}`;
+    const p = this.partitions.get(key);
+    if (p !== undefined || this.pending.size === 0) return p;
+    const created = this.createOne(key);
+    if (created !== undefined) this.logs.syncCreatedDirs();
+    return created;
   }
 
   all(): IterableIterator<Partition> {
+    this.createAllPending();
     return this.partitions.values();
   }
 
@@ -250,16 +332,25 @@ export class ReplicaManager {
     }
   }
 
-  /** Snapshots every partition's producer state (clean shutdown), so a restart replays nothing. */
-  snapshotProducers(): void {
-    for (const p of this.partitions.values()) {
-      if (p.log.isOffline) continue;
-      try {
-        p.snapshotProducers();
-      } catch (e) {
-        this.log.error({ partition: p.key, err: e }, 'producer snapshot failed');
+  /**
+   * Snapshots every partition's producer state (clean shutdown), so a restart replays nothing; the fsyncs run in
+   * parallel on the thread pool (SHUTDOWN_SNAPSHOTS at a time).
+   */
+  async snapshotProducers(): Promise<void> {
+    const fsyncs = new FsyncLimiter(SHUTDOWN_SNAPSHOTS);
+    const queue = [...this.partitions.values()].filter((p) => !p.log.isOffline);
+    let next = 0;
+    const worker = async () => {
+      while (next < queue.length) {
+        const p = queue[next++]!;
+        try {
+          await p.snapshotProducersAsync((path) => fsyncs.fsync(path));
+        } catch (e) {
+          this.log.error({ partition: p.key, err: e }, 'producer snapshot failed');
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: SHUTDOWN_SNAPSHOTS }, worker));
   }
 
   /**

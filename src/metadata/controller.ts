@@ -84,9 +84,7 @@ export class LocalController {
     this.defaults = opts.defaults;
     this.logger = opts.logger;
     this.nodeId = opts.nodeId;
-    let image = MetadataImage.empty(opts.clusterId);
-    for (const e of opts.log.readAll()) image = image.apply(e.record, e.offset);
-    this.current = image;
+    this.current = MetadataImage.empty(opts.clusterId).applyAll(opts.log.readAll());
   }
 
   get image(): MetadataImage {
@@ -101,8 +99,7 @@ export class LocalController {
     if (records.length === 0) return;
     const entries = this.log.append(records);
     const previous = this.current;
-    let image = previous;
-    for (const e of entries) image = image.apply(e.record, e.offset);
+    const image = previous.applyAll(entries);
     this.current = image;
     for (const l of this.listeners) l(image, previous, records);
   }
@@ -188,9 +185,7 @@ export class LocalController {
         return fail(ErrorCode.INVALID_REQUEST, `Creation of internal topic ${CLUSTER_METADATA_TOPIC} is prohibited.`);
       if (this.current.topics.has(spec.name))
         return fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${spec.name}' already exists.`);
-      const collides = [...this.current.topics.keys()].find(
-        (t) => t.replaceAll('.', '_') === spec.name.replaceAll('.', '_'),
-      );
+      const collides = this.current.collidingTopic(spec.name);
       if (collides)
         return fail(
           ErrorCode.INVALID_TOPIC_EXCEPTION,

@@ -1,5 +1,6 @@
 // Low-level synchronous file helpers and batch-header parsing for segment files.
 import { closeSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
+import * as fsp from 'node:fs/promises';
 import {
   BATCH_LENGTH,
   HEADER_SIZE,
@@ -47,6 +48,45 @@ export function fsyncDir(dir: string): void {
     fsyncFd(fd);
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * Runs fsyncs of paths (files or directories) on libuv's thread pool, at most `limit` at a time, so a shutdown
+ * flushing thousands of logs keeps the disk busy with parallel requests (the file system batches their journal
+ * commits) instead of waiting for each in turn.
+ */
+export class FsyncLimiter {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+  private readonly limit: number;
+
+  constructor(limit = 32) {
+    this.limit = limit;
+  }
+
+  /** fsyncs `path`; with `optional`, a file that does not exist (an index never written) is skipped. */
+  async fsync(path: string, optional = false): Promise<void> {
+    if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.running++;
+    try {
+      let fh: fsp.FileHandle;
+      try {
+        fh = await fsp.open(path, 'r');
+      } catch (err) {
+        if (optional && (err as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw err;
+      }
+      try {
+        ioFaults.before?.('fsync', fh.fd);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    } finally {
+      this.running--;
+      this.waiting.shift()?.();
+    }
   }
 }
 
@@ -107,7 +147,8 @@ export class FileWindow {
   constructor(fd: number, fileSize: number, chunk = 256 * 1024) {
     this.fd = fd;
     this.fileSize = fileSize;
-    this.buf = Buffer.allocUnsafe(chunk);
+    // No bigger than the file: recovering 15,000 small segments must not allocate 15,000 full-size windows.
+    this.buf = Buffer.allocUnsafe(Math.max(HEADER_SIZE, Math.min(chunk, fileSize)));
   }
 
   /**

@@ -53,11 +53,15 @@ abstract class IndexFile {
     if (this.persisted > n) this.rewrite = true;
   }
 
-  /** Writes the entries not yet in the file (or the whole file after a truncation); `sync` fsyncs it. */
-  persist(sync: boolean): void {
+  /**
+   * Writes the entries not yet in the file (or the whole file after a truncation); `sync` fsyncs it. A new index
+   * without entries gets no file unless `create` (a missing file reads as an empty index, rebuilt from the log).
+   */
+  persist(sync: boolean, create = false): void {
     const size = this.entrySize;
     const from = this.rewrite ? 0 : this.persisted;
     if (!this.rewrite && from === this.count && !sync) return;
+    if (this.count === 0 && this.persisted === 0 && !sync && !create) return;
     const buf = Buffer.allocUnsafe((this.count - from) * size);
     for (let i = from; i < this.count; i++) this.encodeEntry(i, buf, (i - from) * size);
     const fd = openSync(this.path, this.rewrite ? 'w' : 'a');

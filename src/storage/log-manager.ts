@@ -10,6 +10,7 @@ import { LogCleaner } from './cleaner.ts';
 import type { LogConfig } from './config.ts';
 import { defaultLogConfig } from './config.ts';
 import { KafkaStorageError, StorageError } from './errors.ts';
+import { FsyncLimiter } from './file-io.ts';
 import type { StorageCaches } from './lru.ts';
 import { type DeletedSegment, fsyncDir, PartitionLog } from './partition-log.ts';
 import type { StorageLogger } from './segment.ts';
@@ -19,6 +20,8 @@ export const LOG_START_OFFSET_CHECKPOINT = 'log-start-offset-checkpoint';
 /** The controller's metadata log directory prefix; not a data partition. */
 export const METADATA_TOPIC = '__cluster_metadata';
 export const CLEAN_SHUTDOWN_MARKER = '.kafka_cleanshutdown';
+/** fsyncs in flight at once while logs close at shutdown. */
+const SHUTDOWN_FSYNCS = 32;
 
 export interface LogManagerOptions {
   logDirs: string[];
@@ -57,6 +60,10 @@ export class LogManager {
   private readonly opts: LogManagerOptions;
   private readonly logger: StorageLogger;
   private readonly offline = new Map<string, Error>();
+  /** Partitions per log dir (to pick the least loaded without counting every time). */
+  private readonly hostedPerDir = new Map<string, number>();
+  /** Log dirs with partition directories created but the dir itself not yet fsynced (see syncCreatedDirs). */
+  private readonly unsyncedDirs = new Set<string>();
   /** Compaction of `cleanup.policy=compact` logs; the broker calls `cleaner.tick()` from a timer. */
   readonly cleaner: LogCleaner;
 
@@ -90,9 +97,10 @@ export class LogManager {
       { logDir, cleanShutdown: clean },
       clean ? 'loading log directory' : 'loading log directory (no clean-shutdown marker: logs are recovered)',
     );
-    for (const name of readdirSync(logDir)) {
+    for (const ent of readdirSync(logDir, { withFileTypes: true })) {
+      const name = ent.name;
       const path = join(logDir, name);
-      if (!statSync(path).isDirectory()) continue;
+      if (!(ent.isDirectory() || (ent.isSymbolicLink() && statSync(path).isDirectory()))) continue;
       if (name.endsWith('-delete')) {
         this.removeAsync(path);
         continue;
@@ -113,7 +121,7 @@ export class LogManager {
       });
       // An offline log stays registered, so the partition answers KAFKA_STORAGE_ERROR instead of being recreated.
       if (log.isOffline) this.logger.error({ dir: path, err: log.offlineReason }, 'partition log is offline');
-      this.logs.set(key, { ...tp, logDir, log });
+      this.register({ ...tp, logDir, log });
     }
     if (clean) {
       // From here on a crash must be recovered: drop the marker.
@@ -126,21 +134,44 @@ export class LogManager {
     return this.logs.get(partitionKey(topic, partition))?.log;
   }
 
-  getOrCreate(topic: string, partition: number, config: LogConfig): PartitionLog {
+  /**
+   * The partition's log, created if missing. The new directory's entry is fsynced in its log dir before this
+   * returns, unless `deferDirSync`: then the caller creating many logs calls `syncCreatedDirs()` once after them.
+   */
+  getOrCreate(
+    topic: string,
+    partition: number,
+    config: LogConfig,
+    opts: { deferDirSync?: boolean } = {},
+  ): PartitionLog {
     const key = partitionKey(topic, partition);
     const existing = this.logs.get(key);
     if (existing !== undefined) return existing.log;
     const logDir = this.pickLogDir();
     const log = PartitionLog.open(join(logDir, key), config, this.logOptions(logDir));
+    this.register({ topic, partition, logDir, log });
     if (!log.isOffline) {
+      this.unsyncedDirs.add(logDir);
+      if (!opts.deferDirSync) this.syncCreatedDirs();
+    }
+    return log;
+  }
+
+  /** One fsync per log dir for every partition directory created in it since the last call. */
+  syncCreatedDirs(): void {
+    for (const logDir of this.unsyncedDirs) {
       try {
         fsyncDir(logDir);
       } catch (err) {
         this.takeDirOffline(logDir, err as Error);
       }
     }
-    this.logs.set(key, { topic, partition, logDir, log });
-    return log;
+    this.unsyncedDirs.clear();
+  }
+
+  private register(h: HostedLog): void {
+    this.logs.set(partitionKey(h.topic, h.partition), h);
+    this.hostedPerDir.set(h.logDir, (this.hostedPerDir.get(h.logDir) ?? 0) + 1);
   }
 
   private logOptions(logDir: string) {
@@ -154,11 +185,17 @@ export class LogManager {
 
   /** The online log directory hosting the fewest partitions. */
   private pickLogDir(): string {
-    const counts = new Map(this.logDirs.filter((d) => !this.offline.has(d)).map((d) => [d, 0]));
-    if (counts.size === 0) throw new KafkaStorageError('every log directory is offline');
-    for (const h of this.logs.values()) if (counts.has(h.logDir)) counts.set(h.logDir, counts.get(h.logDir)! + 1);
-    let best = [...counts.keys()][0]!;
-    for (const [d, n] of counts) if (n < counts.get(best)!) best = d;
+    let best: string | undefined;
+    let fewest = Number.POSITIVE_INFINITY;
+    for (const d of this.logDirs) {
+      if (this.offline.has(d)) continue;
+      const n = this.hostedPerDir.get(d) ?? 0;
+      if (n < fewest) {
+        best = d;
+        fewest = n;
+      }
+    }
+    if (best === undefined) throw new KafkaStorageError('every log directory is offline');
     return best;
   }
 
@@ -193,6 +230,7 @@ export class LogManager {
     if (hosted === undefined) return;
     this.cleaner.forget(hosted);
     this.logs.delete(key);
+    this.hostedPerDir.set(hosted.logDir, this.hostedPerDir.get(hosted.logDir)! - 1);
     hosted.log.close({ flush: false });
     const from = join(hosted.logDir, key);
     const to = join(hosted.logDir, `${key}.${randomUUID().replaceAll('-', '')}-delete`);
@@ -288,15 +326,23 @@ export class LogManager {
   async shutdown(): Promise<void> {
     this.cleaner.stop();
     const failedDirs = new Set<string>();
-    for (const h of this.logs.values()) {
-      try {
-        h.log.close();
-      } catch (err) {
-        if (!(err instanceof StorageError)) throw err;
-        failedDirs.add(h.logDir);
+    // Logs close in parallel (their fsyncs on the thread pool), as Kafka closes each log dir with a thread pool.
+    const fsyncs = new FsyncLimiter(SHUTDOWN_FSYNCS);
+    const queue = [...this.logs.values()];
+    let next = 0;
+    const worker = async () => {
+      while (next < queue.length) {
+        const h = queue[next++]!;
+        try {
+          await h.log.closeAsync(fsyncs);
+        } catch (err) {
+          if (!(err instanceof StorageError)) throw err;
+          failedDirs.add(h.logDir);
+        }
+        if (h.log.isOffline) failedDirs.add(h.logDir);
       }
-      if (h.log.isOffline) failedDirs.add(h.logDir);
-    }
+    };
+    await Promise.all(Array.from({ length: SHUTDOWN_FSYNCS }, worker));
     this.checkpoint();
     for (const logDir of this.logDirs) {
       if (failedDirs.has(logDir) || this.offline.has(logDir)) continue;
@@ -308,6 +354,7 @@ export class LogManager {
       }
     }
     this.logs.clear();
+    this.hostedPerDir.clear();
     await this.deletesSettled();
   }
 }

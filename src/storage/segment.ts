@@ -86,13 +86,15 @@ export class Segment implements Unloadable {
     this.timeIndex = this.newTimeIndex();
   }
 
-  /** Creates an empty segment on disk (truncating leftovers with the same name). */
+  /**
+   * Creates an empty segment on disk (truncating a leftover log with the same name). The index files are written
+   * by the first persist (which rewrites any leftover): an index file is a cache, a missing one is rebuilt from the
+   * log, and not creating two empty files per new partition halves the cost of creating thousands of them.
+   */
   static create(dir: string, baseOffset: number, env: SegmentEnv): Segment {
     const seg = new Segment(dir, baseOffset, 0, env);
     closeSync(openSync(seg.logPath, 'w'));
     seg.loaded = true;
-    seg.offsetIndex.persist(false);
-    seg.timeIndex.persist(false);
     return seg;
   }
 
@@ -106,6 +108,11 @@ export class Segment implements Unloadable {
 
   private maxIndexEntries(entrySize: number): number {
     return Math.max(1, Math.floor(this.env.config().segmentIndexBytes / entrySize));
+  }
+
+  /** Whether the indexes are in memory (else the files on disk are as they were found). */
+  get isLoaded(): boolean {
+    return this.loaded;
   }
 
   get isActive(): boolean {
@@ -385,7 +392,7 @@ export class Segment implements Unloadable {
   }
 
   /** Writes index files; with `sync`, also fsyncs the log and the index files. */
-  flush(sync: boolean): void {
+  flush(sync: boolean, createIndexFiles = false): void {
     if (sync) {
       const fd = this.fd ?? openSync(this.logPath, 'r');
       try {
@@ -395,8 +402,8 @@ export class Segment implements Unloadable {
       }
     }
     if (this.loaded) {
-      this.offsetIndex.persist(sync);
-      this.timeIndex.persist(sync);
+      this.offsetIndex.persist(sync, createIndexFiles);
+      this.timeIndex.persist(sync, createIndexFiles);
     }
   }
 
@@ -404,7 +411,8 @@ export class Segment implements Unloadable {
   seal(): void {
     if (!this.active) return;
     this.timeIndex.maybeAppend(this.maxTimestamp ?? -1, this.offsetOfMaxTimestamp, true);
-    this.flush(false);
+    // A sealed segment with data gets its index files even when they hold no entry (else every start rebuilds).
+    this.flush(false, this.size > 0);
     this.env.caches.writeFds.evict(this.logPath);
     this.active = false;
     this.env.caches.indexes.touch(this);
