@@ -92,9 +92,13 @@ function nameOf(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
 
-/** Why `path` is not a valid node path (ZooKeeper's PathUtils rules: a sequential create validates path + "1"),
- * or undefined when it is. */
-function pathProblem(path: unknown, sequential = false): string | undefined {
+/**
+ * Why `path` is not a valid node path, or undefined when it is: ZooKeeper's PathUtils rules (a sequential create
+ * validates path + "1"). `characters`: also refuse the characters ZooKeeper's server refuses where it validates the
+ * whole path (create, setData, check); reads and delete of such a path answer as for any missing node, as they do
+ * against a real server through our client (checked against ZooKeeper 3.8).
+ */
+function pathProblem(path: unknown, sequential: boolean, characters: boolean): string | undefined {
   if (typeof path !== 'string') return 'not a string';
   if (path.length === 0) return 'empty';
   if (path[0] !== '/') return 'must start with /';
@@ -107,6 +111,7 @@ function pathProblem(path: unknown, sequential = false): string | undefined {
     for (let i = 0; i < name.length; i++) {
       const c = name.charCodeAt(i);
       if (c === 0) return 'null character';
+      if (!characters) continue;
       // The characters ZooKeeper refuses in names: controls, surrogates and the private use area, specials.
       if (c <= 0x1f || (c >= 0x7f && c <= 0x9f) || (c >= 0xd800 && c <= 0xf8ff) || c >= 0xfff0) {
         return `invalid character U+${c.toString(16).padStart(4, '0')}`;
@@ -127,11 +132,11 @@ function isSequential(mode: CreateMode): boolean {
   return mode === 'persistent_sequential' || mode === 'ephemeral_sequential';
 }
 
-/** Checks a call's arguments as ZooKeeper's client does before sending anything: the path, create mode, data
- * (bytes) and version (an int32 of -1 or more). Throws BAD_ARGUMENTS (with `opIndex` inside a multi). */
+/** Checks a call's arguments as ZooKeeper (client, then server) does: the path, create mode, data (bytes) and
+ * version (an int32 of -1 or more). Throws BAD_ARGUMENTS (with `opIndex` inside a multi). */
 function checkArgs(
   path: unknown,
-  parts: { data?: unknown; mode?: unknown; version?: unknown; sequential?: boolean },
+  parts: { data?: unknown; mode?: unknown; version?: unknown; sequential?: boolean; characters?: boolean },
   opIndex?: number,
 ): void {
   const bad = (why: string): never => {
@@ -143,7 +148,7 @@ function checkArgs(
     );
   };
   if ('mode' in parts && !CREATE_MODES.has(parts.mode)) bad(`unknown create mode ${JSON.stringify(parts.mode)}`);
-  const problem = pathProblem(path, parts.sequential ?? false);
+  const problem = pathProblem(path, parts.sequential ?? false, parts.characters ?? false);
   if (problem !== undefined) bad(`invalid path: ${problem}`);
   if ('data' in parts && !(parts.data instanceof Uint8Array)) bad('data must be a Uint8Array');
   if ('version' in parts) {
@@ -159,13 +164,19 @@ function checkOp(op: Op, opIndex?: number): void {
   const o = op as Partial<Record<string, unknown>> | null;
   switch (o?.op) {
     case 'create':
-      checkArgs(o.path, { data: o.data, mode: o.mode, sequential: isSequential(o.mode as CreateMode) }, opIndex);
+      checkArgs(
+        o.path,
+        { data: o.data, mode: o.mode, sequential: isSequential(o.mode as CreateMode), characters: true },
+        opIndex,
+      );
       return;
     case 'setData':
-      checkArgs(o.path, { data: o.data, version: o.version }, opIndex);
+      checkArgs(o.path, { data: o.data, version: o.version, characters: true }, opIndex);
+      return;
+    case 'check':
+      checkArgs(o.path, { version: o.version, characters: true }, opIndex);
       return;
     case 'delete':
-    case 'check':
       checkArgs(o.path, { version: o.version }, opIndex);
       return;
     default:
@@ -549,7 +560,7 @@ export class MemorySession implements CoordinationSession {
         const r = this.#store.transact(this, [{ op: 'create', path, data, mode }], false)[0]!;
         return (r as { path: string }).path;
       },
-      () => checkArgs(path, { data, mode, sequential: isSequential(mode) }),
+      () => checkArgs(path, { data, mode, sequential: isSequential(mode), characters: true }),
     );
   }
 
@@ -592,7 +603,7 @@ export class MemorySession implements CoordinationSession {
         const r = this.#store.transact(this, [{ op: 'setData', path, data, version }], false)[0]!;
         return (r as { stat: Stat }).stat;
       },
-      () => checkArgs(path, { data, version }),
+      () => checkArgs(path, { data, version, characters: true }),
     );
   }
 

@@ -238,6 +238,12 @@ test('argument checks as ZooKeeper: path characters, sequential paths, multi op 
     assert.equal(await code(s.create(bad, b(''))), 'BAD_ARGUMENTS', JSON.stringify(bad));
   }
   assert.equal(await code(s.exists('/a\u0000')), 'BAD_ARGUMENTS');
+  // The server refuses those characters where it validates the path (create, setData, check); reads and delete of
+  // such a path find no node, as against ZooKeeper 3.8 through our client.
+  assert.equal(await code(s.setData('/a\u0001', b(''))), 'BAD_ARGUMENTS');
+  assert.equal(await s.exists('/a\u0001'), null);
+  assert.equal(await code(s.getData('/a\u0001')), 'NO_NODE');
+  assert.equal(await code(s.delete('/a\u0001')), 'NO_NODE');
   assert.equal(await code(s.setData('/', b(''), 2 ** 31)), 'BAD_ARGUMENTS');
   const err = await s
     .multi([
