@@ -6,8 +6,14 @@
 //
 // Semantics kept from ZooKeeper: one global zxid per transaction (a multi is one transaction), data versions for
 // compare-and-set, cversion per parent (also the counter of sequential children), ephemerals deleted when their
-// session ends, no children under ephemerals, one-shot data and child watches fired after the change is applied,
-// operations on a disconnected session failing with CONNECTION_LOSS and on an expired one with SESSION_EXPIRED.
+// session ends, no children under ephemerals, one-shot data and child watches fired after the change is applied
+// (each callback once per event), ZooKeeper's argument checks (BAD_ARGUMENTS), operations on a disconnected session
+// failing with CONNECTION_LOSS and on an expired one with SESSION_EXPIRED. The conformance suite
+// (test/helpers/coordination-conformance.ts) holds this store to the same contract as a real ensemble.
+//
+// Delivery order: by default a session gets its watch events and state changes in order, and a watch event before
+// the answer to the request whose change triggered it (and before any later answer), as ZooKeeper guarantees. A
+// simulation may pass deliveryDelayMs to delay and reorder deliveries instead: a harsher world than ZooKeeper's.
 import {
   ANY_VERSION,
   CoordinationError,
@@ -31,8 +37,9 @@ export interface MemoryStoreOptions {
   readonly now?: () => number;
   /** Timer source (default setTimeout, unref'd). */
   readonly schedule?: Schedule;
-  /** Delay before a watch event or state change reaches its session (default 0). A simulation draws it at random,
-   * which also reorders deliveries. */
+  /** Delay before a watch event or state change reaches its session. Unset (the default): no timer, deliveries in
+   * order and ahead of the answers that follow them, as ZooKeeper. Set (a simulation draws it at random): each
+   * delivery on its own timer, so they are reordered and may reach the session after later answers. */
   readonly deliveryDelayMs?: () => number;
   /** Time a request takes to reach the ensemble (default 0: applied at once). A simulation draws it at random, so
    * an owner's requests may be in flight when it pauses or its session expires. */
@@ -85,17 +92,101 @@ function nameOf(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
 
-function validPath(path: string, sequential = false): boolean {
-  if (path === '/') return !sequential;
-  if (!path.startsWith('/')) return false;
-  if (path.endsWith('/') && !sequential) return false;
-  const parts = path.slice(1).split('/');
-  for (let i = 0; i < parts.length; i++) {
-    const p = parts[i]!;
-    if (p === '') return sequential && i === parts.length - 1;
-    if (p === '.' || p === '..' || p.includes('\u0000')) return false;
+/**
+ * Why `path` is not a valid node path, or undefined when it is: ZooKeeper's PathUtils rules (a sequential create
+ * validates path + "1"). `characters`: also refuse the characters ZooKeeper's server refuses where it validates the
+ * whole path (create, setData, check); reads and delete of such a path answer as for any missing node, as they do
+ * against a real server through our client (checked against ZooKeeper 3.8).
+ */
+function pathProblem(path: unknown, sequential: boolean, characters: boolean): string | undefined {
+  if (typeof path !== 'string') return 'not a string';
+  if (path.length === 0) return 'empty';
+  if (path[0] !== '/') return 'must start with /';
+  const p = sequential ? `${path}1` : path;
+  if (p === '/') return undefined;
+  if (p.endsWith('/')) return 'must not end with /';
+  for (const name of p.slice(1).split('/')) {
+    if (name === '') return 'empty node name';
+    if (name === '.' || name === '..') return 'relative paths are not allowed';
+    for (let i = 0; i < name.length; i++) {
+      const c = name.charCodeAt(i);
+      if (c === 0) return 'null character';
+      if (!characters) continue;
+      // The characters ZooKeeper refuses in names: controls, surrogates and the private use area, specials.
+      if (c <= 0x1f || (c >= 0x7f && c <= 0x9f) || (c >= 0xd800 && c <= 0xf8ff) || c >= 0xfff0) {
+        return `invalid character U+${c.toString(16).padStart(4, '0')}`;
+      }
+    }
   }
-  return true;
+  return undefined;
+}
+
+const CREATE_MODES: ReadonlySet<unknown> = new Set<CreateMode>([
+  'persistent',
+  'ephemeral',
+  'persistent_sequential',
+  'ephemeral_sequential',
+]);
+
+function isSequential(mode: CreateMode): boolean {
+  return mode === 'persistent_sequential' || mode === 'ephemeral_sequential';
+}
+
+/** Checks a call's arguments as ZooKeeper (client, then server) does: the path, create mode, data (bytes) and
+ * version (an int32 of -1 or more). Throws BAD_ARGUMENTS (with `opIndex` inside a multi). */
+function checkArgs(
+  path: unknown,
+  parts: { data?: unknown; mode?: unknown; version?: unknown; sequential?: boolean; characters?: boolean },
+  opIndex?: number,
+): void {
+  const bad = (why: string): never => {
+    throw new CoordinationError(
+      'BAD_ARGUMENTS',
+      typeof path === 'string' ? path : undefined,
+      `${why} (${JSON.stringify(path)})`,
+      opIndex,
+    );
+  };
+  if ('mode' in parts && !CREATE_MODES.has(parts.mode)) bad(`unknown create mode ${JSON.stringify(parts.mode)}`);
+  const problem = pathProblem(path, parts.sequential ?? false, parts.characters ?? false);
+  if (problem !== undefined) bad(`invalid path: ${problem}`);
+  if ('data' in parts && !(parts.data instanceof Uint8Array)) bad('data must be a Uint8Array');
+  if ('version' in parts) {
+    const v = parts.version;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < ANY_VERSION || v > 0x7fffffff) {
+      bad(`bad version ${String(v)}: an integer from -1 to 2^31-1`);
+    }
+  }
+}
+
+/** Checks one operation of a multi() (or of a single-operation call) before anything is applied. */
+function checkOp(op: Op, opIndex?: number): void {
+  const o = op as Partial<Record<string, unknown>> | null;
+  switch (o?.op) {
+    case 'create':
+      checkArgs(
+        o.path,
+        { data: o.data, mode: o.mode, sequential: isSequential(o.mode as CreateMode), characters: true },
+        opIndex,
+      );
+      return;
+    case 'setData':
+      checkArgs(o.path, { data: o.data, version: o.version, characters: true }, opIndex);
+      return;
+    case 'check':
+      checkArgs(o.path, { version: o.version, characters: true }, opIndex);
+      return;
+    case 'delete':
+      checkArgs(o.path, { version: o.version }, opIndex);
+      return;
+    default:
+      throw new CoordinationError(
+        'BAD_ARGUMENTS',
+        undefined,
+        `unknown multi operation ${JSON.stringify(o?.op)}`,
+        opIndex,
+      );
+  }
 }
 
 export class MemoryCoordinationStore implements CoordinationStore {
@@ -108,14 +199,14 @@ export class MemoryCoordinationStore implements CoordinationStore {
   #nextSession = 0x1_0000_0000n;
   readonly now: () => number;
   readonly schedule: Schedule;
-  readonly #deliveryDelay: () => number;
+  readonly #deliveryDelay: (() => number) | undefined;
   readonly #opts: MemoryStoreOptions;
 
   constructor(opts: MemoryStoreOptions = {}) {
     this.#opts = opts;
     this.now = opts.now ?? Date.now;
     this.schedule = opts.schedule ?? realSchedule;
-    this.#deliveryDelay = opts.deliveryDelayMs ?? (() => 0);
+    this.#deliveryDelay = opts.deliveryDelayMs;
     this.#nodes.set('/', {
       data: new Uint8Array(0),
       czxid: 0n,
@@ -188,7 +279,7 @@ export class MemoryCoordinationStore implements CoordinationStore {
 
   /** @internal */
   read(path: string): ZNode {
-    if (!validPath(path)) throw new CoordinationError('BAD_ARGUMENTS', path, `invalid path ${JSON.stringify(path)}`);
+    checkArgs(path, {});
     const n = this.#nodes.get(path);
     if (!n) throw new CoordinationError('NO_NODE', path);
     return n;
@@ -196,7 +287,7 @@ export class MemoryCoordinationStore implements CoordinationStore {
 
   /** @internal */
   hasNode(path: string): ZNode | undefined {
-    if (!validPath(path)) throw new CoordinationError('BAD_ARGUMENTS', path, `invalid path ${JSON.stringify(path)}`);
+    checkArgs(path, {});
     return this.#nodes.get(path);
   }
 
@@ -229,17 +320,18 @@ export class MemoryCoordinationStore implements CoordinationStore {
     const zxid = this.#zxid + 1n;
     const results: OpResult[] = [];
     const triggers: Array<{ kind: 'data' | 'child'; path: string; type: WatchEventType }> = [];
+    // Every operation's arguments first, as ZooKeeper's client checks them all before sending the multi.
+    for (let i = 0; i < ops.length; i++) checkOp(ops[i]!, multi ? i : undefined);
     const deletedEphemerals: Array<{ path: string; owner: bigint }> = [];
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i]!;
       const fail = (code: CoordinationError['code'], message?: string): never => {
         throw new CoordinationError(code, op.path, message, multi ? i : undefined);
       };
-      const sequential = op.op === 'create' && op.mode.endsWith('sequential');
-      if (!validPath(op.path, sequential)) fail('BAD_ARGUMENTS', `invalid path ${JSON.stringify(op.path)}`);
+      const sequential = op.op === 'create' && isSequential(op.mode);
       switch (op.op) {
         case 'create': {
-          if (op.path === '/') fail('NODE_EXISTS');
+          if (op.path === '/' && !sequential) fail('NODE_EXISTS');
           const parentPath = parentOf(op.path);
           const parent = get(parentPath);
           if (!parent) fail('NO_NODE', `parent ${parentPath} does not exist`);
@@ -322,13 +414,22 @@ export class MemoryCoordinationStore implements CoordinationStore {
     return results;
   }
 
+  /** Removes the watches the transaction triggered and delivers one event per watcher and event: a callback that
+   * watches a deleted node both as data and as child watch hears 'deleted' once (ZooKeeper's client does the same). */
   #fire(triggers: ReadonlyArray<{ kind: 'data' | 'child'; path: string; type: WatchEventType }>): void {
+    // Per session and event, the callbacks already told.
+    const told = new Map<string, Set<Watcher>>();
     for (const t of triggers) {
       const table = t.kind === 'data' ? this.#dataWatches : this.#childWatches;
       const m = table.get(t.path);
       if (!m) continue;
       table.delete(t.path);
       for (const e of m.values()) {
+        const key = `${e.session.sessionId} ${t.type} ${t.path}`;
+        const watchers = told.get(key) ?? new Set<Watcher>();
+        told.set(key, watchers);
+        if (watchers.has(e.watcher)) continue;
+        watchers.add(e.watcher);
         const event = { type: t.type, path: t.path };
         e.session.deliverWatch(() => e.watcher(event));
       }
@@ -355,9 +456,9 @@ export class MemoryCoordinationStore implements CoordinationStore {
     if (session.isClosed) this.#sessions.delete(session.sessionId);
   }
 
-  /** @internal */
-  deliveryDelay(): number {
-    return this.#deliveryDelay();
+  /** @internal The delay drawn for one delivery, or undefined in the default, ordered mode. */
+  deliveryDelay(): number | undefined {
+    return this.#deliveryDelay?.();
   }
 
   /** @internal */
@@ -391,6 +492,8 @@ export class MemorySession implements CoordinationSession {
   #paused = false;
   #cancelExpiry: (() => void) | undefined;
   readonly #listeners: Array<(state: SessionState) => void> = [];
+  /** Ordered mode: watch events and state changes not yet delivered, in the order they happened. */
+  #outbox: Array<{ readonly watch: boolean; readonly fn: () => void }> = [];
   /** Watch events waiting for the owner to reconnect or resume. */
   #heldEvents: Array<() => void> = [];
   /** Requests made while paused, run on resume. */
@@ -416,7 +519,14 @@ export class MemorySession implements CoordinationSession {
     return this.#paused;
   }
 
-  #request<T>(fn: () => T): Promise<T> {
+  /** Runs `fn` as a request to the ensemble; `check` validates the arguments first, as the client does before it
+   * sends anything (so bad arguments get BAD_ARGUMENTS whatever the session's state). */
+  #request<T>(fn: () => T, check?: () => void): Promise<T> {
+    try {
+      check?.();
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return new Promise<T>((resolve, reject) => {
       // The answer reaches the owner when it is running.
       const answer = (settle: () => void) => {
@@ -445,51 +555,75 @@ export class MemorySession implements CoordinationSession {
   }
 
   create(path: string, data: Uint8Array, mode: CreateMode = 'persistent'): Promise<string> {
-    return this.#request(() => {
-      const r = this.#store.transact(this, [{ op: 'create', path, data, mode }], false)[0]!;
-      return (r as { path: string }).path;
-    });
+    return this.#request(
+      () => {
+        const r = this.#store.transact(this, [{ op: 'create', path, data, mode }], false)[0]!;
+        return (r as { path: string }).path;
+      },
+      () => checkArgs(path, { data, mode, sequential: isSequential(mode), characters: true }),
+    );
   }
 
   getData(path: string, watcher?: Watcher): Promise<{ data: Uint8Array; stat: Stat }> {
-    return this.#request(() => {
-      const n = this.#store.read(path);
-      if (watcher) this.#store.addWatch('data', path, this, watcher);
-      return { data: n.data.slice(), stat: statOf(n) };
-    });
+    return this.#request(
+      () => {
+        const n = this.#store.read(path);
+        if (watcher) this.#store.addWatch('data', path, this, watcher);
+        return { data: n.data.slice(), stat: statOf(n) };
+      },
+      () => checkArgs(path, {}),
+    );
   }
 
   exists(path: string, watcher?: Watcher): Promise<Stat | null> {
-    return this.#request(() => {
-      const n = this.#store.hasNode(path);
-      if (watcher) this.#store.addWatch('data', path, this, watcher);
-      return n ? statOf(n) : null;
-    });
+    return this.#request(
+      () => {
+        const n = this.#store.hasNode(path);
+        if (watcher) this.#store.addWatch('data', path, this, watcher);
+        return n ? statOf(n) : null;
+      },
+      () => checkArgs(path, {}),
+    );
   }
 
   getChildren(path: string, watcher?: Watcher): Promise<string[]> {
-    return this.#request(() => {
-      const n = this.#store.read(path);
-      if (watcher) this.#store.addWatch('child', path, this, watcher);
-      return [...n.children];
-    });
+    return this.#request(
+      () => {
+        const n = this.#store.read(path);
+        if (watcher) this.#store.addWatch('child', path, this, watcher);
+        return [...n.children];
+      },
+      () => checkArgs(path, {}),
+    );
   }
 
   setData(path: string, data: Uint8Array, version: number = ANY_VERSION): Promise<Stat> {
-    return this.#request(() => {
-      const r = this.#store.transact(this, [{ op: 'setData', path, data, version }], false)[0]!;
-      return (r as { stat: Stat }).stat;
-    });
+    return this.#request(
+      () => {
+        const r = this.#store.transact(this, [{ op: 'setData', path, data, version }], false)[0]!;
+        return (r as { stat: Stat }).stat;
+      },
+      () => checkArgs(path, { data, version, characters: true }),
+    );
   }
 
   delete(path: string, version: number = ANY_VERSION): Promise<void> {
-    return this.#request(() => {
-      this.#store.transact(this, [{ op: 'delete', path, version }], false);
-    });
+    return this.#request(
+      () => {
+        this.#store.transact(this, [{ op: 'delete', path, version }], false);
+      },
+      () => checkArgs(path, { version }),
+    );
   }
 
   multi(ops: readonly Op[]): Promise<OpResult[]> {
-    return this.#request(() => this.#store.transact(this, ops, true));
+    return this.#request(
+      () => this.#store.transact(this, ops, true),
+      () => {
+        if (!Array.isArray(ops)) throw new CoordinationError('BAD_ARGUMENTS', undefined, 'multi() takes an array');
+        for (let i = 0; i < ops.length; i++) checkOp(ops[i]!, i);
+      },
+    );
   }
 
   onStateChange(listener: (state: SessionState) => void): () => void {
@@ -519,21 +653,60 @@ export class MemorySession implements CoordinationSession {
       this.#heldEvents.push(fn);
       return;
     }
-    this.#store.schedule(this.#store.deliveryDelay(), () => {
-      if (this.#closed || this.#state === 'expired') return;
-      if (this.#paused || this.#state !== 'connected') this.#heldEvents.push(fn);
-      else fn();
-    });
+    this.#post(true, fn);
   }
 
   #setState(state: SessionState): void {
     if (this.#state === state || this.#state === 'expired') return;
     this.#state = state;
     const listeners = this.#listeners.slice();
-    this.#store.schedule(this.#store.deliveryDelay(), () => {
-      if (this.#closed) return;
+    this.#post(false, () => {
       for (const l of listeners) l(state);
     });
+  }
+
+  /**
+   * Sends a watch event or state change to the owner. Ordered (default): through the session's outbox, drained in
+   * a microtask queued no later than the answer to the request that caused it, so the owner sees events in order
+   * and before that answer (and before any later one), as ZooKeeper guarantees. With deliveryDelayMs (simulations):
+   * each on its own timer after a drawn delay, so deliveries are reordered and may come after later answers.
+   */
+  #post(watch: boolean, fn: () => void): void {
+    const delay = this.#store.deliveryDelay();
+    if (delay !== undefined) {
+      this.#store.schedule(delay, () => this.#arrive(watch, fn));
+      return;
+    }
+    this.#outbox.push({ watch, fn });
+    if (this.#outbox.length === 1) queueMicrotask(() => this.#drain());
+  }
+
+  #drain(): void {
+    const batch = this.#outbox;
+    this.#outbox = [];
+    for (const d of batch) {
+      try {
+        this.#arrive(d.watch, d.fn);
+      } catch (e) {
+        // A throwing callback is the caller's bug: report it as uncaught, but deliver the rest.
+        queueMicrotask(() => {
+          throw e;
+        });
+      }
+    }
+  }
+
+  /** A delivery reaches the owner: dropped once the session is over, held while it cannot be delivered. */
+  #arrive(watch: boolean, fn: () => void): void {
+    if (this.#closed) return;
+    if (watch) {
+      if (this.#state === 'expired') return;
+      if (this.#paused || this.#state !== 'connected') {
+        this.#heldEvents.push(fn);
+        return;
+      }
+    }
+    fn();
   }
 
   #armExpiry(): void {

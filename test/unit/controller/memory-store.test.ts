@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MemoryCoordinationStore, type Schedule } from '../../../src/cluster/coordination/memory.ts';
-import { CoordinationError, type WatchEventType } from '../../../src/cluster/coordination/store.ts';
+import { ANY_VERSION, CoordinationError, type WatchEventType } from '../../../src/cluster/coordination/store.ts';
 
 function manualClock() {
   let now = 0;
@@ -195,4 +195,66 @@ test('a paused owner: requests wait, the session expires after its timeout, resu
   store.resumeSession(s2.sessionId);
   await clock.advance(5000);
   assert.ok(store.peek('/c2'));
+});
+
+test('default delivery is ZooKeeper order: watch events in order, before the answers that follow them', async () => {
+  const clock = manualClock();
+  const store = new MemoryCoordinationStore({ schedule: clock.schedule, now: clock.now });
+  const s = store.openSession({ sessionTimeoutMs: 6000 });
+  const other = store.openSession({ sessionTimeoutMs: 6000 });
+  const seen: string[] = [];
+  const otherSeen: string[] = [];
+  await s.exists('/n', (e) => seen.push(`${e.type} ${e.path}`));
+  await s.getChildren('/', (e) => seen.push(`${e.type} ${e.path}`));
+  await other.exists('/n', (e) => otherSeen.push(`${e.type} ${e.path}`));
+  await s.create('/n', b('')); // no clock advance: the events come with the answer
+  assert.deepEqual(seen, ['created /n', 'childrenChanged /']);
+  assert.deepEqual(otherSeen, ['created /n']);
+  // Another session's change: the watcher hears it before any answer it gets afterwards.
+  await s.getData('/n', (e) => seen.push(`${e.type} ${e.path}`));
+  const read = other.setData('/n', b('1')).then(() => s.getData('/n'));
+  await read;
+  assert.deepEqual(seen.slice(2), ['dataChanged /n']);
+});
+
+test('one event per callback: a node watched for data and children is reported deleted once', async () => {
+  const store = new MemoryCoordinationStore({ schedule: manualClock().schedule });
+  const s = store.openSession({ sessionTimeoutMs: 6000 });
+  await s.create('/d', b(''));
+  const seen: string[] = [];
+  const w = (e: { type: WatchEventType; path: string }) => seen.push(`${e.type} ${e.path}`);
+  await s.getData('/d', w);
+  await s.getChildren('/d', w);
+  await s.delete('/d');
+  assert.deepEqual(seen, ['deleted /d']);
+});
+
+test('argument checks as ZooKeeper: path characters, sequential paths, multi op index, any session state', async () => {
+  const store = new MemoryCoordinationStore({ schedule: manualClock().schedule });
+  const s = store.openSession({ sessionTimeoutMs: 6000 });
+  assert.equal(await s.create('/', b(''), 'persistent_sequential'), '/0000000000'); // "/" + "1" is a valid path
+  assert.equal(await s.create('/q-', b(''), 'ephemeral_sequential'), '/q-0000000001');
+  for (const bad of ['/a\u0001', '/a\u007f', '/\ud83d\ude00', '/a/.', '/..']) {
+    assert.equal(await code(s.create(bad, b(''))), 'BAD_ARGUMENTS', JSON.stringify(bad));
+  }
+  assert.equal(await code(s.exists('/a\u0000')), 'BAD_ARGUMENTS');
+  // The server refuses those characters where it validates the path (create, setData, check); reads and delete of
+  // such a path find no node, as against ZooKeeper 3.8 through our client.
+  assert.equal(await code(s.setData('/a\u0001', b(''))), 'BAD_ARGUMENTS');
+  assert.equal(await s.exists('/a\u0001'), null);
+  assert.equal(await code(s.getData('/a\u0001')), 'NO_NODE');
+  assert.equal(await code(s.delete('/a\u0001')), 'NO_NODE');
+  assert.equal(await code(s.setData('/', b(''), 2 ** 31)), 'BAD_ARGUMENTS');
+  const err = await s
+    .multi([
+      { op: 'check', path: '/', version: ANY_VERSION },
+      { op: 'create', path: '/x', data: null as never, mode: 'persistent' },
+    ])
+    .catch((e) => e);
+  assert.ok(err instanceof CoordinationError && err.code === 'BAD_ARGUMENTS', String(err));
+  assert.equal(err.opIndex, 1);
+  await s.close();
+  // The client checks arguments before anything is sent, whatever the session's state.
+  assert.equal(await code(s.getData('nope')), 'BAD_ARGUMENTS');
+  assert.equal(await code(s.getData('/')), 'SESSION_CLOSED');
 });
