@@ -10,6 +10,7 @@ import { TransactionCoordinatorRuntime } from '../coordinator/transaction/runtim
 import { LocalController } from '../metadata/controller.ts';
 import type { MetadataImage } from '../metadata/image.ts';
 import { FileMetadataLog } from '../metadata/metadata-log.ts';
+import { OpsHttpServer, parseHttpListener } from '../ops/http-server.ts';
 import { Dispatcher } from '../server/dispatcher.ts';
 import { supportedApis } from '../server/handlers/index.ts';
 import { type BoundListener, SocketServer } from '../server/socket-server.ts';
@@ -38,6 +39,7 @@ export class Broker {
   private timers: NodeJS.Timeout[] = [];
   private bound: BoundListener[] = [];
   private stopping: Promise<void> | undefined;
+  private http: OpsHttpServer | undefined;
 
   constructor(opts: BrokerOptions) {
     this.config = opts.config;
@@ -52,6 +54,11 @@ export class Broker {
   /** Memory pooled for fetch reads (for tests and metrics): slabs out while responses are being written. */
   get readBuffers(): ReadBufferPool | undefined {
     return this.replicas?.readBuffers;
+  }
+
+  /** The operations HTTP listeners as bound (http.listeners; empty when disabled). */
+  get httpListeners(): OpsHttpServer['listeners'] {
+    return this.http?.listeners ?? [];
   }
 
   get image(): MetadataImage {
@@ -136,7 +143,20 @@ export class Broker {
       apiVersions: () => dispatcher.supportedList(),
       clock: Date.now,
     };
-    const dispatcher = new Dispatcher(services, supportedApis(), loggers.get('tributary.server'));
+    const http = new OpsHttpServer({
+      services,
+      logs: () => this.logs,
+      listening: () => this.bound.length > 0 && this.stopping === undefined,
+      connections: () => this.server?.connectionCounts() ?? new Map(),
+      log: loggers.get('tributary.http'),
+    });
+    this.http = http;
+    const dispatcher = new Dispatcher(
+      services,
+      supportedApis(),
+      loggers.get('tributary.server'),
+      http.metrics.observeRequest,
+    );
     this.server = new SocketServer(dispatcher, loggers.get('tributary.server'), {
       maxRequestBytes: cfg.socketRequestMaxBytes,
       maxQueuedRequests: Math.max(2, cfg.queuedMaxRequests),
@@ -180,6 +200,7 @@ export class Broker {
         };
       });
     controller.registerBroker(cfg.nodeId, advertised, cfg.brokerRack);
+    await http.listen(cfg.httpListeners.map(parseHttpListener));
     this.schedule(cfg.logRetentionCheckIntervalMs, () => this.logs!.runRetention(Date.now()));
     this.schedule(Math.min(cfg.logFlushSchedulerIntervalMs, 1000), () => this.logs!.flushDue(Date.now()));
     this.schedule(cfg.logFlushOffsetCheckpointIntervalMs, () => this.logs!.checkpoint());
@@ -220,6 +241,7 @@ export class Broker {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.log.info('shutting down');
+      await this.http?.close();
       for (const t of this.timers) clearInterval(t);
       this.groups?.close();
       this.transactions?.close();
