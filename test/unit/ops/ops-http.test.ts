@@ -2,6 +2,7 @@
 // replication gauges computed from the image (under-replicated, under-min-ISR, offline, ISR shrinks and expands),
 // record counting from batch headers, and http.listeners parsing.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import type { BrokerServices } from '../../../src/broker/services.ts';
 import type { ImageListener } from '../../../src/metadata/controller.ts';
@@ -180,5 +181,30 @@ describe('OpsHttpServer', () => {
     assert.deepEqual(parseHttpListener('http://[::1]:80'), { host: '::1', port: 80 });
     assert.throws(() => parseHttpListener('https://h:1'), /expected http:\/\/host:port/);
     assert.throws(() => parseHttpListener('http://h:70000'), /expected http:\/\/host:port/);
+  });
+});
+
+describe('docs/grafana-dashboard.json', () => {
+  test('every series its queries use is one the broker exports', () => {
+    const file = new URL('../../../docs/grafana-dashboard.json', import.meta.url);
+    const dashboard = JSON.parse(readFileSync(file, 'utf8')) as {
+      panels: Array<{ id: number; targets?: Array<{ expr: string }> }>;
+    };
+    const s = setup(image([broker(1)]));
+    const exported = new Set(s.server.metrics.registry.getMetricsAsArray().map((m) => m.name));
+    const ids = new Set<number>();
+    let queries = 0;
+    for (const p of dashboard.panels) {
+      assert.ok(!ids.has(p.id), `panel id ${p.id} is unique`);
+      ids.add(p.id);
+      for (const t of p.targets ?? []) {
+        queries++;
+        for (const [name] of t.expr.matchAll(/\b(kafka|nodejs|process)_[a-z0-9_]+/g)) {
+          const family = name.replace(/_(bucket|sum|count)$/, '');
+          assert.ok(exported.has(name) || exported.has(family), `${name} (in "${t.expr}") is exported`);
+        }
+      }
+    }
+    assert.ok(queries >= 20, `${queries} queries`);
   });
 });
