@@ -148,6 +148,7 @@ export class Broker {
       logs: () => this.logs,
       listening: () => this.bound.length > 0 && this.stopping === undefined,
       connections: () => this.server?.connectionCounts() ?? new Map(),
+      kafkaListeners: () => this.bound,
       log: loggers.get('tributary.http'),
     });
     this.http = http;

@@ -5,8 +5,10 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { BrokerServices } from '../broker/services.ts';
+import type { BoundListener } from '../server/socket-server.ts';
 import type { LogManager } from '../storage/log-manager.ts';
 import type { Logger } from '../util/log.ts';
+import { ConsoleApi } from './console-api.ts';
 import { BrokerMetrics } from './metrics.ts';
 
 export interface HttpEndpoint {
@@ -33,7 +35,19 @@ export interface OpsHttpOptions {
   /** True while the broker's Kafka listeners accept connections (false before start and once stopping). */
   listening: () => boolean;
   connections: () => ReadonlyMap<string, number>;
+  /** The broker's bound Kafka listeners: the console's client connects to one of them. */
+  kafkaListeners?: () => readonly BoundListener[];
+  /** Directory of the built web console (default: the package's dist/console). */
+  consoleDir?: string;
   log: Logger;
+}
+
+/** host:port for a client inside this process: a PLAINTEXT listener first, any-address hosts as loopback. */
+export function localBootstrap(listeners: readonly BoundListener[]): string {
+  const l = listeners.find((x) => x.securityProtocol === 'PLAINTEXT') ?? listeners[0];
+  if (l === undefined) throw new Error('the broker has no Kafka listener');
+  const host = l.host === '' || l.host === '0.0.0.0' ? '127.0.0.1' : l.host === '::' ? '::1' : l.host;
+  return `${host.includes(':') ? `[${host}]` : host}:${l.boundPort}`;
 }
 
 export interface Readiness {
@@ -50,10 +64,16 @@ export class OpsHttpServer {
   private readonly servers: Server[] = [];
   private readonly routes: HttpRoute[] = [];
   private bound: BoundHttpListener[] = [];
+  private readonly console: ConsoleApi | undefined;
 
   constructor(opts: OpsHttpOptions) {
     this.opts = opts;
     this.metrics = new BrokerMetrics({ services: opts.services, connections: opts.connections });
+    const listeners = opts.kafkaListeners;
+    if (listeners) {
+      this.console = new ConsoleApi({ bootstrap: () => localBootstrap(listeners()), dir: opts.consoleDir });
+      this.addRoute(this.console.route);
+    }
   }
 
   get listeners(): readonly BoundHttpListener[] {
@@ -112,7 +132,10 @@ export class OpsHttpServer {
       const boundPort = typeof addr === 'object' && addr ? addr.port : ep.port;
       this.servers.push(server);
       this.bound.push({ ...ep, boundPort });
-      this.opts.log.info({ host: ep.host, port: boundPort }, 'http listener started (/health, /ready, /metrics)');
+      this.opts.log.info(
+        { host: ep.host, port: boundPort },
+        'http listener started (console, /health, /ready, /metrics)',
+      );
     }
     return this.bound;
   }
@@ -157,6 +180,7 @@ export class OpsHttpServer {
     );
     this.servers.length = 0;
     this.bound = [];
+    await this.console?.close();
   }
 }
 
