@@ -114,4 +114,6 @@ export const api = {
   ) => call<{ partition: number; offset: number }>('POST', `topics/${enc(topic)}/messages`, m),
   groups: () => call<GroupListing[]>('GET', 'groups'),
   group: (id: string) => call<GroupDetail>('GET', `groups/${enc(id)}`),
+  resetOffsets: (id: string, topic: string, to: 'earliest' | 'latest' | number) =>
+    call<{ offsets: unknown[] }>('POST', `groups/${enc(id)}/offsets`, { topic, to }),
 };

@@ -1,4 +1,5 @@
 // Consumer groups: the list with total lag, and one group's members, assignments and lag per partition.
+import { useState } from 'preact/hooks';
 import { api } from './api.ts';
 import { ErrorBox, fmtNumber, useLoad } from './util.tsx';
 
@@ -93,6 +94,7 @@ export function GroupView({ id }: { id: string }) {
               ))}
             </tbody>
           </table>
+          <ResetOffsets id={id} topics={[...new Set(data.offsets.map((o) => o.topic))]} onDone={reload} />
           {data.members.length > 0 && (
             <>
               <h3>Members</h3>
@@ -123,5 +125,49 @@ export function GroupView({ id }: { id: string }) {
         </>
       )}
     </section>
+  );
+}
+
+function ResetOffsets({ id, topics, onDone }: { id: string; topics: string[]; onDone: () => void }) {
+  const [topic, setTopic] = useState('');
+  const [to, setTo] = useState('earliest');
+  const [offset, setOffset] = useState('0');
+  const [error, setError] = useState<string>();
+  const chosen = topic || topics[0] || '';
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    if (!confirm(`Reset the offsets of group ${id} on ${chosen}?`)) return;
+    try {
+      await api.resetOffsets(id, chosen, to === 'offset' ? Number(offset) : (to as 'earliest' | 'latest'));
+      setError(undefined);
+      onDone();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  if (topics.length === 0) return null;
+  return (
+    <>
+      <h3>Reset offsets</h3>
+      <form class="inline" onSubmit={submit} aria-label="reset offsets">
+        <select name="topic" value={chosen} onChange={(e) => setTopic(e.currentTarget.value)}>
+          {topics.map((t) => (
+            <option key={t} value={t}>
+              {t}
+            </option>
+          ))}
+        </select>
+        <select name="to" value={to} onChange={(e) => setTo(e.currentTarget.value)}>
+          <option value="earliest">to earliest</option>
+          <option value="latest">to latest</option>
+          <option value="offset">to offset</option>
+        </select>
+        {to === 'offset' && (
+          <input name="offset" type="number" min="0" value={offset} onInput={(e) => setOffset(e.currentTarget.value)} />
+        )}
+        <button type="submit">Reset (group must be empty)</button>
+      </form>
+      <ErrorBox error={error} />
+    </>
   );
 }

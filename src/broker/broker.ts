@@ -143,20 +143,24 @@ export class Broker {
       apiVersions: () => dispatcher.supportedList(),
       clock: Date.now,
     };
-    const http = new OpsHttpServer({
-      services,
-      logs: () => this.logs,
-      listening: () => this.bound.length > 0 && this.stopping === undefined,
-      connections: () => this.server?.connectionCounts() ?? new Map(),
-      kafkaListeners: () => this.bound,
-      log: loggers.get('tributary.http'),
-    });
+    // The operations HTTP listener and its metrics exist only when http.listeners names an endpoint.
+    const http =
+      cfg.httpListeners.length === 0
+        ? undefined
+        : new OpsHttpServer({
+            services,
+            logs: () => this.logs,
+            listening: () => this.bound.length > 0 && this.stopping === undefined,
+            connections: () => this.server?.connectionCounts() ?? new Map(),
+            kafkaListeners: () => this.bound,
+            log: loggers.get('tributary.http'),
+          });
     this.http = http;
     const dispatcher = new Dispatcher(
       services,
       supportedApis(),
       loggers.get('tributary.server'),
-      http.metrics.observeRequest,
+      http?.metrics.observeRequest,
     );
     this.server = new SocketServer(dispatcher, loggers.get('tributary.server'), {
       maxRequestBytes: cfg.socketRequestMaxBytes,
@@ -201,7 +205,7 @@ export class Broker {
         };
       });
     controller.registerBroker(cfg.nodeId, advertised, cfg.brokerRack);
-    await http.listen(cfg.httpListeners.map(parseHttpListener));
+    await http?.listen(cfg.httpListeners.map(parseHttpListener));
     this.schedule(cfg.logRetentionCheckIntervalMs, () => this.logs!.runRetention(Date.now()));
     this.schedule(Math.min(cfg.logFlushSchedulerIntervalMs, 1000), () => this.logs!.flushDue(Date.now()));
     this.schedule(cfg.logFlushOffsetCheckpointIntervalMs, () => this.logs!.checkpoint());

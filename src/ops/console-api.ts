@@ -13,6 +13,8 @@
  *   POST   /api/topics/:name/messages           produce {key?, value, headers?, partition?}
  *   GET    /api/groups                          groups with state and total lag
  *   GET    /api/groups/:id                      members, assignments, committed offsets and lag per partition
+ *   POST   /api/groups/:id/offsets              reset {topic, partition?, to: 'earliest' | 'latest' | offset}
+ *                                               (the group must have no members, as kafka-consumer-groups requires)
  *
  * Requests that change something must be `application/json` and, when the browser sends an Origin, same-origin:
  * another web page cannot send such a request without a CORS preflight, which is never answered.
@@ -165,7 +167,34 @@ export class ConsoleApi {
         offsets: lag,
       };
     }
+    if (what === 'groups' && name !== undefined && sub === 'offsets' && parts.length === 3 && m === 'POST')
+      return this.resetOffsets(admin, name, await readJson(req));
     throw new HttpError(404, `no such API: ${m} ${url.pathname}`);
+  }
+
+  private async resetOffsets(admin: Admin, groupId: string, body: unknown) {
+    const b = body as { topic?: unknown; partition?: unknown; to?: unknown };
+    if (typeof b.topic !== 'string' || b.topic === '') throw new HttpError(400, 'topic: required');
+    const partition = optionalInt(b.partition, 'partition');
+    const partitions = partition === undefined ? undefined : [partition];
+    let offsets: Array<{ topic: string; partition: number; offset: number }>;
+    if (b.to === 'earliest' || b.to === 'latest') {
+      offsets = (await admin.listOffsets([{ topic: b.topic, partitions }], b.to)).map((o) => ({
+        topic: o.topic,
+        partition: o.partition,
+        offset: o.offset,
+      }));
+    } else {
+      const to = optionalInt(b.to, 'to');
+      if (to === undefined || to < 0) throw new HttpError(400, "to: 'earliest', 'latest' or an offset is expected");
+      const ps = partitions ?? (await admin.describeTopics([b.topic]))[0]!.partitions.map((p) => p.partition);
+      offsets = ps.map((p) => ({ topic: b.topic as string, partition: p, offset: to }));
+    }
+    const [desc] = await admin.describeGroups([groupId]);
+    if (desc !== undefined && desc.members.length > 0)
+      throw new HttpError(409, `group ${groupId} has ${desc.members.length} active member(s): stop them first`);
+    await admin.commitGroupOffsets(groupId, offsets);
+    return { groupId, offsets };
   }
 
   private async topics(admin: Admin) {

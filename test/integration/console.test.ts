@@ -150,6 +150,14 @@ describe('web console (headless Chromium)', { timeout: 240_000 }, () => {
       const now = await page.locator('table.lag-table td.lag').allTextContents();
       return now.length > 0 && now.every((t) => t.trim() === '0') ? true : undefined;
     });
+    // Reset the (now empty) group to the earliest offsets: all 10 records are lag again.
+    await page.selectOption('select[name=to]', 'earliest');
+    await page.click('text=Reset (group must be empty)');
+    await waitFor('lag 10 after the reset', async () => {
+      const now = await page.locator('table.lag-table td.lag').allTextContents();
+      return now.reduce((n, t) => n + Number(t.trim()), 0) === 10 ? true : undefined;
+    });
+    await runPy(python, [broker.bootstrap, 'consume', topic, group, '10']);
     await page.goto(`${(await setup.get()).base}#/groups`);
     await page.locator(`tr[data-group="${group}"] td.lag`, { hasText: /^0$/ }).waitFor();
     await page.close();
