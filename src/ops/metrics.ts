@@ -26,7 +26,10 @@ export interface MetricsSources {
   connections(): ReadonlyMap<string, number>;
 }
 
-/** Called by the dispatcher once per answered request (response undefined when the handler threw or acks=0). */
+/**
+ * Called by the dispatcher once per handled request, with the decoded request and the handler's response: null when
+ * the handler threw (nothing was done), undefined when there is no response by design (Produce with acks=0).
+ */
 export type RequestObserver = (
   apiKey: number,
   apiName: string,
@@ -94,8 +97,9 @@ export class BrokerMetrics {
     }
     api.requests.inc();
     api.time.observe((performance.now() - startMs) / 1000);
-    if (apiKey === PRODUCE) this.observeProduce(request as ProduceRequest, response as ProduceResponse | undefined);
-    else if (apiKey === FETCH) this.observeFetch(response as FetchResponse | undefined);
+    if (apiKey === PRODUCE)
+      this.observeProduce(request as ProduceRequest, response as ProduceResponse | null | undefined);
+    else if (apiKey === FETCH && response) this.observeFetch(response as FetchResponse);
   };
 
   private topic(name: string): TopicCounters {
@@ -117,12 +121,13 @@ export class BrokerMetrics {
     return t;
   }
 
-  private observeProduce(req: ProduceRequest, res: ProduceResponse | undefined): void {
+  private observeProduce(req: ProduceRequest, res: ProduceResponse | null | undefined): void {
     for (let i = 0; i < req.topicData.length; i++) {
       const td = req.topicData[i]!;
       const t = this.topic(td.name);
       t.produceRequests.inc();
-      // Responses keep the request's order (produce.ts); acks=0 has none: everything counts as appended.
+      // Responses keep the request's order (produce.ts); acks=0 has none: everything counts as appended. A handler
+      // that threw (null) appended nothing.
       const parts = res?.responses[i]?.name === td.name ? res.responses[i]!.partitionResponses : undefined;
       let failed = false;
       for (let j = 0; j < td.partitionData.length; j++) {
@@ -141,8 +146,7 @@ export class BrokerMetrics {
     }
   }
 
-  private observeFetch(res: FetchResponse | undefined): void {
-    if (!res) return;
+  private observeFetch(res: FetchResponse): void {
     const image = this.sources.services.metadata();
     for (const tr of res.responses) {
       const name = tr.topic || image.topicsById.get(tr.topicId)?.name;

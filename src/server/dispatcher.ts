@@ -81,7 +81,7 @@ export class Dispatcher implements FrameProcessor {
           request,
         );
       } catch (e) {
-        this.observe?.(api.key, api.name, version, request, undefined, t0);
+        this.observe?.(api.key, api.name, version, request, null, t0);
         if (e instanceof CloseConnection) throw e;
         const code = e instanceof KafkaError ? e.code : ErrorCode.UNKNOWN_SERVER_ERROR;
         if (!(e instanceof KafkaError)) this.log.error({ api: api.name, version, err: e }, 'handler failed');

@@ -146,13 +146,14 @@ describe('OpsHttpServer', () => {
     s.server.metrics.observeRequest(0, 'Produce', 9, req, ok, performance.now());
     s.server.metrics.observeRequest(0, 'Produce', 9, req, failed, performance.now());
     s.server.metrics.observeRequest(0, 'Produce', 9, req, undefined, performance.now()); // acks=0
+    s.server.metrics.observeRequest(0, 'Produce', 9, req, null, performance.now()); // the handler threw
     const text = await s.server.metrics.scrape();
     assert.equal(metricValue(text, 'kafka_server_brokertopicmetrics_messagesin_total{topic="t"}'), 14);
     assert.equal(metricValue(text, 'kafka_server_brokertopicmetrics_bytesin_total{topic="t"}'), 2 * batch.length);
-    assert.equal(metricValue(text, 'kafka_server_brokertopicmetrics_bytesrejected_total{topic="t"}'), batch.length);
-    assert.equal(metricValue(text, 'kafka_server_brokertopicmetrics_failedproducerequests_total{topic="t"}'), 1);
-    assert.equal(metricValue(text, 'kafka_network_requestmetrics_requests_total{request="Produce"}'), 3);
-    assert.equal(metricValue(text, 'kafka_network_requestmetrics_totaltime_seconds_count{request="Produce"}'), 3);
+    assert.equal(metricValue(text, 'kafka_server_brokertopicmetrics_bytesrejected_total{topic="t"}'), 2 * batch.length);
+    assert.equal(metricValue(text, 'kafka_server_brokertopicmetrics_failedproducerequests_total{topic="t"}'), 2);
+    assert.equal(metricValue(text, 'kafka_network_requestmetrics_requests_total{request="Produce"}'), 4);
+    assert.equal(metricValue(text, 'kafka_network_requestmetrics_totaltime_seconds_count{request="Produce"}'), 4);
 
     // A deleted topic's series go away at the next scrape.
     s.setImage(image([broker(1)]));
