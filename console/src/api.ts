@@ -18,6 +18,8 @@ export interface PartitionInfo {
   isr: number[];
   earliestOffset: number;
   latestOffset: number;
+  /** Bytes on disk (largest replica); null when no broker reported it. */
+  sizeBytes: number | null;
 }
 export interface Topic {
   name: string;

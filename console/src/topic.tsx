@@ -1,7 +1,7 @@
 // One topic: partitions (leader, replicas, ISR, offsets), configs (edit), a message browser and a produce form.
 import { useState } from 'preact/hooks';
 import { api, type Browse } from './api.ts';
-import { ErrorBox, fmtNumber, useLoad, Value } from './util.tsx';
+import { ErrorBox, fmtBytes, fmtNumber, useLoad, Value } from './util.tsx';
 
 export function TopicView({ name }: { name: string }) {
   const topics = useLoad(api.topics, [name]);
@@ -25,6 +25,7 @@ export function TopicView({ name }: { name: string }) {
                 <th>In-sync replicas</th>
                 <th>Start offset</th>
                 <th>End offset</th>
+                <th>Size</th>
               </tr>
             </thead>
             <tbody>
@@ -36,6 +37,7 @@ export function TopicView({ name }: { name: string }) {
                   <td class={p.isr.length < p.replicas.length ? 'warn' : ''}>{p.isr.join(', ')}</td>
                   <td>{fmtNumber(p.earliestOffset)}</td>
                   <td>{fmtNumber(p.latestOffset)}</td>
+                  <td>{fmtBytes(p.sizeBytes)}</td>
                 </tr>
               ))}
             </tbody>

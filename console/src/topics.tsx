@@ -1,7 +1,7 @@
 // The topic list, with create and delete.
 import { useState } from 'preact/hooks';
 import { api } from './api.ts';
-import { ErrorBox, fmtNumber, useLoad } from './util.tsx';
+import { ErrorBox, fmtBytes, fmtNumber, useLoad } from './util.tsx';
 
 export function Topics() {
   const { data, error, reload } = useLoad(api.topics, []);
@@ -78,6 +78,7 @@ export function Topics() {
               <th>Topic</th>
               <th>Partitions</th>
               <th>Messages (end − start offsets)</th>
+              <th>Size</th>
               <th>Under-replicated</th>
               <th />
             </tr>
@@ -93,6 +94,7 @@ export function Topics() {
                 <td>
                   {fmtNumber(t.partitions.reduce((n, p) => n + Math.max(0, p.latestOffset - p.earliestOffset), 0))}
                 </td>
+                <td>{fmtBytes(t.partitions.reduce((n, p) => n + (p.sizeBytes ?? 0), 0))}</td>
                 <td>{t.partitions.filter((p) => p.isr.length < p.replicas.length).length}</td>
                 <td>
                   {!t.internal && (

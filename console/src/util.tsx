@@ -54,3 +54,15 @@ export function Value({ text }: { text: string | null }) {
 }
 
 export const fmtNumber = (n: number) => n.toLocaleString('en-US');
+
+export function fmtBytes(n: number | null): string {
+  if (n === null) return '—';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}

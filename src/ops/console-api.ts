@@ -4,7 +4,7 @@
  * exactly what any Kafka client sees, and there is no second source of truth.
  *
  *   GET    /api/cluster                         cluster id, controller, brokers
- *   GET    /api/topics                          topics with partitions (leader, replicas, ISR, offsets)
+ *   GET    /api/topics                          topics with partitions (leader, replicas, ISR, offsets, bytes)
  *   POST   /api/topics                          create {name, partitions?, replicationFactor?, configs?}
  *   DELETE /api/topics/:name                    delete
  *   GET    /api/topics/:name/configs            configs (with source)
@@ -27,7 +27,9 @@ import { Admin } from '../client/admin.ts';
 import { Consumer } from '../client/consumer.ts';
 import { KafkaClientError } from '../client/errors.ts';
 import { Producer } from '../client/producer.ts';
+import { ApiKey } from '../protocol/apis.ts';
 import { ErrorCode } from '../protocol/errors.ts';
+import type { DescribeLogDirsResponse } from '../protocol/generated/messages.ts';
 import { sendJson } from './http-server.ts';
 
 /** Where `npm run build` puts the console (dist/console of the package, from src/ops/ or dist/ops/ alike). */
@@ -215,6 +217,7 @@ export class ConsoleApi {
           ]);
     const at = (list: typeof earliest, t: string, p: number) =>
       list.find((o) => o.topic === t && o.partition === p)?.offset ?? -1;
+    const sizes = await logSizes(admin);
     return topics
       .map((t) => ({
         name: t.name,
@@ -227,6 +230,7 @@ export class ConsoleApi {
           isr: p.isr,
           earliestOffset: at(earliest, t.name, p.partition),
           latestOffset: at(latest, t.name, p.partition),
+          sizeBytes: sizes.get(`${t.name}\0${p.partition}`) ?? null,
         })),
       }))
       .sort((a, b) => (a.name < b.name ? -1 : 1));
@@ -321,6 +325,26 @@ export class ConsoleApi {
     this.producer = undefined;
     this.admin = undefined;
   }
+}
+
+/** Bytes on disk per partition (the largest replica), from DescribeLogDirs on every broker. */
+async function logSizes(admin: Admin): Promise<Map<string, number>> {
+  const sizes = new Map<string, number>();
+  await Promise.all(
+    admin.cluster.brokers().map(async (b) => {
+      const conn = await admin.cluster.node(b.nodeId);
+      const res = await conn.request<DescribeLogDirsResponse>(ApiKey.DescribeLogDirs, { topics: null });
+      for (const dir of res.results) {
+        if (dir.errorCode !== 0) continue;
+        for (const t of dir.topics)
+          for (const p of t.partitions) {
+            const k = `${t.name}\0${p.partitionIndex}`;
+            sizes.set(k, Math.max(sizes.get(k) ?? 0, Number(p.partitionSize)));
+          }
+      }
+    }),
+  );
+  return sizes;
 }
 
 function checkMutation(req: IncomingMessage): void {

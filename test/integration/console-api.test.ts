@@ -38,9 +38,11 @@ describe('console JSON layer', { timeout: 60_000 }, () => {
 
     const topics = (await call('GET', '/api/topics')).body as unknown as Array<{
       name: string;
-      partitions: Array<{ partition: number; latestOffset: number; leader: number }>;
+      partitions: Array<{ partition: number; latestOffset: number; leader: number; sizeBytes: number }>;
     }>;
     const t = topics.find((x) => x.name === 'api-t')!;
+    assert.equal(t.partitions[0]!.sizeBytes, 0, 'an empty partition');
+    assert.ok(t.partitions[1]!.sizeBytes > 2 * 61, 'two batches on disk');
     assert.deepEqual(
       t.partitions.map((p) => [p.partition, p.leader, p.latestOffset]),
       [

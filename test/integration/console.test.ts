@@ -72,7 +72,7 @@ describe('web console (headless Chromium)', { timeout: 240_000 }, () => {
     await page.click('text=Create topic');
     const row = page.locator('tr[data-topic="console-orders"]');
     await row.waitFor();
-    assert.deepEqual((await row.locator('td').allTextContents()).slice(0, 4), ['console-orders', '2', '0', '0']);
+    assert.deepEqual((await row.locator('td').allTextContents()).slice(0, 5), ['console-orders', '2', '0', '0 B', '0']);
 
     await page.click('a[href="#/topics/console-orders"]');
     await page.getByRole('heading', { name: 'Partitions' }).waitFor();
