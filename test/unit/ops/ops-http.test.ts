@@ -6,8 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import type { BrokerServices } from '../../../src/broker/services.ts';
 import type { ImageListener } from '../../../src/metadata/controller.ts';
-import { MetadataImage } from '../../../src/metadata/image.ts';
-import type { MetadataRecord } from '../../../src/metadata/records.ts';
+import type { MetadataImage, PartitionInfo, TopicInfo } from '../../../src/metadata/image.ts';
 import { OpsHttpServer, parseHttpListener } from '../../../src/ops/http-server.ts';
 import { countRecords } from '../../../src/ops/metrics.ts';
 import type { LogManager } from '../../../src/storage/log-manager.ts';
@@ -15,24 +14,45 @@ import { createLogger } from '../../../src/util/log.ts';
 
 const TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAA';
 
-function image(records: MetadataRecord[]): MetadataImage {
-  let img = MetadataImage.empty('cluster');
-  records.forEach((r, i) => {
-    img = img.apply(r, i + 1);
-  });
-  return img;
+type Item =
+  | { kind: 'broker'; nodeId: number; fenced: boolean }
+  | { kind: 'topic'; name: string }
+  | { kind: 'partition'; partition: number; leader: number; isr: number[] };
+
+/** The parts of a metadata image the ops code reads: brokers, topics with partitions (one topic, 't'). */
+function image(items: Item[]): MetadataImage {
+  const brokers = new Map<number, { nodeId: number; fenced: boolean }>();
+  let topic: TopicInfo | undefined;
+  const partitions: PartitionInfo[] = [];
+  for (const it of items) {
+    if (it.kind === 'broker') brokers.set(it.nodeId, { nodeId: it.nodeId, fenced: it.fenced });
+    else if (it.kind === 'topic') topic = { name: it.name, id: TOPIC_ID, partitions, configs: {} };
+    else
+      partitions[it.partition] = {
+        partition: it.partition,
+        leader: it.leader,
+        leaderEpoch: 0,
+        partitionEpoch: 0,
+        replicas: [1, 2, 3],
+        isr: it.isr,
+      };
+  }
+  const topics = new Map(topic ? [[topic.name, topic]] : []);
+  return {
+    brokers,
+    topics,
+    topicsById: new Map(topic ? [[TOPIC_ID, topic]] : []),
+    partition: (t: string, p: number) => topics.get(t)?.partitions[p],
+  } as unknown as MetadataImage;
 }
 
-const broker = (nodeId: number): MetadataRecord => ({ type: 'RegisterBroker', nodeId, endpoints: [], rack: null });
-const partition = (p: number, leader: number, isr: number[]): MetadataRecord => ({
-  type: 'Partition',
-  topicId: TOPIC_ID,
+const broker = (nodeId: number, fenced = false): Item => ({ kind: 'broker', nodeId, fenced });
+const topicT: Item = { kind: 'topic', name: 't' };
+const partition = (p: number, leader: number, isr: number[]): Item => ({
+  kind: 'partition',
   partition: p,
-  replicas: [1, 2, 3],
-  isr,
   leader,
-  leaderEpoch: 0,
-  partitionEpoch: 0,
+  isr,
 });
 
 function setup(initial: MetadataImage, offlineDirs = new Map<string, Error>()) {
@@ -84,6 +104,7 @@ describe('OpsHttpServer', () => {
     assert.deepEqual(ok.server.readiness(), { ready: true, reasons: [] });
     ok.stopListening();
     assert.deepEqual(ok.server.readiness().reasons, ['the Kafka listeners are not accepting connections']);
+    assert.deepEqual(setup(image([broker(1, true)])).server.readiness().reasons, ['broker 1 is fenced']);
 
     const bad = setup(image([broker(2)]), new Map([['/data/a', new Error('EIO')]]));
     const [bound] = await bad.server.listen([{ host: '127.0.0.1', port: 0 }]);
@@ -112,8 +133,7 @@ describe('OpsHttpServer', () => {
   });
 
   test('replication gauges come from the image: under-replicated, under min ISR, offline, ISR shrinks/expands', async () => {
-    const topic: MetadataRecord = { type: 'Topic', name: 't', id: TOPIC_ID };
-    const base = [broker(1), topic];
+    const base = [broker(1), topicT];
     const s = setup(image([...base, partition(0, 1, [1, 2, 3]), partition(1, 1, [1, 2]), partition(2, 2, [2, 3])]));
     let text = await s.server.metrics.scrape();
     assert.equal(metricValue(text, 'kafka_server_replicamanager_partitioncount'), 3);
@@ -135,7 +155,7 @@ describe('OpsHttpServer', () => {
   });
 
   test('request observations: per-topic counters from produce payloads, rejected bytes on partition errors', async () => {
-    const s = setup(image([broker(1), { type: 'Topic', name: 't', id: TOPIC_ID }, partition(0, 1, [1])]));
+    const s = setup(image([broker(1), topicT, partition(0, 1, [1])]));
     const batch = Buffer.alloc(61 + 20);
     batch.writeInt32BE(batch.length - 12, 8);
     batch[16] = 2;
