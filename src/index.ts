@@ -39,6 +39,8 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'tributary-'));
   const overrides = Object.entries({
     listeners: `PLAINTEXT://${host}:${opts.port ?? 0}`,
+    // The operations HTTP listener (/metrics, /ready, console) only when asked: { 'http.listeners': 'http://...' }.
+    'http.listeners': '',
     'log.dirs': dataDir,
     ...opts.config,
   }).map(([k, v]) => `${k}=${v}`);

@@ -10,6 +10,7 @@ import { TransactionCoordinatorRuntime } from '../coordinator/transaction/runtim
 import { LocalController } from '../metadata/controller.ts';
 import type { MetadataImage } from '../metadata/image.ts';
 import { FileMetadataLog } from '../metadata/metadata-log.ts';
+import { OpsHttpServer, parseHttpListener } from '../ops/http-server.ts';
 import { Dispatcher } from '../server/dispatcher.ts';
 import { supportedApis } from '../server/handlers/index.ts';
 import { type BoundListener, SocketServer } from '../server/socket-server.ts';
@@ -41,6 +42,7 @@ export class Broker {
   private bound: BoundListener[] = [];
   private stopping: Promise<void> | undefined;
   private locks: DirLock[] = [];
+  private http: OpsHttpServer | undefined;
 
   constructor(opts: BrokerOptions) {
     this.config = opts.config;
@@ -55,6 +57,11 @@ export class Broker {
   /** Memory pooled for fetch reads (for tests and metrics): slabs out while responses are being written. */
   get readBuffers(): ReadBufferPool | undefined {
     return this.replicas?.readBuffers;
+  }
+
+  /** The operations HTTP listeners as bound (http.listeners; empty when disabled). */
+  get httpListeners(): OpsHttpServer['listeners'] {
+    return this.http?.listeners ?? [];
   }
 
   get image(): MetadataImage {
@@ -165,7 +172,25 @@ export class Broker {
       apiVersions: () => dispatcher.supportedList(),
       clock: Date.now,
     };
-    const dispatcher = new Dispatcher(services, supportedApis(), loggers.get('tributary.server'));
+    // The operations HTTP listener and its metrics exist only when http.listeners names an endpoint.
+    const http =
+      cfg.httpListeners.length === 0
+        ? undefined
+        : new OpsHttpServer({
+            services,
+            logs: () => this.logs,
+            listening: () => this.bound.length > 0 && this.stopping === undefined,
+            connections: () => this.server?.connectionCounts() ?? new Map(),
+            kafkaListeners: () => this.bound,
+            log: loggers.get('tributary.http'),
+          });
+    this.http = http;
+    const dispatcher = new Dispatcher(
+      services,
+      supportedApis(),
+      loggers.get('tributary.server'),
+      http?.metrics.observeRequest,
+    );
     this.server = new SocketServer(dispatcher, loggers.get('tributary.server'), {
       maxRequestBytes: cfg.socketRequestMaxBytes,
       maxQueuedRequests: Math.max(2, cfg.queuedMaxRequests),
@@ -209,6 +234,7 @@ export class Broker {
         };
       });
     controller.registerBroker(cfg.nodeId, advertised, cfg.brokerRack);
+    await http?.listen(cfg.httpListeners.map(parseHttpListener));
     this.schedule(cfg.logRetentionCheckIntervalMs, () => this.logs!.runRetention(Date.now()));
     this.schedule(Math.min(cfg.logFlushSchedulerIntervalMs, 1000), () => this.logs!.flushDue(Date.now()));
     this.schedule(cfg.logFlushOffsetCheckpointIntervalMs, () => this.logs!.checkpoint());
@@ -250,6 +276,7 @@ export class Broker {
     this.stopping ??= (async () => {
       this.log.info('shutting down');
       try {
+        await this.http?.close();
         for (const t of this.timers) clearInterval(t);
         this.groups?.close();
         this.transactions?.close();

@@ -212,7 +212,8 @@ export class BrokerConfig {
   readonly groupMinSessionTimeoutMs: number;
   readonly groupMaxSessionTimeoutMs: number;
   readonly groupMaxSize: number;
-  readonly metricsPort: number | null;
+  /** Endpoints of the operations HTTP listener (http://host:port); empty when disabled. */
+  readonly httpListeners: string[];
 
   /** Use loadBrokerConfig(); `explicit` holds already-validated static values keyed by config name. */
   constructor(explicit: ReadonlyMap<string, BrokerConfigEntry>, host: string = hostname()) {
@@ -359,7 +360,7 @@ export class BrokerConfig {
       );
     }
     this.groupMaxSize = n('group.max.size');
-    this.metricsPort = nOrNull('metrics.port');
+    this.httpListeners = this.get('http.listeners') as string[];
   }
 
   /** The resolved typed value (explicit or default); undefined for a key that is neither set nor known. */

@@ -9,12 +9,18 @@ import {
   listOf,
   MIB,
   oneOf,
-  port,
   REPLICATION,
   SASL,
   SECURITY_PROTOCOLS,
   TLS,
+  type Validator,
 } from './config-def.ts';
+
+/** http.listeners: http://host:port entries (host may be empty or 0.0.0.0 for every interface; port 0 = any). */
+const HTTP_LISTENERS: Validator = {
+  expected: 'a comma-separated list of http://host:port endpoints',
+  test: (v) => Array.isArray(v) && v.every((e) => /^http:\/\/(\[[0-9a-fA-F:.]+\]|[^:/\s]*):\d{1,5}$/.test(e)),
+};
 
 export const BROKER_KEYS: readonly ConfigDef[] = [
   // ---- Identity and KRaft --------------------------------------------------------------------------------------------
@@ -149,8 +155,8 @@ export const BROKER_KEYS: readonly ConfigDef[] = [
     type: 'list',
     default: '',
     dynamic: true,
-    doc: 'Java classes that receive broker metrics (Tributary serves Prometheus metrics on metrics.port).',
-    noEffect: 'Tributary does not load Java metric reporters; use metrics.port',
+    doc: 'Java classes that receive broker metrics (Tributary serves Prometheus metrics on http.listeners).',
+    noEffect: 'Tributary does not load Java metric reporters; scrape /metrics on http.listeners',
   }),
   b('queued.max.requests', {
     type: 'int',
@@ -589,10 +595,12 @@ export const BROKER_KEYS: readonly ConfigDef[] = [
   }),
 
   // ---- Tributary-specific --------------------------------------------------------------------------------------------
-  b('metrics.port', {
-    type: 'int',
-    default: null,
-    validator: port,
-    doc: 'Tributary: port of the HTTP endpoint serving Prometheus metrics (unset = disabled).',
+  b('http.listeners', {
+    type: 'list',
+    default: 'http://127.0.0.1:9644',
+    validator: HTTP_LISTENERS,
+    doc:
+      'Tributary: http://host:port endpoints of the operations HTTP listener (/health, /ready, /metrics, the web ' +
+      'console); empty disables it. The embedded startBroker() leaves it off unless asked.',
   }),
 ];

@@ -1,6 +1,7 @@
 // Turns a request frame into a response frame: header, version check, decode, handler, encode.
 
 import type { BrokerServices } from '../broker/services.ts';
+import type { RequestObserver } from '../ops/metrics.ts';
 import { ApiKey, type ApiSchema, decodeRequestHeader, encodeResponseFrame } from '../protocol/apis.ts';
 import { decode } from '../protocol/codec.ts';
 import { ErrorCode, KafkaError } from '../protocol/errors.ts';
@@ -21,12 +22,13 @@ export class Dispatcher implements FrameProcessor {
   private readonly apis = new Map<number, SupportedApi>();
   private readonly broker: BrokerServices;
   private readonly log: Logger;
-  private readonly debug: boolean;
+  /** Metrics: one call per answered request (ops/metrics.ts). */
+  private readonly observe: RequestObserver | undefined;
 
-  constructor(broker: BrokerServices, handlers: readonly SupportedApi[], log: Logger) {
+  constructor(broker: BrokerServices, handlers: readonly SupportedApi[], log: Logger, observe?: RequestObserver) {
     this.broker = broker;
     this.log = log;
-    this.debug = log.isLevelEnabled('debug');
+    this.observe = observe;
     for (const h of handlers) this.apis.set(h.api.key, h);
   }
 
@@ -56,9 +58,12 @@ export class Dispatcher implements FrameProcessor {
       }
       throw new ProtocolError(`${api.name} v${version} is not supported (supported ${supported.min}-${supported.max})`);
     }
-    // At debug level every request is logged by API and version (what a client negotiated, which APIs it uses).
-    if (this.debug) this.log.debug({ api: api.name, version, client: header.clientId }, 'request');
+    // At debug level every request is logged by API and version (what a client negotiated, which APIs it uses);
+    // checked per request so a BROKER_LOGGER change applies at once.
+    if (this.log.isLevelEnabled('debug'))
+      this.log.debug({ api: api.name, version, client: header.clientId }, 'request');
     const request = decode<unknown>(api.request, version, r);
+    const t0 = this.observe ? performance.now() : 0;
     const sent: Array<() => void> = [];
     const afterSend = () => {
       for (const fn of sent) fn();
@@ -80,6 +85,7 @@ export class Dispatcher implements FrameProcessor {
           request,
         );
       } catch (e) {
+        this.observe?.(api.key, api.name, version, request, null, t0);
         if (e instanceof CloseConnection) throw e;
         const code = e instanceof KafkaError ? e.code : ErrorCode.UNKNOWN_SERVER_ERROR;
         if (!(e instanceof KafkaError)) this.log.error({ api: api.name, version, err: e }, 'handler failed');
@@ -88,6 +94,7 @@ export class Dispatcher implements FrameProcessor {
         }
         throw e;
       }
+      this.observe?.(api.key, api.name, version, request, response === NO_RESPONSE ? undefined : response, t0);
       if (response === NO_RESPONSE) return null;
       const chunks = encodeResponseFrame(api, version, header.correlationId, response as object);
       handedToSocket = true;

@@ -17,6 +17,7 @@ export interface BoundListener extends ListenerSpec {
 
 export class SocketServer {
   private readonly servers: Server[] = [];
+  private readonly listenerNames: string[] = [];
   private readonly connections = new Set<Connection>();
   private nextId = 1;
   private readonly processor: FrameProcessor;
@@ -46,6 +47,7 @@ export class SocketServer {
       const addr = server.address();
       const boundPort = typeof addr === 'object' && addr ? addr.port : spec.port;
       this.servers.push(server);
+      this.listenerNames.push(spec.name);
       bound.push({ ...spec, boundPort });
       this.log.info({ listener: spec.name, host: spec.host, port: boundPort }, 'listening');
     }
@@ -72,6 +74,13 @@ export class SocketServer {
       () => this.connections.delete(conn),
     );
     this.connections.add(conn);
+  }
+
+  /** Open connections per listener name (for metrics). */
+  connectionCounts(): Map<string, number> {
+    const counts = new Map<string, number>(this.listenerNames.map((n) => [n, 0]));
+    for (const c of this.connections) counts.set(c.info.listenerName, (counts.get(c.info.listenerName) ?? 0) + 1);
+    return counts;
   }
 
   /** Stops accepting, lets in-flight requests finish (up to timeoutMs), then closes every connection. */

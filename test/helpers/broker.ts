@@ -182,6 +182,8 @@ class BrokerProcess implements BrokerHandle {
 
   #args(): string[] {
     const overrides: Record<string, string> = {
+      // No operations HTTP listener unless a test asks (its default port 9644 is one per machine).
+      'http.listeners': '',
       ...this.#overrides,
       listeners: `PLAINTEXT://127.0.0.1:${this.port}`,
       'log.dirs': this.dataDir,

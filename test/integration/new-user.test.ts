@@ -30,7 +30,8 @@ function spawnBroker(args: string[], env: NodeJS.ProcessEnv = {}): Spawned {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KAFKA_')));
   const proc = spawn(process.execPath, [ENTRY, 'broker', ...args], {
     cwd: REPO_ROOT,
-    env: { ...clean, ...env },
+    // The operations HTTP listener on any free port: the default 9644 may be taken by a broker of another test.
+    env: { ...clean, KAFKA_HTTP_LISTENERS: 'http://127.0.0.1:0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   proc.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));

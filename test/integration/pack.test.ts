@@ -61,7 +61,12 @@ describe('the npm package', { timeout: 600_000 }, () => {
     assert.ok(existsSync(tarball), describeRun('npm pack', pack));
 
     const listing = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n');
-    for (const f of ['package/dist/index.js', 'package/dist/index.d.ts', 'package/dist/cli/bin.js'])
+    for (const f of [
+      'package/dist/index.js',
+      'package/dist/index.d.ts',
+      'package/dist/cli/bin.js',
+      'package/dist/console/index.html',
+    ])
       assert.ok(listing.includes(f), `${f} is in the tarball`);
     assert.ok(!listing.some((f) => f.startsWith('package/src/')), 'no TypeScript sources in the tarball');
 
@@ -120,6 +125,8 @@ try {
         `listeners=PLAINTEXT://127.0.0.1:${port}`,
         '--override',
         `log.dirs=${path.join(scratch, 'data')}`,
+        '--override',
+        'http.listeners=http://127.0.0.1:0',
       ],
       { cwd: project, stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -146,6 +153,17 @@ try {
     );
     assert.equal(consume.code, 0, describeRun('tributary consume', consume));
     assert.equal(consume.stdout, 'a=1\nb=2\n');
+    // The web console, built at pack time, is served by the packaged broker's HTTP listener.
+    const http = /http listener started.* port=(\d+)/.exec(logs);
+    assert.ok(http, logs);
+    const page = await fetch(`http://127.0.0.1:${http[1]}/`);
+    const html = await page.text();
+    assert.match(html, /<div id="app"><\/div>/);
+    const script = /src="\.\/(assets\/[^"]+\.js)"/.exec(html);
+    assert.ok(script, html);
+    const js = await fetch(`http://127.0.0.1:${http[1]}/${script[1]}`);
+    assert.equal(js.status, 200);
+    assert.match(js.headers.get('content-type') ?? '', /javascript/);
     broker.kill('SIGTERM');
     assert.equal(await exited, 0, logs);
     assert.match(logs, /shutdown complete/);

@@ -48,7 +48,7 @@ describe('loadBrokerConfig', () => {
     assert.equal(c.groupInitialRebalanceDelayMs, 3000);
     assert.equal(c.transactionMaxTimeoutMs, 900000);
     assert.equal(c.interBrokerListenerName, 'PLAINTEXT');
-    assert.equal(c.metricsPort, null);
+    assert.deepEqual(c.httpListeners, ['http://127.0.0.1:9644']);
     assert.equal(c.source('num.partitions'), 'DEFAULT_CONFIG');
     assert.equal(c.get('num.partitions'), 1);
     assert.equal(c.get('log.retention.ms'), null);
