@@ -21,7 +21,7 @@ import {
 import type { PartitionLog } from '../storage/partition-log.ts';
 import type { ReadAlloc } from '../storage/read-buffers.ts';
 import type { Logger } from '../util/log.ts';
-import type { AbortedTxn, ProducerBatch, ProducerStateManager } from './producer-state.ts';
+import type { AbortedTxn, ControlInfo, ProducerBatch, ProducerStateManager } from './producer-state.ts';
 import {
   appendTxnIndex,
   fileName,
@@ -128,7 +128,7 @@ export class Partition {
     buf: Buffer,
     validated: ReturnType<typeof validateProduceRecords>,
     origin: 'client' | 'coordinator',
-    control?: { abort: boolean; coordinatorEpoch: number },
+    control?: ControlInfo,
   ): AppendResult {
     const pb: ProducerBatch[] = validated.batches.map((b) => ({
       producerId: b.producerId,
@@ -179,12 +179,14 @@ export class Partition {
     producerId: number,
     producerEpoch: number,
     coordinatorEpoch: number,
+    transactionVersion: number,
     now: number,
   ): AppendResult {
     const buf = buildControlBatch(type, { producerId, producerEpoch, coordinatorEpoch, now });
     return this.appendWithProducerState(buf, validateCoordinatorRecords(buf, now, true), 'coordinator', {
       abort: type === 'ABORT',
       coordinatorEpoch,
+      transactionVersion,
     });
   }
 

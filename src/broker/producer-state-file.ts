@@ -168,9 +168,14 @@ function storedBatch(buf: Buffer, position: number, size: number): { batch: Prod
   if (!h.isControl) return { batch };
   for (const rec of iterateRecords(buf.subarray(position, position + size))) {
     const c = parseControlRecord(rec.key, rec.value);
-    if (c) return { batch, control: { abort: c.type === 'ABORT', coordinatorEpoch: c.coordinatorEpoch } };
+    // Replayed markers were checked when written: no transaction-version check on the way back (version 0).
+    if (c)
+      return {
+        batch,
+        control: { abort: c.type === 'ABORT', coordinatorEpoch: c.coordinatorEpoch, transactionVersion: 0 },
+      };
   }
-  return { batch, control: { abort: false, coordinatorEpoch: -1 } };
+  return { batch, control: { abort: false, coordinatorEpoch: -1, transactionVersion: 0 } };
 }
 
 /**

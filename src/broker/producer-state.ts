@@ -63,6 +63,8 @@ export interface AppendPlan {
 export interface ControlInfo {
   abort: boolean;
   coordinatorEpoch: number;
+  /** The marker's transaction version (KIP-1228): from 2 on its epoch must be above the producer's current one. */
+  transactionVersion: number;
 }
 
 function cloneEntry(e: ProducerEntry): ProducerEntry {
@@ -143,6 +145,19 @@ export class ProducerStateManager {
       if (b.isControl) {
         const c = control?.(i);
         assert(c !== undefined, 'a control batch needs its marker type');
+        // A TV2 coordinator bumps the epoch before every marker, so a marker at the producer's current epoch (or
+        // below) comes from a zombie coordinator or a stale retry (KIP-1228).
+        if (
+          c.transactionVersion >= 2 &&
+          origin !== 'replication' &&
+          entry.producerEpoch !== NO_PRODUCER_EPOCH &&
+          b.producerEpoch <= entry.producerEpoch
+        ) {
+          throw new KafkaError(
+            ErrorCode.INVALID_PRODUCER_EPOCH,
+            `Transaction marker (version ${c.transactionVersion}) of producer ${b.producerId} has epoch ${b.producerEpoch}, which is not above the current epoch ${entry.producerEpoch}`,
+          );
+        }
         if (entry.currentTxnFirstOffset >= 0) {
           completed.push({
             producerId: b.producerId,

@@ -307,13 +307,26 @@ export class ReplicaManager {
   writeMarker(
     topic: string,
     partition: number,
-    m: { commit: boolean; producerId: number; producerEpoch: number; coordinatorEpoch: number },
+    m: {
+      commit: boolean;
+      producerId: number;
+      producerEpoch: number;
+      coordinatorEpoch: number;
+      transactionVersion: number;
+    },
     now: number,
   ): number {
     const p = this.get(topic, partition);
     if (!p) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
     try {
-      p.appendMarker(m.commit ? 'COMMIT' : 'ABORT', m.producerId, m.producerEpoch, m.coordinatorEpoch, now);
+      p.appendMarker(
+        m.commit ? 'COMMIT' : 'ABORT',
+        m.producerId,
+        m.producerEpoch,
+        m.coordinatorEpoch,
+        m.transactionVersion,
+        now,
+      );
       this.wakeAll();
       return ErrorCode.NONE;
     } catch (e) {

@@ -103,6 +103,7 @@ function simulate(seed: number, steps: number, tv2: boolean) {
       const plan = p.state.prepare([batch], p.log.length, 'coordinator', () => ({
         abort: !m.commit,
         coordinatorEpoch: 0,
+        transactionVersion: m.transactionVersion,
       }));
       p.state.commit(plan, () => 0);
       p.log.push({ kind: 'marker', pid: m.producerId, epoch: m.producerEpoch, commit: m.commit });

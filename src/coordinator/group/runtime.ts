@@ -455,12 +455,18 @@ export class GroupCoordinatorRuntime {
   }
 
   /** The transaction's marker for a __consumer_offsets partition: written to the log, then offsets applied or dropped. */
-  completeTransactionalOffsets(partition: number, producerId: number, producerEpoch: number, commit: boolean): number {
+  completeTransactionalOffsets(
+    partition: number,
+    producerId: number,
+    producerEpoch: number,
+    commit: boolean,
+    transactionVersion: number,
+  ): number {
     const part = this.opts.replicas.get(OFFSETS_TOPIC, partition);
     if (!part) return ErrorCode.NOT_COORDINATOR;
     const now = this.opts.clock();
     try {
-      part.appendMarker(commit ? 'COMMIT' : 'ABORT', producerId, producerEpoch, 0, now);
+      part.appendMarker(commit ? 'COMMIT' : 'ABORT', producerId, producerEpoch, 0, transactionVersion, now);
     } catch (e) {
       return e instanceof KafkaError ? e.code : ErrorCode.UNKNOWN_SERVER_ERROR;
     }

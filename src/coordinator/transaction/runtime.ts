@@ -24,7 +24,13 @@ import {
 
 export interface TxnOffsetSink {
   /** Writes the transaction marker into a __consumer_offsets partition and applies or drops pending offsets. */
-  completeTransactionalOffsets(partition: number, producerId: number, producerEpoch: number, commit: boolean): number;
+  completeTransactionalOffsets(
+    partition: number,
+    producerId: number,
+    producerEpoch: number,
+    commit: boolean,
+    transactionVersion: number,
+  ): number;
   partitionFor(groupId: string): number;
 }
 
@@ -156,12 +162,19 @@ export class TransactionCoordinatorRuntime {
           m.producerId,
           m.producerEpoch,
           m.commit,
+          m.transactionVersion,
         );
       } else {
         errorCode = this.opts.replicas.writeMarker(
           tp.topic,
           tp.partition,
-          { commit: m.commit, producerId: m.producerId, producerEpoch: m.producerEpoch, coordinatorEpoch },
+          {
+            commit: m.commit,
+            producerId: m.producerId,
+            producerEpoch: m.producerEpoch,
+            coordinatorEpoch,
+            transactionVersion: m.transactionVersion,
+          },
           now,
         );
       }

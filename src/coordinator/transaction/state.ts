@@ -57,6 +57,11 @@ export interface MarkerRequest {
   producerEpoch: number;
   commit: boolean;
   partitions: TopicPartition[];
+  /**
+   * The transaction version the markers are written under (KIP-1228): 2 when the coordinator bumped the epoch for
+   * them (TV2), which partitions check strictly; 0/1 otherwise.
+   */
+  transactionVersion: number;
 }
 
 /**
@@ -151,7 +156,7 @@ export class TxnStateMachine {
     if (cur.state === TxnState.Ongoing || cur.state === TxnState.PrepareEpochFence) {
       // Fence the current producer: abort its transaction with a bumped epoch, then bump again below.
       const fenced = this.bumped(cur, now);
-      const abort = this.endTransaction(fenced, false, now);
+      const abort = this.endTransaction(fenced, false, now, bumpedVersion(fenced));
       const next = this.bumped({ ...abort.complete!, txnTimeoutMs }, now);
       return {
         errorCode: ErrorCode.NONE,
@@ -271,7 +276,9 @@ export class TxnStateMachine {
     if (cur.producerEpoch !== producerEpoch) return fail(ErrorCode.PRODUCER_FENCED);
     switch (cur.state) {
       case TxnState.Ongoing:
-        return this.endTransaction(tv2 ? this.bumped(cur, now) : cur, commit, now);
+        return tv2
+          ? this.endTransaction(this.bumped(cur, now), commit, now, 2)
+          : this.endTransaction(cur, commit, now, Math.min(cur.clientTransactionVersion, 1));
       case TxnState.CompleteCommit:
       case TxnState.CompleteAbort:
         if (!tv2) {
@@ -280,9 +287,9 @@ export class TxnStateMachine {
             : fail(ErrorCode.INVALID_TXN_STATE);
         }
         if (commit) return fail(ErrorCode.INVALID_TXN_STATE);
-        return this.endTransaction(this.bumped(cur, now), false, now);
+        return this.endTransaction(this.bumped(cur, now), false, now, 2);
       case TxnState.Empty:
-        if (tv2 && !commit) return this.endTransaction(this.bumped(cur, now), false, now);
+        if (tv2 && !commit) return this.endTransaction(this.bumped(cur, now), false, now, 2);
         return fail(ErrorCode.INVALID_TXN_STATE);
       case TxnState.PrepareCommit:
       case TxnState.PrepareAbort:
@@ -292,8 +299,12 @@ export class TxnStateMachine {
     }
   }
 
-  /** Prepare → markers → complete for the transaction in `m` (whose epoch is the one markers carry). */
-  private endTransaction(m: TxnMetadata, commit: boolean, now: number): TxnResult {
+  /**
+   * Prepare → markers → complete for the transaction in `m` (whose epoch is the one markers carry). `tv` is the
+   * markers' transaction version: 2 only when `m`'s epoch was bumped for them (partitions then require the marker
+   * epoch to be above the producer's, KIP-1228).
+   */
+  private endTransaction(m: TxnMetadata, commit: boolean, now: number, tv: number): TxnResult {
     const prepare: TxnMetadata = {
       ...m,
       state: commit ? TxnState.PrepareCommit : TxnState.PrepareAbort,
@@ -310,7 +321,13 @@ export class TxnStateMachine {
       producerId: m.producerId,
       producerEpoch: m.producerEpoch,
       prepare,
-      markers: { producerId: m.producerId, producerEpoch: m.producerEpoch, commit, partitions: m.partitions },
+      markers: {
+        producerId: m.producerId,
+        producerEpoch: m.producerEpoch,
+        commit,
+        partitions: m.partitions,
+        transactionVersion: tv,
+      },
       complete,
     };
   }
@@ -320,7 +337,13 @@ export class TxnStateMachine {
     const out: TxnResult[] = [];
     for (const m of this.txns.values()) {
       if (m.state !== TxnState.PrepareCommit && m.state !== TxnState.PrepareAbort) continue;
-      const r = this.endTransaction(m, m.state === TxnState.PrepareCommit, now);
+      // Whether the prepared epoch was bumped is not recorded: the lenient (v1) check.
+      const r = this.endTransaction(
+        m,
+        m.state === TxnState.PrepareCommit,
+        now,
+        Math.min(m.clientTransactionVersion, 1),
+      );
       out.push({ ...r, prepare: undefined });
     }
     return out;
@@ -331,7 +354,8 @@ export class TxnStateMachine {
     const out: TxnResult[] = [];
     for (const m of this.txns.values()) {
       if (m.state !== TxnState.Ongoing || m.txnStartTimestamp + m.txnTimeoutMs > now) continue;
-      out.push(this.endTransaction(this.bumped(m, now), false, now));
+      const bumped = this.bumped(m, now);
+      out.push(this.endTransaction(bumped, false, now, bumpedVersion(bumped)));
     }
     return out;
   }
@@ -346,4 +370,9 @@ export class TxnStateMachine {
     }
     return out;
   }
+}
+
+/** The markers' transaction version for a transaction whose epoch was just bumped for them. */
+function bumpedVersion(m: TxnMetadata): number {
+  return Math.min(m.clientTransactionVersion, 2);
 }

@@ -6,7 +6,7 @@ import { defineHandler } from '../handler.ts';
 
 export default defineHandler<WriteTxnMarkersRequest, WriteTxnMarkersResponse>({
   apiKey: ApiKey.WriteTxnMarkers,
-  versions: [0, 1],
+  versions: [0, 2],
   handle(ctx, req) {
     return {
       markers: req.markers.map((m) => {
@@ -15,6 +15,8 @@ export default defineHandler<WriteTxnMarkersRequest, WriteTxnMarkersResponse>({
             producerId: Number(m.producerId),
             producerEpoch: m.producerEpoch,
             commit: m.transactionResult,
+            // v2 (KIP-1228) says which transaction version the coordinator wrote the markers under.
+            transactionVersion: m.transactionVersion,
             partitions: m.topics.flatMap((t) => t.partitionIndexes.map((partition) => ({ topic: t.name, partition }))),
           },
           m.coordinatorEpoch,

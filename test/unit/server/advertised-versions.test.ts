@@ -28,7 +28,7 @@ const ADVERTISED: ReadonlyArray<readonly [number, number, number]> = [
   [ApiKey.AddPartitionsToTxn, 0, 5],
   [ApiKey.AddOffsetsToTxn, 0, 4],
   [ApiKey.EndTxn, 0, 5],
-  [ApiKey.WriteTxnMarkers, 0, 1],
+  [ApiKey.WriteTxnMarkers, 0, 2],
   [ApiKey.TxnOffsetCommit, 0, 6],
   [ApiKey.DescribeConfigs, 0, 4],
   [ApiKey.AlterConfigs, 0, 2],

@@ -108,7 +108,7 @@ describe('producer state', () => {
     assert.equal(p.lastStableOffset, 0);
     assert.deepEqual(offsetsOf(p, true), []);
     assert.deepEqual(offsetsOf(p, false), [0, 1]);
-    p.appendMarker('ABORT', 1, 0, 0, now); // 2
+    p.appendMarker('ABORT', 1, 0, 0, 1, now); // 2
     assert.equal(p.lastStableOffset, 3);
     const r = p.read(0, 1 << 20, true, 2, true);
     assert.deepEqual(
@@ -116,7 +116,7 @@ describe('producer state', () => {
       [[1, 0]],
     );
     p.appendAsLeader(batch(1, 0, 1, 1, true), now); // 3
-    p.appendMarker('COMMIT', 1, 0, 0, now); // 4
+    p.appendMarker('COMMIT', 1, 0, 0, 1, now); // 4
     assert.equal(p.lastStableOffset, 5);
     assert.deepEqual(p.read(3, 1 << 20, true, 2, true).abortedTransactions, []);
     // A non-transactional write while a transaction is open is refused.
@@ -127,9 +127,17 @@ describe('producer state', () => {
     );
     // A marker with an older epoch is refused.
     assert.equal(
-      code(() => p.appendMarker('COMMIT', 1, -1, 0, now)),
+      code(() => p.appendMarker('COMMIT', 1, -1, 0, 1, now)),
       ErrorCode.INVALID_PRODUCER_EPOCH,
     );
+    // KIP-1228: a transaction-version-2 marker must carry an epoch above the producer's (the coordinator bumps it
+    // before every marker); at the same epoch it is a zombie's or a stale retry's, refused. Version 1 accepts it.
+    assert.equal(
+      code(() => p.appendMarker('COMMIT', 1, 0, 0, 2, now)),
+      ErrorCode.INVALID_PRODUCER_EPOCH,
+    );
+    p.appendMarker('COMMIT', 1, 1, 0, 2, now);
+    assert.equal(p.lastStableOffset, p.log.logEndOffset);
   });
 
   test('state survives a clean restart (snapshot) and an unclean one (replay), aborted index included', () => {
@@ -137,7 +145,7 @@ describe('producer state', () => {
     const now = Date.now();
     a.p.appendAsLeader(batch(5, 0, 0, 3), now);
     a.p.appendAsLeader(batch(6, 0, 0, 1, true), now);
-    a.p.appendMarker('ABORT', 6, 0, 0, now);
+    a.p.appendMarker('ABORT', 6, 0, 0, 1, now);
     a.p.appendAsLeader(batch(6, 0, 1, 1, true), now); // open at offset 5
     a.p.snapshotProducers();
     a.p.appendAsLeader(batch(5, 0, 3, 2), now); // after the snapshot: found by replay
