@@ -188,6 +188,7 @@ test('reorder: one producer out of send order', () => {
   // a:0.5 is not in the copy; only judge the log rules here.
   const r = check(h);
   assert.ok(r.counts.reorder > 0, JSON.stringify(r.violations));
+  assert.deepEqual(r.stats.reorderByProc, { a: 1 });
 });
 
 test('offset-gap: a hole in a topic without transactions, too many holes in a transactional one', () => {

@@ -65,6 +65,8 @@ export interface CheckResult {
     transactions: { commit: number; abort: number; unknown: number };
     faults: Record<string, number>;
     finalRecords: number;
+    /** Reorder violations per producer. */
+    reorderByProc: Record<string, number>;
   };
   faults: FaultEvent[];
 }
@@ -132,6 +134,7 @@ export function check(history: readonly HistoryEvent[]): CheckResult {
   const logs = new Map<string, { byOffset: Map<number, string>; offsetOf: Map<string, number>; final: FinalEvent }>();
   const txnEnds = txns.length;
   let finalRecords = 0;
+  const reorderByProc: Record<string, number> = {};
   for (const [topic, meta] of Object.entries(run.topics)) {
     for (let p = 0; p < meta.partitions; p++) {
       const final = finals.get(`read_uncommitted/${tp(topic, p)}`);
@@ -163,8 +166,10 @@ export function check(history: readonly HistoryEvent[]): CheckResult {
           const proc = value.slice(0, sep);
           const seq = Number(value.slice(sep + 1));
           const last = lastSeq.get(proc);
-          if (last !== undefined && seq < last)
+          if (last !== undefined && seq < last) {
+            reorderByProc[proc] = (reorderByProc[proc] ?? 0) + 1;
             violate('reorder', `${tp(topic, p)}: ${value} at offset ${offset} after ${proc}:${last}`);
+          }
           lastSeq.set(proc, seq);
         }
       }
@@ -305,6 +310,7 @@ export function check(history: readonly HistoryEvent[]): CheckResult {
       },
       faults: faultCounts,
       finalRecords,
+      reorderByProc,
     },
     faults,
   };
@@ -323,6 +329,8 @@ export function formatReport(r: CheckResult, seed: number): string {
     }`,
     `  violations per rule: ${RULES.map((x) => `${x}=${r.counts[x]}`).join(' ')}`,
   ];
+  const byProc = Object.entries(r.stats.reorderByProc);
+  if (byProc.length > 0) lines.push(`  reorders per producer: ${byProc.map(([p, n]) => `${p}=${n}`).join(' ')}`);
   for (const v of r.violations) lines.push(`  VIOLATION ${v.rule}: ${v.msg}`);
   lines.push('fault history:');
   const t0 = r.faults[0]?.t ?? 0;

@@ -143,7 +143,9 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   {
     name: 'disk-full',
     unavailable: (env) =>
-      env.brokers.find((b) => b.diskUnavailable === undefined) ? undefined : env.brokers[0]?.diskUnavailable,
+      env.brokers.some((b) => b.diskUnavailable === undefined)
+        ? undefined
+        : (env.brokers[0]?.diskUnavailable ?? 'no broker with a size-limited log dir'),
     async inject(env, rng) {
       const b = pick(
         rng,
