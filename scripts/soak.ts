@@ -1,4 +1,5 @@
-// The long fault run: `npm run soak -- --cycles 100 --seed N [--kinds a,b] [--rate R] [--out DIR]`.
+// The long fault run: `npm run soak -- --cycles 100 --seed N [--kinds a,b] [--rate R] [--out DIR]`;
+// `npm run soak -- --check DIR/history.jsonl` re-checks a recorded history.
 //
 // Starts the broker(s) behind fault proxies, runs the workloads, plays the seeded fault schedule, checks the
 // history, prints the summary and the fault history, and exits 1 on any violation (2 when the run itself broke).
@@ -6,6 +7,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { check, formatReport } from '../test/fault/harness/checker.ts';
+import { readHistory } from '../test/fault/harness/history.ts';
 import { runFaults } from '../test/fault/harness/run.ts';
 
 const { values } = parseArgs({
@@ -15,12 +18,23 @@ const { values } = parseArgs({
     kinds: { type: 'string' },
     rate: { type: 'string', default: '50' },
     out: { type: 'string' },
+    check: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
-  process.stdout.write('npm run soak -- [--cycles 100] [--seed N] [--kinds kill9-restart,pause,...] [--rate 50] [--out DIR]\n');
+  process.stdout.write(
+    'npm run soak -- [--cycles 100] [--seed N] [--kinds kill9-restart,pause,...] [--rate 50] [--out DIR]\n       npm run soak -- --check DIR/history.jsonl   (re-check a recorded history)\n',
+  );
   process.exit(0);
+}
+if (values.check !== undefined) {
+  // Re-check a recorded history offline (e.g. after changing the checker).
+  const history = readHistory(values.check);
+  const first = history[0];
+  const r = check(history);
+  process.stdout.write(`${formatReport(r, first?.type === 'run' ? first.seed : -1)}\n`);
+  process.exit(r.ok ? 0 : 1);
 }
 const seed = values.seed !== undefined ? Number(values.seed) : Math.floor(Math.random() * 2 ** 31);
 const cycles = Number(values.cycles);

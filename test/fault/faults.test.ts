@@ -4,6 +4,7 @@
 // and a read_committed reader run, plus the TypeScript client's idempotent producers. The checker must find no
 // violation. The long mode is `npm run soak -- --cycles 100 --seed N`; the seed below reruns this exact schedule.
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -51,6 +52,7 @@ test('acknowledged writes, offsets, commits and transactions survive one cycle o
       `${rule}: ${JSON.stringify(result.violations.filter((v) => v.rule === rule).slice(0, 5))} (history: ${run.historyFile})`,
     );
   }
+  rmSync(outDir, { recursive: true, force: true }); // kept when the run failed, for `npm run soak -- --check`
 });
 
 test('the TypeScript idempotent producer keeps each partition in send order under faults', {
