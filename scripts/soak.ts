@@ -17,6 +17,8 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     kinds: { type: 'string' },
     rate: { type: 'string', default: '50' },
+    'ts-producers': { type: 'string', default: '2' },
+    'py-producers': { type: 'string', default: '2' },
     out: { type: 'string' },
     check: { type: 'string' },
     help: { type: 'boolean', default: false },
@@ -24,7 +26,7 @@ const { values } = parseArgs({
 });
 if (values.help) {
   process.stdout.write(
-    'npm run soak -- [--cycles 100] [--seed N] [--kinds kill9-restart,pause,...] [--rate 50] [--out DIR]\n       npm run soak -- --check DIR/history.jsonl   (re-check a recorded history)\n',
+    'npm run soak -- [--cycles 100] [--seed N] [--kinds kill9-restart,pause,...] [--rate 50] [--ts-producers 2] [--py-producers 2] [--out DIR]\n       npm run soak -- --check DIR/history.jsonl   (re-check a recorded history)\n',
   );
   process.exit(0);
 }
@@ -51,6 +53,8 @@ try {
     cycles,
     outDir,
     rate: Number(values.rate),
+    tsProducers: Number(values['ts-producers']),
+    pyProducers: Number(values['py-producers']),
     kinds: values.kinds?.split(','),
     log: (s) => process.stdout.write(`${s}\n`),
   });
