@@ -38,11 +38,36 @@ test('kinds that need the cluster say why they are not available', () => {
   const { kinds, skipped } = availableKinds({ brokers: [] });
   const names = kinds.map((k) => k.name);
   assert.ok(names.includes('kill9-restart') && names.includes('client-partition'));
-  for (const n of ['zk-node-kill', 'zk-quorum-loss', 'zk-link-partition', 'disk-full'])
+  for (const n of ['zk-node-kill', 'zk-node-pause', 'zk-quorum-loss', 'zk-link-partition', 'disk-full'])
     assert.ok(
       skipped.some((s) => s.name === n && s.reason.length > 0),
       n,
     );
   assert.equal(kinds.length + skipped.length, FAULT_KINDS.length);
   assert.throws(() => availableKinds({ brokers: [] }, ['no-such-kind']), /unknown fault kind/);
+});
+
+test('the ZooKeeper kinds drive the ensemble handle: kill and restart a node, lose and regain the quorum', async () => {
+  const calls: string[] = [];
+  const zookeeper = {
+    nodes: [{}, {}, {}],
+    kill9: async (i: number) => void calls.push(`kill9 ${i}`),
+    restart: async (i: number) => void calls.push(`restart ${i}`),
+    pause: (i: number) => void calls.push(`pause ${i}`),
+    resume: (i: number) => void calls.push(`resume ${i}`),
+  };
+  const { kinds } = availableKinds({ brokers: [], zookeeper }, ['zk-node-kill', 'zk-node-pause', 'zk-quorum-loss']);
+  assert.deepEqual(
+    kinds.map((k) => k.name),
+    ['zk-node-kill', 'zk-node-pause', 'zk-quorum-loss'],
+  );
+  for (const k of kinds) {
+    const active = await k.inject({ brokers: [], zookeeper }, prng(3));
+    await active.heal();
+  }
+  const killed = calls.filter((c) => c.startsWith('kill9')).length;
+  assert.equal(killed, 1 + 2, 'one node, then a majority of three');
+  assert.equal(calls.filter((c) => c.startsWith('restart')).length, killed, 'every killed node restarted');
+  assert.equal(calls.filter((c) => c.startsWith('pause')).length, 1);
+  assert.equal(calls.filter((c) => c.startsWith('resume')).length, 1);
 });

@@ -25,22 +25,23 @@ export function prng(seed: number): () => number {
 }
 
 /**
- * The ZooKeeper ensemble, as test/helpers/zookeeper.ts will provide it (plug point: adapt its handle to this).
- * Node indexes are 0..nodes-1.
+ * The ZooKeeper ensemble: the shape of `ZooKeeperEnsemble` from test/helpers/zookeeper.ts (written with the
+ * cluster), so its handle plugs in as it is. Node indexes are positions in `nodes`.
  */
 export interface ZooKeeperControl {
-  readonly nodes: number;
+  readonly nodes: readonly unknown[];
   kill9(node: number): Promise<void>;
+  /** Starts the node again (after kill9) and waits until the ensemble serves. */
   restart(node: number): Promise<void>;
-  pause(node: number): void;
+  pause(node: number): void | Promise<void>;
   resume(node: number): void;
-  /** Proxies on the broker→ZooKeeper paths, when brokers connect through them (one per broker). */
-  readonly brokerLinks?: ReadonlyMap<number, FaultProxy>;
 }
 
 export interface FaultEnv {
   brokers: ManagedBroker[];
   zookeeper?: ZooKeeperControl;
+  /** Proxies on the broker→ZooKeeper paths (broker id → proxy), when brokers connect through them. */
+  zkLinks?: ReadonlyMap<number, FaultProxy>;
 }
 
 export interface ActiveFault {
@@ -162,26 +163,43 @@ export const FAULT_KINDS: readonly FaultKind[] = [
       };
     },
   },
-  // Cluster kinds: need the ensemble (test/helpers/zookeeper.ts) plugged in as env.zookeeper.
+  // Cluster kinds: need the ensemble (test/helpers/zookeeper.ts) passed in as env.zookeeper.
   {
     name: 'zk-node-kill',
     unavailable: (env) => (env.zookeeper ? undefined : 'needs a ZooKeeper ensemble (the cluster, issue 13)'),
     async inject(env, rng) {
       const zk = env.zookeeper!;
-      const n = Math.floor(rng() * zk.nodes);
+      const n = Math.floor(rng() * zk.nodes.length);
       await zk.kill9(n);
       return { target: `zookeeper-${n}`, detail: 'SIGKILL; restarted on heal', heal: () => zk.restart(n) };
     },
   },
   {
-    name: 'zk-quorum-loss',
-    unavailable: (env) =>
-      env.zookeeper && env.zookeeper.nodes >= 3 ? undefined : 'needs a ZooKeeper ensemble of 3+ nodes',
+    name: 'zk-node-pause',
+    unavailable: (env) => (env.zookeeper ? undefined : 'needs a ZooKeeper ensemble (the cluster, issue 13)'),
     async inject(env, rng) {
       const zk = env.zookeeper!;
-      const majority = Math.floor(zk.nodes / 2) + 1;
-      const first = Math.floor(rng() * zk.nodes);
-      const nodes = Array.from({ length: majority }, (_, i) => (first + i) % zk.nodes);
+      const n = Math.floor(rng() * zk.nodes.length);
+      await zk.pause(n);
+      return {
+        target: `zookeeper-${n}`,
+        detail: 'SIGSTOP; SIGCONT on heal',
+        async heal() {
+          zk.resume(n);
+        },
+      };
+    },
+  },
+  {
+    name: 'zk-quorum-loss',
+    unavailable: (env) =>
+      env.zookeeper && env.zookeeper.nodes.length >= 3 ? undefined : 'needs a ZooKeeper ensemble of 3+ nodes',
+    async inject(env, rng) {
+      const zk = env.zookeeper!;
+      const size = zk.nodes.length;
+      const majority = Math.floor(size / 2) + 1;
+      const first = Math.floor(rng() * size);
+      const nodes = Array.from({ length: majority }, (_, i) => (first + i) % size);
       for (const n of nodes) await zk.kill9(n);
       return {
         target: nodes.map((n) => `zookeeper-${n}`).join(','),
@@ -195,12 +213,9 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   {
     name: 'zk-link-partition',
     unavailable: (env) =>
-      env.zookeeper?.brokerLinks && env.zookeeper.brokerLinks.size > 0
-        ? undefined
-        : 'needs brokers connected to ZooKeeper through proxies',
+      env.zkLinks && env.zkLinks.size > 0 ? undefined : 'needs brokers connected to ZooKeeper through proxies',
     async inject(env, rng) {
-      const links = [...env.zookeeper!.brokerLinks!.values()];
-      const p = pick(rng, links);
+      const p = pick(rng, [...env.zkLinks!.values()]);
       p.cut('both');
       return {
         target: p.name,

@@ -16,6 +16,7 @@ import { type CheckResult, check, formatReport } from './checker.ts';
 import { availableKinds, type FaultEnv, makeSchedule, prng, type ZooKeeperControl } from './faults.ts';
 import { HistoryWriter, readHistory } from './history.ts';
 import { type ManagedBroker, startBrokers } from './processes.ts';
+import type { FaultProxy } from './proxy.ts';
 
 const WORKLOAD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'workload.py');
 
@@ -38,6 +39,8 @@ export interface FaultRunOptions {
   /** Plug point for the cluster: more brokers (with zookeeper.connect in overrides) and the ensemble. */
   brokers?: Array<{ id: number; overrides?: Record<string, string> }>;
   zookeeper?: ZooKeeperControl;
+  /** Broker id → proxy on that broker's path to ZooKeeper (its zookeeper.connect points at the proxy). */
+  zkLinks?: ReadonlyMap<number, FaultProxy>;
   log?: (line: string) => void;
 }
 
@@ -213,7 +216,7 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultRunResult> 
     diskMiB: opts.diskMiB ?? 64,
   }));
   const brokers: ManagedBroker[] = await startBrokers(specs, prng(opts.seed ^ 0x5eed));
-  const env: FaultEnv = { brokers, zookeeper: opts.zookeeper };
+  const env: FaultEnv = { brokers, zookeeper: opts.zookeeper, zkLinks: opts.zkLinks };
   const { kinds, skipped } = availableKinds(env, opts.kinds);
   for (const s of skipped) log(`fault kind ${s.name} not run: ${s.reason}`);
   const schedule = makeSchedule(
