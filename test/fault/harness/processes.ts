@@ -26,9 +26,11 @@ const FILLER = '.fault-harness-disk-filler';
 const mounted = new Set<string>();
 let exitHook = false;
 
+/** Unmounts the tmpfs and removes the (now empty) mount point. */
 function unmount(dir: string): void {
   spawnSync('umount', ['-l', dir], { stdio: 'ignore' });
   mounted.delete(dir);
+  rmSync(dir, { recursive: true, force: true });
 }
 
 /** A size-limited tmpfs on a fresh temp dir, or the reason there is none. */

@@ -169,7 +169,15 @@ function spawnWorkload(
     stderr = (stderr + s).slice(-20_000);
   });
   proc.stdin!.on('error', () => {});
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  // Killed with the harness (Ctrl-C of a soak, a test timeout): process.on('exit') runs on those paths too.
+  const killOnExit = () => proc.kill('SIGKILL');
+  process.on('exit', killOnExit);
+  const exited = new Promise<number | null>((resolve) =>
+    proc.once('exit', (code) => {
+      process.off('exit', killOnExit);
+      resolve(code);
+    }),
+  );
   return { proc, exited, stderr: () => stderr };
 }
 
