@@ -89,21 +89,9 @@ def producer(cfg, name):
         info(name, '%d records without an answer after 90 s' % left)
 
 
-def on_assign_recorder(cfg, name, c):
-    topic = cfg['input']
-
+def on_assign_recorder(cfg, name):
     def on_assign(consumer, partitions):
-        t0 = now()
-        try:
-            got = consumer.committed(partitions, timeout=15)
-        except KafkaException as e:
-            info(name, 'committed() failed on assign: %s' % e)
-            return
-        t = now()
-        for tp in got:
-            if tp.error is None:
-                emit({'type': 'committed', 't': t, 't0': t0, 'proc': name, 'group': cfg['group'], 'topic': topic,
-                      'partition': tp.partition, 'offset': tp.offset if tp.offset >= 0 else -1})
+        record_committed(cfg, name, consumer, partitions)
     return on_assign
 
 
@@ -121,13 +109,31 @@ def caught_up(c, parts):
         return False
 
 
+def record_committed(cfg, name, consumer, partitions):
+    """OffsetFetch of `partitions`, recorded: it must show at least every commit acknowledged before it was sent."""
+    if not partitions:
+        return
+    t0 = now()
+    try:
+        got = consumer.committed(partitions, timeout=15)
+    except KafkaException as e:
+        info(name, 'committed() failed: %s' % e)
+        return
+    t = now()
+    for tp in got:
+        if tp.error is None:
+            emit({'type': 'committed', 't': t, 't0': t0, 'proc': name, 'group': cfg['group'], 'topic': tp.topic,
+                  'partition': tp.partition, 'offset': tp.offset if tp.offset >= 0 else -1})
+
+
 def member(cfg, name):
     topic, group = cfg['input'], cfg['group']
     c = Consumer(dict(COMMON, **{'bootstrap.servers': cfg['bootstrap'], 'group.id': group,
                                  'enable.auto.commit': False, 'auto.offset.reset': 'earliest',
                                  'session.timeout.ms': 6000, 'heartbeat.interval.ms': 500}))
-    c.subscribe([topic], on_assign=on_assign_recorder(cfg, name, c))
+    c.subscribe([topic], on_assign=on_assign_recorder(cfg, name))
     last_commit = time.time()
+    commits = 0
     final_deadline = None
     while True:
         if producers_done.is_set() and ctp_finished.is_set() and final_deadline is None:
@@ -145,6 +151,10 @@ def member(cfg, name):
         if time.time() - last_commit > 1.0:
             last_commit = time.time()
             commit(c, cfg, name)
+            commits += 1
+            if commits % 3 == 0:
+                # Every few seconds, read the committed offsets back: commits must survive every fault.
+                record_committed(cfg, name, c, c.assignment())
     commit(c, cfg, name)
     c.close()
 
