@@ -1,0 +1,292 @@
+// The seeded fault schedule and the table of fault kinds.
+//
+// makeSchedule(seed, cycles, kinds) is a pure function: the same seed and kind list give the same cycles (kind,
+// hold time, gap, and a per-cycle random stream for the kind's own choices: target, direction, delay). The run
+// prints the seed first; rerunning with it replays the schedule (the workloads' timing still varies, as on any
+// real machine).
+//
+// A fault kind is a row of FAULT_KINDS: `unavailable(env)` says why it cannot run here (no root for the disk, one
+// broker only, no ZooKeeper ...) and `inject(env, rng)` starts it and returns how to heal it. New kinds (leader /
+// follower / controller kills, broker↔broker and broker↔ZooKeeper partitions) are new rows; the cluster kinds
+// below run as soon as the environment has what they need.
+import type { ManagedBroker } from './processes.ts';
+import type { Direction, FaultProxy } from './proxy.ts';
+
+/** Small, fast, seedable PRNG (mulberry32): returns floats in [0, 1). */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * The ZooKeeper ensemble: the shape of `ZooKeeperEnsemble` from test/helpers/zookeeper.ts (written with the
+ * cluster), so its handle plugs in as it is. Node indexes are positions in `nodes`.
+ */
+export interface ZooKeeperControl {
+  readonly nodes: readonly unknown[];
+  kill9(node: number): Promise<void>;
+  /** Starts the node again (after kill9) and waits until the ensemble serves. */
+  restart(node: number): Promise<void>;
+  pause(node: number): void | Promise<void>;
+  resume(node: number): void;
+}
+
+export interface FaultEnv {
+  brokers: ManagedBroker[];
+  zookeeper?: ZooKeeperControl;
+  /** Proxies on the broker→ZooKeeper paths (broker id → proxy), when brokers connect through them. */
+  zkLinks?: ReadonlyMap<number, FaultProxy>;
+}
+
+export interface ActiveFault {
+  target: string;
+  detail?: string;
+  heal(): Promise<void>;
+}
+
+export interface FaultKind {
+  name: string;
+  /** Why this kind cannot run in `env`, or undefined. */
+  unavailable(env: FaultEnv): string | undefined;
+  inject(env: FaultEnv, rng: () => number): Promise<ActiveFault>;
+}
+
+const pick = <T>(rng: () => number, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
+
+/** Waits for a restarted or resumed broker to answer, so the next fault hits a running system. */
+async function ready(b: ManagedBroker): Promise<void> {
+  if (!(await b.waitReady(60_000))) throw new Error(`${b.name} did not answer ApiVersions 60 s after healing`);
+}
+
+function proxyFault(name: string, apply: (p: FaultProxy, rng: () => number) => string): FaultKind {
+  return {
+    name,
+    unavailable: () => undefined,
+    async inject(env, rng) {
+      const b = pick(rng, env.brokers);
+      const detail = apply(b.clientProxy, rng);
+      return {
+        target: b.clientProxy.name,
+        detail,
+        async heal() {
+          b.clientProxy.heal();
+        },
+      };
+    },
+  };
+}
+
+const DIRECTIONS: readonly Direction[] = ['up', 'down'];
+
+export const FAULT_KINDS: readonly FaultKind[] = [
+  {
+    name: 'kill9-restart',
+    unavailable: () => undefined,
+    async inject(env, rng) {
+      const b = pick(rng, env.brokers);
+      await b.kill9();
+      return {
+        target: b.name,
+        detail: 'SIGKILL; restarted on heal',
+        async heal() {
+          await b.restart();
+        },
+      };
+    },
+  },
+  {
+    name: 'pause',
+    unavailable: () => undefined,
+    async inject(env, rng) {
+      const b = pick(rng, env.brokers);
+      b.pause();
+      return {
+        target: b.name,
+        detail: 'SIGSTOP; SIGCONT on heal',
+        async heal() {
+          b.resume();
+          await ready(b);
+        },
+      };
+    },
+  },
+  proxyFault('client-partition', (p) => {
+    p.cut('both');
+    return 'both directions held';
+  }),
+  proxyFault('client-oneway', (p, rng) => {
+    const dir = pick(rng, DIRECTIONS);
+    p.cut(dir);
+    return `${dir === 'up' ? 'requests' : 'responses'} held`;
+  }),
+  proxyFault('client-drop', (p, rng) => {
+    const dir = pick(rng, [...DIRECTIONS, 'both'] as const);
+    p.drop(dir);
+    return `bytes dropped (${dir}); connections that lost bytes reset on heal`;
+  }),
+  proxyFault('client-slow', (p, rng) => {
+    const ms = 20 + Math.floor(rng() * 280);
+    const jitter = Math.floor(rng() * 100);
+    p.delay(ms, jitter);
+    return `delay ${ms} ms + up to ${jitter} ms`;
+  }),
+  proxyFault('client-reset', (p) => {
+    p.reset();
+    p.refuse(true);
+    return 'open connections reset, new ones refused until heal';
+  }),
+  {
+    name: 'disk-full',
+    unavailable: (env) =>
+      env.brokers.some((b) => b.diskUnavailable === undefined)
+        ? undefined
+        : (env.brokers[0]?.diskUnavailable ?? 'no broker with a size-limited log dir'),
+    async inject(env, rng) {
+      const b = pick(
+        rng,
+        env.brokers.filter((x) => x.diskUnavailable === undefined),
+      );
+      const bytes = b.fillDisk();
+      return {
+        target: b.name,
+        detail: `log dir filled (${bytes} bytes); on heal: freed, broker restarted (its log dir went offline)`,
+        async heal() {
+          b.freeDisk();
+          await b.restart();
+        },
+      };
+    },
+  },
+  // Cluster kinds: need the ensemble (test/helpers/zookeeper.ts) passed in as env.zookeeper.
+  {
+    name: 'zk-node-kill',
+    unavailable: (env) => (env.zookeeper ? undefined : 'needs a ZooKeeper ensemble (the cluster, issue 13)'),
+    async inject(env, rng) {
+      const zk = env.zookeeper!;
+      const n = Math.floor(rng() * zk.nodes.length);
+      await zk.kill9(n);
+      return { target: `zookeeper-${n}`, detail: 'SIGKILL; restarted on heal', heal: () => zk.restart(n) };
+    },
+  },
+  {
+    name: 'zk-node-pause',
+    unavailable: (env) => (env.zookeeper ? undefined : 'needs a ZooKeeper ensemble (the cluster, issue 13)'),
+    async inject(env, rng) {
+      const zk = env.zookeeper!;
+      const n = Math.floor(rng() * zk.nodes.length);
+      await zk.pause(n);
+      return {
+        target: `zookeeper-${n}`,
+        detail: 'SIGSTOP; SIGCONT on heal',
+        async heal() {
+          zk.resume(n);
+        },
+      };
+    },
+  },
+  {
+    name: 'zk-quorum-loss',
+    unavailable: (env) =>
+      env.zookeeper && env.zookeeper.nodes.length >= 3 ? undefined : 'needs a ZooKeeper ensemble of 3+ nodes',
+    async inject(env, rng) {
+      const zk = env.zookeeper!;
+      const size = zk.nodes.length;
+      const majority = Math.floor(size / 2) + 1;
+      const first = Math.floor(rng() * size);
+      const nodes = Array.from({ length: majority }, (_, i) => (first + i) % size);
+      for (const n of nodes) await zk.kill9(n);
+      return {
+        target: nodes.map((n) => `zookeeper-${n}`).join(','),
+        detail: 'a majority SIGKILLed; restarted on heal',
+        async heal() {
+          for (const n of nodes) await zk.restart(n);
+        },
+      };
+    },
+  },
+  {
+    name: 'zk-link-partition',
+    unavailable: (env) =>
+      env.zkLinks && env.zkLinks.size > 0 ? undefined : 'needs brokers connected to ZooKeeper through proxies',
+    async inject(env, rng) {
+      const p = pick(rng, [...env.zkLinks!.values()]);
+      p.cut('both');
+      return {
+        target: p.name,
+        detail: 'broker↔ZooKeeper held',
+        async heal() {
+          p.heal();
+        },
+      };
+    },
+  },
+];
+
+export interface Cycle {
+  cycle: number;
+  kind: string;
+  /** How long the fault lasts. */
+  holdMs: number;
+  /** Quiet time before it. */
+  gapMs: number;
+  /** Seed of the kind's own choices in this cycle. */
+  seed: number;
+}
+
+export interface ScheduleOptions {
+  holdMs: [min: number, max: number];
+  gapMs: [min: number, max: number];
+}
+
+/**
+ * The schedule: kinds are dealt in shuffled rounds (every kind once per round, so a run of `kinds.length` cycles
+ * covers them all), hold and gap times drawn from their ranges.
+ */
+export function makeSchedule(seed: number, cycles: number, kinds: readonly string[], opts: ScheduleOptions): Cycle[] {
+  if (kinds.length === 0) throw new Error('no fault kinds to schedule');
+  const rng = prng(seed);
+  const out: Cycle[] = [];
+  let round: string[] = [];
+  const span = ([lo, hi]: [number, number]) => lo + Math.floor(rng() * (hi - lo + 1));
+  for (let i = 0; i < cycles; i++) {
+    if (round.length === 0) {
+      round = [...kinds];
+      for (let j = round.length - 1; j > 0; j--) {
+        const k = Math.floor(rng() * (j + 1));
+        [round[j], round[k]] = [round[k]!, round[j]!];
+      }
+    }
+    out.push({
+      cycle: i,
+      kind: round.shift()!,
+      holdMs: span(opts.holdMs),
+      gapMs: span(opts.gapMs),
+      seed: Math.floor(rng() * 2 ** 32),
+    });
+  }
+  return out;
+}
+
+/** The kinds that can run in `env` (optionally only those named), and why the others cannot. */
+export function availableKinds(
+  env: FaultEnv,
+  only?: readonly string[],
+): { kinds: FaultKind[]; skipped: Array<{ name: string; reason: string }> } {
+  const kinds: FaultKind[] = [];
+  const skipped: Array<{ name: string; reason: string }> = [];
+  for (const k of FAULT_KINDS) {
+    if (only && !only.includes(k.name)) continue;
+    const why = k.unavailable(env);
+    if (why === undefined) kinds.push(k);
+    else skipped.push({ name: k.name, reason: why });
+  }
+  if (only)
+    for (const n of only) if (!FAULT_KINDS.some((k) => k.name === n)) throw new Error(`unknown fault kind ${n}`);
+  return { kinds, skipped };
+}
