@@ -405,7 +405,11 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
       }
       for (; i < list.length; i++) waiting.push(list[i]!);
     }
-    this.ready = waiting;
+    // What stays keeps the order of `ready` (sequence order, then send order): rebuilding it from `waiting` would put
+    // batches held back by sendableInOrder ahead of earlier ones left without an in-flight slot, and the later ones
+    // would be numbered first (found by the fault harness, test/fault/ts-producer-order.test.ts).
+    const keep = new Set(waiting);
+    this.ready = this.ready.filter((b) => keep.has(b));
   }
 
   private async sendRequest(leader: number, list: PartitionBatch[], slots: Slots | undefined): Promise<void> {

@@ -11,7 +11,6 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 test('idempotent producer: send order survives held answers', {
   timeout: 120_000,
-  todo: 'known client bug (src/client/producer.ts runSender): `this.ready = waiting` puts the batches sendableInOrder held back ahead of those left without an in-flight slot, so later batches get numbered first; keeping this.ready in order (filter it by `waiting`) makes this pass',
 }, async () => {
   const proxy = new FaultProxy({ name: 'client→broker', target: { host: '127.0.0.1', port: 0 } });
   await proxy.listen();
