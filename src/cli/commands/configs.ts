@@ -92,17 +92,6 @@ export function registerConfigs(program: Command): void {
     { json: true },
   )
     .option('--all', 'every config, defaults included')
-    .addHelpText(
-      'after',
-      `
-Examples:
-  tributary configs describe --topic orders
-  tributary configs describe --broker 1 --all
-  tributary configs describe --broker-default
-  tributary configs describe --broker-logger 1
-  tributary configs describe --group my-group --all
-  tributary configs describe --entity-type brokers --entity-default`,
-    )
     .action(
       action(async (o: EntityOptions & { all?: boolean }) => {
         const r = entity(o);
@@ -133,17 +122,6 @@ Examples:
     .option('--add-config <k=v,...>', 'configs to set; list values as k=[a,b] (repeatable)', collectList, [])
     .option('--delete-config <k,...>', 'overrides to remove (repeatable)', collectList, [])
     .option('--validate-only', 'check without changing anything')
-    .addHelpText(
-      'after',
-      `
-Examples:
-  tributary configs alter --topic orders --add-config retention.ms=86400000,cleanup.policy=[delete,compact]
-  tributary configs alter --broker 1 --add-config message.max.bytes=2097152
-  tributary configs alter --broker-default --add-config log.retention.ms=3600000
-  tributary configs alter --broker-default --delete-config log.retention.ms
-  tributary configs alter --broker-logger 1 --add-config tributary.storage=DEBUG
-  tributary configs alter --group my-group --add-config consumer.session.timeout.ms=50000`,
-    )
     .action(
       action(async (o: EntityOptions & { addConfig: string[]; deleteConfig: string[]; validateOnly?: boolean }) => {
         const r = entity(o);
