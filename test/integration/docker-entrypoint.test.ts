@@ -34,6 +34,7 @@ test('docker/entrypoint.sh starts the broker from KAFKA_* variables and stops on
   );
   assert.equal(await new Promise((r) => build.on('exit', r)), 0, 'tsc build failed');
   const port = await freePort();
+  const httpPort = await freePort();
   const data = mkdtempSync(join(tmpdir(), 'tributary-docker-'));
   const child = spawn('sh', [join(ROOT, 'docker/entrypoint.sh')], {
     env: {
@@ -44,6 +45,7 @@ test('docker/entrypoint.sh starts the broker from KAFKA_* variables and stops on
       KAFKA_ADVERTISED_LISTENERS: `PLAINTEXT://advertised.example:${port}`,
       KAFKA_LOG_DIRS: data,
       KAFKA_NUM_PARTITIONS: '4',
+      KAFKA_HTTP_LISTENERS: `http://127.0.0.1:${httpPort}`,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -68,6 +70,9 @@ test('docker/entrypoint.sh starts the broker from KAFKA_* variables and stops on
     conn.close();
     assert.equal(md.brokers[0]?.host, 'advertised.example');
     assert.equal(md.topics[0]?.partitions.length, 4);
+    // What the image's HEALTHCHECK asks.
+    const ready = await fetch(`http://127.0.0.1:${httpPort}/ready`);
+    assert.equal(ready.status, 200, await ready.text());
     child.kill('SIGTERM');
     const code = await new Promise((r) => child.on('exit', r));
     assert.equal(code, 0, logs);
