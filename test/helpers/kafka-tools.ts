@@ -1,9 +1,10 @@
 // Apache Kafka's own command-line tools (kafka-topics.sh, kafka-leader-election.sh, ...) as the test's client: the
 // kafka-tools jar and its runtime dependencies come from Maven Central through Maven once, into
-// .cache/kafka-tools-<version>/libs (git-ignored), as bench/run.ts fetches Kafka for the benchmark. Each tool runs
+// .cache/kafka-tools-<version>/libs (git-ignored), as bench/run.ts fetches Kafka for the benchmark; tests of other
+// Kafka versions (3.9's serializers for the versions Kafka 4 removed) ask for those. Each tool runs
 // as `java -cp <libs>/* <main class> ...`, what the .sh wrappers do. Java and Maven missing is a failure.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from './broker.ts';
 import { type RunResult, runProcess } from './clients.ts';
@@ -18,18 +19,23 @@ function requireOnPath(bin: string): void {
     );
 }
 
-/** The directory holding kafka-tools and its dependencies, fetched on first use. */
+/**
+ * The directory holding kafka-tools (with kafka-clients and its other dependencies) at `version`, fetched on first
+ * use. Fetched beside the target and renamed into place, so test files running at once never see a half-filled one.
+ */
 export function ensureKafkaTools(version = KAFKA_TOOLS_VERSION): string {
   requireOnPath('java');
   const home = path.join(REPO_ROOT, '.cache', `kafka-tools-${version}`);
   const libs = path.join(home, 'libs');
   if (existsSync(libs) && readdirSync(libs).includes(`kafka-tools-${version}.jar`)) return libs;
   requireOnPath('mvn');
-  mkdirSync(home, { recursive: true });
+  const staging = path.join(home, `staging-${process.pid}`);
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
   const dep = (g: string, a: string, v: string) =>
     `<dependency><groupId>${g}</groupId><artifactId>${a}</artifactId><version>${v}</version></dependency>`;
   writeFileSync(
-    path.join(home, 'pom.xml'),
+    path.join(staging, 'pom.xml'),
     `<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
 <groupId>dev.tributary</groupId><artifactId>kafka-tools-for-tests</artifactId><version>1</version><packaging>pom</packaging>
 <dependencies>
@@ -41,11 +47,16 @@ ${dep('org.slf4j', 'slf4j-nop', '1.7.36')}
   execFileSync(
     'mvn',
     ['-q', '-B', 'dependency:copy-dependencies', '-DoutputDirectory=libs', '-DincludeScope=runtime'],
-    {
-      cwd: home,
-      stdio: 'inherit',
-    },
+    { cwd: staging, stdio: 'inherit' },
   );
+  try {
+    renameSync(path.join(staging, 'libs'), libs);
+  } catch (e) {
+    // Another test file got there first: its copy is as good as ours.
+    if (!existsSync(libs)) throw e;
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
   return libs;
 }
 

@@ -9,7 +9,7 @@ import { ApiKey } from '../../src/protocol/apis.ts';
 import type { CreateTopicsResponse } from '../../src/protocol/generated/messages.ts';
 import { type BrokerHandle, printLogsOnFailure, REPO_ROOT, startBrokerProcess } from '../helpers/broker.ts';
 import { describeRun, requireBinary, runProcess } from '../helpers/clients.ts';
-import { kafkaToolsLibs } from '../helpers/kafka-jars.ts';
+import { ensureKafkaTools } from '../helpers/kafka-tools.ts';
 import { requestsSeen } from '../helpers/request-log.ts';
 
 process.env.TRIBUTARY_LOG_LEVEL = 'debug';
@@ -25,7 +25,7 @@ describe('Java 4.4 client transactions v2', { timeout: 600_000 }, () => {
   test('exactly-once consume-transform-produce without AddPartitionsToTxn or AddOffsetsToTxn', async (t) => {
     requireBinary('java', 'apt-get install openjdk-17-jdk-headless');
     requireBinary('mvn', 'apt-get install maven');
-    const libs = kafkaToolsLibs();
+    const libs = ensureKafkaTools();
     broker = await startBrokerProcess({ overrides: { 'group.initial.rebalance.delay.ms': '0' } });
     const c = await BrokerConnection.open('127.0.0.1', broker.port);
     const created = await c.send<CreateTopicsResponse>(ApiKey.CreateTopics, 7, {

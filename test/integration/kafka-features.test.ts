@@ -9,7 +9,7 @@ import { ApiKey } from '../../src/protocol/apis.ts';
 import type { ApiVersionsResponse } from '../../src/protocol/generated/messages.ts';
 import { type BrokerHandle, printLogsOnFailure, sharedSetup, startBrokerProcess } from '../helpers/broker.ts';
 import { describeRun, requireBinary, runProcess } from '../helpers/clients.ts';
-import { kafkaToolsLibs } from '../helpers/kafka-jars.ts';
+import { ensureKafkaTools } from '../helpers/kafka-tools.ts';
 
 describe("Kafka 4.4's kafka-features.sh", { timeout: 600_000 }, () => {
   let broker: BrokerHandle | undefined;
@@ -17,7 +17,7 @@ describe("Kafka 4.4's kafka-features.sh", { timeout: 600_000 }, () => {
   const setup = sharedSetup(async () => {
     requireBinary('java', 'apt-get install openjdk-17-jre-headless');
     requireBinary('mvn', 'apt-get install maven');
-    libs = kafkaToolsLibs();
+    libs = ensureKafkaTools();
     broker = await startBrokerProcess();
   });
   after(async () => {

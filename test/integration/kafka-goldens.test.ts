@@ -13,7 +13,7 @@ import { type FieldSchema, inRange, type MessageSchema } from '../../src/protoco
 import { supportedApis } from '../../src/server/handlers/index.ts';
 import { REPO_ROOT } from '../helpers/broker.ts';
 import { requireBinary } from '../helpers/clients.ts';
-import { kafkaToolsLibs } from '../helpers/kafka-jars.ts';
+import { ensureKafkaTools } from '../helpers/kafka-tools.ts';
 import { fieldsAt, messageArb, structDefaults } from '../unit/protocol/schema-arbitrary.ts';
 
 const SOURCE = path.join(REPO_ROOT, 'test', 'integration', 'java', 'KafkaEncode.java');
@@ -70,8 +70,8 @@ describe('golden bytes from Kafka’s own serializers', { timeout: 900_000 }, ()
   test('every served (API, version): requests and responses encode as Kafka encodes them', async (t) => {
     requireBinary('java', 'apt-get install openjdk-17-jdk-headless');
     requireBinary('mvn', 'apt-get install maven');
-    const current = new Encoder(kafkaToolsLibs('4.4.0'));
-    const older = new Encoder(kafkaToolsLibs('3.9.1'));
+    const current = new Encoder(ensureKafkaTools('4.4.0'));
+    const older = new Encoder(ensureKafkaTools('3.9.1'));
     encoders.push(current, older);
     let checked = 0;
     const failures: string[] = [];
