@@ -29,7 +29,7 @@ program
   .argument('[config]', 'a server.properties file (as kafka-server-start.sh takes it)')
   .action(async (configArg: string | undefined, opts: { config?: string; override: string[] }) => {
     // Loaded here so that the client commands start without the broker's modules.
-    const { runBroker } = await import('../broker/broker.ts');
+    const { runBroker } = await import('../node/broker.ts');
     const { loadBrokerConfig } = await import('../config/broker-config.ts');
     const { ConfigError } = await import('../config/errors.ts');
     const { createLogger } = await import('../util/log.ts');

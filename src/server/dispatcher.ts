@@ -1,6 +1,5 @@
 // Turns a request frame into a response frame: header, version check, decode, handler, encode.
 
-import type { BrokerServices } from '../broker/services.ts';
 import { ApiKey, type ApiSchema, decodeRequestHeader, encodeResponseFrame } from '../protocol/apis.ts';
 import { decode } from '../protocol/codec.ts';
 import { ErrorCode, KafkaError } from '../protocol/errors.ts';
@@ -9,6 +8,7 @@ import type { Logger } from '../util/log.ts';
 import type { FrameProcessor, ResponseFrame } from './connection.ts';
 import { CloseConnection, type ConnectionInfo, type HandlerDef, NO_RESPONSE } from './handler.ts';
 import { API_VERSIONS_ERROR_BODY } from './handlers/api-versions.ts';
+import type { BrokerServices } from './services.ts';
 
 export interface SupportedApi {
   readonly api: ApiSchema;

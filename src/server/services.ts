@@ -1,12 +1,13 @@
 // What handlers may use. Handlers never reach into storage internals: they go through these services.
+
+import type { ConfigService } from '../broker/config-service.ts';
+import type { ReplicaManager } from '../broker/replica-manager.ts';
 import type { BrokerConfig } from '../config/broker-config.ts';
 import type { GroupCoordinatorRuntime } from '../coordinator/group/runtime.ts';
 import type { TransactionCoordinatorRuntime } from '../coordinator/transaction/runtime.ts';
 import type { LocalController } from '../metadata/controller.ts';
 import type { MetadataImage } from '../metadata/image.ts';
 import type { Logger } from '../util/log.ts';
-import type { ConfigService } from './config-service.ts';
-import type { ReplicaManager } from './replica-manager.ts';
 
 export interface BrokerServices {
   readonly nodeId: number;

@@ -2,6 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { ConfigService } from '../broker/config-service.ts';
+import { ReplicaManager, toLogConfig } from '../broker/replica-manager.ts';
 import { type BrokerConfig, loadBrokerConfig } from '../config/broker-config.ts';
 import { parseProperties } from '../config/properties.ts';
 import { GroupCoordinatorRuntime } from '../coordinator/group/runtime.ts';
@@ -12,13 +14,11 @@ import type { MetadataImage } from '../metadata/image.ts';
 import { FileMetadataLog } from '../metadata/metadata-log.ts';
 import { Dispatcher } from '../server/dispatcher.ts';
 import { supportedApis } from '../server/handlers/index.ts';
+import type { BrokerServices } from '../server/services.ts';
 import { type BoundListener, SocketServer } from '../server/socket-server.ts';
 import { LogManager } from '../storage/log-manager.ts';
 import { type ReadBufferPool, SizedBufferPools } from '../storage/read-buffers.ts';
 import { createLogger, type Logger, LoggerRegistry } from '../util/log.ts';
-import { ConfigService } from './config-service.ts';
-import { ReplicaManager, toLogConfig } from './replica-manager.ts';
-import type { BrokerServices } from './services.ts';
 
 export interface BrokerOptions {
   config: BrokerConfig;
