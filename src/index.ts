@@ -11,6 +11,12 @@ import { createLogger } from './util/log.ts';
 export * from './client/index.ts';
 export { loadBrokerConfig } from './config/broker-config.ts';
 export { Broker } from './node/broker.ts';
+export {
+  type ClusterBroker,
+  type RunningCluster,
+  type StartClusterOptions,
+  startCluster,
+} from './node/dev-cluster.ts';
 
 export interface StartBrokerOptions {
   /** Port to listen on; 0 (the default) picks a free one. */

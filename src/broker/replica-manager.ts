@@ -89,7 +89,7 @@ export class ReplicaManager {
         const existing = this.partitions.get(key);
         if (existing && existing.topicId === t.id) {
           if (p.leader === this.nodeId) existing.makeLeader(p.leaderEpoch);
-          else existing.leaderEpoch = p.leaderEpoch;
+          else existing.makeFollower(p.leaderEpoch);
           existing.config = cfg;
           existing.log.updateConfig(toLogConfig(cfg));
           continue;
@@ -110,6 +110,7 @@ export class ReplicaManager {
           }),
         );
         if (p.leader === this.nodeId) this.partitions.get(key)!.makeLeader(p.leaderEpoch);
+        else this.partitions.get(key)!.makeFollower(p.leaderEpoch);
       }
     }
     if (previous) {
@@ -119,6 +120,13 @@ export class ReplicaManager {
         this.removeTopic(t);
       }
     }
+  }
+
+  /** The session that made this broker a leader expired: it leads nothing until a fresh image says it does
+   * (applyImage with no previous image restores what the image holds). */
+  resignAll(): void {
+    for (const p of this.partitions.values()) p.makeFollower(p.leaderEpoch);
+    this.wakeAll();
   }
 
   private removeTopic(t: TopicInfo): void {
@@ -143,6 +151,8 @@ export class ReplicaManager {
   produce(topic: string, partition: number, records: Buffer | null, now: number): ProduceOutcome {
     const p = this.get(topic, partition);
     if (!p) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null };
+    if (!p.isLeader)
+      return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, errorMessage: `This broker does not lead ${p.key}` };
     if (records === null || records.length === 0)
       return { errorCode: ErrorCode.CORRUPT_MESSAGE, errorMessage: 'Produce request has no records' };
     try {
@@ -182,6 +192,7 @@ export class ReplicaManager {
     return params.partitions.map((req) => {
       const p = this.get(req.topic, req.partition);
       if (!p) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+      if (!p.isLeader) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
       if (req.currentLeaderEpoch >= 0 && req.currentLeaderEpoch !== p.leaderEpoch)
         return {
           errorCode:

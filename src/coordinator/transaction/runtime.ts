@@ -5,7 +5,7 @@
 
 import type { ReplicaManager } from '../../broker/replica-manager.ts';
 import type { BrokerConfig } from '../../config/broker-config.ts';
-import type { LocalController } from '../../metadata/controller.ts';
+import type { MetadataController } from '../../metadata/controller.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import { buildBatch, iterateRecords } from '../../records/index.ts';
 import type { Logger } from '../../util/log.ts';
@@ -30,9 +30,9 @@ export interface TxnOffsetSink {
 
 export interface TxnRuntimeOptions {
   config: BrokerConfig;
-  controller: LocalController;
+  controller: MetadataController;
   replicas: ReplicaManager;
-  producerIds: ProducerIdManager;
+  producerIds: Pick<ProducerIdManager, 'generate'>;
   log: Logger;
   clock: () => number;
   /** The group coordinator, for offsets committed inside transactions. */
@@ -131,6 +131,8 @@ export class TransactionCoordinatorRuntime {
     const partition = partitionForTransactionalId(m.transactionalId, this.numPartitions);
     const part = this.opts.replicas.get(TXN_STATE_TOPIC, partition);
     if (!part) throw new KafkaError(ErrorCode.NOT_COORDINATOR, `${TXN_STATE_TOPIC}-${partition} is not hosted here`);
+    if (!part.isLeader)
+      throw new KafkaError(ErrorCode.NOT_COORDINATOR, `${TXN_STATE_TOPIC}-${partition} is led elsewhere`);
     const now = this.opts.clock();
     const batch = buildBatch({
       records: [{ key: txnKey(m.transactionalId), value: txnValue(m), timestamp: now }],

@@ -6,10 +6,10 @@ import { defineHandler } from '../handler.ts';
 
 export default defineHandler<CreatePartitionsRequest, CreatePartitionsResponse>({
   apiKey: ApiKey.CreatePartitions,
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const seen = new Set<string>();
     const dup = new Set(req.topics.filter((t) => seen.size === seen.add(t.name).size).map((t) => t.name));
-    const results = ctx.broker.controller.createPartitions(
+    const results = await ctx.broker.controller.createPartitions(
       req.topics.filter((t) => !dup.has(t.name)),
       req.validateOnly,
     );

@@ -6,9 +6,9 @@ import { defineHandler } from '../handler.ts';
 
 export default defineHandler<CreateTopicsRequest, CreateTopicsResponse>({
   apiKey: ApiKey.CreateTopics,
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const { controller, configs } = ctx.broker;
-    const results = controller.createTopics(
+    const results = await controller.createTopics(
       req.topics.map((t) => ({
         name: t.name,
         numPartitions: t.numPartitions,

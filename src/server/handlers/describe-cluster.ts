@@ -22,7 +22,7 @@ export default defineHandler<DescribeClusterRequest, DescribeClusterResponse>({
       errorMessage: null,
       endpointType: 1,
       clusterId: image.clusterId,
-      controllerId: ctx.broker.nodeId,
+      controllerId: ctx.broker.controller.controllerId(),
       brokers: brokerEndpoints(ctx, image).map((b) => ({
         brokerId: b.nodeId,
         host: b.host,

@@ -38,6 +38,7 @@ export function describeTopic(t: TopicInfo, image: MetadataImage): TopicOut {
 export function brokerEndpoints(ctx: RequestContext, image: MetadataImage) {
   const out: Array<{ nodeId: number; host: string; port: number; rack: string | null }> = [];
   for (const b of [...image.brokers.values()].sort((a, b) => a.nodeId - b.nodeId)) {
+    if (b.fenced) continue; // as Kafka: only live brokers
     const ep = b.endpoints.find((e) => e.name === ctx.connection.listenerName) ?? b.endpoints[0];
     if (ep) out.push({ nodeId: b.nodeId, host: ep.host, port: ep.port, rack: b.rack });
   }
@@ -55,7 +56,7 @@ function byId(rt: { topicId: string; name: string | null }): boolean {
 
 export default defineHandler<MetadataRequest, MetadataResponse>({
   apiKey: ApiKey.Metadata,
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const broker = ctx.broker;
     const v = ctx.apiVersion;
     let image = broker.metadata();
@@ -79,7 +80,7 @@ export default defineHandler<MetadataRequest, MetadataResponse>({
         if (autoCreate && !toCreate.includes(rt.name)) toCreate.push(rt.name);
       }
       if (toCreate.length > 0) {
-        broker.controller.createTopics(
+        await broker.controller.createTopics(
           toCreate.map((name) => ({ name, numPartitions: -1, replicationFactor: -1, assignments: [], configs: {} })),
           false,
         );
@@ -111,7 +112,7 @@ export default defineHandler<MetadataRequest, MetadataResponse>({
       throttleTimeMs: 0,
       brokers: brokerEndpoints(ctx, image),
       clusterId: image.clusterId,
-      controllerId: broker.nodeId,
+      controllerId: broker.controller.controllerId(),
       topics,
       clusterAuthorizedOperations: -2147483648,
     };

@@ -1,0 +1,159 @@
+// startCluster(): three brokers in this process on the in-memory coordination store, driven by the TypeScript
+// client: one cluster seen from every broker, admin requests through any broker, produce/consume via leaders,
+// NOT_LEADER_OR_FOLLOWER from the others, leadership moving on a controlled shutdown and on a session expiry.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { BrokerConnection } from '../../src/client/connection.ts';
+import { Admin, Consumer, Producer, type RunningCluster, startCluster } from '../../src/index.ts';
+import { ApiKey } from '../../src/protocol/apis.ts';
+import { ErrorCode } from '../../src/protocol/errors.ts';
+
+async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 15_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('startCluster: three brokers in one process', { timeout: 120_000 }, () => {
+  let cluster: RunningCluster;
+  before(async () => {
+    cluster = await startCluster({
+      brokers: 3,
+      sessionTimeoutMs: 2000,
+      config: { 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '3' },
+    });
+  });
+  after(async () => {
+    await cluster?.stop();
+  });
+
+  test('every broker lists the three brokers and one controller', async () => {
+    for (const b of cluster.brokers) {
+      const admin = new Admin({ bootstrapServers: b.bootstrap });
+      try {
+        const c = await admin.describeCluster();
+        assert.deepEqual(
+          c.brokers.map((x) => x.nodeId).sort(),
+          [1, 2, 3],
+          `broker ${b.nodeId} lists ${JSON.stringify(c.brokers)}`,
+        );
+        assert.ok([1, 2, 3].includes(c.controllerId), `controller ${c.controllerId}`);
+      } finally {
+        await admin.close();
+      }
+    }
+  });
+
+  test('an RF 3 topic created through a broker that is not the controller; produce and consume via leaders', async () => {
+    const first = new Admin({ bootstrapServers: cluster.brokers[0]!.bootstrap });
+    const controllerId = (await first.describeCluster()).controllerId;
+    await first.close();
+    const other = cluster.brokers.find((b) => b.nodeId !== controllerId)!;
+    // CreateTopics sent to a broker that is not the controller (the TS Admin would go to the controller).
+    const conn = await BrokerConnection.open('127.0.0.1', other.port, 't');
+    try {
+      const res = await conn.send<{ topics: Array<{ name: string; errorCode: number; errorMessage: string | null }> }>(
+        ApiKey.CreateTopics,
+        5,
+        {
+          topics: [{ name: 'rf3', numPartitions: 3, replicationFactor: 3, assignments: [], configs: [] }],
+          timeoutMs: 30_000,
+          validateOnly: false,
+        },
+      );
+      assert.equal(res.topics[0]!.errorCode, ErrorCode.NONE, res.topics[0]!.errorMessage ?? '');
+      // Read right after the create answered, from the same broker: its image already has the topic.
+      const md = await conn.send<{ topics: Array<{ name: string; partitions: unknown[] }> }>(ApiKey.Metadata, 4, {
+        topics: [{ name: 'rf3' }],
+        allowAutoTopicCreation: false,
+      });
+      assert.equal(md.topics[0]!.partitions.length, 3);
+    } finally {
+      conn.close();
+    }
+    const admin = new Admin({ bootstrapServers: other.bootstrap });
+    try {
+      const [d] = await admin.describeTopics(['rf3']);
+      assert.equal(d!.partitions.length, 3);
+      for (const p of d!.partitions) {
+        assert.deepEqual([...p.replicas].sort(), [1, 2, 3]);
+        assert.deepEqual([...p.isr].sort(), [1, 2, 3]);
+        assert.ok(p.replicas.includes(p.leader));
+      }
+      assert.deepEqual(new Set(d!.partitions.map((p) => p.leader)).size, 3, 'leaders spread over the brokers');
+      await assert.rejects(
+        admin.createTopics([{ topic: 'rf4', replicationFactor: 4 }]),
+        (e: Error) => e.name === 'INVALID_REPLICATION_FACTOR',
+      );
+    } finally {
+      await admin.close();
+    }
+    const producer = new Producer({ bootstrapServers: cluster.bootstrap, lingerMs: 0 });
+    for (let i = 0; i < 30; i++) await producer.send({ topic: 'rf3', messages: [{ key: `k${i}`, value: `v${i}` }] });
+    await producer.close();
+    const consumer = new Consumer({
+      bootstrapServers: cluster.bootstrap,
+      groupId: 'g-rf3',
+      autoOffsetReset: 'earliest',
+    });
+    try {
+      await consumer.subscribe(['rf3']);
+      const seen = new Set<string>();
+      await until('30 records', async () => {
+        for (const m of await consumer.poll(500)) seen.add(String(m.value));
+        return seen.size === 30 ? true : undefined;
+      });
+      await consumer.commit();
+    } finally {
+      await consumer.close();
+    }
+  });
+
+  test('Produce and Fetch to a replica that is not the leader: NOT_LEADER_OR_FOLLOWER', async () => {
+    const admin = new Admin({ bootstrapServers: cluster.bootstrap });
+    const [d] = await admin.describeTopics(['rf3']);
+    await admin.close();
+    const p = d!.partitions[0]!;
+    const follower = cluster.brokers.find((b) => b.nodeId !== p.leader)!;
+    const conn = await BrokerConnection.open('127.0.0.1', follower.port, 't');
+    try {
+      const res = (await conn.send(ApiKey.ListOffsets, 1, {
+        replicaId: -1,
+        isolationLevel: 0,
+        topics: [
+          { name: 'rf3', partitions: [{ partitionIndex: p.partition, currentLeaderEpoch: -1, timestamp: -1n }] },
+        ],
+      })) as { topics: Array<{ partitions: Array<{ errorCode: number }> }> };
+      assert.equal(res.topics[0]!.partitions[0]!.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    } finally {
+      conn.close();
+    }
+  });
+
+  test('a stopped broker hands its leaderships over first (controlled shutdown)', async () => {
+    const admin = new Admin({ bootstrapServers: cluster.brokers[0]!.bootstrap });
+    try {
+      const before = (await admin.describeTopics(['rf3']))[0]!;
+      const victim = 3;
+      assert.ok(before.partitions.some((p) => p.leader === victim));
+      const stopping = cluster.stopBroker(victim);
+      await stopping;
+      const afterStop = await until('leaders moved off broker 3', async () => {
+        const [d] = await admin.describeTopics(['rf3']);
+        return d!.partitions.every((p) => p.leader !== victim && p.leader >= 0) ? d : undefined;
+      });
+      for (const p of afterStop.partitions) assert.ok(!p.isr.includes(victim), JSON.stringify(p));
+      const c = await admin.describeCluster();
+      assert.deepEqual(c.brokers.map((b) => b.nodeId).sort(), [1, 2]);
+      const producer = new Producer({ bootstrapServers: cluster.brokers[0]!.bootstrap, lingerMs: 0 });
+      await producer.send({ topic: 'rf3', messages: [{ value: 'after' }] });
+      await producer.close();
+    } finally {
+      await admin.close();
+    }
+  });
+});
