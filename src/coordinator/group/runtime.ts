@@ -143,7 +143,7 @@ export class GroupCoordinatorRuntime {
   private loadShard(partition: number): void {
     const part = this.opts.replicas.get(OFFSETS_TOPIC, partition);
     // Only the partition's leader coordinates its groups (another broker's requests get NOT_COORDINATOR).
-    if (!part || !part.isLeader) return;
+    if (!part?.isLeader) return;
     const now = this.opts.clock();
     const shard = new GroupShard(partition, this.groupConfig, randomUUID);
     let records = 0;
