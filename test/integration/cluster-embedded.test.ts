@@ -2,11 +2,13 @@
 // client: one cluster seen from every broker, admin requests through any broker, produce/consume via leaders,
 // NOT_LEADER_OR_FOLLOWER from the others, leadership moving on a controlled shutdown and on a session expiry.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { BrokerConnection } from '../../src/client/connection.ts';
 import { Admin, Consumer, Producer, type RunningCluster, startCluster } from '../../src/index.ts';
 import { ApiKey } from '../../src/protocol/apis.ts';
 import { ErrorCode } from '../../src/protocol/errors.ts';
+import { REPO_ROOT } from '../helpers/broker.ts';
 
 async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 15_000): Promise<T> {
   const deadline = Date.now() + ms;
@@ -134,6 +136,32 @@ describe('startCluster: three brokers in one process', { timeout: 120_000 }, () 
     }
   });
 
+  test('session expiry: the broker is fenced, its leaderships move, it re-registers with a new epoch', async () => {
+    const b = cluster.brokers[1]!;
+    const parts = b.broker.clusterParts!;
+    const epochBefore = parts.registration!.epoch!;
+    const led = [...b.broker.image.topics.get('rf3')!.partitions].filter((p) => p.leader === 2);
+    assert.ok(led.length > 0, 'broker 2 leads a partition of rf3');
+    cluster.store.expireSession(parts.keeper.session.sessionId);
+    const back = await until('broker 2 registered again', () => {
+      const reg = b.broker.image.brokers.get(2);
+      return reg && reg.epoch > epochBefore && !reg.fenced ? reg : undefined;
+    });
+    assert.ok(back.epoch > epochBefore);
+    // Its leaderships moved while it was fenced; what it hosts follows the image again.
+    const topic = b.broker.image.topics.get('rf3')!;
+    for (const p of led) assert.notEqual(topic.partitions[p.partition]!.leader, 2);
+    const replicas = (b.broker as unknown as { replicas: { get(t: string, p: number): { isLeader: boolean } } })
+      .replicas;
+    for (const p of topic.partitions) assert.equal(replicas.get('rf3', p.partition).isLeader, p.leader === 2);
+    const c = new Admin({ bootstrapServers: b.bootstrap });
+    try {
+      assert.deepEqual((await c.describeCluster()).brokers.map((x) => x.nodeId).sort(), [1, 2, 3]);
+    } finally {
+      await c.close();
+    }
+  });
+
   test('a stopped broker hands its leaderships over first (controlled shutdown)', async () => {
     const admin = new Admin({ bootstrapServers: cluster.brokers[0]!.bootstrap });
     try {
@@ -156,4 +184,35 @@ describe('startCluster: three brokers in one process', { timeout: 120_000 }, () 
       await admin.close();
     }
   });
+});
+
+test('tributary dev cluster: a local cluster from the command line, stopped by SIGTERM', {
+  timeout: 60_000,
+}, async () => {
+  const proc = spawn(process.execPath, ['src/cli/bin.ts', 'dev', 'cluster', '--brokers', '2', '--port', '0'], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'warn' },
+  });
+  let out = '';
+  proc.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  proc.stderr.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  try {
+    const bootstrap = await until('the bootstrap line', () => /bootstrap servers: (\S+)/.exec(out)?.[1], 30_000);
+    const admin = new Admin({ bootstrapServers: bootstrap });
+    try {
+      assert.deepEqual((await admin.describeCluster()).brokers.map((b) => b.nodeId).sort(), [1, 2]);
+    } finally {
+      await admin.close();
+    }
+    proc.kill('SIGTERM');
+    assert.equal(await exited, 0, out);
+  } finally {
+    proc.kill('SIGKILL');
+  }
 });
