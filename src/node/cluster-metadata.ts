@@ -1,6 +1,8 @@
 // A cluster broker's view of the metadata and its way to change it: the image is its MetadataFollower's (the log in
 // the coordination store, replayed); changes go to the active controller through the admin queue
 // (controller/admin-queue.ts) and are answered once this broker's own image holds them.
+
+import { CoordinationError } from '../cluster/coordination/store.ts';
 import { type AdminRequest, AdminTimeoutError, callController } from '../controller/admin-queue.ts';
 import type { SessionKeeper } from '../controller/session-keeper.ts';
 import { type MetadataFollower, PATHS } from '../controller/store-log.ts';
@@ -101,6 +103,9 @@ export class ClusterMetadata implements MetadataController {
       answer = await callController(this.#o.keeper, request, this.#o.requestTimeoutMs);
     } catch (e) {
       if (e instanceof AdminTimeoutError) throw new KafkaError(ErrorCode.REQUEST_TIMED_OUT, e.message);
+      // ZooKeeper unreachable (or the session lost): retriable for the client, which tries again.
+      if (e instanceof CoordinationError)
+        throw new KafkaError(ErrorCode.NOT_CONTROLLER, `the controller cannot be reached: ${e.message}`);
       throw e;
     }
     await this.waitForOffset(answer.offset);
