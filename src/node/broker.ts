@@ -166,6 +166,7 @@ export class Broker {
     controller.subscribe((image, previous) => {
       replicas.applyImage(image, previous);
       this.groups?.resignMoved();
+      this.transactions?.leadershipChanged();
       // A dynamic broker config changed: topic defaults may have, so every partition's config is resolved again.
       if (image.brokerConfigs !== previous.brokerConfigs) replicas.applyImage(image, undefined);
     });
@@ -294,12 +295,16 @@ export class Broker {
         // until it has read the log again under its new session.
         replicas.resignAll();
         this.groups?.resignMoved();
+        this.transactions?.leadershipChanged();
         log.warn('ZooKeeper session expired: stopped leading partitions, re-registering');
       },
       newSession: () => {
         void c.follower
           .catchUp()
-          .then(() => replicas.applyImage(c.follower.image, undefined))
+          .then(() => {
+            replicas.applyImage(c.follower.image, undefined);
+            this.transactions?.leadershipChanged();
+          })
           .catch(onError);
         log.info('new ZooKeeper session');
       },

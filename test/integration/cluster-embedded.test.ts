@@ -115,6 +115,24 @@ describe('startCluster: three brokers in one process', { timeout: 120_000 }, () 
     }
   });
 
+  test('idempotent producers get producer ids from controller-allocated blocks, unique across brokers', async () => {
+    const ids = new Set<number>();
+    for (const b of cluster.brokers) {
+      const p = new Producer({ bootstrapServers: b.bootstrap, idempotent: true, acks: 'all', lingerMs: 0 });
+      try {
+        await p.send({ topic: 'rf3', messages: [{ key: 'k', value: `from ${b.nodeId}` }] });
+        const { producerId } = p.producerIdentity;
+        assert.ok(producerId >= 0);
+        ids.add(producerId);
+      } finally {
+        await p.close();
+      }
+    }
+    assert.equal(ids.size, 3, `producer ids ${[...ids].join(', ')}`);
+    const blocks = cluster.brokers[0]!.broker.image.producerIds;
+    assert.ok(blocks.nextProducerId >= 1000n, 'at least one block allocated through the controller');
+  });
+
   test('Produce and Fetch to a replica that is not the leader: NOT_LEADER_OR_FOLLOWER', async () => {
     const admin = new Admin({ bootstrapServers: cluster.bootstrap });
     const [d] = await admin.describeTopics(['rf3']);

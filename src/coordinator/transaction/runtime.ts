@@ -49,6 +49,8 @@ export class TransactionCoordinatorRuntime {
   readonly machine: TxnStateMachine;
   private readonly opts: TxnRuntimeOptions;
   private loaded = false;
+  /** __transaction_state partitions whose transactional ids this coordinator holds (those it leads). */
+  private readonly loadedPartitions = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(opts: TxnRuntimeOptions) {
@@ -98,15 +100,29 @@ export class TransactionCoordinatorRuntime {
     return created;
   }
 
-  /** Replays every __transaction_state partition, then finishes transactions a crash left half-ended. */
+  /**
+   * Replays the __transaction_state partitions this broker leads and has not loaded yet, forgets the transactional
+   * ids of those it no longer leads (their new leader's coordinator replays them), then finishes transactions a
+   * crash left half-ended. With one broker: every partition, once.
+   */
   private load(): void {
     const t = this.opts.controller.image.topics.get(TXN_STATE_TOPIC);
     if (!t) return;
     let records = 0;
     for (const p of t.partitions) {
       const part = this.opts.replicas.get(TXN_STATE_TOPIC, p.partition);
-      if (!part) continue;
-      for (const { batch, header, from } of storedBatches(part.log)) {
+      const led = part?.isLeader === true;
+      if (!led) {
+        if (this.loadedPartitions.delete(p.partition)) {
+          for (const id of [...this.machine.txns.keys()])
+            if (partitionForTransactionalId(id, t.partitions.length) === p.partition) this.machine.txns.delete(id);
+          this.opts.log.info({ partition: p.partition }, 'unloaded transaction state partition (leadership moved)');
+        }
+        continue;
+      }
+      if (this.loadedPartitions.has(p.partition)) continue;
+      this.loadedPartitions.add(p.partition);
+      for (const { batch, header, from } of storedBatches(part!.log)) {
         if (header.isControl) continue;
         for (const rec of iterateRecords(batch)) {
           if (rec.offset < from || rec.key === null) continue;
@@ -120,6 +136,11 @@ export class TransactionCoordinatorRuntime {
     this.loaded = true;
     if (records > 0) this.opts.log.info({ records, txns: this.machine.txns.size }, 'loaded transaction state');
     for (const r of this.machine.pendingCompletions(this.opts.clock())) this.run(r);
+  }
+
+  /** The image changed: load partitions newly led here, forget those led elsewhere now. */
+  leadershipChanged(): void {
+    if (this.loaded) this.load();
   }
 
   private ready(): void {
