@@ -108,14 +108,33 @@ export class ClusterMetadata implements MetadataController {
         throw new KafkaError(ErrorCode.NOT_CONTROLLER, `the controller cannot be reached: ${e.message}`);
       throw e;
     }
-    await this.waitForOffset(answer.offset);
+    if (!(await this.waitForOffset(answer.offset, this.#o.requestTimeoutMs)))
+      throw new KafkaError(
+        ErrorCode.REQUEST_TIMED_OUT,
+        `the change is at metadata offset ${answer.offset}, but this broker's metadata is still at ${this.image.offset}`,
+      );
     return answer.result as T;
   }
 
-  /** Resolves once the image is at `offset` or beyond. */
-  waitForOffset(offset: number): Promise<void> {
-    if (this.image.offset >= offset || this.#stopped) return Promise.resolve();
-    const p = new Promise<void>((resolve) => this.#waiters.push({ offset, resolve }));
+  /** Resolves true once the image is at `offset` or beyond, false after `timeoutMs` (or when stopped). */
+  waitForOffset(offset: number, timeoutMs: number): Promise<boolean> {
+    if (this.image.offset >= offset) return Promise.resolve(true);
+    if (this.#stopped) return Promise.resolve(false);
+    const p = new Promise<boolean>((resolve) => {
+      const w = {
+        offset,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve(this.image.offset >= offset);
+        },
+      };
+      const timer = setTimeout(() => {
+        const i = this.#waiters.indexOf(w);
+        if (i >= 0) this.#waiters.splice(i, 1);
+        resolve(false);
+      }, timeoutMs);
+      this.#waiters.push(w);
+    });
     void this.#o.follower.catchUp().catch(() => {});
     return p;
   }
