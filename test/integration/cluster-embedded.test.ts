@@ -8,6 +8,7 @@ import { BrokerConnection } from '../../src/client/connection.ts';
 import { Admin, Consumer, Producer, type RunningCluster, startCluster } from '../../src/index.ts';
 import { ApiKey } from '../../src/protocol/apis.ts';
 import { ErrorCode } from '../../src/protocol/errors.ts';
+import { buildBatch } from '../../src/records/index.ts';
 import { REPO_ROOT } from '../helpers/broker.ts';
 
 async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 15_000): Promise<T> {
@@ -149,6 +150,31 @@ describe('startCluster: three brokers in one process', { timeout: 120_000 }, () 
         ],
       })) as { topics: Array<{ partitions: Array<{ errorCode: number }> }> };
       assert.equal(res.topics[0]!.partitions[0]!.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+      const produced = (await conn.send(ApiKey.Produce, 3, {
+        transactionalId: null,
+        acks: 1,
+        timeoutMs: 5000,
+        topicData: [
+          {
+            name: 'rf3',
+            partitionData: [
+              { index: p.partition, records: buildBatch({ records: [{ key: null, value: Buffer.from('x') }] }) },
+            ],
+          },
+        ],
+      })) as { responses: Array<{ partitionResponses: Array<{ errorCode: number }> }> };
+      assert.equal(produced.responses[0]!.partitionResponses[0]!.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+      const fetched = (await conn.send(ApiKey.Fetch, 4, {
+        replicaId: -1,
+        maxWaitMs: 0,
+        minBytes: 1,
+        maxBytes: 1 << 20,
+        isolationLevel: 0,
+        topics: [
+          { topic: 'rf3', partitions: [{ partition: p.partition, fetchOffset: 0n, partitionMaxBytes: 1 << 20 }] },
+        ],
+      })) as { responses: Array<{ partitions: Array<{ errorCode: number }> }> };
+      assert.equal(fetched.responses[0]!.partitions[0]!.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
     } finally {
       conn.close();
     }
@@ -186,15 +212,25 @@ describe('startCluster: three brokers in one process', { timeout: 120_000 }, () 
       const before = (await admin.describeTopics(['rf3']))[0]!;
       const victim = 3;
       assert.ok(before.partitions.some((p) => p.leader === victim));
-      const stopping = cluster.stopBroker(victim);
-      await stopping;
+      await cluster.stopBroker(victim);
+      // The image the broker had when it left (it stops following the log then) already shows the moves.
+      const lastSeen = cluster.brokers[victim - 1]!.broker.image.topics.get('rf3')!;
+      for (const p of lastSeen.partitions) assert.notEqual(p.leader, victim, JSON.stringify(p));
       const afterStop = await until('leaders moved off broker 3', async () => {
         const [d] = await admin.describeTopics(['rf3']);
         return d!.partitions.every((p) => p.leader !== victim && p.leader >= 0) ? d : undefined;
       });
       for (const p of afterStop.partitions) assert.ok(!p.isr.includes(victim), JSON.stringify(p));
-      const c = await admin.describeCluster();
-      assert.deepEqual(c.brokers.map((b) => b.nodeId).sort(), [1, 2]);
+      // Its session closed with it: fenced, no longer listed.
+      await until('broker 3 gone from the broker list', async () => {
+        const c = await admin.describeCluster();
+        return c.brokers
+          .map((b) => b.nodeId)
+          .sort()
+          .join() === '1,2'
+          ? true
+          : undefined;
+      });
       const producer = new Producer({ bootstrapServers: cluster.brokers[0]!.bootstrap, lingerMs: 0 });
       await producer.send({ topic: 'rf3', messages: [{ value: 'after' }] });
       await producer.close();

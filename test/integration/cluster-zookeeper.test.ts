@@ -119,7 +119,13 @@ describe('a three-broker cluster on a three-node ZooKeeper ensemble', { timeout:
       'a new controller',
       async () => {
         const c = await describeCluster(survivor.bootstrap).catch(() => undefined);
-        return c && c.controllerId !== before.controllerId && c.controllerId > 0 ? c : undefined;
+        // A new controller, which has fenced the dead broker (no longer listed).
+        return c &&
+          c.controllerId !== before.controllerId &&
+          c.controllerId > 0 &&
+          !c.brokers.some((b) => b.nodeId === before.controllerId)
+          ? c
+          : undefined;
       },
       30_000,
     );
