@@ -49,6 +49,28 @@ export interface AdminResponse {
   /** The metadata offset the change is at (the image's offset when nothing was written). */
   readonly offset: number;
   readonly result: unknown;
+  /** When the controller answered (its clock, ms): answers nobody collected are deleted after a while. */
+  readonly answeredAt?: number;
+}
+
+/** Answers older than this were abandoned (the asking broker gives up after its request timeout). */
+export const ABANDONED_ANSWER_MS = 10 * 60_000;
+
+/** Deletes answers nobody collected (the asking broker timed out or died). */
+export async function deleteAbandonedAnswers(s: CoordinationSession, now: number): Promise<number> {
+  let deleted = 0;
+  for (const name of await s.getChildren(ADMIN_PATHS.responses)) {
+    const path = `${ADMIN_PATHS.responses}/${name}`;
+    try {
+      const answer = parse<AdminResponse>((await s.getData(path)).data);
+      if ((answer.answeredAt ?? 0) > now - ABANDONED_ANSWER_MS) continue;
+      await s.delete(path, -1);
+      deleted++;
+    } catch (e) {
+      if (!(e instanceof CoordinationError && e.code === 'NO_NODE')) throw e;
+    }
+  }
+  return deleted;
 }
 
 const json = (v: unknown) =>

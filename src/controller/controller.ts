@@ -14,6 +14,7 @@ import {
   adminEvent,
   decideAdmin,
   decodeAdminRequest,
+  deleteAbandonedAnswers,
   encodeAdmin,
   ensureAdminLayout,
   REQUEST_PREFIX,
@@ -60,6 +61,8 @@ export interface ClusterControllerOptions {
   /** Topic and config requests from brokers (admin-queue.ts) are decided with these (the broker's defaults and
    * topic config validation); without them the controller does not serve the queue. */
   readonly admin?: { readonly defaults: ControllerDefaults; readonly logger: Logger };
+  /** Wall clock for the answers' timestamps (default Date.now). */
+  readonly now?: () => number;
   /** TEST ONLY: appends are not conditional on /controller_epoch, so a zombie controller's writes land. The
    * simulation turns this on to show its checker catches what the fence prevents. */
   readonly unsafeSkipEpochCheck?: boolean;
@@ -264,7 +267,10 @@ export class ClusterController {
       if (this.#term !== term) return;
       this.#o.onActivate?.(epoch);
       await this.#reconcileBrokers(term);
-      if (this.#o.admin) await this.#serveAdmin(term);
+      if (this.#o.admin) {
+        await this.#serveAdmin(term);
+        await this.#run((s) => deleteAbandonedAnswers(s, (this.#o.now ?? Date.now)()));
+      }
     } catch (e) {
       this.#failed(e);
     }
@@ -343,7 +349,7 @@ export class ClusterController {
         {
           op: 'create',
           path: `${ADMIN_PATHS.responses}/${name}`,
-          data: encodeAdmin({ offset, result }),
+          data: encodeAdmin({ offset, result, answeredAt: (this.#o.now ?? Date.now)() }),
           mode: 'persistent',
         },
         { op: 'delete', path, version: -1 },

@@ -4,7 +4,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MemoryCoordinationStore } from '../../../src/cluster/coordination/memory.ts';
-import { ADMIN_PATHS, callController } from '../../../src/controller/admin-queue.ts';
+import {
+  ABANDONED_ANSWER_MS,
+  ADMIN_PATHS,
+  callController,
+  encodeAdmin,
+  ensureAdminLayout,
+} from '../../../src/controller/admin-queue.ts';
 import { ClusterController } from '../../../src/controller/controller.ts';
 import { BrokerRegistration } from '../../../src/controller/registration.ts';
 import { SessionKeeper } from '../../../src/controller/session-keeper.ts';
@@ -93,6 +99,20 @@ test('queued while no controller runs: the controller elected later answers it, 
   assert.equal(c.follower.image.topics.get('late')?.partitions.length, 3);
   assert.ok(c.follower.image.offset >= records);
   assert.deepEqual(store.peekChildren(ADMIN_PATHS.requests), []);
+});
+
+test('answers nobody collected are deleted when a controller takes over; recent ones stay', async () => {
+  const store = new MemoryCoordinationStore();
+  const b = await broker(store, 2, false);
+  await b.keeper.run((s) => ensureAdminLayout(s));
+  const old = encodeAdmin({ offset: 0, result: [], answeredAt: Date.now() - ABANDONED_ANSWER_MS - 1 });
+  const recent = encodeAdmin({ offset: 0, result: [], answeredAt: Date.now() });
+  await b.keeper.run((s) => s.create(`${ADMIN_PATHS.responses}/req-0000000001`, old, 'persistent'));
+  await b.keeper.run((s) => s.create(`${ADMIN_PATHS.responses}/req-0000000002`, recent, 'persistent'));
+  b.controller.start();
+  await settle();
+  assert.ok(b.controller.active);
+  assert.deepEqual(store.peekChildren(ADMIN_PATHS.responses), ['req-0000000002']);
 });
 
 test('producer id blocks and controlled shutdown go through the queue to decisions.ts', async () => {
