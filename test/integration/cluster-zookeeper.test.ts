@@ -6,7 +6,14 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, afterEach, describe, test } from 'node:test';
 import { Admin, Producer } from '../../src/index.ts';
-import { type BrokerHandle, printLogsOnFailure, sharedSetup, startBrokerProcess } from '../helpers/broker.ts';
+import {
+  type BrokerHandle,
+  makeTempDir,
+  printLogsOnFailure,
+  REPO_ROOT,
+  sharedSetup,
+  startBrokerProcess,
+} from '../helpers/broker.ts';
 import { describeRun, PY_DIR, requireBinary, requirePython, runProcess, waitFor } from '../helpers/clients.ts';
 import { startZooKeeper, type ZooKeeperEnsemble } from '../helpers/zookeeper.ts';
 
@@ -187,4 +194,25 @@ describe('a three-broker cluster on a three-node ZooKeeper ensemble', { timeout:
       assert.ok(p.leader > 0, JSON.stringify(p));
     }
   });
+});
+
+test('ZooKeeper unreachable at start-up: the broker exits 1 after zookeeper.connection.timeout.ms, saying so', async () => {
+  const r = await runProcess(
+    process.execPath,
+    [
+      path.join(REPO_ROOT, 'src/cli/bin.ts'),
+      'broker',
+      '--override',
+      'zookeeper.connect=127.0.0.1:1/tributary',
+      '--override',
+      'zookeeper.connection.timeout.ms=1000',
+      '--override',
+      `log.dirs=${makeTempDir()}`,
+      '--override',
+      'listeners=PLAINTEXT://127.0.0.1:0',
+    ],
+    { timeoutMs: 30_000 },
+  );
+  assert.equal(r.code, 1, describeRun('broker without ZooKeeper', r));
+  assert.match(r.stdout + r.stderr, /cannot open a session with zookeeper:127\.0\.0\.1:1\/tributary within/);
 });
