@@ -20,7 +20,9 @@ export function describeTopic(t: TopicInfo, image: MetadataImage): TopicOut {
     topicId: t.id,
     isInternal: INTERNAL_TOPICS.has(t.name),
     partitions: t.partitions.map((p) => {
-      const leaderAlive = image.brokers.has(p.leader);
+      // Live: registered and not fenced (a broker whose session ended is fenced until it registers again).
+      const live = (id: number) => image.brokers.get(id)?.fenced === false;
+      const leaderAlive = live(p.leader);
       return {
         errorCode: leaderAlive ? ErrorCode.NONE : ErrorCode.LEADER_NOT_AVAILABLE,
         partitionIndex: p.partition,
@@ -28,7 +30,7 @@ export function describeTopic(t: TopicInfo, image: MetadataImage): TopicOut {
         leaderEpoch: p.leaderEpoch,
         replicaNodes: [...p.replicas],
         isrNodes: [...p.isr],
-        offlineReplicas: p.replicas.filter((r) => !image.brokers.has(r)),
+        offlineReplicas: p.replicas.filter((r) => !live(r)),
       };
     }),
     topicAuthorizedOperations: -2147483648,
