@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { BrokerConnection } from '../../src/client/connection.ts';
+import { partitionForGroup } from '../../src/coordinator/group/records.ts';
 import { Admin, Consumer, Producer, type RunningCluster, startCluster } from '../../src/index.ts';
 import { ApiKey } from '../../src/protocol/apis.ts';
 import { ErrorCode } from '../../src/protocol/errors.ts';
@@ -113,6 +114,40 @@ describe('startCluster: three brokers in one process', { timeout: 120_000 }, () 
       await consumer.commit();
     } finally {
       await consumer.close();
+    }
+  });
+
+  test("FindCoordinator from every broker names the leader of the group's __consumer_offsets partition", async () => {
+    const answers = new Set<number>();
+    for (const b of cluster.brokers) {
+      const conn = await BrokerConnection.open('127.0.0.1', b.port, 't');
+      try {
+        const r = (await conn.send(ApiKey.FindCoordinator, 1, { key: 'g-rf3', keyType: 0 })) as {
+          errorCode: number;
+          nodeId: number;
+        };
+        assert.equal(r.errorCode, ErrorCode.NONE);
+        answers.add(r.nodeId);
+      } finally {
+        conn.close();
+      }
+    }
+    assert.equal(answers.size, 1);
+    const image = cluster.brokers[0]!.broker.image;
+    const offsets = image.topics.get('__consumer_offsets')!;
+    const [coordinator] = [...answers];
+    assert.equal(coordinator, offsets.partitions[partitionForGroup('g-rf3', offsets.partitions.length)]!.leader);
+    // Only the leader holds the group: another broker answers NOT_COORDINATOR.
+    const other = cluster.brokers.find((b) => b.nodeId !== coordinator)!;
+    const conn = await BrokerConnection.open('127.0.0.1', other.port, 't');
+    try {
+      const r = (await conn.send(ApiKey.OffsetFetch, 1, {
+        groupId: 'g-rf3',
+        topics: [{ name: 'rf3', partitionIndexes: [0] }],
+      })) as { topics: Array<{ partitions: Array<{ errorCode: number }> }>; errorCode?: number };
+      assert.equal(r.topics[0]!.partitions[0]!.errorCode, ErrorCode.NOT_COORDINATOR);
+    } finally {
+      conn.close();
     }
   });
 

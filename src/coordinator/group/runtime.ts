@@ -37,6 +37,8 @@ export interface GroupRuntimeOptions {
 
 export class GroupCoordinatorRuntime {
   private readonly shards = new Map<number, GroupShard>();
+  /** The leader epoch each shard was loaded in: the coordinator epoch (a shard of an older epoch is stale). */
+  private readonly shardEpochs = new Map<number, number>();
   private readonly waiters = new Map<number, (r: JoinResult | SyncResult) => void>();
   private readonly timers = new Map<string, { shard: number; at: number; handle: NodeJS.Timeout }>();
   private readonly opts: GroupRuntimeOptions;
@@ -169,20 +171,24 @@ export class GroupCoordinatorRuntime {
       }
     }
     this.shards.set(partition, shard);
+    this.shardEpochs.set(partition, part.leaderEpoch);
     this.apply(partition, shard.loaded(now));
     if (records > 0)
       this.opts.log.info({ partition, records, groups: shard.groups.size }, 'loaded group coordinator partition');
   }
 
   /**
-   * Drops the shards of __consumer_offsets partitions this broker no longer leads, with their timers: the groups'
-   * next requests here get NOT_COORDINATOR and find the new leader, whose coordinator replays the partition when
-   * first asked (Kafka's onResignation / onElection).
+   * Drops the shards of __consumer_offsets partitions this broker no longer leads, or leads in a newer leader epoch
+   * than the shard was loaded in (the leadership went away and came back: others may have written), with their
+   * timers: the groups' next requests here get NOT_COORDINATOR and find the new leader, whose coordinator replays
+   * the partition when first asked (Kafka's onResignation / onElection, the leader epoch as coordinator epoch).
    */
   resignMoved(): void {
     for (const partition of [...this.shards.keys()]) {
-      if (this.opts.replicas.get(OFFSETS_TOPIC, partition)?.isLeader) continue;
+      const part = this.opts.replicas.get(OFFSETS_TOPIC, partition);
+      if (part?.isLeader && part.leaderEpoch === this.shardEpochs.get(partition)) continue;
       this.shards.delete(partition);
+      this.shardEpochs.delete(partition);
       for (const [key, t] of this.timers)
         if (t.shard === partition) {
           clearTimeout(t.handle);
