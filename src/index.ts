@@ -4,13 +4,19 @@ import './util/require-node.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Broker } from './broker/broker.ts';
 import { loadBrokerConfig } from './config/broker-config.ts';
+import { Broker } from './node/broker.ts';
 import { createLogger } from './util/log.ts';
 
-export { Broker } from './broker/broker.ts';
 export * from './client/index.ts';
 export { loadBrokerConfig } from './config/broker-config.ts';
+export { Broker } from './node/broker.ts';
+export {
+  type ClusterBroker,
+  type RunningCluster,
+  type StartClusterOptions,
+  startCluster,
+} from './node/dev-cluster.ts';
 
 export interface StartBrokerOptions {
   /** Port to listen on; 0 (the default) picks a free one. */

@@ -55,6 +55,9 @@ export class Partition {
   readonly index: number;
   readonly log: PartitionLog;
   leaderEpoch: number;
+  /** This broker leads the partition (the image says so and its session is live): else requests from clients get
+   * NOT_LEADER_OR_FOLLOWER. Followers keep their log (replication fills it). */
+  isLeader = false;
   config: TopicConfig;
   /** Idempotence and transaction state of this partition's producers (moves with the log). */
   readonly producers: ProducerStateManager;
@@ -201,11 +204,18 @@ export class Partition {
    */
   makeLeader(epoch: number): void {
     this.leaderEpoch = epoch;
+    this.isLeader = true;
     if (this.log.isOffline || this.log.isClosed) return;
     const cache = this.log.epochs;
     if (epoch <= cache.latestEpoch()) return;
     // An empty log's entry describes no data: it is written with the first append (see LeaderEpochCache.assign).
     cache.assign(epoch, this.log.logEndOffset, this.log.logEndOffset > this.log.logStartOffset);
+  }
+
+  /** Another broker leads with `epoch` (or none does): this replica stops answering clients. */
+  makeFollower(epoch: number): void {
+    this.leaderEpoch = epoch;
+    this.isLeader = false;
   }
 
   /**

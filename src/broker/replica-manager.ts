@@ -122,7 +122,7 @@ export class ReplicaManager {
         const existing = this.partitions.get(key);
         if (existing && existing.topicId === t.id) {
           if (p.leader === this.nodeId) existing.makeLeader(p.leaderEpoch);
-          else existing.leaderEpoch = p.leaderEpoch;
+          else existing.makeFollower(p.leaderEpoch);
           existing.config = cfg;
           existing.log.updateConfig(toLogConfig(cfg));
           continue;
@@ -184,6 +184,7 @@ export class ReplicaManager {
       });
       this.partitions.set(key, part);
       if (p.leader === this.nodeId) part.makeLeader(p.leaderEpoch);
+      else part.makeFollower(p.leaderEpoch);
       return part;
     } catch (e) {
       this.log.error({ partition: key, err: e }, 'could not create the partition log');
@@ -194,6 +195,13 @@ export class ReplicaManager {
   /** Partitions hosted here (created or still to create). */
   get count(): number {
     return this.partitions.size + this.pending.size;
+  }
+
+  /** The session that made this broker a leader expired: it leads nothing until a fresh image says it does
+   * (applyImage with no previous image restores what the image holds). */
+  resignAll(): void {
+    for (const p of this.partitions.values()) p.makeFollower(p.leaderEpoch);
+    this.wakeAll();
   }
 
   private removeTopic(t: TopicInfo): void {
@@ -225,6 +233,8 @@ export class ReplicaManager {
   produce(topic: string, partition: number, records: Buffer | null, now: number): ProduceOutcome {
     const p = this.get(topic, partition);
     if (!p) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null };
+    if (!p.isLeader)
+      return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, errorMessage: `This broker does not lead ${p.key}` };
     if (records === null || records.length === 0)
       return { errorCode: ErrorCode.CORRUPT_MESSAGE, errorMessage: 'Produce request has no records' };
     try {
@@ -264,6 +274,7 @@ export class ReplicaManager {
     return params.partitions.map((req) => {
       const p = this.get(req.topic, req.partition);
       if (!p) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+      if (!p.isLeader) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
       if (req.currentLeaderEpoch >= 0 && req.currentLeaderEpoch !== p.leaderEpoch)
         return {
           errorCode:

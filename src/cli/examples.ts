@@ -88,6 +88,11 @@ const EXAMPLES: Record<string, string[]> = {
   ],
   cluster: ['tributary cluster describe'],
   'cluster describe': ['tributary cluster describe', 'tributary cluster describe --json -b broker1:9092'],
+  dev: ['tributary dev cluster --brokers 3'],
+  'dev cluster': [
+    'tributary dev cluster                              # brokers 1-3 on 127.0.0.1:9092-9094',
+    'tributary dev cluster -n 3 --port 19092 --override num.partitions=6',
+  ],
   perf: ['tributary perf produce -t perf -n 1000000 -s 1024', 'tributary perf consume -t perf -n 1000000'],
   'perf produce': [
     'tributary perf produce -t perf -n 1000000 -s 1024',

@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT_USAGE } from './commands/common.ts';
 import { registerCluster, registerConfigs } from './commands/configs.ts';
 import { registerConsume } from './commands/consume.ts';
+import { registerDev } from './commands/dev.ts';
 import { registerGroups } from './commands/groups.ts';
 import { registerPerf } from './commands/perf.ts';
 import { registerProduce } from './commands/produce.ts';
@@ -29,7 +30,7 @@ program
   .argument('[config]', 'a server.properties file (as kafka-server-start.sh takes it)')
   .action(async (configArg: string | undefined, opts: { config?: string; override: string[] }) => {
     // Loaded here so that the client commands start without the broker's modules.
-    const { runBroker } = await import('../broker/broker.ts');
+    const { runBroker } = await import('../node/broker.ts');
     const { loadBrokerConfig } = await import('../config/broker-config.ts');
     const { ConfigError } = await import('../config/errors.ts');
     const { createLogger } = await import('../util/log.ts');
@@ -87,6 +88,7 @@ registerGroups(program);
 registerConfigs(program);
 registerCluster(program);
 registerPerf(program);
+registerDev(program);
 addExamples(program);
 
 try {
@@ -97,4 +99,6 @@ try {
   throw e;
 }
 // Client commands are done once their action returns: leave even if a socket or timer lingers.
-if (program.args[0] !== 'broker' && process.argv[2] !== 'broker') process.exit(process.exitCode ?? 0);
+// `broker` and `dev cluster` run until a signal stops them.
+if (!['broker', 'dev'].includes(program.args[0] ?? '') && !['broker', 'dev'].includes(process.argv[2] ?? ''))
+  process.exit(process.exitCode ?? 0);

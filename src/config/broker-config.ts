@@ -155,6 +155,10 @@ export class BrokerConfig {
   readonly advertisedListeners: Listener[];
   readonly interBrokerListenerName: string;
   readonly brokerRack: string | null;
+  /** zookeeper.connect (with its chroot), or null: a single broker with its local metadata log. */
+  readonly zookeeperConnect: string | null;
+  readonly zookeeperSessionTimeoutMs: number;
+  readonly zookeeperConnectionTimeoutMs: number;
   readonly logDirs: string[];
   readonly metadataLogDir: string;
   readonly numPartitions: number;
@@ -286,6 +290,9 @@ export class BrokerConfig {
         protocol;
     }
     this.brokerRack = (this.get('broker.rack') ?? null) as string | null;
+    this.zookeeperConnect = ((this.get('zookeeper.connect') as string | null) ?? '').trim() || null;
+    this.zookeeperSessionTimeoutMs = n('zookeeper.session.timeout.ms');
+    this.zookeeperConnectionTimeoutMs = nOrNull('zookeeper.connection.timeout.ms') ?? this.zookeeperSessionTimeoutMs;
 
     const dirs = this.get('log.dirs') as string[] | null;
     this.logDirs = dirs !== null && dirs.length > 0 ? dirs : [str('log.dir')];
@@ -486,7 +493,6 @@ export function loadBrokerConfig(options: LoadBrokerConfigOptions = {}): BrokerC
 const NOT_BUILT_PREFIXES: ReadonlyArray<[string, string]> = [
   ['ssl.', 'TLS listeners are not built yet'],
   ['sasl.', 'SASL authentication is not built yet'],
-  ['zookeeper.', 'Tributary does not use ZooKeeper'],
   ['remote.log.', 'tiered storage is not built yet'],
   ['quota.', 'client quotas are not built yet'],
   ['share.', 'share groups are not built yet'],

@@ -582,8 +582,21 @@ export const BROKER_KEYS: readonly ConfigDef[] = [
   b('zookeeper.connect', {
     type: 'string',
     default: null,
-    doc: 'ZooKeeper connection string of a ZooKeeper-mode cluster (Kafka 4 removed ZooKeeper mode).',
-    noEffect: 'Tributary runs its own metadata log; ZooKeeper is not used',
+    doc:
+      'ZooKeeper ensemble of the cluster, host:port[,host:port...][/chroot]; unset: a single broker with its own ' +
+      'local metadata log.',
+  }),
+  b('zookeeper.session.timeout.ms', {
+    type: 'int',
+    default: '18000',
+    validator: atLeast(1),
+    doc: 'ZooKeeper session timeout: a broker silent this long loses its registration and its leaderships.',
+  }),
+  b('zookeeper.connection.timeout.ms', {
+    type: 'int',
+    default: null,
+    validator: atLeast(1),
+    doc: 'How long start-up waits to connect to ZooKeeper; unset: zookeeper.session.timeout.ms.',
   }),
   b('log.message.format.version', {
     type: 'string',

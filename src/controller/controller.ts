@@ -6,7 +6,19 @@
 // (KAFKA-6082): a controller that lost its session and has not yet heard of it can never change anything.
 // The controller's image is its broker's MetadataFollower's: it writes, then catches up like every broker.
 import { CoordinationError, type CoordinationSession, type Op } from '../cluster/coordination/store.ts';
-import { newUuid } from '../metadata/controller.ts';
+import { type ControllerDefaults, newUuid } from '../metadata/controller.ts';
+import type { Logger } from '../util/log.ts';
+import {
+  ADMIN_PATHS,
+  type AdminRequest,
+  adminEvent,
+  decideAdmin,
+  decodeAdminRequest,
+  deleteAbandonedAnswers,
+  encodeAdmin,
+  ensureAdminLayout,
+  REQUEST_PREFIX,
+} from './admin-queue.ts';
 import {
   type ControllerEvent,
   type ControllerSettings,
@@ -46,6 +58,11 @@ export interface ClusterControllerOptions {
   /** Called when this broker becomes the active controller (after it caught up with the log). */
   readonly onActivate?: (epoch: number) => void;
   readonly onResign?: (epoch: number, why: string) => void;
+  /** Topic and config requests from brokers (admin-queue.ts) are decided with these (the broker's defaults and
+   * topic config validation); without them the controller does not serve the queue. */
+  readonly admin?: { readonly defaults: ControllerDefaults; readonly logger: Logger };
+  /** Wall clock for the answers' timestamps (default Date.now). */
+  readonly now?: () => number;
   /** TEST ONLY: appends are not conditional on /controller_epoch, so a zombie controller's writes land. The
    * simulation turns this on to show its checker catches what the fence prevents. */
   readonly unsafeSkipEpochCheck?: boolean;
@@ -250,6 +267,10 @@ export class ClusterController {
       if (this.#term !== term) return;
       this.#o.onActivate?.(epoch);
       await this.#reconcileBrokers(term);
+      if (this.#o.admin) {
+        await this.#serveAdmin(term);
+        await this.#run((s) => deleteAbandonedAnswers(s, (this.#o.now ?? Date.now)()));
+      }
     } catch (e) {
       this.#failed(e);
     }
@@ -294,6 +315,49 @@ export class ClusterController {
     for (const e of events) await this.#apply(e, term);
   }
 
+  // ---- admin requests from brokers ----
+
+  async #serveAdmin(term: number): Promise<void> {
+    this.#checkTerm(term);
+    await this.#run((s) => ensureAdminLayout(s));
+    const children = await this.#run((s) =>
+      s.getChildren(ADMIN_PATHS.requests, () => this.#enqueue(term, () => this.#serveAdmin(term))),
+    );
+    const pending = children.filter((c) => c.startsWith(REQUEST_PREFIX)).sort();
+    for (const name of pending) {
+      this.#checkTerm(term);
+      const path = `${ADMIN_PATHS.requests}/${name}`;
+      let req: AdminRequest;
+      try {
+        req = decodeAdminRequest((await this.#run((s) => s.getData(path))).data);
+      } catch (e) {
+        if (e instanceof CoordinationError && e.code === 'NO_NODE') continue; // withdrawn
+        throw e;
+      }
+      const image = this.#follower.image;
+      let records: Decision['records'];
+      let result: unknown;
+      const event = adminEvent(req);
+      if (event) {
+        const d = decide(image, event, this.#o.settings);
+        records = d.records;
+        result = { producerIds: d.producerIds, remainingLeaders: d.remainingLeaders, errorCode: d.errorCode ?? 0 };
+      } else ({ records, result } = decideAdmin(image, req, this.#o.admin!.defaults, this.#o.admin!.logger));
+      const offset = image.offset + records.length;
+      // The answer and the request's removal go in the multi of the last batch: answered exactly once.
+      const done: Op[] = [
+        {
+          op: 'create',
+          path: `${ADMIN_PATHS.responses}/${name}`,
+          data: encodeAdmin({ offset, result, answeredAt: (this.#o.now ?? Date.now)() }),
+          mode: 'persistent',
+        },
+        { op: 'delete', path, version: -1 },
+      ];
+      await this.#write({ records }, term, done);
+    }
+  }
+
   // ---- decisions and writes ----
 
   #checkTerm(term: number): void {
@@ -313,10 +377,17 @@ export class ClusterController {
       : [{ op: 'check', path: PATHS.controllerEpoch, version: this.#epochVersion }];
   }
 
-  async #write(d: Decision, term: number): Promise<void> {
+  /** Appends the decision's records; `andThen` joins the multi of the last batch (or a fenced multi of its own). */
+  async #write(d: Pick<Decision, 'records'>, term: number, andThen: Op[] = []): Promise<void> {
     let base = this.#follower.image.offset + 1;
     const epoch = this.#epoch;
-    for (const batch of splitBatches(d.records, this.#o.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES)) {
+    const batches = splitBatches(d.records, this.#o.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES);
+    if (batches.length === 0) {
+      this.#checkTerm(term);
+      if (andThen.length > 0) await this.#run((s) => s.multi([...this.#fence(), ...andThen]));
+      return;
+    }
+    for (const [i, batch] of batches.entries()) {
       // Stop acting at once on what we know is stale; the fence covers what we do not know yet.
       this.#checkTerm(term);
       const data = encodeBatchNode({ controllerEpoch: epoch, baseOffset: base }, batch);
@@ -324,6 +395,7 @@ export class ClusterController {
         s.multi([
           ...this.#fence(),
           { op: 'create', path: `${PATHS.log}/${BATCH_PREFIX}`, data, mode: 'persistent_sequential' },
+          ...(i === batches.length - 1 ? andThen : []),
         ]),
       );
       base += batch.length;

@@ -1,6 +1,6 @@
 // The coordinators' internal topics (__consumer_offsets, __transaction_state): creation on first use, and reading a
 // partition back from its start to rebuild state.
-import type { LocalController } from '../metadata/controller.ts';
+import type { CreateTopicResult, MetadataController } from '../metadata/controller.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { type BatchHeader, batches } from '../records/index.ts';
 import type { PartitionLog } from '../storage/partition-log.ts';
@@ -14,12 +14,16 @@ export interface InternalTopicSpec {
   configs: Record<string, string>;
 }
 
-/** Creates the topic unless it exists; returns false when it cannot be created yet (no broker registered). */
-export function ensureInternalTopic(controller: LocalController, log: Logger, spec: InternalTopicSpec): boolean {
+/**
+ * Creates the topic unless it exists; returns false when it cannot be created yet (no broker registered) or, in a
+ * cluster, while the controller is creating it (the caller answers COORDINATOR_NOT_AVAILABLE and the client retries,
+ * as with Kafka).
+ */
+export function ensureInternalTopic(controller: MetadataController, log: Logger, spec: InternalTopicSpec): boolean {
   if (controller.image.topics.has(spec.name)) return true;
-  const brokers = controller.image.brokers.size;
+  const brokers = [...controller.image.brokers.values()].filter((b) => !b.fenced).length;
   if (brokers === 0) return false;
-  const [r] = controller.createTopics(
+  const answer = controller.createTopics(
     [
       {
         name: spec.name,
@@ -31,11 +35,23 @@ export function ensureInternalTopic(controller: LocalController, log: Logger, sp
     ],
     false,
   );
-  if (r!.errorCode !== ErrorCode.NONE && r!.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
-    log.warn({ topic: spec.name, error: r!.errorMessage }, 'could not create internal topic');
+  if (answer instanceof Promise) {
+    answer.then(
+      ([r]) => created(log, spec, r!),
+      (e: unknown) => log.warn({ topic: spec.name, err: e }, 'could not create internal topic'),
+    );
     return false;
   }
-  log.info({ topic: spec.name, partitions: spec.partitions }, 'created internal topic');
+  return created(log, spec, answer[0]!);
+}
+
+function created(log: Logger, spec: InternalTopicSpec, r: CreateTopicResult): boolean {
+  if (r.errorCode !== ErrorCode.NONE && r.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
+    log.warn({ topic: spec.name, error: r.errorMessage }, 'could not create internal topic');
+    return false;
+  }
+  if (r.errorCode === ErrorCode.NONE)
+    log.info({ topic: spec.name, partitions: spec.partitions }, 'created internal topic');
   return true;
 }
 

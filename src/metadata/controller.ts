@@ -65,7 +65,53 @@ export function newUuid(): string {
 
 export type ImageListener = (image: MetadataImage, previous: MetadataImage, records: MetadataRecord[]) => void;
 
-export class LocalController {
+type MaybePromise<T> = T | Promise<T>;
+export type DeleteTopicResult = TopicResult & { name: string | null; topicId: string };
+export type CreatePartitionsRequest = Array<{
+  name: string;
+  count: number;
+  assignments: Array<{ brokerIds: number[] }> | null;
+}>;
+
+/**
+ * What handlers and coordinators ask of the metadata: the image this broker has applied and the admin changes. The
+ * single-node LocalController answers synchronously; a cluster broker's (node/cluster-metadata.ts) hands the
+ * request to the active controller and resolves once its own image holds the change, so a caller may read the
+ * image right after awaiting.
+ */
+export interface MetadataController {
+  readonly image: MetadataImage;
+  subscribe(l: ImageListener): void;
+  /** The broker id to name as controller in Metadata / DescribeCluster (-1 when unknown). */
+  controllerId(): number;
+  createTopics(specs: CreateTopicSpec[], validateOnly: boolean): MaybePromise<CreateTopicResult[]>;
+  deleteTopics(topics: Array<{ name: string | null; topicId: string | null }>): MaybePromise<DeleteTopicResult[]>;
+  createPartitions(
+    topics: CreatePartitionsRequest,
+    validateOnly: boolean,
+  ): MaybePromise<Array<TopicResult & { name: string }>>;
+  alterConfigs(
+    resourceType: 'topic' | 'broker' | 'group',
+    resourceName: string,
+    ops: ConfigOp[],
+    validateOnly: boolean,
+    validate: (next: Record<string, string>) => ConfigProblem[],
+  ): MaybePromise<TopicResult>;
+  /** UpdateFeatures: finalized feature levels (FeatureLevelRecord), validated against what this broker supports. */
+  updateFeatures(
+    updates: FeatureUpdate[],
+    validateOnly: boolean,
+  ): MaybePromise<{ errorCode: number; errorMessage: string | null }>;
+}
+
+/** Brokers that may get new replicas and lead: registered, unfenced, not shutting down (sorted by id). */
+export function usableBrokers(image: MetadataImage): number[] {
+  const out: number[] = [];
+  for (const b of image.brokers.values()) if (!b.fenced && !b.inControlledShutdown) out.push(b.nodeId);
+  return out.sort((a, b) => a - b);
+}
+
+export class LocalController implements MetadataController {
   private current: MetadataImage;
   private readonly log: MetadataLog;
   private readonly listeners: ImageListener[] = [];
@@ -89,6 +135,37 @@ export class LocalController {
 
   get image(): MetadataImage {
     return this.current;
+  }
+
+  controllerId(): number {
+    return this.nodeId;
+  }
+
+  /**
+   * Runs `fn` with the single-node controller's rules against `image` and returns the records it would commit
+   * instead of writing them: the cluster's active controller decides admin requests this way (the same validation
+   * and messages) and appends the records to the log in the coordination store.
+   */
+  static decideOn<R>(
+    image: MetadataImage,
+    defaults: ControllerDefaults,
+    logger: Logger,
+    fn: (c: LocalController) => R,
+  ): { records: MetadataRecord[]; result: R } {
+    const records: MetadataRecord[] = [];
+    let next = image.offset + 1;
+    const log: MetadataLog = {
+      readAll: () => [],
+      append: (rs) => {
+        for (const r of rs) records.push(r);
+        return rs.map((record) => ({ offset: next++, record }));
+      },
+      close: () => {},
+    };
+    const c = new LocalController({ clusterId: image.clusterId, nodeId: -1, log, defaults, logger });
+    c.current = image;
+    const result = fn(c);
+    return { records, result };
   }
 
   subscribe(l: ImageListener): void {
@@ -191,7 +268,7 @@ export class LocalController {
           ErrorCode.INVALID_TOPIC_EXCEPTION,
           `Topic '${spec.name}' collides with existing topic: ${collides}`,
         );
-      const brokers = [...this.current.brokers.keys()].sort((a, b) => a - b);
+      const brokers = usableBrokers(this.current);
       let assignments: number[][];
       if (spec.assignments.length > 0) {
         if (spec.numPartitions !== -1 || spec.replicationFactor !== -1)
@@ -248,7 +325,7 @@ export class LocalController {
             }),
           );
         for (const [partition, replicas] of assignments.entries())
-          records.push(partitionRecord(id, partition, replicas));
+          records.push(partitionRecord(id, partition, replicas, usableBrokers(this.current)));
       }
       return {
         name: spec.name,
@@ -274,9 +351,7 @@ export class LocalController {
     return results;
   }
 
-  deleteTopics(
-    topics: Array<{ name: string | null; topicId: string | null }>,
-  ): Array<TopicResult & { name: string | null; topicId: string }> {
+  deleteTopics(topics: Array<{ name: string | null; topicId: string | null }>): DeleteTopicResult[] {
     const records: MetadataRecord[] = [];
     const deleting = new Set<string>();
     const results = topics.map((req) => {
@@ -308,10 +383,7 @@ export class LocalController {
     return results;
   }
 
-  createPartitions(
-    topics: Array<{ name: string; count: number; assignments: Array<{ brokerIds: number[] }> | null }>,
-    validateOnly: boolean,
-  ): Array<TopicResult & { name: string }> {
+  createPartitions(topics: CreatePartitionsRequest, validateOnly: boolean): Array<TopicResult & { name: string }> {
     const records: MetadataRecord[] = [];
     let wouldWrite = 0;
     const results = topics.map((req) => {
@@ -327,7 +399,7 @@ export class LocalController {
       if (req.count === current)
         return fail(ErrorCode.INVALID_PARTITIONS, `Topic already has ${current} partition(s).`);
       const rf = t.partitions[0]?.replicas.length ?? 1;
-      const brokers = [...this.current.brokers.keys()].sort((a, b) => a - b);
+      const brokers = usableBrokers(this.current);
       let added: number[][];
       if (req.assignments) {
         if (req.assignments.length !== req.count - current)
@@ -354,7 +426,8 @@ export class LocalController {
       }
       wouldWrite += added.length;
       if (!validateOnly)
-        for (const [i, replicas] of added.entries()) records.push(partitionRecord(t.id, current + i, replicas));
+        for (const [i, replicas] of added.entries())
+          records.push(partitionRecord(t.id, current + i, replicas, usableBrokers(this.current)));
       return { name: req.name, errorCode: ErrorCode.NONE, errorMessage: null };
     });
     if (wouldWrite > MAX_RECORDS_PER_USER_OP) return results.map((r) => ({ ...r, ...tooLarge() }));
@@ -437,13 +510,16 @@ export class LocalController {
   }
 }
 
-function partitionRecord(topicId: string, partition: number, replicas: number[]): MetadataRecord {
+function partitionRecord(topicId: string, partition: number, replicas: number[], usable: number[]): MetadataRecord {
+  // A fenced or departing broker named in an explicit assignment starts outside the ISR.
+  const live = replicas.filter((r) => usable.includes(r));
+  const isr = live.length > 0 ? live : replicas.slice();
   return record('PartitionRecord', {
     topicId,
     partitionId: partition,
     replicas,
-    isr: replicas.slice(),
-    leader: replicas[0]!,
+    isr,
+    leader: isr[0]!,
     leaderEpoch: 0,
     partitionEpoch: 0,
   });

@@ -4,7 +4,7 @@
  * text format). Everything it reports is read from the broker's own state at request time.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { BrokerServices } from '../broker/services.ts';
+import type { BrokerServices } from '../server/services.ts';
 import type { BoundListener } from '../server/socket-server.ts';
 import type { LogManager } from '../storage/log-manager.ts';
 import type { Logger } from '../util/log.ts';

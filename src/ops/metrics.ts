@@ -7,10 +7,10 @@
  * the metadata image, the replica manager and the group coordinator, so there is no second copy of it to go stale.
  */
 import client from 'prom-client';
-import type { BrokerServices } from '../broker/services.ts';
 import type { MetadataImage } from '../metadata/image.ts';
 import type { FetchResponse, ProduceRequest, ProduceResponse } from '../protocol/generated/messages.ts';
 import { BATCH_LENGTH, LOG_OVERHEAD, MAGIC, RECORDS_COUNT } from '../records/batch-layout.ts';
+import type { BrokerServices } from '../server/services.ts';
 
 const OFFSETS_TOPIC = '__consumer_offsets';
 const PRODUCE = 0;

@@ -1,6 +1,5 @@
 // Turns a request frame into a response frame: header, version check, decode, handler, encode.
 
-import type { BrokerServices } from '../broker/services.ts';
 import type { RequestObserver } from '../ops/metrics.ts';
 import { ApiKey, type ApiSchema, decodeRequestHeader, encodeResponseFrame } from '../protocol/apis.ts';
 import { decode } from '../protocol/codec.ts';
@@ -10,6 +9,7 @@ import type { Logger } from '../util/log.ts';
 import type { FrameProcessor, ResponseFrame } from './connection.ts';
 import { CloseConnection, type ConnectionInfo, type HandlerDef, NO_RESPONSE } from './handler.ts';
 import { API_VERSIONS_ERROR_BODY } from './handlers/api-versions.ts';
+import type { BrokerServices } from './services.ts';
 
 export interface SupportedApi {
   readonly api: ApiSchema;

@@ -1,8 +1,8 @@
 // What a request handler is: one file per API under src/server/handlers/, each exporting a HandlerDef.
 
-import type { BrokerServices } from '../broker/services.ts';
 import type { Encodable } from '../protocol/codec.ts';
 import type { RequestHeader } from '../protocol/generated/messages.ts';
+import type { BrokerServices } from './services.ts';
 
 export interface ConnectionInfo {
   readonly id: number;

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { ReplicaManager } from '../../broker/replica-manager.ts';
 import type { BrokerConfig } from '../../config/broker-config.ts';
 import { consumerGroupOverrides } from '../../config/group-config.ts';
-import type { LocalController } from '../../metadata/controller.ts';
+import type { MetadataController } from '../../metadata/controller.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import { buildBatch, iterateRecords, parseControlRecord } from '../../records/index.ts';
 import type { Logger } from '../../util/log.ts';
@@ -29,7 +29,7 @@ import {
 
 export interface GroupRuntimeOptions {
   config: BrokerConfig;
-  controller: LocalController;
+  controller: MetadataController;
   replicas: ReplicaManager;
   log: Logger;
   clock: () => number;
@@ -37,6 +37,8 @@ export interface GroupRuntimeOptions {
 
 export class GroupCoordinatorRuntime {
   private readonly shards = new Map<number, GroupShard>();
+  /** The leader epoch each shard was loaded in: the coordinator epoch (a shard of an older epoch is stale). */
+  private readonly shardEpochs = new Map<number, number>();
   private readonly waiters = new Map<number, (r: JoinResult | SyncResult) => void>();
   private readonly timers = new Map<string, { shard: number; at: number; handle: NodeJS.Timeout }>();
   private readonly opts: GroupRuntimeOptions;
@@ -142,7 +144,8 @@ export class GroupCoordinatorRuntime {
   /** Replays one partition into a fresh shard: the last value per key wins, tombstones delete. */
   private loadShard(partition: number): void {
     const part = this.opts.replicas.get(OFFSETS_TOPIC, partition);
-    if (!part) return;
+    // Only the partition's leader coordinates its groups (another broker's requests get NOT_COORDINATOR).
+    if (!part?.isLeader) return;
     const now = this.opts.clock();
     const shard = new GroupShard(partition, this.groupConfig, randomUUID);
     let records = 0;
@@ -168,9 +171,31 @@ export class GroupCoordinatorRuntime {
       }
     }
     this.shards.set(partition, shard);
+    this.shardEpochs.set(partition, part.leaderEpoch);
     this.apply(partition, shard.loaded(now));
     if (records > 0)
       this.opts.log.info({ partition, records, groups: shard.groups.size }, 'loaded group coordinator partition');
+  }
+
+  /**
+   * Drops the shards of __consumer_offsets partitions this broker no longer leads, or leads in a newer leader epoch
+   * than the shard was loaded in (the leadership went away and came back: others may have written), with their
+   * timers: the groups' next requests here get NOT_COORDINATOR and find the new leader, whose coordinator replays
+   * the partition when first asked (Kafka's onResignation / onElection, the leader epoch as coordinator epoch).
+   */
+  resignMoved(): void {
+    for (const partition of [...this.shards.keys()]) {
+      const part = this.opts.replicas.get(OFFSETS_TOPIC, partition);
+      if (part?.isLeader && part.leaderEpoch === this.shardEpochs.get(partition)) continue;
+      this.shards.delete(partition);
+      this.shardEpochs.delete(partition);
+      for (const [key, t] of this.timers)
+        if (t.shard === partition) {
+          clearTimeout(t.handle);
+          this.timers.delete(key);
+        }
+      this.opts.log.info({ partition }, 'unloaded group coordinator partition (leadership moved)');
+    }
   }
 
   private shardFor(groupId: string): { shard: GroupShard; partition: number } {

@@ -5,7 +5,7 @@
 
 import type { ReplicaManager } from '../../broker/replica-manager.ts';
 import type { BrokerConfig } from '../../config/broker-config.ts';
-import type { LocalController } from '../../metadata/controller.ts';
+import type { MetadataController } from '../../metadata/controller.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import { buildBatch, iterateRecords } from '../../records/index.ts';
 import type { Logger } from '../../util/log.ts';
@@ -36,9 +36,9 @@ export interface TxnOffsetSink {
 
 export interface TxnRuntimeOptions {
   config: BrokerConfig;
-  controller: LocalController;
+  controller: MetadataController;
   replicas: ReplicaManager;
-  producerIds: ProducerIdManager;
+  producerIds: Pick<ProducerIdManager, 'generate'>;
   log: Logger;
   clock: () => number;
   /** The group coordinator, for offsets committed inside transactions. */
@@ -55,6 +55,8 @@ export class TransactionCoordinatorRuntime {
   readonly machine: TxnStateMachine;
   private readonly opts: TxnRuntimeOptions;
   private loaded = false;
+  /** __transaction_state partitions whose transactional ids this coordinator holds (those it leads). */
+  private readonly loadedPartitions = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(opts: TxnRuntimeOptions) {
@@ -104,15 +106,29 @@ export class TransactionCoordinatorRuntime {
     return created;
   }
 
-  /** Replays every __transaction_state partition, then finishes transactions a crash left half-ended. */
+  /**
+   * Replays the __transaction_state partitions this broker leads and has not loaded yet, forgets the transactional
+   * ids of those it no longer leads (their new leader's coordinator replays them), then finishes transactions a
+   * crash left half-ended. With one broker: every partition, once.
+   */
   private load(): void {
     const t = this.opts.controller.image.topics.get(TXN_STATE_TOPIC);
     if (!t) return;
     let records = 0;
     for (const p of t.partitions) {
       const part = this.opts.replicas.get(TXN_STATE_TOPIC, p.partition);
-      if (!part) continue;
-      for (const { batch, header, from } of storedBatches(part.log)) {
+      const led = part?.isLeader === true;
+      if (!led) {
+        if (this.loadedPartitions.delete(p.partition)) {
+          for (const id of [...this.machine.txns.keys()])
+            if (partitionForTransactionalId(id, t.partitions.length) === p.partition) this.machine.txns.delete(id);
+          this.opts.log.info({ partition: p.partition }, 'unloaded transaction state partition (leadership moved)');
+        }
+        continue;
+      }
+      if (this.loadedPartitions.has(p.partition)) continue;
+      this.loadedPartitions.add(p.partition);
+      for (const { batch, header, from } of storedBatches(part!.log)) {
         if (header.isControl) continue;
         for (const rec of iterateRecords(batch)) {
           if (rec.offset < from || rec.key === null) continue;
@@ -128,6 +144,11 @@ export class TransactionCoordinatorRuntime {
     for (const r of this.machine.pendingCompletions(this.opts.clock())) this.run(r);
   }
 
+  /** The image changed: load partitions newly led here, forget those led elsewhere now. */
+  leadershipChanged(): void {
+    if (this.loaded) this.load();
+  }
+
   private ready(): void {
     if (!this.ensureTopic()) throw new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'transaction log not ready');
   }
@@ -137,6 +158,8 @@ export class TransactionCoordinatorRuntime {
     const partition = partitionForTransactionalId(m.transactionalId, this.numPartitions);
     const part = this.opts.replicas.get(TXN_STATE_TOPIC, partition);
     if (!part) throw new KafkaError(ErrorCode.NOT_COORDINATOR, `${TXN_STATE_TOPIC}-${partition} is not hosted here`);
+    if (!part.isLeader)
+      throw new KafkaError(ErrorCode.NOT_COORDINATOR, `${TXN_STATE_TOPIC}-${partition} is led elsewhere`);
     const now = this.opts.clock();
     const batch = buildBatch({
       records: [{ key: txnKey(m.transactionalId), value: txnValue(m), timestamp: now }],

@@ -75,14 +75,14 @@ function withWarnings(
   return { errorCode: ErrorCode.NONE, errorMessage: `Accepted, but ${text}` };
 }
 
-export function alterResource(
+export async function alterResource(
   ctx: RequestContext,
   resourceType: number,
   resourceName: string,
   ops: ConfigOp[],
   validateOnly: boolean,
   legacy = false,
-): AlterOutcome {
+): Promise<AlterOutcome> {
   const { controller, configs, nodeId } = ctx.broker;
   if (resourceType === ResourceType.TOPIC) {
     const bad = listOpError(ops, (n) => {
@@ -92,7 +92,7 @@ export function alterResource(
     if (bad) return bad;
     const overrides = ctx.broker.metadata().topics.get(resourceName)?.configs ?? {};
     const resolved = resolveListOps(ops, overrides, (n) => configs.describeTopic({}, [n])[0]?.value);
-    const r = controller.alterConfigs('topic', resourceName, resolved, validateOnly, (next) =>
+    const r = await controller.alterConfigs('topic', resourceName, resolved, validateOnly, (next) =>
       configs.validateTopic(next, []),
     );
     if (r.errorCode !== ErrorCode.NONE) return r;
@@ -126,7 +126,7 @@ export function alterResource(
         ? ctx.broker.config.getString(n)
         : (image.brokerConfigs.get('')?.[n] ?? ctx.broker.config.getString(n));
     const resolved = resolveListOps(ops, image.brokerConfigs.get(resourceName) ?? {}, below);
-    const r = controller.alterConfigs('broker', resourceName, resolved, validateOnly, (next): ConfigProblem[] => {
+    const r = await controller.alterConfigs('broker', resourceName, resolved, validateOnly, (next): ConfigProblem[] => {
       const check = configs.validateBroker(resourceName, next, changed);
       warnings = check.warnings;
       return check.errors;
@@ -142,7 +142,9 @@ export function alterResource(
     if (resourceName === '') return fail(ErrorCode.INVALID_REQUEST, 'Group name must not be empty');
     const bad = listOpError(ops, (n) => (groupConfigDef(n) ? false : undefined));
     if (bad) return bad;
-    const r = controller.alterConfigs('group', resourceName, ops, validateOnly, (next) => configs.validateGroup(next));
+    const r = await controller.alterConfigs('group', resourceName, ops, validateOnly, (next) =>
+      configs.validateGroup(next),
+    );
     if (r.errorCode !== ErrorCode.NONE) return r;
     const setKeys = ops.filter((o) => o.op === 'set').map((o) => o.name);
     return withWarnings(ctx, `group ${resourceName}`, configs.groupNoEffect(setKeys), validateOnly);

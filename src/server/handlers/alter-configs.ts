@@ -19,23 +19,25 @@ function existingKeys(image: MetadataImage, resourceType: number, name: string):
 export default defineHandler<AlterConfigsRequest, AlterConfigsResponse>({
   apiKey: ApiKey.AlterConfigs,
   versions: [0, 2],
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const image = ctx.broker.metadata();
     return {
       throttleTimeMs: 0,
-      responses: req.resources.map((r) => {
-        const given = new Map(r.configs.map((c) => [c.name, c.value]));
-        const existing = existingKeys(image, r.resourceType, r.resourceName);
-        const ops: ConfigOp[] = [
-          ...[...given].map(([name, value]): ConfigOp => ({ name, op: value === null ? 'delete' : 'set', value })),
-          ...existing.filter((k) => !given.has(k)).map((name): ConfigOp => ({ name, op: 'delete', value: null })),
-        ];
-        return {
-          ...alterResource(ctx, r.resourceType, r.resourceName, ops, req.validateOnly, true),
-          resourceType: r.resourceType,
-          resourceName: r.resourceName,
-        };
-      }),
+      responses: await Promise.all(
+        req.resources.map(async (r) => {
+          const given = new Map(r.configs.map((c) => [c.name, c.value]));
+          const existing = existingKeys(image, r.resourceType, r.resourceName);
+          const ops: ConfigOp[] = [
+            ...[...given].map(([name, value]): ConfigOp => ({ name, op: value === null ? 'delete' : 'set', value })),
+            ...existing.filter((k) => !given.has(k)).map((name): ConfigOp => ({ name, op: 'delete', value: null })),
+          ];
+          return {
+            ...(await alterResource(ctx, r.resourceType, r.resourceName, ops, req.validateOnly, true)),
+            resourceType: r.resourceType,
+            resourceName: r.resourceName,
+          };
+        }),
+      ),
     };
   },
 });

@@ -7,10 +7,10 @@ import { defineHandler } from '../handler.ts';
 export default defineHandler<CreatePartitionsRequest, CreatePartitionsResponse>({
   apiKey: ApiKey.CreatePartitions,
   versions: [0, 3],
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const seen = new Set<string>();
     const dup = new Set(req.topics.filter((t) => seen.size === seen.add(t.name).size).map((t) => t.name));
-    const results = ctx.broker.controller.createPartitions(
+    const results = await ctx.broker.controller.createPartitions(
       req.topics.filter((t) => !dup.has(t.name)),
       req.validateOnly,
     );

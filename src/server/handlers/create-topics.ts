@@ -7,9 +7,9 @@ import { defineHandler } from '../handler.ts';
 export default defineHandler<CreateTopicsRequest, CreateTopicsResponse>({
   apiKey: ApiKey.CreateTopics,
   versions: [0, 7],
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const { controller, configs } = ctx.broker;
-    const results = controller.createTopics(
+    const results = await controller.createTopics(
       req.topics.map((t) => ({
         name: t.name,
         numPartitions: t.numPartitions,

@@ -8,7 +8,7 @@ import { defineHandler } from '../handler.ts';
 export default defineHandler<DeleteTopicsRequest, DeleteTopicsResponse>({
   apiKey: ApiKey.DeleteTopics,
   versions: [0, 6],
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const { controller, config } = ctx.broker;
     const wanted =
       ctx.apiVersion >= 6
@@ -25,6 +25,6 @@ export default defineHandler<DeleteTopicsRequest, DeleteTopicsResponse>({
         })),
       };
     }
-    return { throttleTimeMs: 0, responses: controller.deleteTopics(wanted) };
+    return { throttleTimeMs: 0, responses: await controller.deleteTopics(wanted) };
   },
 });

@@ -24,8 +24,8 @@ export default defineHandler<DescribeClusterRequest, DescribeClusterResponse>({
       errorMessage: null,
       endpointType: 1,
       clusterId: image.clusterId,
-      controllerId: ctx.broker.nodeId,
-      brokers: brokerEndpoints(ctx, image)
+      controllerId: ctx.broker.controller.controllerId(),
+      brokers: brokerEndpoints(ctx, image, { includeFenced: true })
         .map((b) => ({
           brokerId: b.nodeId,
           host: b.host,

@@ -79,7 +79,8 @@ export default defineHandler<DescribeTopicPartitionsRequest, DescribeTopicPartit
         topicId: t.id,
         isInternal: INTERNAL_TOPICS.has(name),
         partitions: taken.map((p) => {
-          const leaderAlive = image.brokers.has(p.leader);
+          const live = (id: number) => image.brokers.get(id)?.fenced === false;
+          const leaderAlive = live(p.leader);
           return {
             errorCode: leaderAlive ? ErrorCode.NONE : ErrorCode.LEADER_NOT_AVAILABLE,
             partitionIndex: p.partition,
@@ -90,7 +91,7 @@ export default defineHandler<DescribeTopicPartitionsRequest, DescribeTopicPartit
             // No eligible leader replicas (KIP-966) without replication: empty, as Kafka with ELR off reports.
             eligibleLeaderReplicas: [],
             lastKnownElr: [],
-            offlineReplicas: p.replicas.filter((r) => !image.brokers.has(r)),
+            offlineReplicas: p.replicas.filter((r) => !live(r)),
           };
         }),
       });

@@ -20,7 +20,7 @@ interface Result {
 
 function elect(image: MetadataImage, topic: string, p: PartitionInfo, type: number): Result {
   const tp = `${topic}-${p.partition}`;
-  const leaderAlive = p.leader >= 0 && image.brokers.has(p.leader);
+  const leaderAlive = p.leader >= 0 && image.brokers.get(p.leader)?.fenced === false;
   if (type === PREFERRED) {
     const preferred = p.replicas[0];
     if (preferred === p.leader && leaderAlive)

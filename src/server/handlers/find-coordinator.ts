@@ -1,5 +1,8 @@
-// FindCoordinator (10): the group coordinator is the leader of the group's __consumer_offsets partition (here: this
-// broker). v0-3 ask for one key, v4+ for a batch. Transaction keys are answered once a transaction coordinator exists.
+// FindCoordinator (10): the group coordinator is the leader of the group's __consumer_offsets partition, the
+// transaction coordinator the leader of the transactional id's __transaction_state partition (in a single broker:
+// this one). v0-3 ask for one key, v4+ for a batch.
+import { OFFSETS_TOPIC } from '../../coordinator/group/records.ts';
+import { partitionForTransactionalId, TXN_STATE_TOPIC } from '../../coordinator/transaction/records.ts';
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { FindCoordinatorRequest, FindCoordinatorResponse } from '../../protocol/generated/messages.ts';
@@ -48,9 +51,16 @@ function find(ctx: RequestContext, key: string, keyType: number): Found {
     throw e;
   }
   if (!ready) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
-  const me = brokerEndpoints(ctx, ctx.broker.metadata()).find((b) => b.nodeId === ctx.broker.nodeId);
-  if (!me) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
-  return { key, nodeId: me.nodeId, host: me.host, port: me.port, errorCode: ErrorCode.NONE, errorMessage: null };
+  const image = ctx.broker.metadata();
+  const topic = image.topics.get(keyType === KEY_GROUP ? OFFSETS_TOPIC : TXN_STATE_TOPIC);
+  const partition =
+    keyType === KEY_GROUP
+      ? ctx.broker.groups.partitionFor(key)
+      : partitionForTransactionalId(key, topic?.partitions.length ?? 1);
+  const leader = topic?.partitions[partition]?.leader ?? -1;
+  const node = brokerEndpoints(ctx, image).find((b) => b.nodeId === leader);
+  if (!node) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
+  return { key, nodeId: node.nodeId, host: node.host, port: node.port, errorCode: ErrorCode.NONE, errorMessage: null };
 }
 
 export default defineHandler<FindCoordinatorRequest, FindCoordinatorResponse>({

@@ -15,35 +15,37 @@ const OPS = ['set', 'delete', 'append', 'subtract'] as const;
 export default defineHandler<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse>({
   apiKey: ApiKey.IncrementalAlterConfigs,
   versions: [0, 1],
-  handle(ctx, req) {
+  async handle(ctx, req) {
     return {
       throttleTimeMs: 0,
-      responses: req.resources.map((r) => {
-        const base = { resourceType: r.resourceType, resourceName: r.resourceName };
-        const bad = r.configs.find((c) => OPS[c.configOperation] === undefined);
-        if (bad)
-          return {
-            ...base,
-            errorCode: ErrorCode.INVALID_REQUEST,
-            errorMessage: `Unknown config operation ${bad.configOperation}`,
-          };
-        const names = r.configs.map((c) => c.name);
-        if (new Set(names).size !== names.length)
-          return {
-            ...base,
-            errorCode: ErrorCode.INVALID_REQUEST,
-            errorMessage: 'Error due to duplicate config keys',
-          };
-        const nulls = r.configs.filter((c) => OPS[c.configOperation] !== 'delete' && c.value === null);
-        if (nulls.length > 0)
-          return {
-            ...base,
-            errorCode: ErrorCode.INVALID_REQUEST,
-            errorMessage: `Null value not supported for : ${nulls.map((c) => c.name).join(', ')}`,
-          };
-        const ops: ConfigOp[] = r.configs.map((c) => ({ name: c.name, op: OPS[c.configOperation]!, value: c.value }));
-        return { ...base, ...alterResource(ctx, r.resourceType, r.resourceName, ops, req.validateOnly) };
-      }),
+      responses: await Promise.all(
+        req.resources.map(async (r) => {
+          const base = { resourceType: r.resourceType, resourceName: r.resourceName };
+          const bad = r.configs.find((c) => OPS[c.configOperation] === undefined);
+          if (bad)
+            return {
+              ...base,
+              errorCode: ErrorCode.INVALID_REQUEST,
+              errorMessage: `Unknown config operation ${bad.configOperation}`,
+            };
+          const names = r.configs.map((c) => c.name);
+          if (new Set(names).size !== names.length)
+            return {
+              ...base,
+              errorCode: ErrorCode.INVALID_REQUEST,
+              errorMessage: 'Error due to duplicate config keys',
+            };
+          const nulls = r.configs.filter((c) => OPS[c.configOperation] !== 'delete' && c.value === null);
+          if (nulls.length > 0)
+            return {
+              ...base,
+              errorCode: ErrorCode.INVALID_REQUEST,
+              errorMessage: `Null value not supported for : ${nulls.map((c) => c.name).join(', ')}`,
+            };
+          const ops: ConfigOp[] = r.configs.map((c) => ({ name: c.name, op: OPS[c.configOperation]!, value: c.value }));
+          return { ...base, ...(await alterResource(ctx, r.resourceType, r.resourceName, ops, req.validateOnly)) };
+        }),
+      ),
     };
   },
 });

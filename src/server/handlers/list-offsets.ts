@@ -28,6 +28,7 @@ export default defineHandler<ListOffsetsRequest, ListOffsetsResponse>({
           };
           const p = replicas.get(t.name, rp.partitionIndex);
           if (!p) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+          if (!p.isLeader) return { ...base, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
           if (rp.currentLeaderEpoch >= 0 && rp.currentLeaderEpoch !== p.leaderEpoch)
             return {
               ...base,

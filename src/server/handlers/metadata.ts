@@ -20,7 +20,9 @@ export function describeTopic(t: TopicInfo, image: MetadataImage): TopicOut {
     topicId: t.id,
     isInternal: INTERNAL_TOPICS.has(t.name),
     partitions: t.partitions.map((p) => {
-      const leaderAlive = image.brokers.has(p.leader);
+      // Live: registered and not fenced (a broker whose session ended is fenced until it registers again).
+      const live = (id: number) => image.brokers.get(id)?.fenced === false;
+      const leaderAlive = live(p.leader);
       return {
         errorCode: leaderAlive ? ErrorCode.NONE : ErrorCode.LEADER_NOT_AVAILABLE,
         partitionIndex: p.partition,
@@ -28,16 +30,17 @@ export function describeTopic(t: TopicInfo, image: MetadataImage): TopicOut {
         leaderEpoch: p.leaderEpoch,
         replicaNodes: [...p.replicas],
         isrNodes: [...p.isr],
-        offlineReplicas: p.replicas.filter((r) => !image.brokers.has(r)),
+        offlineReplicas: p.replicas.filter((r) => !live(r)),
       };
     }),
     topicAuthorizedOperations: -2147483648,
   };
 }
 
-export function brokerEndpoints(ctx: RequestContext, image: MetadataImage) {
+export function brokerEndpoints(ctx: RequestContext, image: MetadataImage, opts: { includeFenced?: boolean } = {}) {
   const out: Array<{ nodeId: number; host: string; port: number; rack: string | null }> = [];
   for (const b of [...image.brokers.values()].sort((a, b) => a.nodeId - b.nodeId)) {
+    if (b.fenced && !opts.includeFenced) continue; // as Kafka: only live brokers (DescribeCluster v2 may ask for all)
     const ep = b.endpoints.find((e) => e.name === ctx.connection.listenerName) ?? b.endpoints[0];
     if (ep) out.push({ nodeId: b.nodeId, host: ep.host, port: ep.port, rack: b.rack });
   }
@@ -56,7 +59,7 @@ function byId(rt: { topicId: string; name: string | null }): boolean {
 export default defineHandler<MetadataRequest, MetadataResponse>({
   apiKey: ApiKey.Metadata,
   versions: [0, 13],
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const broker = ctx.broker;
     const v = ctx.apiVersion;
     let image = broker.metadata();
@@ -80,7 +83,7 @@ export default defineHandler<MetadataRequest, MetadataResponse>({
         if (autoCreate && !toCreate.includes(rt.name)) toCreate.push(rt.name);
       }
       if (toCreate.length > 0) {
-        broker.controller.createTopics(
+        await broker.controller.createTopics(
           toCreate.map((name) => ({ name, numPartitions: -1, replicationFactor: -1, assignments: [], configs: {} })),
           false,
         );
@@ -114,7 +117,7 @@ export default defineHandler<MetadataRequest, MetadataResponse>({
       errorCode: ErrorCode.NONE,
       brokers: brokerEndpoints(ctx, image),
       clusterId: image.clusterId,
-      controllerId: broker.nodeId,
+      controllerId: broker.controller.controllerId(),
       topics,
       clusterAuthorizedOperations: -2147483648,
     };

@@ -9,14 +9,14 @@ import { defineHandler } from '../handler.ts';
 export default defineHandler<UpdateFeaturesRequest, UpdateFeaturesResponse>({
   apiKey: ApiKey.UpdateFeatures,
   versions: [0, 2],
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const v = ctx.apiVersion;
     const updates = req.featureUpdates.map((u) => ({
       feature: u.feature,
       level: u.maxVersionLevel,
       upgradeType: v === 0 ? (u.allowDowngrade ? UpgradeType.SAFE_DOWNGRADE : UpgradeType.UPGRADE) : u.upgradeType,
     }));
-    const r = ctx.broker.controller.updateFeatures(updates, v >= 1 && req.validateOnly);
+    const r = await ctx.broker.controller.updateFeatures(updates, v >= 1 && req.validateOnly);
     return {
       throttleTimeMs: 0,
       errorCode: r.errorCode,

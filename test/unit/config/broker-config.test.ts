@@ -74,6 +74,28 @@ describe('loadBrokerConfig', () => {
     assert.equal(c.origin('message.max.bytes'), 'default');
   });
 
+  it('reads the ZooKeeper-era cluster keys (Confluent image variables included)', () => {
+    const single = load();
+    assert.equal(single.zookeeperConnect, null);
+    assert.equal(single.zookeeperSessionTimeoutMs, 18000);
+    assert.equal(single.zookeeperConnectionTimeoutMs, 18000);
+    const c = load({
+      env: {
+        KAFKA_ZOOKEEPER_CONNECT: 'zk1:2181,zk2:2181/tributary',
+        KAFKA_BROKER_ID: '3',
+        KAFKA_ZOOKEEPER_SESSION_TIMEOUT_MS: '6000',
+        KAFKA_BROKER_RACK: 'r1',
+      },
+    });
+    assert.equal(c.zookeeperConnect, 'zk1:2181,zk2:2181/tributary');
+    assert.equal(c.nodeId, 3);
+    assert.equal(c.zookeeperSessionTimeoutMs, 6000);
+    assert.equal(c.zookeeperConnectionTimeoutMs, 6000);
+    assert.equal(c.brokerRack, 'r1');
+    assert.equal(load({ overrides: ['zookeeper.connection.timeout.ms=1500'] }).zookeeperConnectionTimeoutMs, 1500);
+    assert.throws(() => load({ overrides: ['zookeeper.session.timeout.ms=0'] }), /zookeeper\.session\.timeout\.ms/);
+  });
+
   it('reads the environment from process.env by default', () => {
     process.env.KAFKA_NUM_PARTITIONS = '7';
     try {

@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import type { BrokerServices } from '../../../src/broker/services.ts';
 import type { ImageListener } from '../../../src/metadata/controller.ts';
 import type { MetadataImage, PartitionInfo, TopicInfo } from '../../../src/metadata/image.ts';
 import { OpsHttpServer, parseHttpListener } from '../../../src/ops/http-server.ts';
 import { countRecords } from '../../../src/ops/metrics.ts';
+import type { BrokerServices } from '../../../src/server/services.ts';
 import type { LogManager } from '../../../src/storage/log-manager.ts';
 import { createLogger } from '../../../src/util/log.ts';
 

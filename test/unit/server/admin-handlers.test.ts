@@ -3,7 +3,6 @@
 // another broker, a preferred replica that does not lead), DescribeTopicPartitions listing everything in pages.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { BrokerServices } from '../../../src/broker/services.ts';
 import { type BrokerInfo, MetadataImage, type TopicInfo } from '../../../src/metadata/image.ts';
 import { ErrorCode } from '../../../src/protocol/errors.ts';
 import type { RequestContext } from '../../../src/server/handler.ts';
@@ -11,6 +10,7 @@ import alterPartitionReassignments from '../../../src/server/handlers/alter-part
 import alterReplicaLogDirs from '../../../src/server/handlers/alter-replica-log-dirs.ts';
 import describeTopicPartitions from '../../../src/server/handlers/describe-topic-partitions.ts';
 import electLeaders from '../../../src/server/handlers/elect-leaders.ts';
+import type { BrokerServices } from '../../../src/server/services.ts';
 
 function image(brokerIds: number[], topics: Array<{ name: string; leaders: number[]; replicas?: number[][] }>) {
   const brokers = new Map<number, BrokerInfo>(

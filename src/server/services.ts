@@ -1,12 +1,13 @@
 // What handlers may use. Handlers never reach into storage internals: they go through these services.
+
+import type { ConfigService } from '../broker/config-service.ts';
+import type { ReplicaManager } from '../broker/replica-manager.ts';
 import type { BrokerConfig } from '../config/broker-config.ts';
 import type { GroupCoordinatorRuntime } from '../coordinator/group/runtime.ts';
 import type { TransactionCoordinatorRuntime } from '../coordinator/transaction/runtime.ts';
-import type { LocalController } from '../metadata/controller.ts';
+import type { MetadataController } from '../metadata/controller.ts';
 import type { MetadataImage } from '../metadata/image.ts';
 import type { Logger } from '../util/log.ts';
-import type { ConfigService } from './config-service.ts';
-import type { ReplicaManager } from './replica-manager.ts';
 
 export interface BrokerServices {
   readonly nodeId: number;
@@ -14,7 +15,7 @@ export interface BrokerServices {
   readonly log: Logger;
   /** The latest metadata image this broker has applied. */
   metadata(): MetadataImage;
-  readonly controller: LocalController;
+  readonly controller: MetadataController;
   readonly replicas: ReplicaManager;
   readonly configs: ConfigService;
   /** The classic group coordinator (consumer groups, committed offsets in __consumer_offsets). */

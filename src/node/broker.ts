@@ -2,30 +2,49 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { ConfigService } from '../broker/config-service.ts';
+import { ReplicaManager, toLogConfig } from '../broker/replica-manager.ts';
+import type { CoordinationStore } from '../cluster/coordination/store.ts';
+import { ZooKeeperStore } from '../cluster/coordination/zookeeper/index.ts';
 import { type BrokerConfig, loadBrokerConfig } from '../config/broker-config.ts';
 import { parseProperties } from '../config/properties.ts';
+import { ClusterController } from '../controller/controller.ts';
+import { BrokerRegistration } from '../controller/registration.ts';
+import { SessionKeeper } from '../controller/session-keeper.ts';
+import { MetadataFollower } from '../controller/store-log.ts';
 import { GroupCoordinatorRuntime } from '../coordinator/group/runtime.ts';
 import { ProducerIdManager } from '../coordinator/transaction/producer-ids.ts';
 import { TransactionCoordinatorRuntime } from '../coordinator/transaction/runtime.ts';
-import { LocalController } from '../metadata/controller.ts';
+import { type ControllerDefaults, LocalController, type MetadataController, newUuid } from '../metadata/controller.ts';
 import type { MetadataImage } from '../metadata/image.ts';
 import { FileMetadataLog } from '../metadata/metadata-log.ts';
 import { OpsHttpServer, parseHttpListener } from '../ops/http-server.ts';
 import { Dispatcher } from '../server/dispatcher.ts';
 import { supportedApis } from '../server/handlers/index.ts';
+import type { BrokerServices } from '../server/services.ts';
 import { type BoundListener, SocketServer } from '../server/socket-server.ts';
 import type { LogConfig } from '../storage/config.ts';
 import { type DirLock, lockDirs } from '../storage/dir-lock.ts';
 import { LogManager } from '../storage/log-manager.ts';
 import { type ReadBufferPool, SizedBufferPools } from '../storage/read-buffers.ts';
 import { createLogger, type Logger, LoggerRegistry } from '../util/log.ts';
-import { ConfigService } from './config-service.ts';
-import { ReplicaManager, toLogConfig } from './replica-manager.ts';
-import type { BrokerServices } from './services.ts';
+import { clusterIdFromStore, controlledShutdown } from './cluster.ts';
+import { ClusterMetadata, ClusterProducerIds } from './cluster-metadata.ts';
 
 export interface BrokerOptions {
   config: BrokerConfig;
   logger?: Logger;
+  /** The coordination store of a cluster (startCluster's in-memory one); else zookeeper.connect names it. */
+  store?: CoordinationStore;
+}
+
+/** The cluster side of a broker (zookeeper.connect set, or a store given). */
+interface ClusterParts {
+  readonly keeper: SessionKeeper;
+  readonly follower: MetadataFollower;
+  readonly metadata: ClusterMetadata;
+  registration?: BrokerRegistration;
+  controller?: ClusterController;
 }
 
 export class Broker {
@@ -35,7 +54,9 @@ export class Broker {
   private logs: LogManager | undefined;
   private metadataLog: FileMetadataLog | undefined;
   private replicas: ReplicaManager | undefined;
-  private controller: LocalController | undefined;
+  private controller: MetadataController | undefined;
+  private cluster: ClusterParts | undefined;
+  private readonly store: CoordinationStore | undefined;
   private groups: GroupCoordinatorRuntime | undefined;
   private transactions: TransactionCoordinatorRuntime | undefined;
   private timers: NodeJS.Timeout[] = [];
@@ -47,6 +68,12 @@ export class Broker {
   constructor(opts: BrokerOptions) {
     this.config = opts.config;
     this.log = opts.logger ?? createLogger({ name: 'broker' });
+    this.store = opts.store;
+  }
+
+  /** The cluster's parts (session, registration, controller candidate, metadata), when this broker is in one. */
+  get clusterParts(): Readonly<ClusterParts> | undefined {
+    return this.cluster;
   }
 
   /** The listeners as bound (with real ports when port 0 was asked for). */
@@ -89,24 +116,63 @@ export class Broker {
     const t0 = performance.now();
     const cfg = this.config;
     const logDirs = cfg.logDirs.map((d) => resolve(d));
-    const clusterId = ensureMetaProperties(logDirs, cfg.nodeId);
-    const metadataDir = join(resolve(cfg.metadataLogDir), '__cluster_metadata-0');
     // One pino child per module, so that log levels can be changed at runtime (BROKER_LOGGER configs).
     const loggers = new LoggerRegistry(this.log);
-    this.metadataLog = new FileMetadataLog(metadataDir, loggers.get('tributary.metadata'));
     const configs = new ConfigService(cfg, { logger: loggers.get('tributary.config') });
     configs.loggers = loggers;
-    const controller = new LocalController({
-      clusterId,
-      nodeId: cfg.nodeId,
-      log: this.metadataLog,
-      logger: loggers.get('tributary.controller'),
-      defaults: {
-        numPartitions: cfg.numPartitions,
-        defaultReplicationFactor: cfg.defaultReplicationFactor,
-        validateTopicConfigs: (c) => configs.validateTopic(c),
-      },
-    });
+    const defaults: ControllerDefaults = {
+      numPartitions: cfg.numPartitions,
+      defaultReplicationFactor: cfg.defaultReplicationFactor,
+      validateTopicConfigs: (c) => configs.validateTopic(c),
+    };
+    let clusterId: string;
+    let controller: MetadataController;
+    if (cfg.zookeeperConnect !== null || this.store !== undefined) {
+      // A cluster: the metadata is the log in the coordination store; changes go to the active controller.
+      const store = this.store ?? new ZooKeeperStore(cfg.zookeeperConnect!);
+      const keeper = new SessionKeeper(store, {
+        sessionTimeoutMs: cfg.zookeeperSessionTimeoutMs,
+        connectionTimeoutMs: cfg.zookeeperConnectionTimeoutMs,
+      });
+      try {
+        await keeper.start();
+      } catch (e) {
+        throw new Error(
+          `cannot open a session with ${store.description} within zookeeper.connection.timeout.ms ` +
+            `(${cfg.zookeeperConnectionTimeoutMs} ms): ${e instanceof Error ? e.message : String(e)}`,
+        );
+      }
+      clusterId = await clusterIdFromStore(keeper, readClusterId(logDirs));
+      ensureMetaProperties(logDirs, cfg.nodeId, clusterId);
+      const onError = (e: unknown) => loggers.get('tributary.cluster').warn({ err: e }, 'coordination request failed');
+      const follower = new MetadataFollower(keeper, clusterId, onError);
+      await follower.catchUp();
+      const metadata = new ClusterMetadata({
+        keeper,
+        follower,
+        defaults,
+        logger: loggers.get('tributary.controller'),
+        requestTimeoutMs: 30_000,
+      });
+      metadata.start();
+      this.cluster = { keeper, follower, metadata };
+      controller = metadata;
+      this.log.info(
+        { store: store.description, sessionTimeoutMs: keeper.session.sessionTimeoutMs },
+        'joined the cluster store',
+      );
+    } else {
+      clusterId = ensureMetaProperties(logDirs, cfg.nodeId);
+      const metadataDir = join(resolve(cfg.metadataLogDir), '__cluster_metadata-0');
+      this.metadataLog = new FileMetadataLog(metadataDir, loggers.get('tributary.metadata'));
+      controller = new LocalController({
+        clusterId,
+        nodeId: cfg.nodeId,
+        log: this.metadataLog,
+        logger: loggers.get('tributary.controller'),
+        defaults,
+      });
+    }
     this.controller = controller;
     // Dynamic broker configs (cluster metadata) apply from the start, topic defaults included.
     configs.attach(() => controller.image);
@@ -135,6 +201,8 @@ export class Broker {
     replicas.applyImage(initial, undefined);
     controller.subscribe((image, previous) => {
       replicas.applyImage(image, previous);
+      this.groups?.resignMoved();
+      this.transactions?.leadershipChanged();
       // A dynamic broker config changed: topic defaults may have, so every partition's config is resolved again.
       if (image.brokerConfigs !== previous.brokerConfigs) replicas.applyImage(image, undefined);
     });
@@ -151,7 +219,14 @@ export class Broker {
       config: cfg,
       controller,
       replicas,
-      producerIds: new ProducerIdManager(resolve(cfg.metadataLogDir)),
+      producerIds: this.cluster
+        ? new ClusterProducerIds(
+            this.cluster.metadata,
+            cfg.nodeId,
+            () => this.cluster?.registration?.epoch ?? null,
+            loggers.get('tributary.transaction'),
+          )
+        : new ProducerIdManager(resolve(cfg.metadataLogDir)),
       log: loggers.get('tributary.transaction'),
       clock: Date.now,
       offsets: groups,
@@ -233,7 +308,8 @@ export class Broker {
           securityProtocol: a.securityProtocol,
         };
       });
-    controller.registerBroker(cfg.nodeId, advertised, cfg.brokerRack);
+    if (this.cluster) await this.joinCluster(advertised, loggers, defaults, replicas);
+    else (controller as LocalController).registerBroker(cfg.nodeId, advertised, cfg.brokerRack);
     await http?.listen(cfg.httpListeners.map(parseHttpListener));
     this.schedule(cfg.logRetentionCheckIntervalMs, () => this.logs!.runRetention(Date.now()));
     this.schedule(Math.min(cfg.logFlushSchedulerIntervalMs, 1000), () => this.logs!.flushDue(Date.now()));
@@ -256,6 +332,75 @@ export class Broker {
     );
   }
 
+  /** Registers, becomes a controller candidate, and waits (up to the connection timeout) until its own image shows
+   * it registered and unfenced. */
+  private async joinCluster(
+    advertised: Array<{ name: string; host: string; port: number; securityProtocol: string }>,
+    loggers: LoggerRegistry,
+    defaults: ControllerDefaults,
+    replicas: ReplicaManager,
+  ): Promise<void> {
+    const cfg = this.config;
+    const c = this.cluster!;
+    const log = loggers.get('tributary.cluster');
+    const onError = (e: unknown) => log.warn({ err: e }, 'coordination request failed');
+    c.keeper.listen({
+      expired: () => {
+        // Whatever this broker was told to lead may have moved while it was away (KAFKA-5473): it leads nothing
+        // until it has read the log again under its new session.
+        replicas.resignAll();
+        this.groups?.resignMoved();
+        this.transactions?.leadershipChanged();
+        log.warn('ZooKeeper session expired: stopped leading partitions, re-registering');
+      },
+      newSession: () => {
+        void c.follower
+          .catchUp()
+          .then(() => {
+            replicas.applyImage(c.follower.image, undefined);
+            this.transactions?.leadershipChanged();
+          })
+          .catch(onError);
+        log.info('new ZooKeeper session');
+      },
+      connection: (state) => {
+        if (state === 'disconnected')
+          log.warn('ZooKeeper connection lost: serving what this broker leads, no metadata changes until it is back');
+        else log.info('ZooKeeper connection back');
+      },
+    });
+    c.registration = new BrokerRegistration(
+      c.keeper,
+      cfg.nodeId,
+      { endpoints: advertised, rack: cfg.brokerRack, incarnationId: newUuid() },
+      onError,
+    );
+    const epoch = await c.registration.register();
+    c.controller = new ClusterController({
+      brokerId: cfg.nodeId,
+      keeper: c.keeper,
+      follower: c.follower,
+      settings: {
+        defaultPartitions: cfg.numPartitions,
+        defaultReplicationFactor: cfg.defaultReplicationFactor,
+        uncleanLeaderElection: cfg.uncleanLeaderElectionEnable,
+      },
+      admin: { defaults, logger: loggers.get('tributary.controller') },
+      onError,
+      onActivate: (e) => log.info({ controllerEpoch: e }, 'this broker is the active controller'),
+      onResign: (e, why) => log.info({ controllerEpoch: e, why }, 'resigned as controller'),
+    });
+    c.controller.start();
+    const registered = () => {
+      const b = c.follower.image.brokers.get(cfg.nodeId);
+      return b !== undefined && b.epoch >= epoch && !b.fenced;
+    };
+    const deadline = Date.now() + cfg.zookeeperConnectionTimeoutMs;
+    while (!registered() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    if (!registered()) log.warn({ brokerEpoch: String(epoch) }, 'not yet in the cluster metadata (no controller?)');
+    else log.info({ brokerEpoch: String(epoch) }, 'registered in the cluster');
+  }
+
   private schedule(ms: number, fn: () => unknown): void {
     const t = setInterval(
       () => {
@@ -275,7 +420,12 @@ export class Broker {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.log.info('shutting down');
+      const c = this.cluster;
       try {
+        if (c?.registration?.epoch != null && !c.keeper.closed) {
+          // Controlled shutdown: the partitions this broker leads move to other replicas before it goes.
+          await controlledShutdown(c.metadata, this.config.nodeId, c.registration.epoch, this.log);
+        }
         await this.http?.close();
         for (const t of this.timers) clearInterval(t);
         this.groups?.close();
@@ -285,6 +435,13 @@ export class Broker {
         await this.replicas?.snapshotProducers();
         await this.logs?.shutdown();
         this.metadataLog?.close();
+        if (c) {
+          c.controller?.stop();
+          c.registration?.stop();
+          c.follower.stop();
+          c.metadata.stop();
+          await c.keeper.close().catch(() => {});
+        }
       } finally {
         // Even after a failed stop: this process no longer uses the directories (the next start recovers them).
         for (const l of this.locks) l.release();
@@ -296,9 +453,22 @@ export class Broker {
   }
 }
 
-/** Reads or writes meta.properties in every log dir (Kafka's format): one cluster id, this node id. */
-function ensureMetaProperties(logDirs: string[], nodeId: number): string {
-  let clusterId: string | undefined;
+/** The cluster id in the log dirs' meta.properties, if any. */
+function readClusterId(logDirs: string[]): string | null {
+  for (const dir of logDirs) {
+    const p = join(dir, 'meta.properties');
+    if (existsSync(p)) {
+      const id = parseProperties(readFileSync(p, 'utf8')).get('cluster.id');
+      if (id) return id;
+    }
+  }
+  return null;
+}
+
+/** Reads or writes meta.properties in every log dir (Kafka's format): one cluster id, this node id. In a cluster
+ * the id is the cluster's (`expected`, from the store): log dirs of another cluster are refused. */
+function ensureMetaProperties(logDirs: string[], nodeId: number, expected?: string): string {
+  let clusterId: string | undefined = expected;
   for (const dir of logDirs) {
     const p = join(dir, 'meta.properties');
     if (!existsSync(p)) continue;

@@ -1,0 +1,188 @@
+// Admin requests to the active controller, through the coordination store. A broker that is asked to create topics
+// (or delete them, add partitions, change configs, allocate producer ids, shut down) writes the request as a
+// persistent sequential node under /admin/requests; the active controller watches that queue, decides each request
+// against its image and writes the records together with the answer (/admin/responses/<request>) and the request's
+// deletion, in the same fenced multi as the last record batch: a request is answered exactly once, and a request a
+// failed controller left behind is taken up by the next one. The answer names the metadata offset holding the
+// change, so the asking broker answers its client only once its own image has it (no create-then-read race).
+
+import { CoordinationError, type CoordinationSession } from '../cluster/coordination/store.ts';
+import {
+  type ConfigOp,
+  type ControllerDefaults,
+  type CreatePartitionsRequest,
+  type CreateTopicSpec,
+  LocalController,
+} from '../metadata/controller.ts';
+import type { FeatureUpdate } from '../metadata/features.ts';
+import type { MetadataImage } from '../metadata/image.ts';
+import type { MetadataRecord } from '../metadata/records.ts';
+import type { Logger } from '../util/log.ts';
+import type { ControllerEvent } from './decisions.ts';
+import type { SessionKeeper } from './session-keeper.ts';
+
+export const ADMIN_PATHS = {
+  requests: '/admin/requests',
+  responses: '/admin/responses',
+} as const;
+
+export const REQUEST_PREFIX = 'req-';
+
+export type AdminRequest =
+  | { readonly op: 'createTopics'; readonly specs: CreateTopicSpec[] }
+  | { readonly op: 'deleteTopics'; readonly topics: Array<{ name: string | null; topicId: string | null }> }
+  | { readonly op: 'createPartitions'; readonly topics: CreatePartitionsRequest }
+  | {
+      readonly op: 'alterConfigs';
+      readonly resourceType: 'topic' | 'broker' | 'group';
+      readonly resourceName: string;
+      /** Already validated by the asking broker (its validation needs its own config service). */
+      readonly ops: ConfigOp[];
+    }
+  | { readonly op: 'updateFeatures'; readonly updates: FeatureUpdate[] }
+  | {
+      readonly op: 'allocateProducerIds';
+      readonly brokerId: number;
+      readonly brokerEpoch: string;
+      readonly size: number;
+    }
+  | { readonly op: 'controlledShutdown'; readonly brokerId: number; readonly brokerEpoch: string };
+
+export interface AdminResponse {
+  /** The metadata offset the change is at (the image's offset when nothing was written). */
+  readonly offset: number;
+  readonly result: unknown;
+  /** When the controller answered (its clock, ms): answers nobody collected are deleted after a while. */
+  readonly answeredAt?: number;
+}
+
+/** Answers older than this were abandoned (the asking broker gives up after its request timeout). */
+export const ABANDONED_ANSWER_MS = 10 * 60_000;
+
+/** Deletes answers nobody collected (the asking broker timed out or died). */
+export async function deleteAbandonedAnswers(s: CoordinationSession, now: number): Promise<number> {
+  let deleted = 0;
+  for (const name of await s.getChildren(ADMIN_PATHS.responses)) {
+    const path = `${ADMIN_PATHS.responses}/${name}`;
+    try {
+      const answer = parse<AdminResponse>((await s.getData(path)).data);
+      if ((answer.answeredAt ?? 0) > now - ABANDONED_ANSWER_MS) continue;
+      await s.delete(path, -1);
+      deleted++;
+    } catch (e) {
+      if (!(e instanceof CoordinationError && e.code === 'NO_NODE')) throw e;
+    }
+  }
+  return deleted;
+}
+
+const json = (v: unknown) =>
+  new TextEncoder().encode(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? String(x) : x)));
+const parse = <T>(d: Uint8Array) => JSON.parse(new TextDecoder().decode(d)) as T;
+
+export function encodeAdmin(v: AdminRequest | AdminResponse): Uint8Array {
+  return json(v);
+}
+export function decodeAdminRequest(d: Uint8Array): AdminRequest {
+  return parse<AdminRequest>(d);
+}
+
+/** The controller events for the requests decisions.ts decides (the others go through `decideAdmin`). */
+export function adminEvent(r: AdminRequest): ControllerEvent | null {
+  if (r.op === 'allocateProducerIds')
+    return {
+      type: 'allocateProducerIds',
+      brokerId: r.brokerId,
+      brokerEpoch: BigInt(r.brokerEpoch),
+      blockSize: r.size,
+    };
+  if (r.op === 'controlledShutdown')
+    return { type: 'controlledShutdown', brokerId: r.brokerId, epoch: BigInt(r.brokerEpoch) };
+  return null;
+}
+
+/**
+ * Decides a topic or config request with the single-node controller's rules (validation, Kafka's error codes and
+ * messages) against the controller's image: pure, the records are returned, not written.
+ */
+export function decideAdmin(
+  image: MetadataImage,
+  r: AdminRequest,
+  defaults: ControllerDefaults,
+  logger: Logger,
+): { records: MetadataRecord[]; result: unknown } {
+  return LocalController.decideOn(image, defaults, logger, (c): unknown => {
+    switch (r.op) {
+      case 'createTopics':
+        return c.createTopics(r.specs, false);
+      case 'deleteTopics':
+        return c.deleteTopics(r.topics);
+      case 'createPartitions':
+        return c.createPartitions(r.topics, false);
+      case 'alterConfigs':
+        return c.alterConfigs(r.resourceType, r.resourceName, r.ops, false, () => []);
+      case 'updateFeatures':
+        return c.updateFeatures(r.updates, false);
+      default:
+        throw new Error(`not a topic or config request: ${r.op}`);
+    }
+  });
+}
+
+export async function ensureAdminLayout(s: CoordinationSession): Promise<void> {
+  for (const p of ['/admin', ADMIN_PATHS.requests, ADMIN_PATHS.responses]) {
+    if (await s.exists(p)) continue;
+    try {
+      await s.create(p, new Uint8Array(0), 'persistent');
+    } catch (e) {
+      if (!(e instanceof CoordinationError && e.code === 'NODE_EXISTS')) throw e;
+    }
+  }
+}
+
+export class AdminTimeoutError extends Error {
+  override name = 'AdminTimeoutError';
+}
+
+/**
+ * The asking side: queues `request` and resolves with the controller's answer. Waits on a watch of the answer's
+ * node, and also looks again every `pollMs` (a watch set on a session that then expired never fires).
+ */
+export async function callController(
+  keeper: SessionKeeper,
+  request: AdminRequest,
+  timeoutMs: number,
+  pollMs = 1000,
+): Promise<AdminResponse> {
+  await keeper.run((s) => ensureAdminLayout(s));
+  const path = await keeper.run((s) =>
+    s.create(`${ADMIN_PATHS.requests}/${REQUEST_PREFIX}`, encodeAdmin(request), 'persistent_sequential'),
+  );
+  const answer = `${ADMIN_PATHS.responses}/${path.slice(path.lastIndexOf('/') + 1)}`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let timer: NodeJS.Timeout | undefined;
+    const stat = await new Promise<boolean>((resolve, reject) => {
+      timer = setTimeout(() => resolve(false), Math.max(1, Math.min(pollMs, deadline - Date.now())));
+      keeper
+        .run((s) =>
+          s.exists(answer, (ev) => {
+            if (ev.type === 'created') resolve(true);
+          }),
+        )
+        .then((st) => {
+          if (st) resolve(true);
+        }, reject);
+    }).finally(() => clearTimeout(timer));
+    if (stat) {
+      const { data } = await keeper.run((s) => s.getData(answer));
+      await keeper.run((s) => s.delete(answer, -1)).catch(() => {});
+      return parse<AdminResponse>(data);
+    }
+    if (Date.now() >= deadline) {
+      // Withdrawn if the controller has not taken it yet; if it has, its answer stays until the next cleanup.
+      await keeper.run((s) => s.delete(path, -1)).catch(() => {});
+      throw new AdminTimeoutError(`the controller did not answer within ${timeoutMs} ms`);
+    }
+  }
+}
