@@ -193,6 +193,6 @@ describe('tributary configs (dynamic configs)', { timeout: 240_000 }, () => {
       (await cli(['configs', 'describe', '--entity-type', 'topics', '--entity-default'], 2)).stderr,
       /--entity-default is only supported with --entity-type brokers/,
     );
-    assert.match((await cli(['configs', 'describe', '--help'])).stdout, /Examples:\n {2}tributary configs describe/);
+    assert.match((await cli(['configs', 'describe', '--help'])).stdout, /Examples:\n {2}\$ tributary configs describe/);
   });
 });
