@@ -295,7 +295,7 @@ export function assignShare(
       out.get(m)!.push({ topicId: meta.id, topicName: name, partitions: [...parts].sort((a, b) => a - b) });
     }
   }
-  for (const [id, a] of out) assert(members.has(id), `share assignment for unknown member ${id}`);
+  for (const id of out.keys()) assert(members.has(id), `share assignment for unknown member ${id}`);
   return out;
 }
 
