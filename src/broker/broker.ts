@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { type BrokerConfig, loadBrokerConfig } from '../config/broker-config.ts';
 import { parseProperties } from '../config/properties.ts';
 import { GroupCoordinatorRuntime } from '../coordinator/group/runtime.ts';
+import { ShareRuntime } from '../coordinator/share/runtime.ts';
 import { ProducerIdManager } from '../coordinator/transaction/producer-ids.ts';
 import { TransactionCoordinatorRuntime } from '../coordinator/transaction/runtime.ts';
 import { LocalController } from '../metadata/controller.ts';
@@ -34,6 +35,7 @@ export class Broker {
   private replicas: ReplicaManager | undefined;
   private controller: LocalController | undefined;
   private groups: GroupCoordinatorRuntime | undefined;
+  private shares: ShareRuntime | undefined;
   private transactions: TransactionCoordinatorRuntime | undefined;
   private timers: NodeJS.Timeout[] = [];
   private bound: BoundListener[] = [];
@@ -122,6 +124,16 @@ export class Broker {
     });
     this.transactions = transactions;
     transactions.start();
+    // Share groups (KIP-932): membership, share-partitions and the share coordinator (__share_group_state).
+    const shares = new ShareRuntime({
+      config: cfg,
+      controller,
+      replicas,
+      log: loggers.get('tributary.share'),
+      clock: Date.now,
+      groups,
+    });
+    this.shares = shares;
 
     const services: BrokerServices = {
       nodeId: cfg.nodeId,
@@ -132,6 +144,7 @@ export class Broker {
       replicas,
       configs,
       groups,
+      shares,
       transactions,
       apiVersions: () => dispatcher.supportedList(),
       clock: Date.now,
@@ -222,6 +235,7 @@ export class Broker {
       this.log.info('shutting down');
       for (const t of this.timers) clearInterval(t);
       this.groups?.close();
+      this.shares?.close();
       this.transactions?.close();
       this.replicas?.close();
       await this.server?.shutdown(5000);

@@ -1,6 +1,7 @@
 // What handlers may use. Handlers never reach into storage internals: they go through these services.
 import type { BrokerConfig } from '../config/broker-config.ts';
 import type { GroupCoordinatorRuntime } from '../coordinator/group/runtime.ts';
+import type { ShareRuntime } from '../coordinator/share/runtime.ts';
 import type { TransactionCoordinatorRuntime } from '../coordinator/transaction/runtime.ts';
 import type { LocalController } from '../metadata/controller.ts';
 import type { MetadataImage } from '../metadata/image.ts';
@@ -19,6 +20,8 @@ export interface BrokerServices {
   readonly configs: ConfigService;
   /** The classic group coordinator (consumer groups, committed offsets in __consumer_offsets). */
   readonly groups: GroupCoordinatorRuntime;
+  /** Share groups (KIP-932) and the share coordinator (__share_group_state). */
+  readonly shares: ShareRuntime;
   /** The transaction coordinator (producer ids, transactions in __transaction_state). */
   readonly transactions: TransactionCoordinatorRuntime;
   /** Versions of every API this broker serves, for ApiVersions. */

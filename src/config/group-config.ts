@@ -1,8 +1,9 @@
 /**
  * GROUP config resources (Kafka's GroupConfig, KIP-848): per-group overrides stored in cluster metadata.
  * `consumer.session.timeout.ms` and `consumer.heartbeat.interval.ms` are used by the consumer-protocol group
- * coordinator; the share.* and streams.* keys are accepted as Kafka 4.4 does, but share and streams groups are not
- * built, so they have no effect (said so in the response and the log). Values are validated against the broker's
+ * coordinator, `share.session.timeout.ms` and `share.heartbeat.interval.ms` by share-group membership; the other
+ * share.* keys (they act on share-partitions, read through ShareFetch, not built yet) and the streams.* keys are
+ * accepted as Kafka 4.4 does but have no effect (said so in the response and the log). Values are validated against the broker's
  * bounds (group.consumer.min/max.*), with Kafka's messages.
  */
 import type { BrokerConfig } from './broker-config.ts';
@@ -30,7 +31,7 @@ interface GroupConfigDef {
   readonly noEffect?: string;
 }
 
-const SHARE = 'share groups are not built yet in Tributary';
+const SHARE = 'share groups are not built yet in Tributary past membership (no ShareFetch)';
 const STREAMS = 'streams groups are not built yet in Tributary';
 
 const g = (
@@ -56,12 +57,12 @@ export const GROUP_CONFIG_DEFINITIONS: readonly GroupConfigDef[] = [
     bounds: ['group.consumer.min.heartbeat.interval.ms', 'group.consumer.max.heartbeat.interval.ms'],
   }),
   g('share.session.timeout.ms', 'int', '45000', 'Session timeout of the members of this share group.', {
-    bounds: [45000, 60000],
-    noEffect: SHARE,
+    synonym: 'group.share.session.timeout.ms',
+    bounds: ['group.share.min.session.timeout.ms', 'group.share.max.session.timeout.ms'],
   }),
   g('share.heartbeat.interval.ms', 'int', '5000', 'Heartbeat interval of the members of this share group.', {
-    bounds: [5000, 15000],
-    noEffect: SHARE,
+    synonym: 'group.share.heartbeat.interval.ms',
+    bounds: ['group.share.min.heartbeat.interval.ms', 'group.share.max.heartbeat.interval.ms'],
   }),
   g('share.record.lock.duration.ms', 'int', '30000', 'How long a share consumer holds an acquired record.', {
     validator: atLeast(1000),

@@ -43,6 +43,8 @@ import offsetDelete from './offset-delete.ts';
 import offsetFetch from './offset-fetch.ts';
 import offsetForLeaderEpoch from './offset-for-leader-epoch.ts';
 import produce from './produce.ts';
+import shareGroupDescribe from './share-group-describe.ts';
+import shareGroupHeartbeat from './share-group-heartbeat.ts';
 import syncGroup from './sync-group.ts';
 import txnOffsetCommit from './txn-offset-commit.ts';
 import writeTxnMarkers from './write-txn-markers.ts';
@@ -78,6 +80,9 @@ const HANDLERS: readonly HandlerDef<never, never>[] = [
   // The consumer group protocol (KIP-848)
   consumerGroupHeartbeat,
   consumerGroupDescribe,
+  // Share groups (KIP-932, issue 18)
+  shareGroupHeartbeat,
+  shareGroupDescribe,
   // Idempotent producers and transactions (issue 5)
   initProducerId,
   addPartitionsToTxn,
