@@ -136,6 +136,10 @@ describe('share groups: ShareGroupHeartbeat and ShareGroupDescribe', { timeout: 
       const r = await heartbeat({ groupId: 'wide-g', memberId: id, memberEpoch: 0, subscribedTopicNames: ['wide'] });
       assert.equal(r.errorCode, ErrorCode.NONE);
     }
+    // a takes its share of the assignment b's join made on its next heartbeat.
+    const again = await heartbeat({ groupId: 'wide-g', memberId: 'a', memberEpoch: 1 });
+    assert.equal(again.memberEpoch, 2);
+    assert.equal(again.assignment?.topicPartitions[0]?.partitions.length, 2);
     const d = await describeGroup('wide-g');
     const parts = d.members.flatMap((m) => m.assignment.topicPartitions.flatMap((t) => t.partitions)).sort();
     assert.deepEqual(parts, [0, 1, 2, 3]);

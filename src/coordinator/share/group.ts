@@ -1,7 +1,9 @@
 // Share groups' membership (KIP-932), pure logic: ShareGroupHeartbeat joins (epoch 0), heartbeats and leaves (-1)
 // members; a change of members, subscriptions or subscribed topics' partitions bumps the group epoch and recomputes
-// the target assignment with the share assignor, which members take at once (share groups never revoke: a partition
-// may be read by many members, and a record's lock belongs to a member, not to an assignment). A member whose
+// the target assignment with the share assignor; each member takes its target (and the new epoch) on its next
+// heartbeat, at once (share groups never revoke: a partition may be read by many members, and a record's lock belongs
+// to a member, not to an assignment). A member may heartbeat with its current or its previous epoch (the answer that
+// moved it may have been lost); any other epoch is fenced. A member whose
 // session times out is removed; the caller then releases its acquired records on every share-partition.
 //
 // Membership lives in memory only: after a coordinator moves, members get UNKNOWN_MEMBER_ID and rejoin (the state
@@ -43,6 +45,8 @@ export interface ShareGroup {
   members: Map<string, ShareMember>;
   /** `name:id:partitions` of every subscribed topic, as of the last assignment. */
   topicsSignature: string;
+  /** The target assignment of the assignment epoch: each member takes its own when it next heartbeats. */
+  target: Map<string, TopicAssignment[]>;
 }
 
 export interface ShareHeartbeatRequest {
@@ -139,7 +143,14 @@ export class ShareGroups {
       }
     }
     if (!group) {
-      group = { groupId: req.groupId, groupEpoch: 0, assignmentEpoch: 0, members: new Map(), topicsSignature: '' };
+      group = {
+        groupId: req.groupId,
+        groupEpoch: 0,
+        assignmentEpoch: 0,
+        members: new Map(),
+        topicsSignature: '',
+        target: new Map(),
+      };
       this.groups.set(req.groupId, group);
     }
     let member = existing;
@@ -177,6 +188,12 @@ export class ShareGroups {
     }
     if (this.#topicsSignature(group, topics) !== group.topicsSignature) changed = true;
     if (changed) this.#reassign(group, topics);
+    if (member.memberEpoch !== group.assignmentEpoch) {
+      // The member takes its target assignment at once (nothing to revoke in a share group).
+      member.previousMemberEpoch = member.memberEpoch;
+      member.memberEpoch = group.assignmentEpoch;
+      member.assignment = group.target.get(member.memberId) ?? [];
+    }
     const fullRequest = req.memberEpoch === 0 || req.subscribedTopicNames !== null;
     const sendAssignment = fullRequest || member.memberEpoch !== req.memberEpoch;
     fx.timers.push({ key: sessionKey(group.groupId, member.memberId), at: now + this.#sessionMs(group.groupId) });
@@ -245,17 +262,11 @@ export class ShareGroups {
     return parts.join(',');
   }
 
-  /** Bumps the group epoch and gives every member its share of the new target assignment at once. */
+  /** Bumps the group epoch and computes the new target assignment; members take theirs on their next heartbeat. */
   #reassign(group: ShareGroup, topics: TopicsView): void {
     group.groupEpoch++;
     group.topicsSignature = this.#topicsSignature(group, topics);
-    const target = assignShare(group.members, topics);
-    for (const m of group.members.values()) {
-      const next = target.get(m.memberId) ?? [];
-      m.previousMemberEpoch = m.memberEpoch;
-      m.memberEpoch = group.groupEpoch;
-      m.assignment = next;
-    }
+    group.target = assignShare(group.members, topics);
     group.assignmentEpoch = group.groupEpoch;
   }
 }

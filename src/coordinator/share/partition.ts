@@ -160,8 +160,9 @@ export class SharePartition {
   }
 
   /** Acquires up to `maxRecords` records for `memberId`: AVAILABLE records in the window first (redeliveries), then
-   * records of the log from the end offset up to `logEndOffset` (exclusive: the high watermark or the last stable
-   * offset), as long as the window stays within max record locks. Locks held past `now` are expired first. */
+   * records of the log from the end offset, all below `logEndOffset` (exclusive: the high watermark, the last stable
+   * offset, or the end of what was read), as long as the window stays within max record locks. Locks held past `now`
+   * are expired first. */
   acquire(memberId: string, maxRecords: number, logEndOffset: number, now: number): AcquiredRange[] {
     this.expireLocks(now);
     const out: AcquiredRange[] = [];
@@ -186,7 +187,8 @@ export class SharePartition {
       if (last && last.lastOffset + 1 === o && last.deliveryCount === count) last.lastOffset = o;
       else out.push({ firstOffset: o, lastOffset: o, deliveryCount: count });
     };
-    for (let o = this.#start; o < this.#end && n < maxRecords; o++) {
+    const inWindow = Math.min(this.#end, logEndOffset);
+    for (let o = this.#start; o < inWindow && n < maxRecords; o++) {
       if (this.#state[this.#slot(o)] === DeliveryState.AVAILABLE) take(o);
     }
     while (n < maxRecords && this.#end < logEndOffset && this.#end - this.#start < this.#windowLimit) {
@@ -233,6 +235,16 @@ export class SharePartition {
     }
     this.#advanceStart();
     return errors;
+  }
+
+  /** The first offset an acquisition would take (after expiring locks held past `now`): the first AVAILABLE record
+   * of the window, else the end offset. The caller reads the log from here. */
+  firstAcquirable(now: number): number {
+    this.expireLocks(now);
+    for (let o = this.#start; o < this.#end; o++) {
+      if (this.#state[this.#slot(o)] === DeliveryState.AVAILABLE) return o;
+    }
+    return this.#end;
   }
 
   /** A member left or its session timed out: its acquired records are released. Returns how many. */

@@ -15,6 +15,7 @@ import { partitionForGroup } from '../group/records.ts';
 import type { GroupCoordinatorRuntime } from '../group/runtime.ts';
 import { ensureInternalTopic, storedBatches } from '../internal-topic.ts';
 import { type ShareCoordinatorRecord, ShareCoordinatorShard } from './coordinator.ts';
+import { SharePartitions } from './fetch.ts';
 import {
   type ShareGroupEffects,
   ShareGroups,
@@ -49,8 +50,8 @@ export class ShareRuntime implements SharePersister {
   readonly #opts: ShareRuntimeOptions;
   readonly #shards = new Map<number, ShareCoordinatorShard>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
-  /** Called with members removed from a group (left or timed out), for the share-partitions to release. */
-  onMembersRemoved: (removed: ShareGroupEffects['removed']) => void = () => {};
+  /** The share-partitions this broker leads (ShareFetch, ShareAcknowledge). */
+  readonly partitions: SharePartitions;
   #closed = false;
 
   constructor(opts: ShareRuntimeOptions) {
@@ -72,10 +73,19 @@ export class ShareRuntime implements SharePersister {
       },
       opts.newId ?? randomUUID,
     );
+    this.partitions = new SharePartitions({
+      config: c,
+      image: () => opts.controller.image,
+      partition: (topic, partition) => opts.replicas.get(topic, partition),
+      persister: this,
+      log: opts.log,
+      clock: opts.clock,
+    });
   }
 
   close(): void {
     this.#closed = true;
+    this.partitions.close();
     for (const t of this.#timers.values()) clearTimeout(t);
     this.#timers.clear();
   }
@@ -125,7 +135,7 @@ export class ShareRuntime implements SharePersister {
 
   #effects(fx: ShareGroupEffects): void {
     for (const t of fx.timers) this.#arm(t.key, t.at);
-    if (fx.removed.length > 0) this.onMembersRemoved(fx.removed);
+    if (fx.removed.length > 0) this.partitions.releaseMembers(fx.removed);
   }
 
   #arm(key: string, at: number): void {

@@ -43,6 +43,8 @@ import offsetDelete from './offset-delete.ts';
 import offsetFetch from './offset-fetch.ts';
 import offsetForLeaderEpoch from './offset-for-leader-epoch.ts';
 import produce from './produce.ts';
+import shareAcknowledge from './share-acknowledge.ts';
+import shareFetch from './share-fetch.ts';
 import shareGroupDescribe from './share-group-describe.ts';
 import shareGroupHeartbeat from './share-group-heartbeat.ts';
 import syncGroup from './sync-group.ts';
@@ -83,6 +85,8 @@ const HANDLERS: readonly HandlerDef<never, never>[] = [
   // Share groups (KIP-932, issue 18)
   shareGroupHeartbeat,
   shareGroupDescribe,
+  shareFetch,
+  shareAcknowledge,
   // Idempotent producers and transactions (issue 5)
   initProducerId,
   addPartitionsToTxn,

@@ -90,7 +90,8 @@ test('a member whose session times out is removed, one that heartbeats is kept',
   const { fx } = sg.heartbeat(hb({ memberId: 'a' }), topics, 0);
   sg.heartbeat(hb({ memberId: 'b' }), topics, 0);
   const key = fx.timers[0]!.key;
-  sg.heartbeat(hb({ memberId: 'a', memberEpoch: 2, subscribedTopicNames: null }), topics, 40_000);
+  const beat = sg.heartbeat(hb({ memberId: 'a', memberEpoch: 1, subscribedTopicNames: null }), topics, 40_000);
+  assert.equal(beat.response.memberEpoch, 2, 'a takes the epoch of b joining');
   const early = sg.onTimer(key, topics, 45_000);
   assert.deepEqual(early.removed, []);
   assert.deepEqual(early.timers, [{ key, at: 85_000 }]);

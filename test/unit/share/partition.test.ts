@@ -160,3 +160,20 @@ test('the log start offset moving up archives records below it', () => {
   assert.equal(sp.acquiredCount, 0);
   sp.verify();
 });
+
+test('acquisition stops at the given end even inside the window; firstAcquirable points at the next record', () => {
+  const sp = new SharePartition(0, config);
+  sp.acquire('a', 6, 6, 0);
+  sp.acknowledge(
+    'a',
+    [{ firstOffset: 0, lastOffset: 5, types: [A.ACCEPT, A.RELEASE, A.ACCEPT, A.RELEASE, A.RELEASE, A.ACCEPT] }],
+    1,
+  );
+  assert.equal(sp.firstAcquirable(2), 1);
+  assert.deepEqual(sp.acquire('b', 10, 4, 2), [
+    { firstOffset: 1, lastOffset: 1, deliveryCount: 2 },
+    { firstOffset: 3, lastOffset: 3, deliveryCount: 2 },
+  ]);
+  assert.equal(sp.firstAcquirable(3), 4);
+  sp.verify();
+});
