@@ -9,6 +9,7 @@ import { registerConsume } from './commands/consume.ts';
 import { registerGroups } from './commands/groups.ts';
 import { registerPerf } from './commands/perf.ts';
 import { registerProduce } from './commands/produce.ts';
+import { registerShareGroups } from './commands/share-groups.ts';
 import { registerTopics } from './commands/topics.ts';
 import { addExamples } from './examples.ts';
 
@@ -84,6 +85,7 @@ registerTopics(program);
 registerProduce(program);
 registerConsume(program);
 registerGroups(program);
+registerShareGroups(program);
 registerConfigs(program);
 registerCluster(program);
 registerPerf(program);

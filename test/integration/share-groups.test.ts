@@ -4,6 +4,7 @@
 // definitions, what src/protocol/generated holds); Kafka 4.2's KafkaShareConsumer needs v1 and ShareFetch, which are
 // not built yet, so no real share client runs here.
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { after, afterEach, describe, test } from 'node:test';
 import { BrokerConnection } from '../../src/client/connection.ts';
 import { ApiKey } from '../../src/protocol/apis.ts';
@@ -14,7 +15,16 @@ import type {
   ShareGroupDescribeResponse,
   ShareGroupHeartbeatResponse,
 } from '../../src/protocol/generated/messages.ts';
-import { type BrokerHandle, printLogsOnFailure, sharedSetup, startBrokerProcess } from '../helpers/broker.ts';
+import {
+  type BrokerHandle,
+  printLogsOnFailure,
+  REPO_ROOT,
+  sharedSetup,
+  startBrokerProcess,
+} from '../helpers/broker.ts';
+import { describeRun, runProcess } from '../helpers/clients.ts';
+
+const CLI = path.join(REPO_ROOT, 'src', 'cli', 'main.ts');
 
 const HEARTBEAT = 76;
 const DESCRIBE = 77;
@@ -181,5 +191,28 @@ describe('share groups: ShareGroupHeartbeat and ShareGroupDescribe', { timeout: 
     assert.match(conflict.errorMessage ?? '', /not a share group/);
     const missing = await describeGroup('no-such-share-group');
     assert.equal(missing.errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
+  });
+
+  test('ListGroups and the tributary share-groups CLI list and describe share groups', async () => {
+    await setup.get();
+    const cli = async (args: string[], code = 0) => {
+      const r = await runProcess(process.execPath, [CLI, ...args, '-b', broker!.bootstrap], { timeoutMs: 60_000 });
+      assert.equal(r.code, code, describeRun(`tributary ${args.join(' ')}`, r));
+      return r;
+    };
+    const listed = JSON.parse((await cli(['share-groups', 'list', '--json'])).stdout) as Array<{ groupId: string }>;
+    assert.ok(
+      ['sg', 'wide-g'].every((g) => listed.some((l) => l.groupId === g)),
+      `share groups listed: ${JSON.stringify(listed)}`,
+    );
+    assert.ok(!listed.some((l) => l.groupId === 'kip848'), 'a consumer group is not a share group');
+    const members = (await cli(['share-groups', 'describe', '-g', 'wide-g', '--members'])).stdout;
+    assert.match(members, /MEMBER-ID/);
+    assert.match(members, /wide-g\s+a\s/);
+    assert.match(members, /wide:\d/);
+    const summary = (await cli(['share-groups', 'describe', '-g', 'wide-g'])).stdout;
+    assert.match(summary, /wide-g\s+Stable\s+2\s+2\s+simple\s+2/);
+    const missing = await cli(['share-groups', 'describe', '-g', 'nope'], 1);
+    assert.match(missing.stderr, /GROUP_ID_NOT_FOUND|not found/);
   });
 });

@@ -133,6 +133,16 @@ export class ShareRuntime implements SharePersister {
     }
   }
 
+  /** Share groups for ListGroups: protocol type and group type 'share', state Empty or Stable. */
+  listGroups(): Array<{ groupId: string; protocolType: string; state: string; type: 'share' }> {
+    return [...this.groups.groups.keys()].map((groupId) => ({
+      groupId,
+      protocolType: 'share',
+      state: this.groups.state(groupId),
+      type: 'share' as const,
+    }));
+  }
+
   #effects(fx: ShareGroupEffects): void {
     for (const t of fx.timers) this.#arm(t.key, t.at);
     if (fx.removed.length > 0) this.partitions.releaseMembers(fx.removed);
