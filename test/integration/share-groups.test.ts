@@ -12,6 +12,7 @@ import { ErrorCode } from '../../src/protocol/errors.ts';
 import type {
   ApiVersionsResponse,
   CreateTopicsResponse,
+  ReadShareGroupStateResponse,
   ShareGroupDescribeResponse,
   ShareGroupHeartbeatResponse,
 } from '../../src/protocol/generated/messages.ts';
@@ -214,5 +215,51 @@ describe('share groups: ShareGroupHeartbeat and ShareGroupDescribe', { timeout: 
     assert.match(summary, /wide-g\s+Stable\s+2\s+2\s+simple\s+2/);
     const missing = await cli(['share-groups', 'describe', '-g', 'nope'], 1);
     assert.match(missing.stderr, /GROUP_ID_NOT_FOUND|not found/);
+  });
+
+  test('the share coordinator APIs: Initialize, Write, Read, fencing and Delete of share-partition state', async () => {
+    await setup.get();
+    const topicId = 'AAAAAAAAAAAAAAAAAAAAAQ';
+    const init = await conn.send<{ results: Array<{ partitions: Array<{ errorCode: number }> }> }>(83, 0, {
+      groupId: 'state-g',
+      topics: [{ topicId, partitions: [{ partition: 0, stateEpoch: 1, startOffset: 10n }] }],
+    });
+    assert.equal(init.results[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
+    const write = (stateEpoch: number) =>
+      conn.send<{ results: Array<{ partitions: Array<{ errorCode: number }> }> }>(85, 0, {
+        groupId: 'state-g',
+        topics: [
+          {
+            topicId,
+            partitions: [
+              {
+                partition: 0,
+                stateEpoch,
+                leaderEpoch: 0,
+                startOffset: 12n,
+                stateBatches: [{ firstOffset: 12n, lastOffset: 14n, deliveryState: 0, deliveryCount: 2 }],
+              },
+            ],
+          },
+        ],
+      });
+    assert.equal((await write(1)).results[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
+    assert.equal((await write(0)).results[0]!.partitions[0]!.errorCode, ErrorCode.FENCED_STATE_EPOCH);
+    const read = () =>
+      conn.send<ReadShareGroupStateResponse>(84, 0, {
+        groupId: 'state-g',
+        topics: [{ topicId, partitions: [{ partition: 0, leaderEpoch: 0 }] }],
+      });
+    const r = (await read()).results[0]!.partitions[0]!;
+    assert.equal(r.errorCode, ErrorCode.NONE);
+    assert.equal(r.stateEpoch, 1);
+    assert.equal(r.startOffset, 12n);
+    assert.deepEqual(r.stateBatches, [{ firstOffset: 12n, lastOffset: 14n, deliveryState: 0, deliveryCount: 2 }]);
+    const del = await conn.send<{ results: Array<{ partitions: Array<{ errorCode: number }> }> }>(86, 0, {
+      groupId: 'state-g',
+      topics: [{ topicId, partitions: [{ partition: 0 }] }],
+    });
+    assert.equal(del.results[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
+    assert.equal((await read()).results[0]!.partitions[0]!.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   });
 });

@@ -1,6 +1,7 @@
-// What ShareFetch and ShareAcknowledge share: reading the acknowledgement batches of a request (int64 offsets to
-// numbers, checked) and grouping per-partition results by topic for the response.
+// What the share handlers share: reading the acknowledgement batches of a request (int64 offsets to numbers,
+// checked), grouping per-partition results by topic, and per-partition errors of the share-state APIs.
 import type { SharePartitionResult, ShareTopicRequest } from '../../coordinator/share/fetch.ts';
+import { ErrorCode, errorName, KafkaError } from '../../protocol/errors.ts';
 
 interface WireTopic {
   topicId: string;
@@ -47,4 +48,28 @@ export function shareResponses<P>(
     byTopic.set(r.topicId, list);
   }
   return [...byTopic].map(([topicId, partitions]) => ({ topicId, partitions }));
+}
+
+/** Runs `fn` for each (topic, partition) of a share-state request, turning a KafkaError into that partition's error. */
+export function perSharePartition<P extends { partition: number }, R>(
+  topics: Array<{ topicId: string; partitions: P[] }>,
+  fn: (topicId: string, p: P) => R,
+  failed: (p: P, errorCode: number, errorMessage: string) => R,
+): Array<{ topicId: string; partitions: R[] }> {
+  return topics.map((t) => ({
+    topicId: t.topicId,
+    partitions: t.partitions.map((p) => {
+      try {
+        return fn(t.topicId, p);
+      } catch (e) {
+        if (!(e instanceof KafkaError)) throw e;
+        return failed(p, e.code, e.message);
+      }
+    }),
+  }));
+}
+
+/** The answer of a share-state write: NONE, or the error with its name as message. */
+export function stateResult(partition: number, errorCode: number) {
+  return { partition, errorCode, errorMessage: errorCode === ErrorCode.NONE ? null : errorName(errorCode) };
 }
