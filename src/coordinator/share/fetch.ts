@@ -19,7 +19,13 @@ export interface ShareLogPartition {
   readonly leaderEpoch: number;
   readonly lastStableOffset: number;
   readonly log: { readonly highWatermark: number; readonly logStartOffset: number };
-  read(offset: number, maxBytes: number, minOneMessage: boolean, magic: number): { records: Buffer };
+  read(
+    offset: number,
+    maxBytes: number,
+    minOneMessage: boolean,
+    magic: number,
+    readCommitted: boolean,
+  ): { records: Buffer; abortedTransactions?: Array<{ producerId: number; firstOffset: number; lastOffset: number }> };
 }
 
 export interface SharePartitionsDeps {
@@ -361,10 +367,12 @@ export class SharePartitions {
         return;
       }
       // Read first, then acquire only what the read returned: every acquired record is in the answer.
-      const { records } = part.read(from, Math.max(1, maxBytes), true, 2);
+      const { records, abortedTransactions } = part.read(from, Math.max(1, maxBytes), true, 2, cfg.readCommitted);
       let readEnd = from;
       for (const b of batches(records)) readEnd = b.header.baseOffset + b.header.lastOffsetDelta + 1;
-      const acquired = entry.sp.acquire(memberId, MAX_RECORDS, Math.min(readEnd, limit), now);
+      const skipped = unreadableRanges(records, abortedTransactions ?? []);
+      const skip = skipped.length === 0 ? undefined : (o: number) => skipped.some(([f, l]) => o >= f && o <= l);
+      const acquired = entry.sp.acquire(memberId, MAX_RECORDS, Math.min(readEnd, limit), now, skip);
       this.#persist(entry);
       if (acquired.length > 0) {
         r.acquired = acquired;
@@ -396,4 +404,26 @@ function result(results: Map<string, SharePartitionResult>, topicId: string, par
     results.set(k, r);
   }
   return r;
+}
+
+/**
+ * Offset ranges of `records` a share consumer must never get: transaction markers (control batches), and the batches
+ * of aborted transactions when `aborted` (read_committed) names them.
+ */
+export function unreadableRanges(
+  records: Buffer,
+  aborted: ReadonlyArray<{ producerId: number; firstOffset: number; lastOffset: number }>,
+): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (const b of batches(records)) {
+    const h = b.header;
+    const last = h.baseOffset + h.lastOffsetDelta;
+    const abortedBatch =
+      h.isTransactional &&
+      aborted.some(
+        (a) => a.producerId === h.producerId && a.firstOffset <= h.baseOffset && h.baseOffset <= a.lastOffset,
+      );
+    if (h.isControl || abortedBatch) out.push([h.baseOffset, last]);
+  }
+  return out;
 }

@@ -162,8 +162,15 @@ export class SharePartition {
   /** Acquires up to `maxRecords` records for `memberId`: AVAILABLE records in the window first (redeliveries), then
    * records of the log from the end offset, all below `logEndOffset` (exclusive: the high watermark, the last stable
    * offset, or the end of what was read), as long as the window stays within max record locks. Locks held past `now`
-   * are expired first. */
-  acquire(memberId: string, maxRecords: number, logEndOffset: number, now: number): AcquiredRange[] {
+   * are expired first. New records for which `skip` is true (transaction markers, aborted records under
+   * read_committed) are archived instead, never delivered. */
+  acquire(
+    memberId: string,
+    maxRecords: number,
+    logEndOffset: number,
+    now: number,
+    skip?: (offset: number) => boolean,
+  ): AcquiredRange[] {
     this.expireLocks(now);
     const out: AcquiredRange[] = [];
     if (maxRecords <= 0) return out;
@@ -199,8 +206,14 @@ export class SharePartition {
       this.#owner[i] = NO_OWNER;
       this.#deadline[i] = 0;
       this.#end++;
-      take(this.#end - 1);
+      if (skip?.(this.#end - 1)) {
+        this.#state[i] = DeliveryState.ARCHIVED;
+        this.#markDirty(i);
+      } else {
+        take(this.#end - 1);
+      }
     }
+    this.#advanceStart();
     return out;
   }
 
