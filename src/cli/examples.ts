@@ -57,6 +57,7 @@ const EXAMPLES: Record<string, string[]> = {
     'tributary share-groups describe -g workers              # state, epochs, member count',
     'tributary share-groups describe -g workers --members    # each member and its partitions',
   ],
+  'share-groups delete': ['tributary share-groups delete -g workers', 'tributary share-groups delete -g a -g b'],
   groups: ['tributary groups list', 'tributary groups describe -g billing'],
   'groups list': ['tributary groups list', 'tributary groups list --json'],
   'groups describe': [

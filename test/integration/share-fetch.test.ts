@@ -283,6 +283,7 @@ describe('share groups: ShareFetch and ShareAcknowledge', { timeout: 180_000 }, 
       let acks: Array<{ offset: number; type: number }> = [];
       let empty = false;
       for (let round = 0; round < 100 && !empty; round++) {
+        await heartbeat('limited', m); // the broker's share session timeout here is 2 s
         const { got } = await shareFetch('limited', m, acks);
         for (const g of got) counts.set(g.offset, Math.max(counts.get(g.offset) ?? 0, g.count));
         empty = got.length === 0 && acks.length === 0;
@@ -371,6 +372,7 @@ describe('share groups: ShareFetch and ShareAcknowledge', { timeout: 180_000 }, 
     const seen = new Map<number, number>();
     let acks: Array<{ offset: number; type: number }> = [];
     for (let round = 0; round < 100; round++) {
+      await heartbeat('durable', m);
       const { got } = await shareFetch('durable', m, acks);
       if (got.length === 0 && acks.length === 0) break;
       for (const g of got) seen.set(g.offset, g.count);

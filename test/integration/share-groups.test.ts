@@ -12,6 +12,7 @@ import { ErrorCode } from '../../src/protocol/errors.ts';
 import type {
   ApiVersionsResponse,
   CreateTopicsResponse,
+  IncrementalAlterConfigsResponse,
   ReadShareGroupStateResponse,
   ShareGroupDescribeResponse,
   ShareGroupHeartbeatResponse,
@@ -194,27 +195,56 @@ describe('share groups: ShareGroupHeartbeat and ShareGroupDescribe', { timeout: 
     assert.equal(missing.errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
   });
 
-  test('ListGroups and the tributary share-groups CLI list and describe share groups', async () => {
+  test('ListGroups and the tributary share-groups CLI list, describe and delete share groups', async () => {
     await setup.get();
     const cli = async (args: string[], code = 0) => {
       const r = await runProcess(process.execPath, [CLI, ...args, '-b', broker!.bootstrap], { timeoutMs: 60_000 });
       assert.equal(r.code, code, describeRun(`tributary ${args.join(' ')}`, r));
       return r;
     };
+    // A GROUP config keeps these members for a minute (the broker's share session timeout here is 2 s).
+    const cfg = await conn.send<IncrementalAlterConfigsResponse>(ApiKey.IncrementalAlterConfigs, 1, {
+      resources: [
+        {
+          resourceType: 32,
+          resourceName: 'cli-g',
+          configs: [{ name: 'share.session.timeout.ms', configOperation: 0, value: '60000' }],
+        },
+      ],
+      validateOnly: false,
+    });
+    assert.equal(cfg.responses[0]!.errorCode, ErrorCode.NONE, cfg.responses[0]!.errorMessage ?? '');
+    const epochs = new Map<string, number>();
+    for (const id of ['a', 'b']) {
+      const r = await heartbeat({ groupId: 'cli-g', memberId: id, memberEpoch: 0, subscribedTopicNames: ['wide'] });
+      assert.equal(r.errorCode, ErrorCode.NONE);
+      epochs.set(id, r.memberEpoch);
+    }
+    const a = await heartbeat({ groupId: 'cli-g', memberId: 'a', memberEpoch: 1 });
+    epochs.set('a', a.memberEpoch);
     const listed = JSON.parse((await cli(['share-groups', 'list', '--json'])).stdout) as Array<{ groupId: string }>;
     assert.ok(
-      ['sg', 'wide-g'].every((g) => listed.some((l) => l.groupId === g)),
+      listed.some((l) => l.groupId === 'cli-g'),
       `share groups listed: ${JSON.stringify(listed)}`,
     );
     assert.ok(!listed.some((l) => l.groupId === 'kip848'), 'a consumer group is not a share group');
-    const members = (await cli(['share-groups', 'describe', '-g', 'wide-g', '--members'])).stdout;
+    const members = (await cli(['share-groups', 'describe', '-g', 'cli-g', '--members'])).stdout;
     assert.match(members, /MEMBER-ID/);
-    assert.match(members, /wide-g\s+a\s/);
-    assert.match(members, /wide:\d/);
-    const summary = (await cli(['share-groups', 'describe', '-g', 'wide-g'])).stdout;
-    assert.match(summary, /wide-g\s+Stable\s+2\s+2\s+simple\s+2/);
+    assert.match(members, /cli-g\s+a\s/);
+    assert.match(members, /wide:\d,\d/);
+    const summary = (await cli(['share-groups', 'describe', '-g', 'cli-g'])).stdout;
+    assert.match(summary, /cli-g\s+Stable\s+2\s+2\s+simple\s+2/);
     const missing = await cli(['share-groups', 'describe', '-g', 'nope'], 1);
     assert.match(missing.stderr, /GROUP_ID_NOT_FOUND|not found/);
+    const busy = await cli(['share-groups', 'delete', '-g', 'cli-g'], 1);
+    assert.match(busy.stderr, /NON_EMPTY_GROUP/);
+    for (const id of ['a', 'b']) {
+      const r = await heartbeat({ groupId: 'cli-g', memberId: id, memberEpoch: -1 });
+      assert.equal(r.errorCode, ErrorCode.NONE, r.errorMessage ?? '');
+    }
+    assert.match((await cli(['share-groups', 'delete', '-g', 'cli-g'])).stdout, /Deleted share group 'cli-g'/);
+    assert.equal((await describeGroup('cli-g')).errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
+    assert.match((await cli(['share-groups', 'delete', '-g', 'kip848'], 1)).stderr, /does not exist/);
   });
 
   test('the share coordinator APIs: Initialize, Write, Read, fencing and Delete of share-partition state', async () => {

@@ -1,4 +1,4 @@
-// tributary share-groups list|describe (kafka-share-groups.sh): share groups (KIP-932) and their members.
+// tributary share-groups list|describe|delete (kafka-share-groups.sh): share groups (KIP-932) and their members.
 import type { Command } from 'commander';
 import { Admin } from '../../client/admin.ts';
 import { KafkaClientError } from '../../client/errors.ts';
@@ -96,6 +96,30 @@ export function registerShareGroups(program: Command): void {
               ]),
             )}\n`,
           );
+        } finally {
+          await admin.close();
+        }
+      }),
+    );
+
+  clientCommand(cmd.command('delete').description('delete empty share groups and their share-partition state'))
+    .requiredOption('-g, --group <id>', 'group id (repeatable)', collectList, [])
+    .action(
+      action(async (o: CommonOptions & { group: string[] }) => {
+        const admin = new Admin(clientOptions(o));
+        try {
+          for (const groupId of o.group) {
+            // Only a share group: DeleteGroups would also delete a consumer group of that name.
+            const conn = await admin.cluster.coordinator(groupId);
+            const d = await conn.send<ShareGroupDescribeResponse>(SHARE_GROUP_DESCRIBE, 0, {
+              groupIds: [groupId],
+              includeAuthorizedOperations: false,
+            });
+            const code = d.groups[0]!.errorCode;
+            if (code !== 0) throw new KafkaClientError(code, `Share group '${groupId}' does not exist.`);
+            await admin.deleteGroups([groupId]);
+            process.stdout.write(`Deleted share group '${groupId}'.\n`);
+          }
         } finally {
           await admin.close();
         }

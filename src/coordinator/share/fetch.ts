@@ -184,6 +184,16 @@ export class SharePartitions {
     e.timer.unref();
   }
 
+  /** The group is deleted: its share-partitions and sessions go (their persisted state is deleted by the caller). */
+  forgetGroup(groupId: string): void {
+    for (const [k, e] of this.#entries) {
+      if (e.key.groupId !== groupId) continue;
+      if (e.timer) clearTimeout(e.timer);
+      this.#entries.delete(k);
+    }
+    for (const k of this.#sessions.keys()) if (k.startsWith(`${groupId}\0`)) this.#sessions.delete(k);
+  }
+
   /** Members left or timed out: their records are released, their share sessions closed. */
   releaseMembers(removed: Array<{ groupId: string; memberId: string }>): void {
     for (const { groupId, memberId } of removed) {

@@ -270,6 +270,14 @@ export class ShareRuntime implements SharePersister {
     this.#append(p, shard, shard.delete(key, this.#opts.clock()));
   }
 
+  /** DeleteGroups of a share group: only without members (NON_EMPTY_GROUP); its share-partition state goes too. */
+  deleteGroup(groupId: string): number {
+    if (this.groups.state(groupId) === 'Stable') return ErrorCode.NON_EMPTY_GROUP;
+    this.partitions.forgetGroup(groupId);
+    for (const { key } of this.statesOf(groupId)) this.deleteState(key);
+    return this.groups.delete(groupId);
+  }
+
   /** Every persisted share-partition state of `groupId` this broker's share coordinator holds. */
   statesOf(groupId: string): Array<{ key: SharePartitionKey; state: PersistedShareState }> {
     if (!this.#opts.controller.image.topics.has(SHARE_STATE_TOPIC)) return [];

@@ -1,4 +1,5 @@
-// DeleteGroups (42): empty groups only (NON_EMPTY_GROUP otherwise); their offsets go too.
+// DeleteGroups (42): empty groups only (NON_EMPTY_GROUP otherwise); their offsets go too (for a share group, its
+// share-partition state).
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { DeleteGroupsRequest, DeleteGroupsResponse } from '../../protocol/generated/messages.ts';
@@ -12,6 +13,8 @@ export default defineHandler<DeleteGroupsRequest, DeleteGroupsResponse>({
       results: req.groupsNames.map((groupId) => {
         if (groupId === '') return { groupId, errorCode: ErrorCode.INVALID_GROUP_ID };
         try {
+          if (ctx.broker.shares.groups.groups.has(groupId))
+            return { groupId, errorCode: ctx.broker.shares.deleteGroup(groupId) };
           return { groupId, errorCode: ctx.broker.groups.deleteGroup(groupId) };
         } catch (e) {
           if (!(e instanceof KafkaError)) throw e;
