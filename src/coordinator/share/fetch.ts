@@ -13,6 +13,7 @@ import type { AckBatch, AcquiredRange } from './partition.ts';
 import { SharePartition, type SharePartitionConfig } from './partition.ts';
 import type { SharePartitionKey } from './records.ts';
 import type { SharePersister } from './runtime.ts';
+import type { ShareStateUpdate } from './state.ts';
 
 /** What the share-partition leader needs of a data partition. */
 export interface ShareLogPartition {
@@ -29,8 +30,10 @@ export interface ShareLogPartition {
 }
 
 export interface SharePartitionsDeps {
-  config: BrokerConfig;
-  image: () => MetadataImage;
+  /** Broker configs (group.share.*). */
+  config: Pick<BrokerConfig, 'get'>;
+  /** Topic names by id, and GROUP config overrides (share.*), from the metadata image. */
+  image: () => Pick<MetadataImage, 'topicsById' | 'groupConfigs'>;
   partition: (topic: string, partition: number) => ShareLogPartition | undefined;
   persister: SharePersister;
   log: Logger;
@@ -67,6 +70,8 @@ interface Entry {
   sp: SharePartition;
   timer: NodeJS.Timeout | undefined;
   timerAt: number;
+  /** Changes the share coordinator refused: written before (and with) the next ones. */
+  unwritten: ShareStateUpdate | undefined;
 }
 
 interface Session {
@@ -138,7 +143,15 @@ export class SharePartitions {
         persisted = this.#deps.persister.read(key)!;
       }
       const sp = SharePartition.fromPersisted(persisted, cfg);
-      entry = { key, topic: topic.name, stateEpoch: persisted.stateEpoch, sp, timer: undefined, timerAt: Infinity };
+      entry = {
+        key,
+        topic: topic.name,
+        stateEpoch: persisted.stateEpoch,
+        sp,
+        timer: undefined,
+        timerAt: Infinity,
+        unwritten: undefined,
+      };
       this.#entries.set(k, entry);
     } else if (
       entry.sp.config.lockDurationMs !== cfg.lockDurationMs ||
@@ -154,12 +167,17 @@ export class SharePartitions {
 
   /** Writes the share-partition's changes; throws a KafkaError when the share coordinator refuses them. */
   #persist(e: Entry): void {
-    const u = e.sp.takeUpdate();
-    if (u) {
-      const code = this.#deps.persister.write(e.key, e.stateEpoch, -1, u);
-      if (code !== ErrorCode.NONE) throw new KafkaError(code, 'could not persist the share-partition state');
-    }
     this.#arm(e);
+    const next = e.sp.takeUpdate();
+    const u = e.unwritten && next ? concatUpdates(e.unwritten, next) : (e.unwritten ?? next);
+    if (!u) return;
+    const code = this.#deps.persister.write(e.key, e.stateEpoch, -1, u);
+    if (code !== ErrorCode.NONE) {
+      // Kept, in order, for the next write: a refused change is never silently dropped.
+      e.unwritten = u;
+      throw new KafkaError(code, 'could not persist the share-partition state');
+    }
+    e.unwritten = undefined;
   }
 
   #arm(e: Entry): void {
@@ -436,4 +454,9 @@ export function unreadableRanges(
     if (h.isControl || abortedBatch) out.push([h.baseOffset, last]);
   }
   return out;
+}
+
+/** Two updates as one: `b`'s batches are applied after `a`'s, and the later start offset wins. */
+function concatUpdates(a: ShareStateUpdate, b: ShareStateUpdate): ShareStateUpdate {
+  return { startOffset: Math.max(a.startOffset, b.startOffset), batches: [...a.batches, ...b.batches] };
 }
