@@ -56,6 +56,7 @@ const EXAMPLES: Record<string, string[]> = {
   'share-groups describe': [
     'tributary share-groups describe -g workers              # state, epochs, member count',
     'tributary share-groups describe -g workers --members    # each member and its partitions',
+    'tributary share-groups describe -g workers --offsets    # START-OFFSET and LAG per partition',
   ],
   'share-groups delete': ['tributary share-groups delete -g workers', 'tributary share-groups delete -g a -g b'],
   groups: ['tributary groups list', 'tributary groups describe -g billing'],

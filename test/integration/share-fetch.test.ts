@@ -6,6 +6,7 @@
 // the share-partition state comes back from __share_group_state: accepted records stay done, locked ones come back
 // with their delivery counted.
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { after, afterEach, describe, test } from 'node:test';
 import { BrokerConnection } from '../../src/client/connection.ts';
 import { ApiKey } from '../../src/protocol/apis.ts';
@@ -19,7 +20,16 @@ import type {
   ShareGroupHeartbeatResponse,
 } from '../../src/protocol/generated/messages.ts';
 import { batches, buildBatch, iterateRecords } from '../../src/records/index.ts';
-import { type BrokerHandle, printLogsOnFailure, sharedSetup, startBrokerProcess } from '../helpers/broker.ts';
+import {
+  type BrokerHandle,
+  printLogsOnFailure,
+  REPO_ROOT,
+  sharedSetup,
+  startBrokerProcess,
+} from '../helpers/broker.ts';
+import { describeRun, runProcess } from '../helpers/clients.ts';
+
+const CLI = path.join(REPO_ROOT, 'src', 'cli', 'main.ts');
 
 const ACCEPT = 1;
 const RELEASE = 2;
@@ -378,6 +388,16 @@ describe('share groups: ShareFetch and ShareAcknowledge', { timeout: 180_000 }, 
       for (const g of got) seen.set(g.offset, g.count);
       acks = got.map((g) => ({ offset: g.offset, type: ACCEPT }));
     }
+    // The share-groups CLI reads the start offset and lag back from the share coordinator: all done.
+    const described = await runProcess(
+      process.execPath,
+      [CLI, 'share-groups', 'describe', '-g', 'durable', '--offsets', '--json', '-b', broker!.bootstrap],
+      { timeoutMs: 60_000 },
+    );
+    assert.equal(described.code, 0, describeRun('share-groups describe --offsets', described));
+    assert.deepEqual(JSON.parse(described.stdout), [
+      { group: 'durable', topic: 'jobs', partition: 0, startOffset: RECORDS, lag: 0 },
+    ]);
     m.conn.close();
     for (const o of accepted) assert.ok(!seen.has(o), `accepted offset ${o} came back after the restart`);
     for (const o of held) assert.equal(seen.get(o), 2, `locked offset ${o} came back as its second delivery`);

@@ -2,12 +2,71 @@
 import type { Command } from 'commander';
 import { Admin } from '../../client/admin.ts';
 import { KafkaClientError } from '../../client/errors.ts';
+import { partitionForGroup } from '../../coordinator/group/records.ts';
 import { errorName } from '../../protocol/errors.ts';
-import type { ListGroupsResponse, ShareGroupDescribeResponse } from '../../protocol/generated/messages.ts';
+import type {
+  ListGroupsResponse,
+  ReadShareGroupStateResponse,
+  ShareGroupDescribeResponse,
+} from '../../protocol/generated/messages.ts';
 import { action, type CommonOptions, clientCommand, clientOptions, collectList, printJson, table } from './common.ts';
 
 const LIST_GROUPS = 16;
 const SHARE_GROUP_DESCRIBE = 77;
+const READ_SHARE_GROUP_STATE = 84;
+const SHARE_STATE_TOPIC = '__share_group_state';
+
+/**
+ * Start offset and lag of each partition assigned in `g`, read from the share coordinator (ReadShareGroupState to
+ * the leader of the key's __share_group_state partition; DescribeShareGroupOffsets comes with the kafka-4.4
+ * protocol). Lag: records between the start offset and the high watermark not yet acknowledged or archived.
+ */
+async function shareOffsets(admin: Admin, g: ShareGroupDescribeResponse['groups'][number]) {
+  const parts = new Map<string, { topic: string; topicId: string; partition: number }>();
+  for (const m of g.members)
+    for (const t of m.assignment.topicPartitions)
+      for (const p of t.partitions)
+        parts.set(`${t.topicName}\0${p}`, { topic: t.topicName, topicId: t.topicId, partition: p });
+  if (parts.size === 0) return [];
+  const stateTopic = await admin.cluster.topic(SHARE_STATE_TOPIC);
+  const n = stateTopic.partitions.length;
+  const out: Array<{ group: string; topic: string; partition: number; startOffset: number; lag: number | null }> = [];
+  for (const p of [...parts.values()].sort((a, b) =>
+    a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition,
+  )) {
+    const conn = await admin.cluster.leader(
+      SHARE_STATE_TOPIC,
+      partitionForGroup(`${g.groupId}:${p.topicId}:${p.partition}`, n),
+    );
+    const res = await conn.send<ReadShareGroupStateResponse>(READ_SHARE_GROUP_STATE, 0, {
+      groupId: g.groupId,
+      topics: [{ topicId: p.topicId, partitions: [{ partition: p.partition, leaderEpoch: -1 }] }],
+    });
+    const r = res.results[0]?.partitions[0] ?? { errorCode: -1, startOffset: -1n, stateBatches: [] };
+    if (r.errorCode !== 0) {
+      // Never fetched: no share-partition state yet.
+      out.push({ group: g.groupId, topic: p.topic, partition: p.partition, startOffset: -1, lag: null });
+      continue;
+    }
+    const start = Number(r.startOffset);
+    const [hw] = await admin.listOffsets([{ topic: p.topic, partitions: [p.partition] }], 'latest');
+    let done = 0;
+    for (const b of r.stateBatches) {
+      if (b.deliveryState !== 2 && b.deliveryState !== 4) continue;
+      const first = Math.max(Number(b.firstOffset), start);
+      const last = Math.min(Number(b.lastOffset), hw!.offset - 1);
+      if (last >= first) done += last - first + 1;
+    }
+    out.push({
+      group: g.groupId,
+      topic: p.topic,
+      partition: p.partition,
+      startOffset: start,
+      lag: Math.max(0, hw!.offset - start - done),
+    });
+  }
+  return out;
+}
 
 export function registerShareGroups(program: Command): void {
   const cmd = program.command('share-groups').description('list and describe share groups (KIP-932 queues)');
@@ -45,8 +104,9 @@ export function registerShareGroups(program: Command): void {
   })
     .requiredOption('-g, --group <id>', 'group id (repeatable)', collectList, [])
     .option('--members', 'one line per member with its assignment')
+    .option('--offsets', 'start offset and lag of each assigned partition')
     .action(
-      action(async (o: CommonOptions & { group: string[]; members?: boolean }) => {
+      action(async (o: CommonOptions & { group: string[]; members?: boolean; offsets?: boolean }) => {
         const admin = new Admin(clientOptions(o));
         try {
           const groups: ShareGroupDescribeResponse['groups'] = [];
@@ -65,6 +125,18 @@ export function registerShareGroups(program: Command): void {
               );
             }
             groups.push(g);
+          }
+          if (o.offsets) {
+            const rows = [];
+            for (const g of groups) rows.push(...(await shareOffsets(admin, g)));
+            if (o.json) return printJson(rows);
+            process.stdout.write(
+              `${table(
+                ['GROUP', 'TOPIC', 'PARTITION', 'START-OFFSET', 'LAG'],
+                rows.map((r) => [r.group, r.topic, r.partition, r.startOffset < 0 ? null : r.startOffset, r.lag]),
+              )}\n`,
+            );
+            return;
           }
           if (o.json) return printJson(groups);
           if (o.members) {
