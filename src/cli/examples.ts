@@ -51,6 +51,14 @@ const EXAMPLES: Record<string, string[]> = {
     'tributary consume -t orders -p 0 -o 42 -c 5',
     'tributary consume -t orders -g billing --follow      # as a group member; Ctrl-C commits and leaves',
   ],
+  'share-groups': ['tributary share-groups list', 'tributary share-groups describe -g workers --members'],
+  'share-groups list': ['tributary share-groups list', 'tributary share-groups list --json'],
+  'share-groups describe': [
+    'tributary share-groups describe -g workers              # state, epochs, member count',
+    'tributary share-groups describe -g workers --members    # each member and its partitions',
+    'tributary share-groups describe -g workers --offsets    # START-OFFSET and LAG per partition',
+  ],
+  'share-groups delete': ['tributary share-groups delete -g workers', 'tributary share-groups delete -g a -g b'],
   groups: ['tributary groups list', 'tributary groups describe -g billing'],
   'groups list': ['tributary groups list', 'tributary groups list --json'],
   'groups describe': [

@@ -10,6 +10,7 @@ import { registerDev } from './commands/dev.ts';
 import { registerGroups } from './commands/groups.ts';
 import { registerPerf } from './commands/perf.ts';
 import { registerProduce } from './commands/produce.ts';
+import { registerShareGroups } from './commands/share-groups.ts';
 import { registerTopics } from './commands/topics.ts';
 import { addExamples } from './examples.ts';
 
@@ -85,6 +86,7 @@ registerTopics(program);
 registerProduce(program);
 registerConsume(program);
 registerGroups(program);
+registerShareGroups(program);
 registerConfigs(program);
 registerCluster(program);
 registerPerf(program);

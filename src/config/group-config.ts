@@ -1,8 +1,9 @@
 /**
  * GROUP config resources (Kafka's GroupConfig, KIP-848): per-group overrides stored in cluster metadata.
  * `consumer.session.timeout.ms` and `consumer.heartbeat.interval.ms` are used by the consumer-protocol group
- * coordinator; the share.* and streams.* keys are accepted as Kafka 4.4 does, but share and streams groups are not
- * built, so they have no effect (said so in the response and the log). Values are validated against the broker's
+ * coordinator, the share.* keys by share groups (membership and share-partitions); the streams.* keys are accepted
+ * as Kafka 4.4 does, but streams groups are not built, so they have no effect (said so in the response and the
+ * log). Values are validated against the broker's
  * bounds (group.consumer.min/max.*), with Kafka's messages.
  */
 import type { BrokerConfig } from './broker-config.ts';
@@ -30,7 +31,6 @@ interface GroupConfigDef {
   readonly noEffect?: string;
 }
 
-const SHARE = 'share groups are not built yet in Tributary';
 const STREAMS = 'streams groups are not built yet in Tributary';
 
 const g = (
@@ -56,35 +56,30 @@ export const GROUP_CONFIG_DEFINITIONS: readonly GroupConfigDef[] = [
     bounds: ['group.consumer.min.heartbeat.interval.ms', 'group.consumer.max.heartbeat.interval.ms'],
   }),
   g('share.session.timeout.ms', 'int', '45000', 'Session timeout of the members of this share group.', {
-    bounds: [45000, 60000],
-    noEffect: SHARE,
+    synonym: 'group.share.session.timeout.ms',
+    bounds: ['group.share.min.session.timeout.ms', 'group.share.max.session.timeout.ms'],
   }),
   g('share.heartbeat.interval.ms', 'int', '5000', 'Heartbeat interval of the members of this share group.', {
-    bounds: [5000, 15000],
-    noEffect: SHARE,
+    synonym: 'group.share.heartbeat.interval.ms',
+    bounds: ['group.share.min.heartbeat.interval.ms', 'group.share.max.heartbeat.interval.ms'],
   }),
   g('share.record.lock.duration.ms', 'int', '30000', 'How long a share consumer holds an acquired record.', {
-    validator: atLeast(1000),
-    bounds: [15000, 3600000],
-    noEffect: SHARE,
+    synonym: 'group.share.record.lock.duration.ms',
+    bounds: ['group.share.min.record.lock.duration.ms', 'group.share.max.record.lock.duration.ms'],
   }),
   g('share.delivery.count.limit', 'int', '5', 'Delivery attempts of a record before it is archived.', {
-    validator: atLeast(2),
-    bounds: [2, 10],
-    noEffect: SHARE,
+    synonym: 'group.share.delivery.count.limit',
+    bounds: ['group.share.min.delivery.count.limit', 'group.share.max.delivery.count.limit'],
   }),
   g('share.partition.max.record.locks', 'int', '2000', 'Records a share partition may have acquired at once.', {
-    validator: atLeast(100),
-    bounds: [100, 10000],
-    noEffect: SHARE,
+    synonym: 'group.share.partition.max.record.locks',
+    bounds: ['group.share.min.partition.max.record.locks', 'group.share.max.partition.max.record.locks'],
   }),
   g('share.auto.offset.reset', 'string', 'latest', 'Where a share partition starts: latest or earliest.', {
     validator: oneOf('latest', 'earliest'),
-    noEffect: SHARE,
   }),
   g('share.isolation.level', 'string', 'read_uncommitted', 'Whether share consumers see uncommitted records.', {
     validator: oneOf('read_committed', 'read_uncommitted'),
-    noEffect: SHARE,
   }),
   g('streams.session.timeout.ms', 'int', '45000', 'Session timeout of the members of this streams group.', {
     bounds: [45000, 60000],

@@ -13,6 +13,7 @@ import { BrokerRegistration } from '../controller/registration.ts';
 import { SessionKeeper } from '../controller/session-keeper.ts';
 import { MetadataFollower } from '../controller/store-log.ts';
 import { GroupCoordinatorRuntime } from '../coordinator/group/runtime.ts';
+import { ShareRuntime } from '../coordinator/share/runtime.ts';
 import { ProducerIdManager } from '../coordinator/transaction/producer-ids.ts';
 import { TransactionCoordinatorRuntime } from '../coordinator/transaction/runtime.ts';
 import { type ControllerDefaults, LocalController, type MetadataController, newUuid } from '../metadata/controller.ts';
@@ -58,6 +59,7 @@ export class Broker {
   private cluster: ClusterParts | undefined;
   private readonly store: CoordinationStore | undefined;
   private groups: GroupCoordinatorRuntime | undefined;
+  private shares: ShareRuntime | undefined;
   private transactions: TransactionCoordinatorRuntime | undefined;
   private timers: NodeJS.Timeout[] = [];
   private bound: BoundListener[] = [];
@@ -233,6 +235,16 @@ export class Broker {
     });
     this.transactions = transactions;
     transactions.start();
+    // Share groups (KIP-932): membership, share-partitions and the share coordinator (__share_group_state).
+    const shares = new ShareRuntime({
+      config: cfg,
+      controller,
+      replicas,
+      log: loggers.get('tributary.share'),
+      clock: Date.now,
+      groups,
+    });
+    this.shares = shares;
 
     const services: BrokerServices = {
       nodeId: cfg.nodeId,
@@ -243,6 +255,7 @@ export class Broker {
       replicas,
       configs,
       groups,
+      shares,
       transactions,
       apiVersions: () => dispatcher.supportedList(),
       clock: Date.now,
@@ -429,6 +442,7 @@ export class Broker {
         await this.http?.close();
         for (const t of this.timers) clearInterval(t);
         this.groups?.close();
+        this.shares?.close();
         this.transactions?.close();
         this.replicas?.close();
         await this.server?.shutdown(5000);

@@ -92,6 +92,14 @@ export const ApiKey = {
   ConsumerGroupDescribe: 69,
   ListConfigResources: 74,
   DescribeTopicPartitions: 75,
+  ShareGroupHeartbeat: 76,
+  ShareGroupDescribe: 77,
+  ShareFetch: 78,
+  ShareAcknowledge: 79,
+  InitializeShareGroupState: 83,
+  ReadShareGroupState: 84,
+  WriteShareGroupState: 85,
+  DeleteShareGroupState: 86,
 } as const;
 
 export function requestHeaderVersion(api: ApiSchema, version: number): number {

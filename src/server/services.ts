@@ -4,6 +4,7 @@ import type { ConfigService } from '../broker/config-service.ts';
 import type { ReplicaManager } from '../broker/replica-manager.ts';
 import type { BrokerConfig } from '../config/broker-config.ts';
 import type { GroupCoordinatorRuntime } from '../coordinator/group/runtime.ts';
+import type { ShareRuntime } from '../coordinator/share/runtime.ts';
 import type { TransactionCoordinatorRuntime } from '../coordinator/transaction/runtime.ts';
 import type { MetadataController } from '../metadata/controller.ts';
 import type { MetadataImage } from '../metadata/image.ts';
@@ -20,6 +21,8 @@ export interface BrokerServices {
   readonly configs: ConfigService;
   /** The classic group coordinator (consumer groups, committed offsets in __consumer_offsets). */
   readonly groups: GroupCoordinatorRuntime;
+  /** Share groups (KIP-932) and the share coordinator (__share_group_state). */
+  readonly shares: ShareRuntime;
   /** The transaction coordinator (producer ids, transactions in __transaction_state). */
   readonly transactions: TransactionCoordinatorRuntime;
   /** Versions of every API this broker serves, for ApiVersions. */

@@ -155,10 +155,10 @@ describe('tributary configs (dynamic configs)', { timeout: 240_000 }, () => {
     );
     const unknown = await cli(['configs', 'alter', '--group', 'cg1', '--add-config', 'session.timeout.ms=50000'], 1);
     assert.match(unknown.stderr, /INVALID_CONFIG.*Unknown group config name: session\.timeout\.ms/);
-    const share = await cli(['configs', 'alter', '--group', 'cg1', '--add-config', 'share.delivery.count.limit=3']);
+    const streams = await cli(['configs', 'alter', '--group', 'cg1', '--add-config', 'streams.num.standby.replicas=1']);
     assert.match(
-      share.stderr,
-      /Warning: .*share\.delivery\.count\.limit has no effect: share groups are not built yet/,
+      streams.stderr,
+      /Warning: .*streams\.num\.standby\.replicas has no effect: streams groups are not built yet/,
     );
 
     // A KIP-848 member of cg1 is told the group's heartbeat interval; another group gets the broker's.

@@ -1,5 +1,5 @@
-// DeleteGroups (42): empty groups only (NON_EMPTY_GROUP otherwise); their offsets go too. v3 adds a message to
-// each failed group's result.
+// DeleteGroups (42): empty groups only (NON_EMPTY_GROUP otherwise); their offsets go too (for a share group, its
+// share-partition state). v3 adds a message to each failed group's result.
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode, errorName, KafkaError } from '../../protocol/errors.ts';
 import type { DeleteGroupsRequest, DeleteGroupsResponse } from '../../protocol/generated/messages.ts';
@@ -29,7 +29,9 @@ export default defineHandler<DeleteGroupsRequest, DeleteGroupsResponse>({
         if (groupId === '')
           return { groupId, errorCode: ErrorCode.INVALID_GROUP_ID, errorMessage: 'The group id is empty.' };
         try {
-          const errorCode = ctx.broker.groups.deleteGroup(groupId);
+          const errorCode = ctx.broker.shares.groups.groups.has(groupId)
+            ? ctx.broker.shares.deleteGroup(groupId)
+            : ctx.broker.groups.deleteGroup(groupId);
           return { groupId, errorCode, errorMessage: failure(groupId, errorCode) };
         } catch (e) {
           if (!(e instanceof KafkaError)) throw e;

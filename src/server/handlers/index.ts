@@ -14,6 +14,7 @@ import createPartitions from './create-partitions.ts';
 import createTopics from './create-topics.ts';
 import deleteGroups from './delete-groups.ts';
 import deleteRecords from './delete-records.ts';
+import deleteShareGroupState from './delete-share-group-state.ts';
 import deleteTopics from './delete-topics.ts';
 import describeCluster from './describe-cluster.ts';
 import describeConfigs from './describe-configs.ts';
@@ -30,6 +31,7 @@ import findCoordinator from './find-coordinator.ts';
 import heartbeat from './heartbeat.ts';
 import incrementalAlterConfigs from './incremental-alter-configs.ts';
 import initProducerId from './init-producer-id.ts';
+import initializeShareGroupState from './initialize-share-group-state.ts';
 import joinGroup from './join-group.ts';
 import leaveGroup from './leave-group.ts';
 import listConfigResources from './list-config-resources.ts';
@@ -43,9 +45,15 @@ import offsetDelete from './offset-delete.ts';
 import offsetFetch from './offset-fetch.ts';
 import offsetForLeaderEpoch from './offset-for-leader-epoch.ts';
 import produce from './produce.ts';
+import readShareGroupState from './read-share-group-state.ts';
+import shareAcknowledge from './share-acknowledge.ts';
+import shareFetch from './share-fetch.ts';
+import shareGroupDescribe from './share-group-describe.ts';
+import shareGroupHeartbeat from './share-group-heartbeat.ts';
 import syncGroup from './sync-group.ts';
 import txnOffsetCommit from './txn-offset-commit.ts';
 import updateFeatures from './update-features.ts';
+import writeShareGroupState from './write-share-group-state.ts';
 import writeTxnMarkers from './write-txn-markers.ts';
 
 const HANDLERS: readonly HandlerDef<never, never>[] = [
@@ -80,6 +88,16 @@ const HANDLERS: readonly HandlerDef<never, never>[] = [
   // The consumer group protocol (KIP-848)
   consumerGroupHeartbeat,
   consumerGroupDescribe,
+  // Share groups (KIP-932, issue 18)
+  shareGroupHeartbeat,
+  shareGroupDescribe,
+  shareFetch,
+  shareAcknowledge,
+  // The share coordinator's state APIs (__share_group_state), between brokers
+  initializeShareGroupState,
+  readShareGroupState,
+  writeShareGroupState,
+  deleteShareGroupState,
   // Idempotent producers and transactions (issue 5)
   initProducerId,
   addPartitionsToTxn,

@@ -1,4 +1,4 @@
-// ListGroups (16): v4+ filter by state, v5+ by group type ('classic' or 'consumer').
+// ListGroups (16): v4+ filter by state, v5+ by group type ('classic', 'consumer' or 'share').
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { ListGroupsRequest, ListGroupsResponse } from '../../protocol/generated/messages.ts';
@@ -10,8 +10,7 @@ export default defineHandler<ListGroupsRequest, ListGroupsResponse>({
   handle(ctx, req) {
     const states = ctx.apiVersion >= 4 ? new Set(req.statesFilter.map((s) => s.toLowerCase())) : new Set<string>();
     const types = ctx.apiVersion >= 5 ? new Set(req.typesFilter.map((s) => s.toLowerCase())) : new Set<string>();
-    const groups = ctx.broker.groups
-      .listGroups()
+    const groups = [...ctx.broker.groups.listGroups(), ...ctx.broker.shares.listGroups()]
       .filter((g) => g.state !== 'Dead')
       .filter((g) => states.size === 0 || states.has(g.state.toLowerCase()))
       .filter((g) => types.size === 0 || types.has(g.type))

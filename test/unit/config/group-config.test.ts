@@ -59,10 +59,14 @@ describe('validateGroupConfigs', () => {
     );
   });
 
-  it('says which keys have no effect (share and streams groups are not built)', () => {
+  it('says which keys have no effect (streams groups are not built)', () => {
     assert.deepEqual(
-      groupNoEffect(['consumer.session.timeout.ms', 'share.record.lock.duration.ms']).map((w) => w.key),
-      ['share.record.lock.duration.ms'],
+      groupNoEffect([
+        'consumer.session.timeout.ms',
+        'share.record.lock.duration.ms',
+        'streams.num.standby.replicas',
+      ]).map((w) => w.key),
+      ['streams.num.standby.replicas'],
     );
   });
 });

@@ -52,6 +52,15 @@ const ADVERTISED: ReadonlyArray<readonly [number, number, number]> = [
   [ApiKey.DescribeQuorum, 0, 2],
   [ApiKey.ListConfigResources, 0, 1],
   [ApiKey.DescribeTopicPartitions, 0, 0],
+  // Share groups at the 4.0 early-access versions (v0): Kafka 4.4's clients need v1+ (issue 18 notes).
+  [ApiKey.ShareGroupHeartbeat, 0, 0],
+  [ApiKey.ShareGroupDescribe, 0, 0],
+  [ApiKey.ShareFetch, 0, 0],
+  [ApiKey.ShareAcknowledge, 0, 0],
+  [ApiKey.InitializeShareGroupState, 0, 0],
+  [ApiKey.ReadShareGroupState, 0, 0],
+  [ApiKey.WriteShareGroupState, 0, 0],
+  [ApiKey.DeleteShareGroupState, 0, 0],
 ];
 
 const name = (key: number): string => API_SCHEMAS.get(key)?.name ?? `api ${key}`;

@@ -1,0 +1,462 @@
+// The share-partition leader's side of ShareFetch and ShareAcknowledge: share sessions (per group and member: the
+// partitions fetched, and the session epoch), the SharePartition of every (group, topic, partition) this broker leads,
+// loaded from the persister (or initialized at share.auto.offset.reset), acknowledgements, acquisition, reading the
+// log for the acquired records, lock-timeout timers and releasing the records of members that left. Every state change
+// is written through the persister before the answer goes out; records are handed out only once their acquisition is
+// persisted.
+import type { BrokerConfig } from '../../config/broker-config.ts';
+import type { MetadataImage } from '../../metadata/image.ts';
+import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
+import { batches } from '../../records/index.ts';
+import type { Logger } from '../../util/log.ts';
+import type { AckBatch, AcquiredRange } from './partition.ts';
+import { SharePartition, type SharePartitionConfig } from './partition.ts';
+import type { SharePartitionKey } from './records.ts';
+import type { SharePersister } from './runtime.ts';
+import type { ShareStateUpdate } from './state.ts';
+
+/** What the share-partition leader needs of a data partition. */
+export interface ShareLogPartition {
+  readonly leaderEpoch: number;
+  readonly lastStableOffset: number;
+  readonly log: { readonly highWatermark: number; readonly logStartOffset: number };
+  read(
+    offset: number,
+    maxBytes: number,
+    minOneMessage: boolean,
+    magic: number,
+    readCommitted: boolean,
+  ): { records: Buffer; abortedTransactions?: Array<{ producerId: number; firstOffset: number; lastOffset: number }> };
+}
+
+export interface SharePartitionsDeps {
+  /** Broker configs (group.share.*). */
+  config: Pick<BrokerConfig, 'get'>;
+  /** Topic names by id, and GROUP config overrides (share.*), from the metadata image. */
+  image: () => Pick<MetadataImage, 'topicsById' | 'groupConfigs'>;
+  partition: (topic: string, partition: number) => ShareLogPartition | undefined;
+  persister: SharePersister;
+  log: Logger;
+  clock: () => number;
+}
+
+export interface ShareTopicRequest {
+  topicId: string;
+  partitions: Array<{ partitionIndex: number; acknowledgementBatches: AckBatch[]; partitionMaxBytes?: number }>;
+}
+
+export interface SharePartitionResult {
+  topicId: string;
+  partition: number;
+  errorCode: number;
+  errorMessage: string | null;
+  acknowledgeErrorCode: number;
+  acknowledgeErrorMessage: string | null;
+  leaderEpoch: number;
+  records: Buffer | null;
+  acquired: AcquiredRange[];
+}
+
+export interface ShareFetchResult {
+  errorCode: number;
+  errorMessage: string | null;
+  partitions: SharePartitionResult[];
+}
+
+interface Entry {
+  key: SharePartitionKey;
+  topic: string;
+  stateEpoch: number;
+  sp: SharePartition;
+  timer: NodeJS.Timeout | undefined;
+  timerAt: number;
+  /** Changes the share coordinator refused: written before (and with) the next ones. */
+  unwritten: ShareStateUpdate | undefined;
+}
+
+interface Session {
+  /** The epoch the next request must carry. */
+  nextEpoch: number;
+  partitions: Map<string, { topicId: string; partition: number; maxBytes: number }>;
+}
+
+/** Records acquired per partition and fetch (Kafka's max.poll.records default; ShareFetch v0 has no MaxRecords). */
+const MAX_RECORDS = 500;
+
+const tpKey = (topicId: string, partition: number) => `${topicId}\0${partition}`;
+const entryKey = (groupId: string, topicId: string, partition: number) => `${groupId}\0${topicId}\0${partition}`;
+
+export class SharePartitions {
+  readonly #deps: SharePartitionsDeps;
+  readonly #entries = new Map<string, Entry>();
+  readonly #sessions = new Map<string, Session>();
+  #closed = false;
+
+  constructor(deps: SharePartitionsDeps) {
+    this.#deps = deps;
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const e of this.#entries.values()) if (e.timer) clearTimeout(e.timer);
+  }
+
+  /** The share-partitions this broker holds for `groupId` (describe, CLI). */
+  partitionsOf(groupId: string): Array<{ topic: string; partition: number; sp: SharePartition }> {
+    return [...this.#entries.values()]
+      .filter((e) => e.key.groupId === groupId)
+      .map((e) => ({ topic: e.topic, partition: e.key.partition, sp: e.sp }));
+  }
+
+  #groupConfig(groupId: string): SharePartitionConfig & { earliest: boolean; readCommitted: boolean } {
+    const o = this.#deps.image().groupConfigs.get(groupId) ?? {};
+    const c = this.#deps.config;
+    const pick = (group: string, broker: string, dflt: number) =>
+      o[group] !== undefined ? Number(o[group]) : Number(c.get(broker) ?? dflt);
+    return {
+      lockDurationMs: pick('share.record.lock.duration.ms', 'group.share.record.lock.duration.ms', 30_000),
+      deliveryCountLimit: pick('share.delivery.count.limit', 'group.share.delivery.count.limit', 5),
+      maxRecordLocks: pick('share.partition.max.record.locks', 'group.share.partition.max.record.locks', 2000),
+      earliest: o['share.auto.offset.reset'] === 'earliest',
+      readCommitted: o['share.isolation.level'] === 'read_committed',
+    };
+  }
+
+  /** The share-partition of (group, topic, partition), loaded from its persisted state or initialized. */
+  #entry(groupId: string, topicId: string, partition: number): { entry: Entry; part: ShareLogPartition } {
+    const topic = this.#deps.image().topicsById.get(topicId);
+    if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_ID, `Unknown topic id ${topicId}.`);
+    const part = this.#deps.partition(topic.name, partition);
+    if (!part) {
+      throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${topic.name}-${partition} is not led by this broker.`);
+    }
+    const k = entryKey(groupId, topicId, partition);
+    let entry = this.#entries.get(k);
+    const cfg = this.#groupConfig(groupId);
+    if (!entry) {
+      const key = { groupId, topicId, partition };
+      let persisted = this.#deps.persister.read(key);
+      if (!persisted) {
+        const start = cfg.earliest ? part.log.logStartOffset : part.log.highWatermark;
+        const code = this.#deps.persister.initialize(key, 0, start);
+        if (code !== ErrorCode.NONE) throw new KafkaError(code, 'could not initialize the share-partition state');
+        persisted = this.#deps.persister.read(key)!;
+      }
+      const sp = SharePartition.fromPersisted(persisted, cfg);
+      entry = {
+        key,
+        topic: topic.name,
+        stateEpoch: persisted.stateEpoch,
+        sp,
+        timer: undefined,
+        timerAt: Infinity,
+        unwritten: undefined,
+      };
+      this.#entries.set(k, entry);
+    } else if (
+      entry.sp.config.lockDurationMs !== cfg.lockDurationMs ||
+      entry.sp.config.deliveryCountLimit !== cfg.deliveryCountLimit ||
+      entry.sp.config.maxRecordLocks !== cfg.maxRecordLocks
+    ) {
+      entry.sp.setConfig(cfg);
+    }
+    entry.sp.advanceLogStart(part.log.logStartOffset);
+    this.#persist(entry);
+    return { entry, part };
+  }
+
+  /** Writes the share-partition's changes; throws a KafkaError when the share coordinator refuses them. */
+  #persist(e: Entry): void {
+    this.#arm(e);
+    const next = e.sp.takeUpdate();
+    const u = e.unwritten && next ? concatUpdates(e.unwritten, next) : (e.unwritten ?? next);
+    if (!u) return;
+    const code = this.#deps.persister.write(e.key, e.stateEpoch, -1, u);
+    if (code !== ErrorCode.NONE) {
+      // Kept, in order, for the next write: a refused change is never silently dropped.
+      e.unwritten = u;
+      throw new KafkaError(code, 'could not persist the share-partition state');
+    }
+    e.unwritten = undefined;
+  }
+
+  #arm(e: Entry): void {
+    if (this.#closed) return;
+    const next = e.sp.nextLockDeadline();
+    if (!Number.isFinite(next) || next >= e.timerAt) return;
+    if (e.timer) clearTimeout(e.timer);
+    e.timerAt = next;
+    e.timer = setTimeout(
+      () => {
+        e.timer = undefined;
+        e.timerAt = Infinity;
+        try {
+          e.sp.expireLocks(this.#deps.clock());
+          this.#persist(e);
+        } catch (err) {
+          this.#deps.log.error({ err, group: e.key.groupId, topic: e.topic }, 'share-partition lock expiry failed');
+        }
+      },
+      Math.max(0, next - this.#deps.clock()),
+    );
+    e.timer.unref();
+  }
+
+  /** The group is deleted: its share-partitions and sessions go (their persisted state is deleted by the caller). */
+  forgetGroup(groupId: string): void {
+    for (const [k, e] of this.#entries) {
+      if (e.key.groupId !== groupId) continue;
+      if (e.timer) clearTimeout(e.timer);
+      this.#entries.delete(k);
+    }
+    for (const k of this.#sessions.keys()) if (k.startsWith(`${groupId}\0`)) this.#sessions.delete(k);
+  }
+
+  /** Members left or timed out: their records are released, their share sessions closed. */
+  releaseMembers(removed: Array<{ groupId: string; memberId: string }>): void {
+    for (const { groupId, memberId } of removed) {
+      this.#sessions.delete(`${groupId}\0${memberId}`);
+      for (const e of this.#entries.values()) {
+        if (e.key.groupId !== groupId) continue;
+        if (e.sp.releaseMember(memberId) === 0) continue;
+        try {
+          this.#persist(e);
+        } catch (err) {
+          this.#deps.log.error({ err, group: groupId, topic: e.topic }, 'share-partition release failed');
+        }
+      }
+    }
+  }
+
+  /**
+   * The share session of a request: epoch 0 opens (or reopens) one, -1 is the last request of one, any other epoch
+   * must be the session's next. Returns the session (undefined after a close) or an error.
+   */
+  #session(
+    groupId: string,
+    memberId: string,
+    epoch: number,
+    opening: boolean,
+  ): { session?: Session; errorCode: number; errorMessage: string | null } {
+    const k = `${groupId}\0${memberId}`;
+    if (epoch === 0) {
+      if (!opening) {
+        return {
+          errorCode: ErrorCode.INVALID_SHARE_SESSION_EPOCH,
+          errorMessage: 'ShareAcknowledge cannot open a share session.',
+        };
+      }
+      const session = { nextEpoch: 1, partitions: new Map() };
+      this.#sessions.set(k, session);
+      return { session, errorCode: ErrorCode.NONE, errorMessage: null };
+    }
+    const session = this.#sessions.get(k);
+    if (!session) {
+      return { errorCode: ErrorCode.SHARE_SESSION_NOT_FOUND, errorMessage: `No share session for member ${memberId}.` };
+    }
+    if (epoch === -1) {
+      this.#sessions.delete(k);
+      return { errorCode: ErrorCode.NONE, errorMessage: null };
+    }
+    if (epoch !== session.nextEpoch) {
+      return {
+        errorCode: ErrorCode.INVALID_SHARE_SESSION_EPOCH,
+        errorMessage: `Share session epoch ${epoch} is not the expected ${session.nextEpoch}.`,
+      };
+    }
+    session.nextEpoch = session.nextEpoch === 2147483647 ? 1 : session.nextEpoch + 1;
+    return { session, errorCode: ErrorCode.NONE, errorMessage: null };
+  }
+
+  #acknowledge(
+    groupId: string,
+    memberId: string,
+    topics: ShareTopicRequest[],
+    results: Map<string, SharePartitionResult>,
+  ) {
+    const now = this.#deps.clock();
+    for (const t of topics) {
+      for (const p of t.partitions) {
+        const r = result(results, t.topicId, p.partitionIndex);
+        if (p.acknowledgementBatches.length === 0) continue;
+        try {
+          const { entry, part } = this.#entry(groupId, t.topicId, p.partitionIndex);
+          r.leaderEpoch = part.leaderEpoch;
+          const errors = entry.sp.acknowledge(memberId, p.acknowledgementBatches, now);
+          this.#persist(entry);
+          const bad = errors.find((c) => c !== ErrorCode.NONE);
+          if (bad !== undefined) {
+            r.acknowledgeErrorCode = bad;
+            r.acknowledgeErrorMessage =
+              bad === ErrorCode.INVALID_REQUEST
+                ? 'An acknowledgement batch is malformed (offsets or acknowledge types).'
+                : 'Some acknowledged records are not acquired by this member (or their lock timed out).';
+          }
+        } catch (e) {
+          if (!(e instanceof KafkaError)) throw e;
+          r.acknowledgeErrorCode = e.code;
+          r.acknowledgeErrorMessage = e.message;
+        }
+      }
+    }
+  }
+
+  /** ShareFetch: acknowledgements first, then records acquired on the session's partitions. */
+  fetch(req: {
+    groupId: string;
+    memberId: string;
+    shareSessionEpoch: number;
+    topics: ShareTopicRequest[];
+    forgotten: Array<{ topicId: string; partitions: number[] }>;
+    maxBytes: number;
+  }): ShareFetchResult {
+    const s = this.#session(req.groupId, req.memberId, req.shareSessionEpoch, true);
+    if (s.errorCode !== ErrorCode.NONE) return { errorCode: s.errorCode, errorMessage: s.errorMessage, partitions: [] };
+    const hasAcks = req.topics.some((t) => t.partitions.some((p) => p.acknowledgementBatches.length > 0));
+    if (req.shareSessionEpoch === 0 && hasAcks) {
+      return {
+        errorCode: ErrorCode.INVALID_REQUEST,
+        errorMessage: 'Acknowledgements cannot be sent in the request that opens a share session.',
+        partitions: [],
+      };
+    }
+    const results = new Map<string, SharePartitionResult>();
+    this.#acknowledge(req.groupId, req.memberId, req.topics, results);
+    const session = s.session;
+    if (session) {
+      for (const t of req.topics) {
+        for (const p of t.partitions) {
+          session.partitions.set(tpKey(t.topicId, p.partitionIndex), {
+            topicId: t.topicId,
+            partition: p.partitionIndex,
+            maxBytes: p.partitionMaxBytes ?? req.maxBytes,
+          });
+        }
+      }
+      for (const f of req.forgotten) for (const p of f.partitions) session.partitions.delete(tpKey(f.topicId, p));
+      for (const p of session.partitions.values()) {
+        const max = Math.min(p.maxBytes, req.maxBytes);
+        this.#acquireInto(
+          req.groupId,
+          req.memberId,
+          p.topicId,
+          p.partition,
+          max,
+          result(results, p.topicId, p.partition),
+        );
+      }
+    }
+    return { errorCode: ErrorCode.NONE, errorMessage: null, partitions: [...results.values()] };
+  }
+
+  /** Another fetch attempt on an open session (long polling), without acknowledgements. */
+  refetch(groupId: string, memberId: string, maxBytes: number): SharePartitionResult[] {
+    const session = this.#sessions.get(`${groupId}\0${memberId}`);
+    if (!session) return [];
+    const results = new Map<string, SharePartitionResult>();
+    for (const p of session.partitions.values()) {
+      const max = Math.min(p.maxBytes, maxBytes);
+      this.#acquireInto(groupId, memberId, p.topicId, p.partition, max, result(results, p.topicId, p.partition));
+    }
+    return [...results.values()];
+  }
+
+  /** ShareAcknowledge: acknowledgements on an open session (epoch -1 closes it). */
+  acknowledge(req: {
+    groupId: string;
+    memberId: string;
+    shareSessionEpoch: number;
+    topics: ShareTopicRequest[];
+  }): ShareFetchResult {
+    const s = this.#session(req.groupId, req.memberId, req.shareSessionEpoch, false);
+    if (s.errorCode !== ErrorCode.NONE) return { errorCode: s.errorCode, errorMessage: s.errorMessage, partitions: [] };
+    const results = new Map<string, SharePartitionResult>();
+    this.#acknowledge(req.groupId, req.memberId, req.topics, results);
+    return { errorCode: ErrorCode.NONE, errorMessage: null, partitions: [...results.values()] };
+  }
+
+  #acquireInto(
+    groupId: string,
+    memberId: string,
+    topicId: string,
+    partition: number,
+    maxBytes: number,
+    r: SharePartitionResult,
+  ): void {
+    try {
+      const { entry, part } = this.#entry(groupId, topicId, partition);
+      r.leaderEpoch = part.leaderEpoch;
+      const cfg = this.#groupConfig(groupId);
+      const now = this.#deps.clock();
+      const limit = cfg.readCommitted ? part.lastStableOffset : part.log.highWatermark;
+      const from = entry.sp.firstAcquirable(now);
+      if (from >= limit) {
+        this.#persist(entry);
+        return;
+      }
+      // Read first, then acquire only what the read returned: every acquired record is in the answer.
+      const { records, abortedTransactions } = part.read(from, Math.max(1, maxBytes), true, 2, cfg.readCommitted);
+      let readEnd = from;
+      for (const b of batches(records)) readEnd = b.header.baseOffset + b.header.lastOffsetDelta + 1;
+      const skipped = unreadableRanges(records, abortedTransactions ?? []);
+      const skip = skipped.length === 0 ? undefined : (o: number) => skipped.some(([f, l]) => o >= f && o <= l);
+      const acquired = entry.sp.acquire(memberId, MAX_RECORDS, Math.min(readEnd, limit), now, skip);
+      this.#persist(entry);
+      if (acquired.length > 0) {
+        r.acquired = acquired;
+        r.records = records;
+      }
+    } catch (e) {
+      if (!(e instanceof KafkaError)) throw e;
+      r.errorCode = e.code;
+      r.errorMessage = e.message;
+    }
+  }
+}
+
+function result(results: Map<string, SharePartitionResult>, topicId: string, partition: number): SharePartitionResult {
+  const k = tpKey(topicId, partition);
+  let r = results.get(k);
+  if (!r) {
+    r = {
+      topicId,
+      partition,
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      acknowledgeErrorCode: ErrorCode.NONE,
+      acknowledgeErrorMessage: null,
+      leaderEpoch: -1,
+      records: null,
+      acquired: [],
+    };
+    results.set(k, r);
+  }
+  return r;
+}
+
+/**
+ * Offset ranges of `records` a share consumer must never get: transaction markers (control batches), and the batches
+ * of aborted transactions when `aborted` (read_committed) names them.
+ */
+export function unreadableRanges(
+  records: Buffer,
+  aborted: ReadonlyArray<{ producerId: number; firstOffset: number; lastOffset: number }>,
+): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (const b of batches(records)) {
+    const h = b.header;
+    const last = h.baseOffset + h.lastOffsetDelta;
+    const abortedBatch =
+      h.isTransactional &&
+      aborted.some(
+        (a) => a.producerId === h.producerId && a.firstOffset <= h.baseOffset && h.baseOffset <= a.lastOffset,
+      );
+    if (h.isControl || abortedBatch) out.push([h.baseOffset, last]);
+  }
+  return out;
+}
+
+/** Two updates as one: `b`'s batches are applied after `a`'s, and the later start offset wins. */
+function concatUpdates(a: ShareStateUpdate, b: ShareStateUpdate): ShareStateUpdate {
+  return { startOffset: Math.max(a.startOffset, b.startOffset), batches: [...a.batches, ...b.batches] };
+}

@@ -1,0 +1,297 @@
+// Drives the share-group state machines in one broker: share-group membership (ShareGroups, group.share.* configs,
+// session timers), the share-partitions this broker leads (SharePartition), and the share coordinator
+// (ShareCoordinatorShard per __share_group_state partition) that persists their state. Share-partitions reach their
+// persisted state only through `SharePersister` (read, initialize, write), which here is the local share coordinator;
+// in a cluster the same interface is where ReadShareGroupState/WriteShareGroupState to the coordinator's broker go.
+import { randomUUID } from 'node:crypto';
+import type { ReplicaManager } from '../../broker/replica-manager.ts';
+import type { BrokerConfig } from '../../config/broker-config.ts';
+import type { MetadataController } from '../../metadata/controller.ts';
+import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
+import { buildBatch, iterateRecords } from '../../records/index.ts';
+import type { Logger } from '../../util/log.ts';
+import type { TopicsView } from '../group/consumer.ts';
+import { partitionForGroup } from '../group/records.ts';
+import type { GroupCoordinatorRuntime } from '../group/runtime.ts';
+import { ensureInternalTopic, storedBatches } from '../internal-topic.ts';
+import { type ShareCoordinatorRecord, ShareCoordinatorShard } from './coordinator.ts';
+import { SharePartitions } from './fetch.ts';
+import {
+  type ShareGroupEffects,
+  ShareGroups,
+  type ShareHeartbeatRequest,
+  type ShareHeartbeatResponse,
+} from './group.ts';
+import { SHARE_STATE_TOPIC, type SharePartitionKey } from './records.ts';
+import type { PersistedShareState, ShareStateUpdate } from './state.ts';
+
+/** How a share-partition leader reads and writes its persisted state (the share coordinator's three operations). */
+export interface SharePersister {
+  read(key: SharePartitionKey): PersistedShareState | undefined;
+  initialize(key: SharePartitionKey, stateEpoch: number, startOffset: number): number;
+  write(key: SharePartitionKey, stateEpoch: number, leaderEpoch: number, update: ShareStateUpdate): number;
+}
+
+export interface ShareRuntimeOptions {
+  config: BrokerConfig;
+  controller: MetadataController;
+  replicas: ReplicaManager;
+  log: Logger;
+  clock: () => number;
+  /** The group coordinator: a share group id must not name a classic or consumer group. */
+  groups: GroupCoordinatorRuntime;
+  newId?: () => string;
+}
+
+const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
+
+export class ShareRuntime implements SharePersister {
+  readonly groups: ShareGroups;
+  readonly #opts: ShareRuntimeOptions;
+  readonly #shards = new Map<number, ShareCoordinatorShard>();
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+  /** The share-partitions this broker leads (ShareFetch, ShareAcknowledge). */
+  readonly partitions: SharePartitions;
+  #closed = false;
+
+  constructor(opts: ShareRuntimeOptions) {
+    this.#opts = opts;
+    const c = opts.config;
+    this.groups = new ShareGroups(
+      {
+        sessionTimeoutMs: Number(c.get('group.share.session.timeout.ms') ?? 45_000),
+        heartbeatIntervalMs: Number(c.get('group.share.heartbeat.interval.ms') ?? 5_000),
+        maxSize: Number(c.get('group.share.max.size') ?? 200),
+        // GROUP config resources (share.session.timeout.ms, share.heartbeat.interval.ms) in cluster metadata.
+        groupConfig: (groupId) => {
+          const o = opts.controller.image.groupConfigs.get(groupId);
+          return {
+            sessionTimeoutMs: num(o?.['share.session.timeout.ms']),
+            heartbeatIntervalMs: num(o?.['share.heartbeat.interval.ms']),
+          };
+        },
+      },
+      opts.newId ?? randomUUID,
+    );
+    this.partitions = new SharePartitions({
+      config: c,
+      image: () => opts.controller.image,
+      partition: (topic, partition) => opts.replicas.get(topic, partition),
+      persister: this,
+      log: opts.log,
+      clock: opts.clock,
+    });
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.partitions.close();
+    for (const t of this.#timers.values()) clearTimeout(t);
+    this.#timers.clear();
+  }
+
+  #topics(): TopicsView {
+    const image = this.#opts.controller.image;
+    return {
+      get: (name) => {
+        const t = image.topics.get(name);
+        return t && !name.startsWith('__') ? { id: t.id, numPartitions: t.partitions.length } : undefined;
+      },
+      *names() {
+        for (const n of image.topics.keys()) if (!n.startsWith('__')) yield n;
+      },
+    };
+  }
+
+  // ---- share-group membership -----------------------------------------------------------------------------------
+
+  heartbeat(req: ShareHeartbeatRequest): ShareHeartbeatResponse {
+    const other = req.groupId === '' ? null : this.#otherGroupType(req.groupId);
+    if (other !== null) {
+      return {
+        errorCode: ErrorCode.GROUP_ID_NOT_FOUND,
+        errorMessage: `Group ${req.groupId} is not a share group (it is a ${other} group).`,
+        memberId: null,
+        memberEpoch: -1,
+        heartbeatIntervalMs: 0,
+        assignment: null,
+      };
+    }
+    const { response, fx } = this.groups.heartbeat(req, this.#topics(), this.#opts.clock());
+    this.#effects(fx);
+    return response;
+  }
+
+  /** 'classic' or 'consumer' when `groupId` names a group of another type (and the offsets topic is up), else null. */
+  #otherGroupType(groupId: string): string | null {
+    if (this.groups.groups.has(groupId)) return null;
+    try {
+      const g = this.#opts.groups.consumerGroup(groupId);
+      return g === null ? null : g === 'classic' ? 'classic' : 'consumer';
+    } catch {
+      return null;
+    }
+  }
+
+  /** Share groups for ListGroups: protocol type and group type 'share', state Empty or Stable. */
+  listGroups(): Array<{ groupId: string; protocolType: string; state: string; type: 'share' }> {
+    return [...this.groups.groups.keys()].map((groupId) => ({
+      groupId,
+      protocolType: 'share',
+      state: this.groups.state(groupId),
+      type: 'share' as const,
+    }));
+  }
+
+  #effects(fx: ShareGroupEffects): void {
+    for (const t of fx.timers) this.#arm(t.key, t.at);
+    if (fx.removed.length > 0) this.partitions.releaseMembers(fx.removed);
+  }
+
+  #arm(key: string, at: number): void {
+    if (this.#closed) return;
+    const old = this.#timers.get(key);
+    if (old) clearTimeout(old);
+    const handle = setTimeout(
+      () => {
+        this.#timers.delete(key);
+        try {
+          this.#effects(this.groups.onTimer(key, this.#topics(), this.#opts.clock()));
+        } catch (e) {
+          this.#opts.log.error({ err: e, key }, 'share group timer failed');
+        }
+      },
+      Math.max(0, at - this.#opts.clock()),
+    );
+    handle.unref();
+    this.#timers.set(key, handle);
+  }
+
+  // ---- the share coordinator (__share_group_state) -----------------------------------------------------------------
+
+  get #numPartitions(): number {
+    return (
+      this.#opts.controller.image.topics.get(SHARE_STATE_TOPIC)?.partitions.length ??
+      Number(this.#opts.config.get('share.coordinator.state.topic.num.partitions') ?? 50)
+    );
+  }
+
+  /** The __share_group_state partition of a share-partition's state (Kafka's hash of "group:topicId:partition"). */
+  partitionFor(key: SharePartitionKey): number {
+    return partitionForGroup(`${key.groupId}:${key.topicId}:${key.partition}`, this.#numPartitions);
+  }
+
+  #ensureTopic(): void {
+    const { controller, config, log } = this.#opts;
+    if (controller.image.topics.has(SHARE_STATE_TOPIC)) return;
+    const ok = ensureInternalTopic(controller, log, {
+      name: SHARE_STATE_TOPIC,
+      partitions: Number(config.get('share.coordinator.state.topic.num.partitions') ?? 50),
+      replicationFactor: Number(config.get('share.coordinator.state.topic.replication.factor') ?? 1),
+      // Kafka's settings: the share coordinator, not compaction, decides what may go (snapshots make older records
+      // unnecessary); nothing expires by time or size.
+      configs: { 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1' },
+    });
+    if (!ok) throw new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${SHARE_STATE_TOPIC} not available`);
+  }
+
+  /** The shard of `partition`, loaded by replaying the partition the first time. */
+  #shard(partition: number): ShareCoordinatorShard {
+    let shard = this.#shards.get(partition);
+    if (shard) return shard;
+    const part = this.#opts.replicas.get(SHARE_STATE_TOPIC, partition);
+    if (!part) throw new KafkaError(ErrorCode.NOT_COORDINATOR, `${SHARE_STATE_TOPIC}-${partition} is not hosted here`);
+    shard = new ShareCoordinatorShard(
+      Number(this.#opts.config.get('share.coordinator.snapshot.update.records.per.snapshot') ?? 500),
+    );
+    let records = 0;
+    for (const { batch, header, from } of storedBatches(part.log)) {
+      if (header.baseOffset < from || header.isControl) continue;
+      for (const rec of iterateRecords(batch)) {
+        if (rec.key === null) continue;
+        try {
+          shard.replay(rec.key, rec.value);
+          records++;
+        } catch (err) {
+          this.#opts.log.error(
+            { partition, offset: rec.offset, err: (err as Error).message },
+            `skipping an undecodable ${SHARE_STATE_TOPIC} record`,
+          );
+        }
+      }
+    }
+    if (records > 0) this.#opts.log.info({ partition, records }, 'loaded share coordinator partition');
+    this.#shards.set(partition, shard);
+    return shard;
+  }
+
+  #append(partition: number, shard: ShareCoordinatorShard, records: ShareCoordinatorRecord[]): void {
+    if (records.length === 0) return;
+    const now = this.#opts.clock();
+    const part = this.#opts.replicas.get(SHARE_STATE_TOPIC, partition);
+    if (!part) throw new KafkaError(ErrorCode.NOT_COORDINATOR, `${SHARE_STATE_TOPIC}-${partition} is not hosted here`);
+    try {
+      part.appendAsLeader(buildBatch({ records: records.map((r) => ({ ...r, timestamp: now })), now }), now);
+    } catch (e) {
+      this.#opts.log.error({ partition, err: e }, `append to ${SHARE_STATE_TOPIC} failed`);
+      throw new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `could not write to ${SHARE_STATE_TOPIC}`);
+    }
+    for (const r of records) shard.replay(r.key, r.value);
+  }
+
+  read(key: SharePartitionKey): PersistedShareState | undefined {
+    this.#ensureTopic();
+    return this.#shard(this.partitionFor(key)).read(key);
+  }
+
+  initialize(key: SharePartitionKey, stateEpoch: number, startOffset: number): number {
+    this.#ensureTopic();
+    const p = this.partitionFor(key);
+    const shard = this.#shard(p);
+    const r = shard.initialize(key, stateEpoch, startOffset, this.#opts.clock());
+    if (r.errorCode === ErrorCode.NONE) this.#append(p, shard, r.records);
+    return r.errorCode;
+  }
+
+  write(key: SharePartitionKey, stateEpoch: number, leaderEpoch: number, update: ShareStateUpdate): number {
+    this.#ensureTopic();
+    const p = this.partitionFor(key);
+    const shard = this.#shard(p);
+    const r = shard.write(key, stateEpoch, leaderEpoch, update, this.#opts.clock());
+    if (r.errorCode === ErrorCode.NONE) this.#append(p, shard, r.records);
+    return r.errorCode;
+  }
+
+  /** Deletes the persisted state of a share-partition (DeleteShareGroupOffsets, group deletion). */
+  deleteState(key: SharePartitionKey): void {
+    this.#ensureTopic();
+    const p = this.partitionFor(key);
+    const shard = this.#shard(p);
+    this.#append(p, shard, shard.delete(key, this.#opts.clock()));
+  }
+
+  /** DeleteGroups of a share group: only without members (NON_EMPTY_GROUP); its share-partition state goes too. */
+  deleteGroup(groupId: string): number {
+    if (this.groups.state(groupId) === 'Stable') return ErrorCode.NON_EMPTY_GROUP;
+    this.partitions.forgetGroup(groupId);
+    for (const { key } of this.statesOf(groupId)) this.deleteState(key);
+    return this.groups.delete(groupId);
+  }
+
+  /** Every persisted share-partition state of `groupId` this broker's share coordinator holds. */
+  statesOf(groupId: string): Array<{ key: SharePartitionKey; state: PersistedShareState }> {
+    if (!this.#opts.controller.image.topics.has(SHARE_STATE_TOPIC)) return [];
+    const out: Array<{ key: SharePartitionKey; state: PersistedShareState }> = [];
+    const t = this.#opts.controller.image.topics.get(SHARE_STATE_TOPIC)!;
+    for (const p of t.partitions) {
+      let shard: ShareCoordinatorShard;
+      try {
+        shard = this.#shard(p.partition);
+      } catch {
+        continue;
+      }
+      for (const s of shard.states.values()) if (s.key.groupId === groupId) out.push({ key: s.key, state: s.state });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,39 @@
+// ShareAcknowledge (79): acknowledgements (ACCEPT, RELEASE, REJECT, or GAP) of records acquired through ShareFetch, on
+// an open share session; epoch -1 closes the session. Served at v0 of Kafka's 2024 definition (see share-fetch.ts).
+import { ApiKey } from '../../protocol/apis.ts';
+import { ErrorCode } from '../../protocol/errors.ts';
+import type { ShareAcknowledgeRequest, ShareAcknowledgeResponse } from '../../protocol/generated/messages.ts';
+import { defineHandler } from '../handler.ts';
+import { shareAckTopics, shareResponses } from './share-common.ts';
+
+export default defineHandler<ShareAcknowledgeRequest, ShareAcknowledgeResponse>({
+  apiKey: ApiKey.ShareAcknowledge,
+  versions: [0, 0],
+  handle(ctx, req) {
+    const blank = { throttleTimeMs: 0, responses: [], nodeEndpoints: [] };
+    if (!req.groupId || !req.memberId) {
+      return { ...blank, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'GroupId and MemberId must be set.' };
+    }
+    const topics = shareAckTopics(req.topics);
+    if (typeof topics === 'string') return { ...blank, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: topics };
+    const r = ctx.broker.shares.partitions.acknowledge({
+      groupId: req.groupId,
+      memberId: req.memberId,
+      shareSessionEpoch: req.shareSessionEpoch,
+      topics,
+    });
+    if (r.errorCode !== ErrorCode.NONE) return { ...blank, errorCode: r.errorCode, errorMessage: r.errorMessage };
+    return {
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      responses: shareResponses(r.partitions, (p) => ({
+        partitionIndex: p.partition,
+        errorCode: p.acknowledgeErrorCode,
+        errorMessage: p.acknowledgeErrorMessage,
+        currentLeader: { leaderId: ctx.broker.nodeId, leaderEpoch: p.leaderEpoch },
+      })),
+      nodeEndpoints: [],
+    };
+  },
+});

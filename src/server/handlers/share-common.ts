@@ -1,0 +1,75 @@
+// What the share handlers share: reading the acknowledgement batches of a request (int64 offsets to numbers,
+// checked), grouping per-partition results by topic, and per-partition errors of the share-state APIs.
+import type { SharePartitionResult, ShareTopicRequest } from '../../coordinator/share/fetch.ts';
+import { ErrorCode, errorName, KafkaError } from '../../protocol/errors.ts';
+
+interface WireTopic {
+  topicId: string;
+  partitions: Array<{
+    partitionIndex: number;
+    partitionMaxBytes?: number;
+    acknowledgementBatches: Array<{ firstOffset: bigint; lastOffset: bigint; acknowledgeTypes: number[] }>;
+  }>;
+}
+
+/** The request's topics with numeric offsets, or a message saying what is malformed. */
+export function shareAckTopics(topics: WireTopic[]): ShareTopicRequest[] | string {
+  const out: ShareTopicRequest[] = [];
+  for (const t of topics) {
+    const partitions: ShareTopicRequest['partitions'] = [];
+    for (const p of t.partitions) {
+      const acks = [];
+      for (const b of p.acknowledgementBatches) {
+        if (b.firstOffset < 0n || b.lastOffset < b.firstOffset || b.lastOffset > BigInt(Number.MAX_SAFE_INTEGER)) {
+          return `Acknowledgement batch ${b.firstOffset}-${b.lastOffset} of partition ${p.partitionIndex} is invalid.`;
+        }
+        acks.push({ firstOffset: Number(b.firstOffset), lastOffset: Number(b.lastOffset), types: b.acknowledgeTypes });
+      }
+      partitions.push({
+        partitionIndex: p.partitionIndex,
+        acknowledgementBatches: acks,
+        partitionMaxBytes: p.partitionMaxBytes,
+      });
+    }
+    out.push({ topicId: t.topicId, partitions });
+  }
+  return out;
+}
+
+/** Per-partition results grouped by topic, each partition shaped by `shape`. */
+export function shareResponses<P>(
+  results: SharePartitionResult[],
+  shape: (p: SharePartitionResult) => P,
+): Array<{ topicId: string; partitions: P[] }> {
+  const byTopic = new Map<string, P[]>();
+  for (const r of results) {
+    const list = byTopic.get(r.topicId) ?? [];
+    list.push(shape(r));
+    byTopic.set(r.topicId, list);
+  }
+  return [...byTopic].map(([topicId, partitions]) => ({ topicId, partitions }));
+}
+
+/** Runs `fn` for each (topic, partition) of a share-state request, turning a KafkaError into that partition's error. */
+export function perSharePartition<P extends { partition: number }, R>(
+  topics: Array<{ topicId: string; partitions: P[] }>,
+  fn: (topicId: string, p: P) => R,
+  failed: (p: P, errorCode: number, errorMessage: string) => R,
+): Array<{ topicId: string; partitions: R[] }> {
+  return topics.map((t) => ({
+    topicId: t.topicId,
+    partitions: t.partitions.map((p) => {
+      try {
+        return fn(t.topicId, p);
+      } catch (e) {
+        if (!(e instanceof KafkaError)) throw e;
+        return failed(p, e.code, e.message);
+      }
+    }),
+  }));
+}
+
+/** The answer of a share-state write: NONE, or the error with its name as message. */
+export function stateResult(partition: number, errorCode: number) {
+  return { partition, errorCode, errorMessage: errorCode === ErrorCode.NONE ? null : errorName(errorCode) };
+}

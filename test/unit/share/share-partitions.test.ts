@@ -1,0 +1,160 @@
+// The share-partition leader (SharePartitions) over a fake log partition and the share coordinator in memory:
+// share session epochs, acknowledgements, and what happens when the share coordinator refuses a write.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ShareCoordinatorShard } from '../../../src/coordinator/share/coordinator.ts';
+import { type ShareLogPartition, SharePartitions } from '../../../src/coordinator/share/fetch.ts';
+import type { SharePartitionKey } from '../../../src/coordinator/share/records.ts';
+import type { SharePersister } from '../../../src/coordinator/share/runtime.ts';
+import type { ShareStateUpdate } from '../../../src/coordinator/share/state.ts';
+import { ErrorCode } from '../../../src/protocol/errors.ts';
+import { buildBatch } from '../../../src/records/index.ts';
+import { createLogger } from '../../../src/util/log.ts';
+
+const TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAQ';
+
+class MemoryPersister implements SharePersister {
+  readonly shard = new ShareCoordinatorShard(5);
+  failWrites = false;
+  read(key: SharePartitionKey) {
+    return this.shard.read(key);
+  }
+  #apply(r: { errorCode: number; records: Array<{ key: Buffer; value: Buffer | null }> }): number {
+    for (const rec of r.records) this.shard.replay(rec.key, rec.value);
+    return r.errorCode;
+  }
+  initialize(key: SharePartitionKey, stateEpoch: number, startOffset: number): number {
+    return this.#apply(this.shard.initialize(key, stateEpoch, startOffset, 0));
+  }
+  write(key: SharePartitionKey, stateEpoch: number, leaderEpoch: number, update: ShareStateUpdate): number {
+    if (this.failWrites) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    return this.#apply(this.shard.write(key, stateEpoch, leaderEpoch, update, 0));
+  }
+}
+
+function setup(records: number) {
+  const log = Buffer.concat(
+    Array.from({ length: records }, (_, i) =>
+      buildBatch({ baseOffset: i, records: [{ key: null, value: Buffer.from(`r${i}`) }] }),
+    ),
+  );
+  const part: ShareLogPartition = {
+    leaderEpoch: 3,
+    lastStableOffset: records,
+    log: { highWatermark: records, logStartOffset: 0 },
+    read: (offset) => {
+      // Whole single-record batches from `offset` to the end.
+      let pos = 0;
+      for (let i = 0; i < offset; i++)
+        pos += buildBatch({ baseOffset: i, records: [{ key: null, value: Buffer.from(`r${i}`) }] }).length;
+      return { records: log.subarray(pos) };
+    },
+  };
+  const persister = new MemoryPersister();
+  let now = 0;
+  const parts = new SharePartitions({
+    config: { get: () => undefined },
+    image: () => ({
+      topicsById: new Map([[TOPIC_ID, { name: 't' }]]) as never,
+      groupConfigs: new Map([['g', { 'share.auto.offset.reset': 'earliest', 'share.delivery.count.limit': '2' }]]),
+    }),
+    partition: (topic, p) => (topic === 't' && p === 0 ? part : undefined),
+    persister,
+    log: createLogger({ level: 'error' }),
+    clock: () => now,
+  });
+  const fetch = (memberId: string, epoch: number, acks: Array<[number, number]> = [], partition = 0) =>
+    parts.fetch({
+      groupId: 'g',
+      memberId,
+      shareSessionEpoch: epoch,
+      topics: [
+        {
+          topicId: TOPIC_ID,
+          partitions: [
+            {
+              partitionIndex: partition,
+              acknowledgementBatches: acks.map(([o, type]) => ({ firstOffset: o, lastOffset: o, types: [type] })),
+            },
+          ],
+        },
+      ],
+      forgotten: [],
+      maxBytes: 1 << 20,
+    });
+  return { parts, persister, fetch, advance: (ms: number) => (now += ms) };
+}
+
+test('share sessions: open with 0, then consecutive epochs; a wrong epoch or no session is an error', () => {
+  const { fetch, parts } = setup(5);
+  assert.equal(fetch('m', 1).errorCode, ErrorCode.SHARE_SESSION_NOT_FOUND);
+  const first = fetch('m', 0);
+  assert.equal(first.errorCode, ErrorCode.NONE);
+  assert.deepEqual(first.partitions[0]!.acquired, [{ firstOffset: 0, lastOffset: 4, deliveryCount: 1 }]);
+  assert.equal(first.partitions[0]!.leaderEpoch, 3);
+  assert.equal(fetch('m', 2).errorCode, ErrorCode.INVALID_SHARE_SESSION_EPOCH);
+  const acked = fetch('m', 1, [
+    [0, 1],
+    [1, 3],
+  ]);
+  assert.equal(acked.partitions[0]!.acknowledgeErrorCode, ErrorCode.NONE);
+  const ack = parts.acknowledge({
+    groupId: 'g',
+    memberId: 'm',
+    shareSessionEpoch: -1,
+    topics: [
+      {
+        topicId: TOPIC_ID,
+        partitions: [{ partitionIndex: 0, acknowledgementBatches: [{ firstOffset: 2, lastOffset: 4, types: [2] }] }],
+      },
+    ],
+  });
+  assert.equal(ack.errorCode, ErrorCode.NONE);
+  assert.equal(fetch('m', 2).errorCode, ErrorCode.SHARE_SESSION_NOT_FOUND, 'epoch -1 closed the session');
+  assert.equal(
+    parts.acknowledge({ groupId: 'g', memberId: 'x', shareSessionEpoch: 0, topics: [] }).errorCode,
+    ErrorCode.INVALID_SHARE_SESSION_EPOCH,
+  );
+});
+
+test('unknown partitions and records not held answer per-partition errors', () => {
+  const { fetch } = setup(3);
+  const r = fetch('m', 0, [], 7);
+  assert.equal(r.partitions[0]!.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+  fetch('n', 0);
+  const other = fetch('n', 1, [[0, 1]]);
+  assert.equal(other.partitions[0]!.acknowledgeErrorCode, ErrorCode.NONE);
+  fetch('m', 1);
+  const notMine = fetch('m', 2, [[1, 1]]);
+  assert.equal(notMine.partitions[0]!.acknowledgeErrorCode, ErrorCode.INVALID_RECORD_STATE);
+});
+
+test('when the share coordinator refuses the acquisition write, no record is handed out', () => {
+  const { fetch, persister, advance } = setup(3);
+  fetch('m', 0, [], 0); // initializes and acquires 0..2
+  advance(60_000); // locks expire (30 s default)
+  persister.failWrites = true;
+  const r = fetch('m', 1);
+  assert.equal(r.partitions[0]!.errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+  assert.deepEqual(r.partitions[0]!.acquired, []);
+  assert.equal(r.partitions[0]!.records, null);
+  // The refused change is written with the next one, not lost. The refused acquisition still counted as a delivery
+  // (conservative: the limit may be reached with one delivery fewer, never exceeded), so at the limit of 2 the
+  // expired records are archived and the start offset moves past them.
+  persister.failWrites = false;
+  advance(60_000);
+  const again = fetch('m', 2);
+  assert.equal(again.errorCode, ErrorCode.NONE);
+  assert.deepEqual(again.partitions[0]?.acquired ?? [], []);
+  assert.equal(persister.read({ groupId: 'g', topicId: TOPIC_ID, partition: 0 })?.startOffset, 3);
+});
+
+test('a member removed from the group has its records released to others', () => {
+  const { fetch, parts } = setup(2);
+  fetch('m', 0);
+  fetch('n', 0);
+  parts.releaseMembers([{ groupId: 'g', memberId: 'm' }]);
+  const r = fetch('n', 1);
+  assert.deepEqual(r.partitions[0]!.acquired, [{ firstOffset: 0, lastOffset: 1, deliveryCount: 2 }]);
+  assert.equal(fetch('m', 1).errorCode, ErrorCode.SHARE_SESSION_NOT_FOUND, "the removed member's session is gone");
+});
