@@ -2,16 +2,16 @@
 // the member's assignment when it changed. Versions: what src/protocol/generated holds (v0 of Kafka's 2024
 // definition); Kafka 4.1+ clients speak v1, which comes with the kafka-4.4 protocol regeneration.
 import { ApiKey } from '../../protocol/apis.ts';
-import { KafkaError } from '../../protocol/errors.ts';
 import type { ShareGroupHeartbeatRequest, ShareGroupHeartbeatResponse } from '../../protocol/generated/messages.ts';
 import { defineHandler } from '../handler.ts';
+import { heartbeatAnswer } from './group-heartbeat-answer.ts';
 
 export default defineHandler<ShareGroupHeartbeatRequest, ShareGroupHeartbeatResponse>({
   apiKey: ApiKey.ShareGroupHeartbeat,
   versions: [0, 0],
   handle(ctx, req) {
-    try {
-      const r = ctx.broker.shares.heartbeat({
+    return heartbeatAnswer(() =>
+      ctx.broker.shares.heartbeat({
         groupId: req.groupId,
         memberId: req.memberId,
         memberEpoch: req.memberEpoch,
@@ -19,27 +19,7 @@ export default defineHandler<ShareGroupHeartbeatRequest, ShareGroupHeartbeatResp
         subscribedTopicNames: req.subscribedTopicNames,
         clientId: ctx.header.clientId ?? '',
         clientHost: `/${ctx.connection.remoteAddress}`,
-      });
-      return {
-        throttleTimeMs: 0,
-        errorCode: r.errorCode,
-        errorMessage: r.errorMessage,
-        memberId: r.memberId,
-        memberEpoch: r.memberEpoch,
-        heartbeatIntervalMs: r.heartbeatIntervalMs,
-        assignment: r.assignment === null ? null : { topicPartitions: r.assignment },
-      };
-    } catch (e) {
-      if (!(e instanceof KafkaError)) throw e;
-      return {
-        throttleTimeMs: 0,
-        errorCode: e.code,
-        errorMessage: e.message,
-        memberId: null,
-        memberEpoch: -1,
-        heartbeatIntervalMs: 0,
-        assignment: null,
-      };
-    }
+      }),
+    );
   },
 });
