@@ -65,6 +65,8 @@ export class Partition {
   producers: ProducerStateManager;
   private activeSegmentBase: number;
   private readonly logger: Logger;
+  /** Cluster mode: after every leader append (clients' and coordinators'), so the HW can move. */
+  onLeaderAppend: (() => void) | undefined;
   /** KIP-890 verification of transactional appends (answered by the transaction coordinator). */
   private readonly txnVerifier: TxnVerifier | undefined;
 
@@ -169,6 +171,7 @@ export class Partition {
     }
     for (const a of this.producers.commit(plan, () => lsoBefore))
       appendTxnIndex(this.log.dir, segmentFor([base], a.lastOffset), a);
+    this.onLeaderAppend?.();
     return { baseOffset: r.baseOffset, logAppendTime: -1, logStartOffset: this.log.logStartOffset };
   }
 

@@ -12,6 +12,7 @@ import type { LogManager } from '../storage/log-manager.ts';
 import { type ReadAlloc, ReadBufferPool } from '../storage/read-buffers.ts';
 import type { Logger } from '../util/log.ts';
 import { type AppendResult, Partition, type ReadResult, type TxnVerifier } from './partition.ts';
+import { Replication, type ReplicationOptions } from './replication.ts';
 
 export interface ProduceOutcome extends Partial<AppendResult> {
   errorCode: number;
@@ -26,10 +27,14 @@ export interface FetchPartitionRequest {
   fetchOffset: number;
   maxBytes: number;
   currentLeaderEpoch: number;
+  /** Replica fetches (Fetch v12+): the epoch of the follower's last fetched batch, -1 for none. */
+  lastFetchedEpoch?: number;
 }
 
 export interface FetchPartitionResult extends Partial<ReadResult> {
   errorCode: number;
+  /** A follower's log diverges from the leader's: this epoch ends at this offset here (no records then). */
+  divergingEpoch?: { epoch: number; endOffset: number };
 }
 
 /**
@@ -49,6 +54,8 @@ export interface FetchParams {
   magic: number;
   /** isolation_level 1: read only below the last stable offset, with the aborted transactions. */
   readCommitted?: boolean;
+  /** A follower broker's fetch (replica id >= 0): read up to the log end, the follower's state is updated. */
+  replicaId?: number;
 }
 
 type Waiter = () => void;
@@ -80,13 +87,17 @@ export class ReplicaManager {
   private closed = false;
   /** Set by the transaction coordinator: checks transactional appends belong to an ongoing transaction. */
   txnVerifier: TxnVerifier | undefined;
+  /** Cluster mode only: replication of hosted partitions (absent on a single broker, which behaves as before). */
+  readonly replication: Replication | undefined;
 
   constructor(opts: {
     logs: LogManager;
     log: Logger;
     nodeId: number;
     topicConfig: (overrides: Readonly<Record<string, string>>) => TopicConfig;
+    replication?: ReplicationOptions;
   }) {
+    this.replication = opts.replication ? new Replication(opts.replication, () => this.wakeAll()) : undefined;
     this.logs = opts.logs;
     this.log = opts.log;
     this.nodeId = opts.nodeId;
@@ -125,6 +136,7 @@ export class ReplicaManager {
           else existing.makeFollower(p.leaderEpoch);
           existing.config = cfg;
           existing.log.updateConfig(toLogConfig(cfg));
+          this.applyReplication(existing, p);
           continue;
         }
         // New, or still waiting from an earlier image: the latest partition info and config win.
@@ -185,10 +197,20 @@ export class ReplicaManager {
       this.partitions.set(key, part);
       if (p.leader === this.nodeId) part.makeLeader(p.leaderEpoch);
       else part.makeFollower(p.leaderEpoch);
+      this.applyReplication(part, p);
       return part;
     } catch (e) {
       this.log.error({ partition: key, err: e }, 'could not create the partition log');
       return undefined;
+    }
+  }
+
+  private applyReplication(part: Partition, p: PartitionInfo): void {
+    if (this.replication === undefined) return;
+    try {
+      this.replication.apply(part, p);
+    } catch (e) {
+      this.log.error({ partition: part.key, err: e }, 'could not apply the partition state to its replica');
     }
   }
 
@@ -211,6 +233,7 @@ export class ReplicaManager {
       const part = this.partitions.get(key);
       if (!part || part.topicId !== t.id) continue;
       this.partitions.delete(key);
+      this.replication?.remove(part);
       this.logs.delete(t.name, p.partition);
     }
     this.wakeAll();
@@ -230,16 +253,47 @@ export class ReplicaManager {
     return this.partitions.values();
   }
 
-  produce(topic: string, partition: number, records: Buffer | null, now: number): ProduceOutcome {
+  /**
+   * Appends a producer's records. In a cluster, acks=all (-1) first needs min.insync.replicas in the ISR
+   * (NOT_ENOUGH_REPLICAS, nothing appended) and then answers once the HW has passed the records (or with
+   * REQUEST_TIMED_OUT after `timeoutMs`): the answer is then a promise.
+   */
+  produce(
+    topic: string,
+    partition: number,
+    records: Buffer | null,
+    now: number,
+    acks = 1,
+    timeoutMs = 30_000,
+  ): ProduceOutcome | Promise<ProduceOutcome> {
     const p = this.get(topic, partition);
     if (!p) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null };
-    if (!p.isLeader)
+    const repl = this.replication;
+    if (!p.isLeader || (repl !== undefined && !repl.leads(p)))
       return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, errorMessage: `This broker does not lead ${p.key}` };
     if (records === null || records.length === 0)
       return { errorCode: ErrorCode.CORRUPT_MESSAGE, errorMessage: 'Produce request has no records' };
+    if (repl !== undefined && acks === -1) {
+      const code = repl.checkProduce(p, acks);
+      if (code !== ErrorCode.NONE)
+        return {
+          errorCode: code,
+          errorMessage: `The in-sync replicas of ${p.key} are fewer than min.insync.replicas ${p.config.minInsyncReplicas}`,
+        };
+    }
     try {
       const r = p.appendAsLeader(records, now);
       this.wakeAll();
+      if (repl !== undefined && acks === -1) {
+        const lastOffset = p.log.logEndOffset - 1;
+        return repl
+          .waitForIsr(p, lastOffset, timeoutMs)
+          .then((code) =>
+            code === ErrorCode.NONE
+              ? { ...r, errorCode: code, errorMessage: null }
+              : { errorCode: code, errorMessage: `${p.key}: the in-sync replicas did not all get the records` },
+          );
+      }
       return { ...r, errorCode: ErrorCode.NONE, errorMessage: null };
     } catch (e) {
       const recordErrors = e instanceof RecordValidationError ? e.recordErrors : undefined;
@@ -274,6 +328,11 @@ export class ReplicaManager {
     return params.partitions.map((req) => {
       const p = this.get(req.topic, req.partition);
       if (!p) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+      if (this.replication !== undefined && (params.replicaId ?? -1) >= 0) {
+        const r = this.readForFollower(p, req, params.replicaId!, Math.max(0, Math.min(req.maxBytes, budget)), alloc);
+        budget -= r.records?.length ?? 0;
+        return r;
+      }
       if (!p.isLeader) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
       if (req.currentLeaderEpoch >= 0 && req.currentLeaderEpoch !== p.leaderEpoch)
         return {
@@ -296,6 +355,38 @@ export class ReplicaManager {
         };
       }
     });
+  }
+
+  /** A follower's fetch: the leader core checks it (epoch, divergence) and records its progress; records are read
+   * up to the log end. */
+  private readForFollower(
+    p: Partition,
+    req: FetchPartitionRequest,
+    replicaId: number,
+    maxBytes: number,
+    alloc: ReadAlloc,
+  ): FetchPartitionResult {
+    const res = this.replication!.fetchFromFollower(p, {
+      replicaId,
+      currentLeaderEpoch: req.currentLeaderEpoch,
+      fetchOffset: req.fetchOffset,
+      lastFetchedEpoch: req.lastFetchedEpoch ?? -1,
+    });
+    const base = {
+      highWatermark: res.highWatermark,
+      lastStableOffset: p.lastStableOffset,
+      logStartOffset: p.log.logStartOffset,
+    };
+    if (res.error !== ErrorCode.NONE) return { ...base, errorCode: res.error };
+    if (res.divergingEpoch !== undefined)
+      return { ...base, errorCode: ErrorCode.NONE, divergingEpoch: res.divergingEpoch };
+    try {
+      const end = p.log.logEndOffset;
+      const { records } = p.log.read(res.readFrom, maxBytes, end, true, alloc);
+      return { ...base, records, errorCode: ErrorCode.NONE };
+    } catch (e) {
+      return { ...base, errorCode: errorOf(e, this.log, p.key).errorCode };
+    }
   }
 
   private waitForAppend(ms: number): Promise<void> {
@@ -410,6 +501,8 @@ export class ReplicaManager {
 
   close(): void {
     this.closed = true;
+    this.replication?.checkpoint();
+    this.replication?.close();
     this.wakeAll();
   }
 }
