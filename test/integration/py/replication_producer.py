@@ -48,15 +48,17 @@ def on_delivery(err, msg):
         errors[err.name()] = errors.get(err.name(), 0) + 1
 
 
-step = max(1, count // max(1, int(seconds * 20)))
+start = time.time()
 for i in range(count):
+    # Paced: value i goes out at about start + i * seconds / count.
+    while time.time() < start + i * seconds / count:
+        producer.poll(0.01)
     while True:
         try:
             producer.produce(topic, value=str(i), partition=0, on_delivery=on_delivery)
             break
         except BufferError:
             producer.poll(0.05)
-    if i % step == step - 1:
-        producer.poll(0.05)
+    producer.poll(0)
 left = producer.flush(120)
 print(json.dumps({'acked': acked, 'errors': errors, 'unflushed': left}))

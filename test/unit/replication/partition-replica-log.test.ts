@@ -10,6 +10,8 @@ import { toLogConfig } from '../../../src/broker/replica-manager.ts';
 import { loadBrokerConfig } from '../../../src/config/broker-config.ts';
 import { resolveTopicConfig } from '../../../src/config/topic-config.ts';
 import { buildBatch } from '../../../src/records/index.ts';
+import { PartitionFollower } from '../../../src/replication/follower.ts';
+import { PartitionLeader } from '../../../src/replication/leader.ts';
 import { PartitionReplicaLog } from '../../../src/replication/partition-replica-log.ts';
 import { PartitionLog } from '../../../src/storage/partition-log.ts';
 import { createLogger } from '../../../src/util/log.ts';
@@ -58,4 +60,65 @@ test('a follower Partition keeps the leader batches, epochs and producer state; 
   assert.equal(rl.latestEpoch(), 6);
   rl.truncateTo(3);
   assert.equal(rl.latestEpoch(), 1);
+});
+
+test('a former leader with a divergent tail truncates by divergingEpoch and converges, on real logs', (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'prl-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const cfg = resolveTopicConfig(loadBrokerConfig({ env: {} }), {});
+  const open = (name: string) => {
+    const log = PartitionLog.open(join(root, name), toLogConfig(cfg), { cleanShutdown: true });
+    const p = new Partition({ topic: 't', topicId: 'id', index: 0, log, leaderEpoch: 0, config: cfg, logger });
+    p.log.hwFollowsLeo = false;
+    return p;
+  };
+  const a = open('a');
+  const b = open('b');
+  let seq = 0;
+  const produce = (p: Partition, n: number) => {
+    const records = Array.from({ length: n }, (_, i) => ({ value: Buffer.from(`v${i}`) }));
+    p.appendAsLeader(buildBatch({ records, producerId: 9, producerEpoch: 0, baseSequence: seq }), Date.now());
+    seq += n;
+  };
+  // Epoch 1 led by b, replicated to a: offsets 0..2.
+  b.makeLeader(1);
+  produce(b, 3);
+  new PartitionReplicaLog(a).appendAsFollower(b.log.read(0, 1 << 20, 3, true).records);
+  // b writes offsets 3..4 in epoch 2 and dies before a fetches them; a leads epoch 3 and writes 3..5.
+  b.makeLeader(2);
+  produce(b, 2);
+  a.makeLeader(3);
+  seq = 3;
+  produce(a, 3);
+  const config = { replicaLagTimeMaxMs: 10_000, minInsyncReplicas: 2, alterPartitionRetryMs: 1000 };
+  const clock = { now: () => 1000 };
+  const state = { leader: 1, leaderEpoch: 3, partitionEpoch: 5, replicas: [1, 2], isr: [1, 2] };
+  const leader = new PartitionLeader(1, new PartitionReplicaLog(a), clock, config, state, 3);
+  b.makeFollower(3);
+  const follower = new PartitionFollower(2, 1, 3, new PartitionReplicaLog(b), config, 3);
+  for (let round = 0; round < 10; round++) {
+    const req = follower.nextFetch();
+    const { result } = leader.fetchFromFollower(req);
+    const records =
+      result.readFrom >= 0 ? a.log.read(result.readFrom, 1 << 20, a.log.logEndOffset, true).records : undefined;
+    const action = follower.onFetchAnswer(req, {
+      error: result.error,
+      divergingEpoch: result.divergingEpoch,
+      highWatermark: result.highWatermark,
+      batches: records,
+      records: records?.length ? 1 : 0,
+    });
+    if (action === 'backoff' && b.log.logEndOffset === a.log.logEndOffset) break;
+  }
+  assert.equal(follower.truncations, 1, 'one divergence truncation');
+  assert.equal(b.log.logEndOffset, 6);
+  assert.deepEqual(b.log.read(0, 1 << 20, 6, true).records, a.log.read(0, 1 << 20, 6, true).records);
+  assert.deepEqual(b.log.epochs.list(), a.log.epochs.list());
+  assert.equal(leader.highWatermark, 6, 'the follower caught up: the HW is the log end');
+  assert.equal(follower.highWatermark, 6);
+  assert.equal(
+    b.producers.get(9)?.batches.at(-1)?.lastSeq,
+    5,
+    'producer state follows the leader’s, not the lost tail',
+  );
 });
