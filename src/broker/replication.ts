@@ -12,6 +12,7 @@ import { PartitionReplica } from '../replication/replica.ts';
 import type {
   AlterPartitionAnswer,
   AlterPartitionRequest,
+  Clock,
   LeaderEffects,
   ReplicaFetch,
   ReplicaFetchResult,
@@ -31,6 +32,8 @@ export interface ReplicationOptions {
   alterPartition: (topicId: string, partition: number, req: AlterPartitionRequest) => Promise<AlterPartitionAnswer>;
   fetcher: Omit<FetcherSettings, 'onProgress' | 'logger' | 'nodeId'>;
   logger: Logger;
+  /** Default: the system clock. */
+  clock?: Clock;
 }
 
 /** A produce waiting for acks=all. */
@@ -48,9 +51,11 @@ export class Replication {
   readonly #checkpoints = new Map<string, Map<string, number>>();
   /** Wakes fetches waiting for data (the HW moved). */
   readonly #wake: () => void;
+  readonly #clock: Clock;
 
   constructor(opts: ReplicationOptions, wake: () => void) {
     this.#o = opts;
+    this.#clock = opts.clock ?? Date;
     this.#wake = wake;
     this.#fetchers = new ReplicaFetcherManager({
       ...opts.fetcher,
@@ -81,7 +86,7 @@ export class Replication {
       };
       const hw = Math.min(this.#checkpointed(p), p.log.logEndOffset);
       p.log.setHighWatermark(hw);
-      r = { replica: new PartitionReplica(this.#o.nodeId, new PartitionReplicaLog(p), Date, config, hw), config };
+      r = { replica: new PartitionReplica(this.#o.nodeId, new PartitionReplicaLog(p), this.#clock, config, hw), config };
       this.#replicas.set(p, r);
       p.onLeaderAppend = () => this.#handle(p, this.#leader(p)?.afterAppendNoWait());
     }
@@ -137,7 +142,7 @@ export class Replication {
     const id = this.#nextRequestId++;
     return new Promise<number>((resolve) => {
       this.#pending.set(id, { resolve });
-      this.#handle(p, leader.afterAppend(id, lastOffset, Date.now() + timeoutMs));
+      this.#handle(p, leader.afterAppend(id, lastOffset, this.#clock.now() + timeoutMs));
     });
   }
 
