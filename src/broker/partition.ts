@@ -329,6 +329,17 @@ export class Partition {
     }
   }
 
+  /**
+   * A follower behind the leader's log start (retention or DeleteRecords removed what it would fetch next): its log is
+   * emptied and starts again at `offset` (Kafka's truncateFullyAndStartAt), with empty producer state.
+   */
+  restartAt(offset: number): void {
+    this.log.truncateFullyAndStartAt(offset);
+    this.producers = loadProducerState(this.log, this.logger);
+    this.activeSegmentBase = this.currentSegmentBase();
+    this.logger.warn({ partition: this.key, offset }, "follower log emptied to start at the leader's log start offset");
+  }
+
   /** Validates the producer's records and appends them, rewriting only base offsets and leader epoch. */
   appendAsLeader(records: Buffer, now: number): AppendResult {
     const cfg = this.config;

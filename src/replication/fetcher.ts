@@ -18,6 +18,8 @@ export interface FetchedPartition {
   readonly topicId: string;
   readonly index: number;
   readonly key: string;
+  /** Empties the log to start at `offset` (the leader's log start, when the follower fell below it). */
+  restartAt(offset: number): void;
 }
 
 export interface FetcherSettings {
@@ -239,6 +241,13 @@ class ReplicaFetcher {
           records: records.length > 0 ? 1 : 0,
         };
         try {
+          const leaderStart = Number(p.logStartOffset);
+          if (p.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE && leaderStart > req.fetchOffset) {
+            // Below the leader's log start: what we would fetch is gone; start over there (as Kafka's follower).
+            e.part.restartAt(leaderStart);
+            this.#s.onProgress(e.part);
+            continue;
+          }
           const action = e.follower.onFetchAnswer(req, answer);
           if (action === 'waitForMetadata') e.paused = true;
           else if (action === 'backoff' && p.errorCode !== ErrorCode.NONE) {

@@ -122,3 +122,21 @@ test('a former leader with a divergent tail truncates by divergingEpoch and conv
     'producer state follows the leader’s, not the lost tail',
   );
 });
+
+test('a follower below the leader log start restarts its log there', (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'prl-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const cfg = resolveTopicConfig(loadBrokerConfig({ env: {} }), {});
+  const log = PartitionLog.open(join(root, 'f'), toLogConfig(cfg), { cleanShutdown: true });
+  const p = new Partition({ topic: 't', topicId: 'id', index: 0, log, leaderEpoch: 0, config: cfg, logger });
+  p.makeLeader(1);
+  p.appendAsLeader(
+    buildBatch({ records: [{ value: Buffer.from('a') }], producerId: 3, producerEpoch: 0, baseSequence: 0 }),
+    Date.now(),
+  );
+  p.restartAt(40);
+  assert.equal(p.log.logStartOffset, 40);
+  assert.equal(p.log.logEndOffset, 40);
+  assert.deepEqual(p.log.epochs.list(), []);
+  assert.equal(p.producers.producers.size, 0);
+});
