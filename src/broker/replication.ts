@@ -86,7 +86,10 @@ export class Replication {
       };
       const hw = Math.min(this.#checkpointed(p), p.log.logEndOffset);
       p.log.setHighWatermark(hw);
-      r = { replica: new PartitionReplica(this.#o.nodeId, new PartitionReplicaLog(p), this.#clock, config, hw), config };
+      r = {
+        replica: new PartitionReplica(this.#o.nodeId, new PartitionReplicaLog(p), this.#clock, config, hw),
+        config,
+      };
       this.#replicas.set(p, r);
       p.onLeaderAppend = () => this.#handle(p, this.#leader(p)?.afterAppendNoWait());
     }
