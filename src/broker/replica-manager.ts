@@ -78,6 +78,8 @@ export class ReplicaManager {
   private readonly pending = new Map<string, PendingPartition>();
   private createScheduled = false;
   private readonly waiters = new Set<Waiter>();
+  /** The same waiters by the partitions (`topic-partition`) they wait on: an append wakes only its own. */
+  private readonly waitersByPartition = new Map<string, Set<Waiter>>();
   private readonly logs: LogManager;
   private readonly log: Logger;
   private readonly nodeId: number;
@@ -97,7 +99,7 @@ export class ReplicaManager {
     topicConfig: (overrides: Readonly<Record<string, string>>) => TopicConfig;
     replication?: ReplicationOptions;
   }) {
-    this.replication = opts.replication ? new Replication(opts.replication, () => this.wakeAll()) : undefined;
+    this.replication = opts.replication ? new Replication(opts.replication, (p) => this.wake(p.key)) : undefined;
     this.logs = opts.logs;
     this.log = opts.log;
     this.nodeId = opts.nodeId;
@@ -283,7 +285,7 @@ export class ReplicaManager {
     }
     try {
       const r = p.appendAsLeader(records, now);
-      this.wakeAll();
+      this.wake(p.key);
       if (repl !== undefined && acks === -1) {
         const lastOffset = p.log.logEndOffset - 1;
         return repl
@@ -314,7 +316,10 @@ export class ReplicaManager {
         if (bytes >= params.minBytes || hasError || remaining <= 0 || this.closed || params.partitions.length === 0)
           return { partitions: results, release: () => arena.release() };
         arena.reset();
-        await this.waitForAppend(remaining);
+        await this.waitForAppend(
+          remaining,
+          params.partitions.map((x) => `${x.topic}-${x.partition}`),
+        );
       }
     } catch (e) {
       arena.release();
@@ -389,16 +394,36 @@ export class ReplicaManager {
     }
   }
 
-  private waitForAppend(ms: number): Promise<void> {
+  /** Waits until one of `keys` gets an append (or its HW moves), anything wakes every waiter, or `ms` pass. */
+  private waitForAppend(ms: number, keys: readonly string[]): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
         this.waiters.delete(done);
+        for (const k of keys) {
+          const set = this.waitersByPartition.get(k);
+          set?.delete(done);
+          if (set?.size === 0) this.waitersByPartition.delete(k);
+        }
         resolve();
       };
       const timer = setTimeout(done, ms);
       this.waiters.add(done);
+      for (const k of keys) {
+        let set = this.waitersByPartition.get(k);
+        if (set === undefined) {
+          set = new Set();
+          this.waitersByPartition.set(k, set);
+        }
+        set.add(done);
+      }
     });
+  }
+
+  /** Wakes the fetches waiting on partition `key` (an append, a HW move). */
+  private wake(key: string): void {
+    const set = this.waitersByPartition.get(key);
+    if (set !== undefined) for (const w of [...set]) w();
   }
 
   private wakeAll(): void {
@@ -429,7 +454,7 @@ export class ReplicaManager {
         m.transactionVersion,
         now,
       );
-      this.wakeAll();
+      this.wake(p.key);
       return ErrorCode.NONE;
     } catch (e) {
       return errorOf(e, this.log, p.key).errorCode;

@@ -49,11 +49,11 @@ export class Replication {
   #nextRequestId = 1;
   /** Checkpointed HWs by log dir, read once. */
   readonly #checkpoints = new Map<string, Map<string, number>>();
-  /** Wakes fetches waiting for data (the HW moved). */
-  readonly #wake: () => void;
+  /** Wakes fetches waiting on a partition (its HW moved). */
+  readonly #wake: (p: Partition) => void;
   readonly #clock: Clock;
 
-  constructor(opts: ReplicationOptions, wake: () => void) {
+  constructor(opts: ReplicationOptions, wake: (p: Partition) => void) {
     this.#o = opts;
     this.#clock = opts.clock ?? Date;
     this.#wake = wake;
@@ -205,7 +205,7 @@ export class Replication {
     const hw = r.replica.highWatermark;
     if (hw !== p.log.highWatermark) {
       p.log.setHighWatermark(hw);
-      this.#wake();
+      this.#wake(p);
     }
   }
 
