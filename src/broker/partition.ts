@@ -10,6 +10,7 @@ import {
   batches,
   buildBatch,
   buildControlBatch,
+  computeBatchCrc,
   convertMessageSetToBatch,
   downConvertBatches,
   iterateRecords,
@@ -27,6 +28,7 @@ import {
   fileName,
   loadProducerState,
   segmentFor,
+  storedBatch,
   writeSnapshot,
   writeSnapshotAsync,
 } from './producer-state-file.ts';
@@ -60,8 +62,11 @@ export class Partition {
   isLeader = false;
   config: TopicConfig;
   /** Idempotence and transaction state of this partition's producers (moves with the log). */
-  readonly producers: ProducerStateManager;
+  producers: ProducerStateManager;
   private activeSegmentBase: number;
+  private readonly logger: Logger;
+  /** Cluster mode: after every leader append (clients' and coordinators'), so the HW can move. */
+  onLeaderAppend: (() => void) | undefined;
   /** KIP-890 verification of transactional appends (answered by the transaction coordinator). */
   private readonly txnVerifier: TxnVerifier | undefined;
 
@@ -82,6 +87,7 @@ export class Partition {
     this.leaderEpoch = init.leaderEpoch;
     this.config = init.config;
     this.txnVerifier = init.txnVerifier;
+    this.logger = init.logger;
     this.producers = loadProducerState(init.log, init.logger);
     this.activeSegmentBase = this.currentSegmentBase();
   }
@@ -165,6 +171,7 @@ export class Partition {
     }
     for (const a of this.producers.commit(plan, () => lsoBefore))
       appendTxnIndex(this.log.dir, segmentFor([base], a.lastOffset), a);
+    this.onLeaderAppend?.();
     return { baseOffset: r.baseOffset, logAppendTime: -1, logStartOffset: this.log.logStartOffset };
   }
 
@@ -234,6 +241,103 @@ export class Partition {
   endOffsetForEpoch(epoch: number): { leaderEpoch: number; endOffset: number } {
     const r = this.log.epochs.endOffsetFor(epoch, this.log.logEndOffset);
     return r.endOffset === -1 ? { leaderEpoch: -1, endOffset: -1 } : { leaderEpoch: r.epoch, endOffset: r.endOffset };
+  }
+
+  /**
+   * A follower's append of the leader's batches as they are (replication): offsets and partition leader epochs are
+   * kept (each run of batches of one epoch is appended with it, so the epoch cache gets an entry where an epoch
+   * starts), CRCs are checked, producer state follows with origin 'replication' (no sequence checks). The batches
+   * must start at the log end and be contiguous; a partial trailing batch (a fetch cut at its byte limit) is left
+   * for the next fetch. Returns the number of records appended.
+   */
+  appendAsFollower(buf: Buffer): number {
+    let runStart = -1;
+    let runEpoch = -1;
+    let infos: Array<{
+      position: number;
+      size: number;
+      lastOffsetDelta: number;
+      recordCount: number;
+      maxTimestamp: number;
+    }> = [];
+    let next = this.log.logEndOffset;
+    let appended = 0;
+    const flushRun = () => {
+      if (infos.length === 0) return;
+      const pb: ProducerBatch[] = [];
+      const controls: ControlInfo[] = [];
+      for (const i of infos) {
+        const { batch, control } = storedBatch(buf, i.position, i.size);
+        pb.push(batch);
+        controls.push(control ?? { abort: false, coordinatorEpoch: -1, transactionVersion: 0 });
+      }
+      const plan = this.producers.prepare(pb, runStart, 'replication', (k) => controls[k]!);
+      const lsoBefore = this.lastStableOffset;
+      const r = this.log.append(buf, infos, runEpoch);
+      const base = this.currentSegmentBase();
+      if (base !== this.activeSegmentBase) {
+        if (base === r.baseOffset) writeSnapshot(this.log.dir, base, this.producers);
+        this.activeSegmentBase = base;
+      }
+      for (const a of this.producers.commit(plan, () => lsoBefore))
+        appendTxnIndex(this.log.dir, segmentFor([base], a.lastOffset), a);
+      infos = [];
+    };
+    for (const b of batches(buf)) {
+      const h = b.header;
+      if (h.baseOffset !== next)
+        throw new KafkaError(
+          ErrorCode.CORRUPT_MESSAGE,
+          `${this.key}: replicated batch at offset ${h.baseOffset}, the log ends at ${next}`,
+        );
+      if (computeBatchCrc(buf, b.position, b.size) !== h.crc)
+        throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `${this.key}: replicated batch at ${h.baseOffset} is corrupt`);
+      if (infos.length > 0 && h.partitionLeaderEpoch !== runEpoch) flushRun();
+      if (infos.length === 0) {
+        runStart = h.baseOffset;
+        runEpoch = h.partitionLeaderEpoch;
+      }
+      infos.push({
+        position: b.position,
+        size: b.size,
+        lastOffsetDelta: h.lastOffsetDelta,
+        recordCount: h.recordCount,
+        maxTimestamp: h.maxTimestamp,
+      });
+      next = h.baseOffset + h.lastOffsetDelta + 1;
+      appended += h.recordCount;
+    }
+    flushRun();
+    return appended;
+  }
+
+  /**
+   * Replication's truncation: removes every record at or above `offset`, the epoch entries starting there (also when
+   * `offset` is the log end: a leader epoch assigned at the end describes no data) and rebuilds the producer state.
+   */
+  truncateTo(offset: number): void {
+    const before = this.log.logEndOffset;
+    this.log.truncateTo(offset);
+    this.log.epochs.truncateFromEnd(offset);
+    if (this.log.logEndOffset < before) {
+      this.producers = loadProducerState(this.log, this.logger);
+      this.activeSegmentBase = this.currentSegmentBase();
+      this.logger.info(
+        { partition: this.key, from: before, to: this.log.logEndOffset },
+        'log truncated by replication',
+      );
+    }
+  }
+
+  /**
+   * A follower behind the leader's log start (retention or DeleteRecords removed what it would fetch next): its log is
+   * emptied and starts again at `offset` (Kafka's truncateFullyAndStartAt), with empty producer state.
+   */
+  restartAt(offset: number): void {
+    this.log.truncateFullyAndStartAt(offset);
+    this.producers = loadProducerState(this.log, this.logger);
+    this.activeSegmentBase = this.currentSegmentBase();
+    this.logger.warn({ partition: this.key, offset }, "follower log emptied to start at the leader's log start offset");
   }
 
   /** Validates the producer's records and appends them, rewriting only base offsets and leader epoch. */

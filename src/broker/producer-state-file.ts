@@ -154,7 +154,11 @@ export function segmentFor(bases: readonly number[], offset: number): number {
 }
 
 /** A stored batch as producer state sees it; control batches carry their marker type. */
-function storedBatch(buf: Buffer, position: number, size: number): { batch: ProducerBatch; control?: ControlInfo } {
+export function storedBatch(
+  buf: Buffer,
+  position: number,
+  size: number,
+): { batch: ProducerBatch; control?: ControlInfo } {
   const h = batches(buf.subarray(position, position + size)).next().value!.header;
   const batch: ProducerBatch = {
     producerId: h.producerId,

@@ -12,6 +12,7 @@ import type { LogManager } from '../storage/log-manager.ts';
 import { type ReadAlloc, ReadBufferPool } from '../storage/read-buffers.ts';
 import type { Logger } from '../util/log.ts';
 import { type AppendResult, Partition, type ReadResult, type TxnVerifier } from './partition.ts';
+import { Replication, type ReplicationOptions } from './replication.ts';
 
 export interface ProduceOutcome extends Partial<AppendResult> {
   errorCode: number;
@@ -26,10 +27,14 @@ export interface FetchPartitionRequest {
   fetchOffset: number;
   maxBytes: number;
   currentLeaderEpoch: number;
+  /** Replica fetches (Fetch v12+): the epoch of the follower's last fetched batch, -1 for none. */
+  lastFetchedEpoch?: number;
 }
 
 export interface FetchPartitionResult extends Partial<ReadResult> {
   errorCode: number;
+  /** A follower's log diverges from the leader's: this epoch ends at this offset here (no records then). */
+  divergingEpoch?: { epoch: number; endOffset: number };
 }
 
 /**
@@ -49,6 +54,8 @@ export interface FetchParams {
   magic: number;
   /** isolation_level 1: read only below the last stable offset, with the aborted transactions. */
   readCommitted?: boolean;
+  /** A follower broker's fetch (replica id >= 0): read up to the log end, the follower's state is updated. */
+  replicaId?: number;
 }
 
 type Waiter = () => void;
@@ -71,6 +78,8 @@ export class ReplicaManager {
   private readonly pending = new Map<string, PendingPartition>();
   private createScheduled = false;
   private readonly waiters = new Set<Waiter>();
+  /** The same waiters by the partitions (`topic-partition`) they wait on: an append wakes only its own. */
+  private readonly waitersByPartition = new Map<string, Set<Waiter>>();
   private readonly logs: LogManager;
   private readonly log: Logger;
   private readonly nodeId: number;
@@ -80,13 +89,17 @@ export class ReplicaManager {
   private closed = false;
   /** Set by the transaction coordinator: checks transactional appends belong to an ongoing transaction. */
   txnVerifier: TxnVerifier | undefined;
+  /** Cluster mode only: replication of hosted partitions (absent on a single broker, which behaves as before). */
+  readonly replication: Replication | undefined;
 
   constructor(opts: {
     logs: LogManager;
     log: Logger;
     nodeId: number;
     topicConfig: (overrides: Readonly<Record<string, string>>) => TopicConfig;
+    replication?: ReplicationOptions;
   }) {
+    this.replication = opts.replication ? new Replication(opts.replication, (p) => this.wake(p.key)) : undefined;
     this.logs = opts.logs;
     this.log = opts.log;
     this.nodeId = opts.nodeId;
@@ -125,6 +138,7 @@ export class ReplicaManager {
           else existing.makeFollower(p.leaderEpoch);
           existing.config = cfg;
           existing.log.updateConfig(toLogConfig(cfg));
+          this.applyReplication(existing, p);
           continue;
         }
         // New, or still waiting from an earlier image: the latest partition info and config win.
@@ -185,10 +199,20 @@ export class ReplicaManager {
       this.partitions.set(key, part);
       if (p.leader === this.nodeId) part.makeLeader(p.leaderEpoch);
       else part.makeFollower(p.leaderEpoch);
+      this.applyReplication(part, p);
       return part;
     } catch (e) {
       this.log.error({ partition: key, err: e }, 'could not create the partition log');
       return undefined;
+    }
+  }
+
+  private applyReplication(part: Partition, p: PartitionInfo): void {
+    if (this.replication === undefined) return;
+    try {
+      this.replication.apply(part, p);
+    } catch (e) {
+      this.log.error({ partition: part.key, err: e }, 'could not apply the partition state to its replica');
     }
   }
 
@@ -211,6 +235,7 @@ export class ReplicaManager {
       const part = this.partitions.get(key);
       if (!part || part.topicId !== t.id) continue;
       this.partitions.delete(key);
+      this.replication?.remove(part);
       this.logs.delete(t.name, p.partition);
     }
     this.wakeAll();
@@ -230,16 +255,47 @@ export class ReplicaManager {
     return this.partitions.values();
   }
 
-  produce(topic: string, partition: number, records: Buffer | null, now: number): ProduceOutcome {
+  /**
+   * Appends a producer's records. In a cluster, acks=all (-1) first needs min.insync.replicas in the ISR
+   * (NOT_ENOUGH_REPLICAS, nothing appended) and then answers once the HW has passed the records (or with
+   * REQUEST_TIMED_OUT after `timeoutMs`): the answer is then a promise.
+   */
+  produce(
+    topic: string,
+    partition: number,
+    records: Buffer | null,
+    now: number,
+    acks = 1,
+    timeoutMs = 30_000,
+  ): ProduceOutcome | Promise<ProduceOutcome> {
     const p = this.get(topic, partition);
     if (!p) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null };
-    if (!p.isLeader)
+    const repl = this.replication;
+    if (!p.isLeader || (repl !== undefined && !repl.leads(p)))
       return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, errorMessage: `This broker does not lead ${p.key}` };
     if (records === null || records.length === 0)
       return { errorCode: ErrorCode.CORRUPT_MESSAGE, errorMessage: 'Produce request has no records' };
+    if (repl !== undefined && acks === -1) {
+      const code = repl.checkProduce(p, acks);
+      if (code !== ErrorCode.NONE)
+        return {
+          errorCode: code,
+          errorMessage: `The in-sync replicas of ${p.key} are fewer than min.insync.replicas ${p.config.minInsyncReplicas}`,
+        };
+    }
     try {
       const r = p.appendAsLeader(records, now);
-      this.wakeAll();
+      this.wake(p.key);
+      if (repl !== undefined && acks === -1) {
+        const lastOffset = p.log.logEndOffset - 1;
+        return repl
+          .waitForIsr(p, lastOffset, timeoutMs)
+          .then((code) =>
+            code === ErrorCode.NONE
+              ? { ...r, errorCode: code, errorMessage: null }
+              : { errorCode: code, errorMessage: `${p.key}: the in-sync replicas did not all get the records` },
+          );
+      }
       return { ...r, errorCode: ErrorCode.NONE, errorMessage: null };
     } catch (e) {
       const recordErrors = e instanceof RecordValidationError ? e.recordErrors : undefined;
@@ -260,7 +316,10 @@ export class ReplicaManager {
         if (bytes >= params.minBytes || hasError || remaining <= 0 || this.closed || params.partitions.length === 0)
           return { partitions: results, release: () => arena.release() };
         arena.reset();
-        await this.waitForAppend(remaining);
+        await this.waitForAppend(
+          remaining,
+          params.partitions.map((x) => `${x.topic}-${x.partition}`),
+        );
       }
     } catch (e) {
       arena.release();
@@ -274,6 +333,11 @@ export class ReplicaManager {
     return params.partitions.map((req) => {
       const p = this.get(req.topic, req.partition);
       if (!p) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+      if (this.replication !== undefined && (params.replicaId ?? -1) >= 0) {
+        const r = this.readForFollower(p, req, params.replicaId!, Math.max(0, Math.min(req.maxBytes, budget)), alloc);
+        budget -= r.records?.length ?? 0;
+        return r;
+      }
       if (!p.isLeader) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
       if (req.currentLeaderEpoch >= 0 && req.currentLeaderEpoch !== p.leaderEpoch)
         return {
@@ -298,16 +362,68 @@ export class ReplicaManager {
     });
   }
 
-  private waitForAppend(ms: number): Promise<void> {
+  /** A follower's fetch: the leader core checks it (epoch, divergence) and records its progress; records are read
+   * up to the log end. */
+  private readForFollower(
+    p: Partition,
+    req: FetchPartitionRequest,
+    replicaId: number,
+    maxBytes: number,
+    alloc: ReadAlloc,
+  ): FetchPartitionResult {
+    const res = this.replication!.fetchFromFollower(p, {
+      replicaId,
+      currentLeaderEpoch: req.currentLeaderEpoch,
+      fetchOffset: req.fetchOffset,
+      lastFetchedEpoch: req.lastFetchedEpoch ?? -1,
+    });
+    const base = {
+      highWatermark: res.highWatermark,
+      lastStableOffset: p.lastStableOffset,
+      logStartOffset: p.log.logStartOffset,
+    };
+    if (res.error !== ErrorCode.NONE) return { ...base, errorCode: res.error };
+    if (res.divergingEpoch !== undefined)
+      return { ...base, errorCode: ErrorCode.NONE, divergingEpoch: res.divergingEpoch };
+    try {
+      const end = p.log.logEndOffset;
+      const { records } = p.log.read(res.readFrom, maxBytes, end, true, alloc);
+      return { ...base, records, errorCode: ErrorCode.NONE };
+    } catch (e) {
+      return { ...base, errorCode: errorOf(e, this.log, p.key).errorCode };
+    }
+  }
+
+  /** Waits until one of `keys` gets an append (or its HW moves), anything wakes every waiter, or `ms` pass. */
+  private waitForAppend(ms: number, keys: readonly string[]): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
         this.waiters.delete(done);
+        for (const k of keys) {
+          const set = this.waitersByPartition.get(k);
+          set?.delete(done);
+          if (set?.size === 0) this.waitersByPartition.delete(k);
+        }
         resolve();
       };
       const timer = setTimeout(done, ms);
       this.waiters.add(done);
+      for (const k of keys) {
+        let set = this.waitersByPartition.get(k);
+        if (set === undefined) {
+          set = new Set();
+          this.waitersByPartition.set(k, set);
+        }
+        set.add(done);
+      }
     });
+  }
+
+  /** Wakes the fetches waiting on partition `key` (an append, a HW move). */
+  private wake(key: string): void {
+    const set = this.waitersByPartition.get(key);
+    if (set !== undefined) for (const w of [...set]) w();
   }
 
   private wakeAll(): void {
@@ -338,7 +454,7 @@ export class ReplicaManager {
         m.transactionVersion,
         now,
       );
-      this.wakeAll();
+      this.wake(p.key);
       return ErrorCode.NONE;
     } catch (e) {
       return errorOf(e, this.log, p.key).errorCode;
@@ -410,6 +526,8 @@ export class ReplicaManager {
 
   close(): void {
     this.closed = true;
+    this.replication?.checkpoint();
+    this.replication?.close();
     this.wakeAll();
   }
 }

@@ -197,6 +197,13 @@ export class BrokerConfig {
   readonly uncleanLeaderElectionEnable: boolean;
   readonly replicaLagTimeMaxMs: number;
   readonly numReplicaFetchers: number;
+  readonly replicaFetchMaxBytes: number;
+  readonly replicaFetchWaitMaxMs: number;
+  readonly replicaFetchMinBytes: number;
+  readonly replicaFetchResponseMaxBytes: number;
+  readonly replicaFetchBackoffMs: number;
+  readonly replicaSocketTimeoutMs: number;
+  readonly replicaHighWatermarkCheckpointIntervalMs: number;
   readonly offsetsTopicReplicationFactor: number;
   readonly offsetsTopicNumPartitions: number;
   readonly offsetsTopicSegmentBytes: number;
@@ -339,6 +346,13 @@ export class BrokerConfig {
     this.uncleanLeaderElectionEnable = bool('unclean.leader.election.enable');
     this.replicaLagTimeMaxMs = n('replica.lag.time.max.ms');
     this.numReplicaFetchers = n('num.replica.fetchers');
+    this.replicaFetchMaxBytes = n('replica.fetch.max.bytes');
+    this.replicaFetchWaitMaxMs = n('replica.fetch.wait.max.ms');
+    this.replicaFetchMinBytes = n('replica.fetch.min.bytes');
+    this.replicaFetchResponseMaxBytes = n('replica.fetch.response.max.bytes');
+    this.replicaFetchBackoffMs = n('replica.fetch.backoff.ms');
+    this.replicaSocketTimeoutMs = n('replica.socket.timeout.ms');
+    this.replicaHighWatermarkCheckpointIntervalMs = n('replica.high.watermark.checkpoint.interval.ms');
     this.offsetsTopicReplicationFactor = n('offsets.topic.replication.factor');
     this.offsetsTopicNumPartitions = n('offsets.topic.num.partitions');
     this.offsetsTopicSegmentBytes = n('offsets.topic.segment.bytes');

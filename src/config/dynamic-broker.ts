@@ -28,7 +28,7 @@ const NO_RUNTIME_EFFECT: Readonly<Record<string, string>> = {
   'num.io.threads': 'Tributary handles requests on the event loop, it has no I/O thread pool',
   'num.network.threads': 'Tributary handles sockets on the event loop, it has no network thread pool',
   'background.threads': 'Tributary runs background tasks on the event loop, it has no background thread pool',
-  'num.replica.fetchers': 'replication between brokers is not built yet',
+  'num.replica.fetchers': 'replica fetchers are created at start from the static configuration',
   'num.recovery.threads.per.data.dir': 'logs are loaded once at start, from the static configuration',
   'log.cleaner.threads': 'the log cleaner runs in small slices on the event loop, not in threads',
   'log.cleaner.backoff.ms': 'the log cleaner checks every log at a fixed interval',

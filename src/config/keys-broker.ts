@@ -282,6 +282,36 @@ export const BROKER_KEYS: readonly ConfigDef[] = [
     doc: 'Bytes per partition a follower fetches at once.',
   }),
   b('replica.socket.timeout.ms', { type: 'int', default: '30000', doc: 'Socket timeout of replica fetchers.' }),
+  b('replica.fetch.wait.max.ms', {
+    type: 'int',
+    default: '500',
+    validator: atLeast(0),
+    doc: 'How long a follower fetch waits at the leader for data.',
+  }),
+  b('replica.fetch.min.bytes', {
+    type: 'int',
+    default: '1',
+    validator: atLeast(1),
+    doc: 'Bytes a follower fetch waits for at the leader (up to replica.fetch.wait.max.ms).',
+  }),
+  b('replica.fetch.response.max.bytes', {
+    type: 'int',
+    default: String(10 * MIB),
+    validator: atLeast(0),
+    doc: 'Bytes of a whole follower fetch response.',
+  }),
+  b('replica.fetch.backoff.ms', {
+    type: 'int',
+    default: '1000',
+    validator: atLeast(0),
+    doc: 'How long a follower waits after a fetch error before fetching the partition again.',
+  }),
+  b('replica.high.watermark.checkpoint.interval.ms', {
+    type: 'long',
+    default: '5000',
+    validator: atLeast(1),
+    doc: 'How often high watermarks are written to replication-offset-checkpoint.',
+  }),
   b('num.replica.fetchers', {
     type: 'int',
     default: '1',

@@ -46,7 +46,17 @@ export type AdminRequest =
       readonly brokerEpoch: string;
       readonly size: number;
     }
-  | { readonly op: 'controlledShutdown'; readonly brokerId: number; readonly brokerEpoch: string };
+  | { readonly op: 'controlledShutdown'; readonly brokerId: number; readonly brokerEpoch: string }
+  | {
+      readonly op: 'alterPartition';
+      readonly brokerId: number;
+      readonly brokerEpoch: string;
+      readonly topicId: string;
+      readonly partition: number;
+      readonly leaderEpoch: number;
+      readonly partitionEpoch: number;
+      readonly newIsr: number[];
+    };
 
 export interface AdminResponse {
   /** The metadata offset the change is at (the image's offset when nothing was written). */
@@ -98,6 +108,17 @@ export function adminEvent(r: AdminRequest): ControllerEvent | null {
     };
   if (r.op === 'controlledShutdown')
     return { type: 'controlledShutdown', brokerId: r.brokerId, epoch: BigInt(r.brokerEpoch) };
+  if (r.op === 'alterPartition')
+    return {
+      type: 'alterPartition',
+      brokerId: r.brokerId,
+      brokerEpoch: BigInt(r.brokerEpoch),
+      topicId: r.topicId,
+      partition: r.partition,
+      leaderEpoch: r.leaderEpoch,
+      partitionEpoch: r.partitionEpoch,
+      newIsr: r.newIsr,
+    };
   return null;
 }
 

@@ -65,6 +65,17 @@ export type ControllerEvent =
       readonly brokerId: number;
       readonly brokerEpoch: bigint;
       readonly blockSize: number;
+    }
+  | {
+      /** AlterPartition (56) from a partition leader: its proposed ISR. */
+      readonly type: 'alterPartition';
+      readonly brokerId: number;
+      readonly brokerEpoch: bigint;
+      readonly topicId: string;
+      readonly partition: number;
+      readonly leaderEpoch: number;
+      readonly partitionEpoch: number;
+      readonly newIsr: readonly number[];
     };
 
 export interface ControllerSettings {
@@ -191,6 +202,8 @@ export function decide(image: MetadataImage, event: ControllerEvent, settings: C
       return createPartitions(image, event, settings);
     case 'electPreferredLeaders':
       return electPreferred(image, event, settings);
+    case 'alterPartition':
+      return alterPartition(image, event, settings);
     case 'allocateProducerIds': {
       const b = image.brokers.get(event.brokerId);
       if (!b || b.epoch !== event.brokerEpoch || b.fenced)
@@ -217,6 +230,38 @@ function fence(image: MetadataImage, c: Changes, brokerId: number, epoch: bigint
   c.records.push(record('FenceBrokerRecord', { id: brokerId, epoch }));
   c.setBroker({ ...b, fenced: true, inControlledShutdown: false });
   forEachPartition(image, (name, id, p) => c.moveAway(name, id, p, brokerId, false));
+}
+
+/**
+ * AlterPartition as Kafka's controller checks it: the asking broker's registration must be current
+ * (STALE_BROKER_EPOCH), it must be the leader of the same leader epoch (FENCED_LEADER_EPOCH) with the same partition
+ * epoch (INVALID_UPDATE_VERSION: the leader acts on an old ISR), the new ISR must hold the leader and only usable
+ * replicas (INVALID_REQUEST, INELIGIBLE_REPLICA). A valid change becomes a PartitionChangeRecord with the ISR (the
+ * image bumps the partition epoch); the same ISR again writes nothing and is answered as committed.
+ */
+function alterPartition(
+  image: MetadataImage,
+  e: Extract<ControllerEvent, { type: 'alterPartition' }>,
+  settings: ControllerSettings,
+): Decision {
+  const c = new Changes(image, settings);
+  const b = image.brokers.get(e.brokerId);
+  if (!b || b.epoch !== e.brokerEpoch || b.fenced) return { records: [], errorCode: ErrorCode.STALE_BROKER_EPOCH };
+  const t = image.topicsById.get(e.topicId);
+  const p = t?.partitions.find((x) => x.partition === e.partition);
+  if (t === undefined || p === undefined) return { records: [], errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+  if (p.leaderEpoch !== e.leaderEpoch || p.leader !== e.brokerId)
+    return { records: [], errorCode: ErrorCode.FENCED_LEADER_EPOCH };
+  if (p.partitionEpoch !== e.partitionEpoch) return { records: [], errorCode: ErrorCode.INVALID_UPDATE_VERSION };
+  const isr = [...new Set(e.newIsr)];
+  if (!isr.includes(e.brokerId) || isr.length !== e.newIsr.length)
+    return { records: [], errorCode: ErrorCode.INVALID_REQUEST };
+  for (const r of isr) {
+    if (!p.replicas.includes(r) || (!p.isr.includes(r) && !c.usable(r)))
+      return { records: [], errorCode: ErrorCode.INELIGIBLE_REPLICA };
+  }
+  c.change(t.id, p, p.leader, isr);
+  return { records: c.records, errorCode: ErrorCode.NONE };
 }
 
 function brokerRegistered(

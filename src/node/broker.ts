@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join, resolve } from 'node:path';
 import { ConfigService } from '../broker/config-service.ts';
 import { ReplicaManager, toLogConfig } from '../broker/replica-manager.ts';
+import type { ReplicationOptions } from '../broker/replication.ts';
 import type { CoordinationStore } from '../cluster/coordination/store.ts';
 import { ZooKeeperStore } from '../cluster/coordination/zookeeper/index.ts';
 import { type BrokerConfig, loadBrokerConfig } from '../config/broker-config.ts';
@@ -20,6 +21,8 @@ import { type ControllerDefaults, LocalController, type MetadataController, newU
 import type { MetadataImage } from '../metadata/image.ts';
 import { FileMetadataLog } from '../metadata/metadata-log.ts';
 import { OpsHttpServer, parseHttpListener } from '../ops/http-server.ts';
+import { ErrorCode } from '../protocol/errors.ts';
+import type { AlterPartitionAnswer } from '../replication/types.ts';
 import { Dispatcher } from '../server/dispatcher.ts';
 import { supportedApis } from '../server/handlers/index.ts';
 import type { BrokerServices } from '../server/services.ts';
@@ -198,6 +201,7 @@ export class Broker {
       log: loggers.get('tributary.replica'),
       nodeId: cfg.nodeId,
       topicConfig: (o) => configs.topicConfig(o),
+      replication: this.cluster ? this.replicationOptions(loggers) : undefined,
     });
     this.replicas = replicas;
     replicas.applyImage(initial, undefined);
@@ -329,6 +333,12 @@ export class Broker {
     this.schedule(cfg.logFlushOffsetCheckpointIntervalMs, () => this.logs!.checkpoint());
     // Compaction in small slices (at most ~10 ms of work per tick) so produce and fetch are never held up.
     if (cfg.logCleanerEnable) this.schedule(50, () => this.logs!.cleaner.tick(10));
+    if (replicas.replication) {
+      const repl = replicas.replication;
+      // ISR shrink checks, acks=all timeouts and AlterPartition retries; the HW checkpoint.
+      this.schedule(Math.min(1000, Math.max(50, cfg.replicaLagTimeMaxMs / 4)), () => repl.tick());
+      this.schedule(cfg.replicaHighWatermarkCheckpointIntervalMs, () => repl.checkpoint());
+    }
     this.schedule(cfg.producerIdExpirationCheckIntervalMs, () =>
       replicas.expireProducers(Date.now(), configs.effective().producerIdExpirationMs),
     );
@@ -343,6 +353,57 @@ export class Broker {
       },
       'Tributary broker started',
     );
+  }
+
+  /** Cluster mode: replication's settings, its fetchers' endpoints and its AlterPartition channel (the admin queue). */
+  private replicationOptions(loggers: LoggerRegistry): ReplicationOptions {
+    const cfg = this.config;
+    const c = this.cluster!;
+    return {
+      nodeId: cfg.nodeId,
+      replicaLagTimeMaxMs: cfg.replicaLagTimeMaxMs,
+      logger: loggers.get('tributary.replication'),
+      alterPartition: async (topicId, partition, req): Promise<AlterPartitionAnswer> => {
+        const brokerEpoch = c.registration?.epoch;
+        if (brokerEpoch == null) return { error: ErrorCode.STALE_BROKER_EPOCH };
+        const res = await c.metadata.call<{ errorCode: number }>({
+          op: 'alterPartition',
+          brokerId: cfg.nodeId,
+          brokerEpoch: String(brokerEpoch),
+          topicId,
+          partition,
+          leaderEpoch: req.leaderEpoch,
+          partitionEpoch: req.partitionEpoch,
+          newIsr: req.newIsr,
+        });
+        if (res.errorCode !== ErrorCode.NONE) return { error: res.errorCode };
+        const p = c.metadata.image.topicsById.get(topicId)?.partitions.find((x) => x.partition === partition);
+        if (p === undefined) return { error: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+        const state = {
+          leader: p.leader,
+          leaderEpoch: p.leaderEpoch,
+          partitionEpoch: p.partitionEpoch,
+          replicas: p.replicas,
+          isr: p.isr,
+        };
+        return { error: ErrorCode.NONE, state };
+      },
+      fetcher: {
+        brokerEpoch: () => c.registration?.epoch ?? -1n,
+        numFetchers: cfg.numReplicaFetchers,
+        fetchMaxBytes: cfg.replicaFetchMaxBytes,
+        responseMaxBytes: cfg.replicaFetchResponseMaxBytes,
+        waitMaxMs: cfg.replicaFetchWaitMaxMs,
+        minBytes: cfg.replicaFetchMinBytes,
+        backoffMs: cfg.replicaFetchBackoffMs,
+        socketTimeoutMs: cfg.replicaSocketTimeoutMs,
+        endpoint: (id) => {
+          const b = c.metadata.image.brokers.get(id);
+          const ep = b?.endpoints.find((e) => e.name === cfg.interBrokerListenerName) ?? b?.endpoints[0];
+          return ep === undefined ? undefined : { host: ep.host || 'localhost', port: ep.port };
+        },
+      },
+    };
   }
 
   /** Registers, becomes a controller candidate, and waits (up to the connection timeout) until its own image shows

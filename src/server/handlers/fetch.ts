@@ -1,5 +1,7 @@
 // Fetch (1): long-poll reads for consumers. Versions 0-3 get message sets down-converted to magic 0/1.
 // Incremental fetch sessions (KIP-227) are not kept: we answer session id 0, so clients send full fetches.
+// In a cluster a fetch with a replica id is a follower's (see ReplicaManager.readForFollower): it reads to the log
+// end and may answer a diverging epoch.
 
 import type { FetchPartitionRequest } from '../../broker/replica-manager.ts';
 import { ApiKey } from '../../protocol/apis.ts';
@@ -38,6 +40,7 @@ export default defineHandler<FetchRequest, FetchResponse>({
           fetchOffset: Number(p.fetchOffset),
           maxBytes: p.partitionMaxBytes,
           currentLeaderEpoch: p.currentLeaderEpoch,
+          lastFetchedEpoch: v >= 12 ? p.lastFetchedEpoch : -1,
         });
     }
     const fetched = await ctx.broker.replicas.fetch({
@@ -47,6 +50,8 @@ export default defineHandler<FetchRequest, FetchResponse>({
       maxBytes: v >= 3 ? req.maxBytes : 0x7fffffff,
       magic,
       readCommitted: v >= 4 && req.isolationLevel === 1,
+      // A follower broker (replication, cluster mode): ReplicaState from v15, replica_id before.
+      replicaId: v >= 15 ? req.replicaState.replicaId : req.replicaId,
     });
     ctx.onResponseSent(fetched.release); // the records are pooled memory, referenced by the response until written
     const results = fetched.partitions;
@@ -78,6 +83,10 @@ export default defineHandler<FetchRequest, FetchResponse>({
                   firstOffset: BigInt(a.firstOffset),
                 }))
               : null,
+          divergingEpoch:
+            r.divergingEpoch !== undefined
+              ? { epoch: r.divergingEpoch.epoch, endOffset: BigInt(r.divergingEpoch.endOffset) }
+              : undefined,
           preferredReadReplica: -1,
           records: r.records ?? Buffer.alloc(0),
         };

@@ -34,21 +34,17 @@ export default defineHandler<ProduceRequest, ProduceResponse>({
     const internalAllowed = ctx.header.clientId === ADMIN_CLIENT_ID;
     const v = ctx.apiVersion;
     const image = v >= 13 ? ctx.broker.metadata() : undefined;
-    const responses = req.topicData.map((t) => ({
+    const answers = req.topicData.map((t) => ({
       name: t.name,
       topicId: t.topicId,
       partitionResponses: t.partitionData.map((p) => {
         // v13+ names the topic by id.
         const topic = image ? (image.topicsById.get(t.topicId)?.name ?? '') : t.name;
         if (image && topic === '')
-          return {
-            index: p.index,
+          return partitionResponse(p.index, {
             errorCode: ErrorCode.UNKNOWN_TOPIC_ID,
-            baseOffset: -1,
-            logAppendTimeMs: -1,
-            logStartOffset: -1,
             errorMessage: `Topic id ${t.topicId} is not known`,
-          };
+          });
         const hosted = replicas.get(topic, p.index) !== undefined;
         const formatError = ctx.apiVersion >= 3 && hosted ? oneBatchError(ctx.apiVersion, p.records) : null;
         const r = !validAcks
@@ -63,22 +59,23 @@ export default defineHandler<ProduceRequest, ProduceResponse>({
                 }
               : ((v >= 12 && hosted && req.transactionalId !== null
                   ? joinTransaction(ctx, req.transactionalId, topic, p.index, p.records)
-                  : null) ?? replicas.produce(topic, p.index, p.records, now));
-        return {
-          index: p.index,
-          errorCode: r.errorCode,
-          baseOffset: r.errorCode === ErrorCode.NONE ? (r.baseOffset ?? -1) : -1,
-          logAppendTimeMs: r.logAppendTime ?? -1,
-          logStartOffset: r.logStartOffset ?? -1,
-          // KIP-467 (v8+; older versions drop them): which records made the batch fail, as Kafka answers.
-          recordErrors:
-            r.recordErrors === undefined
-              ? NO_RECORD_ERRORS
-              : r.recordErrors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message })),
-          errorMessage: r.errorMessage,
-        };
+                  : null) ?? replicas.produce(topic, p.index, p.records, now, req.acks, req.timeoutMs));
+        // In a cluster an acks=all produce answers once the in-sync replicas have the records.
+        return r instanceof Promise
+          ? r.then((done) => partitionResponse(p.index, done))
+          : partitionResponse(p.index, r);
       }),
     }));
+    // A single broker (and acks 0/1) answers at once; only acks=all in a cluster waits for the replicas.
+    if (answers.some((t) => t.partitionResponses.some((a) => a instanceof Promise)))
+      return Promise.all(
+        answers.map(async (t) => ({
+          name: t.name,
+          topicId: t.topicId,
+          partitionResponses: await Promise.all(t.partitionResponses),
+        })),
+      ).then((responses) => ({ responses, throttleTimeMs: 0 }));
+    const responses = answers as Array<{ name: string; topicId: string; partitionResponses: PartitionOut[] }>;
     if (req.acks === 0) {
       // Kafka closes the connection when an acks=0 produce fails anywhere: the client's only way to notice.
       const failed = responses.flatMap((t) =>
@@ -92,6 +89,24 @@ export default defineHandler<ProduceRequest, ProduceResponse>({
     return { responses, throttleTimeMs: 0 };
   },
 });
+
+type PartitionOut = ReturnType<typeof partitionResponse>;
+
+function partitionResponse(index: number, r: ProduceOutcome) {
+  return {
+    index,
+    errorCode: r.errorCode,
+    baseOffset: r.errorCode === ErrorCode.NONE ? (r.baseOffset ?? -1) : -1,
+    logAppendTimeMs: r.logAppendTime ?? -1,
+    logStartOffset: r.logStartOffset ?? -1,
+    // KIP-467 (v8+; older versions drop them): which records made the batch fail, as Kafka answers.
+    recordErrors:
+      r.recordErrors === undefined
+        ? NO_RECORD_ERRORS
+        : r.recordErrors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message })),
+    errorMessage: r.errorMessage,
+  };
+}
 
 /**
  * Produce v12+ with a transactional id: a transactional batch's partition joins the producer's transaction before

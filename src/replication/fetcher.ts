@@ -1,0 +1,278 @@
+// Replica fetchers (Kafka's ReplicaFetcherThread): the partitions this broker follows are fetched from their
+// leaders, `num.replica.fetchers` connections per source broker (a partition goes to one by the hash of its name),
+// over the inter-broker listener with the TS client's connection. Each fetcher sends one Fetch (v15, ReplicaState
+// with this broker's id) for all its partitions that are not backing off, long-polling at the leader for
+// replica.fetch.wait.max.ms; the follower core decides offsets and truncation (divergingEpoch), and learns the HW.
+// Full fetches every time: no fetch session is kept (a follower's partitions are few here; KIP-227 is not built).
+import { BrokerConnection } from '../client/connection.ts';
+import { ApiKey } from '../protocol/apis.ts';
+import { ErrorCode, errorName } from '../protocol/errors.ts';
+import type { FetchRequest, FetchResponse } from '../protocol/generated/messages.ts';
+import type { Logger } from '../util/log.ts';
+import type { FetchAnswer, PartitionFollower } from './follower.ts';
+import type { ReplicaFetch } from './types.ts';
+
+/** What a fetcher needs of a followed partition (the broker's Partition). */
+export interface FetchedPartition {
+  readonly topic: string;
+  readonly topicId: string;
+  readonly index: number;
+  readonly key: string;
+  /** Empties the log to start at `offset` (the leader's log start, when the follower fell below it). */
+  restartAt(offset: number): void;
+}
+
+export interface FetcherSettings {
+  nodeId: number;
+  /** Broker epoch of this broker's registration (ReplicaState.replicaEpoch); -1 when unknown. */
+  brokerEpoch: () => bigint;
+  numFetchers: number;
+  /** replica.fetch.max.bytes */
+  fetchMaxBytes: number;
+  /** replica.fetch.response.max.bytes */
+  responseMaxBytes: number;
+  /** replica.fetch.wait.max.ms */
+  waitMaxMs: number;
+  /** replica.fetch.min.bytes */
+  minBytes: number;
+  /** replica.fetch.backoff.ms */
+  backoffMs: number;
+  /** replica.socket.timeout.ms */
+  socketTimeoutMs: number;
+  /** The leader's endpoint on the inter-broker listener, from the metadata. */
+  endpoint: (brokerId: number) => { host: string; port: number } | undefined;
+  /** Called after a partition's log or HW may have changed (appended, truncated, new HW). */
+  onProgress: (p: FetchedPartition) => void;
+  logger: Logger;
+}
+
+interface Entry {
+  part: FetchedPartition;
+  follower: PartitionFollower<Buffer>;
+  /** No fetch before this time (after an error). */
+  delayUntil: number;
+  /** FENCED_LEADER_EPOCH: our metadata is stale; wait for a new role. */
+  paused: boolean;
+}
+
+export class ReplicaFetcherManager {
+  readonly #s: FetcherSettings;
+  readonly #fetchers = new Map<string, ReplicaFetcher>();
+  /** Partition key → fetcher key. */
+  readonly #assigned = new Map<string, string>();
+
+  constructor(settings: FetcherSettings) {
+    this.#s = settings;
+  }
+
+  /** Fetches `part` from `follower.leaderId` (replacing any earlier follower state of the partition). */
+  add(part: FetchedPartition, follower: PartitionFollower<Buffer>): void {
+    this.remove(part);
+    const key = `${follower.leaderId}:${hash(part.key) % Math.max(1, this.#s.numFetchers)}`;
+    let f = this.#fetchers.get(key);
+    if (f === undefined) {
+      f = new ReplicaFetcher(follower.leaderId, this.#s);
+      this.#fetchers.set(key, f);
+    }
+    f.add({ part, follower, delayUntil: 0, paused: false });
+    this.#assigned.set(part.key, key);
+  }
+
+  remove(part: FetchedPartition): void {
+    const key = this.#assigned.get(part.key);
+    if (key === undefined) return;
+    this.#assigned.delete(part.key);
+    const f = this.#fetchers.get(key);
+    if (f === undefined) return;
+    f.remove(part.key);
+    if (f.size === 0) {
+      f.stop();
+      this.#fetchers.delete(key);
+    }
+  }
+
+  /** How many partitions are being fetched (for tests and metrics). */
+  get size(): number {
+    return this.#assigned.size;
+  }
+
+  close(): void {
+    for (const f of this.#fetchers.values()) f.stop();
+    this.#fetchers.clear();
+    this.#assigned.clear();
+  }
+}
+
+class ReplicaFetcher {
+  readonly #leader: number;
+  readonly #s: FetcherSettings;
+  readonly #entries = new Map<string, Entry>();
+  #conn: BrokerConnection | undefined;
+  #running = true;
+  #wake: (() => void) | undefined;
+
+  constructor(leader: number, settings: FetcherSettings) {
+    this.#leader = leader;
+    this.#s = settings;
+    void this.#loop();
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  add(e: Entry): void {
+    this.#entries.set(e.part.key, e);
+    this.#wake?.();
+  }
+
+  remove(key: string): void {
+    this.#entries.delete(key);
+  }
+
+  stop(): void {
+    this.#running = false;
+    this.#conn?.close();
+    this.#conn = undefined;
+    this.#wake?.();
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      this.#wake = done;
+    }).then(() => {
+      this.#wake = undefined;
+    });
+  }
+
+  async #loop(): Promise<void> {
+    const log = this.#s.logger;
+    while (this.#running) {
+      const now = Date.now();
+      const ready = [...this.#entries.values()].filter((e) => !e.paused && e.delayUntil <= now);
+      if (ready.length === 0) {
+        const next = Math.min(...[...this.#entries.values()].filter((e) => !e.paused).map((e) => e.delayUntil));
+        await this.#sleep(Number.isFinite(next) ? Math.max(10, next - now) : 1000);
+        continue;
+      }
+      try {
+        const conn = await this.#connection();
+        await this.#fetchOnce(conn, ready);
+      } catch (e) {
+        if (!this.#running) break;
+        log.warn(
+          { leader: this.#leader, err: e instanceof Error ? e.message : String(e) },
+          'replica fetch failed; retrying after replica.fetch.backoff.ms',
+        );
+        this.#conn?.close();
+        this.#conn = undefined;
+        await this.#sleep(this.#s.backoffMs);
+      }
+    }
+  }
+
+  async #connection(): Promise<BrokerConnection> {
+    if (this.#conn?.isOpen) return this.#conn;
+    const ep = this.#s.endpoint(this.#leader);
+    if (ep === undefined) throw new Error(`no endpoint for broker ${this.#leader} on the inter-broker listener`);
+    const conn = await BrokerConnection.open(ep.host, ep.port, `replica-fetcher-${this.#s.nodeId}`, 10_000);
+    conn.requestTimeoutMs = this.#s.socketTimeoutMs + this.#s.waitMaxMs;
+    this.#conn = conn;
+    return conn;
+  }
+
+  async #fetchOnce(conn: BrokerConnection, ready: Entry[]): Promise<void> {
+    const sent = new Map<string, { e: Entry; req: ReplicaFetch }>();
+    const topics = new Map<string, Array<Record<string, unknown>>>();
+    for (const e of ready) {
+      const req = e.follower.nextFetch();
+      sent.set(`${e.part.topicId}:${e.part.index}`, { e, req });
+      let parts = topics.get(e.part.topicId);
+      if (parts === undefined) {
+        parts = [];
+        topics.set(e.part.topicId, parts);
+      }
+      parts.push({
+        partition: e.part.index,
+        currentLeaderEpoch: req.currentLeaderEpoch,
+        fetchOffset: BigInt(req.fetchOffset),
+        lastFetchedEpoch: req.lastFetchedEpoch,
+        logStartOffset: -1n,
+        partitionMaxBytes: this.#s.fetchMaxBytes,
+      });
+    }
+    const body = {
+      replicaState: { replicaId: this.#s.nodeId, replicaEpoch: this.#s.brokerEpoch() },
+      maxWaitMs: this.#s.waitMaxMs,
+      minBytes: this.#s.minBytes,
+      maxBytes: this.#s.responseMaxBytes,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [...topics].map(([topicId, partitions]) => ({ topicId, partitions })),
+      forgottenTopicsData: [],
+      rackId: '',
+    };
+    const res = await conn.send<FetchResponse, FetchRequest>(ApiKey.Fetch, 15, body as never);
+    if (res.errorCode !== ErrorCode.NONE) throw new Error(`Fetch answered ${errorName(res.errorCode)}`);
+    const now = Date.now();
+    for (const t of res.responses) {
+      for (const p of t.partitions) {
+        const s = sent.get(`${t.topicId}:${p.partitionIndex}`);
+        if (s === undefined) continue;
+        const { e, req } = s;
+        // The partition may have been removed or given a new role while the fetch was out.
+        if (this.#entries.get(e.part.key) !== e) continue;
+        const records = p.records ?? Buffer.alloc(0);
+        const diverging =
+          p.divergingEpoch !== undefined && (p.divergingEpoch.epoch >= 0 || Number(p.divergingEpoch.endOffset) >= 0)
+            ? { epoch: p.divergingEpoch.epoch, endOffset: Number(p.divergingEpoch.endOffset) }
+            : undefined;
+        const answer: FetchAnswer<Buffer> = {
+          error: p.errorCode,
+          divergingEpoch: diverging,
+          highWatermark: Number(p.highWatermark),
+          batches: records,
+          records: records.length > 0 ? 1 : 0,
+        };
+        try {
+          const leaderStart = Number(p.logStartOffset);
+          if (p.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE && leaderStart > req.fetchOffset) {
+            // Below the leader's log start: what we would fetch is gone; start over there (as Kafka's follower).
+            e.part.restartAt(leaderStart);
+            this.#s.onProgress(e.part);
+            continue;
+          }
+          const action = e.follower.onFetchAnswer(req, answer);
+          if (action === 'waitForMetadata') e.paused = true;
+          else if (action === 'backoff' && p.errorCode !== ErrorCode.NONE) {
+            e.delayUntil = now + this.#s.backoffMs;
+            this.#s.logger.debug(
+              { partition: e.part.key, leader: this.#leader, error: errorName(p.errorCode) },
+              'replica fetch error',
+            );
+          }
+        } catch (err) {
+          e.delayUntil = now + this.#s.backoffMs;
+          this.#s.logger.error(
+            { partition: e.part.key, leader: this.#leader, err },
+            'could not append fetched records; retrying',
+          );
+        }
+        this.#s.onProgress(e.part);
+      }
+    }
+  }
+}
+
+/** A stable, cheap string hash (FNV-1a) to spread partitions over fetchers. */
+function hash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
