@@ -26,6 +26,13 @@ import {
   uniformAssign,
 } from './assignment.ts';
 import {
+  type AssignmentEpochs,
+  commitCheck,
+  readEpochs,
+  updateAssignmentEpochs,
+  withEpochs,
+} from './assignment-epochs.ts';
+import {
   type ConsumerRecordDecoded,
   type CoordinatorRecord,
   cgCurrentRecord,
@@ -68,6 +75,8 @@ export interface ConsumerMember {
   state: number;
   assigned: Assignment;
   pendingRevocation: Assignment;
+  /** KIP-1251: the epoch at which each owned partition (assigned or pending revocation) was assigned to it. */
+  assignmentEpochs: AssignmentEpochs;
 }
 
 export interface ConsumerGroup {
@@ -306,6 +315,7 @@ export class ConsumerGroups {
           m.state = owner.state;
           m.assigned = cloneAssignment(owner.assigned);
           m.pendingRevocation = cloneAssignment(owner.pendingRevocation);
+          m.assignmentEpochs = new Map(owner.assignmentEpochs);
           const target = g.target.get(owner.memberId);
           this.removeMember(g, owner, now, fx, false);
           g.members.set(memberId, m);
@@ -452,6 +462,7 @@ export class ConsumerGroups {
       state: MemberState.STABLE,
       assigned: new Map(),
       pendingRevocation: new Map(),
+      assignmentEpochs: new Map(),
     };
   }
 
@@ -527,6 +538,11 @@ export class ConsumerGroups {
 
   /** One reconciliation step (Kafka's CurrentAssignmentBuilder): `owned` is what the member reported, if it did. */
   private reconcile(g: ConsumerGroup, m: ConsumerMember, owned: Assignment | null): void {
+    this.reconcileStep(g, m, owned);
+    updateAssignmentEpochs(m);
+  }
+
+  private reconcileStep(g: ConsumerGroup, m: ConsumerMember, owned: Assignment | null): void {
     if (m.state === MemberState.UNREVOKED_PARTITIONS) {
       const released = owned !== null && ![...pairs(m.pendingRevocation)].some(([t, p]) => has(owned, t, p));
       if (!released) return;
@@ -649,6 +665,29 @@ export class ConsumerGroups {
     return ErrorCode.NONE;
   }
 
+  /**
+   * OffsetCommit / TxnOffsetCommit member checks with KIP-1251's relaxed epoch rule: an error for the whole request,
+   * or a per-partition check by topic name (null when every partition may be committed).
+   */
+  validateCommit(
+    g: ConsumerGroup,
+    memberId: string,
+    memberEpoch: number,
+    transactional: boolean,
+    instanceId: string | null,
+  ): { errorCode: number; partitionOk: ((topic: string, partition: number) => boolean) | null } {
+    const code = this.validateMember(g, memberId, memberEpoch, true, transactional, instanceId);
+    const m = g.members.get(memberId);
+    if (code !== ErrorCode.STALE_MEMBER_EPOCH || !m) return { errorCode: code, partitionOk: null };
+    const check = commitCheck(m, memberEpoch);
+    const ok = check.partitionOk;
+    if (ok === null) return { errorCode: check.errorCode, partitionOk: null };
+    return {
+      errorCode: check.errorCode,
+      partitionOk: (topic, partition) => ok(g.subscribed.get(topic)?.id, partition),
+    };
+  }
+
   /** Every topic name some member subscribes to (by name or matching regex among the known topics). */
   subscribedTopicNames(g: ConsumerGroup): Set<string> {
     const out = new Set<string>(g.subscribed.keys());
@@ -691,8 +730,8 @@ export class ConsumerGroups {
       memberEpoch: m.memberEpoch,
       previousMemberEpoch: m.previousMemberEpoch,
       state: m.state,
-      assignedPartitions: toList(m.assigned),
-      partitionsPendingRevocation: toList(m.pendingRevocation),
+      assignedPartitions: withEpochs(toList(m.assigned), m.assignmentEpochs),
+      partitionsPendingRevocation: withEpochs(toList(m.pendingRevocation), m.assignmentEpochs),
     };
   }
 
@@ -766,6 +805,7 @@ export class ConsumerGroups {
           if (m) {
             m.assigned = new Map();
             m.pendingRevocation = new Map();
+            m.assignmentEpochs = new Map();
           }
           break;
         }
@@ -775,6 +815,10 @@ export class ConsumerGroups {
         m.state = r.value.state;
         m.assigned = fromList(r.value.assignedPartitions);
         m.pendingRevocation = fromList(r.value.partitionsPendingRevocation);
+        m.assignmentEpochs = readEpochs(
+          [r.value.assignedPartitions, r.value.partitionsPendingRevocation],
+          r.value.memberEpoch,
+        );
         break;
       }
     }
