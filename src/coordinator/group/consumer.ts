@@ -12,6 +12,27 @@ import { ErrorCode } from '../../protocol/errors.ts';
 import type { ConsumerGroupMemberMetadataValue } from '../../protocol/generated/internal.ts';
 import { assert } from '../../util/assert.ts';
 import {
+  ASSIGNORS,
+  type Assignment,
+  add,
+  cloneAssignment,
+  count,
+  fromList,
+  has,
+  pairs,
+  sameAssignment,
+  type TopicMeta,
+  toList,
+  uniformAssign,
+} from './assignment.ts';
+import {
+  type AssignmentEpochs,
+  commitCheck,
+  readEpochs,
+  updateAssignmentEpochs,
+  withEpochs,
+} from './assignment-epochs.ts';
+import {
   type ConsumerRecordDecoded,
   type CoordinatorRecord,
   cgCurrentRecord,
@@ -29,13 +50,8 @@ export const MemberState = { UNREVOKED_PARTITIONS: 0, UNRELEASED_PARTITIONS: 1, 
 export const LEAVE_EPOCH = -1;
 export const STATIC_LEAVE_EPOCH = -2;
 
-/** topic id → partitions. */
-export type Assignment = Map<string, Set<number>>;
-
-export interface TopicMeta {
-  id: string;
-  numPartitions: number;
-}
+export type { Assignment, AssignorInput, TopicMeta } from './assignment.ts';
+export { fromList, rangeAssign, toList, uniformAssign } from './assignment.ts';
 
 /** What the shard may know of the cluster's topics (from the metadata image). */
 export interface TopicsView {
@@ -59,6 +75,8 @@ export interface ConsumerMember {
   state: number;
   assigned: Assignment;
   pendingRevocation: Assignment;
+  /** KIP-1251: the epoch at which each owned partition (assigned or pending revocation) was assigned to it. */
+  assignmentEpochs: AssignmentEpochs;
 }
 
 export interface ConsumerGroup {
@@ -124,156 +142,6 @@ export function compileRegex(re: string): RegExp | null {
     return null;
   }
 }
-
-// ---- assignment helpers -----------------------------------------------------------------------------------------
-
-function cloneAssignment(a: Assignment): Assignment {
-  return new Map([...a].map(([t, ps]) => [t, new Set(ps)]));
-}
-
-function sameAssignment(a: Assignment, b: Assignment): boolean {
-  const size = (x: Assignment) => [...x.values()].reduce((n, s) => n + s.size, 0);
-  if (size(a) !== size(b)) return false;
-  for (const [t, ps] of a) for (const p of ps) if (!b.get(t)?.has(p)) return false;
-  return true;
-}
-
-export function toList(a: Assignment): TopicPartitionsList {
-  return [...a]
-    .filter(([, ps]) => ps.size > 0)
-    .map(([topicId, ps]) => ({ topicId, partitions: [...ps].sort((x, y) => x - y) }));
-}
-
-export function fromList(l: TopicPartitionsList): Assignment {
-  const a: Assignment = new Map();
-  for (const { topicId, partitions } of l) {
-    let s = a.get(topicId);
-    if (!s) {
-      s = new Set();
-      a.set(topicId, s);
-    }
-    for (const p of partitions) s.add(p);
-  }
-  return a;
-}
-
-function add(a: Assignment, t: string, p: number): void {
-  let s = a.get(t);
-  if (!s) {
-    s = new Set();
-    a.set(t, s);
-  }
-  s.add(p);
-}
-
-function has(a: Assignment, t: string, p: number): boolean {
-  return a.get(t)?.has(p) ?? false;
-}
-
-function* pairs(a: Assignment): Generator<[string, number]> {
-  for (const [t, ps] of a) for (const p of ps) yield [t, p];
-}
-
-function count(a: Assignment | undefined): number {
-  let n = 0;
-  for (const s of a?.values() ?? []) n += s.size;
-  return n;
-}
-
-// ---- assignors --------------------------------------------------------------------------------------------------
-
-export interface AssignorInput {
-  /** member id → subscribed topic names (only topics that exist). */
-  members: Map<string, Set<string>>;
-  topics: Map<string, TopicMeta>;
-  /** Current target, for stickiness. */
-  previous: Map<string, Assignment>;
-}
-
-/** Range: per topic, the subscribed members (sorted by id) get contiguous ranges, the first ones one more. */
-export function rangeAssign(input: AssignorInput): Map<string, Assignment> {
-  const out = new Map<string, Assignment>([...input.members.keys()].map((m) => [m, new Map()]));
-  for (const [name, meta] of [...input.topics].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const subs = [...input.members].filter(([, ts]) => ts.has(name)).map(([m]) => m);
-    subs.sort();
-    if (subs.length === 0) continue;
-    const per = Math.floor(meta.numPartitions / subs.length);
-    const extra = meta.numPartitions % subs.length;
-    let p = 0;
-    subs.forEach((m, i) => {
-      const n = per + (i < extra ? 1 : 0);
-      for (let k = 0; k < n; k++) add(out.get(m)!, meta.id, p++);
-    });
-  }
-  return out;
-}
-
-/**
- * Uniform: balanced and sticky. Each member keeps the partitions of its previous target that it still subscribes to,
- * up to its fair share; the rest go one by one to the eligible member holding the fewest.
- */
-export function uniformAssign(input: AssignorInput): Map<string, Assignment> {
-  const memberIds = [...input.members.keys()].sort();
-  const out = new Map<string, Assignment>(memberIds.map((m) => [m, new Map()]));
-  const byId = new Map([...input.topics].map(([name, meta]) => [meta.id, { name, ...meta }]));
-  const subscribers = new Map<string, string[]>();
-  for (const [name] of input.topics)
-    subscribers.set(
-      name,
-      memberIds.filter((m) => input.members.get(m)!.has(name)),
-    );
-  // Fair share of each member: its part of every subscribed topic, rounded up.
-  const quota = new Map<string, number>();
-  for (const m of memberIds) {
-    let q = 0;
-    for (const name of input.members.get(m)!) {
-      const meta = input.topics.get(name);
-      if (meta) q += meta.numPartitions / subscribers.get(name)!.length;
-    }
-    quota.set(m, Math.ceil(q - 1e-9));
-  }
-  const taken = new Set<string>();
-  const n = new Map<string, number>(memberIds.map((m) => [m, 0]));
-  // Homogeneous groups: exactly floor/ceil, with at most `extra` members at the ceiling.
-  const total = [...input.topics.values()].reduce((s, t) => s + t.numPartitions, 0);
-  const homogeneous = memberIds.every((m) => input.members.get(m)!.size === input.topics.size);
-  let ceilings = homogeneous && memberIds.length > 0 ? total % memberIds.length : Number.POSITIVE_INFINITY;
-  const floor = homogeneous && memberIds.length > 0 ? Math.floor(total / memberIds.length) : 0;
-  for (const m of memberIds) {
-    const prev = input.previous.get(m);
-    if (!prev) continue;
-    const subs = input.members.get(m)!;
-    for (const [t, p] of pairs(prev)) {
-      const topic = byId.get(t);
-      if (!topic || !subs.has(topic.name) || p >= topic.numPartitions) continue;
-      const have = n.get(m)!;
-      if (homogeneous) {
-        if (have >= floor + 1 || (have >= floor && ceilings === 0)) continue;
-        if (have === floor) ceilings--;
-      } else if (have >= quota.get(m)!) continue;
-      add(out.get(m)!, t, p);
-      taken.add(`${t}:${p}`);
-      n.set(m, have + 1);
-    }
-  }
-  for (const [name, meta] of [...input.topics].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const subs = subscribers.get(name)!;
-    if (subs.length === 0) continue;
-    for (let p = 0; p < meta.numPartitions; p++) {
-      if (taken.has(`${meta.id}:${p}`)) continue;
-      let best = subs[0]!;
-      for (const m of subs) if (n.get(m)! < n.get(best)!) best = m;
-      add(out.get(best)!, meta.id, p);
-      n.set(best, n.get(best)! + 1);
-    }
-  }
-  return out;
-}
-
-const ASSIGNORS: Record<string, (i: AssignorInput) => Map<string, Assignment>> = {
-  uniform: uniformAssign,
-  range: rangeAssign,
-};
 
 // ---- the manager ------------------------------------------------------------------------------------------------
 
@@ -447,6 +315,7 @@ export class ConsumerGroups {
           m.state = owner.state;
           m.assigned = cloneAssignment(owner.assigned);
           m.pendingRevocation = cloneAssignment(owner.pendingRevocation);
+          m.assignmentEpochs = new Map(owner.assignmentEpochs);
           const target = g.target.get(owner.memberId);
           this.removeMember(g, owner, now, fx, false);
           g.members.set(memberId, m);
@@ -593,6 +462,7 @@ export class ConsumerGroups {
       state: MemberState.STABLE,
       assigned: new Map(),
       pendingRevocation: new Map(),
+      assignmentEpochs: new Map(),
     };
   }
 
@@ -668,6 +538,11 @@ export class ConsumerGroups {
 
   /** One reconciliation step (Kafka's CurrentAssignmentBuilder): `owned` is what the member reported, if it did. */
   private reconcile(g: ConsumerGroup, m: ConsumerMember, owned: Assignment | null): void {
+    this.reconcileStep(g, m, owned);
+    updateAssignmentEpochs(m);
+  }
+
+  private reconcileStep(g: ConsumerGroup, m: ConsumerMember, owned: Assignment | null): void {
     if (m.state === MemberState.UNREVOKED_PARTITIONS) {
       const released = owned !== null && ![...pairs(m.pendingRevocation)].some(([t, p]) => has(owned, t, p));
       if (!released) return;
@@ -790,6 +665,29 @@ export class ConsumerGroups {
     return ErrorCode.NONE;
   }
 
+  /**
+   * OffsetCommit / TxnOffsetCommit member checks with KIP-1251's relaxed epoch rule: an error for the whole request,
+   * or a per-partition check by topic name (null when every partition may be committed).
+   */
+  validateCommit(
+    g: ConsumerGroup,
+    memberId: string,
+    memberEpoch: number,
+    transactional: boolean,
+    instanceId: string | null,
+  ): { errorCode: number; partitionOk: ((topic: string, partition: number) => boolean) | null } {
+    const code = this.validateMember(g, memberId, memberEpoch, true, transactional, instanceId);
+    const m = g.members.get(memberId);
+    if (code !== ErrorCode.STALE_MEMBER_EPOCH || !m) return { errorCode: code, partitionOk: null };
+    const check = commitCheck(m, memberEpoch);
+    const ok = check.partitionOk;
+    if (ok === null) return { errorCode: check.errorCode, partitionOk: null };
+    return {
+      errorCode: check.errorCode,
+      partitionOk: (topic, partition) => ok(g.subscribed.get(topic)?.id, partition),
+    };
+  }
+
   /** Every topic name some member subscribes to (by name or matching regex among the known topics). */
   subscribedTopicNames(g: ConsumerGroup): Set<string> {
     const out = new Set<string>(g.subscribed.keys());
@@ -832,8 +730,8 @@ export class ConsumerGroups {
       memberEpoch: m.memberEpoch,
       previousMemberEpoch: m.previousMemberEpoch,
       state: m.state,
-      assignedPartitions: toList(m.assigned),
-      partitionsPendingRevocation: toList(m.pendingRevocation),
+      assignedPartitions: withEpochs(toList(m.assigned), m.assignmentEpochs),
+      partitionsPendingRevocation: withEpochs(toList(m.pendingRevocation), m.assignmentEpochs),
     };
   }
 
@@ -907,6 +805,7 @@ export class ConsumerGroups {
           if (m) {
             m.assigned = new Map();
             m.pendingRevocation = new Map();
+            m.assignmentEpochs = new Map();
           }
           break;
         }
@@ -916,6 +815,10 @@ export class ConsumerGroups {
         m.state = r.value.state;
         m.assigned = fromList(r.value.assignedPartitions);
         m.pendingRevocation = fromList(r.value.partitionsPendingRevocation);
+        m.assignmentEpochs = readEpochs(
+          [r.value.assignedPartitions, r.value.partitionsPendingRevocation],
+          r.value.memberEpoch,
+        );
         break;
       }
     }

@@ -899,8 +899,12 @@ export class GroupShard {
     });
     const txn = req.transactional === true;
     const cg = this.consumer.groups.get(req.groupId);
+    // KIP-1251: a consumer-group commit with an earlier member epoch may be accepted for some partitions only.
+    let partitionOk: ((topic: string, partition: number) => boolean) | null = null;
     if (cg) {
-      let code = this.consumer.validateMember(cg, req.memberId, req.generationId, true, txn, req.groupInstanceId);
+      const check = this.consumer.validateCommit(cg, req.memberId, req.generationId, txn, req.groupInstanceId);
+      let code = check.errorCode;
+      partitionOk = check.partitionOk;
       if (code === ErrorCode.NONE && !txn && req.memberId !== '' && req.apiVersion !== undefined && req.apiVersion < 9)
         code = ErrorCode.UNSUPPORTED_VERSION;
       if (code !== ErrorCode.NONE) return fail(code);
@@ -935,6 +939,8 @@ export class GroupShard {
     const records: CoordinatorRecord[] = [];
     const results = req.partitions.map((p) => {
       const metadata = p.metadata ?? '';
+      if (partitionOk !== null && !partitionOk(p.topic, p.partition))
+        return { topic: p.topic, partition: p.partition, errorCode: ErrorCode.STALE_MEMBER_EPOCH };
       if (Buffer.byteLength(metadata) > this.config.maxMetadataBytes)
         return { topic: p.topic, partition: p.partition, errorCode: ErrorCode.OFFSET_METADATA_TOO_LARGE };
       records.push(
