@@ -10,6 +10,7 @@ import { TransactionCoordinatorRuntime } from '../coordinator/transaction/runtim
 import { LocalController } from '../metadata/controller.ts';
 import type { MetadataImage } from '../metadata/image.ts';
 import { FileMetadataLog } from '../metadata/metadata-log.ts';
+import { listenerTls, usesTls } from '../security/tls.ts';
 import { Dispatcher } from '../server/dispatcher.ts';
 import { supportedApis } from '../server/handlers/index.ts';
 import { type BoundListener, SocketServer } from '../server/socket-server.ts';
@@ -153,6 +154,7 @@ export class Broker {
           host: l.host,
           port: l.port,
           securityProtocol: l.securityProtocol,
+          tls: usesTls(l.securityProtocol) ? listenerTls(cfg, l) : undefined,
         })),
     );
     const controllerListeners = cfg.listeners.filter((l) => cfg.controllerListenerNames.includes(l.name));

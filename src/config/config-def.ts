@@ -117,7 +117,6 @@ export const t = (name: string, d: DefInput): ConfigDef => ({ name, scope: 'topi
 export const both = (name: string, d: DefInput): ConfigDef => ({ name, scope: 'both', synonyms: [{ name }], ...d });
 
 export const ACLS = 'ACLs are not built yet: every client may do everything';
-export const TLS = 'TLS listeners are not built yet: only PLAINTEXT listeners are served';
 export const REPLICATION = 'replication between brokers is not built yet';
 export const SASL = 'SASL authentication is not built yet: clients are not authenticated';
 

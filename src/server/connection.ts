@@ -1,6 +1,7 @@
 // One client connection: framing with a size cap, requests handled one at a time in arrival order (like Kafka,
 // which mutes a channel while a request is in flight), responses written in order.
 import { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import { ApiKey } from '../protocol/apis.ts';
 import { FrameReader } from '../protocol/frame-reader.ts';
 import { ProtocolError } from '../protocol/io.ts';
@@ -47,7 +48,8 @@ export class Connection {
   private idlePromiseResolve: (() => void) | undefined;
 
   /**
-   * `accepted` must be paused (a server created with pauseOnConnect): the connection takes over its reads.
+   * `accepted` must be paused (a server created with pauseOnConnect, or a TLS socket just past its handshake, which
+   * emits no data before a listener is added): the connection takes over its reads.
    * `onClose` runs once when the socket has closed.
    */
   constructor(
@@ -190,7 +192,14 @@ export class Connection {
  */
 function readIntoFrames(accepted: Socket, reader: FrameReader, afterRead: () => void): Socket {
   const handle = (accepted as unknown as { _handle?: unknown })._handle;
-  if (handle && typeof handle === 'object' && 'readStart' in handle && 'useUserBuffer' in handle) {
+  // A TLS socket's bytes must pass through its decryption: only its 'data' events carry the plaintext.
+  if (
+    !(accepted instanceof TLSSocket) &&
+    handle &&
+    typeof handle === 'object' &&
+    'readStart' in handle &&
+    'useUserBuffer' in handle
+  ) {
     // The old Socket object keeps a reference to the handle but is never used again (it is paused, has no
     // listeners, and is not destroyed: destroying it would close the handle the new socket now owns).
     return new Socket({

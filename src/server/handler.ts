@@ -9,6 +9,8 @@ export interface ConnectionInfo {
   readonly remoteAddress: string;
   readonly listenerName: string;
   readonly securityProtocol: string;
+  /** Kafka principal of the peer (`User:CN=carol`, `User:alice`); `User:ANONYMOUS` before authentication. */
+  principal: string;
 }
 
 export interface RequestContext {
