@@ -10,6 +10,8 @@ import { TransactionCoordinatorRuntime } from '../coordinator/transaction/runtim
 import { LocalController } from '../metadata/controller.ts';
 import type { MetadataImage } from '../metadata/image.ts';
 import { FileMetadataLog } from '../metadata/metadata-log.ts';
+import { listenerSasl } from '../security/sasl.ts';
+import type { ScramMechanism } from '../security/scram.ts';
 import { listenerTls, usesTls } from '../security/tls.ts';
 import { Dispatcher } from '../server/dispatcher.ts';
 import { supportedApis } from '../server/handlers/index.ts';
@@ -155,6 +157,12 @@ export class Broker {
           port: l.port,
           securityProtocol: l.securityProtocol,
           tls: usesTls(l.securityProtocol) ? listenerTls(cfg, l) : undefined,
+          sasl: l.securityProtocol.startsWith('SASL_')
+            ? {
+                config: listenerSasl(cfg, l),
+                scram: (user: string, m: ScramMechanism) => controller.image.scramCredentials.get(user)?.get(m.id),
+              }
+            : undefined,
         })),
     );
     const controllerListeners = cfg.listeners.filter((l) => cfg.controllerListenerNames.includes(l.name));

@@ -511,7 +511,7 @@ export function loadBrokerConfig(options: LoadBrokerConfigOptions = {}): BrokerC
 
 /** Prefixes of keys that belong to features Tributary has not built: setting them does nothing. */
 const NOT_BUILT_PREFIXES: ReadonlyArray<[string, string]> = [
-  ['sasl.', 'SASL authentication is not built yet'],
+  ['sasl.', 'only the PLAIN and SCRAM SASL mechanisms are built'],
   ['zookeeper.', 'Tributary does not use ZooKeeper'],
   ['remote.log.', 'tiered storage is not built yet'],
   ['quota.', 'client quotas are not built yet'],

@@ -118,6 +118,5 @@ export const both = (name: string, d: DefInput): ConfigDef => ({ name, scope: 'b
 
 export const ACLS = 'ACLs are not built yet: every client may do everything';
 export const REPLICATION = 'replication between brokers is not built yet';
-export const SASL = 'SASL authentication is not built yet: clients are not authenticated';
 
 export const s = (name: string, multiplier?: number): BrokerSynonym => (multiplier ? { name, multiplier } : { name });

@@ -11,7 +11,6 @@ import {
   oneOf,
   port,
   REPLICATION,
-  SASL,
   SECURITY_PROTOCOLS,
 } from './config-def.ts';
 
@@ -532,33 +531,42 @@ export const BROKER_KEYS: readonly ConfigDef[] = [
   b('sasl.enabled.mechanisms', {
     type: 'list',
     default: 'GSSAPI',
-    doc: 'SASL mechanisms offered to clients.',
-    noEffect: SASL,
+    doc: 'SASL mechanisms offered to clients: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (GSSAPI and OAUTHBEARER are not built).',
   }),
   b('sasl.mechanism.inter.broker.protocol', {
     type: 'string',
     default: 'GSSAPI',
     doc: 'SASL mechanism brokers use among themselves.',
-    noEffect: SASL,
+    noEffect: 'brokers do not connect to other brokers yet',
   }),
   b('sasl.mechanism.controller.protocol', {
     type: 'string',
     default: 'GSSAPI',
     doc: 'SASL mechanism used to reach controllers.',
-    noEffect: SASL,
+    noEffect: 'there is no separate controller quorum to reach yet',
   }),
   b('sasl.jaas.config', {
     type: 'password',
     default: null,
     doc: 'JAAS login context of SASL listeners (Kafka syntax), when no listener.name.<l>.<mechanism>.sasl.jaas.config is set.',
-    noEffect: SASL,
   }),
   b('sasl.server.max.receive.size', {
     type: 'int',
     default: '524288',
     validator: atLeast(1),
     doc: 'Largest request accepted before a SASL connection has authenticated.',
-    noEffect: SASL,
+  }),
+  b('connections.max.reauth.ms', {
+    type: 'long',
+    default: '0',
+    validator: atLeast(0),
+    doc: 'Lifetime of a SASL session (KIP-368): clients re-authenticate before it ends; 0 = no limit.',
+  }),
+  b('connection.failed.authentication.delay.ms', {
+    type: 'int',
+    default: '100',
+    validator: atLeast(0),
+    doc: 'Delay before closing a connection whose authentication failed (slows password guessing).',
   }),
   b('ssl.keystore.location', { type: 'string', default: null, doc: 'Path of the key store.' }),
   b('ssl.keystore.password', { type: 'password', default: null, doc: 'Password of the key store (PKCS12).' }),

@@ -23,7 +23,14 @@ export const PER_LISTENER_KEYS: ReadonlySet<string> = new Set([
   'ssl.enabled.protocols',
   'ssl.cipher.suites',
   'ssl.principal.mapping.rules',
+  'sasl.enabled.mechanisms',
+  'sasl.jaas.config',
+  'sasl.server.max.receive.size',
+  'connections.max.reauth.ms',
 ]);
+
+/** `<mechanism>.sasl.jaas.config`, Kafka's per-listener, per-mechanism login context. */
+const MECHANISM_JAAS = /^[a-z0-9-]+\.sasl\.jaas\.config$/;
 
 export interface ListenerOverride {
   /** Listener name as written (Kafka's prefix is lower-case; we match case-insensitively). */
@@ -39,7 +46,12 @@ export function parseListenerOverride(key: string): ListenerOverride | undefined
   const m = /^listener\.name\.([^.]+)\.(.+)$/.exec(key);
   if (!m) return undefined;
   const base = m[2]!;
-  return { listener: m[1]!, base, def: PER_LISTENER_KEYS.has(base) ? configDef(base) : undefined };
+  const def = PER_LISTENER_KEYS.has(base)
+    ? configDef(base)
+    : MECHANISM_JAAS.test(base)
+      ? configDef('sasl.jaas.config')
+      : undefined;
+  return { listener: m[1]!, base, def };
 }
 
 /** Parses an override's value with its base key's definition (throws ConfigError naming the full key). */

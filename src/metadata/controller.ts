@@ -111,6 +111,65 @@ export class LocalController {
     this.commit([{ type: 'RegisterBroker', nodeId, endpoints, rack }]);
   }
 
+  /**
+   * AlterUserScramCredentials as Kafka's ScramControlManager: a user named twice in the request, an empty name, an
+   * unknown mechanism, iterations outside 4096..16384 or the deletion of a missing credential fail that user (none of
+   * its changes apply); the others commit together. `derive` turns a salted password into StoredKey and ServerKey.
+   */
+  alterUserScramCredentials(
+    deletions: ReadonlyArray<{ name: string; mechanism: number }>,
+    upsertions: ReadonlyArray<{
+      name: string;
+      mechanism: number;
+      iterations: number;
+      salt: Buffer;
+      saltedPassword: Buffer;
+    }>,
+    derive: (mechanism: number, saltedPassword: Buffer) => { storedKey: Buffer; serverKey: Buffer } | undefined,
+  ): Array<{ user: string; errorCode: number; errorMessage: string | null }> {
+    const users: string[] = [];
+    const count = new Map<string, number>();
+    for (const x of [...deletions, ...upsertions]) {
+      if (!count.has(x.name)) users.push(x.name);
+      count.set(x.name, (count.get(x.name) ?? 0) + 1);
+    }
+    const records: MetadataRecord[] = [];
+    const results = users.map((user) => {
+      const fail = (errorCode: number, errorMessage: string) => ({ user, errorCode, errorMessage });
+      if (count.get(user)! > 1)
+        return fail(ErrorCode.DUPLICATE_RESOURCE, 'A user credential cannot be altered twice in the same request');
+      if (user === '') return fail(ErrorCode.UNACCEPTABLE_CREDENTIAL, 'Username must not be empty');
+      const del = deletions.find((d) => d.name === user);
+      if (del) {
+        if (del.mechanism !== 1 && del.mechanism !== 2)
+          return fail(ErrorCode.UNSUPPORTED_SASL_MECHANISM, 'Unknown SCRAM mechanism');
+        if (!this.current.scramCredentials.get(user)?.has(del.mechanism))
+          return fail(ErrorCode.RESOURCE_NOT_FOUND, 'Attempt to delete a user credential that does not exist');
+        records.push({ type: 'RemoveUserScramCredential', name: user, mechanism: del.mechanism });
+      } else {
+        const up = upsertions.find((u) => u.name === user)!;
+        const keys = derive(up.mechanism, up.saltedPassword);
+        if (keys === undefined) return fail(ErrorCode.UNSUPPORTED_SASL_MECHANISM, 'Unknown SCRAM mechanism');
+        if (up.iterations < 4096) return fail(ErrorCode.UNACCEPTABLE_CREDENTIAL, 'Too few iterations');
+        if (up.iterations > 16384) return fail(ErrorCode.UNACCEPTABLE_CREDENTIAL, 'Too many iterations');
+        if (up.salt.length === 0) return fail(ErrorCode.UNACCEPTABLE_CREDENTIAL, 'Salt must not be empty');
+        records.push({
+          type: 'UserScramCredential',
+          name: user,
+          mechanism: up.mechanism,
+          salt: up.salt.toString('base64'),
+          storedKey: keys.storedKey.toString('base64'),
+          serverKey: keys.serverKey.toString('base64'),
+          iterations: up.iterations,
+        });
+      }
+      this.logger.info({ user, change: del ? 'delete' : 'upsert' }, 'SCRAM credential altered');
+      return { user, errorCode: ErrorCode.NONE, errorMessage: null };
+    });
+    this.commit(records);
+    return results;
+  }
+
   createTopics(specs: CreateTopicSpec[], validateOnly: boolean): CreateTopicResult[] {
     const records: MetadataRecord[] = [];
     let wouldWrite = 0;

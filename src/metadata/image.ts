@@ -35,6 +35,14 @@ export interface TopicInfo {
   readonly configs: Readonly<Record<string, string>>;
 }
 
+/** A stored SCRAM credential (UserScramCredentialRecord), bytes decoded. */
+export interface StoredScramCredential {
+  readonly salt: Buffer;
+  readonly storedKey: Buffer;
+  readonly serverKey: Buffer;
+  readonly iterations: number;
+}
+
 export class MetadataImage {
   readonly clusterId: string;
   /** Offset of the last record applied, -1 for the empty image. */
@@ -46,6 +54,8 @@ export class MetadataImage {
   readonly brokerConfigs: ReadonlyMap<string, Readonly<Record<string, string>>>;
   /** Dynamic group configs (GROUP config resources), by group id. */
   readonly groupConfigs: ReadonlyMap<string, Readonly<Record<string, string>>>;
+  /** SCRAM credentials by user name, then by mechanism id (1 = SHA-256, 2 = SHA-512). */
+  readonly scramCredentials: ReadonlyMap<string, ReadonlyMap<number, StoredScramCredential>>;
 
   constructor(init: {
     clusterId: string;
@@ -55,6 +65,7 @@ export class MetadataImage {
     topicsById: ReadonlyMap<string, TopicInfo>;
     brokerConfigs: ReadonlyMap<string, Readonly<Record<string, string>>>;
     groupConfigs?: ReadonlyMap<string, Readonly<Record<string, string>>>;
+    scramCredentials?: ReadonlyMap<string, ReadonlyMap<number, StoredScramCredential>>;
   }) {
     this.clusterId = init.clusterId;
     this.offset = init.offset;
@@ -63,6 +74,7 @@ export class MetadataImage {
     this.topicsById = init.topicsById;
     this.brokerConfigs = init.brokerConfigs;
     this.groupConfigs = init.groupConfigs ?? new Map();
+    this.scramCredentials = init.scramCredentials ?? new Map();
   }
 
   static empty(clusterId: string): MetadataImage {
@@ -83,7 +95,7 @@ export class MetadataImage {
   /** Applies one record, returning the next image. */
   apply(record: MetadataRecord, offset: number): MetadataImage {
     assert(offset > this.offset, `metadata offset ${offset} not after ${this.offset}`);
-    let { brokers, topics, topicsById, brokerConfigs, groupConfigs } = this as MetadataImage;
+    let { brokers, topics, topicsById, brokerConfigs, groupConfigs, scramCredentials } = this as MetadataImage;
     switch (record.type) {
       case 'RegisterBroker': {
         const m = new Map(brokers);
@@ -140,6 +152,27 @@ export class MetadataImage {
         }
         break;
       }
+      case 'UserScramCredential': {
+        const m = new Map(scramCredentials);
+        const mechs = new Map(m.get(record.name) ?? []);
+        mechs.set(record.mechanism, {
+          salt: Buffer.from(record.salt, 'base64'),
+          storedKey: Buffer.from(record.storedKey, 'base64'),
+          serverKey: Buffer.from(record.serverKey, 'base64'),
+          iterations: record.iterations,
+        });
+        scramCredentials = m.set(record.name, mechs);
+        break;
+      }
+      case 'RemoveUserScramCredential': {
+        const mechs = new Map(scramCredentials.get(record.name) ?? []);
+        assert(mechs.delete(record.mechanism), `removal of a missing SCRAM credential of ${record.name}`);
+        const m = new Map(scramCredentials);
+        if (mechs.size === 0) m.delete(record.name);
+        else m.set(record.name, mechs);
+        scramCredentials = m;
+        break;
+      }
     }
     return new MetadataImage({
       clusterId: this.clusterId,
@@ -149,6 +182,7 @@ export class MetadataImage {
       topicsById,
       brokerConfigs,
       groupConfigs,
+      scramCredentials,
     });
   }
 }

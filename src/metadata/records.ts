@@ -23,4 +23,17 @@ export type MetadataRecord =
       resourceName: string;
       name: string;
       value: string | null;
-    };
+    }
+  /** Kafka's UserScramCredentialRecord (bytes as base64): one user's credential for one SCRAM mechanism. */
+  | {
+      type: 'UserScramCredential';
+      name: string;
+      /** Kafka's ScramMechanism id: 1 = SCRAM-SHA-256, 2 = SCRAM-SHA-512. */
+      mechanism: number;
+      salt: string;
+      storedKey: string;
+      serverKey: string;
+      iterations: number;
+    }
+  /** Kafka's RemoveUserScramCredentialRecord. */
+  | { type: 'RemoveUserScramCredential'; name: string; mechanism: number };

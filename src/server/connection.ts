@@ -64,8 +64,13 @@ export class Connection {
     this.processor = processor;
     this.log = log;
     this.opts = opts;
+    const sasl = info.sasl;
     this.reader = new FrameReader({
-      maxFrameBytes: opts.maxRequestBytes,
+      // Before SASL authentication only small frames (sasl.server.max.receive.size), so that an unauthenticated
+      // peer cannot make the broker allocate (CVE-2022-34917).
+      get maxFrameBytes() {
+        return sasl && !sasl.authenticated ? sasl.config.maxReceiveSize : opts.maxRequestBytes;
+      },
       onFrame: (frame) => this.queue.push(frame),
       allocFrame: (size, apiKey) => {
         const pool = opts.produceFrames;
@@ -77,9 +82,17 @@ export class Connection {
         return frame;
       },
       onBadSize: (size) => {
+        const preAuth = sasl !== undefined && !sasl.authenticated;
         this.log.warn(
-          { conn: this.info.id, remote: this.info.remoteAddress, size, max: this.opts.maxRequestBytes },
-          'request size outside 0..socket.request.max.bytes; closing the connection',
+          {
+            conn: this.info.id,
+            remote: this.info.remoteAddress,
+            size,
+            max: preAuth ? sasl.config.maxReceiveSize : this.opts.maxRequestBytes,
+          },
+          preAuth
+            ? 'request size outside 0..sasl.server.max.receive.size before authentication; closing the connection'
+            : 'request size outside 0..socket.request.max.bytes; closing the connection',
         );
         this.close('bad frame size');
       },
@@ -169,6 +182,13 @@ export class Connection {
             this.socket.write(chunks[i]!, i === chunks.length - 1 && sent ? () => sent() : undefined);
           this.socket.uncork();
         } else response?.sent?.();
+        if (this.info.sasl?.closeAfterResponse) {
+          // A failed authentication: the client reads the answer, then the connection closes after a delay that
+          // slows password guessing (connection.failed.authentication.delay.ms); nothing more is read meanwhile.
+          this.stopReading();
+          setTimeout(() => this.close('authentication failed'), this.info.sasl.config.failedAuthDelayMs).unref();
+          return;
+        }
         if (this.paused && this.queue.length < this.opts.maxQueuedRequests / 2 && !this.closed) {
           this.paused = false;
           this.socket.resume();

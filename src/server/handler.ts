@@ -3,6 +3,7 @@
 import type { BrokerServices } from '../broker/services.ts';
 import type { Encodable } from '../protocol/codec.ts';
 import type { RequestHeader } from '../protocol/generated/messages.ts';
+import type { SaslSession } from '../security/sasl.ts';
 
 export interface ConnectionInfo {
   readonly id: number;
@@ -11,6 +12,8 @@ export interface ConnectionInfo {
   readonly securityProtocol: string;
   /** Kafka principal of the peer (`User:CN=carol`, `User:alice`); `User:ANONYMOUS` before authentication. */
   principal: string;
+  /** SASL state on SASL_PLAINTEXT / SASL_SSL listeners (see security/sasl.ts); undefined elsewhere. */
+  readonly sasl?: SaslSession;
 }
 
 export interface RequestContext {

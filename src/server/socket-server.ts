@@ -4,6 +4,8 @@ import { X509Certificate } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { ANONYMOUS, distinguishedName, mapDistinguishedName } from '../security/principal.ts';
+import { FAKE_SCRAM_SECRET, type ListenerSasl, SaslSession } from '../security/sasl.ts';
+import type { ScramLookup } from '../security/scram.ts';
 import { type ListenerTls, usesTls } from '../security/tls.ts';
 import type { Logger } from '../util/log.ts';
 import { Connection, type ConnectionOptions, type FrameProcessor } from './connection.ts';
@@ -15,6 +17,8 @@ export interface ListenerSpec {
   securityProtocol: string;
   /** Required for SSL and SASL_SSL listeners. */
   tls?: ListenerTls;
+  /** Required for SASL_PLAINTEXT and SASL_SSL listeners. */
+  sasl?: { config: ListenerSasl; scram: ScramLookup };
 }
 
 export interface BoundListener extends ListenerSpec {
@@ -39,8 +43,8 @@ export class SocketServer {
   async listen(specs: ListenerSpec[]): Promise<BoundListener[]> {
     const bound: BoundListener[] = [];
     for (const spec of specs) {
-      if (spec.securityProtocol === 'SASL_PLAINTEXT' || spec.securityProtocol === 'SASL_SSL')
-        throw new Error(`listener ${spec.name} uses ${spec.securityProtocol}; SASL is not built yet`);
+      if (spec.securityProtocol.startsWith('SASL_') && spec.sasl === undefined)
+        throw new Error(`listener ${spec.name} uses SASL but has no SASL settings`);
       let server: Server;
       if (usesTls(spec.securityProtocol)) {
         const tls = spec.tls;
@@ -113,6 +117,7 @@ export class SocketServer {
         listenerName: spec.name,
         securityProtocol: spec.securityProtocol,
         principal,
+        sasl: spec.sasl ? new SaslSession(spec.sasl.config, spec.sasl.scram, FAKE_SCRAM_SECRET) : undefined,
       },
       this.processor,
       this.log,

@@ -7,6 +7,7 @@ import addPartitionsToTxn from './add-partitions-to-txn.ts';
 import alterConfigs from './alter-configs.ts';
 import alterPartitionReassignments from './alter-partition-reassignments.ts';
 import alterReplicaLogDirs from './alter-replica-log-dirs.ts';
+import alterUserScramCredentials from './alter-user-scram-credentials.ts';
 import apiVersions from './api-versions.ts';
 import consumerGroupDescribe from './consumer-group-describe.ts';
 import consumerGroupHeartbeat from './consumer-group-heartbeat.ts';
@@ -23,6 +24,7 @@ import describeProducers from './describe-producers.ts';
 import describeQuorum from './describe-quorum.ts';
 import describeTopicPartitions from './describe-topic-partitions.ts';
 import describeTransactions from './describe-transactions.ts';
+import describeUserScramCredentials from './describe-user-scram-credentials.ts';
 import electLeaders from './elect-leaders.ts';
 import endTxn from './end-txn.ts';
 import fetch from './fetch.ts';
@@ -43,6 +45,8 @@ import offsetDelete from './offset-delete.ts';
 import offsetFetch from './offset-fetch.ts';
 import offsetForLeaderEpoch from './offset-for-leader-epoch.ts';
 import produce from './produce.ts';
+import saslAuthenticate from './sasl-authenticate.ts';
+import saslHandshake from './sasl-handshake.ts';
 import syncGroup from './sync-group.ts';
 import txnOffsetCommit from './txn-offset-commit.ts';
 import writeTxnMarkers from './write-txn-markers.ts';
@@ -96,6 +100,11 @@ const HANDLERS: readonly HandlerDef<never, never>[] = [
   alterReplicaLogDirs,
   describeQuorum,
   listConfigResources,
+  // Security (issue 16)
+  saslHandshake,
+  saslAuthenticate,
+  describeUserScramCredentials,
+  alterUserScramCredentials,
 ] as readonly HandlerDef<never, never>[];
 
 export function supportedApis(): SupportedApi[] {

@@ -10,6 +10,7 @@ Produces n records to partition 0 of topic, then reads them back (through the gr
 Prints one JSON object on its last stdout line: {"produced": [offsets], "consumed": [values], "error": str|null}.
 """
 import json
+import logging
 import sys
 import time
 
@@ -41,7 +42,8 @@ def confluent(spec):
         producer.produce(spec['topic'], value=('v%d' % i).encode(), partition=0, on_delivery=report)
     producer.flush(20)
     if failed or not produced:
-        return {'produced': produced, 'consumed': [], 'error': (failed + errors + ['nothing produced'])[0]}
+        # The delivery report says "Message timed out"; the reason (an authentication failure) is in error_cb.
+        return {'produced': produced, 'consumed': [], 'error': '; '.join((failed + errors)[:4]) or 'nothing produced'}
     cconf = dict(conf, **{'group.id': spec.get('group') or 'security-test', 'auto.offset.reset': 'earliest',
                           'enable.auto.commit': False})
     consumer = Consumer(cconf)
@@ -70,8 +72,22 @@ def confluent(spec):
     return {'produced': produced, 'consumed': consumed, 'error': error}
 
 
+class _Collect(logging.Handler):
+    """Keeps kafka-python's warnings: a failed authentication surfaces only there (the exception is just
+    NoBrokersAvailable)."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
 def kafka_python(spec):
     from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+    logs = _Collect()
+    logging.getLogger('kafka').addHandler(logs)
     sec = spec['security']
     conf = {'bootstrap_servers': [spec['bootstrap']], 'security_protocol': sec['protocol']}
     if 'ca' in sec:
@@ -88,7 +104,8 @@ def kafka_python(spec):
         produced = [f.get(timeout=20).offset for f in futures]
         producer.close()
     except Exception as e:  # noqa: BLE001 - the test reads the error's name and message
-        return {'produced': [], 'consumed': [], 'error': '%s: %s' % (type(e).__name__, e)}
+        auth = [m for m in logs.messages if 'SASL' in m or 'uthenticat' in m or 'SCRAM' in m][:2] or logs.messages[:3]
+        return {'produced': [], 'consumed': [], 'error': '; '.join(['%s: %s' % (type(e).__name__, e)] + auth)}
     consumed = []
     error = None
     try:

@@ -1,0 +1,75 @@
+// The official Java client (kafka-clients) over Tributary's security: SCRAM credentials through the Admin API, and
+// produce/consume with the security settings of a properties file (SASL_SSL + SCRAM-SHA-512, mTLS, ...). Run as
+//   java -cp 'libs/*' SecurityClient.java <mode> <bootstrap> ...
+// Prints one line per observation; the TypeScript test parses them.
+import java.io.FileReader;
+import java.time.Duration;
+import java.util.*;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.*;
+import org.apache.kafka.clients.consumer.*;
+import org.apache.kafka.clients.producer.*;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+public class SecurityClient {
+  public static void main(String[] args) throws Exception {
+    String mode = args[0];
+    String bootstrap = args[1];
+    switch (mode) {
+      case "scram-upsert" -> scramUpsert(bootstrap, args[2], args[3], args[4]);
+      case "roundtrip" -> roundtrip(bootstrap, args[2], args[3], Integer.parseInt(args[4]));
+      default -> throw new IllegalArgumentException("unknown mode " + mode);
+    }
+  }
+
+  static void scramUpsert(String bootstrap, String user, String password, String mechanism) throws Exception {
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      ScramMechanism m = ScramMechanism.fromMechanismName(mechanism);
+      admin.alterUserScramCredentials(List.of(new UserScramCredentialUpsertion(user, new ScramCredentialInfo(m, 8192), password)))
+          .all().get(30, TimeUnit.SECONDS);
+      System.out.println("upserted " + user);
+      UserScramCredentialsDescription d = admin.describeUserScramCredentials(List.of(user)).description(user).get(30, TimeUnit.SECONDS);
+      for (ScramCredentialInfo i : d.credentialInfos()) System.out.println("described " + i.mechanism() + " " + i.iterations());
+    }
+  }
+
+  static void roundtrip(String bootstrap, String propsFile, String topic, int n) throws Exception {
+    Properties security = new Properties();
+    try (FileReader r = new FileReader(propsFile)) {
+      security.load(r);
+    }
+    Properties p = new Properties();
+    p.putAll(security);
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "20000");
+    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "20000");
+    p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "15000");
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
+      for (int i = 0; i < n; i++) producer.send(new ProducerRecord<>(topic, 0, null, "v" + i)).get(30, TimeUnit.SECONDS);
+      System.out.println("acked " + n);
+    } catch (Exception e) {
+      Throwable c = e.getCause() != null ? e.getCause() : e;
+      System.out.println("error " + c.getClass().getSimpleName() + ": " + c.getMessage());
+      return;
+    }
+    Properties c = new Properties();
+    c.putAll(security);
+    c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(c)) {
+      consumer.assign(List.of(new TopicPartition(topic, 0)));
+      consumer.seekToBeginning(List.of(new TopicPartition(topic, 0)));
+      int got = 0;
+      long deadline = System.currentTimeMillis() + 30_000;
+      while (got < n && System.currentTimeMillis() < deadline) got += consumer.poll(Duration.ofMillis(500)).count();
+      System.out.println("consumed " + got);
+    }
+  }
+}
