@@ -1,6 +1,6 @@
 // Broker keys that are not topic defaults: identity, networking, storage, replication, groups, transactions, security.
+import { AUTHORIZER_CLASS_NAMES } from '../security/authorizer.ts';
 import {
-  ACLS,
   atLeast,
   b,
   type ConfigDef,
@@ -513,20 +513,18 @@ export const BROKER_KEYS: readonly ConfigDef[] = [
   b('authorizer.class.name', {
     type: 'string',
     default: '',
-    doc: 'Authorizer implementation; empty = no ACL checks.',
-    noEffect: ACLS,
+    validator: oneOf('', ...AUTHORIZER_CLASS_NAMES),
+    doc: "Authorizer: one of Kafka's ACL authorizer class names turns on the built-in ACL authorizer; empty = no checks.",
   }),
   b('super.users', {
     type: 'list',
     default: '',
-    doc: 'Principals (User:name) that bypass ACL checks.',
-    noEffect: ACLS,
+    doc: 'Principals (User:name) that bypass ACL checks, separated by semicolons (or commas).',
   }),
   b('allow.everyone.if.no.acl.found', {
     type: 'boolean',
     default: 'false',
     doc: 'Allow access to resources that have no ACLs.',
-    noEffect: ACLS,
   }),
   b('sasl.enabled.mechanisms', {
     type: 'list',

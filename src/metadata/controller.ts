@@ -3,6 +3,7 @@
 // single broker; the Raft quorum controller will take its place with the same record stream.
 import { randomBytes } from 'node:crypto';
 import { ErrorCode } from '../protocol/errors.ts';
+import { type Acl, type AclFilter, filterMatches, invalidAcl } from '../security/authorizer.ts';
 import type { Logger } from '../util/log.ts';
 import { type BrokerEndpoint, MetadataImage, type TopicInfo } from './image.ts';
 import type { MetadataLog } from './metadata-log.ts';
@@ -167,6 +168,46 @@ export class LocalController {
       return { user, errorCode: ErrorCode.NONE, errorMessage: null };
     });
     this.commit(records);
+    return results;
+  }
+
+  /** CreateAcls: validates each ACL (Kafka's rules); valid ones not already present become records. */
+  createAcls(creations: readonly Acl[]): Array<{ errorCode: number; errorMessage: string | null }> {
+    const records: MetadataRecord[] = [];
+    const existing = new Set([...this.current.acls.values()].map((a) => JSON.stringify(aclKey(a))));
+    const results = creations.map((acl) => {
+      const bad = invalidAcl(acl);
+      if (bad !== null) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: bad };
+      const key = JSON.stringify(aclKey(acl));
+      if (!existing.has(key)) {
+        existing.add(key); // creating an existing ACL succeeds without a second copy, as in Kafka
+        records.push({ type: 'AccessControlEntry', id: newUuid(), ...aclKey(acl) });
+      }
+      return { errorCode: ErrorCode.NONE, errorMessage: null };
+    });
+    this.commit(records);
+    if (records.length > 0) this.logger.info({ count: records.length }, 'ACLs created');
+    return results;
+  }
+
+  /** DeleteAcls: every ACL each filter matches is removed (an ACL matched by two filters is removed once). */
+  deleteAcls(filters: readonly AclFilter[]): Acl[][] {
+    const records: MetadataRecord[] = [];
+    const removed = new Set<string>();
+    const results = filters.map((f) => {
+      const matched: Acl[] = [];
+      for (const [id, acl] of this.current.acls) {
+        if (!filterMatches(f, acl)) continue;
+        matched.push(acl);
+        if (!removed.has(id)) {
+          removed.add(id);
+          records.push({ type: 'RemoveAccessControlEntry', id });
+        }
+      }
+      return matched;
+    });
+    this.commit(records);
+    if (records.length > 0) this.logger.info({ count: records.length }, 'ACLs deleted');
     return results;
   }
 
@@ -479,4 +520,16 @@ export const CLUSTER_METADATA_TOPIC = '__cluster_metadata';
 /** A config error's message, prefixed with its key unless the message already names it. */
 function describeConfigError(e: { key: string; message: string }): string {
   return e.message.includes(e.key) ? e.message : `${e.key}: ${e.message}`;
+}
+
+function aclKey(a: Acl): Acl {
+  return {
+    resourceType: a.resourceType,
+    resourceName: a.resourceName,
+    patternType: a.patternType,
+    principal: a.principal,
+    host: a.host,
+    operation: a.operation,
+    permissionType: a.permissionType,
+  };
 }

@@ -1,5 +1,7 @@
 // The metadata image: an immutable view of the cluster (brokers, topics, partitions, configs) built by applying
 // metadata records in order. Brokers read it; only the controller writes records. Pure logic, no I/O.
+
+import type { Acl } from '../security/authorizer.ts';
 import { assert } from '../util/assert.ts';
 import type { MetadataRecord } from './records.ts';
 
@@ -56,6 +58,8 @@ export class MetadataImage {
   readonly groupConfigs: ReadonlyMap<string, Readonly<Record<string, string>>>;
   /** SCRAM credentials by user name, then by mechanism id (1 = SHA-256, 2 = SHA-512). */
   readonly scramCredentials: ReadonlyMap<string, ReadonlyMap<number, StoredScramCredential>>;
+  /** ACLs by record id (AccessControlEntryRecord), in creation order. */
+  readonly acls: ReadonlyMap<string, Acl>;
 
   constructor(init: {
     clusterId: string;
@@ -66,6 +70,7 @@ export class MetadataImage {
     brokerConfigs: ReadonlyMap<string, Readonly<Record<string, string>>>;
     groupConfigs?: ReadonlyMap<string, Readonly<Record<string, string>>>;
     scramCredentials?: ReadonlyMap<string, ReadonlyMap<number, StoredScramCredential>>;
+    acls?: ReadonlyMap<string, Acl>;
   }) {
     this.clusterId = init.clusterId;
     this.offset = init.offset;
@@ -75,6 +80,7 @@ export class MetadataImage {
     this.brokerConfigs = init.brokerConfigs;
     this.groupConfigs = init.groupConfigs ?? new Map();
     this.scramCredentials = init.scramCredentials ?? new Map();
+    this.acls = init.acls ?? new Map();
   }
 
   static empty(clusterId: string): MetadataImage {
@@ -95,7 +101,7 @@ export class MetadataImage {
   /** Applies one record, returning the next image. */
   apply(record: MetadataRecord, offset: number): MetadataImage {
     assert(offset > this.offset, `metadata offset ${offset} not after ${this.offset}`);
-    let { brokers, topics, topicsById, brokerConfigs, groupConfigs, scramCredentials } = this as MetadataImage;
+    let { brokers, topics, topicsById, brokerConfigs, groupConfigs, scramCredentials, acls } = this as MetadataImage;
     switch (record.type) {
       case 'RegisterBroker': {
         const m = new Map(brokers);
@@ -173,6 +179,18 @@ export class MetadataImage {
         scramCredentials = m;
         break;
       }
+      case 'AccessControlEntry': {
+        assert(!acls.has(record.id), `ACL ${record.id} created twice`);
+        const { type: _type, id, ...acl } = record;
+        acls = new Map(acls).set(id, acl);
+        break;
+      }
+      case 'RemoveAccessControlEntry': {
+        const m = new Map(acls);
+        assert(m.delete(record.id), `removal of unknown ACL ${record.id}`);
+        acls = m;
+        break;
+      }
     }
     return new MetadataImage({
       clusterId: this.clusterId,
@@ -183,6 +201,7 @@ export class MetadataImage {
       brokerConfigs,
       groupConfigs,
       scramCredentials,
+      acls,
     });
   }
 }

@@ -36,4 +36,18 @@ export type MetadataRecord =
       iterations: number;
     }
   /** Kafka's RemoveUserScramCredentialRecord. */
-  | { type: 'RemoveUserScramCredential'; name: string; mechanism: number };
+  | { type: 'RemoveUserScramCredential'; name: string; mechanism: number }
+  /** Kafka's AccessControlEntryRecord: one ACL, with the id DeleteAcls removes it by. */
+  | {
+      type: 'AccessControlEntry';
+      id: string;
+      resourceType: number;
+      resourceName: string;
+      patternType: number;
+      principal: string;
+      host: string;
+      operation: number;
+      permissionType: number;
+    }
+  /** Kafka's RemoveAccessControlEntryRecord. */
+  | { type: 'RemoveAccessControlEntry'; id: string };

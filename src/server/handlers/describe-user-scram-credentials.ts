@@ -4,12 +4,22 @@ import type {
   DescribeUserScramCredentialsRequest,
   DescribeUserScramCredentialsResponse,
 } from '../../protocol/generated/messages.ts';
+import { authorizedCluster } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 
 export default defineHandler<DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse>({
   apiKey: 50,
   versions: [0, 0],
   handle(ctx, req) {
+    // ACLs (when an authorizer is on): DESCRIBE on the cluster.
+    if (!authorizedCluster(ctx, AclOperation.DESCRIBE))
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+        errorMessage: 'Cluster authorization failed.',
+        results: [],
+      };
     const creds = ctx.broker.metadata().scramCredentials;
     const describe = (user: string) => {
       const mechs = creds.get(user);

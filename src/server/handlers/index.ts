@@ -11,11 +11,14 @@ import alterUserScramCredentials from './alter-user-scram-credentials.ts';
 import apiVersions from './api-versions.ts';
 import consumerGroupDescribe from './consumer-group-describe.ts';
 import consumerGroupHeartbeat from './consumer-group-heartbeat.ts';
+import createAcls from './create-acls.ts';
 import createPartitions from './create-partitions.ts';
 import createTopics from './create-topics.ts';
+import deleteAcls from './delete-acls.ts';
 import deleteGroups from './delete-groups.ts';
 import deleteRecords from './delete-records.ts';
 import deleteTopics from './delete-topics.ts';
+import describeAcls from './describe-acls.ts';
 import describeCluster from './describe-cluster.ts';
 import describeConfigs from './describe-configs.ts';
 import describeGroups from './describe-groups.ts';
@@ -105,6 +108,9 @@ const HANDLERS: readonly HandlerDef<never, never>[] = [
   saslAuthenticate,
   describeUserScramCredentials,
   alterUserScramCredentials,
+  describeAcls,
+  createAcls,
+  deleteAcls,
 ] as readonly HandlerDef<never, never>[];
 
 export function supportedApis(): SupportedApi[] {

@@ -5,6 +5,8 @@ import type { CommitPartition } from '../../coordinator/group/shard.ts';
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { OffsetCommitRequest, OffsetCommitResponse } from '../../protocol/generated/messages.ts';
+import { authorizedGroup, authorizedTopic } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 import { PartitionErrors } from './partition-errors.ts';
 
@@ -17,9 +19,17 @@ export default defineHandler<OffsetCommitRequest, OffsetCommitResponse>({
     const errors = new PartitionErrors();
     const valid: CommitPartition[] = [];
     const retention = v >= 2 && v <= 4 ? Number(req.retentionTimeMs) : -1;
+    // ACLs (when an authorizer is on): READ on the group, then READ on each topic.
+    const groupDenied = !authorizedGroup(ctx, AclOperation.READ, req.groupId);
     for (const t of req.topics) {
       const topic = image.topics.get(t.name);
+      const topicDenied = !groupDenied && !authorizedTopic(ctx, AclOperation.READ, t.name);
       for (const p of t.partitions) {
+        if (groupDenied || topicDenied) {
+          const code = groupDenied ? ErrorCode.GROUP_AUTHORIZATION_FAILED : ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+          errors.set(t.name, p.partitionIndex, code);
+          continue;
+        }
         if (!topic || p.partitionIndex < 0 || p.partitionIndex >= topic.partitions.length) {
           errors.set(t.name, p.partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
           continue;

@@ -3,6 +3,8 @@ import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { ProduceRequest, ProduceResponse } from '../../protocol/generated/messages.ts';
 import { BATCH_LENGTH, LOG_OVERHEAD, MAGIC } from '../../records/batch-layout.ts';
+import { authorizedTopic, authorizedTransactionalId } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { CloseConnection, defineHandler, NO_RESPONSE } from '../handler.ts';
 import { INTERNAL_TOPICS } from './metadata.ts';
 
@@ -19,37 +21,52 @@ export default defineHandler<ProduceRequest, ProduceResponse>({
     const now = clock();
     const validAcks = req.acks === 0 || req.acks === 1 || req.acks === -1;
     const internalAllowed = ctx.header.clientId === ADMIN_CLIENT_ID;
-    const responses = req.topicData.map((t) => ({
-      name: t.name,
-      partitionResponses: t.partitionData.map((p) => {
-        const hosted = replicas.get(t.name, p.index) !== undefined;
-        const formatError = ctx.apiVersion >= 3 && hosted ? oneBatchError(ctx.apiVersion, p.records) : null;
-        const r = !validAcks
-          ? { errorCode: ErrorCode.INVALID_REQUIRED_ACKS, errorMessage: `Invalid required acks ${req.acks}` }
-          : formatError !== null
-            ? { errorCode: ErrorCode.INVALID_RECORD, errorMessage: formatError }
-            : hosted && INTERNAL_TOPICS.has(t.name) && !internalAllowed
-              ? // A client's bytes in __consumer_offsets would be replayed by the coordinator on every start.
-                {
-                  errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION,
-                  errorMessage: `Cannot append to internal topic ${t.name}`,
-                }
-              : replicas.produce(t.name, p.index, p.records, now);
-        return {
-          index: p.index,
-          errorCode: r.errorCode,
-          baseOffset: r.errorCode === ErrorCode.NONE ? (r.baseOffset ?? -1) : -1,
-          logAppendTimeMs: r.logAppendTime ?? -1,
-          logStartOffset: r.logStartOffset ?? -1,
-          // KIP-467 (v8+; older versions drop them): which records made the batch fail, as Kafka answers.
-          recordErrors:
-            r.recordErrors === undefined
-              ? NO_RECORD_ERRORS
-              : r.recordErrors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message })),
-          errorMessage: r.errorMessage,
-        };
-      }),
-    }));
+    // ACLs (when an authorizer is on): WRITE on the transactional id, then WRITE on each topic.
+    const txnDenied =
+      req.transactionalId !== null &&
+      req.transactionalId !== undefined &&
+      !authorizedTransactionalId(ctx, req.transactionalId);
+    const responses = req.topicData.map((t) => {
+      const denied = txnDenied
+        ? { errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, errorMessage: null }
+        : !authorizedTopic(ctx, AclOperation.WRITE, t.name)
+          ? { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null }
+          : undefined;
+      return {
+        name: t.name,
+        partitionResponses: t.partitionData.map((p) => {
+          const hosted = replicas.get(t.name, p.index) !== undefined;
+          const formatError =
+            ctx.apiVersion >= 3 && hosted && !denied ? oneBatchError(ctx.apiVersion, p.records) : null;
+          const r: ReturnType<typeof replicas.produce> = denied
+            ? denied
+            : !validAcks
+              ? { errorCode: ErrorCode.INVALID_REQUIRED_ACKS, errorMessage: `Invalid required acks ${req.acks}` }
+              : formatError !== null
+                ? { errorCode: ErrorCode.INVALID_RECORD, errorMessage: formatError }
+                : hosted && INTERNAL_TOPICS.has(t.name) && !internalAllowed
+                  ? // A client's bytes in __consumer_offsets would be replayed by the coordinator on every start.
+                    {
+                      errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION,
+                      errorMessage: `Cannot append to internal topic ${t.name}`,
+                    }
+                  : replicas.produce(t.name, p.index, p.records, now);
+          return {
+            index: p.index,
+            errorCode: r.errorCode,
+            baseOffset: r.errorCode === ErrorCode.NONE ? (r.baseOffset ?? -1) : -1,
+            logAppendTimeMs: r.logAppendTime ?? -1,
+            logStartOffset: r.logStartOffset ?? -1,
+            // KIP-467 (v8+; older versions drop them): which records made the batch fail, as Kafka answers.
+            recordErrors:
+              r.recordErrors === undefined
+                ? NO_RECORD_ERRORS
+                : r.recordErrors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message })),
+            errorMessage: r.errorMessage,
+          };
+        }),
+      };
+    });
     if (req.acks === 0) {
       // Kafka closes the connection when an acks=0 produce fails anywhere: the client's only way to notice.
       const failed = responses.flatMap((t) =>

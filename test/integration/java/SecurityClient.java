@@ -10,6 +10,8 @@ import org.apache.kafka.clients.admin.*;
 import org.apache.kafka.clients.consumer.*;
 import org.apache.kafka.clients.producer.*;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.acl.*;
+import org.apache.kafka.common.resource.*;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
@@ -20,6 +22,7 @@ public class SecurityClient {
     switch (mode) {
       case "scram-upsert" -> scramUpsert(bootstrap, args[2], args[3], args[4]);
       case "roundtrip" -> roundtrip(bootstrap, args[2], args[3], Integer.parseInt(args[4]));
+      case "acls" -> acls(bootstrap, args[2], args[3]);
       default -> throw new IllegalArgumentException("unknown mode " + mode);
     }
   }
@@ -32,6 +35,34 @@ public class SecurityClient {
       System.out.println("upserted " + user);
       UserScramCredentialsDescription d = admin.describeUserScramCredentials(List.of(user)).description(user).get(30, TimeUnit.SECONDS);
       for (ScramCredentialInfo i : d.credentialInfos()) System.out.println("described " + i.mechanism() + " " + i.iterations());
+    }
+  }
+
+  /** Grants `user` WRITE, READ and CREATE on topics prefixed `<user>-` and READ on group `<user>-g`; lists them. */
+  static void acls(String bootstrap, String propsFile, String user) throws Exception {
+    Properties p = new Properties();
+    try (FileReader r = new FileReader(propsFile)) {
+      p.load(r);
+    }
+    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    try (Admin admin = Admin.create(p)) {
+      String principal = "User:" + user;
+      ResourcePattern topics = new ResourcePattern(ResourceType.TOPIC, user + "-", PatternType.PREFIXED);
+      ResourcePattern group = new ResourcePattern(ResourceType.GROUP, user + "-g", PatternType.LITERAL);
+      List<AclBinding> bindings = new ArrayList<>();
+      for (AclOperation op : List.of(AclOperation.WRITE, AclOperation.READ, AclOperation.CREATE))
+        bindings.add(new AclBinding(topics, new AccessControlEntry(principal, "*", op, AclPermissionType.ALLOW)));
+      bindings.add(new AclBinding(group, new AccessControlEntry(principal, "*", AclOperation.READ, AclPermissionType.ALLOW)));
+      admin.createAcls(bindings).all().get(30, TimeUnit.SECONDS);
+      System.out.println("created " + bindings.size());
+      Collection<AclBinding> found = admin.describeAcls(new AclBindingFilter(
+          new ResourcePatternFilter(ResourceType.ANY, null, PatternType.ANY),
+          new AccessControlEntryFilter(principal, null, AclOperation.ANY, AclPermissionType.ANY))).values().get(30, TimeUnit.SECONDS);
+      List<String> lines = new ArrayList<>();
+      for (AclBinding b : found)
+        lines.add(b.pattern().resourceType() + " " + b.pattern().patternType() + " " + b.pattern().name() + " " + b.entry().operation());
+      Collections.sort(lines);
+      for (String l : lines) System.out.println("acl " + l);
     }
   }
 

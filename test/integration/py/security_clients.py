@@ -98,13 +98,14 @@ def kafka_python(spec):
         conf.update({'sasl_mechanism': sec['mechanism'], 'sasl_plain_username': sec['user'],
                      'sasl_plain_password': sec['password']})
     try:
-        producer = KafkaProducer(**conf)
+        producer = KafkaProducer(max_block_ms=15000, **conf)
         futures = [producer.send(spec['topic'], value=('v%d' % i).encode(), partition=0) for i in range(spec['n'])]
         producer.flush(20)
         produced = [f.get(timeout=20).offset for f in futures]
         producer.close()
     except Exception as e:  # noqa: BLE001 - the test reads the error's name and message
-        auth = [m for m in logs.messages if 'SASL' in m or 'uthenticat' in m or 'SCRAM' in m][:2] or logs.messages[:3]
+        keys = ('uthorized', 'uthorization', 'uthentication failed', 'SASL', 'SCRAM')
+        auth = [m for m in logs.messages if any(k in m for k in keys)][:3] or logs.messages[:3]
         return {'produced': [], 'consumed': [], 'error': '; '.join(['%s: %s' % (type(e).__name__, e)] + auth)}
     consumed = []
     error = None

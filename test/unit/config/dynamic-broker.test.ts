@@ -220,14 +220,18 @@ describe('unknown and not-built keys at start', () => {
   it('says that keys of features not built yet have no effect', () => {
     const warnings: string[] = [];
     const c = load(
-      ['authorizer.class.name=x.Y', 'ssl.keystore.location=/k', 'sasl.jaas.config=z', 'zookeeper.connect=zk:2181'],
+      [
+        'authorizer.class.name=kafka.security.authorizer.AclAuthorizer',
+        'ssl.keystore.location=/k',
+        'sasl.jaas.config=z',
+        'zookeeper.connect=zk:2181',
+      ],
       { warn: (_o, m) => warnings.push(m) },
     );
-    // ssl.* and sasl.jaas.config take effect (TLS and SASL listeners): no warning for them.
-    assert.equal(warnings.length, 2);
-    assert.match(warnings[0]!, /authorizer\.class\.name has no effect: ACLs are not built yet/);
-    assert.match(warnings[1]!, /zookeeper\.connect has no effect/);
-    assert.equal(c.get('authorizer.class.name'), 'x.Y');
+    // ACLs, ssl.* and sasl.jaas.config take effect (authorizer, TLS and SASL listeners): no warning for them.
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /zookeeper\.connect has no effect/);
+    assert.equal(c.get('authorizer.class.name'), 'kafka.security.authorizer.AclAuthorizer');
   });
 
   it('accepts message.format.version (topic) and log.message.format.version (broker) as deprecated', () => {
