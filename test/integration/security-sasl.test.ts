@@ -79,8 +79,9 @@ describe('SASL listeners', { timeout: 900_000 }, () => {
     certs = makeCerts();
     const saslSslPort = await freePort();
     const saslPlainPort = await freePort();
+    const reauthPort = await freePort();
     const broker = await startBrokerProcess({
-      extraListeners: `SASL_SSL://127.0.0.1:${saslSslPort},SASL_PLAINTEXT://127.0.0.1:${saslPlainPort}`,
+      extraListeners: `SASL_SSL://127.0.0.1:${saslSslPort},SASL_PLAINTEXT://127.0.0.1:${saslPlainPort},REAUTH://127.0.0.1:${reauthPort}`,
       overrides: {
         'inter.broker.listener.name': 'PLAINTEXT',
         'ssl.keystore.type': 'PEM',
@@ -91,6 +92,11 @@ describe('SASL listeners', { timeout: 900_000 }, () => {
         'listener.name.sasl_plaintext.sasl.enabled.mechanisms': 'PLAIN',
         'listener.name.sasl_plaintext.plain.sasl.jaas.config': PLAIN_JAAS,
         'group.initial.rebalance.delay.ms': '0',
+        // KIP-368: sessions on the REAUTH listener last 3 s; clients re-authenticate on the same connection.
+        'listener.security.protocol.map':
+          'PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,REAUTH:SASL_SSL',
+        'listener.name.reauth.sasl.enabled.mechanisms': 'SCRAM-SHA-512',
+        'listener.name.reauth.connections.max.reauth.ms': '3000',
       },
     });
     // The Java Admin client creates alice's SCRAM-SHA-512 credential over the PLAINTEXT listener.
@@ -102,7 +108,7 @@ describe('SASL listeners', { timeout: 900_000 }, () => {
       'SCRAM-SHA-512',
     ]);
     assert.equal(r.code, 0, describeRun('SecurityClient scram-upsert', r));
-    return { kcat, python, libs, broker, saslSslPort, saslPlainPort, upsert: r.stdout };
+    return { kcat, python, libs, broker, saslSslPort, saslPlainPort, reauthPort, upsert: r.stdout };
   });
   after(async () => {
     await setup.value()?.broker.stop();
@@ -244,6 +250,34 @@ describe('SASL listeners', { timeout: 900_000 }, () => {
     assert.match(r.stdout, /acked 25\n/);
     assert.match(r.stdout, /consumed 25\n/);
     assert.ok(!broker.logs().includes(ALICE.password), 'the password never appears in the broker log');
+  });
+
+  test('KIP-368: the Java client re-authenticates before its 3 s session ends and keeps producing', async () => {
+    const { libs, reauthPort, broker } = await setup.get();
+    const props = path.join(certs.dir, 'java-reauth.properties');
+    writeFileSync(
+      props,
+      [
+        'security.protocol=SASL_SSL',
+        'sasl.mechanism=SCRAM-SHA-512',
+        `sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="${ALICE.user}" password="${ALICE.password}";`,
+        'ssl.truststore.type=PEM',
+        `ssl.truststore.location=${certs.caCert}`,
+        '',
+      ].join('\n'),
+    );
+    const r = await runJavaProgram(libs, 'SecurityClient', [
+      'slow',
+      `127.0.0.1:${reauthPort}`,
+      props,
+      'reauth',
+      '16',
+      '500',
+    ]);
+    assert.equal(r.code, 0, describeRun('SecurityClient slow', r));
+    assert.match(r.stdout, /acked 16\n/);
+    assert.match(broker.logs(), /SASL re-authenticated \(KIP-368\).*principal=User:alice/);
+    assert.doesNotMatch(broker.logs(), /SASL session expired/);
   });
 
   test('a wrong password fails cleanly (confluent-kafka, kafka-python, Java, kafkajs) and writes nothing', async () => {

@@ -22,6 +22,7 @@ export default defineHandler<SaslAuthenticateRequest, SaslAuthenticateResponse>(
         sessionLifetimeMs: 0n,
       };
     }
+    const reauthenticating = sasl.authenticated;
     const step = sasl.authenticate(req.authBytes);
     if (step.error !== undefined) {
       ctx.broker.log.warn(
@@ -37,7 +38,9 @@ export default defineHandler<SaslAuthenticateRequest, SaslAuthenticateResponse>(
     }
     if (step.principal !== undefined) {
       conn.principal = step.principal;
-      ctx.broker.log.debug({ conn: conn.id, principal: step.principal }, 'SASL authenticated');
+      if (reauthenticating)
+        ctx.broker.log.info({ conn: conn.id, principal: step.principal }, 'SASL re-authenticated (KIP-368)');
+      else ctx.broker.log.debug({ conn: conn.id, principal: step.principal }, 'SASL authenticated');
     }
     return {
       errorCode: ErrorCode.NONE,

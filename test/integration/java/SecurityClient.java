@@ -23,6 +23,7 @@ public class SecurityClient {
       case "scram-upsert" -> scramUpsert(bootstrap, args[2], args[3], args[4]);
       case "roundtrip" -> roundtrip(bootstrap, args[2], args[3], Integer.parseInt(args[4]));
       case "acls" -> acls(bootstrap, args[2], args[3]);
+      case "slow" -> slow(bootstrap, args[2], args[3], Integer.parseInt(args[4]), Long.parseLong(args[5]));
       default -> throw new IllegalArgumentException("unknown mode " + mode);
     }
   }
@@ -63,6 +64,24 @@ public class SecurityClient {
         lines.add(b.pattern().resourceType() + " " + b.pattern().patternType() + " " + b.pattern().name() + " " + b.entry().operation());
       Collections.sort(lines);
       for (String l : lines) System.out.println("acl " + l);
+    }
+  }
+
+  /** Produces n records one at a time, pausing between them, on one producer (one connection). */
+  static void slow(String bootstrap, String propsFile, String topic, int n, long pauseMs) throws Exception {
+    Properties p = new Properties();
+    try (FileReader r = new FileReader(propsFile)) {
+      p.load(r);
+    }
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
+      for (int i = 0; i < n; i++) {
+        producer.send(new ProducerRecord<>(topic, 0, null, "s" + i)).get(30, TimeUnit.SECONDS);
+        Thread.sleep(pauseMs);
+      }
+      System.out.println("acked " + n);
     }
   }
 
