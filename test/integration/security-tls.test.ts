@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, afterEach, describe, test } from 'node:test';
 import tls from 'node:tls';
+import { BrokerConnection } from '../../src/client/connection.ts';
 import { type BrokerHandle, freePort, printLogsOnFailure, sharedSetup, startBrokerProcess } from '../helpers/broker.ts';
 import { type CertFiles, KEY_PASSWORD, makeCerts } from '../helpers/certs.ts';
 import { describeRun, PY_DIR, requireBinary, requirePython, runProcess } from '../helpers/clients.ts';
@@ -79,6 +80,11 @@ describe('TLS listeners', { timeout: 600_000 }, () => {
         'listener.name.mtls.ssl.client.auth': 'required',
         'listener.name.mtls.ssl.principal.mapping.rules': 'RULE:^CN=(carol),O=Tributary Test,C=US$/$1/U, RULE:^CN=x/y/',
         'listener.name.modern.ssl.enabled.protocols': 'TLSv1.3',
+        // The authorizer is on, but resources without ACLs stay open; the PLAINTEXT listener (User:ANONYMOUS)
+        // administers ACLs.
+        'authorizer.class.name': 'kafka.security.authorizer.AclAuthorizer',
+        'allow.everyone.if.no.acl.found': 'true',
+        'super.users': 'User:ANONYMOUS',
       },
     });
     return { kcat, python, broker, sslPort, mtlsPort, tls13Port };
@@ -161,6 +167,37 @@ describe('TLS listeners', { timeout: 600_000 }, () => {
     // Without a certificate the handshake fails: kcat gives up with an error instead of listing metadata.
     const no = await runProcess(kcat, ['-b', `127.0.0.1:${mtlsPort}`, ...ssl, '-L', '-m', '5'], { timeoutMs: 30_000 });
     assert.notEqual(no.code, 0, describeRun('kcat -L without a certificate', no));
+  });
+
+  test('mTLS: ACLs see the mapped principal (User:CAROL), not the raw distinguished name (confluent-kafka)', async () => {
+    const { python, mtlsPort, broker } = await setup.get();
+    const allowWrite = (topic: string, principal: string) => ({
+      resourceType: 2, // TOPIC
+      resourceName: topic,
+      resourcePatternType: 3, // LITERAL
+      principal,
+      host: '*',
+      operation: 4, // WRITE
+      permissionType: 3, // ALLOW
+    });
+    const admin = await BrokerConnection.open('127.0.0.1', broker.port);
+    const created = await admin.send<{ results: { errorCode: number }[] }>(30, 1, {
+      creations: [allowWrite('carol-only', 'User:CAROL'), allowWrite('dn-only', 'User:CN=carol,O=Tributary Test,C=US')],
+    });
+    admin.close();
+    assert.deepEqual(
+      created.results.map((r) => r.errorCode),
+      [0, 0],
+    );
+    const carol = certs.client('carol');
+    const security = { protocol: 'SSL', ca: certs.caCert, cert: carol.cert, key: carol.key };
+    const produce = (topic: string) =>
+      runPy(python, 'confluent', { bootstrap: `127.0.0.1:${mtlsPort}`, topic, n: 2, group: null, security });
+    const ok = await produce('carol-only');
+    assert.deepEqual(ok.produced, [0, 1], JSON.stringify(ok));
+    const denied = await produce('dn-only');
+    assert.deepEqual(denied.produced, []);
+    assert.match(denied.error ?? '', /Topic authorization failed/i, denied.error ?? '');
   });
 
   test('mTLS: no certificate, an untrusted one, or one no mapping rule matches is refused', async () => {
