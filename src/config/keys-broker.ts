@@ -534,8 +534,7 @@ export const BROKER_KEYS: readonly ConfigDef[] = [
   b('sasl.mechanism.inter.broker.protocol', {
     type: 'string',
     default: 'GSSAPI',
-    doc: 'SASL mechanism brokers use among themselves.',
-    noEffect: 'brokers do not connect to other brokers yet',
+    doc: 'SASL mechanism brokers use among themselves; the inter-broker listener must enable it.',
   }),
   b('sasl.mechanism.controller.protocol', {
     type: 'string',

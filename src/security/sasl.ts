@@ -35,6 +35,15 @@ export function listenerSasl(cfg: BrokerConfig, listener: Listener): ListenerSas
       `listener ${listener.name}: ${unsupported.length > 0 ? `${unsupported.join(', ')} not supported; ` : ''}` +
         `enable any of ${SUPPORTED_MECHANISMS.join(', ')}`,
     );
+  // As KafkaConfig: the inter-broker listener must offer the inter-broker mechanism.
+  const interMechanism = cfg.get('sasl.mechanism.inter.broker.protocol') as string;
+  if (listener.name === cfg.interBrokerListenerName && !mechanisms.includes(interMechanism))
+    throw new ConfigError(
+      'sasl.mechanism.inter.broker.protocol',
+      interMechanism,
+      `sasl.mechanism.inter.broker.protocol must be included in sasl.enabled.mechanisms when SASL is used for ` +
+        `inter-broker communication (listener ${listener.name} enables ${mechanisms.join(',')})`,
+    );
   let users = new Map<string, string>();
   if (mechanisms.includes('PLAIN')) {
     // Kafka's lookup: listener.name.<l>.plain.sasl.jaas.config, then sasl.jaas.config.

@@ -53,6 +53,19 @@ describe('listenerSasl', () => {
     assert.equal(s.plainUsers.get('admin'), 'admin-secret');
     assert.equal(s.maxReceiveSize, 524288);
   });
+  it('requires the inter-broker mechanism on a SASL inter-broker listener, as Kafka', () => {
+    const base = [
+      'listeners=PLAINTEXT://:9092,SASL_PLAINTEXT://:9093',
+      'sasl.enabled.mechanisms=SCRAM-SHA-512',
+      'inter.broker.listener.name=SASL_PLAINTEXT',
+    ];
+    const load = (o: string[]) => loadBrokerConfig({ env: {}, hostname: 'h', overrides: o });
+    const bad = load(base);
+    assert.throws(() => listenerSasl(bad, listener(bad)), /sasl\.mechanism\.inter\.broker\.protocol must be included/);
+    const good = load([...base, 'sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512']);
+    assert.deepEqual(listenerSasl(good, listener(good)).mechanisms, ['SCRAM-SHA-512']);
+  });
+
   it('refuses GSSAPI (the default), PLAIN without users, and never echoes a JAAS config', () => {
     const c1 = cfg([]);
     assert.throws(() => listenerSasl(c1, listener(c1)), /GSSAPI not supported/);
