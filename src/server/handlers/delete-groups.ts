@@ -2,6 +2,8 @@
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { DeleteGroupsRequest, DeleteGroupsResponse } from '../../protocol/generated/messages.ts';
+import { authorizedGroup } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 
 export default defineHandler<DeleteGroupsRequest, DeleteGroupsResponse>({
@@ -11,6 +13,9 @@ export default defineHandler<DeleteGroupsRequest, DeleteGroupsResponse>({
       throttleTimeMs: 0,
       results: req.groupsNames.map((groupId) => {
         if (groupId === '') return { groupId, errorCode: ErrorCode.INVALID_GROUP_ID };
+        // ACLs (when an authorizer is on): DELETE on the group.
+        if (!authorizedGroup(ctx, AclOperation.DELETE, groupId))
+          return { groupId, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
         try {
           return { groupId, errorCode: ctx.broker.groups.deleteGroup(groupId) };
         } catch (e) {

@@ -23,6 +23,7 @@ public class SecurityClient {
       case "scram-upsert" -> scramUpsert(bootstrap, args[2], args[3], args[4]);
       case "roundtrip" -> roundtrip(bootstrap, args[2], args[3], Integer.parseInt(args[4]));
       case "acls" -> acls(bootstrap, args[2], args[3]);
+      case "delete-records" -> deleteRecords(bootstrap, args[2], args[3]);
       case "slow" -> slow(bootstrap, args[2], args[3], Integer.parseInt(args[4]), Long.parseLong(args[5]));
       default -> throw new IllegalArgumentException("unknown mode " + mode);
     }
@@ -64,6 +65,32 @@ public class SecurityClient {
         lines.add(b.pattern().resourceType() + " " + b.pattern().patternType() + " " + b.pattern().name() + " " + b.entry().operation());
       Collections.sort(lines);
       for (String l : lines) System.out.println("acl " + l);
+    }
+  }
+
+  /** DeleteRecords up to the high watermark of partition 0, and ListOffsets: prints what each answered. */
+  static void deleteRecords(String bootstrap, String propsFile, String topic) throws Exception {
+    Properties p = new Properties();
+    try (FileReader r = new FileReader(propsFile)) {
+      p.load(r);
+    }
+    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    TopicPartition tp = new TopicPartition(topic, 0);
+    try (Admin admin = Admin.create(p)) {
+      try {
+        admin.deleteRecords(Map.of(tp, RecordsToDelete.beforeOffset(-1L))).all().get(30, TimeUnit.SECONDS);
+        System.out.println("deleted");
+      } catch (Exception e) {
+        Throwable c = e.getCause() != null ? e.getCause() : e;
+        System.out.println("delete error " + c.getClass().getSimpleName());
+      }
+      try {
+        long end = admin.listOffsets(Map.of(tp, OffsetSpec.latest())).partitionResult(tp).get(30, TimeUnit.SECONDS).offset();
+        System.out.println("end " + end);
+      } catch (Exception e) {
+        Throwable c = e.getCause() != null ? e.getCause() : e;
+        System.out.println("list error " + c.getClass().getSimpleName());
+      }
     }
   }
 
