@@ -75,3 +75,23 @@ export function mayWriteIdempotently(ctx: RequestContext): boolean {
   if (a.authorize(p, host, AclOperation.IDEMPOTENT_WRITE, ResourceType.CLUSTER, CLUSTER_NAME)) return true;
   return authorizeAnyOfType(a, ctx.broker.metadata().acls.values(), p, host, AclOperation.WRITE, ResourceType.TOPIC);
 }
+
+/**
+ * Config resources (DescribeConfigs / AlterConfigs): a TOPIC is checked on the topic, BROKER and BROKER_LOGGER on
+ * the cluster, GROUP on the group. Returns the error code to answer, or undefined when allowed.
+ */
+export function configResourceDenied(
+  ctx: RequestContext,
+  operation: number,
+  configResourceType: number,
+  name: string,
+): number | undefined {
+  // Kafka's ConfigResource.Type ids: TOPIC 2, BROKER 4, BROKER_LOGGER 8, GROUP 32.
+  if (configResourceType === 2)
+    return authorizedTopic(ctx, operation, name) ? undefined : ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+  if (configResourceType === 32)
+    return authorizedGroup(ctx, operation, name) ? undefined : ErrorCode.GROUP_AUTHORIZATION_FAILED;
+  if (configResourceType === 4 || configResourceType === 8)
+    return authorizedCluster(ctx, operation) ? undefined : ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+  return undefined;
+}

@@ -173,6 +173,17 @@ describe('ACLs', { timeout: 600_000 }, () => {
     const alice = await asUser('alice');
     assert.match(alice, /delete error TopicAuthorizationException\n/);
     assert.match(alice, /end 5\n/);
+    // Nor may she change the topic's configs (retention.ms=1 would delete it) or read them: no *_CONFIGS ACLs.
+    const props = path.join(propsDir, 'alice-admin.properties');
+    const r = await runJavaProgram(libs, 'SecurityClient', [
+      'alter-config',
+      `127.0.0.1:${saslPort}`,
+      props,
+      'alice-kafka-python',
+    ]);
+    assert.equal(r.code, 0, describeRun('SecurityClient alter-config as alice', r));
+    assert.match(r.stdout, /alter error TopicAuthorizationException\n/);
+    assert.match(r.stdout, /describe error TopicAuthorizationException\n/);
   });
 
   test('a consumer group without ACLs gets GROUP_AUTHORIZATION_FAILED (confluent-kafka, kafka-python)', async () => {

@@ -4,6 +4,8 @@ import type { CommitPartition } from '../../coordinator/group/shard.ts';
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { TxnOffsetCommitRequest, TxnOffsetCommitResponse } from '../../protocol/generated/messages.ts';
+import { authorizedGroup, authorizedTopic, authorizedTransactionalId } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 import { PartitionErrors } from './partition-errors.ts';
 import { fencedFor, txnCall } from './txn-common.ts';
@@ -16,9 +18,21 @@ export default defineHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse>({
     const pid = Number(req.producerId);
     const errors = new PartitionErrors();
     const valid: CommitPartition[] = [];
+    // ACLs (when an authorizer is on): WRITE on the transactional id, READ on the group, READ on each topic.
+    const denied = !authorizedTransactionalId(ctx, req.transactionalId)
+      ? ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+      : !authorizedGroup(ctx, AclOperation.READ, req.groupId)
+        ? ErrorCode.GROUP_AUTHORIZATION_FAILED
+        : undefined;
     for (const t of req.topics) {
       const topic = image.topics.get(t.name);
+      const code =
+        denied ?? (authorizedTopic(ctx, AclOperation.READ, t.name) ? undefined : ErrorCode.TOPIC_AUTHORIZATION_FAILED);
       for (const p of t.partitions) {
+        if (code !== undefined) {
+          errors.set(t.name, p.partitionIndex, code);
+          continue;
+        }
         if (!topic || p.partitionIndex < 0 || p.partitionIndex >= topic.partitions.length) {
           errors.set(t.name, p.partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
           continue;

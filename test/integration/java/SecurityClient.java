@@ -10,6 +10,7 @@ import org.apache.kafka.clients.admin.*;
 import org.apache.kafka.clients.consumer.*;
 import org.apache.kafka.clients.producer.*;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.acl.*;
 import org.apache.kafka.common.resource.*;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -23,6 +24,7 @@ public class SecurityClient {
       case "scram-upsert" -> scramUpsert(bootstrap, args[2], args[3], args[4]);
       case "roundtrip" -> roundtrip(bootstrap, args[2], args[3], Integer.parseInt(args[4]));
       case "acls" -> acls(bootstrap, args[2], args[3]);
+      case "alter-config" -> alterConfig(bootstrap, args[2], args[3]);
       case "delete-records" -> deleteRecords(bootstrap, args[2], args[3]);
       case "slow" -> slow(bootstrap, args[2], args[3], Integer.parseInt(args[4]), Long.parseLong(args[5]));
       default -> throw new IllegalArgumentException("unknown mode " + mode);
@@ -65,6 +67,33 @@ public class SecurityClient {
         lines.add(b.pattern().resourceType() + " " + b.pattern().patternType() + " " + b.pattern().name() + " " + b.entry().operation());
       Collections.sort(lines);
       for (String l : lines) System.out.println("acl " + l);
+    }
+  }
+
+  /** Sets retention.ms=1 on the topic (which would delete its data): prints what the broker answered. */
+  static void alterConfig(String bootstrap, String propsFile, String topic) throws Exception {
+    Properties p = new Properties();
+    try (FileReader r = new FileReader(propsFile)) {
+      p.load(r);
+    }
+    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    ConfigResource res = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+    try (Admin admin = Admin.create(p)) {
+      try {
+        admin.incrementalAlterConfigs(Map.of(res, List.of(new AlterConfigOp(new ConfigEntry("retention.ms", "1"), AlterConfigOp.OpType.SET))))
+            .all().get(30, TimeUnit.SECONDS);
+        System.out.println("altered");
+      } catch (Exception e) {
+        Throwable c = e.getCause() != null ? e.getCause() : e;
+        System.out.println("alter error " + c.getClass().getSimpleName());
+      }
+      try {
+        admin.describeConfigs(List.of(res)).all().get(30, TimeUnit.SECONDS);
+        System.out.println("described");
+      } catch (Exception e) {
+        Throwable c = e.getCause() != null ? e.getCause() : e;
+        System.out.println("describe error " + c.getClass().getSimpleName());
+      }
     }
   }
 
