@@ -1,5 +1,6 @@
 // Authorization at request time: the built-in authorizer is on when authorizer.class.name names one of Kafka's
 // authorizers; it is rebuilt from the metadata image's ACLs only when they change (one Authorizer per ACL map).
+import type { BrokerServices } from '../broker/services.ts';
 import { ErrorCode, KafkaError } from '../protocol/errors.ts';
 import type { RequestContext } from '../server/handler.ts';
 import {
@@ -16,9 +17,10 @@ const cache = new WeakMap<ReadonlyMap<string, Acl>, Authorizer>();
 
 /** The authorizer in force, or undefined when authorizer.class.name is empty (everything is allowed). */
 export function currentAuthorizer(ctx: RequestContext): Authorizer | undefined {
-  const cfg = ctx.broker.config;
-  const className = cfg.get('authorizer.class.name') as string;
-  if (className === '' || !AUTHORIZER_CLASS_NAMES.includes(className)) return undefined;
+  // Handler unit tests build partial BrokerServices without a config: no config means no authorizer configured.
+  const cfg = ctx.broker.config as BrokerServices['config'] | undefined;
+  const className = (cfg?.get('authorizer.class.name') ?? '') as string;
+  if (cfg === undefined || className === '' || !AUTHORIZER_CLASS_NAMES.includes(className)) return undefined;
   const acls = ctx.broker.metadata().acls;
   let a = cache.get(acls);
   if (a === undefined) {
