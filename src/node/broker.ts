@@ -20,6 +20,9 @@ import { type ControllerDefaults, LocalController, type MetadataController, newU
 import type { MetadataImage } from '../metadata/image.ts';
 import { FileMetadataLog } from '../metadata/metadata-log.ts';
 import { OpsHttpServer, parseHttpListener } from '../ops/http-server.ts';
+import { listenerSasl } from '../security/sasl.ts';
+import type { ScramMechanism } from '../security/scram.ts';
+import { listenerTls, usesTls } from '../security/tls.ts';
 import { Dispatcher } from '../server/dispatcher.ts';
 import { supportedApis } from '../server/handlers/index.ts';
 import type { BrokerServices } from '../server/services.ts';
@@ -295,6 +298,13 @@ export class Broker {
           host: l.host,
           port: l.port,
           securityProtocol: l.securityProtocol,
+          tls: usesTls(l.securityProtocol) ? listenerTls(cfg, l) : undefined,
+          sasl: l.securityProtocol.startsWith('SASL_')
+            ? {
+                config: listenerSasl(cfg, l),
+                scram: (user: string, m: ScramMechanism) => controller.image.scramCredentials.get(user)?.get(m.id),
+              }
+            : undefined,
         })),
     );
     const controllerListeners = cfg.listeners.filter((l) => cfg.controllerListenerNames.includes(l.name));

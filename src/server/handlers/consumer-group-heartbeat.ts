@@ -6,6 +6,8 @@ import type {
   ConsumerGroupHeartbeatRequest,
   ConsumerGroupHeartbeatResponse,
 } from '../../protocol/generated/messages.ts';
+import { requireGroup } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 
 export default defineHandler<ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse>({
@@ -13,6 +15,7 @@ export default defineHandler<ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbe
   versions: [0, 1],
   handle(ctx, req) {
     try {
+      requireGroup(ctx, AclOperation.READ, req.groupId);
       const r = ctx.broker.groups.consumerGroupHeartbeat({
         groupId: req.groupId,
         memberId: req.memberId,

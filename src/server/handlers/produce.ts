@@ -15,6 +15,8 @@ import {
   PRODUCER_EPOCH,
   PRODUCER_ID,
 } from '../../records/batch-layout.ts';
+import { authorizedTopic, authorizedTransactionalId } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { CloseConnection, defineHandler, NO_RESPONSE, type RequestContext } from '../handler.ts';
 import { INTERNAL_TOPICS } from './metadata.ts';
 
@@ -34,51 +36,67 @@ export default defineHandler<ProduceRequest, ProduceResponse>({
     const internalAllowed = ctx.header.clientId === ADMIN_CLIENT_ID;
     const v = ctx.apiVersion;
     const image = v >= 13 ? ctx.broker.metadata() : undefined;
-    const responses = req.topicData.map((t) => ({
-      name: t.name,
-      topicId: t.topicId,
-      partitionResponses: t.partitionData.map((p) => {
-        // v13+ names the topic by id.
-        const topic = image ? (image.topicsById.get(t.topicId)?.name ?? '') : t.name;
-        if (image && topic === '')
+    // ACLs (when an authorizer is on): WRITE on the transactional id, then WRITE on each topic.
+    const txnDenied =
+      req.transactionalId !== null &&
+      req.transactionalId !== undefined &&
+      !authorizedTransactionalId(ctx, req.transactionalId);
+    const responses = req.topicData.map((t) => {
+      // v13+ names the topic by id.
+      const topic = image ? (image.topicsById.get(t.topicId)?.name ?? '') : t.name;
+      const unknownId = image !== undefined && topic === '';
+      const denied = txnDenied
+        ? { errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, errorMessage: null }
+        : !unknownId && !authorizedTopic(ctx, AclOperation.WRITE, topic)
+          ? { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null }
+          : undefined;
+      return {
+        name: t.name,
+        topicId: t.topicId,
+        partitionResponses: t.partitionData.map((p) => {
+          if (unknownId && !denied)
+            return {
+              index: p.index,
+              errorCode: ErrorCode.UNKNOWN_TOPIC_ID,
+              baseOffset: -1,
+              logAppendTimeMs: -1,
+              logStartOffset: -1,
+              errorMessage: `Topic id ${t.topicId} is not known`,
+            };
+          const hosted = replicas.get(topic, p.index) !== undefined;
+          const formatError =
+            ctx.apiVersion >= 3 && hosted && !denied ? oneBatchError(ctx.apiVersion, p.records) : null;
+          const r: ReturnType<typeof replicas.produce> = denied
+            ? denied
+            : !validAcks
+              ? { errorCode: ErrorCode.INVALID_REQUIRED_ACKS, errorMessage: `Invalid required acks ${req.acks}` }
+              : formatError !== null
+                ? { errorCode: ErrorCode.INVALID_RECORD, errorMessage: formatError }
+                : hosted && INTERNAL_TOPICS.has(topic) && !internalAllowed
+                  ? // A client's bytes in __consumer_offsets would be replayed by the coordinator on every start.
+                    {
+                      errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION,
+                      errorMessage: `Cannot append to internal topic ${topic}`,
+                    }
+                  : ((v >= 12 && hosted && req.transactionalId !== null
+                      ? joinTransaction(ctx, req.transactionalId, topic, p.index, p.records)
+                      : null) ?? replicas.produce(topic, p.index, p.records, now));
           return {
             index: p.index,
-            errorCode: ErrorCode.UNKNOWN_TOPIC_ID,
-            baseOffset: -1,
-            logAppendTimeMs: -1,
-            logStartOffset: -1,
-            errorMessage: `Topic id ${t.topicId} is not known`,
+            errorCode: r.errorCode,
+            baseOffset: r.errorCode === ErrorCode.NONE ? (r.baseOffset ?? -1) : -1,
+            logAppendTimeMs: r.logAppendTime ?? -1,
+            logStartOffset: r.logStartOffset ?? -1,
+            // KIP-467 (v8+; older versions drop them): which records made the batch fail, as Kafka answers.
+            recordErrors:
+              r.recordErrors === undefined
+                ? NO_RECORD_ERRORS
+                : r.recordErrors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message })),
+            errorMessage: r.errorMessage,
           };
-        const hosted = replicas.get(topic, p.index) !== undefined;
-        const formatError = ctx.apiVersion >= 3 && hosted ? oneBatchError(ctx.apiVersion, p.records) : null;
-        const r = !validAcks
-          ? { errorCode: ErrorCode.INVALID_REQUIRED_ACKS, errorMessage: `Invalid required acks ${req.acks}` }
-          : formatError !== null
-            ? { errorCode: ErrorCode.INVALID_RECORD, errorMessage: formatError }
-            : hosted && INTERNAL_TOPICS.has(topic) && !internalAllowed
-              ? // A client's bytes in __consumer_offsets would be replayed by the coordinator on every start.
-                {
-                  errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION,
-                  errorMessage: `Cannot append to internal topic ${topic}`,
-                }
-              : ((v >= 12 && hosted && req.transactionalId !== null
-                  ? joinTransaction(ctx, req.transactionalId, topic, p.index, p.records)
-                  : null) ?? replicas.produce(topic, p.index, p.records, now));
-        return {
-          index: p.index,
-          errorCode: r.errorCode,
-          baseOffset: r.errorCode === ErrorCode.NONE ? (r.baseOffset ?? -1) : -1,
-          logAppendTimeMs: r.logAppendTime ?? -1,
-          logStartOffset: r.logStartOffset ?? -1,
-          // KIP-467 (v8+; older versions drop them): which records made the batch fail, as Kafka answers.
-          recordErrors:
-            r.recordErrors === undefined
-              ? NO_RECORD_ERRORS
-              : r.recordErrors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message })),
-          errorMessage: r.errorMessage,
-        };
-      }),
-    }));
+        }),
+      };
+    });
     if (req.acks === 0) {
       // Kafka closes the connection when an acks=0 produce fails anywhere: the client's only way to notice.
       const failed = responses.flatMap((t) =>
