@@ -2,8 +2,10 @@
 // the member's assignment when it changed. Versions: what src/protocol/generated holds (v0 of Kafka's 2024
 // definition); Kafka 4.1+ clients speak v1, which comes with the kafka-4.4 protocol regeneration.
 import { ApiKey } from '../../protocol/apis.ts';
-import { KafkaError } from '../../protocol/errors.ts';
+import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { ShareGroupHeartbeatRequest, ShareGroupHeartbeatResponse } from '../../protocol/generated/messages.ts';
+import { authorizedTopic, requireGroup } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 
 export default defineHandler<ShareGroupHeartbeatRequest, ShareGroupHeartbeatResponse>({
@@ -11,6 +13,14 @@ export default defineHandler<ShareGroupHeartbeatRequest, ShareGroupHeartbeatResp
   versions: [0, 0],
   handle(ctx, req) {
     try {
+      // ACLs (when an authorizer is on): READ on the group, DESCRIBE on every subscribed topic.
+      requireGroup(ctx, AclOperation.READ, req.groupId);
+      const hidden = (req.subscribedTopicNames ?? []).filter((t) => !authorizedTopic(ctx, AclOperation.DESCRIBE, t));
+      if (hidden.length > 0)
+        throw new KafkaError(
+          ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+          `The following topics are unauthorized to subscribe: ${hidden.join(', ')}`,
+        );
       const r = ctx.broker.shares.heartbeat({
         groupId: req.groupId,
         memberId: req.memberId,
