@@ -1,6 +1,7 @@
-// ACLs on the share-group APIs (KIP-932, served at v0): with the built-in authorizer, a principal denied the group gets
-// GROUP_AUTHORIZATION_FAILED from ShareGroupHeartbeat, ShareGroupDescribe, ShareFetch and ShareAcknowledge, and one
-// denied DESCRIBE on a topic cannot subscribe to it (TOPIC_AUTHORIZATION_FAILED). Raw requests over PLAINTEXT, so the
+// ACLs on APIs built after the security work: the share-group APIs (KIP-932, served at v0) — with the built-in
+// authorizer, a principal denied the group gets GROUP_AUTHORIZATION_FAILED from ShareGroupHeartbeat,
+// ShareGroupDescribe, ShareFetch and ShareAcknowledge, and one denied DESCRIBE on a topic cannot subscribe to it
+// (TOPIC_AUTHORIZATION_FAILED) — and UpdateFeatures (ALTER on the cluster). Raw requests over PLAINTEXT, so the
 // principal is User:ANONYMOUS; allow.everyone.if.no.acl.found=true lets it create the topics and the DENY ACLs.
 import assert from 'node:assert/strict';
 import { after, afterEach, describe, test } from 'node:test';
@@ -14,11 +15,12 @@ import type {
   ShareFetchResponse,
   ShareGroupDescribeResponse,
   ShareGroupHeartbeatResponse,
+  UpdateFeaturesResponse,
 } from '../../src/protocol/generated/messages.ts';
-import { AclOperation, AclPermission, PatternType, ResourceType } from '../../src/security/authorizer.ts';
+import { AclOperation, AclPermission, CLUSTER_NAME, PatternType, ResourceType } from '../../src/security/authorizer.ts';
 import { type BrokerHandle, printLogsOnFailure, sharedSetup, startBrokerProcess } from '../helpers/broker.ts';
 
-describe('ACLs on the share-group APIs', { timeout: 120_000 }, () => {
+describe('ACLs on the share-group APIs and UpdateFeatures', { timeout: 120_000 }, () => {
   let broker: BrokerHandle | undefined;
   let conn: BrokerConnection;
   const setup = sharedSetup(async () => {
@@ -38,17 +40,21 @@ describe('ACLs on the share-group APIs', { timeout: 120_000 }, () => {
       validateOnly: false,
     });
     for (const t of topics.topics) assert.equal(t.errorCode, ErrorCode.NONE);
-    const deny = (resourceType: number, resourceName: string) => ({
+    const deny = (resourceType: number, resourceName: string, operation: number = AclOperation.ALL) => ({
       resourceType,
       resourceName,
       resourcePatternType: PatternType.LITERAL,
       principal: 'User:ANONYMOUS',
       host: '*',
-      operation: AclOperation.ALL,
+      operation,
       permissionType: AclPermission.DENY,
     });
     const acls = await conn.send<CreateAclsResponse>(ApiKey.CreateAcls, 3, {
-      creations: [deny(ResourceType.GROUP, 'locked'), deny(ResourceType.TOPIC, 'secret')],
+      creations: [
+        deny(ResourceType.GROUP, 'locked'),
+        deny(ResourceType.TOPIC, 'secret'),
+        deny(ResourceType.CLUSTER, CLUSTER_NAME, AclOperation.ALTER),
+      ],
     });
     for (const r of acls.results) assert.equal(r.errorCode, ErrorCode.NONE);
   });
@@ -111,5 +117,19 @@ describe('ACLs on the share-group APIs', { timeout: 120_000 }, () => {
     const ok = await heartbeat('g', ['open']);
     assert.equal(ok.errorCode, ErrorCode.NONE);
     assert.ok(ok.memberEpoch > 0);
+  });
+
+  test('UpdateFeatures without ALTER on the cluster: CLUSTER_AUTHORIZATION_FAILED', async () => {
+    await setup.get();
+    const r = await conn.send<UpdateFeaturesResponse>(ApiKey.UpdateFeatures, 1, {
+      timeoutMs: 5000,
+      featureUpdates: [{ feature: 'group.version', maxVersionLevel: 0, allowDowngrade: false, upgradeType: 2 }],
+      validateOnly: false,
+    });
+    assert.equal(r.errorCode, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+    assert.deepEqual(
+      r.results.map((x) => x.errorCode),
+      [ErrorCode.CLUSTER_AUTHORIZATION_FAILED],
+    );
   });
 });
