@@ -15,6 +15,7 @@ import {
 } from './definitions.ts';
 import { closestKnownKeys } from './did-you-mean.ts';
 import { ConfigError } from './errors.ts';
+import { parseListenerOverride, parseListenerOverrideValue } from './listener-config.ts';
 import { readPropertiesFile } from './properties.ts';
 
 export type BrokerConfigSource = 'DEFAULT_CONFIG' | 'STATIC_BROKER_CONFIG';
@@ -154,6 +155,7 @@ export class BrokerConfig {
   readonly listeners: Listener[];
   readonly advertisedListeners: Listener[];
   readonly interBrokerListenerName: string;
+  readonly interBrokerSecurityProtocol: string;
   readonly brokerRack: string | null;
   /** zookeeper.connect (with its chroot), or null: a single broker with its local metadata log. */
   readonly zookeeperConnect: string | null;
@@ -282,20 +284,32 @@ export class BrokerConfig {
         }
       }
     }
+    // As Kafka's KafkaConfig.validateValues: one of the two inter-broker keys, naming an advertised listener.
     const ibl = this.get('inter.broker.listener.name') as string | null;
-    if (ibl !== null) {
-      const name = ibl.toUpperCase();
-      if (!this.advertisedListeners.some((l) => l.name === name)) {
-        throw new ConfigError('inter.broker.listener.name', ibl, 'expected the name of an advertised listener');
-      }
-      this.interBrokerListenerName = name;
-    } else {
-      const protocol = str('security.inter.broker.protocol');
-      this.interBrokerListenerName =
-        this.advertisedListeners.find((l) => l.name === protocol)?.name ??
-        this.advertisedListeners[0]?.name ??
-        protocol;
+    if (ibl !== null && this.isSet('security.inter.broker.protocol')) {
+      throw new ConfigError(
+        'inter.broker.listener.name',
+        ibl,
+        'only one of inter.broker.listener.name and security.inter.broker.protocol should be set',
+      );
     }
+    const interName = ibl !== null ? ibl.toUpperCase() : str('security.inter.broker.protocol');
+    const interListener = this.advertisedListeners.find((l) => l.name === interName);
+    if (interListener !== undefined) {
+      this.interBrokerListenerName = interName;
+    } else if (this.processRoles.includes('broker')) {
+      const key = ibl !== null ? 'inter.broker.listener.name' : 'security.inter.broker.protocol';
+      throw new ConfigError(
+        key,
+        ibl ?? interName,
+        `inter.broker.listener.name must be a listener name defined in advertised.listeners. The valid options ` +
+          `based on currently configured listeners are ${this.advertisedListeners.map((l) => l.name).join(',')}`,
+      );
+    } else {
+      this.interBrokerListenerName = interName; // a controller-only node has no broker listeners
+    }
+    this.interBrokerSecurityProtocol =
+      this.listenerSecurityProtocolMap.get(this.interBrokerListenerName) ?? 'PLAINTEXT';
     this.brokerRack = (this.get('broker.rack') ?? null) as string | null;
     this.zookeeperConnect = ((this.get('zookeeper.connect') as string | null) ?? '').trim() || null;
     this.zookeeperSessionTimeoutMs = n('zookeeper.session.timeout.ms');
@@ -388,6 +402,13 @@ export class BrokerConfig {
   get(key: string): ConfigValue | undefined {
     const e = this.entries.get(key);
     if (e) return e.value;
+    const def = configDef(key);
+    if (!def || def.scope === 'topic') return undefined;
+    return defaultValue(def)?.value ?? null;
+  }
+
+  /** The default of a known broker key, whatever is set. */
+  getDefault(key: string): ConfigValue | undefined {
     const def = configDef(key);
     if (!def || def.scope === 'topic') return undefined;
     return defaultValue(def)?.value ?? null;
@@ -490,6 +511,13 @@ export function loadBrokerConfig(options: LoadBrokerConfigOptions = {}): BrokerC
 
   const explicit = new Map<string, BrokerConfigEntry>();
   for (const [key, { value, origin }] of raw) {
+    const perListener = parseListenerOverride(key);
+    if (perListener?.def) {
+      // Stored under the lower-case prefix Kafka uses, so lookups need not care how it was written.
+      const k = `listener.name.${perListener.listener.toLowerCase()}.${perListener.base}`;
+      explicit.set(k, { ...parseListenerOverrideValue(k, perListener.def, value), origin });
+      continue;
+    }
     const def: ConfigDef | undefined = configDef(key);
     if (!def || def.scope === 'topic') {
       options.logger?.warn({ key, origin }, unknownBrokerKeyWarning(key));
@@ -505,8 +533,7 @@ export function loadBrokerConfig(options: LoadBrokerConfigOptions = {}): BrokerC
 
 /** Prefixes of keys that belong to features Tributary has not built: setting them does nothing. */
 const NOT_BUILT_PREFIXES: ReadonlyArray<[string, string]> = [
-  ['ssl.', 'TLS listeners are not built yet'],
-  ['sasl.', 'SASL authentication is not built yet'],
+  ['sasl.', 'only the PLAIN and SCRAM SASL mechanisms are built'],
   ['remote.log.', 'tiered storage is not built yet'],
   ['quota.', 'client quotas are not built yet'],
   ['share.', 'share groups are not built yet'],
@@ -524,7 +551,7 @@ export function unknownBrokerKeyWarning(key: string): string {
   if (perListener) {
     const base = perListener[1]!;
     const why = NOT_BUILT_PREFIXES.find(([p]) => base.startsWith(p))?.[1];
-    return `${key} has no effect: per-listener overrides are not supported${why ? ` (${why})` : ''}`;
+    return `${key} has no effect: per-listener overrides of ${base} are not supported${why ? ` (${why})` : ''}`;
   }
   const def = configDef(key);
   if (def && def.scope === 'topic') {

@@ -116,9 +116,6 @@ export const b = (name: string, d: DefInput): ConfigDef => ({ name, scope: 'brok
 export const t = (name: string, d: DefInput): ConfigDef => ({ name, scope: 'topic', ...d });
 export const both = (name: string, d: DefInput): ConfigDef => ({ name, scope: 'both', synonyms: [{ name }], ...d });
 
-export const ACLS = 'ACLs are not built yet: every client may do everything';
-export const TLS = 'TLS listeners are not built yet: only PLAINTEXT listeners are served';
 export const REPLICATION = 'replication between brokers is not built yet';
-export const SASL = 'SASL authentication is not built yet: clients are not authenticated';
 
 export const s = (name: string, multiplier?: number): BrokerSynonym => (multiplier ? { name, multiplier } : { name });

@@ -1,6 +1,6 @@
 // Broker keys that are not topic defaults: identity, networking, storage, replication, groups, transactions, security.
+import { AUTHORIZER_CLASS_NAMES } from '../security/authorizer.ts';
 import {
-  ACLS,
   atLeast,
   b,
   type ConfigDef,
@@ -10,9 +10,7 @@ import {
   MIB,
   oneOf,
   REPLICATION,
-  SASL,
   SECURITY_PROTOCOLS,
-  TLS,
   type Validator,
 } from './config-def.ts';
 
@@ -654,67 +652,117 @@ export const BROKER_KEYS: readonly ConfigDef[] = [
     doc: 'How often expired producer ids are looked for.',
   }),
 
-  // ---- Security (accepted; enforced once Tributary implements SSL/SASL/ACLs) ------------------------------------------
+  // ---- Security ------------------------------------------------------------------------------------------------------
+  // ssl.* and sasl.* keys may also be set per listener as listener.name.<name>.<key> (config/listener-config.ts).
   b('authorizer.class.name', {
     type: 'string',
     default: '',
-    doc: 'Authorizer implementation; empty = no ACL checks.',
-    noEffect: ACLS,
+    validator: oneOf('', ...AUTHORIZER_CLASS_NAMES),
+    doc: "Authorizer: one of Kafka's ACL authorizer class names turns on the built-in ACL authorizer; empty = no checks.",
   }),
   b('super.users', {
     type: 'list',
     default: '',
-    doc: 'Principals (User:name) that bypass ACL checks.',
-    noEffect: ACLS,
+    doc: 'Principals (User:name) that bypass ACL checks, separated by semicolons (or commas).',
   }),
   b('allow.everyone.if.no.acl.found', {
     type: 'boolean',
     default: 'false',
     doc: 'Allow access to resources that have no ACLs.',
-    noEffect: ACLS,
   }),
   b('sasl.enabled.mechanisms', {
     type: 'list',
     default: 'GSSAPI',
-    doc: 'SASL mechanisms offered to clients.',
-    noEffect: SASL,
+    doc: 'SASL mechanisms offered to clients: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (GSSAPI and OAUTHBEARER are not built).',
   }),
   b('sasl.mechanism.inter.broker.protocol', {
     type: 'string',
     default: 'GSSAPI',
-    doc: 'SASL mechanism brokers use among themselves.',
-    noEffect: SASL,
+    doc: 'SASL mechanism brokers use among themselves; the inter-broker listener must enable it.',
   }),
   b('sasl.mechanism.controller.protocol', {
     type: 'string',
     default: 'GSSAPI',
     doc: 'SASL mechanism used to reach controllers.',
-    noEffect: SASL,
+    noEffect: 'there is no separate controller quorum to reach yet',
   }),
-  b('ssl.keystore.location', { type: 'string', default: null, doc: 'Path of the key store.', noEffect: TLS }),
-  b('ssl.keystore.password', { type: 'password', default: null, doc: 'Password of the key store.', noEffect: TLS }),
-  b('ssl.keystore.type', { type: 'string', default: 'JKS', doc: 'Format of the key store.', noEffect: TLS }),
-  b('ssl.key.password', { type: 'password', default: null, doc: 'Password of the private key.', noEffect: TLS }),
-  b('ssl.truststore.location', { type: 'string', default: null, doc: 'Path of the trust store.', noEffect: TLS }),
-  b('ssl.truststore.password', {
+  b('sasl.jaas.config', {
     type: 'password',
     default: null,
-    doc: 'Password of the trust store.',
-    noEffect: TLS,
+    doc: 'JAAS login context of SASL listeners (Kafka syntax), when no listener.name.<l>.<mechanism>.sasl.jaas.config is set.',
   }),
-  b('ssl.truststore.type', { type: 'string', default: 'JKS', doc: 'Format of the trust store.', noEffect: TLS }),
+  b('sasl.server.max.receive.size', {
+    type: 'int',
+    default: '524288',
+    validator: atLeast(1),
+    doc: 'Largest request accepted before a SASL connection has authenticated.',
+  }),
+  b('connections.max.reauth.ms', {
+    type: 'long',
+    default: '0',
+    validator: atLeast(0),
+    doc: 'Lifetime of a SASL session (KIP-368): clients re-authenticate before it ends; 0 = no limit.',
+  }),
+  b('connection.failed.authentication.delay.ms', {
+    type: 'int',
+    default: '100',
+    validator: atLeast(0),
+    doc: 'Delay before closing a connection whose authentication failed (slows password guessing).',
+  }),
+  b('ssl.keystore.location', { type: 'string', default: null, doc: 'Path of the key store.' }),
+  b('ssl.keystore.password', { type: 'password', default: null, doc: 'Password of the key store (PKCS12).' }),
+  b('ssl.keystore.type', {
+    type: 'string',
+    default: 'JKS',
+    doc: 'Format of the key store: PEM or PKCS12 (JKS is Java-only and refused on TLS listeners).',
+  }),
+  b('ssl.keystore.key', {
+    type: 'password',
+    default: null,
+    doc: 'PEM private key of the listener (with ssl.keystore.type=PEM), instead of ssl.keystore.location.',
+  }),
+  b('ssl.keystore.certificate.chain', {
+    type: 'password',
+    default: null,
+    doc: 'PEM certificate chain of the listener (with ssl.keystore.type=PEM), instead of ssl.keystore.location.',
+  }),
+  b('ssl.key.password', { type: 'password', default: null, doc: 'Password of an encrypted private key.' }),
+  b('ssl.truststore.location', { type: 'string', default: null, doc: 'Path of the trust store.' }),
+  b('ssl.truststore.password', { type: 'password', default: null, doc: 'Password of the trust store.' }),
+  b('ssl.truststore.type', { type: 'string', default: 'JKS', doc: 'Format of the trust store: PEM.' }),
+  b('ssl.truststore.certificates', {
+    type: 'password',
+    default: null,
+    doc: 'PEM certificates trusted for client certificates (with ssl.truststore.type=PEM), instead of a file.',
+  }),
   b('ssl.client.auth', {
     type: 'string',
     default: 'none',
     validator: oneOf('required', 'requested', 'none'),
-    doc: 'Whether TLS clients must present a certificate.',
-    noEffect: TLS,
+    doc: 'Whether clients of SSL listeners must present a certificate (SASL_SSL listeners only per listener).',
+  }),
+  b('ssl.protocol', { type: 'string', default: 'TLSv1.3', doc: 'Highest TLS protocol version used.' }),
+  b('ssl.enabled.protocols', {
+    type: 'list',
+    default: 'TLSv1.2,TLSv1.3',
+    validator: listOf('TLSv1.2', 'TLSv1.3', 'TLSv1.1', 'TLSv1'),
+    doc: 'TLS protocol versions accepted from clients.',
+  }),
+  b('ssl.cipher.suites', {
+    type: 'list',
+    default: '',
+    doc: 'Cipher suites allowed (IANA names as in Kafka, or OpenSSL names); empty = the TLS defaults.',
+  }),
+  b('ssl.principal.mapping.rules', {
+    type: 'string',
+    default: 'DEFAULT',
+    doc: 'Rules mapping a client certificate distinguished name to a principal name (RULE:pattern/replacement/[LU]).',
   }),
   b('ssl.endpoint.identification.algorithm', {
     type: 'string',
     default: 'https',
     doc: 'Hostname verification of peers ("https", or empty to disable).',
-    noEffect: TLS,
+    noEffect: 'brokers do not connect to other brokers yet',
   }),
 
   b('zookeeper.connect', {

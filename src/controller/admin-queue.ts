@@ -1,5 +1,5 @@
 // Admin requests to the active controller, through the coordination store. A broker that is asked to create topics
-// (or delete them, add partitions, change configs, allocate producer ids, shut down) writes the request as a
+// (or delete them, add partitions, change configs, SCRAM credentials or ACLs, allocate producer ids, shut down) writes the request as a
 // persistent sequential node under /admin/requests; the active controller watches that queue, decides each request
 // against its image and writes the records together with the answer (/admin/responses/<request>) and the request's
 // deletion, in the same fenced multi as the last record batch: a request is answered exactly once, and a request a
@@ -13,10 +13,12 @@ import {
   type CreatePartitionsRequest,
   type CreateTopicSpec,
   LocalController,
+  type ScramUpsertion,
 } from '../metadata/controller.ts';
 import type { FeatureUpdate } from '../metadata/features.ts';
 import type { MetadataImage } from '../metadata/image.ts';
 import type { MetadataRecord } from '../metadata/records.ts';
+import type { Acl, AclFilter } from '../security/authorizer.ts';
 import type { Logger } from '../util/log.ts';
 import type { ControllerEvent } from './decisions.ts';
 import type { SessionKeeper } from './session-keeper.ts';
@@ -40,6 +42,14 @@ export type AdminRequest =
       readonly ops: ConfigOp[];
     }
   | { readonly op: 'updateFeatures'; readonly updates: FeatureUpdate[] }
+  | {
+      readonly op: 'alterUserScramCredentials';
+      readonly deletions: Array<{ name: string; mechanism: number }>;
+      /** StoredKey and ServerKey, derived by the asking broker (never the salted password). */
+      readonly upsertions: ScramUpsertion[];
+    }
+  | { readonly op: 'createAcls'; readonly creations: Acl[] }
+  | { readonly op: 'deleteAcls'; readonly filters: AclFilter[] }
   | {
       readonly op: 'allocateProducerIds';
       readonly brokerId: number;
@@ -144,6 +154,12 @@ export function decideAdmin(
         return c.alterConfigs(r.resourceType, r.resourceName, r.ops, false, () => []);
       case 'updateFeatures':
         return c.updateFeatures(r.updates, false);
+      case 'alterUserScramCredentials':
+        return c.alterUserScramCredentials(r.deletions, r.upsertions);
+      case 'createAcls':
+        return c.createAcls(r.creations);
+      case 'deleteAcls':
+        return c.deleteAcls(r.filters);
       default:
         throw new Error(`not a topic or config request: ${r.op}`);
     }

@@ -116,6 +116,9 @@ export function imageRecords(image: MetadataImage): MetadataRecord[] {
         }),
       );
   }
+  for (const [name, mechs] of image.scramCredentials)
+    for (const [mechanism, c] of mechs) out.push(record('UserScramCredentialRecord', { name, mechanism, ...c }));
+  for (const [id, acl] of image.acls) out.push(record('AccessControlEntryRecord', { id, ...acl }));
   const pids = image.producerIds;
   if (pids.nextProducerId > 0n)
     out.push(

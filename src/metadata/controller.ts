@@ -4,6 +4,7 @@
 // coordination store.
 import { randomBytes } from 'node:crypto';
 import { ErrorCode } from '../protocol/errors.ts';
+import { type Acl, type AclFilter, filterMatches, invalidAcl } from '../security/authorizer.ts';
 import type { Logger } from '../util/log.ts';
 import { BOOTSTRAP_FEATURE_LEVELS, type FeatureUpdate, rejectFeatureUpdate } from './features.ts';
 import { type BrokerEndpoint, MetadataImage, type TopicInfo } from './image.ts';
@@ -66,6 +67,19 @@ export function newUuid(): string {
 export type ImageListener = (image: MetadataImage, previous: MetadataImage, records: MetadataRecord[]) => void;
 
 type MaybePromise<T> = T | Promise<T>;
+
+/** A SCRAM credential to store (AlterUserScramCredentials), bytes as base64 so it can cross the admin queue. The
+ * asking broker derives StoredKey and ServerKey from the salted password, which never leaves it. */
+export interface ScramUpsertion {
+  name: string;
+  /** Kafka's ScramMechanism id: 1 = SCRAM-SHA-256, 2 = SCRAM-SHA-512 (others are refused). */
+  mechanism: number;
+  iterations: number;
+  salt: string;
+  storedKey: string;
+  serverKey: string;
+}
+export type ScramAlterResult = { user: string; errorCode: number; errorMessage: string | null };
 export type DeleteTopicResult = TopicResult & { name: string | null; topicId: string };
 export type CreatePartitionsRequest = Array<{
   name: string;
@@ -102,6 +116,15 @@ export interface MetadataController {
     updates: FeatureUpdate[],
     validateOnly: boolean,
   ): MaybePromise<{ errorCode: number; errorMessage: string | null }>;
+  /** AlterUserScramCredentials: one result per user named. */
+  alterUserScramCredentials(
+    deletions: ReadonlyArray<{ name: string; mechanism: number }>,
+    upsertions: readonly ScramUpsertion[],
+  ): MaybePromise<ScramAlterResult[]>;
+  /** CreateAcls: one result per ACL asked for. */
+  createAcls(creations: readonly Acl[]): MaybePromise<TopicResult[]>;
+  /** DeleteAcls: the ACLs each filter removed. */
+  deleteAcls(filters: readonly AclFilter[]): MaybePromise<Acl[][]>;
 }
 
 /** Brokers that may get new replicas and lead: registered, unfenced, not shutting down (sorted by id). */
@@ -236,6 +259,99 @@ export class LocalController implements MetadataController {
       for (const u of changed) this.logger.info({ feature: u.feature, level: u.level }, 'finalized feature level');
     }
     return { errorCode: ErrorCode.NONE, errorMessage: null };
+  }
+
+  /**
+   * AlterUserScramCredentials as Kafka's ScramControlManager: a user named twice in the request, an empty name, an
+   * unknown mechanism, iterations outside 4096..16384 or the deletion of a missing credential fail that user (none of
+   * its changes apply); the others commit together.
+   */
+  alterUserScramCredentials(
+    deletions: ReadonlyArray<{ name: string; mechanism: number }>,
+    upsertions: readonly ScramUpsertion[],
+  ): ScramAlterResult[] {
+    const users: string[] = [];
+    const count = new Map<string, number>();
+    for (const x of [...deletions, ...upsertions]) {
+      if (!count.has(x.name)) users.push(x.name);
+      count.set(x.name, (count.get(x.name) ?? 0) + 1);
+    }
+    const records: MetadataRecord[] = [];
+    const results = users.map((user) => {
+      const fail = (errorCode: number, errorMessage: string) => ({ user, errorCode, errorMessage });
+      if (count.get(user)! > 1)
+        return fail(ErrorCode.DUPLICATE_RESOURCE, 'A user credential cannot be altered twice in the same request');
+      if (user === '') return fail(ErrorCode.UNACCEPTABLE_CREDENTIAL, 'Username must not be empty');
+      const del = deletions.find((d) => d.name === user);
+      if (del) {
+        if (del.mechanism !== 1 && del.mechanism !== 2)
+          return fail(ErrorCode.UNSUPPORTED_SASL_MECHANISM, 'Unknown SCRAM mechanism');
+        if (!this.current.scramCredentials.get(user)?.has(del.mechanism))
+          return fail(ErrorCode.RESOURCE_NOT_FOUND, 'Attempt to delete a user credential that does not exist');
+        records.push(record('RemoveUserScramCredentialRecord', { name: user, mechanism: del.mechanism }));
+      } else {
+        const up = upsertions.find((u) => u.name === user)!;
+        if (up.mechanism !== 1 && up.mechanism !== 2)
+          return fail(ErrorCode.UNSUPPORTED_SASL_MECHANISM, 'Unknown SCRAM mechanism');
+        if (up.iterations < 4096) return fail(ErrorCode.UNACCEPTABLE_CREDENTIAL, 'Too few iterations');
+        if (up.iterations > 16384) return fail(ErrorCode.UNACCEPTABLE_CREDENTIAL, 'Too many iterations');
+        if (up.salt.length === 0) return fail(ErrorCode.UNACCEPTABLE_CREDENTIAL, 'Salt must not be empty');
+        records.push(
+          record('UserScramCredentialRecord', {
+            name: user,
+            mechanism: up.mechanism,
+            salt: Buffer.from(up.salt, 'base64'),
+            storedKey: Buffer.from(up.storedKey, 'base64'),
+            serverKey: Buffer.from(up.serverKey, 'base64'),
+            iterations: up.iterations,
+          }),
+        );
+      }
+      this.logger.info({ user, change: del ? 'delete' : 'upsert' }, 'SCRAM credential altered');
+      return { user, errorCode: ErrorCode.NONE, errorMessage: null };
+    });
+    this.commit(records);
+    return results;
+  }
+
+  /** CreateAcls: validates each ACL (Kafka's rules); valid ones not already present become records. */
+  createAcls(creations: readonly Acl[]): TopicResult[] {
+    const records: MetadataRecord[] = [];
+    const existing = new Set([...this.current.acls.values()].map((a) => JSON.stringify(aclKey(a))));
+    const results = creations.map((acl) => {
+      const bad = invalidAcl(acl);
+      if (bad !== null) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: bad };
+      const key = JSON.stringify(aclKey(acl));
+      if (!existing.has(key)) {
+        existing.add(key); // creating an existing ACL succeeds without a second copy, as in Kafka
+        records.push(record('AccessControlEntryRecord', { id: newUuid(), ...aclKey(acl) }));
+      }
+      return { errorCode: ErrorCode.NONE, errorMessage: null };
+    });
+    this.commit(records);
+    if (records.length > 0) this.logger.info({ count: records.length }, 'ACLs created');
+    return results;
+  }
+
+  /** DeleteAcls: every ACL each filter matches is removed (an ACL matched by two filters is removed once). */
+  deleteAcls(filters: readonly AclFilter[]): Acl[][] {
+    const records: MetadataRecord[] = [];
+    const removed = new Set<string>();
+    const results = filters.map((f) => {
+      const matched: Acl[] = [];
+      for (const [id, acl] of this.current.acls) {
+        if (!filterMatches(f, acl)) continue;
+        matched.push(acl);
+        if (!removed.has(id)) {
+          removed.add(id);
+          records.push(record('RemoveAccessControlEntryRecord', { id }));
+        }
+      }
+      return matched;
+    });
+    this.commit(records);
+    if (records.length > 0) this.logger.info({ count: records.length }, 'ACLs deleted');
+    return results;
   }
 
   createTopics(specs: CreateTopicSpec[], validateOnly: boolean): CreateTopicResult[] {
@@ -562,4 +678,16 @@ export const CLUSTER_METADATA_TOPIC = '__cluster_metadata';
 /** A config error's message, prefixed with its key unless the message already names it. */
 function describeConfigError(e: { key: string; message: string }): string {
   return e.message.includes(e.key) ? e.message : `${e.key}: ${e.message}`;
+}
+
+function aclKey(a: Acl): Acl {
+  return {
+    resourceType: a.resourceType,
+    resourceName: a.resourceName,
+    patternType: a.patternType,
+    principal: a.principal,
+    host: a.host,
+    operation: a.operation,
+    permissionType: a.permissionType,
+  };
 }

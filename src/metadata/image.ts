@@ -1,5 +1,7 @@
 // The metadata image: an immutable view of the cluster (brokers, topics, partitions, configs) built by applying
 // metadata records in order. Brokers read it; only the controller writes records. Pure logic, no I/O.
+
+import type { Acl } from '../security/authorizer.ts';
 import { assert } from '../util/assert.ts';
 import { ConfigResourceType, type MetadataRecord, NO_LEADER_CHANGE, SECURITY_PROTOCOLS } from './records.ts';
 
@@ -51,6 +53,14 @@ export interface TopicInfo {
   readonly configs: Readonly<Record<string, string>>;
 }
 
+/** A stored SCRAM credential (UserScramCredentialRecord), bytes decoded. */
+export interface StoredScramCredential {
+  readonly salt: Buffer;
+  readonly storedKey: Buffer;
+  readonly serverKey: Buffer;
+  readonly iterations: number;
+}
+
 export class MetadataImage {
   readonly clusterId: string;
   /** Offset of the last record applied, -1 for the empty image. */
@@ -65,6 +75,10 @@ export class MetadataImage {
   readonly producerIds: ProducerIdsState;
   /** Finalized feature levels (FeatureLevelRecord), e.g. metadata.version. */
   readonly features: ReadonlyMap<string, number>;
+  /** SCRAM credentials by user name, then by mechanism id (1 = SHA-256, 2 = SHA-512). */
+  readonly scramCredentials: ReadonlyMap<string, ReadonlyMap<number, StoredScramCredential>>;
+  /** ACLs by record id (AccessControlEntryRecord), in creation order. */
+  readonly acls: ReadonlyMap<string, Acl>;
 
   constructor(init: {
     clusterId: string;
@@ -76,6 +90,8 @@ export class MetadataImage {
     groupConfigs?: ReadonlyMap<string, Readonly<Record<string, string>>>;
     producerIds: ProducerIdsState;
     features: ReadonlyMap<string, number>;
+    scramCredentials?: ReadonlyMap<string, ReadonlyMap<number, StoredScramCredential>>;
+    acls?: ReadonlyMap<string, Acl>;
   }) {
     this.clusterId = init.clusterId;
     this.offset = init.offset;
@@ -86,6 +102,8 @@ export class MetadataImage {
     this.groupConfigs = init.groupConfigs ?? new Map();
     this.producerIds = init.producerIds;
     this.features = init.features;
+    this.scramCredentials = init.scramCredentials ?? new Map();
+    this.acls = init.acls ?? new Map();
   }
 
   static empty(clusterId: string): MetadataImage {
@@ -137,7 +155,8 @@ export class MetadataImage {
   /** Applies one record, returning the next image. */
   apply(record: MetadataRecord, offset: number): MetadataImage {
     assert(offset > this.offset, `metadata offset ${offset} not after ${this.offset}`);
-    let { brokers, topics, topicsById, brokerConfigs, groupConfigs, producerIds, features } = this as MetadataImage;
+    let { brokers, topics, topicsById, brokerConfigs, groupConfigs, producerIds, features, scramCredentials, acls } =
+      this as MetadataImage;
     switch (record.type) {
       case 'RegisterBrokerRecord': {
         const d = record.data;
@@ -290,6 +309,40 @@ export class MetadataImage {
       }
       case 'NoOpRecord':
         break;
+      case 'UserScramCredentialRecord': {
+        const d = record.data;
+        const mechs = own(scramCredentials.get(d.name) ?? new Map<number, StoredScramCredential>());
+        mechs.set(d.mechanism, {
+          salt: d.salt,
+          storedKey: d.storedKey,
+          serverKey: d.serverKey,
+          iterations: d.iterations,
+        });
+        scramCredentials = own(scramCredentials).set(d.name, mechs);
+        break;
+      }
+      case 'RemoveUserScramCredentialRecord': {
+        const d = record.data;
+        const mechs = own(scramCredentials.get(d.name) ?? new Map<number, StoredScramCredential>());
+        assert(mechs.delete(d.mechanism), `removal of a missing SCRAM credential of ${d.name}`);
+        const m = own(scramCredentials);
+        if (mechs.size === 0) m.delete(d.name);
+        else m.set(d.name, mechs);
+        scramCredentials = m;
+        break;
+      }
+      case 'AccessControlEntryRecord': {
+        const { id, ...acl } = record.data;
+        assert(!acls.has(id), `ACL ${id} created twice`);
+        acls = own(acls).set(id, acl);
+        break;
+      }
+      case 'RemoveAccessControlEntryRecord': {
+        const m = own(acls);
+        assert(m.delete(record.data.id), `removal of unknown ACL ${record.data.id}`);
+        acls = m;
+        break;
+      }
     }
     return new MetadataImage({
       clusterId: this.clusterId,
@@ -301,6 +354,8 @@ export class MetadataImage {
       groupConfigs,
       producerIds,
       features,
+      scramCredentials,
+      acls,
     });
   }
 }

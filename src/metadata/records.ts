@@ -4,6 +4,8 @@
 // with the schema codec. The controller appends them; every broker applies them in order to its MetadataImage.
 import { decode, defaults, type Encodable, encode } from '../protocol/codec.ts';
 import {
+  type AccessControlEntryRecord,
+  AccessControlEntryRecordSchema,
   type BrokerRegistrationChangeRecord,
   BrokerRegistrationChangeRecordSchema,
   type ConfigRecord,
@@ -22,14 +24,20 @@ import {
   ProducerIdsRecordSchema,
   type RegisterBrokerRecord,
   RegisterBrokerRecordSchema,
+  type RemoveAccessControlEntryRecord,
+  RemoveAccessControlEntryRecordSchema,
   type RemoveTopicRecord,
   RemoveTopicRecordSchema,
+  type RemoveUserScramCredentialRecord,
+  RemoveUserScramCredentialRecordSchema,
   type TopicRecord,
   TopicRecordSchema,
   type UnfenceBrokerRecord,
   UnfenceBrokerRecordSchema,
   type UnregisterBrokerRecord,
   UnregisterBrokerRecordSchema,
+  type UserScramCredentialRecord,
+  UserScramCredentialRecordSchema,
 } from '../protocol/generated/internal.ts';
 import { ProtocolError, Reader, Writer } from '../protocol/io.ts';
 import type { MessageSchema } from '../protocol/schema.ts';
@@ -49,6 +57,12 @@ export interface RecordTypes {
   ProducerIdsRecord: ProducerIdsRecord;
   FeatureLevelRecord: FeatureLevelRecord;
   NoOpRecord: NoOpRecord;
+  /** One user's credential for one SCRAM mechanism (1 = SCRAM-SHA-256, 2 = SCRAM-SHA-512). */
+  UserScramCredentialRecord: UserScramCredentialRecord;
+  RemoveUserScramCredentialRecord: RemoveUserScramCredentialRecord;
+  /** One ACL, with the id DeleteAcls removes it by. */
+  AccessControlEntryRecord: AccessControlEntryRecord;
+  RemoveAccessControlEntryRecord: RemoveAccessControlEntryRecord;
 }
 export type RecordType = keyof RecordTypes;
 
@@ -70,6 +84,10 @@ const SCHEMAS: { [K in RecordType]: MessageSchema } = {
   ProducerIdsRecord: ProducerIdsRecordSchema,
   FeatureLevelRecord: FeatureLevelRecordSchema,
   NoOpRecord: NoOpRecordSchema,
+  UserScramCredentialRecord: UserScramCredentialRecordSchema,
+  RemoveUserScramCredentialRecord: RemoveUserScramCredentialRecordSchema,
+  AccessControlEntryRecord: AccessControlEntryRecordSchema,
+  RemoveAccessControlEntryRecord: RemoveAccessControlEntryRecordSchema,
 };
 const BY_API_KEY = new Map<number, RecordType>(
   (Object.keys(SCHEMAS) as RecordType[]).map((k) => [SCHEMAS[k].apiKey, k]),

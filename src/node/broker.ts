@@ -23,6 +23,9 @@ import { FileMetadataLog } from '../metadata/metadata-log.ts';
 import { OpsHttpServer, parseHttpListener } from '../ops/http-server.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import type { AlterPartitionAnswer } from '../replication/types.ts';
+import { listenerSasl } from '../security/sasl.ts';
+import type { ScramMechanism } from '../security/scram.ts';
+import { listenerTls, usesTls } from '../security/tls.ts';
 import { Dispatcher } from '../server/dispatcher.ts';
 import { supportedApis } from '../server/handlers/index.ts';
 import type { BrokerServices } from '../server/services.ts';
@@ -299,6 +302,13 @@ export class Broker {
           host: l.host,
           port: l.port,
           securityProtocol: l.securityProtocol,
+          tls: usesTls(l.securityProtocol) ? listenerTls(cfg, l) : undefined,
+          sasl: l.securityProtocol.startsWith('SASL_')
+            ? {
+                config: listenerSasl(cfg, l),
+                scram: (user: string, m: ScramMechanism) => controller.image.scramCredentials.get(user)?.get(m.id),
+              }
+            : undefined,
         })),
     );
     const controllerListeners = cfg.listeners.filter((l) => cfg.controllerListenerNames.includes(l.name));

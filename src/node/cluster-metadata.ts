@@ -17,11 +17,14 @@ import {
   type ImageListener,
   LocalController,
   type MetadataController,
+  type ScramAlterResult,
+  type ScramUpsertion,
   type TopicResult,
 } from '../metadata/controller.ts';
 import type { FeatureUpdate } from '../metadata/features.ts';
 import type { MetadataImage } from '../metadata/image.ts';
 import { ErrorCode, KafkaError } from '../protocol/errors.ts';
+import type { Acl, AclFilter } from '../security/authorizer.ts';
 import type { Logger } from '../util/log.ts';
 
 export interface ClusterMetadataOptions {
@@ -183,6 +186,21 @@ export class ClusterMetadata implements MetadataController {
     const checked = this.#dryRun((c) => c.updateFeatures(updates, true));
     if (checked.errorCode !== ErrorCode.NONE || validateOnly) return checked;
     return this.call({ op: 'updateFeatures', updates });
+  }
+
+  alterUserScramCredentials(
+    deletions: ReadonlyArray<{ name: string; mechanism: number }>,
+    upsertions: readonly ScramUpsertion[],
+  ): Promise<ScramAlterResult[]> {
+    return this.call({ op: 'alterUserScramCredentials', deletions: [...deletions], upsertions: [...upsertions] });
+  }
+
+  createAcls(creations: readonly Acl[]): Promise<TopicResult[]> {
+    return this.call({ op: 'createAcls', creations: [...creations] });
+  }
+
+  deleteAcls(filters: readonly AclFilter[]): Promise<Acl[][]> {
+    return this.call({ op: 'deleteAcls', filters: [...filters] });
   }
 }
 

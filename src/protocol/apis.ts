@@ -82,6 +82,8 @@ export const ApiKey = {
   AlterPartitionReassignments: 45,
   ListPartitionReassignments: 46,
   OffsetDelete: 47,
+  DescribeUserScramCredentials: 50,
+  AlterUserScramCredentials: 51,
   DescribeQuorum: 55,
   UpdateFeatures: 57,
   DescribeCluster: 60,

@@ -1,6 +1,7 @@
 // One client connection: framing with a size cap, requests handled one at a time in arrival order (like Kafka,
 // which mutes a channel while a request is in flight), responses written in order.
 import { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import { ApiKey } from '../protocol/apis.ts';
 import { FrameReader } from '../protocol/frame-reader.ts';
 import { ProtocolError } from '../protocol/io.ts';
@@ -47,7 +48,8 @@ export class Connection {
   private idlePromiseResolve: (() => void) | undefined;
 
   /**
-   * `accepted` must be paused (a server created with pauseOnConnect): the connection takes over its reads.
+   * `accepted` must be paused (a server created with pauseOnConnect, or a TLS socket just past its handshake, which
+   * emits no data before a listener is added): the connection takes over its reads.
    * `onClose` runs once when the socket has closed.
    */
   constructor(
@@ -62,8 +64,13 @@ export class Connection {
     this.processor = processor;
     this.log = log;
     this.opts = opts;
+    const sasl = info.sasl;
     this.reader = new FrameReader({
-      maxFrameBytes: opts.maxRequestBytes,
+      // Before SASL authentication only small frames (sasl.server.max.receive.size), so that an unauthenticated
+      // peer cannot make the broker allocate (CVE-2022-34917).
+      get maxFrameBytes() {
+        return sasl && !sasl.authenticated ? sasl.config.maxReceiveSize : opts.maxRequestBytes;
+      },
       onFrame: (frame) => this.queue.push(frame),
       allocFrame: (size, apiKey) => {
         const pool = opts.produceFrames;
@@ -75,9 +82,17 @@ export class Connection {
         return frame;
       },
       onBadSize: (size) => {
+        const preAuth = sasl !== undefined && !sasl.authenticated;
         this.log.warn(
-          { conn: this.info.id, remote: this.info.remoteAddress, size, max: this.opts.maxRequestBytes },
-          'request size outside 0..socket.request.max.bytes; closing the connection',
+          {
+            conn: this.info.id,
+            remote: this.info.remoteAddress,
+            size,
+            max: preAuth ? sasl.config.maxReceiveSize : this.opts.maxRequestBytes,
+          },
+          preAuth
+            ? 'request size outside 0..sasl.server.max.receive.size before authentication; closing the connection'
+            : 'request size outside 0..socket.request.max.bytes; closing the connection',
         );
         this.close('bad frame size');
       },
@@ -167,6 +182,13 @@ export class Connection {
             this.socket.write(chunks[i]!, i === chunks.length - 1 && sent ? () => sent() : undefined);
           this.socket.uncork();
         } else response?.sent?.();
+        if (this.info.sasl?.closeAfterResponse) {
+          // A failed authentication: the client reads the answer, then the connection closes after a delay that
+          // slows password guessing (connection.failed.authentication.delay.ms); nothing more is read meanwhile.
+          this.stopReading();
+          setTimeout(() => this.close('authentication failed'), this.info.sasl.config.failedAuthDelayMs).unref();
+          return;
+        }
         if (this.paused && this.queue.length < this.opts.maxQueuedRequests / 2 && !this.closed) {
           this.paused = false;
           this.socket.resume();
@@ -190,7 +212,14 @@ export class Connection {
  */
 function readIntoFrames(accepted: Socket, reader: FrameReader, afterRead: () => void): Socket {
   const handle = (accepted as unknown as { _handle?: unknown })._handle;
-  if (handle && typeof handle === 'object' && 'readStart' in handle && 'useUserBuffer' in handle) {
+  // A TLS socket's bytes must pass through its decryption: only its 'data' events carry the plaintext.
+  if (
+    !(accepted instanceof TLSSocket) &&
+    handle &&
+    typeof handle === 'object' &&
+    'readStart' in handle &&
+    'useUserBuffer' in handle
+  ) {
     // The old Socket object keeps a reference to the handle but is never used again (it is paused, has no
     // listeners, and is not destroyed: destroying it would close the handle the new socket now owns).
     return new Socket({

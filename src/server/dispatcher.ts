@@ -9,6 +9,7 @@ import type { Logger } from '../util/log.ts';
 import type { FrameProcessor, ResponseFrame } from './connection.ts';
 import { CloseConnection, type ConnectionInfo, type HandlerDef, NO_RESPONSE } from './handler.ts';
 import { API_VERSIONS_ERROR_BODY } from './handlers/api-versions.ts';
+import { saslGate } from './sasl-gate.ts';
 import type { BrokerServices } from './services.ts';
 
 export interface SupportedApi {
@@ -33,6 +34,11 @@ export class Dispatcher implements FrameProcessor {
   }
 
   async process(frame: Buffer, conn: ConnectionInfo): Promise<ResponseFrame | null> {
+    const sasl = conn.sasl;
+    if (sasl !== undefined) {
+      const raw = saslGate(sasl, frame, conn, this.log);
+      if (raw !== undefined) return raw;
+    }
     const r = new Reader(frame);
     const { header, api } = decodeRequestHeader(r);
     const version = header.requestApiVersion;

@@ -2,6 +2,7 @@
 
 import type { Encodable } from '../protocol/codec.ts';
 import type { RequestHeader } from '../protocol/generated/messages.ts';
+import type { SaslSession } from '../security/sasl.ts';
 import type { BrokerServices } from './services.ts';
 
 export interface ConnectionInfo {
@@ -9,6 +10,10 @@ export interface ConnectionInfo {
   readonly remoteAddress: string;
   readonly listenerName: string;
   readonly securityProtocol: string;
+  /** Kafka principal of the peer (`User:CN=carol`, `User:alice`); `User:ANONYMOUS` before authentication. */
+  principal: string;
+  /** SASL state on SASL_PLAINTEXT / SASL_SSL listeners (see security/sasl.ts); undefined elsewhere. */
+  readonly sasl?: SaslSession;
 }
 
 export interface RequestContext {

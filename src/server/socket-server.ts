@@ -1,5 +1,12 @@
-// TCP listeners: accept connections and hand each to a Connection bound to the dispatcher.
+// Listeners: accept connections (TCP, or TLS for SSL / SASL_SSL listeners) and hand each to a Connection bound to
+// the dispatcher. A TLS connection's principal comes from its client certificate, when it presents one.
+import { X509Certificate } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { ANONYMOUS, distinguishedName, mapDistinguishedName } from '../security/principal.ts';
+import { FAKE_SCRAM_SECRET, type ListenerSasl, SaslSession } from '../security/sasl.ts';
+import type { ScramLookup } from '../security/scram.ts';
+import { type ListenerTls, usesTls } from '../security/tls.ts';
 import type { Logger } from '../util/log.ts';
 import { Connection, type ConnectionOptions, type FrameProcessor } from './connection.ts';
 
@@ -8,6 +15,10 @@ export interface ListenerSpec {
   host: string;
   port: number;
   securityProtocol: string;
+  /** Required for SSL and SASL_SSL listeners. */
+  tls?: ListenerTls;
+  /** Required for SASL_PLAINTEXT and SASL_SSL listeners. */
+  sasl?: { config: ListenerSasl; scram: ScramLookup };
 }
 
 export interface BoundListener extends ListenerSpec {
@@ -33,10 +44,23 @@ export class SocketServer {
   async listen(specs: ListenerSpec[]): Promise<BoundListener[]> {
     const bound: BoundListener[] = [];
     for (const spec of specs) {
-      if (spec.securityProtocol !== 'PLAINTEXT')
-        throw new Error(`listener ${spec.name} uses ${spec.securityProtocol}; only PLAINTEXT is supported so far`);
-      // Paused until the Connection takes over the socket's reads (see readIntoFrames in connection.ts).
-      const server = createServer({ pauseOnConnect: true }, (socket) => this.accept(socket, spec));
+      if (spec.securityProtocol.startsWith('SASL_') && spec.sasl === undefined)
+        throw new Error(`listener ${spec.name} uses SASL but has no SASL settings`);
+      let server: Server;
+      if (usesTls(spec.securityProtocol)) {
+        const tls = spec.tls;
+        if (tls === undefined) throw new Error(`listener ${spec.name} uses TLS but has no TLS settings`);
+        server = createTlsServer(tls.options, (socket) => this.acceptTls(socket, spec, tls));
+        server.on('tlsClientError', (err, socket) =>
+          this.log.info(
+            { listener: spec.name, remote: `${socket.remoteAddress}:${socket.remotePort}`, err: err.message },
+            'TLS handshake failed',
+          ),
+        );
+      } else {
+        // Paused until the Connection takes over the socket's reads (see readIntoFrames in connection.ts).
+        server = createServer({ pauseOnConnect: true }, (socket) => this.accept(socket, spec, ANONYMOUS));
+      }
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen({ host: spec.host === '' ? undefined : spec.host, port: spec.port }, () => {
@@ -54,7 +78,34 @@ export class SocketServer {
     return bound;
   }
 
-  private accept(socket: Socket, spec: ListenerSpec): void {
+  /** A TLS connection after its handshake: checks the client certificate and maps it to the principal. */
+  private acceptTls(socket: TLSSocket, spec: ListenerSpec, tls: ListenerTls): void {
+    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    const raw = tls.clientAuth === 'none' ? undefined : socket.getPeerCertificate()?.raw;
+    let principal = ANONYMOUS;
+    if (raw !== undefined && raw.length > 0) {
+      // 'requested' lets a client without a certificate in, but not one whose certificate fails verification.
+      if (!socket.authorized) {
+        this.log.info(
+          { listener: spec.name, remote, err: String(socket.authorizationError) },
+          'client certificate rejected',
+        );
+        socket.destroy();
+        return;
+      }
+      const dn = distinguishedName(new X509Certificate(raw));
+      try {
+        principal = `User:${mapDistinguishedName(tls.principalRules, dn)}`;
+      } catch (e) {
+        this.log.info({ listener: spec.name, remote, dn, err: (e as Error).message }, 'SSL authentication failed');
+        socket.destroy();
+        return;
+      }
+    }
+    this.accept(socket, spec, principal);
+  }
+
+  private accept(socket: Socket, spec: ListenerSpec, principal: string): void {
     if (this.connections.size >= this.opts.maxConnections) {
       this.log.warn({ max: this.opts.maxConnections }, 'max.connections reached; refusing a connection');
       socket.destroy();
@@ -67,6 +118,8 @@ export class SocketServer {
         remoteAddress: `${socket.remoteAddress}:${socket.remotePort}`,
         listenerName: spec.name,
         securityProtocol: spec.securityProtocol,
+        principal,
+        sasl: spec.sasl ? new SaslSession(spec.sasl.config, spec.sasl.scram, FAKE_SCRAM_SECRET) : undefined,
       },
       this.processor,
       this.log,

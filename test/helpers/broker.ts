@@ -27,6 +27,11 @@ export interface BrokerOptions {
   port?: number;
   /** Entry script relative to the repo root (default src/cli/main.ts); for the harness's own tests. */
   entry?: string;
+  /**
+   * Listeners besides the PLAINTEXT one the helper probes, e.g. `SSL://127.0.0.1:9093` (their names must be in
+   * listener.security.protocol.map).
+   */
+  extraListeners?: string;
   /** How long to wait for the broker to answer ApiVersions (default 20 s). */
   readyTimeoutMs?: number;
 }
@@ -154,6 +159,7 @@ class BrokerProcess implements BrokerHandle {
   readonly #entry: string;
   readonly #readyTimeoutMs: number;
   readonly #fixedPort: boolean;
+  readonly #extraListeners: string | undefined;
   #log = '';
   #exited: Promise<number | null> = Promise.resolve(null);
   #running = false;
@@ -165,6 +171,7 @@ class BrokerProcess implements BrokerHandle {
     this.#entry = opts.entry ?? DEFAULT_ENTRY;
     this.#readyTimeoutMs = opts.readyTimeoutMs ?? READY_TIMEOUT_MS;
     this.#fixedPort = opts.port !== undefined;
+    this.#extraListeners = opts.extraListeners;
   }
 
   get bootstrap(): string {
@@ -185,7 +192,7 @@ class BrokerProcess implements BrokerHandle {
       // No operations HTTP listener unless a test asks (its default port 9644 is one per machine).
       'http.listeners': '',
       ...this.#overrides,
-      listeners: `PLAINTEXT://127.0.0.1:${this.port}`,
+      listeners: `PLAINTEXT://127.0.0.1:${this.port}${this.#extraListeners ? `,${this.#extraListeners}` : ''}`,
       'log.dirs': this.dataDir,
     };
     const args = [this.#entry, 'broker'];

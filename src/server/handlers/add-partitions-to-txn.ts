@@ -3,6 +3,8 @@
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { AddPartitionsToTxnRequest, AddPartitionsToTxnResponse } from '../../protocol/generated/messages.ts';
+import { authorizedTopic, authorizedTransactionalId } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler, type RequestContext } from '../handler.ts';
 import { fencedFor, txnCall } from './txn-common.ts';
 
@@ -29,6 +31,17 @@ function addOne(
     const t = image.topics.get(topic);
     return !t || p < 0 || p >= t.partitions.length;
   };
+  // ACLs (when an authorizer is on): WRITE on the transactional id, then WRITE on each topic; a denied topic fails
+  // the request, the others answer OPERATION_NOT_ATTEMPTED (Kafka's KafkaApis).
+  if (!authorizedTransactionalId(ctx, txnId))
+    return results(topics, () => ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+  const deniedTopics = new Set(
+    topics.filter((t) => !authorizedTopic(ctx, AclOperation.WRITE, t.name)).map((t) => t.name),
+  );
+  if (deniedTopics.size > 0)
+    return results(topics, (topic) =>
+      deniedTopics.has(topic) ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : ErrorCode.OPERATION_NOT_ATTEMPTED,
+    );
   if (verifyOnly) {
     return results(topics, (topic, p) =>
       txnCall(() => txn.verify(txnId, producerId, producerEpoch, { topic, partition: p })),

@@ -6,6 +6,8 @@ import { configDef } from '../../config/definitions.ts';
 import { groupConfigDef } from '../../config/group-config.ts';
 import type { ConfigOp, ConfigProblem } from '../../metadata/controller.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
+import { configResourceDenied } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { isKafkaLogLevel, KAFKA_LOG_LEVELS, ROOT_LOGGER } from '../../util/log.ts';
 import type { RequestContext } from '../handler.ts';
 
@@ -84,6 +86,9 @@ export async function alterResource(
   legacy = false,
 ): Promise<AlterOutcome> {
   const { controller, configs, nodeId } = ctx.broker;
+  // ACLs (when an authorizer is on): ALTER_CONFIGS on the topic, the cluster (broker, logger) or the group.
+  const denied = configResourceDenied(ctx, AclOperation.ALTER_CONFIGS, resourceType, resourceName);
+  if (denied !== undefined) return fail(denied, 'Authorization failed.');
   if (resourceType === ResourceType.TOPIC) {
     const bad = listOpError(ops, (n) => {
       const d = configDef(n);

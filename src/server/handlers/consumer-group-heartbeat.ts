@@ -5,6 +5,8 @@ import type {
   ConsumerGroupHeartbeatRequest,
   ConsumerGroupHeartbeatResponse,
 } from '../../protocol/generated/messages.ts';
+import { requireGroup } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 import { heartbeatAnswer } from './group-heartbeat-answer.ts';
 
@@ -12,8 +14,9 @@ export default defineHandler<ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbe
   apiKey: ApiKey.ConsumerGroupHeartbeat,
   versions: [0, 1],
   handle(ctx, req) {
-    return heartbeatAnswer(() =>
-      ctx.broker.groups.consumerGroupHeartbeat({
+    return heartbeatAnswer(() => {
+      requireGroup(ctx, AclOperation.READ, req.groupId);
+      return ctx.broker.groups.consumerGroupHeartbeat({
         groupId: req.groupId,
         memberId: req.memberId,
         memberEpoch: req.memberEpoch,
@@ -26,7 +29,7 @@ export default defineHandler<ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbe
         topicPartitions: req.topicPartitions,
         clientId: ctx.header.clientId ?? '',
         clientHost: `/${ctx.connection.remoteAddress}`,
-      }),
-    );
+      });
+    });
   },
 });

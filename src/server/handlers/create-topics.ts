@@ -2,6 +2,9 @@
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { CreateTopicsRequest, CreateTopicsResponse } from '../../protocol/generated/messages.ts';
+import { UUID_ZERO } from '../../protocol/io.ts';
+import { authorizedCluster, authorizedTopic } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 
 export default defineHandler<CreateTopicsRequest, CreateTopicsResponse>({
@@ -9,15 +12,33 @@ export default defineHandler<CreateTopicsRequest, CreateTopicsResponse>({
   versions: [0, 7],
   async handle(ctx, req) {
     const { controller, configs } = ctx.broker;
-    const results = await controller.createTopics(
-      req.topics.map((t) => ({
-        name: t.name,
-        numPartitions: t.numPartitions,
-        replicationFactor: t.replicationFactor,
-        assignments: t.assignments.map((a) => ({ partitionIndex: a.partitionIndex, brokerIds: a.brokerIds })),
-        configs: Object.fromEntries(t.configs.map((c) => [c.name, c.value])),
-      })),
+    // ACLs (when an authorizer is on): CREATE on the cluster, or on the topic.
+    const clusterCreate = authorizedCluster(ctx, AclOperation.CREATE);
+    const allowed = req.topics.map((t) => clusterCreate || authorizedTopic(ctx, AclOperation.CREATE, t.name));
+    const created = await controller.createTopics(
+      req.topics
+        .filter((_, i) => allowed[i])
+        .map((t) => ({
+          name: t.name,
+          numPartitions: t.numPartitions,
+          replicationFactor: t.replicationFactor,
+          assignments: t.assignments.map((a) => ({ partitionIndex: a.partitionIndex, brokerIds: a.brokerIds })),
+          configs: Object.fromEntries(t.configs.map((c) => [c.name, c.value])),
+        })),
       req.validateOnly,
+    );
+    let next = 0;
+    const results = req.topics.map((t, i) =>
+      allowed[i]
+        ? created[next++]!
+        : {
+            name: t.name,
+            topicId: UUID_ZERO,
+            errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+            errorMessage: 'Authorization failed.',
+            numPartitions: -1,
+            replicationFactor: -1,
+          },
     );
     return {
       throttleTimeMs: 0,

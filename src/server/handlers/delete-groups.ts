@@ -3,6 +3,8 @@
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode, errorName, KafkaError } from '../../protocol/errors.ts';
 import type { DeleteGroupsRequest, DeleteGroupsResponse } from '../../protocol/generated/messages.ts';
+import { authorizedGroup } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 
 /** Why a group was not deleted, for v3's ErrorMessage (null when it was). */
@@ -28,6 +30,9 @@ export default defineHandler<DeleteGroupsRequest, DeleteGroupsResponse>({
       results: req.groupsNames.map((groupId) => {
         if (groupId === '')
           return { groupId, errorCode: ErrorCode.INVALID_GROUP_ID, errorMessage: 'The group id is empty.' };
+        // ACLs (when an authorizer is on): DELETE on the group.
+        if (!authorizedGroup(ctx, AclOperation.DELETE, groupId))
+          return { groupId, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
         try {
           const errorCode = ctx.broker.shares.groups.groups.has(groupId)
             ? ctx.broker.shares.deleteGroup(groupId)

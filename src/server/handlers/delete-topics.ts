@@ -3,6 +3,8 @@ import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { DeleteTopicsRequest, DeleteTopicsResponse } from '../../protocol/generated/messages.ts';
 import { UUID_ZERO } from '../../protocol/io.ts';
+import { authorizedTopic } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 
 export default defineHandler<DeleteTopicsRequest, DeleteTopicsResponse>({
@@ -25,6 +27,26 @@ export default defineHandler<DeleteTopicsRequest, DeleteTopicsResponse>({
         })),
       };
     }
-    return { throttleTimeMs: 0, responses: await controller.deleteTopics(wanted) };
+    // ACLs (when an authorizer is on): DELETE on each topic (by id: on the topic the id names, if any).
+    const image = ctx.broker.metadata();
+    const nameOf = (w: { name: string | null; topicId: string | null }) =>
+      w.topicId !== null ? (image.topicsById.get(w.topicId)?.name ?? null) : w.name;
+    const allowed = wanted.map((w) => {
+      const name = nameOf(w);
+      return name === null || authorizedTopic(ctx, AclOperation.DELETE, name);
+    });
+    const deleted = await controller.deleteTopics(wanted.filter((_, i) => allowed[i]));
+    let next = 0;
+    const responses = wanted.map((w, i) =>
+      allowed[i]
+        ? deleted[next++]!
+        : {
+            name: w.name,
+            topicId: w.topicId ?? UUID_ZERO,
+            errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+            errorMessage: 'Authorization failed.',
+          },
+    );
+    return { throttleTimeMs: 0, responses };
   },
 });

@@ -6,6 +6,8 @@ import { CONFIG_SOURCE } from '../../config/definitions.ts';
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { DescribeConfigsRequest, DescribeConfigsResponse } from '../../protocol/generated/messages.ts';
+import { configResourceDenied } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 
 /** Kafka leaves a logger entry's config type unset (UNKNOWN). */
@@ -21,6 +23,9 @@ export default defineHandler<DescribeConfigsRequest, DescribeConfigsResponse>({
     const results = req.resources.map((r) => {
       const base = { resourceType: r.resourceType, resourceName: r.resourceName, configs: [] };
       const fail = (errorCode: number, errorMessage: string) => ({ ...base, errorCode, errorMessage });
+      // ACLs (when an authorizer is on): DESCRIBE_CONFIGS on the topic, the cluster or the group.
+      const denied = configResourceDenied(ctx, AclOperation.DESCRIBE_CONFIGS, r.resourceType, r.resourceName);
+      if (denied !== undefined) return fail(denied, 'Authorization failed.');
       let entries: ConfigEntryView[];
       if (r.resourceType === ResourceType.TOPIC) {
         const t = image.topics.get(r.resourceName);

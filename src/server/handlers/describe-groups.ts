@@ -3,6 +3,8 @@
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { DescribeGroupsRequest, DescribeGroupsResponse } from '../../protocol/generated/messages.ts';
+import { authorizedGroup } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 
 export default defineHandler<DescribeGroupsRequest, DescribeGroupsResponse>({
@@ -23,6 +25,9 @@ export default defineHandler<DescribeGroupsRequest, DescribeGroupsResponse>({
         try {
           if (groupId === '')
             return { ...blank, errorCode: ErrorCode.INVALID_GROUP_ID, errorMessage: 'The group id is empty.' };
+          // ACLs (when an authorizer is on): DESCRIBE on the group.
+          if (!authorizedGroup(ctx, AclOperation.DESCRIBE, groupId))
+            return { ...blank, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
           const d = ctx.broker.groups.describeGroup(groupId);
           if (!d)
             return ctx.apiVersion >= 6

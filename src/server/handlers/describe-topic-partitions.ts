@@ -12,6 +12,8 @@ import type {
   DescribeTopicPartitionsResponse,
 } from '../../protocol/generated/messages.ts';
 import { UUID_ZERO } from '../../protocol/io.ts';
+import { authorizedTopic } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 import { INTERNAL_TOPICS } from './metadata.ts';
 
@@ -46,7 +48,11 @@ export default defineHandler<DescribeTopicPartitionsRequest, DescribeTopicPartit
       };
     }
     const after = cursor?.topicName ?? '';
-    const names = fetchAll ? [...image.topics.keys()] : [...new Set(req.topics.map((t) => t.name))];
+    // ACLs (when an authorizer is on): as Metadata, a listing leaves out topics one may not DESCRIBE, and a named
+    // one answers TOPIC_AUTHORIZATION_FAILED whether it exists or not.
+    const names = (fetchAll ? [...image.topics.keys()] : [...new Set(req.topics.map((t) => t.name))]).filter(
+      (n) => !fetchAll || authorizedTopic(ctx, AclOperation.DESCRIBE, n),
+    );
     const sorted = names.filter((n) => n >= after).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     let budget = Math.max(Math.min(MAX_RESPONSE_PARTITIONS, req.responsePartitionLimit), 1);
     const topics: TopicOut[] = [];
@@ -56,6 +62,16 @@ export default defineHandler<DescribeTopicPartitionsRequest, DescribeTopicPartit
       if (budget === 0 && (t || !fetchAll)) {
         nextCursor = { topicName: name, partitionIndex: 0 };
         break;
+      }
+      if (!fetchAll && !authorizedTopic(ctx, AclOperation.DESCRIBE, name)) {
+        topics.push({
+          errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+          name,
+          topicId: UUID_ZERO,
+          isInternal: false,
+          partitions: [],
+        });
+        continue;
       }
       if (!t) {
         if (fetchAll) continue;

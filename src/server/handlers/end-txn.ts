@@ -1,8 +1,9 @@
 // EndTxn (26): commit or abort. v5+ is transaction version 2 (KIP-890): the epoch is bumped at every end and the
 // new producer id/epoch are returned.
 import { ApiKey } from '../../protocol/apis.ts';
-import { KafkaError } from '../../protocol/errors.ts';
+import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { EndTxnRequest, EndTxnResponse } from '../../protocol/generated/messages.ts';
+import { authorizedTransactionalId } from '../../security/authorize.ts';
 import { defineHandler } from '../handler.ts';
 import { fencedFor } from './txn-common.ts';
 
@@ -13,6 +14,9 @@ export default defineHandler<EndTxnRequest, EndTxnResponse>({
     const v = ctx.apiVersion;
     let r: { errorCode: number; producerId: number; producerEpoch: number };
     try {
+      // ACLs (when an authorizer is on): WRITE on the transactional id.
+      if (!authorizedTransactionalId(ctx, req.transactionalId))
+        throw new KafkaError(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
       r = ctx.broker.transactions.endTxn(
         req.transactionalId,
         Number(req.producerId),

@@ -8,6 +8,8 @@ import { ApiKey } from '../../protocol/apis.ts';
 import type { Encodable } from '../../protocol/codec.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { FetchRequest, FetchResponse } from '../../protocol/generated/messages.ts';
+import { authorizedCluster, authorizedTopic } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 
 type TopicOut = Encodable<FetchResponse['responses'][number]>;
@@ -22,7 +24,17 @@ export default defineHandler<FetchRequest, FetchResponse>({
     const image = ctx.broker.metadata();
     const magic = v <= 1 ? 0 : v <= 3 ? 1 : 2;
     const wanted: FetchPartitionRequest[] = [];
-    const layout: Array<{ topic: string; topicId: string; unknownId: boolean; partitions: number[] }> = [];
+    const layout: Array<{
+      topic: string;
+      topicId: string;
+      unknownId: boolean;
+      denied: boolean;
+      partitions: number[];
+    }> = [];
+    // ACLs (when an authorizer is on): READ on each topic; a fetch posing as a follower needs CLUSTER_ACTION
+    // (CVE-2018-1288).
+    const follower = (v >= 15 ? req.replicaState?.replicaId : req.replicaId) ?? -1;
+    const followerDenied = follower >= 0 && !authorizedCluster(ctx, AclOperation.CLUSTER_ACTION);
     for (const t of req.topics) {
       let name = t.topic;
       let unknownId = false;
@@ -31,8 +43,15 @@ export default defineHandler<FetchRequest, FetchResponse>({
         unknownId = !info;
         name = info?.name ?? '';
       }
-      layout.push({ topic: name, topicId: t.topicId, unknownId, partitions: t.partitions.map((p) => p.partition) });
-      if (unknownId) continue;
+      const denied = !unknownId && (followerDenied || !authorizedTopic(ctx, AclOperation.READ, name));
+      layout.push({
+        topic: name,
+        topicId: t.topicId,
+        unknownId,
+        denied,
+        partitions: t.partitions.map((p) => p.partition),
+      });
+      if (unknownId || denied) continue;
       for (const p of t.partitions)
         wanted.push({
           topic: name,
@@ -60,10 +79,10 @@ export default defineHandler<FetchRequest, FetchResponse>({
       topic: t.topic,
       topicId: t.topicId,
       partitions: t.partitions.map((partitionIndex) => {
-        if (t.unknownId)
+        if (t.unknownId || t.denied)
           return {
             partitionIndex,
-            errorCode: ErrorCode.UNKNOWN_TOPIC_ID,
+            errorCode: t.denied ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : ErrorCode.UNKNOWN_TOPIC_ID,
             highWatermark: -1,
             lastStableOffset: -1,
             logStartOffset: -1,

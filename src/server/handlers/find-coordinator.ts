@@ -6,6 +6,8 @@ import { partitionForTransactionalId, TXN_STATE_TOPIC } from '../../coordinator/
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { FindCoordinatorRequest, FindCoordinatorResponse } from '../../protocol/generated/messages.ts';
+import { authorized, authorizedGroup } from '../../security/authorize.ts';
+import { AclOperation, ResourceType } from '../../security/authorizer.ts';
 import { defineHandler, type RequestContext } from '../handler.ts';
 import { brokerEndpoints } from './metadata.ts';
 
@@ -36,6 +38,11 @@ function find(ctx: RequestContext, key: string, keyType: number): Found {
     errorMessage,
   });
   let ready: boolean;
+  // ACLs (when an authorizer is on): DESCRIBE on the group or the transactional id.
+  if (keyType === KEY_GROUP && !authorizedGroup(ctx, AclOperation.DESCRIBE, key))
+    return none(ErrorCode.GROUP_AUTHORIZATION_FAILED, 'Group authorization failed.');
+  if (keyType === KEY_TRANSACTION && !authorized(ctx, AclOperation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, key))
+    return none(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'Transactional Id authorization failed.');
   try {
     if (keyType === KEY_GROUP) {
       ready = ctx.broker.groups.ensureTopic();

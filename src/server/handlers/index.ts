@@ -7,15 +7,19 @@ import addPartitionsToTxn from './add-partitions-to-txn.ts';
 import alterConfigs from './alter-configs.ts';
 import alterPartitionReassignments from './alter-partition-reassignments.ts';
 import alterReplicaLogDirs from './alter-replica-log-dirs.ts';
+import alterUserScramCredentials from './alter-user-scram-credentials.ts';
 import apiVersions from './api-versions.ts';
 import consumerGroupDescribe from './consumer-group-describe.ts';
 import consumerGroupHeartbeat from './consumer-group-heartbeat.ts';
+import createAcls from './create-acls.ts';
 import createPartitions from './create-partitions.ts';
 import createTopics from './create-topics.ts';
+import deleteAcls from './delete-acls.ts';
 import deleteGroups from './delete-groups.ts';
 import deleteRecords from './delete-records.ts';
 import deleteShareGroupState from './delete-share-group-state.ts';
 import deleteTopics from './delete-topics.ts';
+import describeAcls from './describe-acls.ts';
 import describeCluster from './describe-cluster.ts';
 import describeConfigs from './describe-configs.ts';
 import describeGroups from './describe-groups.ts';
@@ -24,6 +28,7 @@ import describeProducers from './describe-producers.ts';
 import describeQuorum from './describe-quorum.ts';
 import describeTopicPartitions from './describe-topic-partitions.ts';
 import describeTransactions from './describe-transactions.ts';
+import describeUserScramCredentials from './describe-user-scram-credentials.ts';
 import electLeaders from './elect-leaders.ts';
 import endTxn from './end-txn.ts';
 import fetch from './fetch.ts';
@@ -46,6 +51,8 @@ import offsetFetch from './offset-fetch.ts';
 import offsetForLeaderEpoch from './offset-for-leader-epoch.ts';
 import produce from './produce.ts';
 import readShareGroupState from './read-share-group-state.ts';
+import saslAuthenticate from './sasl-authenticate.ts';
+import saslHandshake from './sasl-handshake.ts';
 import shareAcknowledge from './share-acknowledge.ts';
 import shareFetch from './share-fetch.ts';
 import shareGroupDescribe from './share-group-describe.ts';
@@ -116,6 +123,14 @@ const HANDLERS: readonly HandlerDef<never, never>[] = [
   alterReplicaLogDirs,
   describeQuorum,
   listConfigResources,
+  // Security (issue 16)
+  saslHandshake,
+  saslAuthenticate,
+  describeUserScramCredentials,
+  alterUserScramCredentials,
+  describeAcls,
+  createAcls,
+  deleteAcls,
 ] as readonly HandlerDef<never, never>[];
 
 export function supportedApis(): SupportedApi[] {

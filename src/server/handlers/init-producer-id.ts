@@ -4,6 +4,7 @@
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { InitProducerIdRequest, InitProducerIdResponse } from '../../protocol/generated/messages.ts';
+import { authorizedTransactionalId, mayWriteIdempotently } from '../../security/authorize.ts';
 import { defineHandler } from '../handler.ts';
 
 export default defineHandler<InitProducerIdRequest, InitProducerIdResponse>({
@@ -12,6 +13,22 @@ export default defineHandler<InitProducerIdRequest, InitProducerIdResponse>({
   handle(ctx, req) {
     const v = ctx.apiVersion;
     let r: { errorCode: number; producerId: number; producerEpoch: number };
+    // ACLs (when an authorizer is on): WRITE on the transactional id; an idempotent producer needs
+    // IDEMPOTENT_WRITE on the cluster or WRITE on some topic (KIP-679).
+    if (req.transactionalId !== null && !authorizedTransactionalId(ctx, req.transactionalId))
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+        producerId: -1n,
+        producerEpoch: -1,
+      };
+    if (req.transactionalId === null && !mayWriteIdempotently(ctx))
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+        producerId: -1n,
+        producerEpoch: -1,
+      };
     try {
       r = ctx.broker.transactions.initProducerId(
         req.transactionalId,

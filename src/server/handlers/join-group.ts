@@ -1,6 +1,8 @@
 // JoinGroup (11): waits (without blocking other connections) until the rebalance completes.
 import { ApiKey } from '../../protocol/apis.ts';
 import type { JoinGroupRequest, JoinGroupResponse } from '../../protocol/generated/messages.ts';
+import { requireGroup } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 
 export default defineHandler<JoinGroupRequest, JoinGroupResponse>({
@@ -8,6 +10,7 @@ export default defineHandler<JoinGroupRequest, JoinGroupResponse>({
   versions: [0, 9],
   async handle(ctx, req) {
     const v = ctx.apiVersion;
+    requireGroup(ctx, AclOperation.READ, req.groupId);
     const r = await ctx.broker.groups.joinGroup({
       groupId: req.groupId,
       memberId: req.memberId,

@@ -6,6 +6,8 @@ import { errorOf } from '../../broker/replica-manager.ts';
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { ListOffsetsRequest, ListOffsetsResponse } from '../../protocol/generated/messages.ts';
+import { authorizedTopic } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 
 export default defineHandler<ListOffsetsRequest, ListOffsetsResponse>({
@@ -14,6 +16,10 @@ export default defineHandler<ListOffsetsRequest, ListOffsetsResponse>({
   handle(ctx, req) {
     const { replicas, log } = ctx.broker;
     const v = ctx.apiVersion;
+    // ACLs (when an authorizer is on): DESCRIBE on the topic.
+    const denied = new Set(
+      req.topics.filter((t) => !authorizedTopic(ctx, AclOperation.DESCRIBE, t.name)).map((t) => t.name),
+    );
     return {
       throttleTimeMs: 0,
       topics: req.topics.map((t) => ({
@@ -26,6 +32,7 @@ export default defineHandler<ListOffsetsRequest, ListOffsetsResponse>({
             leaderEpoch: -1,
             oldStyleOffsets: [],
           };
+          if (denied.has(t.name)) return { ...base, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
           const p = replicas.get(t.name, rp.partitionIndex);
           if (!p) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
           if (!p.isLeader) return { ...base, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };

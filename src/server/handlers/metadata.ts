@@ -7,6 +7,8 @@ import type { Encodable } from '../../protocol/codec.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { MetadataRequest, MetadataResponse } from '../../protocol/generated/messages.ts';
 import { UUID_ZERO } from '../../protocol/io.ts';
+import { authorizedCluster, authorizedTopic } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler, type RequestContext } from '../handler.ts';
 
 type TopicOut = Encodable<MetadataResponse['topics'][number]>;
@@ -65,22 +67,35 @@ export default defineHandler<MetadataRequest, MetadataResponse>({
     let image = broker.metadata();
     const topics: TopicOut[] = [];
     const all = req.topics === null || (v === 0 && req.topics.length === 0);
+    // ACLs (when an authorizer is on): a topic the principal may not DESCRIBE is left out of a full listing and
+    // answered TOPIC_AUTHORIZATION_FAILED when named, whether it exists or not (its existence stays hidden).
+    const describable = (name: string) => authorizedTopic(ctx, AclOperation.DESCRIBE, name);
+    const mayCreate = (name: string) =>
+      authorizedCluster(ctx, AclOperation.CREATE) || authorizedTopic(ctx, AclOperation.CREATE, name);
+    const denied = (name: string): TopicOut => ({
+      errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+      name,
+      topicId: UUID_ZERO,
+      isInternal: false,
+      partitions: [],
+    });
     if (all) {
       for (const t of [...image.topics.values()].sort((a, b) => a.name.localeCompare(b.name)))
-        topics.push(describeTopic(t, image));
+        if (describable(t.name)) topics.push(describeTopic(t, image));
     } else {
       const autoCreate = broker.config.autoCreateTopicsEnable && (v < 4 || req.allowAutoTopicCreation);
       const toCreate: string[] = [];
       for (const rt of req.topics!) {
         if (byId(rt)) {
           const t = image.topicsById.get(rt.topicId);
-          if (t) topics.push(describeTopic(t, image));
+          if (t && describable(t.name)) topics.push(describeTopic(t, image));
           else topics.push({ errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: rt.topicId, partitions: [] });
           continue;
         }
         if (rt.name === null || image.topics.has(rt.name)) continue;
         if (validateTopicName(rt.name) !== null) continue;
-        if (autoCreate && !toCreate.includes(rt.name)) toCreate.push(rt.name);
+        if (autoCreate && !toCreate.includes(rt.name) && describable(rt.name) && mayCreate(rt.name))
+          toCreate.push(rt.name);
       }
       if (toCreate.length > 0) {
         await broker.controller.createTopics(
@@ -97,7 +112,9 @@ export default defineHandler<MetadataRequest, MetadataResponse>({
           continue;
         }
         const t = image.topics.get(rt.name);
-        if (t) topics.push(describeTopic(t, image));
+        if (!describable(rt.name) || (t === undefined && autoCreate && !mayCreate(rt.name)))
+          topics.push(denied(rt.name));
+        else if (t) topics.push(describeTopic(t, image));
         else
           topics.push({
             errorCode:

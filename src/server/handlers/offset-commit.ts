@@ -7,6 +7,8 @@ import type { MetadataImage } from '../../metadata/image.ts';
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { OffsetCommitRequest, OffsetCommitResponse } from '../../protocol/generated/messages.ts';
+import { authorizedGroup, authorizedTopic } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 import { PartitionErrors } from './partition-errors.ts';
 
@@ -25,9 +27,19 @@ export default defineHandler<OffsetCommitRequest, OffsetCommitResponse>({
     const retention = v >= 2 && v <= 4 ? Number(req.retentionTimeMs) : -1;
     // From v10 a topic is its id: resolved to its name here (an unknown id keys its errors by the id).
     const topics = v >= 10 ? req.topics.map((t) => ({ ...t, name: byId(image, t.topicId) })) : req.topics;
+    // ACLs (when an authorizer is on): READ on the group, then READ on each topic (a v10 id the cluster does not
+    // know names no topic to check: it stays UNKNOWN_TOPIC_ID).
+    const groupDenied = !authorizedGroup(ctx, AclOperation.READ, req.groupId);
     for (const t of topics) {
       const topic = image.topics.get(t.name);
+      const topicDenied =
+        !groupDenied && (v < 10 || topic !== undefined) && !authorizedTopic(ctx, AclOperation.READ, t.name);
       for (const p of t.partitions) {
+        if (groupDenied || topicDenied) {
+          const code = groupDenied ? ErrorCode.GROUP_AUTHORIZATION_FAILED : ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+          errors.set(t.name, p.partitionIndex, code);
+          continue;
+        }
         if (!topic || p.partitionIndex < 0 || p.partitionIndex >= topic.partitions.length) {
           errors.set(
             t.name,

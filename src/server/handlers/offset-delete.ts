@@ -2,6 +2,8 @@
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { OffsetDeleteRequest, OffsetDeleteResponse } from '../../protocol/generated/messages.ts';
+import { authorizedTopic, requireGroup } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 import { PartitionErrors } from './partition-errors.ts';
 
@@ -10,12 +12,16 @@ export default defineHandler<OffsetDeleteRequest, OffsetDeleteResponse>({
   versions: [0, 0],
   handle(ctx, req) {
     const image = ctx.broker.metadata();
+    // ACLs (when an authorizer is on): DELETE on the group, READ on each topic.
+    requireGroup(ctx, AclOperation.DELETE, req.groupId);
     const errors = new PartitionErrors();
     const wanted: Array<{ topic: string; partition: number }> = [];
     for (const t of req.topics)
       for (const p of t.partitions) {
         const topic = image.topics.get(t.name);
-        if (!topic || p.partitionIndex < 0 || p.partitionIndex >= topic.partitions.length)
+        if (!authorizedTopic(ctx, AclOperation.READ, t.name))
+          errors.set(t.name, p.partitionIndex, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+        else if (!topic || p.partitionIndex < 0 || p.partitionIndex >= topic.partitions.length)
           errors.set(t.name, p.partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         else wanted.push({ topic: t.name, partition: p.partitionIndex });
       }

@@ -5,6 +5,8 @@
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { OffsetFetchRequest, OffsetFetchResponse } from '../../protocol/generated/messages.ts';
+import { requireGroup } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler, type RequestContext } from '../handler.ts';
 
 type Topics = Array<{ name: string; partitionIndexes: number[] }> | null;
@@ -21,6 +23,7 @@ function fetchGroup(
   let found: ReturnType<typeof ctx.broker.groups.fetchOffsets>;
   try {
     if (groupId === '') throw new KafkaError(ErrorCode.INVALID_GROUP_ID, 'empty group id');
+    requireGroup(ctx, AclOperation.DESCRIBE, groupId);
     if (member !== null) {
       // v9+: members of consumer-protocol groups name themselves (UNKNOWN_MEMBER_ID / STALE_MEMBER_EPOCH).
       const code = ctx.broker.groups.validateFetchMember(groupId, member.memberId, member.memberEpoch);

@@ -15,6 +15,8 @@ import {
   PRODUCER_EPOCH,
   PRODUCER_ID,
 } from '../../records/batch-layout.ts';
+import { authorizedTopic, authorizedTransactionalId } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { CloseConnection, defineHandler, NO_RESPONSE, type RequestContext } from '../handler.ts';
 import { INTERNAL_TOPICS } from './metadata.ts';
 
@@ -34,38 +36,54 @@ export default defineHandler<ProduceRequest, ProduceResponse>({
     const internalAllowed = ctx.header.clientId === ADMIN_CLIENT_ID;
     const v = ctx.apiVersion;
     const image = v >= 13 ? ctx.broker.metadata() : undefined;
-    const answers = req.topicData.map((t) => ({
-      name: t.name,
-      topicId: t.topicId,
-      partitionResponses: t.partitionData.map((p) => {
-        // v13+ names the topic by id.
-        const topic = image ? (image.topicsById.get(t.topicId)?.name ?? '') : t.name;
-        if (image && topic === '')
-          return partitionResponse(p.index, {
-            errorCode: ErrorCode.UNKNOWN_TOPIC_ID,
-            errorMessage: `Topic id ${t.topicId} is not known`,
-          });
-        const hosted = replicas.get(topic, p.index) !== undefined;
-        const formatError = ctx.apiVersion >= 3 && hosted ? oneBatchError(ctx.apiVersion, p.records) : null;
-        const r = !validAcks
-          ? { errorCode: ErrorCode.INVALID_REQUIRED_ACKS, errorMessage: `Invalid required acks ${req.acks}` }
-          : formatError !== null
-            ? { errorCode: ErrorCode.INVALID_RECORD, errorMessage: formatError }
-            : hosted && INTERNAL_TOPICS.has(topic) && !internalAllowed
-              ? // A client's bytes in __consumer_offsets would be replayed by the coordinator on every start.
-                {
-                  errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION,
-                  errorMessage: `Cannot append to internal topic ${topic}`,
-                }
-              : ((v >= 12 && hosted && req.transactionalId !== null
-                  ? joinTransaction(ctx, req.transactionalId, topic, p.index, p.records)
-                  : null) ?? replicas.produce(topic, p.index, p.records, now, req.acks, req.timeoutMs));
-        // In a cluster an acks=all produce answers once the in-sync replicas have the records.
-        return r instanceof Promise
-          ? r.then((done) => partitionResponse(p.index, done))
-          : partitionResponse(p.index, r);
-      }),
-    }));
+    // ACLs (when an authorizer is on): WRITE on the transactional id, then WRITE on each topic.
+    const txnDenied =
+      req.transactionalId !== null &&
+      req.transactionalId !== undefined &&
+      !authorizedTransactionalId(ctx, req.transactionalId);
+    const answers = req.topicData.map((t) => {
+      // v13+ names the topic by id.
+      const topic = image ? (image.topicsById.get(t.topicId)?.name ?? '') : t.name;
+      const unknownId = image !== undefined && topic === '';
+      const denied = txnDenied
+        ? { errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, errorMessage: null }
+        : !unknownId && !authorizedTopic(ctx, AclOperation.WRITE, topic)
+          ? { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null }
+          : undefined;
+      return {
+        name: t.name,
+        topicId: t.topicId,
+        partitionResponses: t.partitionData.map((p) => {
+          if (unknownId && !denied)
+            return partitionResponse(p.index, {
+              errorCode: ErrorCode.UNKNOWN_TOPIC_ID,
+              errorMessage: `Topic id ${t.topicId} is not known`,
+            });
+          const hosted = replicas.get(topic, p.index) !== undefined;
+          const formatError =
+            ctx.apiVersion >= 3 && hosted && !denied ? oneBatchError(ctx.apiVersion, p.records) : null;
+          const r = denied
+            ? denied
+            : !validAcks
+              ? { errorCode: ErrorCode.INVALID_REQUIRED_ACKS, errorMessage: `Invalid required acks ${req.acks}` }
+              : formatError !== null
+                ? { errorCode: ErrorCode.INVALID_RECORD, errorMessage: formatError }
+                : hosted && INTERNAL_TOPICS.has(topic) && !internalAllowed
+                  ? // A client's bytes in __consumer_offsets would be replayed by the coordinator on every start.
+                    {
+                      errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION,
+                      errorMessage: `Cannot append to internal topic ${topic}`,
+                    }
+                  : ((v >= 12 && hosted && req.transactionalId !== null
+                      ? joinTransaction(ctx, req.transactionalId, topic, p.index, p.records)
+                      : null) ?? replicas.produce(topic, p.index, p.records, now, req.acks, req.timeoutMs));
+          // In a cluster an acks=all produce answers once the in-sync replicas have the records.
+          return r instanceof Promise
+            ? r.then((done) => partitionResponse(p.index, done))
+            : partitionResponse(p.index, r);
+        }),
+      };
+    });
     // A single broker (and acks 0/1) answers at once; only acks=all in a cluster waits for the replicas.
     if (answers.some((t) => t.partitionResponses.some((a) => a instanceof Promise)))
       return Promise.all(

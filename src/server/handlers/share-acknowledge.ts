@@ -3,8 +3,10 @@
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { ShareAcknowledgeRequest, ShareAcknowledgeResponse } from '../../protocol/generated/messages.ts';
+import { authorizedGroup } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
-import { shareAckTopics, shareResponses } from './share-common.ts';
+import { authorizeShareTopics, shareAckTopics, shareResponses } from './share-common.ts';
 
 export default defineHandler<ShareAcknowledgeRequest, ShareAcknowledgeResponse>({
   apiKey: ApiKey.ShareAcknowledge,
@@ -14,8 +16,14 @@ export default defineHandler<ShareAcknowledgeRequest, ShareAcknowledgeResponse>(
     if (!req.groupId || !req.memberId) {
       return { ...blank, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'GroupId and MemberId must be set.' };
     }
-    const topics = shareAckTopics(req.topics);
-    if (typeof topics === 'string') return { ...blank, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: topics };
+    // ACLs (when an authorizer is on): READ on the group, then READ on each topic.
+    if (!authorizedGroup(ctx, AclOperation.READ, req.groupId)) {
+      const errorMessage = `Not authorized to access group: ${req.groupId}`;
+      return { ...blank, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage };
+    }
+    const wanted = shareAckTopics(req.topics);
+    if (typeof wanted === 'string') return { ...blank, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: wanted };
+    const { allowed: topics, denied } = authorizeShareTopics(ctx, wanted);
     const r = ctx.broker.shares.partitions.acknowledge({
       groupId: req.groupId,
       memberId: req.memberId,
@@ -27,7 +35,7 @@ export default defineHandler<ShareAcknowledgeRequest, ShareAcknowledgeResponse>(
       throttleTimeMs: 0,
       errorCode: ErrorCode.NONE,
       errorMessage: null,
-      responses: shareResponses(r.partitions, (p) => ({
+      responses: shareResponses([...r.partitions, ...denied], (p) => ({
         partitionIndex: p.partition,
         errorCode: p.acknowledgeErrorCode,
         errorMessage: p.acknowledgeErrorMessage,

@@ -2,6 +2,9 @@
 // checked), grouping per-partition results by topic, and per-partition errors of the share-state APIs.
 import type { SharePartitionResult, ShareTopicRequest } from '../../coordinator/share/fetch.ts';
 import { ErrorCode, errorName, KafkaError } from '../../protocol/errors.ts';
+import { authorizedTopic } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
+import type { RequestContext } from '../handler.ts';
 
 interface WireTopic {
   topicId: string;
@@ -34,6 +37,42 @@ export function shareAckTopics(topics: WireTopic[]): ShareTopicRequest[] | strin
     out.push({ topicId: t.topicId, partitions });
   }
   return out;
+}
+
+/**
+ * ACLs (when an authorizer is on): the topics the principal may READ, and TOPIC_AUTHORIZATION_FAILED results for the
+ * partitions of the others (an id the cluster does not know is left to the share partitions, which answer it).
+ */
+export function authorizeShareTopics(
+  ctx: RequestContext,
+  topics: ShareTopicRequest[],
+): { allowed: ShareTopicRequest[]; denied: SharePartitionResult[] } {
+  const image = ctx.broker.metadata();
+  const allowed: ShareTopicRequest[] = [];
+  const denied: SharePartitionResult[] = [];
+  const code = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+  for (const t of topics) {
+    const name = image.topicsById.get(t.topicId)?.name;
+    if (name === undefined || authorizedTopic(ctx, AclOperation.READ, name)) {
+      allowed.push(t);
+      continue;
+    }
+    for (const p of t.partitions) {
+      const acked = p.acknowledgementBatches.length > 0;
+      denied.push({
+        topicId: t.topicId,
+        partition: p.partitionIndex,
+        errorCode: code,
+        errorMessage: errorName(code),
+        acknowledgeErrorCode: acked ? code : ErrorCode.NONE,
+        acknowledgeErrorMessage: acked ? errorName(code) : null,
+        leaderEpoch: -1,
+        records: null,
+        acquired: [],
+      });
+    }
+  }
+  return { allowed, denied };
 }
 
 /** Per-partition results grouped by topic, each partition shaped by `shape`. */

@@ -5,8 +5,10 @@
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { ShareFetchRequest, ShareFetchResponse } from '../../protocol/generated/messages.ts';
+import { authorizedGroup } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
-import { shareAckTopics, shareResponses } from './share-common.ts';
+import { authorizeShareTopics, shareAckTopics, shareResponses } from './share-common.ts';
 
 const POLL_MS = 50;
 
@@ -18,8 +20,14 @@ export default defineHandler<ShareFetchRequest, ShareFetchResponse>({
     if (!req.groupId || !req.memberId) {
       return { ...blank, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'GroupId and MemberId must be set.' };
     }
-    const topics = shareAckTopics(req.topics);
-    if (typeof topics === 'string') return { ...blank, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: topics };
+    // ACLs (when an authorizer is on): READ on the group, then READ on each topic.
+    if (!authorizedGroup(ctx, AclOperation.READ, req.groupId)) {
+      const errorMessage = `Not authorized to access group: ${req.groupId}`;
+      return { ...blank, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage };
+    }
+    const wanted = shareAckTopics(req.topics);
+    if (typeof wanted === 'string') return { ...blank, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: wanted };
+    const { allowed: topics, denied } = authorizeShareTopics(ctx, wanted);
     const parts = ctx.broker.shares.partitions;
     const r = parts.fetch({
       groupId: req.groupId,
@@ -56,7 +64,7 @@ export default defineHandler<ShareFetchRequest, ShareFetchResponse>({
       throttleTimeMs: 0,
       errorCode: ErrorCode.NONE,
       errorMessage: null,
-      responses: shareResponses(results, (p) => ({
+      responses: shareResponses([...results, ...denied], (p) => ({
         partitionIndex: p.partition,
         errorCode: p.errorCode,
         errorMessage: p.errorMessage,

@@ -3,6 +3,8 @@
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { ShareGroupDescribeRequest, ShareGroupDescribeResponse } from '../../protocol/generated/messages.ts';
+import { authorizedGroup } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 
 const NO_OPS = -2147483648;
@@ -24,6 +26,11 @@ export default defineHandler<ShareGroupDescribeRequest, ShareGroupDescribeRespon
           authorizedOperations: NO_OPS,
         };
         if (groupId === '') return { ...blank, errorCode: ErrorCode.INVALID_GROUP_ID, errorMessage: 'empty group id' };
+        // ACLs (when an authorizer is on): DESCRIBE on the group.
+        if (!authorizedGroup(ctx, AclOperation.DESCRIBE, groupId)) {
+          const errorMessage = `Not authorized to access group: ${groupId}`;
+          return { ...blank, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage };
+        }
         const g = ctx.broker.shares.groups.groups.get(groupId);
         if (!g) {
           return { ...blank, errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} not found.` };

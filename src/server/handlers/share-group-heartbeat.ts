@@ -2,7 +2,10 @@
 // the member's assignment when it changed. Versions: what src/protocol/generated holds (v0 of Kafka's 2024
 // definition); Kafka 4.1+ clients speak v1, which comes with the kafka-4.4 protocol regeneration.
 import { ApiKey } from '../../protocol/apis.ts';
+import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { ShareGroupHeartbeatRequest, ShareGroupHeartbeatResponse } from '../../protocol/generated/messages.ts';
+import { authorizedTopic, requireGroup } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 import { heartbeatAnswer } from './group-heartbeat-answer.ts';
 
@@ -10,8 +13,16 @@ export default defineHandler<ShareGroupHeartbeatRequest, ShareGroupHeartbeatResp
   apiKey: ApiKey.ShareGroupHeartbeat,
   versions: [0, 0],
   handle(ctx, req) {
-    return heartbeatAnswer(() =>
-      ctx.broker.shares.heartbeat({
+    return heartbeatAnswer(() => {
+      // ACLs (when an authorizer is on): READ on the group, DESCRIBE on every subscribed topic.
+      requireGroup(ctx, AclOperation.READ, req.groupId);
+      const hidden = (req.subscribedTopicNames ?? []).filter((t) => !authorizedTopic(ctx, AclOperation.DESCRIBE, t));
+      if (hidden.length > 0)
+        throw new KafkaError(
+          ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+          `The following topics are unauthorized to subscribe: ${hidden.join(', ')}`,
+        );
+      return ctx.broker.shares.heartbeat({
         groupId: req.groupId,
         memberId: req.memberId,
         memberEpoch: req.memberEpoch,
@@ -19,7 +30,7 @@ export default defineHandler<ShareGroupHeartbeatRequest, ShareGroupHeartbeatResp
         subscribedTopicNames: req.subscribedTopicNames,
         clientId: ctx.header.clientId ?? '',
         clientHost: `/${ctx.connection.remoteAddress}`,
-      }),
-    );
+      });
+    });
   },
 });

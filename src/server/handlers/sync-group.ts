@@ -1,6 +1,8 @@
 // SyncGroup (14): the leader's assignment is stored, then every member gets its own.
 import { ApiKey } from '../../protocol/apis.ts';
 import type { SyncGroupRequest, SyncGroupResponse } from '../../protocol/generated/messages.ts';
+import { requireGroup } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 
 export default defineHandler<SyncGroupRequest, SyncGroupResponse>({
@@ -8,6 +10,7 @@ export default defineHandler<SyncGroupRequest, SyncGroupResponse>({
   versions: [0, 5],
   async handle(ctx, req) {
     const v = ctx.apiVersion;
+    requireGroup(ctx, AclOperation.READ, req.groupId);
     const r = await ctx.broker.groups.syncGroup({
       groupId: req.groupId,
       generationId: req.generationId,

@@ -6,6 +6,8 @@ import type { CommitPartition } from '../../coordinator/group/shard.ts';
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { TxnOffsetCommitRequest, TxnOffsetCommitResponse } from '../../protocol/generated/messages.ts';
+import { authorizedGroup, authorizedTopic, authorizedTransactionalId } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 import { PartitionErrors } from './partition-errors.ts';
 import { fencedFor, txnCall } from './txn-common.ts';
@@ -24,9 +26,25 @@ export default defineHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse>({
       v >= 6
         ? req.topics.map((t) => ({ ...t, name: image.topicsById.get(t.topicId)?.name ?? `id:${t.topicId}` }))
         : req.topics;
+    // ACLs (when an authorizer is on): WRITE on the transactional id, READ on the group, READ on each topic (a v6 id
+    // the cluster does not know names no topic to check: it stays UNKNOWN_TOPIC_ID).
+    const denied = !authorizedTransactionalId(ctx, req.transactionalId)
+      ? ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+      : !authorizedGroup(ctx, AclOperation.READ, req.groupId)
+        ? ErrorCode.GROUP_AUTHORIZATION_FAILED
+        : undefined;
     for (const t of topics) {
       const topic = image.topics.get(t.name);
+      const code =
+        denied ??
+        ((v < 6 || topic !== undefined) && !authorizedTopic(ctx, AclOperation.READ, t.name)
+          ? ErrorCode.TOPIC_AUTHORIZATION_FAILED
+          : undefined);
       for (const p of t.partitions) {
+        if (code !== undefined) {
+          errors.set(t.name, p.partitionIndex, code);
+          continue;
+        }
         if (!topic || p.partitionIndex < 0 || p.partitionIndex >= topic.partitions.length) {
           const unknown = v >= 6 && !topic ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
           errors.set(t.name, p.partitionIndex, unknown);

@@ -3,7 +3,10 @@
 // with the top-level error only, v0-1 also repeat it for each feature, as Kafka does.
 import { UpgradeType } from '../../metadata/features.ts';
 import { ApiKey } from '../../protocol/apis.ts';
+import { ErrorCode } from '../../protocol/errors.ts';
 import type { UpdateFeaturesRequest, UpdateFeaturesResponse } from '../../protocol/generated/messages.ts';
+import { authorizedCluster } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 
 export default defineHandler<UpdateFeaturesRequest, UpdateFeaturesResponse>({
@@ -16,7 +19,10 @@ export default defineHandler<UpdateFeaturesRequest, UpdateFeaturesResponse>({
       level: u.maxVersionLevel,
       upgradeType: v === 0 ? (u.allowDowngrade ? UpgradeType.SAFE_DOWNGRADE : UpgradeType.UPGRADE) : u.upgradeType,
     }));
-    const r = await ctx.broker.controller.updateFeatures(updates, v >= 1 && req.validateOnly);
+    // ACLs (when an authorizer is on): ALTER on the cluster.
+    const r = authorizedCluster(ctx, AclOperation.ALTER)
+      ? await ctx.broker.controller.updateFeatures(updates, v >= 1 && req.validateOnly)
+      : { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Cluster authorization failed.' };
     return {
       throttleTimeMs: 0,
       errorCode: r.errorCode,

@@ -231,7 +231,7 @@ describe('loadBrokerConfig', () => {
     assert.equal(log.warnings.length, 3);
     assert.match(log.warnings[0]!, /foo\.bar/);
     assert.match(log.warnings[1]!, /topic-level/);
-    assert.match(log.warnings[2]!, /listener\.name\.x\.y has no effect: per-listener overrides are not supported/);
+    assert.match(log.warnings[2]!, /listener\.name\.x\.y has no effect: per-listener overrides of y are not supported/);
     assert.equal(c.get('foo.bar'), 'baz');
     assert.equal(c.source('foo.bar'), 'STATIC_BROKER_CONFIG');
     assert.deepEqual(c.explicitKeys(), ['foo.bar', 'retention.ms', 'listener.name.x.y']);

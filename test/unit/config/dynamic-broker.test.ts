@@ -207,24 +207,29 @@ describe('unknown and not-built keys at start', () => {
       'Ignoring unknown broker config completely.different.thing',
     );
     assert.equal(
-      unknownBrokerKeyWarning('listener.name.internal.ssl.keystore.location'),
-      'listener.name.internal.ssl.keystore.location has no effect: per-listener overrides are not supported (TLS listeners are not built yet)',
+      unknownBrokerKeyWarning('listener.name.internal.sasl.kerberos.service.name'),
+      'listener.name.internal.sasl.kerberos.service.name has no effect: per-listener overrides of sasl.kerberos.service.name are not supported (only the PLAIN and SCRAM SASL mechanisms are built)',
     );
   });
 
   it('says that keys of features not built yet have no effect', () => {
     const warnings: string[] = [];
     const c = load(
-      ['authorizer.class.name=x.Y', 'ssl.keystore.location=/k', 'sasl.jaas.config=z', 'zookeeper.connect=zk:2181'],
+      [
+        'authorizer.class.name=kafka.security.authorizer.AclAuthorizer',
+        'ssl.keystore.location=/k',
+        'sasl.jaas.config=z',
+        'zookeeper.connect=zk:2181',
+        'remote.log.storage.system.enable=true',
+      ],
       { warn: (_o, m) => warnings.push(m) },
     );
-    // zookeeper.connect is real (the cluster): no warning.
-    assert.equal(warnings.length, 3);
-    assert.match(warnings[0]!, /authorizer\.class\.name has no effect: ACLs are not built yet/);
-    assert.match(warnings[1]!, /ssl\.keystore\.location has no effect: TLS/);
-    assert.match(warnings[2]!, /sasl\.jaas\.config has no effect: SASL/);
+    // ACLs, ssl.* and sasl.jaas.config take effect (authorizer, TLS and SASL
+    // listeners) and zookeeper.connect is real (the cluster).
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /remote\.log\.storage\.system\.enable has no effect: tiered storage is not built yet/);
     assert.equal(c.zookeeperConnect, 'zk:2181');
-    assert.equal(c.get('authorizer.class.name'), 'x.Y');
+    assert.equal(c.get('authorizer.class.name'), 'kafka.security.authorizer.AclAuthorizer');
   });
 
   it('accepts message.format.version (topic) and log.message.format.version (broker) as deprecated', () => {

@@ -147,3 +147,53 @@ test('producer id blocks and controlled shutdown go through the queue to decisio
   await a.follower.catchUp();
   assert.equal(a.follower.image.brokers.get(1)!.inControlledShutdown, true);
 });
+
+test('SCRAM credentials and ACLs through the queue: every broker applies the same records, bytes intact', async () => {
+  const store = new MemoryCoordinationStore();
+  const a = await broker(store, 1);
+  const b = await broker(store, 2);
+  assert.ok(a.controller.active && !b.controller.active);
+  const key = (n: number) => Buffer.alloc(64, n).toString('base64');
+  const up = { name: 'alice', mechanism: 2, iterations: 4096, salt: key(1), storedKey: key(2), serverKey: key(3) };
+  const odd = { ...up, name: 'bob', mechanism: 7 };
+  const scram = await callController(
+    b.keeper,
+    { op: 'alterUserScramCredentials', deletions: [], upsertions: [up, odd] },
+    5000,
+  );
+  assert.deepEqual(
+    (scram.result as Array<{ user: string; errorCode: number }>).map((r) => [r.user, r.errorCode]),
+    [
+      ['alice', ErrorCode.NONE],
+      ['bob', ErrorCode.UNSUPPORTED_SASL_MECHANISM],
+    ],
+  );
+  const acl = {
+    resourceType: 2, // TOPIC
+    resourceName: 'orders',
+    patternType: 3, // LITERAL
+    principal: 'User:alice',
+    host: '*',
+    operation: 3, // READ
+    permissionType: 3, // ALLOW
+  };
+  const created = await callController(b.keeper, { op: 'createAcls', creations: [acl] }, 5000);
+  assert.deepEqual(created.result, [{ errorCode: ErrorCode.NONE, errorMessage: null }]);
+  for (const x of [a, b]) {
+    await x.follower.catchUp();
+    const c = x.follower.image.scramCredentials.get('alice')?.get(2);
+    assert.ok(c);
+    assert.deepEqual(
+      [c.salt, c.storedKey, c.serverKey, c.iterations],
+      [Buffer.alloc(64, 1), Buffer.alloc(64, 2), Buffer.alloc(64, 3), 4096],
+    );
+    assert.deepEqual([...x.follower.image.acls.values()], [acl]);
+  }
+  const filter = { ...acl, resourceName: null, principal: null, host: null };
+  const deleted = await callController(b.keeper, { op: 'deleteAcls', filters: [filter] }, 5000);
+  assert.deepEqual(deleted.result, [[acl]]);
+  await b.follower.catchUp();
+  assert.equal(b.follower.image.acls.size, 0);
+  a.controller.stop();
+  b.controller.stop();
+});

@@ -52,6 +52,14 @@ const ADVERTISED: ReadonlyArray<readonly [number, number, number]> = [
   [ApiKey.DescribeQuorum, 0, 2],
   [ApiKey.ListConfigResources, 0, 1],
   [ApiKey.DescribeTopicPartitions, 0, 0],
+  // Security (issue 16).
+  [ApiKey.SaslHandshake, 0, 1],
+  [ApiKey.SaslAuthenticate, 0, 2],
+  [ApiKey.DescribeAcls, 0, 3],
+  [ApiKey.CreateAcls, 0, 3],
+  [ApiKey.DeleteAcls, 0, 3],
+  [ApiKey.DescribeUserScramCredentials, 0, 0],
+  [ApiKey.AlterUserScramCredentials, 0, 0],
   // Share groups at the 4.0 early-access versions (v0): Kafka 4.4's clients need v1+ (issue 18 notes).
   [ApiKey.ShareGroupHeartbeat, 0, 0],
   [ApiKey.ShareGroupDescribe, 0, 0],

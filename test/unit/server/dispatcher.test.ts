@@ -79,9 +79,22 @@ test('a malformed request body closes the connection', async () => {
 
 test('an API we do not serve answers UNSUPPORTED_VERSION when its response has an error code', async () => {
   const c = await conn();
-  // DescribeAcls (29) v1: top-level errorCode.
-  const r = await c.send<{ errorCode: number }>(29, 1, { resourceTypeFilter: 1, patternTypeFilter: 3 });
+  // DescribeDelegationToken (41) v1: top-level errorCode.
+  const r = await c.send<{ errorCode: number }>(41, 1, { owners: null });
   assert.equal(r.errorCode, ErrorCode.UNSUPPORTED_VERSION);
+  c.close();
+});
+
+test('DescribeAcls without an authorizer answers SECURITY_DISABLED, as Kafka', async () => {
+  const c = await conn();
+  const r = await c.send<{ errorCode: number; errorMessage: string }>(29, 1, {
+    resourceTypeFilter: 1,
+    patternTypeFilter: 3,
+    operation: 1,
+    permissionType: 1,
+  });
+  assert.equal(r.errorCode, ErrorCode.SECURITY_DISABLED);
+  assert.equal(r.errorMessage, 'No Authorizer is configured on the broker');
   c.close();
 });
 
