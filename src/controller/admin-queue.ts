@@ -46,7 +46,12 @@ export type AdminRequest =
       readonly brokerEpoch: string;
       readonly size: number;
     }
-  | { readonly op: 'controlledShutdown'; readonly brokerId: number; readonly brokerEpoch: string };
+  | { readonly op: 'controlledShutdown'; readonly brokerId: number; readonly brokerEpoch: string }
+  | {
+      readonly op: 'electLeaders';
+      readonly electionType: 'preferred' | 'unclean';
+      readonly partitions: Array<{ topic: string; partition: number }> | null;
+    };
 
 export interface AdminResponse {
   /** The metadata offset the change is at (the image's offset when nothing was written). */
@@ -98,6 +103,7 @@ export function adminEvent(r: AdminRequest): ControllerEvent | null {
     };
   if (r.op === 'controlledShutdown')
     return { type: 'controlledShutdown', brokerId: r.brokerId, epoch: BigInt(r.brokerEpoch) };
+  if (r.op === 'electLeaders') return { type: 'electLeaders', electionType: r.electionType, partitions: r.partitions };
   return null;
 }
 

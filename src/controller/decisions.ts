@@ -56,9 +56,17 @@ export type ControllerEvent =
       readonly replicaShift: number;
     }
   | {
-      readonly type: 'electPreferredLeaders';
-      /** null: every partition. */
+      readonly type: 'electLeaders';
+      /** ElectLeaders' election type: the preferred replica, or (unclean) any live replica when no ISR member is. */
+      readonly electionType: 'preferred' | 'unclean';
+      /** null: every partition (and only those needing an election are answered for, as Kafka). */
       readonly partitions: ReadonlyArray<{ readonly topic: string; readonly partition: number }> | null;
+    }
+  | {
+      /** auto.leader.rebalance.enable's periodic check (leader.imbalance.check.interval.seconds). */
+      readonly type: 'rebalanceLeaders';
+      /** leader.imbalance.per.broker.percentage. */
+      readonly imbalancePercentage: number;
     }
   | {
       readonly type: 'allocateProducerIds';
@@ -80,10 +88,19 @@ export interface ItemResult {
   readonly errorMessage: string | null;
 }
 
+export interface ElectionResult {
+  readonly topic: string;
+  readonly partition: number;
+  readonly errorCode: number;
+  readonly errorMessage: string | null;
+}
+
 export interface Decision {
   readonly records: MetadataRecord[];
-  /** createTopics / createPartitions / electPreferredLeaders: one per item asked for. */
+  /** createTopics / createPartitions: one per item asked for. */
   readonly results?: ItemResult[];
+  /** electLeaders: one per partition answered for; rebalanceLeaders: the partitions moved. */
+  readonly elections?: ElectionResult[];
   /** controlledShutdown: leaderships the broker still holds after these records. */
   readonly remainingLeaders?: number;
   /** allocateProducerIds: the block handed out. */
@@ -189,8 +206,10 @@ export function decide(image: MetadataImage, event: ControllerEvent, settings: C
       return createTopics(image, event, settings);
     case 'createPartitions':
       return createPartitions(image, event, settings);
-    case 'electPreferredLeaders':
-      return electPreferred(image, event, settings);
+    case 'electLeaders':
+      return electLeaders(image, event, settings);
+    case 'rebalanceLeaders':
+      return rebalanceLeaders(image, event, settings);
     case 'allocateProducerIds': {
       const b = image.brokers.get(event.brokerId);
       if (!b || b.epoch !== event.brokerEpoch || b.fenced)
@@ -436,38 +455,121 @@ function createPartitions(
   return done(ok(e.topic));
 }
 
-function electPreferred(
+/**
+ * One partition's election, as Kafka's controller: PREFERRED moves leadership to the first replica when it is a
+ * live ISR member (or, leaderless, to any live ISR member); UNCLEAN elects a leaderless partition's first live ISR
+ * member, or failing that any live replica (whatever the ISR had that it lacks is lost: an explicit admin request
+ * does this whatever unclean.leader.election.enable says, which governs only automatic elections).
+ */
+function electOne(c: Changes, topic: string, topicId: string, p: PartitionInfo, type: 'preferred' | 'unclean') {
+  const tp = `${topic}-${p.partition}`;
+  const cur = c.current(topicId, p);
+  const preferred = p.replicas[0]!;
+  const leaderOk = cur.leader !== NO_LEADER && c.usable(cur.leader);
+  if (type === 'preferred' ? cur.leader === preferred : cur.leader !== NO_LEADER)
+    return {
+      errorCode: ErrorCode.ELECTION_NOT_NEEDED,
+      errorMessage:
+        type === 'preferred'
+          ? `Leader election not needed for ${tp}: the preferred replica ${preferred} leads it.`
+          : `Leader election not needed for ${tp}: it has leader ${cur.leader}.`,
+    };
+  const inIsr = (r: number) => cur.isr.includes(r) && c.usable(r);
+  let next: number | undefined;
+  let isr = cur.isr;
+  if (type === 'preferred') {
+    if (inIsr(preferred)) next = preferred;
+    else if (!leaderOk) next = p.replicas.find(inIsr);
+  } else {
+    next = p.replicas.find(inIsr);
+    if (next === undefined) {
+      next = p.replicas.find((r) => c.usable(r));
+      if (next !== undefined) isr = [next];
+    }
+  }
+  if (next === undefined || next === cur.leader)
+    return type === 'preferred'
+      ? {
+          errorCode: ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE,
+          errorMessage: `The preferred leader ${preferred} of ${tp} is not available: it is not an in-sync replica on a live broker (ISR ${JSON.stringify(cur.isr)}).`,
+        }
+      : {
+          errorCode: ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE,
+          errorMessage: `No replica of ${tp} (replicas ${JSON.stringify(p.replicas)}) is on a live broker: no leader can be elected.`,
+        };
+  c.change(topicId, p, next, isr);
+  return { errorCode: ErrorCode.NONE, errorMessage: null };
+}
+
+function electLeaders(
   image: MetadataImage,
-  e: Extract<ControllerEvent, { type: 'electPreferredLeaders' }>,
+  e: Extract<ControllerEvent, { type: 'electLeaders' }>,
   settings: ControllerSettings,
 ): Decision {
   const c = new Changes(image, settings);
-  const results: ItemResult[] = [];
-  const elect = (topic: string, topicId: string, p: PartitionInfo, report: boolean) => {
-    const name = `${topic}-${p.partition}`;
-    const preferred = p.replicas[0]!;
-    if (p.leader === preferred) {
-      if (report) results.push(fail(name, ErrorCode.ELECTION_NOT_NEEDED, 'Leader is already the preferred replica.'));
-    } else if (p.isr.includes(preferred) && c.usable(preferred)) {
-      c.change(topicId, p, preferred, p.isr);
-      results.push(ok(name));
-    } else if (report)
-      results.push(
-        fail(
-          name,
-          ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE,
-          `Preferred replica ${preferred} is not in the ISR or not live.`,
-        ),
-      );
-  };
-  if (e.partitions === null) forEachPartition(image, (name, id, p) => elect(name, id, p, false));
+  const elections: ElectionResult[] = [];
+  if (e.partitions === null)
+    forEachPartition(image, (topic, id, p) => {
+      const r = electOne(c, topic, id, p, e.electionType);
+      if (r.errorCode !== ErrorCode.ELECTION_NOT_NEEDED) elections.push({ topic, partition: p.partition, ...r });
+    });
   else
     for (const { topic, partition } of e.partitions) {
       const t = image.topics.get(topic);
       const p = t?.partitions[partition];
-      if (!t || !p)
-        results.push(fail(`${topic}-${partition}`, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'No such partition.'));
-      else elect(t.name, t.id, p, true);
+      if (!t)
+        elections.push({
+          topic,
+          partition,
+          errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          errorMessage: `No such topic as ${topic}`,
+        });
+      else if (!p)
+        elections.push({
+          topic,
+          partition,
+          errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          errorMessage: `No such partition as ${topic}-${partition}`,
+        });
+      else elections.push({ topic, partition, ...electOne(c, t.name, t.id, p, e.electionType) });
     }
-  return { records: c.records, results };
+  return { records: c.records, elections };
+}
+
+/**
+ * auto.leader.rebalance.enable: for each broker, the share of the partitions it is the preferred replica of that
+ * another broker leads; above leader.imbalance.per.broker.percentage, those whose preferred replica is a live ISR
+ * member get it back as leader (as Kafka's ZooKeeper-mode controller).
+ */
+function rebalanceLeaders(
+  image: MetadataImage,
+  e: Extract<ControllerEvent, { type: 'rebalanceLeaders' }>,
+  settings: ControllerSettings,
+): Decision {
+  const c = new Changes(image, settings);
+  const preferredOf = new Map<number, number>();
+  const notLed = new Map<number, Array<{ topic: string; topicId: string; p: PartitionInfo }>>();
+  forEachPartition(image, (topic, topicId, p) => {
+    const preferred = p.replicas[0];
+    if (preferred === undefined) return;
+    preferredOf.set(preferred, (preferredOf.get(preferred) ?? 0) + 1);
+    if (p.leader === preferred) return;
+    let list = notLed.get(preferred);
+    if (!list) {
+      list = [];
+      notLed.set(preferred, list);
+    }
+    list.push({ topic, topicId, p });
+  });
+  const elections: ElectionResult[] = [];
+  for (const [broker, list] of [...notLed].sort((a, b) => a[0] - b[0])) {
+    if (!c.usable(broker)) continue;
+    if ((list.length * 100) / preferredOf.get(broker)! <= e.imbalancePercentage) continue;
+    for (const { topic, topicId, p } of list)
+      if (p.isr.includes(broker)) {
+        c.change(topicId, p, broker, c.current(topicId, p).isr);
+        elections.push({ topic, partition: p.partition, errorCode: ErrorCode.NONE, errorMessage: null });
+      }
+  }
+  return { records: c.records, elections };
 }

@@ -102,6 +102,11 @@ export interface MetadataController {
     updates: FeatureUpdate[],
     validateOnly: boolean,
   ): MaybePromise<{ errorCode: number; errorMessage: string | null }>;
+  /** ElectLeaders through a cluster's controller (absent on a single node, where every replica already leads). */
+  electLeaders?(
+    electionType: 'preferred' | 'unclean',
+    partitions: Array<{ topic: string; partition: number }> | null,
+  ): Promise<Array<{ topic: string; partition: number; errorCode: number; errorMessage: string | null }>>;
 }
 
 /** Brokers that may get new replicas and lead: registered, unfenced, not shutting down (sorted by id). */

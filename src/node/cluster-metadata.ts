@@ -4,6 +4,7 @@
 
 import { CoordinationError } from '../cluster/coordination/store.ts';
 import { type AdminRequest, AdminTimeoutError, callController } from '../controller/admin-queue.ts';
+import type { ElectionResult } from '../controller/decisions.ts';
 import type { SessionKeeper } from '../controller/session-keeper.ts';
 import { type MetadataFollower, PATHS } from '../controller/store-log.ts';
 import {
@@ -183,6 +184,14 @@ export class ClusterMetadata implements MetadataController {
     const checked = this.#dryRun((c) => c.updateFeatures(updates, true));
     if (checked.errorCode !== ErrorCode.NONE || validateOnly) return checked;
     return this.call({ op: 'updateFeatures', updates });
+  }
+
+  async electLeaders(
+    electionType: 'preferred' | 'unclean',
+    partitions: Array<{ topic: string; partition: number }> | null,
+  ): Promise<ElectionResult[]> {
+    const r = await this.call<{ elections?: ElectionResult[] }>({ op: 'electLeaders', electionType, partitions });
+    return r.elections ?? [];
   }
 }
 

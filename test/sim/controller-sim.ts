@@ -237,7 +237,7 @@ export async function runControllerSim(seed: number, opts: ControllerSimOptions 
           startIndex: Math.floor(sim.rnd() * 100),
           replicaShift: Math.floor(sim.rnd() * 100),
         });
-      } else if (x < 0.75) p = ctl.submit({ type: 'electPreferredLeaders', partitions: null });
+      } else if (x < 0.75) p = ctl.submit({ type: 'electLeaders', electionType: 'preferred', partitions: null });
       else {
         const b = [...img.brokers.values()].find((x) => !x.fenced);
         p = b

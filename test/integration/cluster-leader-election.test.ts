@@ -1,0 +1,185 @@
+// Leadership in a three-broker cluster on a three-node ZooKeeper ensemble, driven by Kafka's own tools:
+// kafka-topics.sh with explicit replica assignments (CreateTopics, CreatePartitions), kafka-leader-election.sh
+// (ElectLeaders through the controller) after a broker restart moved leaders away, and an unclean election of a
+// partition whose whole ISR is gone.
+import assert from 'node:assert/strict';
+import { after, afterEach, describe, test } from 'node:test';
+import { Admin } from '../../src/index.ts';
+import { type BrokerHandle, printLogsOnFailure, sharedSetup, startBrokerProcess } from '../helpers/broker.ts';
+import { describeRun, waitFor } from '../helpers/clients.ts';
+import { ensureKafkaTools, runKafkaTool } from '../helpers/kafka-tools.ts';
+import { startZooKeeper, type ZooKeeperEnsemble } from '../helpers/zookeeper.ts';
+
+const SESSION_MS = 2000;
+const TOPICS = 'org.apache.kafka.tools.TopicCommand';
+const ELECTION = 'org.apache.kafka.tools.LeaderElectionCommand';
+
+let started: { zk: ZooKeeperEnsemble; brokers: BrokerHandle[]; libs: string } | undefined;
+const setup = sharedSetup(async () => {
+  const libs = ensureKafkaTools();
+  const zk = await startZooKeeper({ nodes: 3, tickTimeMs: 100 });
+  started = { zk, brokers: [], libs };
+  for (let id = 1; id <= 3; id++)
+    started.brokers.push(
+      await startBrokerProcess({
+        overrides: {
+          'broker.id': String(id),
+          'zookeeper.connect': zk.connectString('/tributary'),
+          'zookeeper.session.timeout.ms': String(SESSION_MS),
+          'offsets.topic.num.partitions': '1',
+          'offsets.topic.replication.factor': '3',
+          // Checked every second: with no replica back in an ISR (replication is not in yet) it must move nothing.
+          'leader.imbalance.check.interval.seconds': '1',
+        },
+      }),
+    );
+  return started;
+});
+
+after(async () => {
+  for (const b of started?.brokers ?? []) await b.stop('SIGKILL').catch(() => {});
+  await started?.zk.stop();
+});
+
+async function partitions(bootstrap: string, topic: string) {
+  const admin = new Admin({ bootstrapServers: bootstrap });
+  try {
+    return (await admin.describeTopics([topic]))[0]!.partitions.map((p) => ({
+      partition: p.partition,
+      leader: p.leader,
+      replicas: p.replicas,
+      isr: p.isr,
+    }));
+  } finally {
+    await admin.close();
+  }
+}
+
+describe('leader election in a three-broker ZooKeeper cluster', { timeout: 300_000 }, () => {
+  afterEach((t) => {
+    for (const b of started?.brokers ?? []) printLogsOnFailure(t, b);
+  });
+  const tool = async (via: BrokerHandle, mainClass: string, ...args: string[]) =>
+    runKafkaTool((await setup.get()).libs, mainClass, ['--bootstrap-server', via.bootstrap, ...args]);
+
+  test('kafka-topics.sh: explicit replica assignments in CreateTopics and CreatePartitions', async () => {
+    const { brokers } = await setup.get();
+    const [b1, b2, b3] = brokers as [BrokerHandle, BrokerHandle, BrokerHandle];
+    for (const [topic, assignment] of [
+      ['el', '1:2,1:2,2:1'],
+      ['un', '2:3'],
+      ['gone', '3'],
+    ] as const) {
+      const r = await tool(b3, TOPICS, '--create', '--topic', topic, '--replica-assignment', assignment);
+      assert.equal(r.code, 0, describeRun(`kafka-topics --create ${topic}`, r));
+    }
+    const grow = await tool(
+      b2,
+      TOPICS,
+      '--alter',
+      '--topic',
+      'el',
+      '--partitions',
+      '4',
+      '--replica-assignment',
+      '1:2,1:2,2:1,3:1',
+    );
+    assert.equal(grow.code, 0, describeRun('kafka-topics --alter', grow));
+    const bad = await tool(b1, TOPICS, '--create', '--topic', 'bad', '--replica-assignment', '1:7');
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stdout + bad.stderr, /Unknown broker 7/);
+    // Every broker's image has them as asked: replicas in order, the first live one leading.
+    for (const b of brokers)
+      assert.deepEqual(await partitions(b.bootstrap, 'el'), [
+        { partition: 0, leader: 1, replicas: [1, 2], isr: [1, 2] },
+        { partition: 1, leader: 1, replicas: [1, 2], isr: [1, 2] },
+        { partition: 2, leader: 2, replicas: [2, 1], isr: [2, 1] },
+        { partition: 3, leader: 3, replicas: [3, 1], isr: [3, 1] },
+      ]);
+  });
+
+  test('kafka-leader-election.sh --election-type preferred, before and after a restart moved leaders away', async () => {
+    const { brokers } = await setup.get();
+    const [b1, b2] = brokers as [BrokerHandle, BrokerHandle];
+    const noop = await tool(b2, ELECTION, '--election-type', 'preferred', '--topic', 'el', '--partition', '0');
+    assert.equal(noop.code, 0, describeRun('preferred, nothing to do', noop));
+    assert.match(noop.stdout, /Valid replica already elected for partitions el-0/);
+
+    await b1.kill9();
+    await waitFor('el-0 and el-1 led by broker 2', async () => {
+      const ps = await partitions(b2.bootstrap, 'el');
+      return ps[0]!.leader === 2 && ps[1]!.leader === 2 && ps[3]!.leader === 3 ? ps : undefined;
+    });
+    await b1.restart();
+    await waitFor('broker 1 registered again', async () => {
+      const admin = new Admin({ bootstrapServers: b2.bootstrap });
+      try {
+        return (await admin.describeCluster()).brokers.length === 3 ? true : undefined;
+      } finally {
+        await admin.close();
+      }
+    });
+    // Broker 1 is back, but not in the ISR (it rejoins it by catching up, which replication brings): its preferred
+    // leadership is not available, which the tool reports per partition and with exit code 1.
+    const r = await tool(b2, ELECTION, '--election-type', 'preferred', '--topic', 'el', '--partition', '0');
+    assert.equal(r.code, 1, describeRun('preferred, not in the ISR', r));
+    assert.match(r.stdout + r.stderr, /el-0.*PreferredLeaderNotAvailable/s);
+    // Every partition: el-0 and el-1 cannot move, the rest are led by their preferred replica (left out).
+    const all = await tool(b1, ELECTION, '--election-type', 'preferred', '--all-topic-partitions');
+    assert.equal(all.code, 1, describeRun('preferred, all partitions', all));
+    const failed = [...(all.stdout + all.stderr).matchAll(/for partition: ([\w-]+-\d+)/g)].map((m) => m[1]).sort();
+    assert.deepEqual(failed, ['el-0', 'el-1']);
+    const ps = await partitions(b1.bootstrap, 'el');
+    assert.deepEqual(
+      ps.map((p) => p.leader),
+      [2, 2, 2, 3],
+      'the automatic rebalance moved nothing either',
+    );
+  });
+
+  test('kafka-leader-election.sh --election-type unclean: a live replica outside the lost ISR leads', async () => {
+    const { brokers } = await setup.get();
+    const [b1, b2, b3] = brokers as [BrokerHandle, BrokerHandle, BrokerHandle];
+    // un is on [2, 3]: broker 2 dies (3 leads, ISR [3]), then 3 dies (no leader, ISR [3]); 2 comes back.
+    await b2.kill9();
+    await waitFor('un-0 led by 3', async () =>
+      (await partitions(b1.bootstrap, 'un'))[0]!.leader === 3 ? true : undefined,
+    );
+    await b3.kill9();
+    await waitFor('un-0 leaderless', async () =>
+      (await partitions(b1.bootstrap, 'un'))[0]!.leader === -1 ? true : undefined,
+    );
+    await b2.restart();
+    await waitFor('broker 2 back', async () => {
+      const admin = new Admin({ bootstrapServers: b1.bootstrap });
+      try {
+        return (await admin.describeCluster()).brokers.some((b) => b.nodeId === 2) ? true : undefined;
+      } finally {
+        await admin.close();
+      }
+    });
+    // Automatic elections never pick a replica outside the ISR (unclean.leader.election.enable is false).
+    assert.deepEqual((await partitions(b1.bootstrap, 'un'))[0], {
+      partition: 0,
+      leader: -1,
+      replicas: [2, 3],
+      isr: [3],
+    });
+    const pref = await tool(b1, ELECTION, '--election-type', 'preferred', '--topic', 'un', '--partition', '0');
+    assert.equal(pref.code, 1, describeRun('preferred on a leaderless partition', pref));
+    const r = await tool(b1, ELECTION, '--election-type', 'unclean', '--topic', 'un', '--partition', '0');
+    assert.equal(r.code, 0, describeRun('unclean', r));
+    assert.match(r.stdout, /Successfully completed leader election \(UNCLEAN\) for partitions un-0/);
+    const un = await waitFor('un-0 led by 2 in broker 2 image', async () => {
+      const p = (await partitions(b2.bootstrap, 'un'))[0]!;
+      return p.leader === 2 ? p : undefined;
+    });
+    assert.deepEqual(un.isr, [2]);
+    // gone is only on broker 3, which is down: no replica can lead.
+    const none = await tool(b1, ELECTION, '--election-type', 'unclean', '--topic', 'gone', '--partition', '0');
+    assert.equal(none.code, 1, describeRun('unclean, no live replica', none));
+    assert.match(none.stdout + none.stderr, /gone-0.*EligibleLeadersNotAvailable/s);
+    const again = await tool(b1, ELECTION, '--election-type', 'unclean', '--topic', 'un', '--partition', '0');
+    assert.match(again.stdout, /Valid replica already elected for partitions un-0/);
+  });
+});
