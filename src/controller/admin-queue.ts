@@ -51,6 +51,10 @@ export type AdminRequest =
       readonly op: 'electLeaders';
       readonly electionType: 'preferred' | 'unclean';
       readonly partitions: Array<{ topic: string; partition: number }> | null;
+    }
+  | {
+      readonly op: 'alterReassignments';
+      readonly partitions: Array<{ topic: string; partition: number; replicas: number[] | null }>;
     };
 
 export interface AdminResponse {
@@ -104,6 +108,7 @@ export function adminEvent(r: AdminRequest): ControllerEvent | null {
   if (r.op === 'controlledShutdown')
     return { type: 'controlledShutdown', brokerId: r.brokerId, epoch: BigInt(r.brokerEpoch) };
   if (r.op === 'electLeaders') return { type: 'electLeaders', electionType: r.electionType, partitions: r.partitions };
+  if (r.op === 'alterReassignments') return { type: 'alterReassignments', partitions: r.partitions };
   return null;
 }
 

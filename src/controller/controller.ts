@@ -371,6 +371,7 @@ export class ClusterController {
           producerIds: d.producerIds,
           remainingLeaders: d.remainingLeaders,
           elections: d.elections,
+          reassignments: d.reassignments,
           errorCode: d.errorCode ?? 0,
         };
       } else ({ records, result } = decideAdmin(image, req, this.#o.admin!.defaults, this.#o.admin!.logger));

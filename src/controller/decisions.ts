@@ -15,6 +15,7 @@ import {
 } from '../metadata/records.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { AssignmentError, assignReplicas } from './assignment.ts';
+import { cancelReassignment, type ReplicaState, startReassignment } from './reassignment.ts';
 
 export interface TopicToCreate {
   readonly name: string;
@@ -63,6 +64,15 @@ export type ControllerEvent =
       readonly partitions: ReadonlyArray<{ readonly topic: string; readonly partition: number }> | null;
     }
   | {
+      /** AlterPartitionReassignments: a target replica list, or null to cancel the ongoing reassignment. */
+      readonly type: 'alterReassignments';
+      readonly partitions: ReadonlyArray<{
+        readonly topic: string;
+        readonly partition: number;
+        readonly replicas: readonly number[] | null;
+      }>;
+    }
+  | {
       /** auto.leader.rebalance.enable's periodic check (leader.imbalance.check.interval.seconds). */
       readonly type: 'rebalanceLeaders';
       /** leader.imbalance.per.broker.percentage. */
@@ -101,6 +111,8 @@ export interface Decision {
   readonly results?: ItemResult[];
   /** electLeaders: one per partition answered for; rebalanceLeaders: the partitions moved. */
   readonly elections?: ElectionResult[];
+  /** alterReassignments: one per partition asked for. */
+  readonly reassignments?: ElectionResult[];
   /** controlledShutdown: leaderships the broker still holds after these records. */
   readonly remainingLeaders?: number;
   /** allocateProducerIds: the block handed out. */
@@ -150,6 +162,33 @@ class Changes {
         partitionId: p.partition,
         leader: leaderChanged ? leader : NO_LEADER_CHANGE,
         isr: isrChanged ? isr.slice() : null,
+      }),
+    );
+  }
+
+  /** A reassignment step (reassignment.ts): replicas, adding and removing change with the leader and ISR. */
+  reassign(topicId: string, p: PartitionInfo, next: ReplicaState): void {
+    const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((r, i) => b[i] === r);
+    const cur = this.current(topicId, p);
+    const adding = p.addingReplicas ?? [];
+    const removing = p.removingReplicas ?? [];
+    const replicasChanged = !same(next.replicas, p.replicas);
+    const addingChanged = !same(next.adding, adding);
+    const removingChanged = !same(next.removing, removing);
+    if (!replicasChanged && !addingChanged && !removingChanged) {
+      this.change(topicId, p, next.leader, next.isr);
+      return;
+    }
+    this.#state.set(`${topicId}:${p.partition}`, { leader: next.leader, isr: next.isr });
+    this.records.push(
+      record('PartitionChangeRecord', {
+        topicId,
+        partitionId: p.partition,
+        leader: next.leader !== cur.leader ? next.leader : NO_LEADER_CHANGE,
+        isr: same(next.isr, cur.isr) ? null : next.isr.slice(),
+        replicas: replicasChanged ? next.replicas.slice() : null,
+        addingReplicas: addingChanged ? next.adding.slice() : null,
+        removingReplicas: removingChanged ? next.removing.slice() : null,
       }),
     );
   }
@@ -210,6 +249,8 @@ export function decide(image: MetadataImage, event: ControllerEvent, settings: C
       return electLeaders(image, event, settings);
     case 'rebalanceLeaders':
       return rebalanceLeaders(image, event, settings);
+    case 'alterReassignments':
+      return alterReassignments(image, event, settings);
     case 'allocateProducerIds': {
       const b = image.brokers.get(event.brokerId);
       if (!b || b.epoch !== event.brokerEpoch || b.fenced)
@@ -553,7 +594,8 @@ function rebalanceLeaders(
     const preferred = p.replicas[0];
     if (preferred === undefined) return;
     preferredOf.set(preferred, (preferredOf.get(preferred) ?? 0) + 1);
-    if (p.leader === preferred) return;
+    // A partition being reassigned is left alone (its preferred replica is the target's first), as in Kafka.
+    if (p.leader === preferred || (p.addingReplicas?.length ?? 0) > 0 || (p.removingReplicas?.length ?? 0) > 0) return;
     let list = notLed.get(preferred);
     if (!list) {
       list = [];
@@ -572,4 +614,51 @@ function rebalanceLeaders(
       }
   }
   return { records: c.records, elections };
+}
+
+/** Kafka's checks of a reassignment's target; null when it is acceptable. */
+export function checkTargetReplicas(image: MetadataImage, replicas: readonly number[]): string | null {
+  if (replicas.length === 0) return 'The manual partition assignment includes an empty replica list.';
+  const seen = new Set<number>();
+  for (const r of replicas) {
+    if (seen.has(r)) return `The manual partition assignment includes the broker ${r} more than once.`;
+    seen.add(r);
+    if (!image.brokers.has(r))
+      return `The manual partition assignment includes broker ${r}, but no such broker is registered.`;
+  }
+  return null;
+}
+
+function alterReassignments(
+  image: MetadataImage,
+  e: Extract<ControllerEvent, { type: 'alterReassignments' }>,
+  settings: ControllerSettings,
+): Decision {
+  const c = new Changes(image, settings);
+  const usable = (id: number) => c.usable(id);
+  const reassignments = e.partitions.map(({ topic, partition, replicas }): ElectionResult => {
+    const answer = (errorCode: number, errorMessage: string | null) => ({ topic, partition, errorCode, errorMessage });
+    const t = image.topics.get(topic);
+    const p = t?.partitions[partition];
+    if (!t || !p) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `No such partition as ${topic}-${partition}`);
+    const cur = c.current(t.id, p);
+    const state: ReplicaState = {
+      replicas: p.replicas,
+      isr: cur.isr,
+      leader: cur.leader,
+      adding: p.addingReplicas ?? [],
+      removing: p.removingReplicas ?? [],
+    };
+    if (replicas === null) {
+      if (state.adding.length === 0 && state.removing.length === 0)
+        return answer(ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, `No ongoing reassignment for ${topic}-${partition}.`);
+      c.reassign(t.id, p, cancelReassignment(state, usable));
+      return answer(ErrorCode.NONE, null);
+    }
+    const bad = checkTargetReplicas(image, replicas);
+    if (bad !== null) return answer(ErrorCode.INVALID_REPLICA_ASSIGNMENT, bad);
+    c.reassign(t.id, p, startReassignment(state, replicas, usable));
+    return answer(ErrorCode.NONE, null);
+  });
+  return { records: c.records, reassignments };
 }

@@ -107,6 +107,10 @@ export interface MetadataController {
     electionType: 'preferred' | 'unclean',
     partitions: Array<{ topic: string; partition: number }> | null,
   ): Promise<Array<{ topic: string; partition: number; errorCode: number; errorMessage: string | null }>>;
+  /** AlterPartitionReassignments through a cluster's controller (null replicas: cancel). */
+  alterReassignments?(
+    partitions: Array<{ topic: string; partition: number; replicas: number[] | null }>,
+  ): Promise<Array<{ topic: string; partition: number; errorCode: number; errorMessage: string | null }>>;
 }
 
 /** Brokers that may get new replicas and lead: registered, unfenced, not shutting down (sorted by id). */

@@ -193,6 +193,13 @@ export class ClusterMetadata implements MetadataController {
     const r = await this.call<{ elections?: ElectionResult[] }>({ op: 'electLeaders', electionType, partitions });
     return r.elections ?? [];
   }
+
+  async alterReassignments(
+    partitions: Array<{ topic: string; partition: number; replicas: number[] | null }>,
+  ): Promise<ElectionResult[]> {
+    const r = await this.call<{ reassignments?: ElectionResult[] }>({ op: 'alterReassignments', partitions });
+    return r.reassignments ?? [];
+  }
 }
 
 /** Producer ids in blocks allocated by the controller (ProducerIdsRecord): unique across the cluster. The next block

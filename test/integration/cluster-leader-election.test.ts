@@ -3,9 +3,17 @@
 // (ElectLeaders through the controller) after a broker restart moved leaders away, and an unclean election of a
 // partition whose whole ISR is gone.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, afterEach, describe, test } from 'node:test';
 import { Admin } from '../../src/index.ts';
-import { type BrokerHandle, printLogsOnFailure, sharedSetup, startBrokerProcess } from '../helpers/broker.ts';
+import {
+  type BrokerHandle,
+  makeTempDir,
+  printLogsOnFailure,
+  sharedSetup,
+  startBrokerProcess,
+} from '../helpers/broker.ts';
 import { describeRun, waitFor } from '../helpers/clients.ts';
 import { ensureKafkaTools, runKafkaTool } from '../helpers/kafka-tools.ts';
 import { startZooKeeper, type ZooKeeperEnsemble } from '../helpers/zookeeper.ts';
@@ -13,6 +21,7 @@ import { startZooKeeper, type ZooKeeperEnsemble } from '../helpers/zookeeper.ts'
 const SESSION_MS = 2000;
 const TOPICS = 'org.apache.kafka.tools.TopicCommand';
 const ELECTION = 'org.apache.kafka.tools.LeaderElectionCommand';
+const REASSIGN = 'org.apache.kafka.tools.reassign.ReassignPartitionsCommand';
 
 let started: { zk: ZooKeeperEnsemble; brokers: BrokerHandle[]; libs: string } | undefined;
 const setup = sharedSetup(async () => {
@@ -181,5 +190,47 @@ describe('leader election in a three-broker ZooKeeper cluster', { timeout: 300_0
     assert.match(none.stdout + none.stderr, /gone-0.*EligibleLeadersNotAvailable/s);
     const again = await tool(b1, ELECTION, '--election-type', 'unclean', '--topic', 'un', '--partition', '0');
     assert.match(again.stdout, /Valid replica already elected for partitions un-0/);
+  });
+
+  test('kafka-reassign-partitions.sh: a reassignment stays ongoing until the new replica is in the ISR; cancel restores', async () => {
+    const { brokers } = await setup.get();
+    const [b1, b2, b3] = brokers as [BrokerHandle, BrokerHandle, BrokerHandle];
+    await b3.restart();
+    await waitFor('three brokers', async () => {
+      const admin = new Admin({ bootstrapServers: b1.bootstrap });
+      try {
+        return (await admin.describeCluster()).brokers.length === 3 ? true : undefined;
+      } finally {
+        await admin.close();
+      }
+    });
+    const created = await tool(b1, TOPICS, '--create', '--topic', 'mv', '--replica-assignment', '1:2');
+    assert.equal(created.code, 0, describeRun('create mv', created));
+    const file = path.join(makeTempDir('reassign-'), 'plan.json');
+    writeFileSync(file, JSON.stringify({ version: 1, partitions: [{ topic: 'mv', partition: 0, replicas: [2, 3] }] }));
+    const exec = await tool(b2, REASSIGN, '--reassignment-json-file', file, '--execute');
+    assert.equal(exec.code, 0, describeRun('reassign --execute', exec));
+    assert.match(exec.stdout, /Successfully started partition reassignment for mv-0/);
+    // Broker 3 gets the replica but cannot catch up without replication: adding [3], removing [1], still led by 1.
+    const moving = await waitFor('mv-0 reassigning in broker 3 image', async () => {
+      const p = (await partitions(b3.bootstrap, 'mv'))[0]!;
+      return p.replicas.length === 3 ? p : undefined;
+    });
+    assert.deepEqual(moving, { partition: 0, leader: 1, replicas: [2, 3, 1], isr: [1, 2] });
+    const verify = await tool(b3, REASSIGN, '--reassignment-json-file', file, '--verify');
+    assert.match(verify.stdout, /Reassignment of partition mv-0 is still in progress/, describeRun('verify', verify));
+    const cancel = await tool(b1, REASSIGN, '--reassignment-json-file', file, '--cancel');
+    assert.equal(cancel.code, 0, describeRun('reassign --cancel', cancel));
+    assert.match(cancel.stdout, /Successfully cancelled partition reassignment.*mv-0/s);
+    // Back on brokers 1 and 2, in the order the reassignment left them (Kafka's revert keeps it too): broker 2 is now
+    // the preferred replica, so the automatic rebalance (every second here) may already have moved leadership to it.
+    const back = await waitFor('mv-0 back on [2, 1]', async () => {
+      const p = (await partitions(b2.bootstrap, 'mv'))[0]!;
+      return p.replicas.length === 2 ? p : undefined;
+    });
+    assert.deepEqual({ ...back, leader: 0 }, { partition: 0, leader: 0, replicas: [2, 1], isr: [1, 2] });
+    assert.ok([1, 2].includes(back.leader), JSON.stringify(back));
+    const after = await tool(b3, REASSIGN, '--reassignment-json-file', file, '--verify');
+    assert.doesNotMatch(after.stdout, /still in progress/, describeRun('verify after cancel', after));
   });
 });

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assignReplicas, rackAlternated } from '../../../src/controller/assignment.ts';
 import { type ControllerEvent, decide } from '../../../src/controller/decisions.ts';
+import { completeReassignment } from '../../../src/controller/reassignment.ts';
+import { imageRecords } from '../../../src/controller/store-log.ts';
 import { MetadataImage } from '../../../src/metadata/image.ts';
 import type { MetadataRecord } from '../../../src/metadata/records.ts';
 import { ErrorCode } from '../../../src/protocol/errors.ts';
@@ -351,4 +353,67 @@ test('auto leader rebalance: only brokers above leader.imbalance.per.broker.perc
   assert.deepEqual(c.run({ type: 'rebalanceLeaders', imbalancePercentage: 10 }).records, []);
   assert.equal(c.run({ type: 'rebalanceLeaders', imbalancePercentage: 5 }).elections!.length, 1);
   assert.deepEqual(leaders(), [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2]);
+  // A partition being reassigned is left alone: its first replica is the target's.
+  c.register(4, 70n);
+  c.run({ type: 'alterReassignments', partitions: [{ topic: 'r', partition: 10, replicas: [3, 2, 4] }] });
+  assert.deepEqual(c.image.partition('r', 10)?.replicas, [3, 2, 4, 1]);
+  assert.deepEqual(c.run({ type: 'rebalanceLeaders', imbalancePercentage: 0 }).records, []);
+});
+
+test('reassignment: adding = target − original, removing once the target is in the ISR; cancel reverts', () => {
+  const c = new Cluster();
+  for (const b of [1, 2, 3, 4, 5]) c.register(b, BigInt(b * 10));
+  c.topic('m', [[1, 2, 3]]);
+  const alter = (replicas: number[] | null, topic = 'm', partition = 0) =>
+    c.run({ type: 'alterReassignments', partitions: [{ topic, partition, replicas }] }).reassignments![0]!;
+  const state = () => {
+    const p = c.image.partition('m', 0)!;
+    return {
+      replicas: p.replicas,
+      isr: p.isr,
+      leader: p.leader,
+      adding: p.addingReplicas ?? [],
+      removing: p.removingReplicas ?? [],
+    };
+  };
+  assert.equal(alter(null).errorCode, ErrorCode.NO_REASSIGNMENT_IN_PROGRESS);
+  assert.equal(alter([1, 9]).errorCode, ErrorCode.INVALID_REPLICA_ASSIGNMENT);
+  assert.equal(alter([1, 1]).errorCode, ErrorCode.INVALID_REPLICA_ASSIGNMENT);
+  assert.equal(alter([]).errorCode, ErrorCode.INVALID_REPLICA_ASSIGNMENT);
+  assert.equal(alter([1], 'm', 3).errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  assert.equal(alter([1], 'nope').errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+
+  assert.equal(alter([2, 3, 4]).errorCode, ErrorCode.NONE);
+  assert.deepEqual(state(), { replicas: [2, 3, 4, 1], isr: [1, 2, 3], leader: 1, adding: [4], removing: [1] });
+  // Broker 4 cannot be in the ISR before it caught up: the reassignment stays ongoing. Once it is, it completes,
+  // and leadership leaves the removed replica 1.
+  assert.equal(
+    completeReassignment(state(), () => true),
+    null,
+  );
+  assert.deepEqual(
+    completeReassignment({ ...state(), isr: [1, 2, 3, 4] }, () => true),
+    {
+      replicas: [2, 3, 4],
+      isr: [2, 3, 4],
+      leader: 2,
+      adding: [],
+      removing: [],
+    },
+  );
+  // Replaced by another target: relative to the original replicas [1, 2, 3].
+  assert.equal(alter([1, 2, 5]).errorCode, ErrorCode.NONE);
+  assert.deepEqual(state(), { replicas: [1, 2, 5, 3], isr: [1, 2, 3], leader: 1, adding: [5], removing: [3] });
+  // Cancelled: back to the original replicas, nothing adding or removing.
+  assert.equal(alter(null).errorCode, ErrorCode.NONE);
+  assert.deepEqual(state(), { replicas: [1, 2, 3], isr: [1, 2, 3], leader: 1, adding: [], removing: [] });
+  // Only removing, with the rest in the ISR: completes at once; leadership moves if its broker goes.
+  assert.equal(alter([3, 2]).errorCode, ErrorCode.NONE);
+  assert.deepEqual(state(), { replicas: [3, 2], isr: [2, 3], leader: 3, adding: [], removing: [] });
+  // A snapshot of the image keeps an ongoing reassignment (PartitionRecord's adding/removing replicas).
+  alter([3, 2, 4]);
+  let copy = MetadataImage.empty('c');
+  for (const r of imageRecords(c.image)) copy = copy.apply(r, copy.offset + 1);
+  const p = copy.partition('m', 0)!;
+  assert.deepEqual([p.replicas, p.addingReplicas, p.removingReplicas], [[3, 2, 4], [4], undefined]);
 });
