@@ -1,7 +1,7 @@
 // Leadership in a three-broker cluster on a three-node ZooKeeper ensemble, driven by Kafka's own tools:
 // kafka-topics.sh with explicit replica assignments (CreateTopics, CreatePartitions), kafka-leader-election.sh
 // (ElectLeaders through the controller) after a broker restart moved leaders away, and an unclean election of a
-// partition whose whole ISR is gone.
+// partition whose whole ISR is gone; kafka-reassign-partitions.sh; the Java client producing and consuming.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -14,7 +14,7 @@ import {
   sharedSetup,
   startBrokerProcess,
 } from '../helpers/broker.ts';
-import { describeRun, waitFor } from '../helpers/clients.ts';
+import { describeRun, runProcess, waitFor } from '../helpers/clients.ts';
 import { ensureKafkaTools, runKafkaTool } from '../helpers/kafka-tools.ts';
 import { startZooKeeper, type ZooKeeperEnsemble } from '../helpers/zookeeper.ts';
 
@@ -232,5 +232,55 @@ describe('leader election in a three-broker ZooKeeper cluster', { timeout: 300_0
     assert.ok([1, 2].includes(back.leader), JSON.stringify(back));
     const after = await tool(b3, REASSIGN, '--reassignment-json-file', file, '--verify');
     assert.doesNotMatch(after.stdout, /still in progress/, describeRun('verify after cancel', after));
+  });
+
+  test("the Java client (Kafka 4.4's console producer and consumer) produces to and consumes from the cluster", async () => {
+    const { brokers } = await setup.get();
+    const [b1, b2, b3] = brokers as [BrokerHandle, BrokerHandle, BrokerHandle];
+    const created = await tool(
+      b1,
+      TOPICS,
+      '--create',
+      '--topic',
+      'java',
+      '--partitions',
+      '3',
+      '--replication-factor',
+      '3',
+    );
+    assert.equal(created.code, 0, describeRun('create java', created));
+    const values = Array.from({ length: 30 }, (_, i) => `java-${i}`);
+    const libs = (await setup.get()).libs;
+    // Idempotent (the default): a producer id block from the controller, then each partition's leader.
+    const produced = await runProcess(
+      'java',
+      [
+        '-cp',
+        `${libs}/*`,
+        'org.apache.kafka.tools.ConsoleProducer',
+        '--bootstrap-server',
+        b2.bootstrap,
+        '--topic',
+        'java',
+      ],
+      { input: `${values.join('\n')}\n`, timeoutMs: 120_000 },
+    );
+    assert.equal(produced.code, 0, describeRun('console producer', produced));
+    // A consumer group: its coordinator is the leader of its __consumer_offsets partition, found from any broker.
+    const consumed = await runKafkaTool(libs, 'org.apache.kafka.tools.consumer.ConsoleConsumer', [
+      '--bootstrap-server',
+      b3.bootstrap,
+      '--topic',
+      'java',
+      '--group',
+      'java-group',
+      '--from-beginning',
+      '--max-messages',
+      '30',
+      '--timeout-ms',
+      '60000',
+    ]);
+    assert.equal(consumed.code, 0, describeRun('console consumer', consumed));
+    assert.deepEqual(consumed.stdout.trim().split('\n').sort(), [...values].sort());
   });
 });
