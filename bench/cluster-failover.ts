@@ -73,15 +73,24 @@ async function run(partitions: number, sessionMs: number): Promise<Row> {
       );
     const all = () => brokers;
     const t0 = performance.now();
-    await withAdmin(brokers[0]!.bootstrap, (a) =>
-      a.createTopics([{ topic: 'bench', numPartitions: partitions, replicationFactor: 3 }], { timeoutMs: 300_000 }),
-    );
+    // Topics of at most 1000 partitions (one CreateTopics may not add more than 10,000 records, as Kafka's).
+    const topics: string[] = [];
+    for (let left = partitions, i = 0; left > 0; left -= 1000, i++) {
+      const name = `bench-${i}`;
+      topics.push(name);
+      await withAdmin(brokers[0]!.bootstrap, (a) =>
+        a.createTopics([{ topic: name, numPartitions: Math.min(1000, left), replicationFactor: 3 }], {
+          timeoutMs: 300_000,
+        }),
+      );
+    }
+    const describe = async (b: BrokerHandle) =>
+      (await withAdmin(b.bootstrap, (a) => a.describeTopics(topics))).flatMap((t) => t.partitions);
     await until(
       'every broker to have the topic',
       async () => {
         for (const b of all()) {
-          const d = await withAdmin(b.bootstrap, (a) => a.describeTopics(['bench']));
-          if (d[0]?.partitions.length !== partitions) return undefined;
+          if ((await describe(b)).length !== partitions) return undefined;
         }
         return true;
       },
@@ -115,8 +124,7 @@ async function run(partitions: number, sessionMs: number): Promise<Row> {
       // Broker failure → new leaders: the broker leading the most partitions that is not the controller.
       const c = (await withAdmin(brokers[0]!.bootstrap, (a) => a.describeCluster())).controllerId;
       const led = new Map<number, number>();
-      for (const p of (await withAdmin(brokers[0]!.bootstrap, (a) => a.describeTopics(['bench'])))[0]!.partitions)
-        led.set(p.leader, (led.get(p.leader) ?? 0) + 1);
+      for (const p of await describe(brokers[0]!)) led.set(p.leader, (led.get(p.leader) ?? 0) + 1);
       const id = [...led].filter(([b]) => b !== c && b > 0).sort((x, y) => y[1] - x[1])[0]?.[0];
       if (id === undefined) throw new Error('no broker other than the controller leads a partition');
       const down = brokers[id - 1]!;
@@ -125,12 +133,7 @@ async function run(partitions: number, sessionMs: number): Promise<Row> {
       await down.kill9();
       await until(
         'new leaders in metadata',
-        () =>
-          withAdmin(watcher.bootstrap, async (a) =>
-            (await a.describeTopics(['bench']))[0]!.partitions.every((p) => p.leader !== id && p.leader > 0)
-              ? true
-              : undefined,
-          ),
+        async () => ((await describe(watcher)).every((p) => p.leader !== id && p.leader > 0) ? true : undefined),
         partitions > 1000 ? 100 : 20,
       );
       row.leaderFailoverMs.push(Math.round(performance.now() - l0));
@@ -152,7 +155,11 @@ async function run(partitions: number, sessionMs: number): Promise<Row> {
   return row;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[m]! : Math.round((s[m - 1]! + s[m]!) / 2);
+};
 const rows: Row[] = [];
 for (const sessionMs of SESSIONS)
   for (const partitions of PARTITIONS) {
