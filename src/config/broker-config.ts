@@ -197,6 +197,9 @@ export class BrokerConfig {
   readonly compressionType: string;
   readonly minInsyncReplicas: number;
   readonly uncleanLeaderElectionEnable: boolean;
+  readonly autoLeaderRebalanceEnable: boolean;
+  readonly leaderImbalanceCheckIntervalMs: number;
+  readonly leaderImbalancePerBrokerPercentage: number;
   readonly replicaLagTimeMaxMs: number;
   readonly numReplicaFetchers: number;
   readonly replicaFetchMaxBytes: number;
@@ -358,6 +361,9 @@ export class BrokerConfig {
     this.compressionType = str('compression.type');
     this.minInsyncReplicas = n('min.insync.replicas');
     this.uncleanLeaderElectionEnable = bool('unclean.leader.election.enable');
+    this.autoLeaderRebalanceEnable = bool('auto.leader.rebalance.enable');
+    this.leaderImbalanceCheckIntervalMs = n('leader.imbalance.check.interval.seconds') * 1000;
+    this.leaderImbalancePerBrokerPercentage = n('leader.imbalance.per.broker.percentage');
     this.replicaLagTimeMaxMs = n('replica.lag.time.max.ms');
     this.numReplicaFetchers = n('num.replica.fetchers');
     this.replicaFetchMaxBytes = n('replica.fetch.max.bytes');

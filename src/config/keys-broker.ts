@@ -205,6 +205,18 @@ export const BROKER_KEYS: readonly ConfigDef[] = [
     default: 'true',
     doc: 'Move leadership back to preferred replicas periodically.',
   }),
+  b('leader.imbalance.check.interval.seconds', {
+    type: 'long',
+    default: '300',
+    validator: atLeast(1),
+    doc: 'How often the controller checks whether partition leadership is balanced.',
+  }),
+  b('leader.imbalance.per.broker.percentage', {
+    type: 'int',
+    default: '10',
+    validator: atLeast(0),
+    doc: 'Share (%) of its preferred partitions a broker may not lead before the controller rebalances.',
+  }),
   b('num.recovery.threads.per.data.dir', {
     type: 'int',
     default: '2',

@@ -66,6 +66,15 @@ export type AdminRequest =
       readonly leaderEpoch: number;
       readonly partitionEpoch: number;
       readonly newIsr: number[];
+    }
+  | {
+      readonly op: 'electLeaders';
+      readonly electionType: 'preferred' | 'unclean';
+      readonly partitions: Array<{ topic: string; partition: number }> | null;
+    }
+  | {
+      readonly op: 'alterReassignments';
+      readonly partitions: Array<{ topic: string; partition: number; replicas: number[] | null }>;
     };
 
 export interface AdminResponse {
@@ -129,6 +138,8 @@ export function adminEvent(r: AdminRequest): ControllerEvent | null {
       partitionEpoch: r.partitionEpoch,
       newIsr: r.newIsr,
     };
+  if (r.op === 'electLeaders') return { type: 'electLeaders', electionType: r.electionType, partitions: r.partitions };
+  if (r.op === 'alterReassignments') return { type: 'alterReassignments', partitions: r.partitions };
   return null;
 }
 

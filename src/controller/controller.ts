@@ -58,9 +58,15 @@ export interface ClusterControllerOptions {
   /** Called when this broker becomes the active controller (after it caught up with the log). */
   readonly onActivate?: (epoch: number) => void;
   readonly onResign?: (epoch: number, why: string) => void;
+  /** The automatic rebalance moved these partitions' leadership back to their preferred replicas. */
+  readonly onRebalance?: (partitions: string[]) => void;
   /** Topic and config requests from brokers (admin-queue.ts) are decided with these (the broker's defaults and
    * topic config validation); without them the controller does not serve the queue. */
   readonly admin?: { readonly defaults: ControllerDefaults; readonly logger: Logger };
+  /** auto.leader.rebalance.enable: every `intervalMs` (leader.imbalance.check.interval.seconds) the active
+   * controller moves leadership back to preferred replicas of brokers whose imbalance is above `imbalancePercentage`
+   * (leader.imbalance.per.broker.percentage). Absent: no automatic rebalance. */
+  readonly leaderRebalance?: { readonly intervalMs: number; readonly imbalancePercentage: number };
   /** Wall clock for the answers' timestamps (default Date.now). */
   readonly now?: () => number;
   /** TEST ONLY: appends are not conditional on /controller_epoch, so a zombie controller's writes land. The
@@ -83,6 +89,7 @@ export class ClusterController {
   #term = 0;
   #stopped = false;
   #recordsSinceSnapshot = 0;
+  #rebalanceTimer: NodeJS.Timeout | undefined;
   readonly #queue: Array<{ term: number | null; run: () => Promise<void>; drop?: (e: unknown) => void }> = [];
   #draining = false;
 
@@ -194,6 +201,8 @@ export class ClusterController {
 
   #resign(why: string): void {
     this.#term++;
+    clearInterval(this.#rebalanceTimer);
+    this.#rebalanceTimer = undefined;
     if (!this.#active) return;
     this.#active = false;
     this.#o.onResign?.(this.#epoch, why);
@@ -266,6 +275,7 @@ export class ClusterController {
       await this.#follower.catchUp();
       if (this.#term !== term) return;
       this.#o.onActivate?.(epoch);
+      this.#startRebalanceTimer(term);
       await this.#reconcileBrokers(term);
       if (this.#o.admin) {
         await this.#serveAdmin(term);
@@ -274,6 +284,22 @@ export class ClusterController {
     } catch (e) {
       this.#failed(e);
     }
+  }
+
+  // ---- automatic leader rebalance ----
+
+  #startRebalanceTimer(term: number): void {
+    const r = this.#o.leaderRebalance;
+    clearInterval(this.#rebalanceTimer);
+    if (!r) return;
+    this.#rebalanceTimer = setInterval(() => {
+      this.#enqueue(term, async () => {
+        const d = await this.#apply({ type: 'rebalanceLeaders', imbalancePercentage: r.imbalancePercentage }, term);
+        if (d.elections && d.elections.length > 0)
+          this.#o.onRebalance?.(d.elections.map((e) => `${e.topic}-${e.partition}`));
+      });
+    }, r.intervalMs);
+    this.#rebalanceTimer.unref();
   }
 
   // ---- store events ----
@@ -341,7 +367,13 @@ export class ClusterController {
       if (event) {
         const d = decide(image, event, this.#o.settings);
         records = d.records;
-        result = { producerIds: d.producerIds, remainingLeaders: d.remainingLeaders, errorCode: d.errorCode ?? 0 };
+        result = {
+          producerIds: d.producerIds,
+          remainingLeaders: d.remainingLeaders,
+          elections: d.elections,
+          reassignments: d.reassignments,
+          errorCode: d.errorCode ?? 0,
+        };
       } else ({ records, result } = decideAdmin(image, req, this.#o.admin!.defaults, this.#o.admin!.logger));
       const offset = image.offset + records.length;
       // The answer and the request's removal go in the multi of the last batch: answered exactly once.

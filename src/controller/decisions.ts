@@ -15,6 +15,7 @@ import {
 } from '../metadata/records.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { AssignmentError, assignReplicas } from './assignment.ts';
+import { cancelReassignment, completeReassignment, type ReplicaState, startReassignment } from './reassignment.ts';
 
 export interface TopicToCreate {
   readonly name: string;
@@ -56,9 +57,26 @@ export type ControllerEvent =
       readonly replicaShift: number;
     }
   | {
-      readonly type: 'electPreferredLeaders';
-      /** null: every partition. */
+      readonly type: 'electLeaders';
+      /** ElectLeaders' election type: the preferred replica, or (unclean) any live replica when no ISR member is. */
+      readonly electionType: 'preferred' | 'unclean';
+      /** null: every partition (and only those needing an election are answered for, as Kafka). */
       readonly partitions: ReadonlyArray<{ readonly topic: string; readonly partition: number }> | null;
+    }
+  | {
+      /** AlterPartitionReassignments: a target replica list, or null to cancel the ongoing reassignment. */
+      readonly type: 'alterReassignments';
+      readonly partitions: ReadonlyArray<{
+        readonly topic: string;
+        readonly partition: number;
+        readonly replicas: readonly number[] | null;
+      }>;
+    }
+  | {
+      /** auto.leader.rebalance.enable's periodic check (leader.imbalance.check.interval.seconds). */
+      readonly type: 'rebalanceLeaders';
+      /** leader.imbalance.per.broker.percentage. */
+      readonly imbalancePercentage: number;
     }
   | {
       readonly type: 'allocateProducerIds';
@@ -91,10 +109,21 @@ export interface ItemResult {
   readonly errorMessage: string | null;
 }
 
+export interface ElectionResult {
+  readonly topic: string;
+  readonly partition: number;
+  readonly errorCode: number;
+  readonly errorMessage: string | null;
+}
+
 export interface Decision {
   readonly records: MetadataRecord[];
-  /** createTopics / createPartitions / electPreferredLeaders: one per item asked for. */
+  /** createTopics / createPartitions: one per item asked for. */
   readonly results?: ItemResult[];
+  /** electLeaders: one per partition answered for; rebalanceLeaders: the partitions moved. */
+  readonly elections?: ElectionResult[];
+  /** alterReassignments: one per partition asked for. */
+  readonly reassignments?: ElectionResult[];
   /** controlledShutdown: leaderships the broker still holds after these records. */
   readonly remainingLeaders?: number;
   /** allocateProducerIds: the block handed out. */
@@ -144,6 +173,33 @@ class Changes {
         partitionId: p.partition,
         leader: leaderChanged ? leader : NO_LEADER_CHANGE,
         isr: isrChanged ? isr.slice() : null,
+      }),
+    );
+  }
+
+  /** A reassignment step (reassignment.ts): replicas, adding and removing change with the leader and ISR. */
+  reassign(topicId: string, p: PartitionInfo, next: ReplicaState): void {
+    const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((r, i) => b[i] === r);
+    const cur = this.current(topicId, p);
+    const adding = p.addingReplicas ?? [];
+    const removing = p.removingReplicas ?? [];
+    const replicasChanged = !same(next.replicas, p.replicas);
+    const addingChanged = !same(next.adding, adding);
+    const removingChanged = !same(next.removing, removing);
+    if (!replicasChanged && !addingChanged && !removingChanged) {
+      this.change(topicId, p, next.leader, next.isr);
+      return;
+    }
+    this.#state.set(`${topicId}:${p.partition}`, { leader: next.leader, isr: next.isr });
+    this.records.push(
+      record('PartitionChangeRecord', {
+        topicId,
+        partitionId: p.partition,
+        leader: next.leader !== cur.leader ? next.leader : NO_LEADER_CHANGE,
+        isr: same(next.isr, cur.isr) ? null : next.isr.slice(),
+        replicas: replicasChanged ? next.replicas.slice() : null,
+        addingReplicas: addingChanged ? next.adding.slice() : null,
+        removingReplicas: removingChanged ? next.removing.slice() : null,
       }),
     );
   }
@@ -200,8 +256,12 @@ export function decide(image: MetadataImage, event: ControllerEvent, settings: C
       return createTopics(image, event, settings);
     case 'createPartitions':
       return createPartitions(image, event, settings);
-    case 'electPreferredLeaders':
-      return electPreferred(image, event, settings);
+    case 'electLeaders':
+      return electLeaders(image, event, settings);
+    case 'rebalanceLeaders':
+      return rebalanceLeaders(image, event, settings);
+    case 'alterReassignments':
+      return alterReassignments(image, event, settings);
     case 'alterPartition':
       return alterPartition(image, event, settings);
     case 'allocateProducerIds': {
@@ -260,7 +320,22 @@ function alterPartition(
     if (!p.replicas.includes(r) || (!p.isr.includes(r) && !c.usable(r)))
       return { records: [], errorCode: ErrorCode.INELIGIBLE_REPLICA };
   }
-  c.change(t.id, p, p.leader, isr);
+  // An ongoing reassignment completes once every target replica is in the ISR (the removed ones then go).
+  const done =
+    (p.addingReplicas?.length ?? 0) + (p.removingReplicas?.length ?? 0) > 0
+      ? completeReassignment(
+          {
+            replicas: p.replicas,
+            isr,
+            leader: p.leader,
+            adding: p.addingReplicas ?? [],
+            removing: p.removingReplicas ?? [],
+          },
+          (id) => c.usable(id),
+        )
+      : null;
+  if (done !== null) c.reassign(t.id, p, done);
+  else c.change(t.id, p, p.leader, isr);
   return { records: c.records, errorCode: ErrorCode.NONE };
 }
 
@@ -481,38 +556,169 @@ function createPartitions(
   return done(ok(e.topic));
 }
 
-function electPreferred(
+/**
+ * One partition's election, as Kafka's controller: PREFERRED moves leadership to the first replica when it is a
+ * live ISR member (or, leaderless, to any live ISR member); UNCLEAN elects a leaderless partition's first live ISR
+ * member, or failing that any live replica (whatever the ISR had that it lacks is lost: an explicit admin request
+ * does this whatever unclean.leader.election.enable says, which governs only automatic elections).
+ */
+function electOne(c: Changes, topic: string, topicId: string, p: PartitionInfo, type: 'preferred' | 'unclean') {
+  const tp = `${topic}-${p.partition}`;
+  const cur = c.current(topicId, p);
+  const preferred = p.replicas[0]!;
+  const leaderOk = cur.leader !== NO_LEADER && c.usable(cur.leader);
+  if (type === 'preferred' ? cur.leader === preferred : cur.leader !== NO_LEADER)
+    return {
+      errorCode: ErrorCode.ELECTION_NOT_NEEDED,
+      errorMessage:
+        type === 'preferred'
+          ? `Leader election not needed for ${tp}: the preferred replica ${preferred} leads it.`
+          : `Leader election not needed for ${tp}: it has leader ${cur.leader}.`,
+    };
+  const inIsr = (r: number) => cur.isr.includes(r) && c.usable(r);
+  let next: number | undefined;
+  let isr = cur.isr;
+  if (type === 'preferred') {
+    if (inIsr(preferred)) next = preferred;
+    else if (!leaderOk) next = p.replicas.find(inIsr);
+  } else {
+    next = p.replicas.find(inIsr);
+    if (next === undefined) {
+      next = p.replicas.find((r) => c.usable(r));
+      if (next !== undefined) isr = [next];
+    }
+  }
+  if (next === undefined || next === cur.leader)
+    return type === 'preferred'
+      ? {
+          errorCode: ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE,
+          errorMessage: `The preferred leader ${preferred} of ${tp} is not available: it is not an in-sync replica on a live broker (ISR ${JSON.stringify(cur.isr)}).`,
+        }
+      : {
+          errorCode: ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE,
+          errorMessage: `No replica of ${tp} (replicas ${JSON.stringify(p.replicas)}) is on a live broker: no leader can be elected.`,
+        };
+  c.change(topicId, p, next, isr);
+  return { errorCode: ErrorCode.NONE, errorMessage: null };
+}
+
+function electLeaders(
   image: MetadataImage,
-  e: Extract<ControllerEvent, { type: 'electPreferredLeaders' }>,
+  e: Extract<ControllerEvent, { type: 'electLeaders' }>,
   settings: ControllerSettings,
 ): Decision {
   const c = new Changes(image, settings);
-  const results: ItemResult[] = [];
-  const elect = (topic: string, topicId: string, p: PartitionInfo, report: boolean) => {
-    const name = `${topic}-${p.partition}`;
-    const preferred = p.replicas[0]!;
-    if (p.leader === preferred) {
-      if (report) results.push(fail(name, ErrorCode.ELECTION_NOT_NEEDED, 'Leader is already the preferred replica.'));
-    } else if (p.isr.includes(preferred) && c.usable(preferred)) {
-      c.change(topicId, p, preferred, p.isr);
-      results.push(ok(name));
-    } else if (report)
-      results.push(
-        fail(
-          name,
-          ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE,
-          `Preferred replica ${preferred} is not in the ISR or not live.`,
-        ),
-      );
-  };
-  if (e.partitions === null) forEachPartition(image, (name, id, p) => elect(name, id, p, false));
+  const elections: ElectionResult[] = [];
+  if (e.partitions === null)
+    forEachPartition(image, (topic, id, p) => {
+      const r = electOne(c, topic, id, p, e.electionType);
+      if (r.errorCode !== ErrorCode.ELECTION_NOT_NEEDED) elections.push({ topic, partition: p.partition, ...r });
+    });
   else
     for (const { topic, partition } of e.partitions) {
       const t = image.topics.get(topic);
       const p = t?.partitions[partition];
-      if (!t || !p)
-        results.push(fail(`${topic}-${partition}`, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'No such partition.'));
-      else elect(t.name, t.id, p, true);
+      if (!t)
+        elections.push({
+          topic,
+          partition,
+          errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          errorMessage: `No such topic as ${topic}`,
+        });
+      else if (!p)
+        elections.push({
+          topic,
+          partition,
+          errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          errorMessage: `No such partition as ${topic}-${partition}`,
+        });
+      else elections.push({ topic, partition, ...electOne(c, t.name, t.id, p, e.electionType) });
     }
-  return { records: c.records, results };
+  return { records: c.records, elections };
+}
+
+/**
+ * auto.leader.rebalance.enable: for each broker, the share of the partitions it is the preferred replica of that
+ * another broker leads; above leader.imbalance.per.broker.percentage, those whose preferred replica is a live ISR
+ * member get it back as leader (as Kafka's ZooKeeper-mode controller).
+ */
+function rebalanceLeaders(
+  image: MetadataImage,
+  e: Extract<ControllerEvent, { type: 'rebalanceLeaders' }>,
+  settings: ControllerSettings,
+): Decision {
+  const c = new Changes(image, settings);
+  const preferredOf = new Map<number, number>();
+  const notLed = new Map<number, Array<{ topic: string; topicId: string; p: PartitionInfo }>>();
+  forEachPartition(image, (topic, topicId, p) => {
+    const preferred = p.replicas[0];
+    if (preferred === undefined) return;
+    preferredOf.set(preferred, (preferredOf.get(preferred) ?? 0) + 1);
+    // A partition being reassigned is left alone (its preferred replica is the target's first), as in Kafka.
+    if (p.leader === preferred || (p.addingReplicas?.length ?? 0) > 0 || (p.removingReplicas?.length ?? 0) > 0) return;
+    let list = notLed.get(preferred);
+    if (!list) {
+      list = [];
+      notLed.set(preferred, list);
+    }
+    list.push({ topic, topicId, p });
+  });
+  const elections: ElectionResult[] = [];
+  for (const [broker, list] of [...notLed].sort((a, b) => a[0] - b[0])) {
+    if (!c.usable(broker)) continue;
+    if ((list.length * 100) / preferredOf.get(broker)! <= e.imbalancePercentage) continue;
+    for (const { topic, topicId, p } of list)
+      if (p.isr.includes(broker)) {
+        c.change(topicId, p, broker, c.current(topicId, p).isr);
+        elections.push({ topic, partition: p.partition, errorCode: ErrorCode.NONE, errorMessage: null });
+      }
+  }
+  return { records: c.records, elections };
+}
+
+/** Kafka's checks of a reassignment's target; null when it is acceptable. */
+export function checkTargetReplicas(image: MetadataImage, replicas: readonly number[]): string | null {
+  if (replicas.length === 0) return 'The manual partition assignment includes an empty replica list.';
+  const seen = new Set<number>();
+  for (const r of replicas) {
+    if (seen.has(r)) return `The manual partition assignment includes the broker ${r} more than once.`;
+    seen.add(r);
+    if (!image.brokers.has(r))
+      return `The manual partition assignment includes broker ${r}, but no such broker is registered.`;
+  }
+  return null;
+}
+
+function alterReassignments(
+  image: MetadataImage,
+  e: Extract<ControllerEvent, { type: 'alterReassignments' }>,
+  settings: ControllerSettings,
+): Decision {
+  const c = new Changes(image, settings);
+  const usable = (id: number) => c.usable(id);
+  const reassignments = e.partitions.map(({ topic, partition, replicas }): ElectionResult => {
+    const answer = (errorCode: number, errorMessage: string | null) => ({ topic, partition, errorCode, errorMessage });
+    const t = image.topics.get(topic);
+    const p = t?.partitions[partition];
+    if (!t || !p) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `No such partition as ${topic}-${partition}`);
+    const cur = c.current(t.id, p);
+    const state: ReplicaState = {
+      replicas: p.replicas,
+      isr: cur.isr,
+      leader: cur.leader,
+      adding: p.addingReplicas ?? [],
+      removing: p.removingReplicas ?? [],
+    };
+    if (replicas === null) {
+      if (state.adding.length === 0 && state.removing.length === 0)
+        return answer(ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, `No ongoing reassignment for ${topic}-${partition}.`);
+      c.reassign(t.id, p, cancelReassignment(state, usable));
+      return answer(ErrorCode.NONE, null);
+    }
+    const bad = checkTargetReplicas(image, replicas);
+    if (bad !== null) return answer(ErrorCode.INVALID_REPLICA_ASSIGNMENT, bad);
+    c.reassign(t.id, p, startReassignment(state, replicas, usable));
+    return answer(ErrorCode.NONE, null);
+  });
+  return { records: c.records, reassignments };
 }

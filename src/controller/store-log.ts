@@ -113,6 +113,8 @@ export function imageRecords(image: MetadataImage): MetadataRecord[] {
           leader: p.leader,
           leaderEpoch: p.leaderEpoch,
           partitionEpoch: p.partitionEpoch,
+          addingReplicas: (p.addingReplicas ?? []).slice(),
+          removingReplicas: (p.removingReplicas ?? []).slice(),
         }),
       );
   }

@@ -125,6 +125,15 @@ export interface MetadataController {
   createAcls(creations: readonly Acl[]): MaybePromise<TopicResult[]>;
   /** DeleteAcls: the ACLs each filter removed. */
   deleteAcls(filters: readonly AclFilter[]): MaybePromise<Acl[][]>;
+  /** ElectLeaders through a cluster's controller (absent on a single node, where every replica already leads). */
+  electLeaders?(
+    electionType: 'preferred' | 'unclean',
+    partitions: Array<{ topic: string; partition: number }> | null,
+  ): Promise<Array<{ topic: string; partition: number; errorCode: number; errorMessage: string | null }>>;
+  /** AlterPartitionReassignments through a cluster's controller (null replicas: cancel). */
+  alterReassignments?(
+    partitions: Array<{ topic: string; partition: number; replicas: number[] | null }>,
+  ): Promise<Array<{ topic: string; partition: number; errorCode: number; errorMessage: string | null }>>;
 }
 
 /** Brokers that may get new replicas and lead: registered, unfenced, not shutting down (sorted by id). */

@@ -42,6 +42,10 @@ export interface PartitionInfo {
   readonly partitionEpoch: number;
   readonly replicas: readonly number[];
   readonly isr: readonly number[];
+  /** An ongoing reassignment (AlterPartitionReassignments): replicas being added (absent or empty: none). */
+  readonly addingReplicas?: readonly number[];
+  /** ... and replicas to remove once every target replica is in the ISR. */
+  readonly removingReplicas?: readonly number[];
 }
 
 export interface TopicInfo {
@@ -234,6 +238,8 @@ export class MetadataImage {
           partitionEpoch: d.partitionEpoch,
           replicas: d.replicas,
           isr: d.isr,
+          ...(d.addingReplicas.length > 0 ? { addingReplicas: d.addingReplicas } : {}),
+          ...(d.removingReplicas.length > 0 ? { removingReplicas: d.removingReplicas } : {}),
         };
         ({ topics, topicsById } = replaceTopic(topics, topicsById, { ...t, partitions: parts }));
         break;
@@ -255,6 +261,11 @@ export class MetadataImage {
           replicas: d.replicas ?? p.replicas,
           isr: d.isr ?? p.isr,
         };
+        // null: unchanged; an empty list ends the reassignment.
+        const adding = d.addingReplicas ?? p.addingReplicas ?? [];
+        const removing = d.removingReplicas ?? p.removingReplicas ?? [];
+        if (adding.length > 0 || removing.length > 0)
+          parts[d.partitionId] = { ...parts[d.partitionId]!, addingReplicas: adding, removingReplicas: removing };
         ({ topics, topicsById } = replaceTopic(topics, topicsById, { ...t, partitions: parts }));
         break;
       }

@@ -470,6 +470,14 @@ export class Broker {
         uncleanLeaderElection: cfg.uncleanLeaderElectionEnable,
       },
       admin: { defaults, logger: loggers.get('tributary.controller') },
+      leaderRebalance: cfg.autoLeaderRebalanceEnable
+        ? {
+            intervalMs: cfg.leaderImbalanceCheckIntervalMs,
+            imbalancePercentage: cfg.leaderImbalancePerBrokerPercentage,
+          }
+        : undefined,
+      onRebalance: (partitions) =>
+        log.info({ partitions }, 'auto leader rebalance: leadership moved back to the preferred replicas'),
       onError,
       onActivate: (e) => log.info({ controllerEpoch: e }, 'this broker is the active controller'),
       onResign: (e, why) => log.info({ controllerEpoch: e, why }, 'resigned as controller'),

@@ -4,6 +4,7 @@
 
 import { CoordinationError } from '../cluster/coordination/store.ts';
 import { type AdminRequest, AdminTimeoutError, callController } from '../controller/admin-queue.ts';
+import type { ElectionResult } from '../controller/decisions.ts';
 import type { SessionKeeper } from '../controller/session-keeper.ts';
 import { type MetadataFollower, PATHS } from '../controller/store-log.ts';
 import {
@@ -201,6 +202,21 @@ export class ClusterMetadata implements MetadataController {
 
   deleteAcls(filters: readonly AclFilter[]): Promise<Acl[][]> {
     return this.call({ op: 'deleteAcls', filters: [...filters] });
+  }
+
+  async electLeaders(
+    electionType: 'preferred' | 'unclean',
+    partitions: Array<{ topic: string; partition: number }> | null,
+  ): Promise<ElectionResult[]> {
+    const r = await this.call<{ elections?: ElectionResult[] }>({ op: 'electLeaders', electionType, partitions });
+    return r.elections ?? [];
+  }
+
+  async alterReassignments(
+    partitions: Array<{ topic: string; partition: number; replicas: number[] | null }>,
+  ): Promise<ElectionResult[]> {
+    const r = await this.call<{ reassignments?: ElectionResult[] }>({ op: 'alterReassignments', partitions });
+    return r.reassignments ?? [];
   }
 }
 

@@ -78,8 +78,9 @@ export class ClusterChecker {
     this.checkPartitions(this.truth);
   }
 
-  /** Every partition's leader is a registered, unfenced broker in its ISR and replicas, or -1; leader epochs only
-   * grow, and grow when the leader changes. */
+  /** Every partition's leader is a registered, unfenced broker in its ISR and replicas, or -1; the ISR and a
+   * reassignment's adding / removing replicas are within the replicas; leader epochs only grow, and grow when the
+   * leader changes. */
   checkPartitions(img: MetadataImage): void {
     for (const t of img.topics.values())
       for (const p of t.partitions) {
@@ -92,6 +93,16 @@ export class ClusterChecker {
           if (!p.replicas.includes(p.leader)) this.#violation(`${name}: leader ${p.leader} not a replica`);
         }
         if (p.isr.length === 0) this.#violation(`${name}: empty ISR`);
+        // A reassignment's replica sets stay inside the replicas, and so does the ISR.
+        for (const [what, set] of [
+          ['ISR', p.isr],
+          ['adding', p.addingReplicas ?? []],
+          ['removing', p.removingReplicas ?? []],
+        ] as const)
+          if (!set.every((r) => p.replicas.includes(r)))
+            this.#violation(`${name}: ${what} [${set}] not within replicas [${p.replicas}]`);
+        if ((p.addingReplicas ?? []).some((r) => (p.removingReplicas ?? []).includes(r)))
+          this.#violation(`${name}: a replica both adding and removing`);
         const key = `${t.id}:${p.partition}`;
         const prev = this.#leaderEpochs.get(key);
         if (prev) {

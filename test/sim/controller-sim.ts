@@ -237,8 +237,29 @@ export async function runControllerSim(seed: number, opts: ControllerSimOptions 
           startIndex: Math.floor(sim.rnd() * 100),
           replicaShift: Math.floor(sim.rnd() * 100),
         });
-      } else if (x < 0.75) p = ctl.submit({ type: 'electPreferredLeaders', partitions: null });
-      else {
+      } else if (x < 0.65)
+        p = ctl.submit({
+          type: 'electLeaders',
+          electionType: sim.rnd() < 0.5 ? 'preferred' : 'unclean',
+          partitions: null,
+        });
+      else if (x < 0.7) p = ctl.submit({ type: 'rebalanceLeaders', imbalancePercentage: 10 });
+      else if (x < 0.8) {
+        // Reassign (or cancel) a partition: a target of 1-3 of the brokers ever registered.
+        const t = img.topics.get(names[Math.floor(sim.rnd() * names.length)]!)!;
+        const ids = [...img.brokers.keys()].sort((a, b) => a - b);
+        const target = ids.filter(() => sim.rnd() < 0.6).slice(0, 3);
+        p = ctl.submit({
+          type: 'alterReassignments',
+          partitions: [
+            {
+              topic: t.name,
+              partition: Math.floor(sim.rnd() * t.partitions.length),
+              replicas: sim.rnd() < 0.3 || target.length === 0 ? null : target,
+            },
+          ],
+        });
+      } else {
         const b = [...img.brokers.values()].find((x) => !x.fenced);
         p = b
           ? ctl.submit({ type: 'allocateProducerIds', brokerId: b.nodeId, brokerEpoch: b.epoch, blockSize: 1000 })

@@ -1,8 +1,9 @@
-// AlterPartitionReassignments (45): move a partition's replicas to other brokers. A target naming brokers that are
-// not registered, an empty list or a broker twice is INVALID_REPLICA_ASSIGNMENT (Kafka's controller checks); a
-// target equal to the current replicas (on one broker: [thisBroker]) is a reassignment that completes at once; a
-// cancellation (null replicas) finds none in progress. Real moves need replication: a valid target that differs
-// from the current replicas cannot arise until more than one broker is registered, and is refused honestly.
+// AlterPartitionReassignments (45): move a partition's replicas to other brokers. In a cluster the controller
+// decides (controller/reassignment.ts, Kafka's KIP-455 state machine: the new replicas are added, the old ones
+// removed once every target replica is in the ISR; null replicas cancel). On a single node a target naming brokers
+// that are not registered, an empty list or a broker twice is INVALID_REPLICA_ASSIGNMENT (Kafka's controller
+// checks); a target equal to the current replicas ([thisBroker]) is a reassignment that completes at once; a
+// cancellation finds none in progress.
 
 import type { MetadataImage } from '../../metadata/image.ts';
 import { ApiKey } from '../../protocol/apis.ts';
@@ -32,8 +33,28 @@ export function checkTargetReplicas(image: MetadataImage, replicas: readonly num
 export default defineHandler<AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse>({
   apiKey: ApiKey.AlterPartitionReassignments,
   versions: [0, 0],
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const image = ctx.broker.metadata();
+    const controller = ctx.broker.controller;
+    if (controller.alterReassignments) {
+      const asked = req.topics.flatMap((t) =>
+        t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, replicas: p.replicas })),
+      );
+      const results = await controller.alterReassignments(asked);
+      let i = 0;
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.NONE,
+        errorMessage: null,
+        responses: req.topics.map((t) => ({
+          name: t.name,
+          partitions: t.partitions.map((): PartitionOut => {
+            const r = results[i++]!;
+            return { partitionIndex: r.partition, errorCode: r.errorCode, errorMessage: r.errorMessage };
+          }),
+        })),
+      };
+    }
     return {
       throttleTimeMs: 0,
       errorCode: ErrorCode.NONE,

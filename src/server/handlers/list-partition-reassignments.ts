@@ -1,7 +1,9 @@
-// ListPartitionReassignments (46): reassignments in progress. Reassignments only complete at once on this broker
-// (see alter-partition-reassignments.ts), so none is ever ongoing: the answer lists none, as Kafka's controller does
-// when nothing is moving (named topics that do not exist are left out, as there).
+// ListPartitionReassignments (46): reassignments in progress, from this broker's image (the controller's records
+// put them there): each partition with replicas being added or removed, with its replicas, adding and removing
+// lists. Named topics or partitions that do not exist, or have none in progress, are left out, as Kafka's
+// controller does. On a single node reassignments complete at once, so none is ever listed.
 
+import type { PartitionInfo } from '../../metadata/image.ts';
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type {
@@ -10,10 +12,31 @@ import type {
 } from '../../protocol/generated/messages.ts';
 import { defineHandler } from '../handler.ts';
 
+const ongoing = (p: PartitionInfo | undefined): p is PartitionInfo =>
+  p !== undefined && ((p.addingReplicas?.length ?? 0) > 0 || (p.removingReplicas?.length ?? 0) > 0);
+
 export default defineHandler<ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse>({
   apiKey: ApiKey.ListPartitionReassignments,
   versions: [0, 0],
-  handle() {
-    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, errorMessage: null, topics: [] };
+  handle(ctx, req) {
+    const image = ctx.broker.metadata();
+    const asked =
+      req.topics === null
+        ? [...image.topics.values()].map((t) => ({ name: t.name, partitions: t.partitions }))
+        : req.topics.map((rt) => ({
+            name: rt.name,
+            partitions: rt.partitionIndexes.map((i) => image.topics.get(rt.name)?.partitions[i]),
+          }));
+    const topics: ListPartitionReassignmentsResponse['topics'] = [];
+    for (const t of asked) {
+      const partitions = t.partitions.filter(ongoing).map((p) => ({
+        partitionIndex: p.partition,
+        replicas: p.replicas.slice(),
+        addingReplicas: (p.addingReplicas ?? []).slice(),
+        removingReplicas: (p.removingReplicas ?? []).slice(),
+      }));
+      if (partitions.length > 0) topics.push({ name: t.name, partitions });
+    }
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, errorMessage: null, topics };
   },
 });

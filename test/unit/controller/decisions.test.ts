@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assignReplicas, rackAlternated } from '../../../src/controller/assignment.ts';
 import { type ControllerEvent, decide } from '../../../src/controller/decisions.ts';
+import { completeReassignment } from '../../../src/controller/reassignment.ts';
+import { imageRecords } from '../../../src/controller/store-log.ts';
 import { MetadataImage } from '../../../src/metadata/image.ts';
 import type { MetadataRecord } from '../../../src/metadata/records.ts';
 import { ErrorCode } from '../../../src/protocol/errors.ts';
@@ -214,8 +216,13 @@ test('preferred leader election and producer id blocks', () => {
   c.topic('a', [[1, 2]]);
   c.run({ type: 'brokerGone', brokerId: 1, epoch: 10n });
   c.register(1, 30n);
-  const notInIsr = c.run({ type: 'electPreferredLeaders', partitions: [{ topic: 'a', partition: 0 }] });
-  assert.equal(notInIsr.results![0]!.errorCode, ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE);
+  const notInIsr = c.run({
+    type: 'electLeaders',
+    electionType: 'preferred',
+    partitions: [{ topic: 'a', partition: 0 }],
+  });
+  assert.equal(notInIsr.elections![0]!.errorCode, ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE);
+  assert.deepEqual(notInIsr.records, []);
   // Replication (next issue) puts it back in the ISR; here a PartitionChangeRecord stands in for that.
   const t = c.image.topics.get('a')!;
   c.image = c.image.apply(
@@ -226,9 +233,13 @@ test('preferred leader election and producer id blocks', () => {
     },
     c.image.offset + 1,
   );
-  const d = c.run({ type: 'electPreferredLeaders', partitions: null });
-  assert.equal(d.results![0]!.errorCode, ErrorCode.NONE);
+  const d = c.run({ type: 'electLeaders', electionType: 'preferred', partitions: null });
+  assert.deepEqual(d.elections, [{ topic: 'a', partition: 0, errorCode: ErrorCode.NONE, errorMessage: null }]);
   assert.deepEqual(c.p('a'), { leader: 1, isr: [2, 1], epoch: 2 });
+  // Asked again: nothing to do; for every partition (null) such partitions are left out of the answer.
+  const again = c.run({ type: 'electLeaders', electionType: 'preferred', partitions: [{ topic: 'a', partition: 0 }] });
+  assert.equal(again.elections![0]!.errorCode, ErrorCode.ELECTION_NOT_NEEDED);
+  assert.deepEqual(c.run({ type: 'electLeaders', electionType: 'preferred', partitions: null }).elections, []);
   const a = c.run({ type: 'allocateProducerIds', brokerId: 1, brokerEpoch: 30n, blockSize: 1000 });
   const b = c.run({ type: 'allocateProducerIds', brokerId: 2, brokerEpoch: 20n, blockSize: 1000 });
   assert.deepEqual(
@@ -257,3 +268,152 @@ const blankChange = {
   eligibleLeaderReplicas: null,
   lastKnownElr: null,
 };
+
+/** Puts `isr` in place of the partition's ISR, as the leader's AlterPartition would once followers catch up. */
+function setIsr(c: Cluster, topic: string, partition: number, isr: number[]) {
+  c.image = c.image.apply(
+    {
+      type: 'PartitionChangeRecord',
+      version: 0,
+      data: { ...structuredClone(blankChange), topicId: c.image.topics.get(topic)!.id, partitionId: partition, isr },
+    },
+    c.image.offset + 1,
+  );
+}
+
+test('unclean election: an ISR member first, else any live replica; none live is ELIGIBLE_LEADERS_NOT_AVAILABLE', () => {
+  const c = new Cluster();
+  for (const b of [1, 2, 3]) c.register(b, BigInt(b * 10));
+  c.topic('u', [[1, 2, 3]]);
+  c.topic('v', [[3, 2]]);
+  c.run({ type: 'brokerGone', brokerId: 1, epoch: 10n });
+  c.run({ type: 'brokerGone', brokerId: 2, epoch: 20n });
+  c.run({ type: 'brokerGone', brokerId: 3, epoch: 30n });
+  // Every broker gone: the ISR keeps its last member (3 for u and v), no leader.
+  assert.deepEqual(c.p('u'), { leader: -1, isr: [3], epoch: 3 });
+  c.register(1, 40n); // back without the data the ISR had: automatic elections leave u leaderless
+  assert.equal(c.p('u').leader, -1);
+  const at = (topic: string) => [{ topic, partition: 0 }];
+  const none = c.run({ type: 'electLeaders', electionType: 'unclean', partitions: at('v') });
+  assert.equal(none.elections![0]!.errorCode, ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE);
+  const pref = c.run({ type: 'electLeaders', electionType: 'preferred', partitions: at('u') });
+  assert.equal(pref.elections![0]!.errorCode, ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE);
+  const u = c.run({ type: 'electLeaders', electionType: 'unclean', partitions: at('u') });
+  assert.equal(u.elections![0]!.errorCode, ErrorCode.NONE);
+  assert.deepEqual(c.p('u'), { leader: 1, isr: [1], epoch: 4 });
+  const led = c.run({ type: 'electLeaders', electionType: 'unclean', partitions: at('u') });
+  assert.equal(led.elections![0]!.errorCode, ErrorCode.ELECTION_NOT_NEEDED);
+  // An unknown topic or partition is named in the answer.
+  const unknown = c.run({
+    type: 'electLeaders',
+    electionType: 'unclean',
+    partitions: [
+      { topic: 'nope', partition: 0 },
+      { topic: 'u', partition: 7 },
+    ],
+  }).elections!;
+  assert.deepEqual(
+    unknown.map((e) => [e.errorCode, e.errorMessage]),
+    [
+      [ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'No such topic as nope'],
+      [ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'No such partition as u-7'],
+    ],
+  );
+  // Unclean with a live ISR member elects it (clean).
+  c.register(3, 50n);
+  c.register(2, 60n);
+  c.run({ type: 'brokerGone', brokerId: 3, epoch: 50n });
+  assert.equal(c.p('v').leader, -1);
+  setIsr(c, 'v', 0, [2, 3]);
+  c.run({ type: 'electLeaders', electionType: 'unclean', partitions: at('v') });
+  assert.deepEqual(c.p('v').leader, 2);
+  assert.deepEqual(c.p('v').isr, [2, 3]);
+});
+
+test('auto leader rebalance: only brokers above leader.imbalance.per.broker.percentage get leadership back', () => {
+  const c = new Cluster();
+  for (const b of [1, 2, 3]) c.register(b, BigInt(b * 10));
+  // Broker 1 is preferred for 10 partitions, broker 2 for 1.
+  c.topic('r', [...Array.from({ length: 10 }, () => [1, 2, 3]), [2, 1, 3]]);
+  c.run({ type: 'controlledShutdown', brokerId: 1, epoch: 10n });
+  c.run({ type: 'brokerGone', brokerId: 1, epoch: 10n });
+  c.register(1, 40n);
+  const leaders = () => c.image.topics.get('r')!.partitions.map((p) => p.leader);
+  assert.ok(leaders().every((l) => l !== 1));
+  // Not back in the ISR yet: nothing can move.
+  assert.deepEqual(c.run({ type: 'rebalanceLeaders', imbalancePercentage: 10 }).records, []);
+  // Back in the ISR of 9 of its 10 partitions.
+  for (let i = 0; i < 9; i++) setIsr(c, 'r', i, [2, 3, 1]);
+  const d = c.run({ type: 'rebalanceLeaders', imbalancePercentage: 10 });
+  assert.equal(d.elections!.length, 9);
+  assert.deepEqual(leaders().slice(0, 10), [1, 1, 1, 1, 1, 1, 1, 1, 1, 2]);
+  // 1 of 10 (10%) not led by its preferred replica is within 10%: left alone, and so is broker 2 (leads its one).
+  assert.deepEqual(c.run({ type: 'rebalanceLeaders', imbalancePercentage: 10 }).records, []);
+  setIsr(c, 'r', 9, [2, 3, 1]);
+  assert.deepEqual(c.run({ type: 'rebalanceLeaders', imbalancePercentage: 10 }).records, []);
+  assert.equal(c.run({ type: 'rebalanceLeaders', imbalancePercentage: 5 }).elections!.length, 1);
+  assert.deepEqual(leaders(), [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2]);
+  // A partition being reassigned is left alone: its first replica is the target's.
+  c.register(4, 70n);
+  c.run({ type: 'alterReassignments', partitions: [{ topic: 'r', partition: 10, replicas: [3, 2, 4] }] });
+  assert.deepEqual(c.image.partition('r', 10)?.replicas, [3, 2, 4, 1]);
+  assert.deepEqual(c.run({ type: 'rebalanceLeaders', imbalancePercentage: 0 }).records, []);
+});
+
+test('reassignment: adding = target − original, removing once the target is in the ISR; cancel reverts', () => {
+  const c = new Cluster();
+  for (const b of [1, 2, 3, 4, 5]) c.register(b, BigInt(b * 10));
+  c.topic('m', [[1, 2, 3]]);
+  const alter = (replicas: number[] | null, topic = 'm', partition = 0) =>
+    c.run({ type: 'alterReassignments', partitions: [{ topic, partition, replicas }] }).reassignments![0]!;
+  const state = () => {
+    const p = c.image.partition('m', 0)!;
+    return {
+      replicas: p.replicas,
+      isr: p.isr,
+      leader: p.leader,
+      adding: p.addingReplicas ?? [],
+      removing: p.removingReplicas ?? [],
+    };
+  };
+  assert.equal(alter(null).errorCode, ErrorCode.NO_REASSIGNMENT_IN_PROGRESS);
+  assert.equal(alter([1, 9]).errorCode, ErrorCode.INVALID_REPLICA_ASSIGNMENT);
+  assert.equal(alter([1, 1]).errorCode, ErrorCode.INVALID_REPLICA_ASSIGNMENT);
+  assert.equal(alter([]).errorCode, ErrorCode.INVALID_REPLICA_ASSIGNMENT);
+  assert.equal(alter([1], 'm', 3).errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  assert.equal(alter([1], 'nope').errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+
+  assert.equal(alter([2, 3, 4]).errorCode, ErrorCode.NONE);
+  assert.deepEqual(state(), { replicas: [2, 3, 4, 1], isr: [1, 2, 3], leader: 1, adding: [4], removing: [1] });
+  // Broker 4 cannot be in the ISR before it caught up: the reassignment stays ongoing. Once it is, it completes,
+  // and leadership leaves the removed replica 1.
+  assert.equal(
+    completeReassignment(state(), () => true),
+    null,
+  );
+  assert.deepEqual(
+    completeReassignment({ ...state(), isr: [1, 2, 3, 4] }, () => true),
+    {
+      replicas: [2, 3, 4],
+      isr: [2, 3, 4],
+      leader: 2,
+      adding: [],
+      removing: [],
+    },
+  );
+  // Replaced by another target: relative to the original replicas [1, 2, 3].
+  assert.equal(alter([1, 2, 5]).errorCode, ErrorCode.NONE);
+  assert.deepEqual(state(), { replicas: [1, 2, 5, 3], isr: [1, 2, 3], leader: 1, adding: [5], removing: [3] });
+  // Cancelled: back to the original replicas, nothing adding or removing.
+  assert.equal(alter(null).errorCode, ErrorCode.NONE);
+  assert.deepEqual(state(), { replicas: [1, 2, 3], isr: [1, 2, 3], leader: 1, adding: [], removing: [] });
+  // Only removing, with the rest in the ISR: completes at once; leadership moves if its broker goes.
+  assert.equal(alter([3, 2]).errorCode, ErrorCode.NONE);
+  assert.deepEqual(state(), { replicas: [3, 2], isr: [2, 3], leader: 3, adding: [], removing: [] });
+  // A snapshot of the image keeps an ongoing reassignment (PartitionRecord's adding/removing replicas).
+  alter([3, 2, 4]);
+  let copy = MetadataImage.empty('c');
+  for (const r of imageRecords(c.image)) copy = copy.apply(r, copy.offset + 1);
+  const p = copy.partition('m', 0)!;
+  assert.deepEqual([p.replicas, p.addingReplicas, p.removingReplicas], [[3, 2, 4], [4], undefined]);
+});

@@ -60,6 +60,7 @@ function ctx(img: MetadataImage, extra: Partial<BrokerServices> = {}, apiVersion
   const broker = {
     nodeId: 1,
     metadata: () => img,
+    controller: {},
     log: { warn: (...a: unknown[]) => warnings.push(a) },
     ...extra,
   } as unknown as BrokerServices;
@@ -154,6 +155,48 @@ test('ElectLeaders: a preferred replica that does not lead cannot be elected wit
   );
   const bad = await call(electLeaders, ctx(img, {}, 2), { electionType: 7, topicPartitions: null, timeoutMs: 1000 });
   assert.equal(bad.errorCode, ErrorCode.INVALID_REQUEST);
+});
+
+test("ElectLeaders in a cluster: the controller's answers, grouped by topic in the request's order", async () => {
+  const asked: unknown[] = [];
+  const controller = {
+    electLeaders: (type: string, partitions: unknown) => {
+      asked.push([type, partitions]);
+      return Promise.resolve([
+        { topic: 'b', partition: 0, errorCode: ErrorCode.NONE, errorMessage: null },
+        { topic: 'a', partition: 1, errorCode: ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE, errorMessage: 'none' },
+        { topic: 'a', partition: 0, errorCode: ErrorCode.ELECTION_NOT_NEEDED, errorMessage: 'led' },
+      ]);
+    },
+  } as unknown as BrokerServices['controller'];
+  const res = await call(electLeaders, ctx(image([1], []), { controller }, 1), {
+    electionType: 1,
+    topicPartitions: [
+      { topic: 'a', partitions: [1, 0] },
+      { topic: 'b', partitions: [0] },
+    ],
+    timeoutMs: 1000,
+  });
+  assert.deepEqual(asked, [
+    [
+      'unclean',
+      [
+        { topic: 'a', partition: 1 },
+        { topic: 'a', partition: 0 },
+        { topic: 'b', partition: 0 },
+      ],
+    ],
+  ]);
+  assert.deepEqual(
+    res.replicaElectionResults.map((t: { topic: string; partitionResult: Array<{ partitionId: number }> }) => [
+      t.topic,
+      t.partitionResult.map((p) => p.partitionId),
+    ]),
+    [
+      ['a', [1, 0]],
+      ['b', [0]],
+    ],
+  );
 });
 
 test('DescribeTopicPartitions of every topic: pages follow the cursor until every partition was listed once', async () => {
