@@ -99,6 +99,9 @@ export function imageRecords(image: MetadataImage): MetadataRecord[] {
   for (const [resourceName, configs] of image.brokerConfigs)
     for (const [name, value] of Object.entries(configs))
       out.push(record('ConfigRecord', { resourceType: ConfigResourceType.BROKER, resourceName, name, value }));
+  for (const [resourceName, configs] of image.groupConfigs)
+    for (const [name, value] of Object.entries(configs))
+      out.push(record('ConfigRecord', { resourceType: ConfigResourceType.GROUP, resourceName, name, value }));
   for (const t of image.topics.values()) {
     out.push(record('TopicRecord', { name: t.name, topicId: t.id }));
     for (const [name, value] of Object.entries(t.configs))

@@ -63,6 +63,8 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Runn
         listeners: `PLAINTEXT://${host}:${port}`,
         'log.dirs': join(dataDir, `broker-${i}`),
         'zookeeper.session.timeout.ms': String(opts.sessionTimeoutMs ?? 6000),
+        // As startBroker(): no HTTP listener unless asked (several brokers would all want the default port).
+        'http.listeners': '',
         ...opts.config,
       }).map(([k, v]) => `${k}=${v}`);
       const config = loadBrokerConfig({ overrides, env: {}, logger });

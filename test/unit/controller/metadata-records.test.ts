@@ -170,6 +170,12 @@ test('a snapshot (the image as records) rebuilds the same image; batches stay un
     }),
     record('RegisterBrokerRecord', { brokerId: 2, brokerEpoch: 6n, fenced: true }),
     record('ConfigRecord', { resourceType: 4, resourceName: '', name: 'log.retention.ms', value: '9' }),
+    record('ConfigRecord', {
+      resourceType: 32,
+      resourceName: 'g',
+      name: 'consumer.session.timeout.ms',
+      value: '50000',
+    }),
     record('TopicRecord', { name: 't', topicId: TOPIC_ID }),
     record('ConfigRecord', { resourceType: 2, resourceName: 't', name: 'cleanup.policy', value: 'compact' }),
     ...[0, 1, 2].map((p) =>
@@ -191,6 +197,8 @@ test('a snapshot (the image as records) rebuilds the same image; batches stay un
   assert.deepEqual(back.brokers, img.brokers);
   assert.deepEqual(back.topics, img.topics);
   assert.deepEqual(back.brokerConfigs, img.brokerConfigs);
+  assert.deepEqual(back.groupConfigs, img.groupConfigs);
+  assert.equal(back.groupConfigs.size, 1);
   assert.deepEqual(back.features, img.features);
   assert.equal(back.producerIds.nextProducerId, 3000n);
   const many = Array.from({ length: 300 }, (_, p) =>
