@@ -130,7 +130,11 @@ export class ReplicaManager {
       if (prev === t) continue;
       const cfg = configOf(t.configs);
       for (const p of t.partitions) {
-        if (!p.replicas.includes(this.nodeId)) continue;
+        if (!p.replicas.includes(this.nodeId)) {
+          // A reassignment moved this replica away: stop replicating it and delete its log, as Kafka does.
+          if (prev?.partitions[p.partition]?.replicas.includes(this.nodeId)) this.removePartition(t, p.partition);
+          continue;
+        }
         const key = `${t.name}-${p.partition}`;
         const existing = this.partitions.get(key);
         if (existing && existing.topicId === t.id) {
@@ -229,16 +233,19 @@ export class ReplicaManager {
   }
 
   private removeTopic(t: TopicInfo): void {
-    for (const p of t.partitions) {
-      const key = `${t.name}-${p.partition}`;
-      if (this.pending.get(key)?.topic.id === t.id) this.pending.delete(key);
-      const part = this.partitions.get(key);
-      if (!part || part.topicId !== t.id) continue;
-      this.partitions.delete(key);
-      this.replication?.remove(part);
-      this.logs.delete(t.name, p.partition);
-    }
+    for (const p of t.partitions) this.removePartition(t, p.partition);
     this.wakeAll();
+  }
+
+  /** Stops hosting one partition of `t` (its topic deleted, or its replica moved away) and deletes its log. */
+  private removePartition(t: TopicInfo, partition: number): void {
+    const key = `${t.name}-${partition}`;
+    if (this.pending.get(key)?.topic.id === t.id) this.pending.delete(key);
+    const part = this.partitions.get(key);
+    if (!part || part.topicId !== t.id) return;
+    this.partitions.delete(key);
+    this.replication?.remove(part);
+    this.logs.delete(t.name, partition);
   }
 
   get(topic: string, partition: number): Partition | undefined {

@@ -9,7 +9,9 @@ import { CREATE_CHUNK, ReplicaManager } from '../../../src/broker/replica-manage
 import { loadBrokerConfig } from '../../../src/config/broker-config.ts';
 import { resolveTopicConfig } from '../../../src/config/topic-config.ts';
 import { LocalController } from '../../../src/metadata/controller.ts';
+import { MetadataImage } from '../../../src/metadata/image.ts';
 import { MemoryMetadataLog } from '../../../src/metadata/metadata-log.ts';
+import { type MetadataRecord, record } from '../../../src/metadata/records.ts';
 import { LogManager } from '../../../src/storage/log-manager.ts';
 import { createLogger } from '../../../src/util/log.ts';
 
@@ -80,4 +82,42 @@ test('many new partitions are created in chunks, on demand; a later image update
   assert.equal(rm.get('cfg', CREATE_CHUNK * 2 - 1)!.config.retentionMs, 12345);
   rm.close();
   await logs.shutdown();
+});
+
+test('a replica moved away by a reassignment is no longer hosted and its log is deleted', async () => {
+  const dir = mkdtempSync(join(root, 'moved-'));
+  const logs = LogManager.open({ logDirs: [dir] });
+  const rm = new ReplicaManager({
+    logs,
+    log: logger,
+    nodeId: 1,
+    topicConfig: (o) => resolveTopicConfig(brokerConfig, { ...o }),
+  });
+  let image = MetadataImage.empty('c');
+  let offset = 0;
+  const apply = (...rs: MetadataRecord[]) => {
+    const previous = image;
+    image = image.applyAll(rs.map((r) => ({ record: r, offset: offset++ })));
+    rm.applyImage(image, previous);
+  };
+  const topicId = 'AAAAAAAAAAAAAAAAAAAAAQ';
+  apply(
+    record('TopicRecord', { name: 'moving', topicId }),
+    record('PartitionRecord', {
+      topicId,
+      partitionId: 0,
+      replicas: [1, 2],
+      isr: [1, 2],
+      leader: 2,
+      leaderEpoch: 0,
+      partitionEpoch: 0,
+    }),
+  );
+  assert.ok(rm.get('moving', 0), 'hosted while a replica');
+  assert.ok(existsSync(join(dir, 'moving-0')));
+  // The reassignment to [2, 3] completes: this broker's replica goes.
+  apply(record('PartitionChangeRecord', { topicId, partitionId: 0, replicas: [2, 3], isr: [2, 3] }));
+  assert.equal(rm.get('moving', 0), undefined);
+  await logs.deletesSettled();
+  assert.ok(!existsSync(join(dir, 'moving-0')), 'the moved replica log is deleted');
 });
