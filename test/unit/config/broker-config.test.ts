@@ -94,6 +94,21 @@ describe('loadBrokerConfig', () => {
     assert.equal(c.brokerRack, 'r1');
     assert.equal(load({ overrides: ['zookeeper.connection.timeout.ms=1500'] }).zookeeperConnectionTimeoutMs, 1500);
     assert.throws(() => load({ overrides: ['zookeeper.session.timeout.ms=0'] }), /zookeeper\.session\.timeout\.ms/);
+    // Replication connections have no TLS or SASL yet: a cluster with a secured inter-broker listener is refused.
+    const secured = [
+      'zookeeper.connect=zk:2181',
+      'listeners=INTERNAL://:9093,EXTERNAL://:9092',
+      'advertised.listeners=INTERNAL://h:9093,EXTERNAL://h:9092',
+      'listener.security.protocol.map=INTERNAL:SSL,EXTERNAL:PLAINTEXT',
+      'inter.broker.listener.name=INTERNAL',
+    ];
+    assert.throws(() => load({ overrides: secured }), /inter\.broker\.listener\.name.*SSL.*not built yet/);
+    assert.equal(
+      load({
+        overrides: secured.map((o) => (o.startsWith('inter.broker') ? 'inter.broker.listener.name=EXTERNAL' : o)),
+      }).interBrokerSecurityProtocol,
+      'PLAINTEXT',
+    );
   });
 
   it('reads the environment from process.env by default', () => {
