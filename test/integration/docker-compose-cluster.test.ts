@@ -250,7 +250,7 @@ test('docker/entrypoint.sh maps KAFKA_ADVERTISED_HOST_NAME and KAFKA_ADVERTISED_
     KAFKA_ADVERTISED_HOST_NAME: 'legacy.example',
     KAFKA_ADVERTISED_PORT: '19092',
     KAFKA_LOG_DIRS: makeTempDir('tributary-legacy-'),
-    KAFKA_HTTP_LISTENERS: '',
+    KAFKA_HTTP_LISTENERS: `http://127.0.0.1:${await freePort()}`,
   });
   try {
     const conn = await connect(port, broker.logs);
