@@ -4,6 +4,7 @@
 // coordination store and writes what it returns.
 
 import { validateTopicName } from '../metadata/controller.ts';
+import { BOOTSTRAP_FEATURE_LEVELS } from '../metadata/features.ts';
 import type { BrokerEndpoint, BrokerInfo, MetadataImage, PartitionInfo } from '../metadata/image.ts';
 import {
   ConfigResourceType,
@@ -350,6 +351,11 @@ function brokerRegistered(
   // A broker back with a new registration while its old one still stands (it bounced within a session timeout,
   // KAFKA-7235): the old registration is gone as far as leadership goes.
   if (existing) fence(image, c, e.brokerId, existing.epoch);
+  // The first record of a brand-new cluster's metadata log: the bootstrap feature levels (transaction.version 2,
+  // group.version 1), as a new Kafka 4.4 cluster starts with them and as the single-node controller does.
+  if (image.offset === -1)
+    for (const [name, featureLevel] of BOOTSTRAP_FEATURE_LEVELS)
+      c.records.push(record('FeatureLevelRecord', { name, featureLevel }));
   c.records.push(
     record('RegisterBrokerRecord', {
       brokerId: e.brokerId,

@@ -97,7 +97,16 @@ test("replica placement matches Kafka's AdminUtils (rack-unaware and rack-aware)
 
 test('registration: registered fenced then unfenced; the same registration again is a no-op', () => {
   const c = new Cluster();
-  assert.deepEqual(types(c.register(1, 10n).records), ['RegisterBrokerRecord', 'UnfenceBrokerRecord']);
+  // The first registration of a new cluster also finalizes the bootstrap feature levels (as Kafka 4.4).
+  assert.deepEqual(types(c.register(1, 10n).records), [
+    'FeatureLevelRecord',
+    'FeatureLevelRecord',
+    'RegisterBrokerRecord',
+    'UnfenceBrokerRecord',
+  ]);
+  assert.equal(c.image.features.get('transaction.version'), 2);
+  assert.equal(c.image.features.get('group.version'), 1);
+  assert.deepEqual(types(c.register(2, 20n).records), ['RegisterBrokerRecord', 'UnfenceBrokerRecord']);
   assert.equal(c.image.brokers.get(1)?.fenced, false);
   assert.deepEqual(c.register(1, 10n).records, []);
   assert.deepEqual(c.register(1, 9n).records, [], 'a stale registration event');
