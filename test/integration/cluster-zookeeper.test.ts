@@ -43,6 +43,17 @@ const setup = sharedSetup(async (): Promise<Setup> => {
         },
       }),
     );
+  // A broker answers requests once it listens, a moment before its registration reaches every broker's metadata:
+  // the cluster is formed when each broker's Metadata lists all three.
+  const deadline = Date.now() + 30_000;
+  for (const b of started.brokers) {
+    for (;;) {
+      const ids = (await describeCluster(b.bootstrap)).brokers.map((x) => x.nodeId).sort();
+      if (ids.join() === '1,2,3') break;
+      if (Date.now() > deadline) throw new Error(`broker at ${b.bootstrap} lists brokers [${ids}] after 30 s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
   return started;
 });
 
