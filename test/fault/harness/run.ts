@@ -252,7 +252,7 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultRunResult> 
   const partitions = opts.partitions ?? 2;
   const rate = opts.rate ?? 50;
   log(
-    `fault run: seed=${opts.seed} cycles=${opts.cycles} (rerun: npm run soak -- --seed ${opts.seed} --cycles ${opts.cycles})`,
+    `fault run: seed=${opts.seed} cycles=${opts.cycles} (rerun: npm run soak --${opts.cluster ? ' --cluster' : ''} --seed ${opts.seed} --cycles ${opts.cycles})`,
   );
   mkdirSync(opts.outDir, { recursive: true });
   const python = requirePython('confluent_kafka', 'apt-get install python3-confluent-kafka');
@@ -405,7 +405,7 @@ async function runWith(opts: FaultRunOptions, ctx: RunCtx): Promise<FaultRunResu
       w.flush();
     }
 
-    log('schedule done: stopping producers, draining the transactional job');
+    log(`schedule done: stopping producers${cluster ? '' : ', draining the transactional job'}`);
     await sleep(2000);
     await withTimeout(Promise.all(tsProducers.map((p) => p.stop())), 120_000, 'the TypeScript producers');
     workload.proc.stdin!.end();
