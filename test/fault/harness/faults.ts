@@ -6,9 +6,9 @@
 // real machine).
 //
 // A fault kind is a row of FAULT_KINDS: `unavailable(env)` says why it cannot run here (no root for the disk, one
-// broker only, no ZooKeeper ...) and `inject(env, rng)` starts it and returns how to heal it. New kinds (leader /
-// follower / controller kills, broker↔broker and broker↔ZooKeeper partitions) are new rows; the cluster kinds
-// below run as soon as the environment has what they need.
+// broker only, no ZooKeeper ...) and `inject(env, rng)` starts it and returns how to heal it. Cluster mode
+// (run.ts, `cluster: true`) adds `env.describe` (who leads / controls, asked of the cluster itself) and the role kinds
+// of CLUSTER_KINDS; broker↔broker partitions are not a row yet (inter-broker traffic does not go through proxies).
 import type { ManagedBroker } from './processes.ts';
 import type { Direction, FaultProxy } from './proxy.ts';
 
