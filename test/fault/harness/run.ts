@@ -252,7 +252,7 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultRunResult> 
   const partitions = opts.partitions ?? 2;
   const rate = opts.rate ?? 50;
   log(
-    `fault run: seed=${opts.seed} cycles=${opts.cycles} (rerun: npm run soak --${opts.cluster ? ' --cluster' : ''} --seed ${opts.seed} --cycles ${opts.cycles})`,
+    `fault run: seed=${opts.seed} cycles=${opts.cycles} (rerun: npm run soak --${opts.cluster ? ' --cluster' : ''} --seed ${opts.seed} --cycles ${opts.cycles}${opts.kinds ? ` --kinds ${opts.kinds.join(',')}` : ''})`,
   );
   mkdirSync(opts.outDir, { recursive: true });
   const python = requirePython('confluent_kafka', 'apt-get install python3-confluent-kafka');
