@@ -1,5 +1,6 @@
 // The long fault run: `npm run soak -- --cycles 100 --seed N [--kinds a,b] [--rate R] [--out DIR]`;
-// `npm run soak -- --check DIR/history.jsonl` re-checks a recorded history.
+// `npm run soak -- --check DIR/history.jsonl` re-checks a recorded history. `--cluster`: a 3-node ZooKeeper
+// ensemble and 3 replicating brokers (RF 3, min.insync.replicas=2) with the cluster fault kinds.
 //
 // Starts the broker(s) behind fault proxies, runs the workloads, plays the seeded fault schedule, checks the
 // history, prints the summary and the fault history, and exits 1 on any violation (2 when the run itself broke).
@@ -21,12 +22,13 @@ const { values } = parseArgs({
     'py-producers': { type: 'string', default: '2' },
     out: { type: 'string' },
     check: { type: 'string' },
+    cluster: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
   process.stdout.write(
-    'npm run soak -- [--cycles 100] [--seed N] [--kinds kill9-restart,pause,...] [--rate 50] [--ts-producers 2] [--py-producers 2] [--out DIR]\n       npm run soak -- --check DIR/history.jsonl   (re-check a recorded history)\n',
+    'npm run soak -- [--cluster] [--cycles 100] [--seed N] [--kinds kill9-restart,pause,...] [--rate 50] [--ts-producers 2] [--py-producers 2] [--out DIR]\n       npm run soak -- --check DIR/history.jsonl   (re-check a recorded history)\n',
   );
   process.exit(0);
 }
@@ -52,6 +54,7 @@ try {
     seed,
     cycles,
     outDir,
+    cluster: values.cluster,
     rate: Number(values.rate),
     tsProducers: Number(values['ts-producers']),
     pyProducers: Number(values['py-producers']),

@@ -6,9 +6,9 @@
 // real machine).
 //
 // A fault kind is a row of FAULT_KINDS: `unavailable(env)` says why it cannot run here (no root for the disk, one
-// broker only, no ZooKeeper ...) and `inject(env, rng)` starts it and returns how to heal it. New kinds (leader /
-// follower / controller kills, broker↔broker and broker↔ZooKeeper partitions) are new rows; the cluster kinds
-// below run as soon as the environment has what they need.
+// broker only, no ZooKeeper ...) and `inject(env, rng)` starts it and returns how to heal it. Cluster mode
+// (run.ts, `cluster: true`) adds `env.describe` (who leads / controls, asked of the cluster itself) and the role kinds
+// of CLUSTER_KINDS; broker↔broker partitions are not a row yet (inter-broker traffic does not go through proxies).
 import type { ManagedBroker } from './processes.ts';
 import type { Direction, FaultProxy } from './proxy.ts';
 
@@ -37,8 +37,19 @@ export interface ZooKeeperControl {
   resume(node: number): void;
 }
 
+/** Who leads what, as the cluster itself reports it (Metadata / DescribeCluster through a live broker). */
+export interface ClusterView {
+  controller: number;
+  /** The workload partitions: leader and replicas by broker id. */
+  partitions: Array<{ topic: string; partition: number; leader: number; replicas: number[]; isr: number[] }>;
+}
+
 export interface FaultEnv {
   brokers: ManagedBroker[];
+  /** Cluster mode: asks the cluster who leads; absent with one broker. */
+  describe?: () => Promise<ClusterView>;
+  /** Cluster mode: ZooKeeper session timeout; a zombie is paused longer than this, a killed broker restarts after it. */
+  sessionMs?: number;
   zookeeper?: ZooKeeperControl;
   /** Proxies on the broker→ZooKeeper paths (broker id → proxy), when brokers connect through them. */
   zkLinks?: ReadonlyMap<number, FaultProxy>;
@@ -83,6 +94,66 @@ function proxyFault(name: string, apply: (p: FaultProxy, rng: () => number) => s
 }
 
 const DIRECTIONS: readonly Direction[] = ['up', 'down'];
+
+const needsCluster = (env: FaultEnv) =>
+  env.describe && env.brokers.length >= 3 ? undefined : 'needs a cluster of 3+ brokers (cluster mode)';
+
+/** The broker with id `id` (cluster roles are found by id). */
+function byId(env: FaultEnv, id: number): ManagedBroker {
+  const b = env.brokers.find((x) => x.id === id);
+  if (!b) throw new Error(`the cluster named broker ${id}, which the harness did not start`);
+  return b;
+}
+
+/** A workload partition with a live leader and a full ISR, chosen by rng (asks again while a failover settles). */
+async function settledPartition(env: FaultEnv, rng: () => number): Promise<ClusterView['partitions'][number]> {
+  const deadline = Date.now() + 60_000;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    try {
+      const view = await env.describe!();
+      const ok = view.partitions.filter((p) => p.leader >= 0 && p.isr.length === p.replicas.length);
+      if (ok.length > 0) return pick(rng, ok);
+      last = JSON.stringify(view.partitions);
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`no workload partition with a leader and a full ISR within 60 s (${last})`);
+}
+
+/** kill -9 of a broker chosen by role; heal restarts it once its ZooKeeper session has surely expired. */
+function roleKill(name: string, choose: (env: FaultEnv, rng: () => number) => Promise<[ManagedBroker, string]>) {
+  return {
+    name,
+    unavailable: needsCluster,
+    async inject(env: FaultEnv, rng: () => number): Promise<ActiveFault> {
+      const [b, role] = await choose(env, rng);
+      await b.kill9();
+      const killedAt = Date.now();
+      return {
+        target: b.name,
+        detail: `${role}; SIGKILL, restarted on heal`,
+        async heal() {
+          const wait = killedAt + (env.sessionMs ?? 0) + 500 - Date.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          await b.restart();
+          await ready(b);
+        },
+      };
+    },
+  } satisfies FaultKind;
+}
+
+/** Cluster kinds: roles found by asking the cluster (env.describe). */
+export const CLUSTER_KINDS: readonly string[] = [
+  'leader-kill',
+  'follower-kill',
+  'controller-kill',
+  'leader-zombie',
+  'zk-node-kill',
+];
 
 export const FAULT_KINDS: readonly FaultKind[] = [
   {
@@ -159,6 +230,45 @@ export const FAULT_KINDS: readonly FaultKind[] = [
         async heal() {
           b.freeDisk();
           await b.restart();
+        },
+      };
+    },
+  },
+  roleKill('leader-kill', async (env, rng) => {
+    const p = await settledPartition(env, rng);
+    return [byId(env, p.leader), `leader of ${p.topic}-${p.partition}`];
+  }),
+  roleKill('follower-kill', async (env, rng) => {
+    const p = await settledPartition(env, rng);
+    const f = pick(
+      rng,
+      p.replicas.filter((r) => r !== p.leader),
+    );
+    return [byId(env, f), `follower of ${p.topic}-${p.partition} (leader ${p.leader})`];
+  }),
+  roleKill('controller-kill', async (env) => {
+    const view = await env.describe!();
+    if (view.controller < 0) throw new Error('the cluster reports no controller');
+    return [byId(env, view.controller), 'controller'];
+  }),
+  {
+    // A zombie leader: SIGSTOPped longer than its ZooKeeper session, so the controller moves leadership away; on
+    // SIGCONT it still believes it leads until it learns its epoch is stale.
+    name: 'leader-zombie',
+    unavailable: needsCluster,
+    async inject(env, rng) {
+      const p = await settledPartition(env, rng);
+      const b = byId(env, p.leader);
+      b.pause();
+      const at = Date.now();
+      return {
+        target: b.name,
+        detail: `leader of ${p.topic}-${p.partition}; SIGSTOP past its session, SIGCONT on heal`,
+        async heal() {
+          const wait = at + (env.sessionMs ?? 0) * 1.5 + 500 - Date.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          b.resume();
+          await ready(b);
         },
       };
     },

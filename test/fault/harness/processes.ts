@@ -6,8 +6,8 @@
 // (needs root; without it the disk-full fault is unavailable and says so): filling it is one fallocate, freeing it
 // one unlink, and close() unmounts it.
 //
-// ZooKeeper is not started here: test/helpers/zookeeper.ts (being written with the cluster) owns that. Its handle
-// plugs in as `ZooKeeperControl` (see faults.ts), and brokers get `zookeeper.connect` through `overrides`.
+// ZooKeeper is not started here: run.ts's cluster mode starts test/helpers/zookeeper.ts's ensemble, which plugs in
+// as `ZooKeeperControl` (see faults.ts), and brokers get `zookeeper.connect` through `overrides`.
 import { spawnSync } from 'node:child_process';
 import { rmSync, statfsSync } from 'node:fs';
 import path from 'node:path';

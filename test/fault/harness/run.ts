@@ -12,8 +12,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Admin, Producer } from '../../../src/client/index.ts';
 import { requirePython } from '../../helpers/clients.ts';
+import { startZooKeeper, type ZooKeeperEnsemble } from '../../helpers/zookeeper.ts';
 import { type CheckResult, check, formatReport } from './checker.ts';
-import { availableKinds, type FaultEnv, makeSchedule, prng, type ZooKeeperControl } from './faults.ts';
+import {
+  availableKinds,
+  CLUSTER_KINDS,
+  type ClusterView,
+  type FaultEnv,
+  makeSchedule,
+  prng,
+  type ZooKeeperControl,
+} from './faults.ts';
 import { HistoryWriter, readHistory } from './history.ts';
 import { type ManagedBroker, startBrokers } from './processes.ts';
 import type { FaultProxy } from './proxy.ts';
@@ -23,6 +32,13 @@ const WORKLOAD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'worklo
 export interface FaultRunOptions {
   seed: number;
   cycles: number;
+  /**
+   * Cluster mode: a 3-node ZooKeeper ensemble and brokers 1..3 with 2 s sessions, the workload topics with
+   * replication factor 3 and min.insync.replicas=2, the internal topics RF 3, and the cluster fault kinds
+   * (CLUSTER_KINDS) by default. No transactional job: transactions across brokers are not supported yet (a
+   * coordinator's markers only reach partitions led by its own broker), so the checker's ctp rule is not applied.
+   */
+  cluster?: boolean;
   /** Directory for history.jsonl and report.txt. */
   outDir: string;
   /** Only these fault kinds (default: every kind available here). */
@@ -49,6 +65,42 @@ export interface FaultRunResult {
   report: string;
   historyFile: string;
   skippedKinds: Array<{ name: string; reason: string }>;
+}
+
+/** ZooKeeper session of cluster mode's brokers. */
+const SESSION_MS = 2000;
+
+const CLUSTER_OVERRIDES = (zk: ZooKeeperEnsemble): Record<string, string> => ({
+  'zookeeper.connect': zk.connectString('/tributary'),
+  'zookeeper.session.timeout.ms': String(SESSION_MS),
+  'offsets.topic.replication.factor': '3',
+  'offsets.topic.num.partitions': '1',
+  'transaction.state.log.replication.factor': '3',
+  'transaction.state.log.num.partitions': '1',
+  'replica.lag.time.max.ms': '10000',
+  'replica.fetch.backoff.ms': '200',
+  'replica.high.watermark.checkpoint.interval.ms': '500',
+});
+
+/** The cluster's own view of the workload topic (fresh admin client each time: brokers come and go). */
+async function describeCluster(bootstrap: string, topic: string): Promise<ClusterView> {
+  const admin = new Admin({ bootstrapServers: bootstrap, timeoutMs: 5000 });
+  try {
+    const c = await admin.describeCluster();
+    const [t] = await admin.describeTopics([topic]);
+    return {
+      controller: c.controllerId,
+      partitions: (t?.partitions ?? []).map((p) => ({
+        topic,
+        partition: p.partition,
+        leader: p.leader,
+        replicas: p.replicas,
+        isr: p.isr,
+      })),
+    };
+  } finally {
+    await admin.close().catch(() => {});
+  }
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -200,10 +252,11 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultRunResult> 
   const partitions = opts.partitions ?? 2;
   const rate = opts.rate ?? 50;
   log(
-    `fault run: seed=${opts.seed} cycles=${opts.cycles} (rerun: npm run soak -- --seed ${opts.seed} --cycles ${opts.cycles})`,
+    `fault run: seed=${opts.seed} cycles=${opts.cycles} (rerun: npm run soak --${opts.cluster ? ' --cluster' : ''} --seed ${opts.seed} --cycles ${opts.cycles}${opts.kinds ? ` --kinds ${opts.kinds.join(',')}` : ''})`,
   );
   mkdirSync(opts.outDir, { recursive: true });
   const python = requirePython('confluent_kafka', 'apt-get install python3-confluent-kafka');
+  const cluster = opts.cluster === true;
   const historyFile = path.join(opts.outDir, 'history.jsonl');
   const w = new HistoryWriter(historyFile);
   const input = 'fault-in';
@@ -215,17 +268,59 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultRunResult> 
       [input]: { partitions, transactional: false },
       [output]: { partitions, transactional: true },
     },
-    ctp: { input, output },
+    ctp: cluster ? undefined : { input, output },
   });
 
-  const specs = (opts.brokers ?? [{ id: 0 }]).map((b) => ({
-    id: b.id,
-    overrides: { ...BROKER_OVERRIDES, ...b.overrides },
-    diskMiB: opts.diskMiB ?? 64,
-  }));
-  const brokers: ManagedBroker[] = await startBrokers(specs, prng(opts.seed ^ 0x5eed));
-  const env: FaultEnv = { brokers, zookeeper: opts.zookeeper, zkLinks: opts.zkLinks };
-  const { kinds, skipped } = availableKinds(env, opts.kinds);
+  const zk = cluster ? await startZooKeeper({ nodes: 3, tickTimeMs: 100 }) : undefined;
+  let brokers: ManagedBroker[] = [];
+  try {
+    const brokerList =
+      opts.brokers ?? (zk ? [1, 2, 3].map((id) => ({ id, overrides: CLUSTER_OVERRIDES(zk) })) : [{ id: 0 }]);
+    const specs = brokerList.map((b) => ({
+      id: b.id,
+      overrides: { ...BROKER_OVERRIDES, ...b.overrides },
+      diskMiB: opts.diskMiB ?? (cluster ? 0 : 64),
+    }));
+    brokers = await startBrokers(specs, prng(opts.seed ^ 0x5eed));
+    return await runWith(opts, { cluster, zk, brokers, historyFile, w, input, output, partitions, rate, log, python });
+  } finally {
+    w.flush();
+    for (const b of brokers) {
+      writeFileSync(path.join(opts.outDir, `${b.name}.log`), b.handle.logs());
+      await b.close();
+    }
+    if (zk) {
+      writeFileSync(path.join(opts.outDir, 'zookeeper.log'), zk.logs());
+      await zk.stop();
+    }
+  }
+}
+
+interface RunCtx {
+  cluster: boolean;
+  zk: ZooKeeperEnsemble | undefined;
+  brokers: ManagedBroker[];
+  historyFile: string;
+  w: HistoryWriter;
+  input: string;
+  output: string;
+  partitions: number;
+  rate: number;
+  log: (line: string) => void;
+  python: string;
+}
+
+async function runWith(opts: FaultRunOptions, ctx: RunCtx): Promise<FaultRunResult> {
+  const { cluster, brokers, historyFile, w, input, output, partitions, rate, log, python } = ctx;
+  const bootstrap = brokers.map((b) => b.bootstrap).join(',');
+  const env: FaultEnv = {
+    brokers,
+    zookeeper: ctx.zk ?? opts.zookeeper,
+    zkLinks: opts.zkLinks,
+    describe: cluster ? () => describeCluster(bootstrap, input) : undefined,
+    sessionMs: cluster ? SESSION_MS : undefined,
+  };
+  const { kinds, skipped } = availableKinds(env, opts.kinds ?? (cluster ? CLUSTER_KINDS : undefined));
   for (const s of skipped) log(`fault kind ${s.name} not run: ${s.reason}`);
   const schedule = makeSchedule(
     opts.seed,
@@ -233,16 +328,25 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultRunResult> 
     kinds.map((k) => k.name),
     { holdMs: opts.holdMs ?? [500, 3000], gapMs: opts.gapMs ?? [500, 2000] },
   );
-  const bootstrap = brokers.map((b) => b.bootstrap).join(',');
   let workload: ReturnType<typeof spawnWorkload> | undefined;
   const tsProducers: TsProducer[] = [];
   try {
     const admin = new Admin({ bootstrapServers: bootstrap });
+    const replicated = cluster ? { replicationFactor: 3, configs: { 'min.insync.replicas': '2' } } : {};
     await admin.createTopics([
-      { topic: input, numPartitions: partitions },
-      { topic: output, numPartitions: partitions },
+      { topic: input, numPartitions: partitions, ...replicated },
+      { topic: output, numPartitions: partitions, ...replicated },
     ]);
     await admin.close();
+    if (cluster) {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const view = await describeCluster(bootstrap, input).catch(() => undefined);
+        if (view && view.partitions.length === partitions && view.partitions.every((p) => p.isr.length === 3)) break;
+        if (Date.now() > deadline) throw new Error(`${input} has no full ISR 60 s after creation`);
+        await sleep(250);
+      }
+    }
 
     const cfg = {
       bootstrap,
@@ -253,9 +357,9 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultRunResult> 
       rate,
       group: 'fault-group',
       members: ['m0', 'm1'],
-      ctp: 'ctp',
+      ctp: cluster ? null : 'ctp',
       abort_every: 5,
-      readers: ['rc0'],
+      readers: cluster ? [] : ['rc0'],
       seed: opts.seed,
     };
     let ready!: () => void;
@@ -301,7 +405,7 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultRunResult> 
       w.flush();
     }
 
-    log('schedule done: stopping producers, draining the transactional job');
+    log(`schedule done: stopping producers${cluster ? '' : ', draining the transactional job'}`);
     await sleep(2000);
     await withTimeout(Promise.all(tsProducers.map((p) => p.stop())), 120_000, 'the TypeScript producers');
     workload.proc.stdin!.end();
@@ -315,10 +419,6 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultRunResult> 
     for (const p of tsProducers) await p.stop().catch(() => {});
     if (workload && workload.proc.exitCode === null) workload.proc.kill('SIGKILL');
     w.flush();
-    for (const b of brokers) {
-      writeFileSync(path.join(opts.outDir, `${b.name}.log`), b.handle.logs());
-      await b.close();
-    }
   }
   const result = check(readHistory(historyFile));
   const report = formatReport(result, opts.seed);

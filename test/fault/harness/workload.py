@@ -307,7 +307,10 @@ def guarded(fn, cfg, name):
 def run(cfg):
     prod = [guarded(producer, cfg, n) for n in cfg['producers']]
     others = [guarded(member, cfg, n) for n in cfg['members']]
-    others += [guarded(ctp, cfg, cfg['ctp'])]
+    if cfg['ctp'] is not None:
+        others += [guarded(ctp, cfg, cfg['ctp'])]
+    else:
+        ctp_finished.set()  # cluster mode: no transactional job (see run.ts)
     others += [guarded(reader, cfg, n) for n in cfg['readers']]
     emit({'type': 'info', 'proc': 'workload', 'msg': 'ready'})
     sys.stdin.read()  # the harness closes stdin to stop the producers

@@ -1,0 +1,45 @@
+// The short cluster fault run inside `npm test`: a real 3-node ZooKeeper ensemble and three replicating broker
+// processes (2 s sessions), the workload topics with replication factor 3 and min.insync.replicas=2, each behind
+// a client-link fault proxy. One cycle of every cluster fault kind (kill -9 + restart of a partition's leader, of a
+// follower, of the controller; a leader SIGSTOPped past its session; a ZooKeeper node killed and restarted) while
+// librdkafka and TypeScript idempotent acks=all producers and a committing consumer group run. The checker must
+// find no violation. No transactional job in cluster mode (see run.ts). Long mode: `npm run soak -- --cluster`.
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { RULES } from './harness/checker.ts';
+import { CLUSTER_KINDS } from './harness/faults.ts';
+import { runFaults } from './harness/run.ts';
+
+const SEED = Number(process.env.FAULT_SEED ?? 15);
+
+test('acknowledged writes and group commits survive leader, follower, controller and ZooKeeper faults', {
+  timeout: 600_000,
+}, async () => {
+  const outDir = path.join(os.tmpdir(), `tributary-cluster-faults-${SEED}-${process.pid}`);
+  const run = await runFaults({
+    cluster: true,
+    seed: SEED,
+    cycles: CLUSTER_KINDS.length,
+    outDir,
+    holdMs: [500, 1500],
+    gapMs: [300, 1000],
+    rate: 30,
+    log: (s) => process.stderr.write(`cluster faults: ${s}\n`),
+  });
+  process.stderr.write(`${run.report}\n`);
+  const { result } = run;
+  assert.deepEqual(run.skippedKinds, [], 'every cluster kind can run');
+  for (const k of CLUSTER_KINDS) assert.ok(result.stats.faults[k], `${k} ran`);
+  assert.ok(result.stats.acked > 300, `the producers made progress (${result.stats.acked} acknowledged)`);
+  assert.ok(result.stats.reads > 0 && result.stats.commits > 0, 'the group read and committed');
+  for (const rule of RULES)
+    assert.equal(
+      result.counts[rule],
+      0,
+      `${rule}: ${JSON.stringify(result.violations.filter((v) => v.rule === rule).slice(0, 5))} (history: ${run.historyFile})`,
+    );
+  rmSync(outDir, { recursive: true, force: true }); // kept when the run failed, for `npm run soak -- --check`
+});
