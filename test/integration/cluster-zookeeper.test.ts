@@ -6,61 +6,32 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, afterEach, describe, test } from 'node:test';
 import { Admin, Producer } from '../../src/index.ts';
-import {
-  type BrokerHandle,
-  makeTempDir,
-  printLogsOnFailure,
-  REPO_ROOT,
-  sharedSetup,
-  startBrokerProcess,
-} from '../helpers/broker.ts';
+import { makeTempDir, printLogsOnFailure, REPO_ROOT, sharedSetup } from '../helpers/broker.ts';
 import { describeRun, PY_DIR, requireBinary, requirePython, runProcess, waitFor } from '../helpers/clients.ts';
-import { startZooKeeper, type ZooKeeperEnsemble } from '../helpers/zookeeper.ts';
+import { startZooKeeperCluster, stopZooKeeperCluster, type ZooKeeperCluster } from '../helpers/zk-cluster.ts';
 
 const SESSION_MS = 2000;
 
-interface Setup {
-  zk: ZooKeeperEnsemble;
-  brokers: BrokerHandle[];
-}
+let started: ZooKeeperCluster | undefined;
+const setup = sharedSetup(() =>
+  startZooKeeperCluster({
+    zookeeperNodes: 3,
+    brokers: 3,
+    sessionTimeoutMs: SESSION_MS,
+    overrides: {
+      'group.initial.rebalance.delay.ms': '0',
+      'offsets.topic.num.partitions': '3',
+      'offsets.topic.replication.factor': '3',
+      'transaction.state.log.num.partitions': '3',
+      'transaction.state.log.replication.factor': '3',
+    },
+    onProgress: (c) => {
+      started = c;
+    },
+  }),
+);
 
-let started: Setup | undefined;
-const setup = sharedSetup(async (): Promise<Setup> => {
-  const zk = await startZooKeeper({ nodes: 3, tickTimeMs: 100 });
-  started = { zk, brokers: [] };
-  for (let id = 1; id <= 3; id++)
-    started.brokers.push(
-      await startBrokerProcess({
-        overrides: {
-          'broker.id': String(id),
-          'zookeeper.connect': zk.connectString('/tributary'),
-          'zookeeper.session.timeout.ms': String(SESSION_MS),
-          'group.initial.rebalance.delay.ms': '0',
-          'offsets.topic.num.partitions': '3',
-          'offsets.topic.replication.factor': '3',
-          'transaction.state.log.num.partitions': '3',
-          'transaction.state.log.replication.factor': '3',
-        },
-      }),
-    );
-  // A broker answers requests once it listens, a moment before its registration reaches every broker's metadata:
-  // the cluster is formed when each broker's Metadata lists all three.
-  const deadline = Date.now() + 30_000;
-  for (const b of started.brokers) {
-    for (;;) {
-      const ids = (await describeCluster(b.bootstrap)).brokers.map((x) => x.nodeId).sort();
-      if (ids.join() === '1,2,3') break;
-      if (Date.now() > deadline) throw new Error(`broker at ${b.bootstrap} lists brokers [${ids}] after 30 s`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  return started;
-});
-
-after(async () => {
-  for (const b of started?.brokers ?? []) await b.stop('SIGKILL').catch(() => {});
-  await started?.zk.stop();
-});
+after(() => stopZooKeeperCluster(started));
 
 async function describeCluster(bootstrap: string) {
   const admin = new Admin({ bootstrapServers: bootstrap });

@@ -10,46 +10,35 @@ import { loadBrokerConfig } from '../../src/config/broker-config.ts';
 import { resolveTopicConfig } from '../../src/config/topic-config.ts';
 import { Admin } from '../../src/index.ts';
 import { PartitionLog } from '../../src/storage/partition-log.ts';
-import { type BrokerHandle, printLogsOnFailure, sharedSetup, startBrokerProcess } from '../helpers/broker.ts';
+import { printLogsOnFailure, sharedSetup } from '../helpers/broker.ts';
 import { describeRun, PY_DIR, requirePython, runProcess, waitFor } from '../helpers/clients.ts';
-import { startZooKeeper, type ZooKeeperEnsemble } from '../helpers/zookeeper.ts';
+import { startZooKeeperCluster, stopZooKeeperCluster, type ZooKeeperCluster } from '../helpers/zk-cluster.ts';
 
 const SESSION_MS = 2000;
 const TOPIC = 'replicated';
 
-interface Setup {
-  zk: ZooKeeperEnsemble;
-  brokers: BrokerHandle[];
-}
+let started: ZooKeeperCluster | undefined;
+const setup = sharedSetup(() =>
+  startZooKeeperCluster({
+    zookeeperNodes: 1,
+    brokers: 3,
+    sessionTimeoutMs: SESSION_MS,
+    overrides: {
+      'offsets.topic.replication.factor': '3',
+      'offsets.topic.num.partitions': '1',
+      'transaction.state.log.replication.factor': '3',
+      'transaction.state.log.num.partitions': '1',
+      'replica.lag.time.max.ms': '10000',
+      'replica.fetch.backoff.ms': '200',
+      'replica.high.watermark.checkpoint.interval.ms': '500',
+    },
+    onProgress: (c) => {
+      started = c;
+    },
+  }),
+);
 
-let started: Setup | undefined;
-const setup = sharedSetup(async (): Promise<Setup> => {
-  const zk = await startZooKeeper({ nodes: 1, tickTimeMs: 100 });
-  started = { zk, brokers: [] };
-  for (let id = 1; id <= 3; id++)
-    started.brokers.push(
-      await startBrokerProcess({
-        overrides: {
-          'broker.id': String(id),
-          'zookeeper.connect': zk.connectString('/tributary'),
-          'zookeeper.session.timeout.ms': String(SESSION_MS),
-          'offsets.topic.replication.factor': '3',
-          'offsets.topic.num.partitions': '1',
-          'transaction.state.log.replication.factor': '3',
-          'transaction.state.log.num.partitions': '1',
-          'replica.lag.time.max.ms': '10000',
-          'replica.fetch.backoff.ms': '200',
-          'replica.high.watermark.checkpoint.interval.ms': '500',
-        },
-      }),
-    );
-  return started;
-});
-
-after(async () => {
-  for (const b of started?.brokers ?? []) await b.stop('SIGKILL').catch(() => {});
-  await started?.zk.stop();
-});
+after(() => stopZooKeeperCluster(started));
 
 async function withAdmin<T>(bootstrap: string, fn: (a: Admin) => Promise<T>): Promise<T> {
   const admin = new Admin({ bootstrapServers: bootstrap });
