@@ -78,6 +78,38 @@ test('create, restart after clean shutdown, restart after crash', async (t) => {
   await mgr2.shutdown();
 });
 
+test('deletes of one turn settle together, and before a log is created again', async (t) => {
+  const d = tempDir(t);
+  const mgr = LogManager.open({ logDirs: [d] });
+  for (let p = 0; p < 3; p++) {
+    const log = mgr.getOrCreate('t', p, config);
+    append(log, 5);
+    log.flush();
+  }
+  mgr.checkpoint();
+  const checkpoint = () => [...readCheckpoint(join(d, RECOVERY_POINT_CHECKPOINT))];
+  assert.deepEqual(checkpoint(), [
+    ['t-0', 10],
+    ['t-1', 10],
+    ['t-2', 10],
+  ]);
+  mgr.delete('t', 0);
+  mgr.delete('t', 1);
+  // Recreated in the same turn: the old recovery point must be gone from the checkpoint before the new log exists,
+  // or a crash now would trust 10 for a partition holding nothing.
+  mgr.getOrCreate('t', 0, config);
+  assert.deepEqual(checkpoint(), [['t-2', 10]]);
+  mgr.delete('t', 2);
+  await Promise.resolve();
+  assert.deepEqual(checkpoint(), [['t-0', 0]], 'settled at the end of the turn');
+  await mgr.deletesSettled();
+  assert.deepEqual(
+    readdirSync(d).filter((n) => n.endsWith('-delete')),
+    [],
+  );
+  await mgr.shutdown();
+});
+
 test('delete renames the directory and removes it asynchronously', async (t) => {
   const d = tempDir(t);
   const mgr = LogManager.open({ logDirs: [d] });
