@@ -21,6 +21,8 @@ export interface ZooKeeperClusterOptions {
   tickTimeMs?: number;
   /** Broker configs on top of broker.id, zookeeper.connect (chroot /tributary) and the session timeout. */
   overrides?: Record<string, string>;
+  /** Listeners of broker `id` besides the helper's PLAINTEXT one (e.g. a SASL listener on a free port). */
+  extraListeners?: (id: number) => string;
   /** Called as soon as the ensemble and each broker are up, so a failed start can still be cleaned up. */
   onProgress?: (partial: ZooKeeperCluster) => void;
 }
@@ -32,6 +34,7 @@ export async function startZooKeeperCluster(o: ZooKeeperClusterOptions): Promise
   for (let id = 1; id <= o.brokers; id++) {
     cluster.brokers.push(
       await startBrokerProcess({
+        extraListeners: o.extraListeners?.(id),
         overrides: {
           'broker.id': String(id),
           'zookeeper.connect': zk.connectString('/tributary'),
