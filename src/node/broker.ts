@@ -509,6 +509,7 @@ export class Broker {
       log.info({ brokerEpoch: String(epoch) }, "waiting for the registration to reach this broker's metadata");
       const caughtUp = new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => resolve(false), REGISTRATION_TIMEOUT_MS);
+        timer.unref();
         c.follower.subscribe(() => {
           if (!registered()) return;
           clearTimeout(timer);
@@ -518,8 +519,8 @@ export class Broker {
       void c.follower.catchUp().catch(onError);
       if (!(await caughtUp))
         throw new Error(
-          `broker ${cfg.nodeId} registered (broker epoch ${epoch}) but is not registered and unfenced in the ` +
-            `cluster metadata after ${REGISTRATION_TIMEOUT_MS} ms: no active controller?`,
+          `broker ${cfg.nodeId} wrote its registration (broker epoch ${epoch}), but its metadata does not show it ` +
+            `registered and unfenced after ${REGISTRATION_TIMEOUT_MS} ms: no active controller?`,
         );
     }
     log.info({ brokerEpoch: String(epoch) }, 'registered in the cluster; processing requests');
