@@ -1,6 +1,8 @@
 // Benchmarks Tributary side by side with Apache Kafka (KRaft, single node, default settings) on this machine.
 //
 //   npm run bench [-- --quick] [-- --runs N] [-- --only tributary|kafka] [-- --kafka-version X.Y.Z] [-- --no-chart]
+//   npm run bench -- --cluster [--quick] [--scale X] [--runs N] [--only ...] [--session-ms 6000]
+//     three brokers of each on 127.0.0.1-3, replication factor 3 (bench/cluster.ts)
 //
 // Both brokers are started one after the other, each with a fresh data dir under bench/cache/run/, and driven by
 // the same clients: bench/clients/rdkperf.c (librdkafka, built here against librdkafka-dev) and Kafka's own Java
@@ -25,11 +27,13 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     'kafka-version': { type: 'string', default: '4.4.0' },
     'no-chart': { type: 'boolean', default: false },
+    cluster: { type: 'boolean', default: false },
+    'session-ms': { type: 'string', default: '6000' },
     out: { type: 'string', default: path.join(benchDir, 'results') },
   },
 });
 const quick = args.quick;
-const runs = Number(args.runs ?? (quick ? 1 : 3));
+const runs = Number(args.runs ?? (quick || args.cluster ? 1 : 3));
 const kafkaVersion = args['kafka-version'];
 const brokers = (args.only ? [args.only] : ['tributary', 'kafka']) as BrokerKind[];
 
@@ -853,6 +857,32 @@ async function main(): Promise<void> {
   writeLog4j(log4jWarn);
   const machine = machineInfo();
   log('machine', machine);
+  if (args.cluster) {
+    const { runClusterBench } = await import('./cluster.ts');
+    await runClusterBench({
+      root,
+      benchDir,
+      cache,
+      kafkaLibs,
+      kafkaVersion,
+      log4jWarn,
+      outDir: args.out,
+      quick,
+      scale,
+      runs,
+      kinds: brokers,
+      sessionMs: Number(args['session-ms']),
+      machine,
+      log,
+      sh,
+      rdk,
+      java,
+      producerPerf,
+      cpuSeconds,
+      writeLog4j,
+    });
+    return;
+  }
   log('ceilings: disk and loopback');
   const ceilings = { disk: diskCeiling(), loopback: loopbackCeiling() };
   log('ceilings', ceilings);

@@ -1,7 +1,15 @@
-// A broker's membership: the ephemeral /brokers/ids/<id> node holding its endpoints, rack and incarnation id. The
-// node's czxid is the broker epoch (a new one each registration). On a new session (the old one expired) the broker
-// registers again; a node left by this broker's previous session is waited out, one held by another live session
-// with the same id is an error (two brokers with one broker.id).
+// A broker's membership: the ephemeral /brokers/ids/<id> node holding its endpoints, rack, incarnation id and the
+// directory ids of its log dirs. The node's czxid is the broker epoch (a new one each registration). On a new
+// session (the old one expired) the broker registers again.
+//
+// A node with our id held by another session is either this broker's own previous incarnation (a restart, or a
+// re-registration, within the old session's timeout: the node goes when the ensemble expires that session) or a
+// second live broker started with the same broker.id. Kafka (ZooKeeper mode) cannot tell them apart and refuses
+// both (NodeExistsException "... owner does not match current session"); a KRaft controller refuses both until the
+// old registration's heartbeats lapse. We tell them apart by the log dirs: a registration naming one of our log
+// dirs' directory ids (meta.properties) was made by a broker using the same directory, and two live brokers cannot
+// (storage/dir-lock.ts), so its owner is our previous incarnation, gone or going: we wait for the node to go.
+// Any other owner is a second broker with our id: we fail at once with Kafka's message.
 import { CoordinationError, type CoordinationSession } from '../cluster/coordination/store.ts';
 import type { BrokerEndpoint } from '../metadata/image.ts';
 import type { SessionKeeper } from './session-keeper.ts';
@@ -11,7 +19,24 @@ export interface Registration {
   readonly endpoints: readonly BrokerEndpoint[];
   readonly rack: string | null;
   readonly incarnationId: string;
+  /** The directory.id of each log dir (meta.properties): this broker's identity across restarts. Absent in
+   * registrations of Tributary before it (such a node is waited out, as before). */
+  readonly logDirIds?: readonly string[];
 }
+
+/** Another live broker holds this broker.id's registration. */
+export class DuplicateBrokerIdError extends Error {
+  override name = 'DuplicateBrokerIdError';
+}
+
+/** Whether `other` (a node's registration) was made by a broker using one of the log dirs in `mine`. */
+export function sameBroker(mine: Registration, other: Registration): boolean {
+  // Unknown (an older registration, or meta.properties without directory ids): assume it is, and wait.
+  if (!mine.logDirIds?.length || !other.logDirIds?.length) return true;
+  return other.logDirIds.some((id) => mine.logDirIds!.includes(id));
+}
+
+const hex = (n: bigint) => `0x${n.toString(16)}`;
 
 export function encodeRegistration(r: Registration): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(r));
@@ -77,14 +102,26 @@ export class BrokerRegistration {
             if (st === null) resolve();
           }, resolve);
       });
-      const stat = await s.exists(this.path);
+      const node = await s.getData(this.path).catch((e: unknown) => {
+        if (e instanceof CoordinationError && e.code === 'NO_NODE') return null;
+        throw e;
+      });
+      const stat = node?.stat;
       if (stat && stat.ephemeralOwner === s.sessionId) {
         if (this.#keeper.session === s) this.epoch = stat.czxid;
         return stat.czxid;
       }
-      if (stat && stat.ephemeralOwner !== 0n) {
-        // Our previous session's node (a restart within the session timeout), or another broker with our id: wait
-        // for it to go. Kafka fails the second broker at once; waiting covers the restart, which is the common case.
+      if (node && stat && stat.ephemeralOwner !== 0n) {
+        const other = decodeRegistration(node.data);
+        if (!sameBroker(this.#registration, other))
+          throw new DuplicateBrokerIdError(
+            `Error while creating ephemeral at ${this.path}, node already exists and owner ` +
+              `'${hex(stat.ephemeralOwner)}' does not match current session '${hex(s.sessionId)}': another live ` +
+              `broker is registered with broker.id ${this.brokerId} (endpoints ` +
+              `${other.endpoints.map((e) => `${e.name}://${e.host}:${e.port}`).join(',')}, other log dirs); ` +
+              'every broker needs its own broker.id',
+          );
+        // Our own previous incarnation's node: it goes when the ensemble expires that session.
         await gone;
       } else if (stat) throw new Error(`${this.path} exists and is not ephemeral`);
     }

@@ -16,9 +16,13 @@ export interface SessionKeeperListener {
   expired?(): void;
   /** A new session is up: register again, set watches again. */
   newSession?(session: CoordinationSession): void;
+  /** Opening the new session failed (`attempt` times so far); it is tried again after a second. */
+  renewFailed?(error: unknown, attempt: number): void;
   /** The connection dropped ('disconnected') or came back ('connected') with the same session. */
   connection?(state: 'connected' | 'disconnected'): void;
 }
+
+const RENEW_BACKOFF_MS = 1000;
 
 export class SessionKeeper {
   readonly #store: CoordinationStore;
@@ -84,11 +88,29 @@ export class SessionKeeper {
     if (this.#session !== old) return Promise.resolve(this.#session!);
     if (this.#renewing) return this.#renewing;
     this.#defer(() => this.#emit((l) => l.expired?.()));
-    this.#renewing = this.#open().then((s) => {
-      this.#renewing = undefined;
-      this.#defer(() => this.#emit((l) => l.newSession?.(s)));
-      return s;
-    });
+    this.#renewing = (async () => {
+      // Until a new session opens (the ensemble may still be coming back), as Kafka's ZooKeeperClient keeps
+      // trying to re-initialize: a broker without a session can do nothing else useful.
+      for (let attempt = 0; ; attempt++) {
+        if (this.#closed) {
+          this.#renewing = undefined;
+          throw new CoordinationError('SESSION_CLOSED', undefined, 'closed while opening a new session');
+        }
+        try {
+          const s = await this.#open();
+          this.#renewing = undefined;
+          this.#defer(() => this.#emit((l) => l.newSession?.(s)));
+          return s;
+        } catch (e) {
+          if (this.#closed) {
+            this.#renewing = undefined;
+            throw e;
+          }
+          this.#defer(() => this.#emit((l) => l.renewFailed?.(e, attempt + 1)));
+          await new Promise((r) => setTimeout(r, RENEW_BACKOFF_MS));
+        }
+      }
+    })();
     return this.#renewing;
   }
 

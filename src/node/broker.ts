@@ -38,6 +38,10 @@ import { createLogger, type Logger, LoggerRegistry } from '../util/log.ts';
 import { clusterIdFromStore, controlledShutdown } from './cluster.ts';
 import { ClusterMetadata, ClusterProducerIds } from './cluster-metadata.ts';
 
+/** How long a cluster broker waits at start for its registration to reach its metadata (Kafka's default
+ * initial.broker.registration.timeout.ms) before the start fails. */
+const REGISTRATION_TIMEOUT_MS = 60_000;
+
 export interface BrokerOptions {
   config: BrokerConfig;
   logger?: Logger;
@@ -274,7 +278,7 @@ export class Broker {
         : new OpsHttpServer({
             services,
             logs: () => this.logs,
-            listening: () => this.bound.length > 0 && this.stopping === undefined,
+            listening: () => this.bound.length > 0 && this.server?.processing === true && this.stopping === undefined,
             connections: () => this.server?.connectionCounts() ?? new Map(),
             kafkaListeners: () => this.bound,
             log: loggers.get('tributary.http'),
@@ -293,6 +297,8 @@ export class Broker {
       maxConnections: cfg.maxConnections,
       // Large Produce frames are read into reused slabs of 64 KiB to 2 MiB (librdkafka's requests are about 1 MB).
       produceFrames: new SizedBufferPools(),
+      // A cluster broker reads no request before its own image shows it registered and unfenced (joinCluster).
+      holdUntilEnabled: this.cluster !== undefined,
     });
     this.bound = await this.server.listen(
       cfg.listeners
@@ -335,8 +341,10 @@ export class Broker {
           securityProtocol: a.securityProtocol,
         };
       });
-    if (this.cluster) await this.joinCluster(advertised, loggers, defaults, replicas);
-    else (controller as LocalController).registerBroker(cfg.nodeId, advertised, cfg.brokerRack);
+    if (this.cluster) {
+      await this.joinCluster(advertised, loggers, defaults, replicas);
+      this.server.enableRequestProcessing();
+    } else (controller as LocalController).registerBroker(cfg.nodeId, advertised, cfg.brokerRack);
     await http?.listen(cfg.httpListeners.map(parseHttpListener));
     this.schedule(cfg.logRetentionCheckIntervalMs, () => this.logs!.runRetention(Date.now()));
     this.schedule(Math.min(cfg.logFlushSchedulerIntervalMs, 1000), () => this.logs!.flushDue(Date.now()));
@@ -416,8 +424,10 @@ export class Broker {
     };
   }
 
-  /** Registers, becomes a controller candidate, and waits (up to the connection timeout) until its own image shows
-   * it registered and unfenced. */
+  /** Registers, becomes a controller candidate, and waits until its own image shows it registered and unfenced
+   * (its metadata has caught up with its registration): only then does the broker read client requests, as Kafka's
+   * broker waits to be unfenced before it enables request processing. Not registered within
+   * REGISTRATION_TIMEOUT_MS fails the start. */
   private async joinCluster(
     advertised: Array<{ name: string; host: string; port: number; securityProtocol: string }>,
     loggers: LoggerRegistry,
@@ -437,6 +447,8 @@ export class Broker {
         this.transactions?.leadershipChanged();
         log.warn('ZooKeeper session expired: stopped leading partitions, re-registering');
       },
+      renewFailed: (e, attempt) =>
+        log.warn({ err: e, attempt }, 'could not open a new ZooKeeper session; trying again in a second'),
       newSession: () => {
         void c.follower
           .catchUp()
@@ -456,7 +468,13 @@ export class Broker {
     c.registration = new BrokerRegistration(
       c.keeper,
       cfg.nodeId,
-      { endpoints: advertised, rack: cfg.brokerRack, incarnationId: newUuid() },
+      {
+        endpoints: advertised,
+        rack: cfg.brokerRack,
+        incarnationId: newUuid(),
+        // Tells a restart of this broker (same log dirs) from a second broker with its id (registration.ts).
+        logDirIds: directoryIds(cfg.logDirs.map((d) => resolve(d))),
+      },
       onError,
     );
     const epoch = await c.registration.register();
@@ -487,10 +505,25 @@ export class Broker {
       const b = c.follower.image.brokers.get(cfg.nodeId);
       return b !== undefined && b.epoch >= epoch && !b.fenced;
     };
-    const deadline = Date.now() + cfg.zookeeperConnectionTimeoutMs;
-    while (!registered() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    if (!registered()) log.warn({ brokerEpoch: String(epoch) }, 'not yet in the cluster metadata (no controller?)');
-    else log.info({ brokerEpoch: String(epoch) }, 'registered in the cluster');
+    if (!registered()) {
+      log.info({ brokerEpoch: String(epoch) }, "waiting for the registration to reach this broker's metadata");
+      const caughtUp = new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), REGISTRATION_TIMEOUT_MS);
+        timer.unref();
+        c.follower.subscribe(() => {
+          if (!registered()) return;
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+      void c.follower.catchUp().catch(onError);
+      if (!(await caughtUp))
+        throw new Error(
+          `broker ${cfg.nodeId} wrote its registration (broker epoch ${epoch}), but its metadata does not show it ` +
+            `registered and unfenced after ${REGISTRATION_TIMEOUT_MS} ms: no active controller?`,
+        );
+    }
+    log.info({ brokerEpoch: String(epoch) }, 'registered in the cluster; processing requests');
   }
 
   private schedule(ms: number, fn: () => unknown): void {
@@ -556,6 +589,17 @@ function readClusterId(logDirs: string[]): string | null {
     }
   }
   return null;
+}
+
+/** The directory.id of each log dir's meta.properties (written at start by ensureMetaProperties). */
+function directoryIds(logDirs: string[]): string[] {
+  const ids: string[] = [];
+  for (const dir of logDirs) {
+    const p = join(dir, 'meta.properties');
+    const id = existsSync(p) ? parseProperties(readFileSync(p, 'utf8')).get('directory.id') : undefined;
+    if (id) ids.push(id);
+  }
+  return ids;
 }
 
 /** Reads or writes meta.properties in every log dir (Kafka's format): one cluster id, this node id. In a cluster

@@ -26,6 +26,12 @@ export interface BoundListener extends ListenerSpec {
   boundPort: number;
 }
 
+export interface SocketServerOptions extends ConnectionOptions {
+  maxConnections: number;
+  /** Accept connections but read no request until enableRequestProcessing() (a cluster broker joining). */
+  holdUntilEnabled?: boolean;
+}
+
 export class SocketServer {
   private readonly servers: Server[] = [];
   private readonly listenerNames: string[] = [];
@@ -33,12 +39,39 @@ export class SocketServer {
   private nextId = 1;
   private readonly processor: FrameProcessor;
   private readonly log: Logger;
-  private readonly opts: ConnectionOptions & { maxConnections: number };
+  private readonly opts: SocketServerOptions;
+  /** Connections accepted before enableRequestProcessing(), not yet read from (null once processing is on). */
+  private held: Array<() => void> | null;
+  private heldSockets = new Set<Socket>();
 
-  constructor(processor: FrameProcessor, log: Logger, opts: ConnectionOptions & { maxConnections: number }) {
+  constructor(processor: FrameProcessor, log: Logger, opts: SocketServerOptions) {
     this.processor = processor;
     this.log = log;
     this.opts = opts;
+    this.held = opts.holdUntilEnabled ? [] : null;
+  }
+
+  /** Whether requests are being processed (false while connections are held at start-up). */
+  get processing(): boolean {
+    return this.held === null;
+  }
+
+  /** Connections accepted and waiting for enableRequestProcessing(). */
+  get heldConnections(): number {
+    return this.heldSockets.size;
+  }
+
+  /**
+   * Starts processing requests on the connections held since listen() (as Kafka's SocketServer
+   * enableRequestProcessing: a cluster broker binds its ports first, to register the ports it got, and reads no
+   * request until its own metadata shows it registered and unfenced).
+   */
+  enableRequestProcessing(): void {
+    const held = this.held;
+    if (held === null) return;
+    this.held = null;
+    this.heldSockets.clear();
+    for (const start of held) start();
   }
 
   async listen(specs: ListenerSpec[]): Promise<BoundListener[]> {
@@ -106,6 +139,21 @@ export class SocketServer {
   }
 
   private accept(socket: Socket, spec: ListenerSpec, principal: string): void {
+    if (this.held !== null) {
+      // Not processing yet: the socket stays unread (the client waits, as on a Kafka broker still starting).
+      const held = this.held;
+      this.heldSockets.add(socket);
+      socket.once('close', () => {
+        this.heldSockets.delete(socket);
+        const i = held.indexOf(start);
+        if (i >= 0) held.splice(i, 1);
+      });
+      const start = () => {
+        if (!socket.destroyed) this.accept(socket, spec, principal);
+      };
+      held.push(start);
+      return;
+    }
     if (this.connections.size >= this.opts.maxConnections) {
       this.log.warn({ max: this.opts.maxConnections }, 'max.connections reached; refusing a connection');
       socket.destroy();
@@ -139,6 +187,9 @@ export class SocketServer {
   /** Stops accepting, lets in-flight requests finish (up to timeoutMs), then closes every connection. */
   async shutdown(timeoutMs: number): Promise<void> {
     for (const s of this.servers) s.close();
+    for (const s of this.heldSockets) s.destroy();
+    this.heldSockets.clear();
+    if (this.held !== null) this.held = [];
     for (const c of this.connections) c.stopReading();
     const idle = Promise.all([...this.connections].map((c) => c.whenIdle()));
     await Promise.race([idle, new Promise((r) => setTimeout(r, timeoutMs).unref())]);

@@ -1,6 +1,8 @@
 // A cluster for process tests: a real ZooKeeper ensemble (test/helpers/zookeeper.ts) and broker processes with ids
 // 1..N joined to it (test/helpers/broker.ts), started in order and returned once every broker's Metadata lists all
-// of them (a broker answers requests a moment before its registration reaches the other brokers' images).
+// of them. A broker answers no request before its own metadata shows it registered (it holds them until then), so
+// each broker lists itself and those started before it; the brokers started before it learn of it through their
+// own watch of the metadata log a moment later, which is what the last wait is for.
 // `stopZooKeeperCluster` kills the brokers and stops the ensemble.
 import { Admin } from '../../src/index.ts';
 import { type BrokerHandle, startBrokerProcess } from './broker.ts';
@@ -15,19 +17,24 @@ export interface ZooKeeperClusterOptions {
   zookeeperNodes: 1 | 3;
   brokers: number;
   sessionTimeoutMs: number;
+  /** ZooKeeper's tick (default 100 ms); it grants sessions of 2 to 20 ticks. */
+  tickTimeMs?: number;
   /** Broker configs on top of broker.id, zookeeper.connect (chroot /tributary) and the session timeout. */
   overrides?: Record<string, string>;
+  /** Listeners of broker `id` besides the helper's PLAINTEXT one (e.g. a SASL listener on a free port). */
+  extraListeners?: (id: number) => string;
   /** Called as soon as the ensemble and each broker are up, so a failed start can still be cleaned up. */
   onProgress?: (partial: ZooKeeperCluster) => void;
 }
 
 export async function startZooKeeperCluster(o: ZooKeeperClusterOptions): Promise<ZooKeeperCluster> {
-  const zk = await startZooKeeper({ nodes: o.zookeeperNodes, tickTimeMs: 100 });
+  const zk = await startZooKeeper({ nodes: o.zookeeperNodes, tickTimeMs: o.tickTimeMs ?? 100 });
   const cluster: ZooKeeperCluster = { zk, brokers: [] };
   o.onProgress?.(cluster);
   for (let id = 1; id <= o.brokers; id++) {
     cluster.brokers.push(
       await startBrokerProcess({
+        extraListeners: o.extraListeners?.(id),
         overrides: {
           'broker.id': String(id),
           'zookeeper.connect': zk.connectString('/tributary'),

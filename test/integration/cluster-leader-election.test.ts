@@ -10,48 +10,37 @@ import { BrokerConnection } from '../../src/client/connection.ts';
 import { Admin } from '../../src/index.ts';
 import { ApiKey } from '../../src/protocol/apis.ts';
 import { ErrorCode } from '../../src/protocol/errors.ts';
-import {
-  type BrokerHandle,
-  makeTempDir,
-  printLogsOnFailure,
-  sharedSetup,
-  startBrokerProcess,
-} from '../helpers/broker.ts';
+import { type BrokerHandle, makeTempDir, printLogsOnFailure, sharedSetup } from '../helpers/broker.ts';
 import { describeRun, runProcess, waitFor } from '../helpers/clients.ts';
 import { ensureKafkaTools, runKafkaTool } from '../helpers/kafka-tools.ts';
-import { startZooKeeper, type ZooKeeperEnsemble } from '../helpers/zookeeper.ts';
+import { startZooKeeperCluster, stopZooKeeperCluster, type ZooKeeperCluster } from '../helpers/zk-cluster.ts';
 
 const SESSION_MS = 2000;
 const TOPICS = 'org.apache.kafka.tools.TopicCommand';
 const ELECTION = 'org.apache.kafka.tools.LeaderElectionCommand';
 const REASSIGN = 'org.apache.kafka.tools.reassign.ReassignPartitionsCommand';
 
-let started: { zk: ZooKeeperEnsemble; brokers: BrokerHandle[]; libs: string } | undefined;
+let started: ZooKeeperCluster | undefined;
 const setup = sharedSetup(async () => {
   const libs = ensureKafkaTools();
-  const zk = await startZooKeeper({ nodes: 3, tickTimeMs: 100 });
-  started = { zk, brokers: [], libs };
-  for (let id = 1; id <= 3; id++)
-    started.brokers.push(
-      await startBrokerProcess({
-        overrides: {
-          'broker.id': String(id),
-          'zookeeper.connect': zk.connectString('/tributary'),
-          'zookeeper.session.timeout.ms': String(SESSION_MS),
-          'offsets.topic.num.partitions': '1',
-          'offsets.topic.replication.factor': '3',
-          // Elections here are the tool's (cluster-leader-rebalance.test.ts covers the automatic one).
-          'auto.leader.rebalance.enable': 'false',
-        },
-      }),
-    );
-  return started;
+  const cluster = await startZooKeeperCluster({
+    zookeeperNodes: 3,
+    brokers: 3,
+    sessionTimeoutMs: SESSION_MS,
+    overrides: {
+      'offsets.topic.num.partitions': '1',
+      'offsets.topic.replication.factor': '3',
+      // Elections here are the tool's (cluster-leader-rebalance.test.ts covers the automatic one).
+      'auto.leader.rebalance.enable': 'false',
+    },
+    onProgress: (c) => {
+      started = c;
+    },
+  });
+  return { ...cluster, libs };
 });
 
-after(async () => {
-  for (const b of started?.brokers ?? []) await b.stop('SIGKILL').catch(() => {});
-  await started?.zk.stop();
-});
+after(() => stopZooKeeperCluster(started));
 
 async function partitions(bootstrap: string, topic: string) {
   const admin = new Admin({ bootstrapServers: bootstrap });

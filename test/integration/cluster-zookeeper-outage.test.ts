@@ -5,21 +5,17 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, test } from 'node:test';
 import { Admin } from '../../src/index.ts';
-import { type BrokerHandle, printLogsOnFailure, startBrokerProcess } from '../helpers/broker.ts';
+import { type BrokerHandle, printLogsOnFailure } from '../helpers/broker.ts';
 import { describeRun, requireBinary, runProcess, waitFor } from '../helpers/clients.ts';
-import { startZooKeeper, type ZooKeeperEnsemble } from '../helpers/zookeeper.ts';
+import { startZooKeeperCluster, stopZooKeeperCluster, type ZooKeeperCluster } from '../helpers/zk-cluster.ts';
 
 // ZooKeeper grants 2..20 ticks: a 300 ms tick allows this 6 s session.
 const SESSION_MS = 6000;
 
-let zk: ZooKeeperEnsemble | undefined;
-const brokers: BrokerHandle[] = [];
-after(async () => {
-  for (const b of brokers) await b.stop('SIGKILL').catch(() => {});
-  await zk?.stop();
-});
+let started: ZooKeeperCluster | undefined;
+after(() => stopZooKeeperCluster(started));
 afterEach((t) => {
-  for (const b of brokers) printLogsOnFailure(t, b);
+  for (const b of started?.brokers ?? []) printLogsOnFailure(t, b);
 });
 
 const LOST = /ZooKeeper connection lost: serving what this broker leads, no metadata changes until it is back/;
@@ -29,17 +25,15 @@ test('ZooKeeper down for less than a session: brokers serve what they lead, then
   timeout: 240_000,
 }, async () => {
   const kcat = requireBinary('kcat', 'apt-get install kcat');
-  zk = await startZooKeeper({ nodes: 3, tickTimeMs: 300 });
-  for (let id = 1; id <= 3; id++)
-    brokers.push(
-      await startBrokerProcess({
-        overrides: {
-          'broker.id': String(id),
-          'zookeeper.connect': zk.connectString('/tributary'),
-          'zookeeper.session.timeout.ms': String(SESSION_MS),
-        },
-      }),
-    );
+  const { zk, brokers } = await startZooKeeperCluster({
+    zookeeperNodes: 3,
+    tickTimeMs: 300,
+    brokers: 3,
+    sessionTimeoutMs: SESSION_MS,
+    onProgress: (c) => {
+      started = c;
+    },
+  });
   const admin = (b: BrokerHandle) => new Admin({ bootstrapServers: b.bootstrap });
   const a = admin(brokers[0]!);
   try {
