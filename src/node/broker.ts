@@ -189,6 +189,7 @@ export class Broker {
     this.logs = LogManager.open({
       logDirs,
       logger: loggers.get('tributary.storage'),
+      onFlushed: (ms) => this.http?.metrics.observeLogFlush(ms),
       configFor: (topic) => {
         // Resolved once per topic, not once per partition.
         let c = logConfigs.get(topic);
@@ -276,6 +277,7 @@ export class Broker {
             logs: () => this.logs,
             listening: () => this.bound.length > 0 && this.stopping === undefined,
             connections: () => this.server?.connectionCounts() ?? new Map(),
+            activeController: () => this.cluster === undefined || this.cluster.controller?.active === true,
             kafkaListeners: () => this.bound,
             log: loggers.get('tributary.http'),
           });

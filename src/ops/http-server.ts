@@ -35,6 +35,8 @@ export interface OpsHttpOptions {
   /** True while the broker's Kafka listeners accept connections (false before start and once stopping). */
   listening: () => boolean;
   connections: () => ReadonlyMap<string, number>;
+  /** Whether this broker is the active controller (default: always, as a single node is). */
+  activeController?: () => boolean;
   /** The broker's bound Kafka listeners: the console's client connects to one of them. */
   kafkaListeners?: () => readonly BoundListener[];
   /** Directory of the built web console (default: the package's dist/console). */
@@ -68,7 +70,11 @@ export class OpsHttpServer {
 
   constructor(opts: OpsHttpOptions) {
     this.opts = opts;
-    this.metrics = new BrokerMetrics({ services: opts.services, connections: opts.connections });
+    this.metrics = new BrokerMetrics({
+      services: opts.services,
+      connections: opts.connections,
+      activeController: opts.activeController,
+    });
     const listeners = opts.kafkaListeners;
     if (listeners) {
       this.console = new ConsoleApi({ bootstrap: () => localBootstrap(listeners()), dir: opts.consoleDir });

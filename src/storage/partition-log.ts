@@ -72,6 +72,8 @@ export interface OpenOptions {
   caches?: StorageCaches;
   /** Called once when an I/O error takes this log offline (the LogManager takes the whole log dir offline). */
   onFailure?: (log: PartitionLog, err: Error) => void;
+  /** Called after each flush with its duration in ms (Kafka's LogFlushStats: flush.messages/flush.ms, roll). */
+  onFlushed?: (ms: number) => void;
 }
 
 export interface SegmentInfo {
@@ -129,6 +131,7 @@ export class PartitionLog {
   private failure: Error | undefined;
   private closed = false;
   private readonly onFailure: ((log: PartitionLog, err: Error) => void) | undefined;
+  private readonly onFlushed: ((ms: number) => void) | undefined;
 
   private constructor(dir: string, config: LogConfig, opts: OpenOptions) {
     this.dir = dir;
@@ -164,6 +167,7 @@ export class PartitionLog {
       truncateFullyAndStartAt: (offset) => this.truncateFullyAndStartAt(offset),
     };
     this.onFailure = opts.onFailure;
+    this.onFlushed = opts.onFlushed;
   }
 
   /**
@@ -362,14 +366,18 @@ export class PartitionLog {
       .flatMap((s) => [s.logPath, s.indexPath, s.timeIndexPath]);
     const generation = this.s.truncations;
     void (async () => {
+      // Time spent fsyncing (not waiting for a flush slot), for the log flush time metric.
+      let fsyncMs = 0;
       for (const p of paths) {
         try {
           await withFlushSlot(async () => {
+            const started = performance.now();
             const fh = await fsp.open(p, 'r');
             try {
               await fh.sync();
             } finally {
               await fh.close();
+              fsyncMs += performance.now() - started;
             }
           });
         } catch (err) {
@@ -384,6 +392,7 @@ export class PartitionLog {
           return;
         }
       }
+      if (paths.length > 0) this.onFlushed?.(fsyncMs);
       if (this.closed || this.failure !== undefined || this.s.truncations !== generation) return;
       if (this.s.logEndOffset >= upTo && this.s.recoveryPoint < upTo) this.s.recoveryPoint = upTo;
     })();
@@ -394,6 +403,7 @@ export class PartitionLog {
   /** fsyncs everything above the recovery point (log, indexes, directory) and advances it to the log end. */
   flush(): void {
     this.guard();
+    const started = performance.now();
     this.io('flush', () => {
       const from = Math.max(0, floorIndex(this.s, this.s.recoveryPoint));
       for (let i = from; i < this.s.segs.length; i++) this.s.segs[i]!.flush(true);
@@ -406,6 +416,7 @@ export class PartitionLog {
       this.s.unsynced = false;
       this.s.lastFlushTime = this.s.env.clock();
     });
+    this.onFlushed?.(performance.now() - started);
   }
 
   /**
