@@ -15,7 +15,8 @@ unset KAFKA_ADVERTISED_HOST_NAME KAFKA_ADVERTISED_PORT
 : "${KAFKA_ADVERTISED_LISTENERS:=PLAINTEXT://localhost:9092}"
 : "${KAFKA_LOG_DIRS:=/var/lib/tributary/data}"
 # /health, /ready (the image's HEALTHCHECK), /metrics and the console, reachable from outside the container.
-: "${KAFKA_HTTP_LISTENERS:=http://0.0.0.0:9644}"
+# Set but empty (KAFKA_HTTP_LISTENERS=) turns the HTTP listener off; only an unset variable gets the default.
+: "${KAFKA_HTTP_LISTENERS=http://0.0.0.0:9644}"
 export KAFKA_LISTENERS KAFKA_ADVERTISED_LISTENERS KAFKA_LOG_DIRS KAFKA_HTTP_LISTENERS
 if [ "${1:-}" = "tributary" ]; then
   shift

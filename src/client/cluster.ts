@@ -4,6 +4,7 @@ import { ApiKey } from '../protocol/apis.ts';
 import type { FindCoordinatorResponse, MetadataResponse } from '../protocol/generated/messages.ts';
 import { BrokerConnection } from './connection.ts';
 import { ClientClosedError, check, ErrorCode, KafkaClientError } from './errors.ts';
+import { type SaslOptions, saslAuthenticate } from './sasl.ts';
 
 export interface ClientOptions {
   /** `host:port` list (or comma-separated string) to bootstrap from. Default `localhost:9092`. */
@@ -15,6 +16,8 @@ export interface ClientOptions {
   retries?: number;
   /** Wait before a retry, doubled each attempt. Default 100 ms. */
   retryBackoffMs?: number;
+  /** Authenticate every connection with SASL (the brokers' SASL_PLAINTEXT listener). */
+  sasl?: SaslOptions;
 }
 
 export interface BrokerNode {
@@ -62,6 +65,7 @@ export class Cluster {
   private readonly bootstrap: { host: string; port: number }[];
   private readonly connectTimeoutMs: number;
   private readonly requestTimeoutMs: number;
+  private readonly sasl: SaslOptions | undefined;
   private readonly nodes = new Map<number, BrokerNode>();
   private readonly conns = new Map<string, Promise<BrokerConnection>>();
   private readonly topics = new Map<string, TopicMetadata>();
@@ -76,6 +80,7 @@ export class Cluster {
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 30000;
     this.retries = opts.retries ?? 5;
     this.retryBackoffMs = opts.retryBackoffMs ?? 100;
+    this.sasl = opts.sasl;
   }
 
   private async open(host: string, port: number): Promise<BrokerConnection> {
@@ -84,6 +89,7 @@ export class Cluster {
     c.requestTimeoutMs = this.requestTimeoutMs;
     try {
       await c.negotiate();
+      if (this.sasl) await saslAuthenticate(c, this.sasl);
     } catch (e) {
       c.close();
       throw e;

@@ -14,10 +14,10 @@ import {
   type Validator,
 } from './config-def.ts';
 
-/** http.listeners: http://host:port entries (host may be empty or 0.0.0.0 for every interface; port 0 = any). */
+/** http.listeners: http(s)://host:port entries (host may be empty or 0.0.0.0 for every interface; port 0 = any). */
 const HTTP_LISTENERS: Validator = {
-  expected: 'a comma-separated list of http://host:port endpoints',
-  test: (v) => Array.isArray(v) && v.every((e) => /^http:\/\/(\[[0-9a-fA-F:.]+\]|[^:/\s]*):\d{1,5}$/.test(e)),
+  expected: 'a comma-separated list of http://host:port or https://host:port endpoints',
+  test: (v) => Array.isArray(v) && v.every((e) => /^https?:\/\/(\[[0-9a-fA-F:.]+\]|[^:/\s]*):\d{1,5}$/.test(e)),
 };
 
 export const BROKER_KEYS: readonly ConfigDef[] = [
@@ -812,6 +812,17 @@ export const BROKER_KEYS: readonly ConfigDef[] = [
     validator: HTTP_LISTENERS,
     doc:
       'Tributary: http://host:port endpoints of the operations HTTP listener (/health, /ready, /metrics, the web ' +
-      'console); empty disables it. The embedded startBroker() leaves it off unless asked.',
+      'console); empty disables it. The embedded startBroker() leaves it off unless asked. https://host:port ' +
+      'serves TLS with the broker-wide ssl.keystore.* keys (listener.name.http.ssl.* overrides them).',
+  }),
+  b('http.auth', {
+    type: 'string',
+    default: 'none',
+    validator: oneOf('none', 'basic'),
+    doc:
+      'Tributary: authentication on the operations HTTP listener. basic: /metrics and the web console ask for ' +
+      'HTTP Basic credentials of a SASL user of the broker (a PLAIN user of the JAAS config or a SCRAM user), ' +
+      'checked by authenticating to its SASL_PLAINTEXT listener; console actions then run as that user and are ' +
+      'authorized by the ACLs. /health and /ready stay open.',
   }),
 ];

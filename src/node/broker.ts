@@ -20,11 +20,12 @@ import { TransactionCoordinatorRuntime } from '../coordinator/transaction/runtim
 import { type ControllerDefaults, LocalController, type MetadataController, newUuid } from '../metadata/controller.ts';
 import type { MetadataImage } from '../metadata/image.ts';
 import { FileMetadataLog } from '../metadata/metadata-log.ts';
-import { OpsHttpServer, parseHttpListener } from '../ops/http-server.ts';
+import type { HttpAuthOptions } from '../ops/http-auth.ts';
+import { localAddress, OpsHttpServer, parseHttpListener } from '../ops/http-server.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import type { AlterPartitionAnswer } from '../replication/types.ts';
 import { listenerSasl } from '../security/sasl.ts';
-import type { ScramMechanism } from '../security/scram.ts';
+import { type ScramMechanism, scramMechanismById } from '../security/scram.ts';
 import { listenerTls, usesTls } from '../security/tls.ts';
 import { Dispatcher } from '../server/dispatcher.ts';
 import { supportedApis } from '../server/handlers/index.ts';
@@ -193,6 +194,7 @@ export class Broker {
     this.logs = LogManager.open({
       logDirs,
       logger: loggers.get('tributary.storage'),
+      onFlushed: (ms) => this.http?.metrics.observeLogFlush(ms),
       configFor: (topic) => {
         // Resolved once per topic, not once per partition.
         let c = logConfigs.get(topic);
@@ -280,7 +282,16 @@ export class Broker {
             logs: () => this.logs,
             listening: () => this.bound.length > 0 && this.server?.processing === true && this.stopping === undefined,
             connections: () => this.server?.connectionCounts() ?? new Map(),
+            activeController: () => this.cluster === undefined || this.cluster.controller?.active === true,
             kafkaListeners: () => this.bound,
+            auth: cfg.get('http.auth') === 'basic' ? this.httpAuth(() => controller.image) : undefined,
+            // https:// endpoints: the broker's ssl.* keys (listener.name.http.ssl.* overrides); browsers are not
+            // asked for client certificates.
+            tls: () => ({
+              ...listenerTls(cfg, { name: 'HTTP', host: '', port: 0, securityProtocol: 'SSL' }).options,
+              requestCert: false,
+              rejectUnauthorized: false,
+            }),
             log: loggers.get('tributary.http'),
           });
     this.http = http;
@@ -371,6 +382,21 @@ export class Broker {
       },
       'Tributary broker started',
     );
+  }
+
+  /** http.auth=basic: users are checked at (and act through) this broker's first SASL_PLAINTEXT listener. */
+  private httpAuth(image: () => MetadataImage): HttpAuthOptions {
+    const cfg = this.config;
+    return {
+      endpoint: () => {
+        const bound = this.bound.find((l) => l.securityProtocol === 'SASL_PLAINTEXT');
+        const listener = bound && cfg.listeners.find((l) => l.name === bound.name);
+        if (bound === undefined || listener === undefined) return undefined;
+        return { bootstrap: localAddress(bound), mechanisms: listenerSasl(cfg, listener).mechanisms };
+      },
+      scramMechanisms: (user) =>
+        [...(image().scramCredentials.get(user)?.keys() ?? [])].flatMap((id) => scramMechanismById(id)?.name ?? []),
+    };
   }
 
   /** Cluster mode: replication's settings, its fetchers' endpoints and its AlterPartition channel (the admin queue). */

@@ -23,13 +23,13 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Admin } from '../client/admin.ts';
+import type { Admin } from '../client/admin.ts';
 import { Consumer } from '../client/consumer.ts';
 import { KafkaClientError } from '../client/errors.ts';
-import { Producer } from '../client/producer.ts';
 import { ApiKey } from '../protocol/apis.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import type { DescribeLogDirsResponse } from '../protocol/generated/messages.ts';
+import { KafkaClients } from './http-auth.ts';
 import { sendJson } from './http-server.ts';
 
 /** Where `npm run build` puts the console (dist/console of the package, from src/ops/ or dist/ops/ alike). */
@@ -64,23 +64,37 @@ export interface ConsoleOptions {
 export class ConsoleApi {
   private readonly opts: ConsoleOptions;
   private readonly dir: string;
-  private admin: Admin | undefined;
-  private producer: Producer | undefined;
+  /** The clients used when the HTTP listener has no authentication (`http.auth=none`). */
+  private anonymous: KafkaClients | undefined;
 
   constructor(opts: ConsoleOptions) {
     this.opts = opts;
     this.dir = opts.dir ?? CONSOLE_DIR;
   }
 
-  /** An HttpRoute: handles `/api/...` and the console's files; false for anything else. */
-  readonly route = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
+  /**
+   * An HttpRoute: handles `/api/...` and the console's files; false for anything else. `clients` are the
+   * authenticated user's (http.auth=basic); without them the console uses its own anonymous clients.
+   */
+  readonly route = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    clients?: KafkaClients,
+  ): Promise<boolean> => {
     if (url.pathname.startsWith('/api/')) {
+      const kafka = clients ?? this.anonymousClients();
       try {
-        const body = await this.api(req, url);
+        const body = await this.api(req, url, kafka);
         sendJson(res, req.method === 'POST' ? 201 : 200, body);
       } catch (e) {
         const status = e instanceof HttpError ? e.status : e instanceof KafkaClientError ? kafkaStatus(e.code) : 500;
-        sendJson(res, status, { error: (e as Error).message });
+        const denied = status === 403 && e instanceof KafkaClientError;
+        // An ACL refusal names who was refused, so the console can say which user lacks which right.
+        const error = denied
+          ? `${kafka.principal ?? 'the console (User:ANONYMOUS)'} is not authorized: ${(e as Error).message}`
+          : (e as Error).message;
+        sendJson(res, status, { error });
       }
       return true;
     }
@@ -88,17 +102,19 @@ export class ConsoleApi {
     return this.serveFile(res, url.pathname);
   };
 
-  private kafka() {
-    const common = { bootstrapServers: this.opts.bootstrap(), clientId: 'tributary-console', retries: 2 };
-    this.admin ??= new Admin(common);
-    return { admin: this.admin, common };
+  private anonymousClients(): KafkaClients {
+    this.anonymous ??= new KafkaClients(
+      { bootstrapServers: this.opts.bootstrap(), clientId: 'tributary-console', retries: 2 },
+      null,
+    );
+    return this.anonymous;
   }
 
-  private async api(req: IncomingMessage, url: URL): Promise<unknown> {
+  private async api(req: IncomingMessage, url: URL, kafka: KafkaClients): Promise<unknown> {
     const parts = url.pathname.slice('/api/'.length).split('/').map(decodeURIComponent);
     const m = req.method ?? 'GET';
     if (m !== 'GET' && m !== 'HEAD') checkMutation(req);
-    const { admin, common } = this.kafka();
+    const { admin } = kafka;
     const [what, name, sub] = parts;
     if (what === 'cluster' && parts.length === 1 && m === 'GET') return admin.describeCluster();
     if (what === 'topics' && parts.length === 1) {
@@ -142,8 +158,8 @@ export class ConsoleApi {
       }
     }
     if (what === 'topics' && name !== undefined && sub === 'messages' && parts.length === 3) {
-      if (m === 'GET') return this.browse(common, name, url.searchParams);
-      if (m === 'POST') return this.produce(common, name, await readJson(req));
+      if (m === 'GET') return this.browse(kafka, name, url.searchParams);
+      if (m === 'POST') return this.produce(kafka, name, await readJson(req));
     }
     if (what === 'groups' && parts.length === 1 && m === 'GET') {
       const groups = await admin.listGroups();
@@ -236,14 +252,13 @@ export class ConsoleApi {
       .sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
-  private async browse(common: object, topic: string, q: URLSearchParams) {
+  private async browse(kafka: KafkaClients, topic: string, q: URLSearchParams) {
     const partition = requiredInt(q.get('partition'), 'partition');
     const limit = Math.min(MAX_BROWSE, optionalInt(q.get('limit') ?? undefined, 'limit') ?? 50);
     const offset = optionalInt(q.get('offset') ?? undefined, 'offset');
     const timestamp = optionalInt(q.get('timestamp') ?? undefined, 'timestamp');
-    const { admin } = this.kafka();
-    const [end] = await admin.listOffsets([{ topic, partitions: [partition] }], 'latest');
-    const consumer = new Consumer({ ...common, maxWaitMs: 200 });
+    const [end] = await kafka.admin.listOffsets([{ topic, partitions: [partition] }], 'latest');
+    const consumer = new Consumer({ ...kafka.common, maxWaitMs: 200 });
     try {
       consumer.assign([
         offset !== undefined
@@ -274,14 +289,13 @@ export class ConsoleApi {
     }
   }
 
-  private async produce(common: object, topic: string, body: unknown) {
+  private async produce(kafka: KafkaClients, topic: string, body: unknown) {
     const b = body as { key?: unknown; value?: unknown; headers?: unknown; partition?: unknown };
     if (b.value !== null && typeof b.value !== 'string')
       throw new HttpError(400, 'value: a string or null is expected');
     if (b.key !== undefined && b.key !== null && typeof b.key !== 'string')
       throw new HttpError(400, 'key: a string or null is expected');
-    this.producer ??= new Producer({ ...common, lingerMs: 0 });
-    const [sent] = await this.producer.send({
+    const [sent] = await kafka.producer().send({
       topic,
       messages: [
         {
@@ -321,9 +335,8 @@ export class ConsoleApi {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.producer?.close(), this.admin?.close()]);
-    this.producer = undefined;
-    this.admin = undefined;
+    await this.anonymous?.close();
+    this.anonymous = undefined;
   }
 }
 
@@ -351,7 +364,8 @@ function checkMutation(req: IncomingMessage): void {
   if (!(req.headers['content-type'] ?? '').startsWith('application/json') && req.method !== 'DELETE')
     throw new HttpError(415, 'changes must be sent as application/json');
   const origin = req.headers.origin;
-  if (origin !== undefined && origin !== `http://${req.headers.host}`)
+  const scheme = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  if (origin !== undefined && origin !== `${scheme}://${req.headers.host}`)
     throw new HttpError(403, `cross-origin request from ${origin} refused`);
   if (req.method === 'DELETE' && origin === undefined && req.headers['sec-fetch-site'] === 'cross-site')
     throw new HttpError(403, 'cross-site request refused');
@@ -403,7 +417,9 @@ function kafkaStatus(code: number): number {
     case ErrorCode.TOPIC_ALREADY_EXISTS:
       return 409;
     case ErrorCode.TOPIC_AUTHORIZATION_FAILED:
+    case ErrorCode.GROUP_AUTHORIZATION_FAILED:
     case ErrorCode.CLUSTER_AUTHORIZATION_FAILED:
+    case ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
       return 403;
     case ErrorCode.REQUEST_TIMED_OUT:
     case ErrorCode.NOT_COORDINATOR:

@@ -1,19 +1,26 @@
 /**
- * The operations HTTP listener (`http.listeners`, node:http): `/health` (the process is up), `/ready` (serving
- * clients: listening, metadata loaded, registered and not fenced, every log dir online) and `/metrics` (Prometheus
- * text format). Everything it reports is read from the broker's own state at request time.
+ * The operations HTTP listener (`http.listeners`, node:http, or node:https for `https://` endpoints): `/health` (the
+ * process is up), `/ready` (serving clients: listening, metadata loaded, registered and not fenced, every log dir
+ * online) and `/metrics` (Prometheus text format). Everything it reports is read from the broker's own state at
+ * request time. With `http.auth=basic` everything but /health and /ready needs a broker user's credentials
+ * (http-auth.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { TlsOptions } from 'node:tls';
 import type { BrokerServices } from '../server/services.ts';
 import type { BoundListener } from '../server/socket-server.ts';
 import type { LogManager } from '../storage/log-manager.ts';
 import type { Logger } from '../util/log.ts';
 import { ConsoleApi } from './console-api.ts';
+import { BASIC_CHALLENGE, HttpAuth, HttpAuthError, type HttpAuthOptions, type KafkaClients } from './http-auth.ts';
 import { BrokerMetrics } from './metrics.ts';
 
 export interface HttpEndpoint {
   host: string;
   port: number;
+  /** An https:// endpoint. */
+  tls?: true;
 }
 
 export interface BoundHttpListener extends HttpEndpoint {
@@ -21,12 +28,15 @@ export interface BoundHttpListener extends HttpEndpoint {
   boundPort: number;
 }
 
-/** Parses `http://host:port` (brackets around an IPv6 host; empty host = every interface). */
+/** Parses `http://host:port` or `https://host:port` (brackets around an IPv6 host; empty host = every interface). */
 export function parseHttpListener(s: string): HttpEndpoint {
-  const m = /^http:\/\/(\[([0-9a-fA-F:.]+)\]|[^:/\s]*):(\d{1,5})$/.exec(s);
-  const port = m ? Number(m[3]) : Number.NaN;
-  if (!m || port > 65535) throw new Error(`http.listeners: expected http://host:port, got ${JSON.stringify(s)}`);
-  return { host: m[2] ?? m[1]!, port };
+  const m = /^(https?):\/\/(\[([0-9a-fA-F:.]+)\]|[^:/\s]*):(\d{1,5})$/.exec(s);
+  const port = m ? Number(m[4]) : Number.NaN;
+  if (!m || port > 65535)
+    throw new Error(`http.listeners: expected http://host:port or https://host:port, got ${JSON.stringify(s)}`);
+  const ep: HttpEndpoint = { host: m[3] ?? m[2]!, port };
+  if (m[1] === 'https') ep.tls = true;
+  return ep;
 }
 
 export interface OpsHttpOptions {
@@ -35,10 +45,16 @@ export interface OpsHttpOptions {
   /** True while the broker's Kafka listeners accept connections (false before start and once stopping). */
   listening: () => boolean;
   connections: () => ReadonlyMap<string, number>;
+  /** Whether this broker is the active controller (default: always, as a single node is). */
+  activeController?: () => boolean;
   /** The broker's bound Kafka listeners: the console's client connects to one of them. */
   kafkaListeners?: () => readonly BoundListener[];
   /** Directory of the built web console (default: the package's dist/console). */
   consoleDir?: string;
+  /** http.auth=basic: where users are checked; undefined leaves the listener open. */
+  auth?: HttpAuthOptions;
+  /** TLS server options for https:// endpoints (from the broker's ssl.* keys), read when one is opened. */
+  tls?: () => TlsOptions;
   log: Logger;
 }
 
@@ -46,6 +62,11 @@ export interface OpsHttpOptions {
 export function localBootstrap(listeners: readonly BoundListener[]): string {
   const l = listeners.find((x) => x.securityProtocol === 'PLAINTEXT') ?? listeners[0];
   if (l === undefined) throw new Error('the broker has no Kafka listener');
+  return localAddress(l);
+}
+
+/** host:port of one bound listener for a client in this process (any-address hosts as loopback). */
+export function localAddress(l: BoundListener): string {
   const host = l.host === '' || l.host === '0.0.0.0' ? '127.0.0.1' : l.host === '::' ? '::1' : l.host;
   return `${host.includes(':') ? `[${host}]` : host}:${l.boundPort}`;
 }
@@ -55,8 +76,16 @@ export interface Readiness {
   reasons: string[];
 }
 
-/** A route beyond the built-in ones (the console's API and assets); returns false when it does not handle the path. */
-export type HttpRoute = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>;
+/**
+ * A route beyond the built-in ones (the console's API and assets); returns false when it does not handle the path.
+ * `clients` are the authenticated user's Kafka clients (http.auth=basic).
+ */
+export type HttpRoute = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  clients?: KafkaClients,
+) => boolean | Promise<boolean>;
 
 export class OpsHttpServer {
   readonly metrics: BrokerMetrics;
@@ -65,10 +94,16 @@ export class OpsHttpServer {
   private readonly routes: HttpRoute[] = [];
   private bound: BoundHttpListener[] = [];
   private readonly console: ConsoleApi | undefined;
+  private readonly auth: HttpAuth | undefined;
 
   constructor(opts: OpsHttpOptions) {
     this.opts = opts;
-    this.metrics = new BrokerMetrics({ services: opts.services, connections: opts.connections });
+    this.metrics = new BrokerMetrics({
+      services: opts.services,
+      connections: opts.connections,
+      activeController: opts.activeController,
+    });
+    this.auth = opts.auth ? new HttpAuth(opts.auth) : undefined;
     const listeners = opts.kafkaListeners;
     if (listeners) {
       this.console = new ConsoleApi({ bootstrap: () => localBootstrap(listeners()), dir: opts.consoleDir });
@@ -104,13 +139,25 @@ export class OpsHttpServer {
    */
   async listen(endpoints: readonly HttpEndpoint[]): Promise<BoundHttpListener[]> {
     for (const ep of endpoints) {
-      const server = createServer((req, res) => {
+      const scheme = ep.tls ? 'https' : 'http';
+      const onRequest = (req: IncomingMessage, res: ServerResponse) => {
         this.handle(req, res).catch((err: unknown) => {
           this.opts.log.error({ err, url: req.url }, 'http request failed');
           if (!res.headersSent) sendJson(res, 500, { error: (err as Error).message ?? String(err) });
           else res.destroy();
         });
-      });
+      };
+      let server: Server;
+      try {
+        if (ep.tls && this.opts.tls === undefined) throw new Error('https:// needs the broker ssl.keystore.* keys');
+        server = ep.tls ? createHttpsServer(this.opts.tls!(), onRequest) : createServer(onRequest);
+      } catch (err) {
+        this.opts.log.error(
+          { err, host: ep.host, port: ep.port },
+          `http listener ${scheme}://${ep.host}:${ep.port} could not be opened: ${(err as Error).message}`,
+        );
+        continue;
+      }
       server.keepAliveTimeout = 5000;
       try {
         await new Promise<void>((resolve, reject) => {
@@ -123,7 +170,7 @@ export class OpsHttpServer {
       } catch (err) {
         this.opts.log.error(
           { err, host: ep.host, port: ep.port },
-          `http listener http://${ep.host}:${ep.port} could not be opened; /health, /ready and /metrics are not served there`,
+          `http listener ${scheme}://${ep.host}:${ep.port} could not be opened; /health, /ready and /metrics are not served there`,
         );
         continue;
       }
@@ -133,7 +180,7 @@ export class OpsHttpServer {
       this.servers.push(server);
       this.bound.push({ ...ep, boundPort });
       this.opts.log.info(
-        { host: ep.host, port: boundPort },
+        { scheme, host: ep.host, port: boundPort, auth: this.auth ? 'basic' : 'none' },
         'http listener started (console, /health, /ready, /metrics)',
       );
     }
@@ -156,6 +203,19 @@ export class OpsHttpServer {
           r.ready ? { status: 'READY' } : { status: 'NOT_READY', reasons: r.reasons },
         );
       }
+    }
+    // Everything else is the broker's data: with http.auth=basic only for a user of the broker.
+    let clients: KafkaClients | undefined;
+    if (this.auth !== undefined) {
+      try {
+        clients = await this.auth.authenticate(req);
+      } catch (e) {
+        if (!(e instanceof HttpAuthError)) throw e;
+        if (e.status === 401) res.setHeader('www-authenticate', BASIC_CHALLENGE);
+        return sendJson(res, e.status, { error: e.message });
+      }
+    }
+    switch (url.pathname) {
       case '/metrics': {
         if (!get) return methodNotAllowed(res);
         const text = await this.metrics.scrape();
@@ -164,7 +224,7 @@ export class OpsHttpServer {
         return;
       }
     }
-    for (const route of this.routes) if (await route(req, res, url)) return;
+    for (const route of this.routes) if (await route(req, res, url, clients)) return;
     sendJson(res, 404, { error: `no such path: ${url.pathname}` });
   }
 
@@ -180,7 +240,7 @@ export class OpsHttpServer {
     );
     this.servers.length = 0;
     this.bound = [];
-    await this.console?.close();
+    await Promise.all([this.console?.close(), this.auth?.close()]);
   }
 }
 

@@ -24,6 +24,11 @@ export interface MetricsSources {
   readonly services: BrokerServices;
   /** Open client connections per listener name. */
   connections(): ReadonlyMap<string, number>;
+  /**
+   * Whether this broker is the active controller: always for a single node (its own local controller); in a
+   * ZooKeeper cluster the broker holding /controller. Default: true.
+   */
+  activeController?(): boolean;
 }
 
 /**
@@ -76,6 +81,7 @@ export class BrokerMetrics {
   private readonly topics = new Map<string, TopicCounters>();
   private readonly apis = new Map<string, ApiSeries>();
   private readonly c: ReturnType<typeof defineCounters>;
+  private readonly logFlush: client.Summary;
 
   constructor(sources: MetricsSources) {
     this.sources = sources;
@@ -84,9 +90,24 @@ export class BrokerMetrics {
     client.collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
     this.c = defineCounters(this.registry);
     defineGauges(this.registry, sources);
+    // Kafka's LogFlushStats.LogFlushRateAndTimeMs, a timer in ms that the JMX exporter exposes with quantiles (50th
+    // to 99.9th percentile over a recent window, as Yammer's reservoir) and a count: one observation per flush.
+    this.logFlush = new client.Summary({
+      name: 'kafka_log_logflushstats_logflushrateandtimems',
+      help: 'Time of each partition log flush (fsync of log and indexes), in milliseconds.',
+      percentiles: [0.5, 0.75, 0.95, 0.98, 0.99, 0.999],
+      maxAgeSeconds: 600,
+      ageBuckets: 5,
+      registers: [this.registry],
+    });
     // ISR shrinks and expands, as the replica manager's IsrShrinksPerSec/IsrExpandsPerSec: from image changes.
     sources.services.controller.subscribe((image, previous) => this.countIsrChanges(image, previous));
   }
+
+  /** The storage layer's hook: one call per partition log flush, with its duration in ms. */
+  readonly observeLogFlush = (ms: number): void => {
+    this.logFlush.observe(ms);
+  };
 
   /** The dispatcher's hook: one call per request; per partition work only for Produce and Fetch, none per record. */
   readonly observeRequest: RequestObserver = (apiKey, apiName, _version, request, response, startMs) => {
@@ -306,25 +327,41 @@ function defineGauges(registry: client.Registry, sources: MetricsSources): void 
   gauge('kafka_server_replicamanager_offlinereplicacount', 'Replicas here whose log is offline.', [], (g) =>
     g.set(hosted().filter((p) => p.log.isOffline).length),
   );
+  // The controller's series, as Kafka's KafkaController reports them in a ZooKeeper cluster: 1 and the cluster-wide
+  // counts on the active controller, 0 on every other broker (so a sum over brokers is the cluster's value).
+  const active = () => sources.activeController?.() ?? true;
   gauge(
     'kafka_controller_kafkacontroller_activecontrollercount',
-    '1 on the active controller (this broker runs its own local controller).',
+    '1 on the active controller (a single node is its own), 0 elsewhere.',
     [],
-    (g) => g.set(1),
+    (g) => g.set(active() ? 1 : 0),
   );
-  gauge('kafka_controller_kafkacontroller_offlinepartitionscount', 'Partitions without a leader.', [], (g) => {
-    let n = 0;
-    for (const t of s.metadata().topics.values()) for (const p of t.partitions) if (p.leader < 0) n++;
-    g.set(n);
-  });
-  gauge('kafka_controller_kafkacontroller_globaltopiccount', 'Topics in the cluster.', [], (g) =>
-    g.set(s.metadata().topics.size),
+  gauge(
+    'kafka_controller_kafkacontroller_offlinepartitionscount',
+    'Partitions without a leader (reported by the active controller; 0 elsewhere).',
+    [],
+    (g) => {
+      let n = 0;
+      if (active()) for (const t of s.metadata().topics.values()) for (const p of t.partitions) if (p.leader < 0) n++;
+      g.set(n);
+    },
   );
-  gauge('kafka_controller_kafkacontroller_globalpartitioncount', 'Partitions in the cluster.', [], (g) => {
-    let n = 0;
-    for (const t of s.metadata().topics.values()) n += t.partitions.length;
-    g.set(n);
-  });
+  gauge(
+    'kafka_controller_kafkacontroller_globaltopiccount',
+    'Topics in the cluster (reported by the active controller; 0 elsewhere).',
+    [],
+    (g) => g.set(active() ? s.metadata().topics.size : 0),
+  );
+  gauge(
+    'kafka_controller_kafkacontroller_globalpartitioncount',
+    'Partitions in the cluster (reported by the active controller; 0 elsewhere).',
+    [],
+    (g) => {
+      let n = 0;
+      if (active()) for (const t of s.metadata().topics.values()) n += t.partitions.length;
+      g.set(n);
+    },
+  );
   gauge(
     'kafka_server_socketservermetrics_connection_count',
     'Open client connections, per listener.',

@@ -30,6 +30,8 @@ export interface LogManagerOptions {
   clock?: () => number;
   logger?: StorageLogger;
   caches?: StorageCaches;
+  /** Called after every partition log flush with its duration in ms (the log flush time metric). */
+  onFlushed?: (ms: number) => void;
   /** Log cleaner tuning (most distinct keys per pass, minimum time between checks of one log). */
   cleaner?: { maxMapEntries?: number; checkIntervalMs?: number };
 }
@@ -183,6 +185,7 @@ export class LogManager {
       logger: this.logger,
       caches: this.opts.caches,
       onFailure: (_log: PartitionLog, err: Error) => this.takeDirOffline(logDir, err),
+      onFlushed: this.opts.onFlushed,
     };
   }
 

@@ -1,13 +1,14 @@
 // The web console in headless Chromium (Debian's chromium, driven by playwright-core) against a real broker
 // process: the cluster page, create and delete a topic, produce a message and browse it, and a kafka-python group's
-// lag dropping to 0 once it has consumed everything. The test builds the console (vite) into dist/console first.
+// lag dropping to 0 once it has consumed everything; with http.auth=basic, a user without the ACL shown the broker's
+// refusal and the super user allowed. The test builds the console (vite) into dist/console first.
 // TRIBUTARY_CONSOLE_SCREENSHOTS=<dir> saves screenshots there (docs/ holds the ones taken that way).
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, afterEach, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { printLogsOnFailure, REPO_ROOT, sharedSetup, startBrokerProcess } from '../helpers/broker.ts';
+import { freePort, printLogsOnFailure, REPO_ROOT, sharedSetup, startBrokerProcess } from '../helpers/broker.ts';
 import { describeRun, PY_DIR, requireBinary, requirePython, runProcess, waitFor } from '../helpers/clients.ts';
 import { httpPort } from '../helpers/prometheus.ts';
 
@@ -161,5 +162,71 @@ describe('web console (headless Chromium)', { timeout: 240_000 }, () => {
     await page.goto(`${(await setup.get()).base}#/groups`);
     await page.locator(`tr[data-group="${group}"] td.lag`, { hasText: /^0$/ }).waitFor();
     await page.close();
+  });
+});
+
+describe('web console with http.auth=basic (headless Chromium)', { timeout: 240_000 }, () => {
+  let browser: Browser | undefined;
+  const JAAS =
+    'org.apache.kafka.common.security.plain.PlainLoginModule required user_admin="admin-secret" user_bob="bob-secret";';
+  const setup = sharedSetup(async () => {
+    const chromiumPath = requireBinary('chromium', 'apt-get install chromium');
+    const build = await runProcess(
+      path.join(REPO_ROOT, 'node_modules', '.bin', 'vite'),
+      ['build', '--config', 'console/vite.config.ts', '--logLevel', 'warn'],
+      { cwd: REPO_ROOT, timeoutMs: 120_000 },
+    );
+    assert.equal(build.code, 0, describeRun('vite build (the console)', build));
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+    const broker = await startBrokerProcess({
+      extraListeners: `SASL_PLAINTEXT://127.0.0.1:${await freePort()}`,
+      overrides: {
+        'inter.broker.listener.name': 'PLAINTEXT',
+        'listener.name.sasl_plaintext.sasl.enabled.mechanisms': 'PLAIN',
+        'listener.name.sasl_plaintext.plain.sasl.jaas.config': JAAS,
+        'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+        'super.users': 'User:admin',
+        'http.listeners': 'http://127.0.0.1:0',
+        'http.auth': 'basic',
+      },
+    });
+    return { broker, base: `http://127.0.0.1:${httpPort(broker)}/` };
+  });
+  after(async () => {
+    await browser?.close();
+    await setup.value()?.broker.stop();
+  });
+  afterEach((t) => printLogsOnFailure(t, setup.value()?.broker));
+
+  const openAs = async (username: string, password: string, hash: string): Promise<Page> => {
+    const { base } = await setup.get();
+    const context = await browser!.newContext({ httpCredentials: { username, password } });
+    const page = await context.newPage();
+    await page.goto(`${base}${hash}`);
+    return page;
+  };
+
+  test("a user without the ACL sees the broker's refusal naming it; the super user creates the topic", async () => {
+    const bob = await openAs('bob', 'bob-secret', '#/topics');
+    await bob.fill('input[name=topic]', 'console-acl');
+    await bob.click('text=Create topic');
+    await bob
+      .getByRole('alert')
+      .getByText(/User:bob is not authorized: TOPIC_AUTHORIZATION_FAILED/)
+      .waitFor();
+    await bob.context().close();
+
+    const admin = await openAs('admin', 'admin-secret', '#/topics');
+    await admin.fill('input[name=topic]', 'console-acl');
+    await admin.click('text=Create topic');
+    await admin.locator('tr[data-topic="console-acl"]').waitFor();
+    await admin.context().close();
+
+    const wrong = await openAs('bob', 'not-bobs', '');
+    const { base } = await setup.get();
+    const res = await wrong.goto(base);
+    assert.equal(res?.status(), 401);
+    await wrong.context().close();
   });
 });

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { BrokerConnection } from '../../src/client/connection.ts';
 import { ApiKey } from '../../src/protocol/apis.ts';
 import type { MetadataResponse } from '../../src/protocol/generated/messages.ts';
@@ -21,11 +21,10 @@ function freePort(): Promise<number> {
   });
 }
 
-test('docker/entrypoint.sh starts the broker from KAFKA_* variables and stops on SIGTERM', {
-  timeout: 120000,
-}, async () => {
-  // Build the image's contents (dist/ + node_modules) into a scratch TRIBUTARY_HOME, as the Dockerfile does.
-  const home = mkdtempSync(join(tmpdir(), 'tributary-home-'));
+// The image's contents (dist/ + node_modules) in a scratch TRIBUTARY_HOME, as the Dockerfile builds them.
+let home = '';
+before(async () => {
+  home = mkdtempSync(join(tmpdir(), 'tributary-home-'));
   symlinkSync(join(ROOT, 'node_modules'), join(home, 'node_modules'));
   const build = spawn(
     process.execPath,
@@ -33,6 +32,12 @@ test('docker/entrypoint.sh starts the broker from KAFKA_* variables and stops on
     { cwd: ROOT, stdio: 'inherit' },
   );
   assert.equal(await new Promise((r) => build.on('exit', r)), 0, 'tsc build failed');
+});
+after(() => rmSync(home, { recursive: true, force: true }));
+
+test('docker/entrypoint.sh starts the broker from KAFKA_* variables and stops on SIGTERM', {
+  timeout: 120000,
+}, async () => {
   const port = await freePort();
   const httpPort = await freePort();
   const data = mkdtempSync(join(tmpdir(), 'tributary-docker-'));
@@ -80,6 +85,51 @@ test('docker/entrypoint.sh starts the broker from KAFKA_* variables and stops on
   } finally {
     child.kill('SIGKILL');
     rmSync(data, { recursive: true, force: true });
-    rmSync(home, { recursive: true, force: true });
   }
+});
+
+/** Runs the entry script until the broker logs that it started; returns what it logged by then. */
+async function startupLogs(http: Record<string, string>): Promise<string> {
+  const port = await freePort();
+  const data = mkdtempSync(join(tmpdir(), 'tributary-docker-'));
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    PATH: `${dirname(process.execPath)}:${process.env.PATH}`,
+    TRIBUTARY_HOME: home,
+    KAFKA_LISTENERS: `PLAINTEXT://127.0.0.1:${port}`,
+    KAFKA_ADVERTISED_LISTENERS: `PLAINTEXT://127.0.0.1:${port}`,
+    KAFKA_LOG_DIRS: data,
+    ...http,
+  };
+  if (!('KAFKA_HTTP_LISTENERS' in http)) delete env.KAFKA_HTTP_LISTENERS;
+  const child = spawn('sh', [join(ROOT, 'docker/entrypoint.sh')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let logs = '';
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const seen = (d: Buffer) => {
+        logs += d;
+        if (logs.includes('Tributary broker started')) resolve();
+      };
+      child.stdout.on('data', seen);
+      child.stderr.on('data', seen);
+      child.on('exit', (code) =>
+        reject(new Error(`entrypoint exited with ${code} before the broker started:\n${logs}`)),
+      );
+    });
+    return logs;
+  } finally {
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('close', r));
+    rmSync(data, { recursive: true, force: true });
+  }
+}
+
+test('KAFKA_HTTP_LISTENERS set but empty turns the HTTP listener off; unset keeps the default', {
+  timeout: 120000,
+}, async () => {
+  const off = await startupLogs({ KAFKA_HTTP_LISTENERS: '' });
+  assert.doesNotMatch(off, /http listener/, off);
+  // Unset: the image's default endpoint (0.0.0.0:9644) is tried, opened or (port taken here) logged as skipped.
+  const dflt = await startupLogs({});
+  assert.match(dflt, /http listener (started.*host=0\.0\.0\.0 port=9644|http:\/\/0\.0\.0\.0:9644)/, dflt);
 });

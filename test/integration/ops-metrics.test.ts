@@ -90,6 +90,42 @@ describe('operations HTTP listener', { timeout: 180_000 }, () => {
     assert.equal(sample(done, 'kafka_consumergroup_members', { consumergroup: group }), 0, 'the consumer left');
   });
 
+  test('log flushes are timed: kafka_log_logflushstats_logflushrateandtimems counts each fsync', async () => {
+    const { kcat, broker, base } = await setup.get();
+    const topic = 'ops-flush';
+    const produce = async (input: string) => {
+      const r = await runProcess(kcat, ['-b', broker.bootstrap, '-P', '-t', topic], { input });
+      assert.equal(r.code, 0, describeRun('kcat -P', r));
+    };
+    await produce('first\n');
+    const flushes = (m: ParsedMetrics) => sample(m, 'kafka_log_logflushstats_logflushrateandtimems_count') ?? -1;
+    const before = await scrape(base);
+    assert.equal(before.types.kafka_log_logflushstats_logflushrateandtimems, 'summary');
+    // flush.messages=1: every append is fsynced before it is acknowledged, and timed.
+    const cfg = await runProcess(
+      process.execPath,
+      [
+        'src/cli/main.ts',
+        'configs',
+        'alter',
+        '--bootstrap-server',
+        broker.bootstrap,
+        '--topic',
+        topic,
+        '--add-config',
+        'flush.messages=1',
+      ],
+      { cwd: REPO_ROOT },
+    );
+    assert.equal(cfg.code, 0, describeRun('tributary configs --alter', cfg));
+    for (let i = 0; i < 3; i++) await produce(`flushed ${i}\n`);
+    const after = await scrape(base);
+    assert.ok(flushes(after) >= flushes(before) + 3, `flushes ${flushes(before)} → ${flushes(after)}`);
+    assert.ok((sample(after, 'kafka_log_logflushstats_logflushrateandtimems_sum') ?? -1) >= 0);
+    const p99 = sample(after, 'kafka_log_logflushstats_logflushrateandtimems', { quantile: '0.99' });
+    assert.ok(p99 !== undefined && p99 >= 0, 'the 99th percentile is reported');
+  });
+
   test('a produce the broker refuses counts as failed, with its bytes rejected', async () => {
     const { kcat, broker, base } = await setup.get();
     const topic = 'ops-small';

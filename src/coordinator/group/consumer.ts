@@ -8,13 +8,13 @@
 // it must give up (state UNREVOKED_PARTITIONS, epoch unchanged), once its heartbeat shows them released it moves
 // to the target epoch and gets the new partitions that no other member still owns (UNRELEASED_PARTITIONS until
 // every one is free). So a partition is never in two members' assignments (assigned or pending revocation) at once.
+//
+// The data model is consumer-model.ts, one member's reconciliation reconciliation.ts, the stored records and
+// their replay consumer-records.ts.
 import { ErrorCode } from '../../protocol/errors.ts';
-import type { ConsumerGroupMemberMetadataValue } from '../../protocol/generated/internal.ts';
 import { assert } from '../../util/assert.ts';
 import {
   ASSIGNORS,
-  type Assignment,
-  add,
   cloneAssignment,
   count,
   fromList,
@@ -25,13 +25,24 @@ import {
   toList,
   uniformAssign,
 } from './assignment.ts';
+import { commitCheck } from './assignment-epochs.ts';
 import {
-  type AssignmentEpochs,
-  commitCheck,
-  readEpochs,
-  updateAssignmentEpochs,
-  withEpochs,
-} from './assignment-epochs.ts';
+  type ConsumerConfig,
+  type ConsumerEffects,
+  type ConsumerGroup,
+  type ConsumerGroupState,
+  type ConsumerHeartbeatRequest,
+  type ConsumerHeartbeatResponse,
+  type ConsumerMember,
+  LEAVE_EPOCH,
+  MemberState,
+  newConsumerGroup,
+  newConsumerMember,
+  STATIC_LEAVE_EPOCH,
+  type TopicsView,
+} from './consumer-model.ts';
+import { currentValue, memberValue, replayConsumerRecord } from './consumer-records.ts';
+import { reconcile } from './reconciliation.ts';
 import {
   type ConsumerRecordDecoded,
   type CoordinatorRecord,
@@ -41,96 +52,21 @@ import {
   cgPartitionMetadataRecord,
   cgTargetMemberRecord,
   cgTargetMetadataRecord,
-  type TopicPartitionsList,
 } from './records.ts';
-
-/** Kafka's MemberState byte values (ConsumerGroupCurrentMemberAssignmentValue.State). */
-export const MemberState = { UNREVOKED_PARTITIONS: 0, UNRELEASED_PARTITIONS: 1, STABLE: 2 } as const;
-
-export const LEAVE_EPOCH = -1;
-export const STATIC_LEAVE_EPOCH = -2;
 
 export type { Assignment, AssignorInput, TopicMeta } from './assignment.ts';
 export { fromList, rangeAssign, toList, uniformAssign } from './assignment.ts';
-
-/** What the shard may know of the cluster's topics (from the metadata image). */
-export interface TopicsView {
-  get(name: string): TopicMeta | undefined;
-  /** Non-internal topic names, for regex subscriptions. */
-  names(): Iterable<string>;
-}
-
-export interface ConsumerMember {
-  memberId: string;
-  instanceId: string | null;
-  rackId: string | null;
-  clientId: string;
-  clientHost: string;
-  subscribedTopicNames: string[];
-  subscribedTopicRegex: string | null;
-  serverAssignor: string | null;
-  rebalanceTimeoutMs: number;
-  memberEpoch: number;
-  previousMemberEpoch: number;
-  state: number;
-  assigned: Assignment;
-  pendingRevocation: Assignment;
-  /** KIP-1251: the epoch at which each owned partition (assigned or pending revocation) was assigned to it. */
-  assignmentEpochs: AssignmentEpochs;
-}
-
-export interface ConsumerGroup {
-  groupId: string;
-  groupEpoch: number;
-  assignmentEpoch: number;
-  members: Map<string, ConsumerMember>;
-  staticMembers: Map<string, string>;
-  target: Map<string, Assignment>;
-  /** Subscribed topics as last seen: name → id and partition count. */
-  subscribed: Map<string, TopicMeta>;
-  stateTimestamp: number;
-}
-
-export type ConsumerGroupState = 'Empty' | 'Assigning' | 'Reconciling' | 'Stable';
-
-export interface ConsumerHeartbeatRequest {
-  groupId: string;
-  memberId: string;
-  memberEpoch: number;
-  instanceId: string | null;
-  rackId: string | null;
-  rebalanceTimeoutMs: number;
-  subscribedTopicNames: string[] | null;
-  subscribedTopicRegex: string | null;
-  serverAssignor: string | null;
-  topicPartitions: TopicPartitionsList | null;
-  clientId: string;
-  clientHost: string;
-}
-
-export interface ConsumerHeartbeatResponse {
-  errorCode: number;
-  errorMessage: string | null;
-  memberId: string | null;
-  memberEpoch: number;
-  heartbeatIntervalMs: number;
-  assignment: TopicPartitionsList | null;
-}
-
-export interface ConsumerConfig {
-  sessionTimeoutMs: number;
-  heartbeatIntervalMs: number;
-  maxSize: number;
-  /** Server-side assignors, the first one is the default. */
-  assignors: string[];
-  /** A group's own session timeout / heartbeat interval (GROUP config resources), overriding the two above. */
-  groupConfig?: (groupId: string) => { sessionTimeoutMs?: number; heartbeatIntervalMs?: number };
-}
-
-export interface ConsumerEffects {
-  records: CoordinatorRecord[];
-  timers: Array<{ key: string; at: number }>;
-}
+export type {
+  ConsumerConfig,
+  ConsumerEffects,
+  ConsumerGroup,
+  ConsumerGroupState,
+  ConsumerHeartbeatRequest,
+  ConsumerHeartbeatResponse,
+  ConsumerMember,
+  TopicsView,
+} from './consumer-model.ts';
+export { LEAVE_EPOCH, MemberState, STATIC_LEAVE_EPOCH } from './consumer-model.ts';
 
 const timerKey = (...parts: Array<string | number>): string => JSON.stringify(parts);
 
@@ -170,19 +106,6 @@ export class ConsumerGroups {
     for (const m of g.members.values())
       if (m.memberEpoch !== g.assignmentEpoch || m.state !== MemberState.STABLE) return 'Reconciling';
     return 'Stable';
-  }
-
-  newGroup(groupId: string, now: number): ConsumerGroup {
-    return {
-      groupId,
-      groupEpoch: 0,
-      assignmentEpoch: 0,
-      members: new Map(),
-      staticMembers: new Map(),
-      target: new Map(),
-      subscribed: new Map(),
-      stateTimestamp: now,
-    };
   }
 
   private regex(re: string): RegExp | null {
@@ -253,7 +176,7 @@ export class ConsumerGroups {
       if (classicGroupState === 'active')
         return fail(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${req.groupId} is not a consumer group.`);
       if (req.memberEpoch !== 0) return fail(ErrorCode.UNKNOWN_MEMBER_ID, `Group ${req.groupId} has no such member.`);
-      g = this.newGroup(req.groupId, now);
+      g = newConsumerGroup(req.groupId, now);
       convertedClassic = classicGroupState === 'empty';
       this.groups.set(req.groupId, g);
     }
@@ -273,7 +196,7 @@ export class ConsumerGroups {
         // The static member will come back: it keeps its assignment until then (or its session expires).
         m.previousMemberEpoch = m.memberEpoch;
         m.memberEpoch = STATIC_LEAVE_EPOCH;
-        fx.records.push(cgCurrentRecord(g.groupId, m.memberId, this.currentValue(m)));
+        fx.records.push(cgCurrentRecord(g.groupId, m.memberId, currentValue(m)));
         fx.timers.push({ key: timerKey('cgs', g.groupId, m.memberId), at: now + this.sessionTimeoutMs(g.groupId) });
       } else {
         memberId = m.memberId;
@@ -306,7 +229,7 @@ export class ConsumerGroups {
           if (owner.memberEpoch !== STATIC_LEAVE_EPOCH)
             return fail(ErrorCode.UNRELEASED_INSTANCE_ID, `Instance ${req.instanceId} is still in use by ${ownerId}.`);
           // The static member is back under a new member id: it takes over the old one's assignment and epoch.
-          m = this.newMember(memberId, req);
+          m = newConsumerMember(memberId, req);
           m.subscribedTopicNames = owner.subscribedTopicNames;
           m.subscribedTopicRegex = owner.subscribedTopicRegex;
           m.serverAssignor = owner.serverAssignor;
@@ -324,14 +247,14 @@ export class ConsumerGroups {
             g.target.set(memberId, target);
             fx.records.push(cgTargetMemberRecord(g.groupId, memberId, toList(target)));
           }
-          fx.records.push(cgMemberRecord(g.groupId, memberId, this.memberValue(m)));
-          fx.records.push(cgCurrentRecord(g.groupId, memberId, this.currentValue(m)));
+          fx.records.push(cgMemberRecord(g.groupId, memberId, memberValue(m)));
+          fx.records.push(cgCurrentRecord(g.groupId, memberId, currentValue(m)));
         }
       }
       if (!m) {
         if (g.members.size >= this.config.maxSize)
           return fail(ErrorCode.GROUP_MAX_SIZE_REACHED, `The group has reached its maximum size.`);
-        m = this.newMember(memberId, req);
+        m = newConsumerMember(memberId, req);
         g.members.set(memberId, m);
         if (req.instanceId !== null) g.staticMembers.set(req.instanceId, memberId);
         bump = true;
@@ -395,7 +318,7 @@ export class ConsumerGroups {
       m.serverAssignor = req.serverAssignor;
       changed = bump = true;
     }
-    if (changed) fx.records.push(cgMemberRecord(g.groupId, m.memberId, this.memberValue(m)));
+    if (changed) fx.records.push(cgMemberRecord(g.groupId, m.memberId, memberValue(m)));
 
     // Subscribed topics metadata (new partitions, deleted or created topics) as of now.
     if (this.refreshSubscribed(g, topics, fx)) bump = true;
@@ -411,7 +334,7 @@ export class ConsumerGroups {
     const beforeEpoch = m.memberEpoch;
     const beforeState = m.state;
     const beforePending = count(m.pendingRevocation);
-    this.reconcile(g, m, req.topicPartitions === null ? null : fromList(req.topicPartitions));
+    reconcile(g, m, req.topicPartitions === null ? null : fromList(req.topicPartitions));
     const assignmentChanged = !sameAssignment(before, m.assigned);
     if (
       assignmentChanged ||
@@ -419,7 +342,7 @@ export class ConsumerGroups {
       beforeState !== m.state ||
       beforePending !== count(m.pendingRevocation)
     ) {
-      fx.records.push(cgCurrentRecord(g.groupId, m.memberId, this.currentValue(m)));
+      fx.records.push(cgCurrentRecord(g.groupId, m.memberId, currentValue(m)));
       if (m.state === MemberState.UNREVOKED_PARTITIONS && beforeState !== MemberState.UNREVOKED_PARTITIONS)
         fx.timers.push({
           key: timerKey('cgr', g.groupId, m.memberId, m.memberEpoch),
@@ -445,26 +368,6 @@ export class ConsumerGroups {
 
   /** Last heartbeat per "group\0member" (not persisted: a loaded member gets a full session). */
   readonly lastSeen = new Map<string, number>();
-
-  private newMember(memberId: string, req: ConsumerHeartbeatRequest): ConsumerMember {
-    return {
-      memberId,
-      instanceId: req.instanceId,
-      rackId: req.rackId,
-      clientId: req.clientId,
-      clientHost: req.clientHost,
-      subscribedTopicNames: [],
-      subscribedTopicRegex: null,
-      serverAssignor: null,
-      rebalanceTimeoutMs: req.rebalanceTimeoutMs,
-      memberEpoch: 0,
-      previousMemberEpoch: 0,
-      state: MemberState.STABLE,
-      assigned: new Map(),
-      pendingRevocation: new Map(),
-      assignmentEpochs: new Map(),
-    };
-  }
 
   /** Recomputes the subscribed topics' metadata; records and returns true when it changed. */
   private refreshSubscribed(g: ConsumerGroup, topics: TopicsView, fx: ConsumerEffects): boolean {
@@ -523,57 +426,6 @@ export class ConsumerGroups {
     g.target = next;
     g.assignmentEpoch = g.groupEpoch;
     fx.records.push(cgTargetMetadataRecord(g.groupId, g.assignmentEpoch));
-  }
-
-  /** partition → member id, for every partition assigned to or pending revocation by a member other than `except`. */
-  private owners(g: ConsumerGroup, except: string): Map<string, string> {
-    const out = new Map<string, string>();
-    for (const o of g.members.values()) {
-      if (o.memberId === except) continue;
-      for (const [t, p] of pairs(o.assigned)) out.set(`${t}:${p}`, o.memberId);
-      for (const [t, p] of pairs(o.pendingRevocation)) out.set(`${t}:${p}`, o.memberId);
-    }
-    return out;
-  }
-
-  /** One reconciliation step (Kafka's CurrentAssignmentBuilder): `owned` is what the member reported, if it did. */
-  private reconcile(g: ConsumerGroup, m: ConsumerMember, owned: Assignment | null): void {
-    this.reconcileStep(g, m, owned);
-    updateAssignmentEpochs(m);
-  }
-
-  private reconcileStep(g: ConsumerGroup, m: ConsumerMember, owned: Assignment | null): void {
-    if (m.state === MemberState.UNREVOKED_PARTITIONS) {
-      const released = owned !== null && ![...pairs(m.pendingRevocation)].some(([t, p]) => has(owned, t, p));
-      if (!released) return;
-      m.pendingRevocation = new Map();
-      m.state = MemberState.STABLE;
-    }
-    if (m.memberEpoch === g.assignmentEpoch && m.state === MemberState.STABLE) return;
-    const target = g.target.get(m.memberId) ?? new Map();
-    const keep: Assignment = new Map();
-    const revoke: Assignment = new Map();
-    for (const [t, p] of pairs(m.assigned)) add(has(target, t, p) ? keep : revoke, t, p);
-    if (count(revoke) > 0) {
-      m.assigned = keep;
-      m.pendingRevocation = revoke;
-      m.state = MemberState.UNREVOKED_PARTITIONS;
-      return;
-    }
-    const owners = this.owners(g, m.memberId);
-    let unreleased = false;
-    const next = cloneAssignment(keep);
-    for (const [t, p] of pairs(target)) {
-      if (has(next, t, p)) continue;
-      if (owners.has(`${t}:${p}`)) unreleased = true;
-      else add(next, t, p);
-    }
-    m.assigned = next;
-    if (m.memberEpoch !== g.assignmentEpoch) {
-      m.previousMemberEpoch = m.memberEpoch;
-      m.memberEpoch = g.assignmentEpoch;
-    }
-    m.state = unreleased ? MemberState.UNRELEASED_PARTITIONS : MemberState.STABLE;
   }
 
   /** Removes a member (left, session expired, fenced): tombstones; frees its partitions; bumps the group epoch. */
@@ -709,119 +561,15 @@ export class ConsumerGroups {
     return out;
   }
 
-  // ---- records --------------------------------------------------------------------------------------------------
+  // ---- records (consumer-records.ts) ----------------------------------------------------------------------------
 
-  memberValue(m: ConsumerMember): ConsumerGroupMemberMetadataValue {
-    return {
-      instanceId: m.instanceId,
-      rackId: m.rackId,
-      clientId: m.clientId,
-      clientHost: m.clientHost,
-      subscribedTopicNames: m.subscribedTopicNames,
-      subscribedTopicRegex: m.subscribedTopicRegex,
-      rebalanceTimeoutMs: m.rebalanceTimeoutMs,
-      serverAssignor: m.serverAssignor,
-      classicMemberMetadata: null,
-    };
+  newGroup(groupId: string, now: number): ConsumerGroup {
+    return newConsumerGroup(groupId, now);
   }
 
-  currentValue(m: ConsumerMember) {
-    return {
-      memberEpoch: m.memberEpoch,
-      previousMemberEpoch: m.previousMemberEpoch,
-      state: m.state,
-      assignedPartitions: withEpochs(toList(m.assigned), m.assignmentEpochs),
-      partitionsPendingRevocation: withEpochs(toList(m.pendingRevocation), m.assignmentEpochs),
-    };
-  }
-
-  /** Applies one stored consumer-group record (load). Returns the group id touched. */
+  /** Applies one stored consumer-group record (load). */
   replay(r: ConsumerRecordDecoded, now: number): void {
-    let g = this.groups.get(r.group);
-    if (r.type === 'cg-metadata' && r.value === null) {
-      this.groups.delete(r.group);
-      return;
-    }
-    if (!g) {
-      if (r.value === null) return;
-      g = this.newGroup(r.group, now);
-      this.groups.set(r.group, g);
-    }
-    const member = (id: string): ConsumerMember => {
-      let m = g!.members.get(id);
-      if (!m) {
-        m = this.newMember(id, {
-          instanceId: null,
-          rackId: null,
-          clientId: '',
-          clientHost: '',
-          rebalanceTimeoutMs: -1,
-        } as ConsumerHeartbeatRequest);
-        g!.members.set(id, m);
-      }
-      return m;
-    };
-    switch (r.type) {
-      case 'cg-metadata':
-        g.groupEpoch = r.value!.epoch;
-        break;
-      case 'cg-partition-metadata':
-        g.subscribed = new Map(
-          (r.value?.topics ?? []).map((t) => [t.topicName, { id: t.topicId, numPartitions: t.numPartitions }]),
-        );
-        break;
-      case 'cg-target-metadata':
-        g.assignmentEpoch = r.value?.assignmentEpoch ?? 0;
-        break;
-      case 'cg-target-member':
-        if (r.value === null) g.target.delete(r.memberId);
-        else g.target.set(r.memberId, fromList(r.value));
-        break;
-      case 'cg-member': {
-        if (r.value === null) {
-          const m = g.members.get(r.memberId);
-          if (m?.instanceId && g.staticMembers.get(m.instanceId) === r.memberId) g.staticMembers.delete(m.instanceId);
-          g.members.delete(r.memberId);
-          break;
-        }
-        const m = member(r.memberId);
-        const v = r.value;
-        Object.assign(m, {
-          instanceId: v.instanceId,
-          rackId: v.rackId,
-          clientId: v.clientId,
-          clientHost: v.clientHost,
-          subscribedTopicNames: [...v.subscribedTopicNames],
-          subscribedTopicRegex: v.subscribedTopicRegex,
-          serverAssignor: v.serverAssignor,
-          rebalanceTimeoutMs: v.rebalanceTimeoutMs,
-        });
-        if (v.instanceId !== null) g.staticMembers.set(v.instanceId, r.memberId);
-        break;
-      }
-      case 'cg-current': {
-        if (r.value === null) {
-          const m = g.members.get(r.memberId);
-          if (m) {
-            m.assigned = new Map();
-            m.pendingRevocation = new Map();
-            m.assignmentEpochs = new Map();
-          }
-          break;
-        }
-        const m = member(r.memberId);
-        m.memberEpoch = r.value.memberEpoch;
-        m.previousMemberEpoch = r.value.previousMemberEpoch;
-        m.state = r.value.state;
-        m.assigned = fromList(r.value.assignedPartitions);
-        m.pendingRevocation = fromList(r.value.partitionsPendingRevocation);
-        m.assignmentEpochs = readEpochs(
-          [r.value.assignedPartitions, r.value.partitionsPendingRevocation],
-          r.value.memberEpoch,
-        );
-        break;
-      }
-    }
+    replayConsumerRecord(this.groups, r, now);
   }
 
   /** Sanity after load: members without metadata (torn history) are dropped. */

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import type { ImageListener } from '../../../src/metadata/controller.ts';
 import type { MetadataImage, PartitionInfo, TopicInfo } from '../../../src/metadata/image.ts';
+import { parseBasic } from '../../../src/ops/http-auth.ts';
 import { OpsHttpServer, parseHttpListener } from '../../../src/ops/http-server.ts';
 import { countRecords } from '../../../src/ops/metrics.ts';
 import type { BrokerServices } from '../../../src/server/services.ts';
@@ -200,7 +201,8 @@ describe('OpsHttpServer', () => {
     assert.deepEqual(parseHttpListener('http://127.0.0.1:9644'), { host: '127.0.0.1', port: 9644 });
     assert.deepEqual(parseHttpListener('http://:0'), { host: '', port: 0 });
     assert.deepEqual(parseHttpListener('http://[::1]:80'), { host: '::1', port: 80 });
-    assert.throws(() => parseHttpListener('https://h:1'), /expected http:\/\/host:port/);
+    assert.deepEqual(parseHttpListener('https://0.0.0.0:9643'), { host: '0.0.0.0', port: 9643, tls: true });
+    assert.throws(() => parseHttpListener('ftp://h:1'), /expected http:\/\/host:port or https:\/\/host:port/);
     assert.throws(() => parseHttpListener('http://h:70000'), /expected http:\/\/host:port/);
   });
 });
@@ -227,5 +229,18 @@ describe('docs/grafana-dashboard.json', () => {
       }
     }
     assert.ok(queries >= 20, `${queries} queries`);
+  });
+});
+
+describe('HTTP Basic credentials', () => {
+  test('parseBasic reads user and password (UTF-8, colons in the password) and refuses malformed headers', () => {
+    const basic = (s: string) => `Basic ${Buffer.from(s, 'utf8').toString('base64')}`;
+    assert.deepEqual(parseBasic(basic('bob:se:cret')), { user: 'bob', password: 'se:cret' });
+    assert.deepEqual(parseBasic(basic('jürgen:pässword')), { user: 'jürgen', password: 'pässword' });
+    assert.deepEqual(parseBasic(`basic   ${Buffer.from('a:').toString('base64')}`), { user: 'a', password: '' });
+    assert.equal(parseBasic(undefined), undefined);
+    assert.equal(parseBasic(basic(':no-user')), undefined);
+    assert.equal(parseBasic(basic('no-colon')), undefined);
+    assert.equal(parseBasic('Bearer abc'), undefined);
   });
 });

@@ -352,3 +352,21 @@ test('an I/O failure takes the log offline with KAFKA_STORAGE_ERROR', (t) => {
   );
   log.close();
 });
+
+test('onFlushed reports each flush: flush.messages and explicit flushes, and the background flush on roll', async (t) => {
+  const dir = tempDir(t);
+  const timings: number[] = [];
+  const log = PartitionLog.open(join(dir, 't-0'), cfg({ flushMessages: 6 }), { onFlushed: (ms) => timings.push(ms) });
+  fill(log, 1); // 3 records: below flush.messages
+  assert.equal(timings.length, 0);
+  fill(log, 1); // 6: flushed
+  assert.equal(timings.length, 1);
+  log.flush();
+  assert.equal(timings.length, 2);
+  assert.ok(timings.every((ms) => ms >= 0));
+  log.updateConfig(cfg({ flushMessages: Number.MAX_SAFE_INTEGER }));
+  fill(log, 12); // rolls 1 KiB segments: sealed segments are fsynced in the background
+  for (let i = 0; i < 1000 && timings.length === 2; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(timings.length > 2, 'the flush on roll was reported');
+  log.close();
+});
