@@ -65,7 +65,7 @@ describe('ACLs on the share-group APIs and UpdateFeatures', { timeout: 120_000 }
   afterEach((t) => printLogsOnFailure(t, broker));
 
   const heartbeat = (groupId: string, subscribedTopicNames: string[]) =>
-    conn.send<ShareGroupHeartbeatResponse>(ApiKey.ShareGroupHeartbeat, 0, {
+    conn.send<ShareGroupHeartbeatResponse>(ApiKey.ShareGroupHeartbeat, 1, {
       groupId,
       memberId: 'm-1',
       memberEpoch: 0,
@@ -78,12 +78,12 @@ describe('ACLs on the share-group APIs and UpdateFeatures', { timeout: 120_000 }
     const hb = await heartbeat('locked', ['open']);
     assert.equal(hb.errorCode, ErrorCode.GROUP_AUTHORIZATION_FAILED);
     assert.match(hb.errorMessage ?? '', /locked/);
-    const d = await conn.send<ShareGroupDescribeResponse>(ApiKey.ShareGroupDescribe, 0, {
+    const d = await conn.send<ShareGroupDescribeResponse>(ApiKey.ShareGroupDescribe, 1, {
       groupIds: ['locked'],
       includeAuthorizedOperations: false,
     });
     assert.equal(d.groups[0]!.errorCode, ErrorCode.GROUP_AUTHORIZATION_FAILED);
-    const fetch = await conn.send<ShareFetchResponse>(ApiKey.ShareFetch, 0, {
+    const fetch = await conn.send<ShareFetchResponse>(ApiKey.ShareFetch, 2, {
       groupId: 'locked',
       memberId: 'm-1',
       shareSessionEpoch: 0,
@@ -99,7 +99,7 @@ describe('ACLs on the share-group APIs and UpdateFeatures', { timeout: 120_000 }
     });
     assert.equal(fetch.errorCode, ErrorCode.GROUP_AUTHORIZATION_FAILED);
     assert.deepEqual(fetch.responses, []);
-    const ack = await conn.send<ShareAcknowledgeResponse>(ApiKey.ShareAcknowledge, 0, {
+    const ack = await conn.send<ShareAcknowledgeResponse>(ApiKey.ShareAcknowledge, 2, {
       groupId: 'locked',
       memberId: 'm-1',
       shareSessionEpoch: 1,

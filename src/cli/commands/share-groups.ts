@@ -113,7 +113,7 @@ export function registerShareGroups(program: Command): void {
           for (const groupId of o.group) {
             const conn = await admin.cluster.coordinator(groupId);
             // v0: the version src/protocol/generated holds (the client's version table does not list it yet).
-            const res = await conn.send<ShareGroupDescribeResponse>(SHARE_GROUP_DESCRIBE, 0, {
+            const res = await conn.send<ShareGroupDescribeResponse>(SHARE_GROUP_DESCRIBE, 1, {
               groupIds: [groupId],
               includeAuthorizedOperations: false,
             });
@@ -183,7 +183,7 @@ export function registerShareGroups(program: Command): void {
           for (const groupId of o.group) {
             // Only a share group: DeleteGroups would also delete a consumer group of that name.
             const conn = await admin.cluster.coordinator(groupId);
-            const d = await conn.send<ShareGroupDescribeResponse>(SHARE_GROUP_DESCRIBE, 0, {
+            const d = await conn.send<ShareGroupDescribeResponse>(SHARE_GROUP_DESCRIBE, 1, {
               groupIds: [groupId],
               includeAuthorizedOperations: false,
             });

@@ -1,18 +1,21 @@
 // ShareGroupDescribe (77): a share group's state, epochs, assignor and members with their assignments. A group id of
-// another type, or unknown, answers GROUP_ID_NOT_FOUND, as Kafka does.
+// another type, or unknown, answers GROUP_ID_NOT_FOUND, as Kafka does. Served at v1 (Kafka 4.4's only version); every
+// group answers UNSUPPORTED_VERSION unless share.version is finalized at 1+.
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { ShareGroupDescribeRequest, ShareGroupDescribeResponse } from '../../protocol/generated/messages.ts';
 import { authorizedGroup } from '../../security/authorize.ts';
 import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
+import { shareGroupsDisabled } from './share-common.ts';
 
 const NO_OPS = -2147483648;
 
 export default defineHandler<ShareGroupDescribeRequest, ShareGroupDescribeResponse>({
   apiKey: ApiKey.ShareGroupDescribe,
-  versions: [0, 0],
+  versions: [1, 1],
   handle(ctx, req) {
+    const off = shareGroupsDisabled(ctx);
     return {
       throttleTimeMs: 0,
       groups: req.groupIds.map((groupId) => {
@@ -25,6 +28,7 @@ export default defineHandler<ShareGroupDescribeRequest, ShareGroupDescribeRespon
           members: [],
           authorizedOperations: NO_OPS,
         };
+        if (off !== null) return { ...blank, errorCode: ErrorCode.UNSUPPORTED_VERSION, errorMessage: off };
         if (groupId === '') return { ...blank, errorCode: ErrorCode.INVALID_GROUP_ID, errorMessage: 'empty group id' };
         // ACLs (when an authorizer is on): DESCRIBE on the group.
         if (!authorizedGroup(ctx, AclOperation.DESCRIBE, groupId)) {

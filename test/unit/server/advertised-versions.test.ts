@@ -60,11 +60,11 @@ const ADVERTISED: ReadonlyArray<readonly [number, number, number]> = [
   [ApiKey.DeleteAcls, 0, 3],
   [ApiKey.DescribeUserScramCredentials, 0, 0],
   [ApiKey.AlterUserScramCredentials, 0, 0],
-  // Share groups at the 4.0 early-access versions (v0): Kafka 4.4's clients need v1+ (issue 18 notes).
-  [ApiKey.ShareGroupHeartbeat, 0, 0],
-  [ApiKey.ShareGroupDescribe, 0, 0],
-  [ApiKey.ShareFetch, 0, 0],
-  [ApiKey.ShareAcknowledge, 0, 0],
+  // Share groups at Kafka 4.4's versions (v0 was 4.0's early access, removed in 4.1).
+  [ApiKey.ShareGroupHeartbeat, 1, 1],
+  [ApiKey.ShareGroupDescribe, 1, 1],
+  [ApiKey.ShareFetch, 1, 2],
+  [ApiKey.ShareAcknowledge, 1, 2],
   [ApiKey.InitializeShareGroupState, 0, 0],
   [ApiKey.ReadShareGroupState, 0, 0],
   [ApiKey.WriteShareGroupState, 0, 0],
