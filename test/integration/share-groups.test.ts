@@ -2,7 +2,7 @@
 // leaves and times out members, and the share assignor gives five members of one single-partition topic the same
 // partition; ShareGroupDescribe shows them. Both are served at v1 (Kafka 4.4's), and only while the share.version
 // feature is finalized at 1 (a new cluster's level); at 0 they answer UNSUPPORTED_VERSION. The Java
-// KafkaShareConsumer runs in share-java.test.ts.
+// KafkaShareConsumer runs in share-clients.test.ts.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, afterEach, describe, test } from 'node:test';
