@@ -1,4 +1,4 @@
-// Kafka's own KafkaShareConsumer (kafka-clients 4.4) against a broker, run by test/integration/share-java.test.ts as
+// Kafka's own KafkaShareConsumer (kafka-clients 4.4) against a broker, run by test/integration/share-clients.test.ts as
 // `java -cp <kafka-clients 4.4 jars> ShareClient.java <bootstrap> <scenario> <topic> <group>`. Each scenario prints
 // one `RESULT {json}` line the test checks; anything wrong ends in an exception and a non-zero exit.
 //   split: two share consumers in one group (implicit acknowledgement) read every record of a one-partition topic
