@@ -4,7 +4,9 @@
 // test/helpers/current-librdkafka.ts; test/integration/py/share_confluent.py). For each: two share consumers of one
 // group split a one-partition topic, every record read exactly once between them; in explicit acknowledgement mode
 // ACCEPTed and REJECTed records are delivered once, RELEASEd ones come back with their delivery count raised until
-// group.share.delivery.count.limit (3 here), and never after. A missing client is a failure, never a skip.
+// group.share.delivery.count.limit (3 here), and never after. The share-group offset APIs with the Java Admin client
+// (listShareGroupOffsets, alterShareGroupOffsets, deleteShareGroupOffsets) and Kafka's kafka-share-groups.sh
+// (--describe --offsets, --reset-offsets, --delete-offsets). A missing client is a failure, never a skip.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, afterEach, describe, test } from 'node:test';
@@ -17,7 +19,7 @@ import {
 } from '../helpers/broker.ts';
 import { describeRun, PY_DIR, runProcess } from '../helpers/clients.ts';
 import { type CurrentLibrdkafka, currentLibrdkafka } from '../helpers/current-librdkafka.ts';
-import { ensureKafkaTools } from '../helpers/kafka-tools.ts';
+import { ensureKafkaTools, runKafkaTool } from '../helpers/kafka-tools.ts';
 
 const SOURCE = path.join(REPO_ROOT, 'test', 'integration', 'java', 'ShareClient.java');
 const SCRIPT = path.join(PY_DIR, 'share_confluent.py');
@@ -47,8 +49,8 @@ describe('share groups: the Java KafkaShareConsumer and librdkafka share consume
   });
   afterEach((t) => printLogsOnFailure(t, broker));
 
-  const run = async <T>(client: Client, scenario: string): Promise<T> => {
-    const [topic, group] = [`share-${client}-${scenario}`, `${client}-${scenario}`];
+  const run = async <T>(client: Client, scenario: string, name = scenario): Promise<T> => {
+    const [topic, group] = [`share-${client}-${name}`, `${client}-${name}`];
     const r =
       client === 'java'
         ? await runProcess('java', ['-cp', `${libs}/*`, SOURCE, broker!.bootstrap, scenario, topic, group], {
@@ -93,4 +95,51 @@ describe('share groups: the Java KafkaShareConsumer and librdkafka share consume
       assert.equal(counts.size, 12);
     });
   }
+
+  test('java Admin: list, alter (refused while a member is active) and delete share-group offsets', async () => {
+    await setup.get();
+    const r = await run<{
+      first: number;
+      afterRead: Array<{ partition: number; startOffset: number; lag: number }>;
+      afterAlter: Array<{ partition: number; startOffset: number; lag: number }>;
+      refusedWhileActive: string;
+      reread: number[];
+      afterDelete: unknown[];
+    }>('java', 'offsets');
+    assert.equal(r.first, 12);
+    assert.deepEqual(r.afterRead, [{ partition: 0, startOffset: 12, lag: 0 }]);
+    assert.deepEqual(r.afterAlter, [{ partition: 0, startOffset: 4, lag: 8 }]);
+    assert.equal(r.refusedWhileActive, 'GroupNotEmptyException');
+    assert.deepEqual(r.reread, [4, 5, 6, 7, 8, 9, 10, 11]);
+    assert.deepEqual(r.afterDelete, []);
+  });
+
+  test('kafka-share-groups.sh: --describe --offsets, --reset-offsets --to-earliest, --delete-offsets', async () => {
+    await setup.get();
+    // A group that has read the 12 records of its topic (the acks scenario: all accepted, rejected or archived).
+    const [group, topic] = ['librdkafka-tool', 'share-librdkafka-tool'];
+    await run('librdkafka', 'acks', 'tool');
+    const tool = (...args: string[]) =>
+      runKafkaTool(libs, 'org.apache.kafka.tools.consumer.group.ShareGroupCommand', [
+        '--bootstrap-server',
+        broker!.bootstrap,
+        ...args,
+      ]);
+    const described = await tool('--describe', '--group', group, '--offsets');
+    assert.equal(described.code, 0, describeRun('describe --offsets', described));
+    // GROUP TOPIC PARTITION START-OFFSET LAG
+    assert.match(described.stdout, new RegExp(`${group}\\s+${topic}\\s+0\\s+12\\s+0\\b`), described.stdout);
+    const dry = await tool('--reset-offsets', '--group', group, '--topic', topic, '--to-earliest', '--dry-run');
+    assert.equal(dry.code, 0, describeRun('reset --dry-run', dry));
+    assert.match(dry.stdout, new RegExp(`${group}\\s+${topic}\\s+0\\s+0\\b`), dry.stdout);
+    const reset = await tool('--reset-offsets', '--group', group, '--topic', topic, '--to-earliest', '--execute');
+    assert.equal(reset.code, 0, describeRun('reset --execute', reset));
+    const after = await tool('--describe', '--group', group, '--offsets');
+    assert.match(after.stdout, new RegExp(`${group}\\s+${topic}\\s+0\\s+0\\s+12\\b`), after.stdout);
+    const del = await tool('--delete-offsets', '--group', group, '--topic', topic);
+    assert.equal(del.code, 0, describeRun('delete-offsets', del));
+    assert.match(del.stdout, new RegExp(`${topic}\\s+Successful`), del.stdout);
+    const gone = await tool('--describe', '--group', group, '--offsets');
+    assert.match(gone.stdout, /has no offset information/, gone.stdout);
+  });
 });

@@ -212,6 +212,16 @@ export class SharePartitions {
     for (const k of this.#sessions.keys()) if (k.startsWith(`${groupId}\0`)) this.#sessions.delete(k);
   }
 
+  /** The share-partition's persisted state was replaced (offsets altered or deleted): it is loaded again when next
+   * used. Its in-flight records are dropped with it. */
+  forgetPartition(key: SharePartitionKey): void {
+    const k = entryKey(key.groupId, key.topicId, key.partition);
+    const e = this.#entries.get(k);
+    if (!e) return;
+    if (e.timer) clearTimeout(e.timer);
+    this.#entries.delete(k);
+  }
+
   /** Members left or timed out: their records are released, their share sessions closed. */
   releaseMembers(removed: Array<{ groupId: string; memberId: string }>): void {
     for (const { groupId, memberId } of removed) {

@@ -22,6 +22,15 @@ import {
   type ShareHeartbeatRequest,
   type ShareHeartbeatResponse,
 } from './group.ts';
+import {
+  type AlteredShareOffsets,
+  alterShareOffsets,
+  type DeletedShareOffsets,
+  type DescribedShareOffsets,
+  deleteShareOffsets,
+  describeShareOffsets,
+  type ShareOffsetsDeps,
+} from './offsets.ts';
 import { SHARE_STATE_TOPIC, type SharePartitionKey } from './records.ts';
 import type { PersistedShareState, ShareStateUpdate } from './state.ts';
 
@@ -293,5 +302,43 @@ export class ShareRuntime implements SharePersister {
       for (const s of shard.states.values()) if (s.key.groupId === groupId) out.push({ key: s.key, state: s.state });
     }
     return out;
+  }
+
+  // ---- share-group offsets (DescribeShareGroupOffsets, AlterShareGroupOffsets, DeleteShareGroupOffsets) -----------
+
+  get #offsetsDeps(): ShareOffsetsDeps {
+    const image = this.#opts.controller.image;
+    return {
+      topic: (name) => {
+        const t = image.topics.get(name);
+        return t && { id: t.id, partitions: t.partitions.length };
+      },
+      topicName: (id) => image.topicsById.get(id)?.name,
+      groupState: (groupId) => this.groups.state(groupId),
+      statesOf: (groupId) => this.statesOf(groupId),
+      read: (key) => this.read(key),
+      initialize: (key, stateEpoch, startOffset) => this.initialize(key, stateEpoch, startOffset),
+      deleteState: (key) => this.deleteState(key),
+      forget: (key) => this.partitions.forgetPartition(key),
+      highWatermark: (topic, partition) => this.#opts.replicas.get(topic, partition)?.log.highWatermark,
+    };
+  }
+
+  describeOffsets(
+    groupId: string,
+    topics: Array<{ topicName: string; partitions: number[] }> | null,
+  ): DescribedShareOffsets {
+    return describeShareOffsets(this.#offsetsDeps, groupId, topics);
+  }
+
+  alterOffsets(
+    groupId: string,
+    topics: Array<{ topicName: string; partitions: Array<{ partitionIndex: number; startOffset: number }> }>,
+  ): AlteredShareOffsets {
+    return alterShareOffsets(this.#offsetsDeps, groupId, topics);
+  }
+
+  deleteOffsets(groupId: string, topicNames: string[]): DeletedShareOffsets {
+    return deleteShareOffsets(this.#offsetsDeps, groupId, topicNames);
   }
 }

@@ -5,6 +5,9 @@
 //          between them; prints each consumer's offsets.
 //   acks:  one consumer in explicit mode acknowledges by offset: offset % 3 == 0 ACCEPT, == 1 REJECT, == 2 RELEASE
 //          (every time); prints every delivery (offset, delivery count) until nothing more comes.
+//   offsets: the Admin client's share-group offset APIs around a consumer: listShareGroupOffsets after all 12 records
+//          are accepted, alterShareGroupOffsets to 4 (refused while a member is active), a consumer reading from 4,
+//          deleteShareGroupOffsets; prints what each step saw.
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -17,6 +20,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.ListShareGroupOffsetsSpec;
+import org.apache.kafka.clients.admin.SharePartitionOffsetInfo;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -24,6 +29,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaShareConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -39,6 +45,7 @@ public class ShareClient {
     switch (scenario) {
       case "split" -> split(bootstrap, topic, group, records);
       case "acks" -> acks(bootstrap, topic, group, records);
+      case "offsets" -> offsets(bootstrap, topic, group, records);
       default -> throw new IllegalArgumentException("unknown scenario " + scenario);
     }
   }
@@ -161,5 +168,69 @@ public class ShareClient {
     }
     String locks = lockTimeouts.isEmpty() ? "null" : lockTimeouts.get(0);
     System.out.println("RESULT {\"deliveries\":[" + String.join(",", deliveries) + "],\"lockTimeoutMs\":" + locks + "}");
+  }
+
+  /** Reads with a new consumer until `expected` records came (implicit acceptance); returns their offsets. */
+  static List<Long> readAll(String bootstrap, String topic, String group, int expected) {
+    List<Long> offsets = new ArrayList<>();
+    try (KafkaShareConsumer<String, String> consumer = consumer(bootstrap, group, "share-offsets", false)) {
+      consumer.subscribe(List.of(topic));
+      long deadline = System.currentTimeMillis() + 60_000;
+      while (offsets.size() < expected && System.currentTimeMillis() < deadline) {
+        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(300))) offsets.add(r.offset());
+      }
+      consumer.commitSync();
+    }
+    return offsets;
+  }
+
+  static String describe(Admin admin, String group) throws Exception {
+    Map<TopicPartition, SharePartitionOffsetInfo> m =
+        admin.listShareGroupOffsets(Map.of(group, new ListShareGroupOffsetsSpec())).partitionsToOffsetInfo(group).get();
+    StringBuilder out = new StringBuilder("[");
+    for (Map.Entry<TopicPartition, SharePartitionOffsetInfo> e : m.entrySet()) {
+      if (out.length() > 1) out.append(',');
+      SharePartitionOffsetInfo i = e.getValue();
+      out.append("{\"partition\":").append(e.getKey().partition()).append(",\"startOffset\":").append(i.startOffset())
+          .append(",\"lag\":").append(i.lag().orElse(-1L)).append('}');
+    }
+    return out.append(']').toString();
+  }
+
+  static void offsets(String bootstrap, String topic, String group, int records) throws Exception {
+    StringBuilder out = new StringBuilder("{");
+    Properties p = new Properties();
+    p.put("bootstrap.servers", bootstrap);
+    TopicPartition tp = new TopicPartition(topic, 0);
+    try (Admin admin = Admin.create(p)) {
+      out.append("\"first\":").append(readAll(bootstrap, topic, group, records).size());
+      out.append(",\"afterRead\":").append(describe(admin, group));
+      admin.alterShareGroupOffsets(group, Map.of(tp, 4L)).all().get();
+      out.append(",\"afterAlter\":").append(describe(admin, group));
+      // While a member is in the group, its offsets cannot be altered.
+      try (KafkaShareConsumer<String, String> active = consumer(bootstrap, group, "share-active", false)) {
+        active.subscribe(List.of(topic));
+        long deadline = System.currentTimeMillis() + 30_000;
+        String refused = "none";
+        while (System.currentTimeMillis() < deadline) {
+          active.poll(Duration.ofMillis(200));
+          try {
+            admin.alterShareGroupOffsets(group, Map.of(tp, 0L)).all().get();
+          } catch (java.util.concurrent.ExecutionException e) {
+            refused = e.getCause().getClass().getSimpleName();
+            break;
+          }
+        }
+        out.append(",\"refusedWhileActive\":\"").append(refused).append('"');
+        // Give back what the active member took (the next test step reads from 4 again).
+        active.commitSync();
+      }
+      admin.alterShareGroupOffsets(group, Map.of(tp, 4L)).all().get();
+      List<Long> again = readAll(bootstrap, topic, group, records - 4);
+      out.append(",\"reread\":").append(again.toString().replace(" ", ""));
+      admin.deleteShareGroupOffsets(group, java.util.Set.of(topic)).all().get();
+      out.append(",\"afterDelete\":").append(describe(admin, group));
+    }
+    System.out.println("RESULT " + out.append('}'));
   }
 }
