@@ -4,7 +4,8 @@
 // test/helpers/current-librdkafka.ts; test/integration/py/share_confluent.py). For each: two share consumers of one
 // group split a one-partition topic, every record read exactly once between them; in explicit acknowledgement mode
 // ACCEPTed and REJECTed records are delivered once, RELEASEd ones come back with their delivery count raised until
-// group.share.delivery.count.limit (3 here), and never after. The share-group offset APIs with the Java Admin client
+// group.share.delivery.count.limit (3 here), and never after; a Java consumer killed while holding records (no
+// acknowledgement, no leave) has them redelivered to another once its session times out. The share-group offset APIs with the Java Admin client
 // (listShareGroupOffsets, alterShareGroupOffsets, deleteShareGroupOffsets) and Kafka's kafka-share-groups.sh
 // (--describe --offsets, --reset-offsets, --delete-offsets). A missing client is a failure, never a skip.
 import assert from 'node:assert/strict';
@@ -39,6 +40,9 @@ describe('share groups: the Java KafkaShareConsumer and librdkafka share consume
     broker = await startBrokerProcess({
       overrides: {
         'group.share.delivery.count.limit': String(DELIVERY_LIMIT),
+        // A killed consumer's records come back when its session times out.
+        'group.share.min.session.timeout.ms': '1000',
+        'group.share.session.timeout.ms': '6000',
         'group.share.heartbeat.interval.ms': '1000',
         'group.share.min.heartbeat.interval.ms': '500',
       },
@@ -95,6 +99,22 @@ describe('share groups: the Java KafkaShareConsumer and librdkafka share consume
       assert.equal(counts.size, 12);
     });
   }
+
+  test('java: a consumer killed while holding records: they come back (delivery count 2) to another, none lost', async () => {
+    await setup.get();
+    const { held } = await run<{ held: number[] }>('java', 'hog', 'killed');
+    assert.ok(held.length > 0, 'the killed consumer held records');
+    const { deliveries } = await run<{ deliveries: Array<[number, number]> }>('java', 'drain', 'killed');
+    const offsets = deliveries.map(([o]) => o).sort((a, b) => a - b);
+    assert.deepEqual(
+      offsets,
+      Array.from({ length: 40 }, (_, i) => i),
+      'every record once to the survivor',
+    );
+    const count = new Map(deliveries);
+    for (const o of held) assert.equal(count.get(o), 2, `offset ${o}, held by the killed consumer`);
+    for (const [o, n] of count) assert.ok(n === 1 || n === 2, `offset ${o} delivered ${n} times`);
+  });
 
   test('java Admin: list, alter (refused while a member is active) and delete share-group offsets', async () => {
     await setup.get();

@@ -8,6 +8,9 @@
 //   offsets: the Admin client's share-group offset APIs around a consumer: listShareGroupOffsets after all 12 records
 //          are accepted, alterShareGroupOffsets to 4 (refused while a member is active), a consumer reading from 4,
 //          deleteShareGroupOffsets; prints what each step saw.
+//   hog:   (after preparing 40 records) polls until it holds records, prints their offsets and halts the JVM without
+//          acknowledging or leaving: the broker gets them back when the member's session times out.
+//   drain: (no preparing) reads until all 40 records came once, implicit acceptance; prints every delivery.
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -40,12 +43,18 @@ public class ShareClient {
     String scenario = args[1];
     String topic = args[2];
     String group = args[3];
-    int records = scenario.equals("split") ? 400 : 12;
-    prepare(bootstrap, topic, group, records);
+    int records = switch (scenario) {
+      case "split" -> 400;
+      case "hog", "drain" -> 40;
+      default -> 12;
+    };
+    if (!scenario.equals("drain")) prepare(bootstrap, topic, group, records);
     switch (scenario) {
       case "split" -> split(bootstrap, topic, group, records);
       case "acks" -> acks(bootstrap, topic, group, records);
       case "offsets" -> offsets(bootstrap, topic, group, records);
+      case "hog" -> hog(bootstrap, topic, group);
+      case "drain" -> drain(bootstrap, topic, group, records);
       default -> throw new IllegalArgumentException("unknown scenario " + scenario);
     }
   }
@@ -232,5 +241,36 @@ public class ShareClient {
       out.append(",\"afterDelete\":").append(describe(admin, group));
     }
     System.out.println("RESULT " + out.append('}'));
+  }
+
+  static void hog(String bootstrap, String topic, String group) {
+    KafkaShareConsumer<String, String> consumer = consumer(bootstrap, group, "share-hog", false);
+    consumer.subscribe(List.of(topic));
+    List<Long> held = new ArrayList<>();
+    long deadline = System.currentTimeMillis() + 60_000;
+    while (held.isEmpty() && System.currentTimeMillis() < deadline) {
+      for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(300))) held.add(r.offset());
+    }
+    System.out.println("RESULT {\"held\":" + held.toString().replace(" ", "") + "}");
+    System.out.flush();
+    // Killed: no acknowledgement, no leave, no close.
+    Runtime.getRuntime().halt(0);
+  }
+
+  static void drain(String bootstrap, String topic, String group, int records) {
+    List<String> deliveries = new ArrayList<>();
+    java.util.Set<Long> seen = new java.util.HashSet<>();
+    try (KafkaShareConsumer<String, String> consumer = consumer(bootstrap, group, "share-drain", false)) {
+      consumer.subscribe(List.of(topic));
+      long deadline = System.currentTimeMillis() + 90_000;
+      while (seen.size() < records && System.currentTimeMillis() < deadline) {
+        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(300))) {
+          seen.add(r.offset());
+          deliveries.add("[" + r.offset() + "," + r.deliveryCount().orElseThrow() + "]");
+        }
+      }
+      consumer.commitSync();
+    }
+    System.out.println("RESULT {\"deliveries\":[" + String.join(",", deliveries) + "]}");
   }
 }
