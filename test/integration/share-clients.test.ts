@@ -5,9 +5,9 @@
 // group split a one-partition topic, every record read exactly once between them; in explicit acknowledgement mode
 // ACCEPTed and REJECTed records are delivered once, RELEASEd ones come back with their delivery count raised until
 // group.share.delivery.count.limit (3 here), and never after; a Java consumer killed while holding records (no
-// acknowledgement, no leave) has them redelivered to another once its session times out. The share-group offset APIs with the Java Admin client
-// (listShareGroupOffsets, alterShareGroupOffsets, deleteShareGroupOffsets) and Kafka's kafka-share-groups.sh
-// (--describe --offsets, --reset-offsets, --delete-offsets). A missing client is a failure, never a skip.
+// acknowledgement, no leave) has them redelivered to another once its session times out. The share-group offset APIs
+// with the Java Admin client (listShareGroupOffsets, alterShareGroupOffsets, deleteShareGroupOffsets) and Kafka's
+// kafka-share-groups.sh (--describe --offsets, --reset-offsets, --delete-offsets). A missing client is a failure, never a skip.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, afterEach, describe, test } from 'node:test';
