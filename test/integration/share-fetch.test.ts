@@ -4,7 +4,8 @@
 // others once its session times out; nothing is lost, REJECTed records never come back; a group whose
 // share.delivery.count.limit is 2 (a GROUP config) gets each record at most twice; after a kill -9 and restart,
 // the share-partition state comes back from __share_group_state: accepted records stay done, locked ones come back
-// with their delivery counted.
+// with their delivery counted; the share-groups CLI shows the start offset and lag, and resets (refused while a member
+// is active) and deletes the offsets.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, afterEach, describe, test } from 'node:test';
@@ -405,6 +406,37 @@ describe('share groups: ShareFetch and ShareAcknowledge', { timeout: 180_000 }, 
     assert.deepEqual(JSON.parse(described.stdout), [
       { group: 'durable', topic: 'jobs', partition: 0, startOffset: RECORDS, lag: 0 },
     ]);
+    const cli = (...args: string[]) =>
+      runProcess(process.execPath, [CLI, 'share-groups', ...args, '-b', broker!.bootstrap], { timeoutMs: 60_000 });
+    // reset-offsets needs an empty group: refused while a member heartbeats, done once it left.
+    m.conn.close();
+    m = await join('durable', 'd3');
+    const member = m;
+    const beat = setInterval(() => void heartbeat('durable', member).catch(() => {}), 300);
+    const refused = await cli('reset-offsets', '-g', 'durable', '-t', 'jobs', '--to-offset', '5', '--execute');
+    clearInterval(beat);
+    assert.notEqual(refused.code, 0, describeRun('reset-offsets with a member', refused));
+    assert.match(refused.stderr, /active members/);
+    const left = await m.conn.send<ShareGroupHeartbeatResponse>(76, 1, {
+      groupId: 'durable',
+      memberId: m.id,
+      memberEpoch: -1,
+      rackId: null,
+      subscribedTopicNames: null,
+    });
+    assert.equal(left.errorCode, ErrorCode.NONE);
+    const dry = await cli('reset-offsets', '-g', 'durable', '-t', 'jobs', '--to-offset', '5', '--json');
+    assert.deepEqual(JSON.parse(dry.stdout), [{ group: 'durable', topic: 'jobs', partition: 0, newOffset: 5 }]);
+    const reset = await cli('reset-offsets', '-g', 'durable', '-t', 'jobs', '--to-offset', '5', '--execute');
+    assert.equal(reset.code, 0, describeRun('reset-offsets --execute', reset));
+    const afterReset = await cli('describe', '-g', 'durable', '--offsets', '--json');
+    assert.deepEqual(JSON.parse(afterReset.stdout), [
+      { group: 'durable', topic: 'jobs', partition: 0, startOffset: 5, lag: RECORDS - 5 },
+    ]);
+    const del = await cli('delete-offsets', '-g', 'durable', '-t', 'jobs');
+    assert.equal(del.code, 0, describeRun('delete-offsets', del));
+    const afterDelete = await cli('describe', '-g', 'durable', '--offsets', '--json');
+    assert.deepEqual(JSON.parse(afterDelete.stdout), []);
     m.conn.close();
     for (const o of accepted) assert.ok(!seen.has(o), `accepted offset ${o} came back after the restart`);
     for (const o of held) assert.equal(seen.get(o), 2, `locked offset ${o} came back as its second delivery`);
