@@ -41,6 +41,7 @@ export default defineHandler<DescribeShareGroupOffsetsRequest, DescribeShareGrou
           if (!(e instanceof KafkaError)) throw e;
           return fail(e.code, e.message);
         }
+        if (r.errorCode !== ErrorCode.NONE) return fail(r.errorCode, r.errorMessage ?? errorName(r.errorCode));
         const topics = r.topics.filter((t) => mayDescribe(t.topicName));
         for (const t of g.topics ?? []) {
           if (mayDescribe(t.topicName)) continue;
