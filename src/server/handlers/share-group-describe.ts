@@ -4,7 +4,7 @@
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { ShareGroupDescribeRequest, ShareGroupDescribeResponse } from '../../protocol/generated/messages.ts';
-import { authorizedGroup } from '../../security/authorize.ts';
+import { authorizedGroup, authorizedTopic } from '../../security/authorize.ts';
 import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 import { shareGroupsDisabled } from './share-common.ts';
@@ -38,6 +38,16 @@ export default defineHandler<ShareGroupDescribeRequest, ShareGroupDescribeRespon
         const g = ctx.broker.shares.groups.groups.get(groupId);
         if (!g) {
           return { ...blank, errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} not found.` };
+        }
+        // v1: a group whose members subscribe to or are assigned a topic the principal may not DESCRIBE is not shown.
+        const topics = new Set<string>();
+        for (const m of g.members.values()) {
+          for (const t of m.subscribedTopicNames) topics.add(t);
+          for (const t of m.assignment) topics.add(t.topicName);
+        }
+        if ([...topics].some((t) => !authorizedTopic(ctx, AclOperation.DESCRIBE, t))) {
+          const errorMessage = 'The group has described topic(s) that the client is not authorized to describe.';
+          return { ...blank, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage };
         }
         return {
           errorCode: ErrorCode.NONE,
