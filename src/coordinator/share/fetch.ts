@@ -66,6 +66,8 @@ export interface ShareFetchResult {
 interface Entry {
   key: SharePartitionKey;
   topic: string;
+  /** The data partition's leader epoch when the state was loaded: a new epoch loads it again. */
+  leaderEpoch: number;
   stateEpoch: number;
   sp: SharePartition;
   timer: NodeJS.Timeout | undefined;
@@ -132,6 +134,12 @@ export class SharePartitions {
     }
     const k = entryKey(groupId, topicId, partition);
     let entry = this.#entries.get(k);
+    if (entry && entry.leaderEpoch !== part.leaderEpoch) {
+      // Leadership moved away and back: another leader may have changed the persisted state meanwhile.
+      if (entry.timer) clearTimeout(entry.timer);
+      this.#entries.delete(k);
+      entry = undefined;
+    }
     const cfg = this.#groupConfig(groupId);
     if (!entry) {
       const key = { groupId, topicId, partition };
@@ -146,6 +154,7 @@ export class SharePartitions {
       entry = {
         key,
         topic: topic.name,
+        leaderEpoch: part.leaderEpoch,
         stateEpoch: persisted.stateEpoch,
         sp,
         timer: undefined,
