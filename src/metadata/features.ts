@@ -12,12 +12,15 @@ export const SUPPORTED_FEATURES: ReadonlyMap<string, readonly [number, number]> 
   ['transaction.version', [0, 2]],
   // 1: the consumer group protocol (KIP-848, ConsumerGroupHeartbeat).
   ['group.version', [0, 1]],
+  // 1: share groups (KIP-932): the share-group APIs answer UNSUPPORTED_VERSION below it, as Kafka 4.4's do.
+  ['share.version', [0, 1]],
 ]);
 
 /** The levels a new cluster starts with (Kafka 4.4's defaults for these features). */
 export const BOOTSTRAP_FEATURE_LEVELS: ReadonlyArray<readonly [string, number]> = [
   ['transaction.version', 2],
   ['group.version', 1],
+  ['share.version', 1],
 ];
 
 /** UpdateFeatures' UpgradeType (v1+; v0's AllowDowngrade maps to SAFE_DOWNGRADE). */

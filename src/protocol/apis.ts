@@ -102,6 +102,9 @@ export const ApiKey = {
   ReadShareGroupState: 84,
   WriteShareGroupState: 85,
   DeleteShareGroupState: 86,
+  DescribeShareGroupOffsets: 90,
+  AlterShareGroupOffsets: 91,
+  DeleteShareGroupOffsets: 92,
 } as const;
 
 export function requestHeaderVersion(api: ApiSchema, version: number): number {

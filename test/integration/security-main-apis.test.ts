@@ -9,8 +9,11 @@ import { BrokerConnection } from '../../src/client/connection.ts';
 import { ApiKey } from '../../src/protocol/apis.ts';
 import { ErrorCode } from '../../src/protocol/errors.ts';
 import type {
+  AlterShareGroupOffsetsResponse,
   CreateAclsResponse,
   CreateTopicsResponse,
+  DeleteShareGroupOffsetsResponse,
+  DescribeShareGroupOffsetsResponse,
   ShareAcknowledgeResponse,
   ShareFetchResponse,
   ShareGroupDescribeResponse,
@@ -65,7 +68,7 @@ describe('ACLs on the share-group APIs and UpdateFeatures', { timeout: 120_000 }
   afterEach((t) => printLogsOnFailure(t, broker));
 
   const heartbeat = (groupId: string, subscribedTopicNames: string[]) =>
-    conn.send<ShareGroupHeartbeatResponse>(ApiKey.ShareGroupHeartbeat, 0, {
+    conn.send<ShareGroupHeartbeatResponse>(ApiKey.ShareGroupHeartbeat, 1, {
       groupId,
       memberId: 'm-1',
       memberEpoch: 0,
@@ -78,12 +81,12 @@ describe('ACLs on the share-group APIs and UpdateFeatures', { timeout: 120_000 }
     const hb = await heartbeat('locked', ['open']);
     assert.equal(hb.errorCode, ErrorCode.GROUP_AUTHORIZATION_FAILED);
     assert.match(hb.errorMessage ?? '', /locked/);
-    const d = await conn.send<ShareGroupDescribeResponse>(ApiKey.ShareGroupDescribe, 0, {
+    const d = await conn.send<ShareGroupDescribeResponse>(ApiKey.ShareGroupDescribe, 1, {
       groupIds: ['locked'],
       includeAuthorizedOperations: false,
     });
     assert.equal(d.groups[0]!.errorCode, ErrorCode.GROUP_AUTHORIZATION_FAILED);
-    const fetch = await conn.send<ShareFetchResponse>(ApiKey.ShareFetch, 0, {
+    const fetch = await conn.send<ShareFetchResponse>(ApiKey.ShareFetch, 2, {
       groupId: 'locked',
       memberId: 'm-1',
       shareSessionEpoch: 0,
@@ -99,7 +102,7 @@ describe('ACLs on the share-group APIs and UpdateFeatures', { timeout: 120_000 }
     });
     assert.equal(fetch.errorCode, ErrorCode.GROUP_AUTHORIZATION_FAILED);
     assert.deepEqual(fetch.responses, []);
-    const ack = await conn.send<ShareAcknowledgeResponse>(ApiKey.ShareAcknowledge, 0, {
+    const ack = await conn.send<ShareAcknowledgeResponse>(ApiKey.ShareAcknowledge, 2, {
       groupId: 'locked',
       memberId: 'm-1',
       shareSessionEpoch: 1,
@@ -107,6 +110,34 @@ describe('ACLs on the share-group APIs and UpdateFeatures', { timeout: 120_000 }
       topics: [],
     });
     assert.equal(ack.errorCode, ErrorCode.GROUP_AUTHORIZATION_FAILED);
+  });
+
+  test('share-group offsets: a denied group or topic is refused per group, per topic or per partition', async () => {
+    await setup.get();
+    assert.equal((await heartbeat('share-acl', ['open'])).errorCode, ErrorCode.NONE);
+    const describe = await conn.send<DescribeShareGroupOffsetsResponse>(ApiKey.DescribeShareGroupOffsets, 1, {
+      groups: [
+        { groupId: 'locked', topics: null },
+        { groupId: 'share-acl', topics: [{ topicName: 'secret', partitions: [0] }] },
+      ],
+    });
+    assert.equal(describe.groups[0]!.errorCode, ErrorCode.GROUP_AUTHORIZATION_FAILED);
+    assert.equal(describe.groups[1]!.topics[0]!.partitions[0]!.errorCode, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+    const alter = await conn.send<AlterShareGroupOffsetsResponse>(ApiKey.AlterShareGroupOffsets, 0, {
+      groupId: 'locked',
+      topics: [{ topicName: 'open', partitions: [{ partitionIndex: 0, startOffset: 0n }] }],
+    });
+    assert.equal(alter.errorCode, ErrorCode.GROUP_AUTHORIZATION_FAILED);
+    const alterSecret = await conn.send<AlterShareGroupOffsetsResponse>(ApiKey.AlterShareGroupOffsets, 0, {
+      groupId: 'empty-share',
+      topics: [{ topicName: 'secret', partitions: [{ partitionIndex: 0, startOffset: 0n }] }],
+    });
+    assert.equal(alterSecret.responses[0]!.partitions[0]!.errorCode, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+    const del = await conn.send<DeleteShareGroupOffsetsResponse>(ApiKey.DeleteShareGroupOffsets, 0, {
+      groupId: 'locked',
+      topics: [{ topicName: 'open' }],
+    });
+    assert.equal(del.errorCode, ErrorCode.GROUP_AUTHORIZATION_FAILED);
   });
 
   test('subscribing to a topic one may not DESCRIBE: TOPIC_AUTHORIZATION_FAILED; an allowed one joins', async () => {

@@ -1,10 +1,11 @@
-// Share groups (KIP-932) end to end through raw ShareGroupHeartbeat / ShareFetch / ShareAcknowledge requests (v0:
-// what src/protocol/generated holds; Kafka 4.2's KafkaShareConsumer needs v1+, see docs): five members share one
+// Share groups (KIP-932) end to end through raw ShareGroupHeartbeat / ShareFetch / ShareAcknowledge requests (Kafka
+// 4.4's versions: heartbeat v1, ShareFetch v2, ShareAcknowledge v2): five members share one
 // partition; one is killed mid-way (it stops heartbeating, never acknowledges) and its locked records go to the
 // others once its session times out; nothing is lost, REJECTed records never come back; a group whose
 // share.delivery.count.limit is 2 (a GROUP config) gets each record at most twice; after a kill -9 and restart,
 // the share-partition state comes back from __share_group_state: accepted records stay done, locked ones come back
-// with their delivery counted.
+// with their delivery counted; the share-groups CLI shows the start offset and lag, and resets (refused while a member
+// is active) and deletes the offsets.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, afterEach, describe, test } from 'node:test';
@@ -114,7 +115,7 @@ describe('share groups: ShareFetch and ShareAcknowledge', { timeout: 180_000 }, 
 
   const join = async (group: string, id: string): Promise<Member> => {
     const conn = await BrokerConnection.open('127.0.0.1', broker!.port);
-    const r = await conn.send<ShareGroupHeartbeatResponse>(76, 0, {
+    const r = await conn.send<ShareGroupHeartbeatResponse>(76, 1, {
       groupId: group,
       memberId: id,
       memberEpoch: 0,
@@ -126,7 +127,7 @@ describe('share groups: ShareFetch and ShareAcknowledge', { timeout: 180_000 }, 
   };
 
   const heartbeat = async (group: string, m: Member) => {
-    const r = await m.conn.send<ShareGroupHeartbeatResponse>(76, 0, {
+    const r = await m.conn.send<ShareGroupHeartbeatResponse>(76, 1, {
       groupId: group,
       memberId: m.id,
       memberEpoch: m.epoch,
@@ -139,21 +140,24 @@ describe('share groups: ShareFetch and ShareAcknowledge', { timeout: 180_000 }, 
 
   /** One ShareFetch carrying `acks`; returns the acquired offsets with their delivery counts and values. */
   const shareFetch = async (group: string, m: Member, acks: Array<{ offset: number; type: number }>) => {
-    const r = await m.conn.send<ShareFetchResponse>(78, 0, {
+    const r = await m.conn.send<ShareFetchResponse>(78, 2, {
+      shareAcquireMode: 0,
+      isRenewAck: false,
+      batchSize: 500,
       groupId: group,
       memberId: m.id,
       shareSessionEpoch: m.session,
       maxWaitMs: 200,
       minBytes: 1,
       maxBytes: 1 << 20,
+      // About two batches of 20 records: the work is spread over the members.
+      maxRecords: 40,
       topics: [
         {
           topicId,
           partitions: [
             {
               partitionIndex: 0,
-              // About two batches of 20 records: the work is spread over the members.
-              partitionMaxBytes: 600,
               acknowledgementBatches: acks.map((a) => ({
                 firstOffset: BigInt(a.offset),
                 lastOffset: BigInt(a.offset),
@@ -247,7 +251,8 @@ describe('share groups: ShareFetch and ShareAcknowledge', { timeout: 180_000 }, 
       // Flush the last acknowledgements.
       for (const m of members) {
         if (!m.alive || (pending.get(m.id) ?? []).length === 0) continue;
-        const r = await m.conn.send<ShareAcknowledgeResponse>(79, 0, {
+        const r = await m.conn.send<ShareAcknowledgeResponse>(79, 2, {
+          isRenewAck: false,
           groupId: 'workers',
           memberId: m.id,
           shareSessionEpoch: m.session,
@@ -317,20 +322,23 @@ describe('share groups: ShareFetch and ShareAcknowledge', { timeout: 180_000 }, 
     const m = await join('workers', 'bad');
     try {
       const send = (epoch: number, acks = false) =>
-        m.conn.send<ShareFetchResponse>(78, 0, {
+        m.conn.send<ShareFetchResponse>(78, 2, {
+          shareAcquireMode: 0,
+          isRenewAck: false,
+          batchSize: 500,
           groupId: 'workers',
           memberId: 'bad',
           shareSessionEpoch: epoch,
           maxWaitMs: 0,
           minBytes: 1,
           maxBytes: 1024,
+          maxRecords: 10,
           topics: [
             {
               topicId,
               partitions: [
                 {
                   partitionIndex: 0,
-                  partitionMaxBytes: 1024,
                   acknowledgementBatches: acks ? [{ firstOffset: 0n, lastOffset: 0n, acknowledgeTypes: [ACCEPT] }] : [],
                 },
               ],
@@ -398,6 +406,37 @@ describe('share groups: ShareFetch and ShareAcknowledge', { timeout: 180_000 }, 
     assert.deepEqual(JSON.parse(described.stdout), [
       { group: 'durable', topic: 'jobs', partition: 0, startOffset: RECORDS, lag: 0 },
     ]);
+    const cli = (...args: string[]) =>
+      runProcess(process.execPath, [CLI, 'share-groups', ...args, '-b', broker!.bootstrap], { timeoutMs: 60_000 });
+    // reset-offsets needs an empty group: refused while a member heartbeats, done once it left.
+    m.conn.close();
+    m = await join('durable', 'd3');
+    const member = m;
+    const beat = setInterval(() => void heartbeat('durable', member).catch(() => {}), 300);
+    const refused = await cli('reset-offsets', '-g', 'durable', '-t', 'jobs', '--to-offset', '5', '--execute');
+    clearInterval(beat);
+    assert.notEqual(refused.code, 0, describeRun('reset-offsets with a member', refused));
+    assert.match(refused.stderr, /active members/);
+    const left = await m.conn.send<ShareGroupHeartbeatResponse>(76, 1, {
+      groupId: 'durable',
+      memberId: m.id,
+      memberEpoch: -1,
+      rackId: null,
+      subscribedTopicNames: null,
+    });
+    assert.equal(left.errorCode, ErrorCode.NONE);
+    const dry = await cli('reset-offsets', '-g', 'durable', '-t', 'jobs', '--to-offset', '5', '--json');
+    assert.deepEqual(JSON.parse(dry.stdout), [{ group: 'durable', topic: 'jobs', partition: 0, newOffset: 5 }]);
+    const reset = await cli('reset-offsets', '-g', 'durable', '-t', 'jobs', '--to-offset', '5', '--execute');
+    assert.equal(reset.code, 0, describeRun('reset-offsets --execute', reset));
+    const afterReset = await cli('describe', '-g', 'durable', '--offsets', '--json');
+    assert.deepEqual(JSON.parse(afterReset.stdout), [
+      { group: 'durable', topic: 'jobs', partition: 0, startOffset: 5, lag: RECORDS - 5 },
+    ]);
+    const del = await cli('delete-offsets', '-g', 'durable', '-t', 'jobs');
+    assert.equal(del.code, 0, describeRun('delete-offsets', del));
+    const afterDelete = await cli('describe', '-g', 'durable', '--offsets', '--json');
+    assert.deepEqual(JSON.parse(afterDelete.stdout), []);
     m.conn.close();
     for (const o of accepted) assert.ok(!seen.has(o), `accepted offset ${o} came back after the restart`);
     for (const o of held) assert.equal(seen.get(o), 2, `locked offset ${o} came back as its second delivery`);

@@ -1,8 +1,8 @@
 // Share groups (KIP-932) through raw requests against a broker process: ShareGroupHeartbeat joins, heartbeats,
 // leaves and times out members, and the share assignor gives five members of one single-partition topic the same
-// partition; ShareGroupDescribe shows them. ShareGroupHeartbeat and ShareGroupDescribe are served at v0 (Kafka's 2024
-// definitions, what src/protocol/generated holds); Kafka 4.2's KafkaShareConsumer needs v1 and ShareFetch, which are
-// not built yet, so no real share client runs here.
+// partition; ShareGroupDescribe shows them. Both are served at v1 (Kafka 4.4's), and only while the share.version
+// feature is finalized at 1 (a new cluster's level); at 0 they answer UNSUPPORTED_VERSION. The Java
+// KafkaShareConsumer runs in share-clients.test.ts.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, afterEach, describe, test } from 'node:test';
@@ -16,6 +16,7 @@ import type {
   ReadShareGroupStateResponse,
   ShareGroupDescribeResponse,
   ShareGroupHeartbeatResponse,
+  UpdateFeaturesResponse,
 } from '../../src/protocol/generated/messages.ts';
 import {
   type BrokerHandle,
@@ -66,20 +67,20 @@ describe('share groups: ShareGroupHeartbeat and ShareGroupDescribe', { timeout: 
     memberEpoch: number;
     subscribedTopicNames?: string[] | null;
   }) =>
-    conn.send<ShareGroupHeartbeatResponse>(HEARTBEAT, 0, {
+    conn.send<ShareGroupHeartbeatResponse>(HEARTBEAT, 1, {
       rackId: null,
       subscribedTopicNames: null,
       ...body,
     });
   const describeGroup = async (groupId: string) =>
     (
-      await conn.send<ShareGroupDescribeResponse>(DESCRIBE, 0, {
+      await conn.send<ShareGroupDescribeResponse>(DESCRIBE, 1, {
         groupIds: [groupId],
         includeAuthorizedOperations: false,
       })
     ).groups[0]!;
 
-  test('ApiVersions advertises ShareGroupHeartbeat and ShareGroupDescribe v0', async () => {
+  test('ApiVersions advertises ShareGroupHeartbeat and ShareGroupDescribe v1 (the only version of Kafka 4.4)', async () => {
     await setup.get();
     const v = await conn.send<ApiVersionsResponse>(ApiKey.ApiVersions, 3, {
       clientSoftwareName: 'test',
@@ -87,8 +88,49 @@ describe('share groups: ShareGroupHeartbeat and ShareGroupDescribe', { timeout: 
     });
     for (const key of [HEARTBEAT, DESCRIBE]) {
       const a = v.apiKeys.find((k) => k.apiKey === key);
-      assert.deepEqual([a?.minVersion, a?.maxVersion], [0, 0], `api ${key}`);
+      assert.deepEqual([a?.minVersion, a?.maxVersion], [1, 1], `api ${key}`);
     }
+  });
+
+  test('share.version: finalized at 1 on a new cluster; at 0 the share-group APIs answer UNSUPPORTED_VERSION', async () => {
+    await setup.get();
+    const level = async () => {
+      const v = await conn.send<ApiVersionsResponse>(ApiKey.ApiVersions, 4, {
+        clientSoftwareName: 'test',
+        clientSoftwareVersion: '1',
+      });
+      assert.deepEqual(
+        v.supportedFeatures.find((f) => f.name === 'share.version'),
+        { name: 'share.version', minVersion: 0, maxVersion: 1 },
+      );
+      return v.finalizedFeatures.find((f) => f.name === 'share.version')?.maxVersionLevel ?? 0;
+    };
+    const update = (maxVersionLevel: number, upgradeType: number) =>
+      conn.send<UpdateFeaturesResponse>(ApiKey.UpdateFeatures, 1, {
+        timeoutMs: 5000,
+        featureUpdates: [{ feature: 'share.version', maxVersionLevel, allowDowngrade: false, upgradeType }],
+        validateOnly: false,
+      });
+    assert.equal(await level(), 1);
+    assert.equal((await update(0, 2)).errorCode, ErrorCode.NONE);
+    try {
+      assert.equal(await level(), 0);
+      const hb = await heartbeat({
+        groupId: 'off',
+        memberId: 'm-off',
+        memberEpoch: 0,
+        subscribedTopicNames: ['queue'],
+      });
+      assert.equal(hb.errorCode, ErrorCode.UNSUPPORTED_VERSION);
+      assert.match(hb.errorMessage ?? '', /share\.version/);
+      assert.equal((await describeGroup('off')).errorCode, ErrorCode.UNSUPPORTED_VERSION);
+    } finally {
+      assert.equal((await update(1, 1)).errorCode, ErrorCode.NONE);
+    }
+    assert.equal(await level(), 1);
+    const hb = await heartbeat({ groupId: 'off', memberId: 'm-off', memberEpoch: 0, subscribedTopicNames: ['queue'] });
+    assert.equal(hb.errorCode, ErrorCode.NONE);
+    await heartbeat({ groupId: 'off', memberId: 'm-off', memberEpoch: -1 });
   });
 
   test('five members share the single partition; a leave and a session timeout remove members', async () => {

@@ -1,71 +1,53 @@
-// tributary share-groups list|describe|delete (kafka-share-groups.sh): share groups (KIP-932) and their members.
+// tributary share-groups list|describe|reset-offsets|delete-offsets|delete (kafka-share-groups.sh): share groups
+// (KIP-932), their members and share-partition offsets (DescribeShareGroupOffsets, AlterShareGroupOffsets,
+// DeleteShareGroupOffsets to the group's coordinator).
 import type { Command } from 'commander';
 import { Admin } from '../../client/admin.ts';
 import { KafkaClientError } from '../../client/errors.ts';
-import { partitionForGroup } from '../../coordinator/group/records.ts';
 import { errorName } from '../../protocol/errors.ts';
 import type {
+  AlterShareGroupOffsetsResponse,
+  DeleteShareGroupOffsetsResponse,
+  DescribeShareGroupOffsetsResponse,
   ListGroupsResponse,
-  ReadShareGroupStateResponse,
   ShareGroupDescribeResponse,
 } from '../../protocol/generated/messages.ts';
-import { action, type CommonOptions, clientCommand, clientOptions, collectList, printJson, table } from './common.ts';
+import {
+  action,
+  type CommonOptions,
+  clientCommand,
+  clientOptions,
+  collectList,
+  printJson,
+  table,
+  UsageError,
+} from './common.ts';
 
 const LIST_GROUPS = 16;
 const SHARE_GROUP_DESCRIBE = 77;
-const READ_SHARE_GROUP_STATE = 84;
-const SHARE_STATE_TOPIC = '__share_group_state';
+const DESCRIBE_SHARE_GROUP_OFFSETS = 90;
+const ALTER_SHARE_GROUP_OFFSETS = 91;
+const DELETE_SHARE_GROUP_OFFSETS = 92;
 
-/**
- * Start offset and lag of each partition assigned in `g`, read from the share coordinator (ReadShareGroupState to
- * the leader of the key's __share_group_state partition; DescribeShareGroupOffsets comes with the kafka-4.4
- * protocol). Lag: records between the start offset and the high watermark not yet acknowledged or archived.
- */
-async function shareOffsets(admin: Admin, g: ShareGroupDescribeResponse['groups'][number]) {
-  const parts = new Map<string, { topic: string; topicId: string; partition: number }>();
-  for (const m of g.members)
-    for (const t of m.assignment.topicPartitions)
-      for (const p of t.partitions)
-        parts.set(`${t.topicName}\0${p}`, { topic: t.topicName, topicId: t.topicId, partition: p });
-  if (parts.size === 0) return [];
-  const stateTopic = await admin.cluster.topic(SHARE_STATE_TOPIC);
-  const n = stateTopic.partitions.length;
-  const out: Array<{ group: string; topic: string; partition: number; startOffset: number; lag: number | null }> = [];
-  for (const p of [...parts.values()].sort((a, b) =>
-    a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition,
-  )) {
-    const conn = await admin.cluster.leader(
-      SHARE_STATE_TOPIC,
-      partitionForGroup(`${g.groupId}:${p.topicId}:${p.partition}`, n),
-    );
-    const res = await conn.send<ReadShareGroupStateResponse>(READ_SHARE_GROUP_STATE, 0, {
-      groupId: g.groupId,
-      topics: [{ topicId: p.topicId, partitions: [{ partition: p.partition, leaderEpoch: -1 }] }],
-    });
-    const r = res.results[0]?.partitions[0] ?? { errorCode: -1, startOffset: -1n, stateBatches: [] };
-    if (r.errorCode !== 0) {
-      // Never fetched: no share-partition state yet.
-      out.push({ group: g.groupId, topic: p.topic, partition: p.partition, startOffset: -1, lag: null });
-      continue;
-    }
-    const start = Number(r.startOffset);
-    const [hw] = await admin.listOffsets([{ topic: p.topic, partitions: [p.partition] }], 'latest');
-    let done = 0;
-    for (const b of r.stateBatches) {
-      if (b.deliveryState !== 2 && b.deliveryState !== 4) continue;
-      const first = Math.max(Number(b.firstOffset), start);
-      const last = Math.min(Number(b.lastOffset), hw!.offset - 1);
-      if (last >= first) done += last - first + 1;
-    }
-    out.push({
-      group: g.groupId,
-      topic: p.topic,
-      partition: p.partition,
-      startOffset: start,
-      lag: Math.max(0, hw!.offset - start - done),
-    });
+/** Start offset and lag of each share-partition of `groupId` with state (DescribeShareGroupOffsets v1). */
+async function shareOffsets(admin: Admin, groupId: string) {
+  const conn = await admin.cluster.coordinator(groupId);
+  const res = await conn.send<DescribeShareGroupOffsetsResponse>(DESCRIBE_SHARE_GROUP_OFFSETS, 1, {
+    groups: [{ groupId, topics: null }],
+  });
+  const g = res.groups[0]!;
+  if (g.errorCode !== 0) {
+    throw new KafkaClientError(g.errorCode, `share group ${groupId}: ${g.errorMessage ?? errorName(g.errorCode)}`);
   }
-  return out;
+  return g.topics.flatMap((t) =>
+    t.partitions.map((p) => ({
+      group: groupId,
+      topic: t.topicName,
+      partition: p.partitionIndex,
+      startOffset: Number(p.startOffset),
+      lag: p.lag < 0n ? null : Number(p.lag),
+    })),
+  );
 }
 
 export function registerShareGroups(program: Command): void {
@@ -112,8 +94,7 @@ export function registerShareGroups(program: Command): void {
           const groups: ShareGroupDescribeResponse['groups'] = [];
           for (const groupId of o.group) {
             const conn = await admin.cluster.coordinator(groupId);
-            // v0: the version src/protocol/generated holds (the client's version table does not list it yet).
-            const res = await conn.send<ShareGroupDescribeResponse>(SHARE_GROUP_DESCRIBE, 0, {
+            const res = await conn.send<ShareGroupDescribeResponse>(SHARE_GROUP_DESCRIBE, 1, {
               groupIds: [groupId],
               includeAuthorizedOperations: false,
             });
@@ -128,7 +109,7 @@ export function registerShareGroups(program: Command): void {
           }
           if (o.offsets) {
             const rows = [];
-            for (const g of groups) rows.push(...(await shareOffsets(admin, g)));
+            for (const g of groups) rows.push(...(await shareOffsets(admin, g.groupId)));
             if (o.json) return printJson(rows);
             process.stdout.write(
               `${table(
@@ -183,7 +164,7 @@ export function registerShareGroups(program: Command): void {
           for (const groupId of o.group) {
             // Only a share group: DeleteGroups would also delete a consumer group of that name.
             const conn = await admin.cluster.coordinator(groupId);
-            const d = await conn.send<ShareGroupDescribeResponse>(SHARE_GROUP_DESCRIBE, 0, {
+            const d = await conn.send<ShareGroupDescribeResponse>(SHARE_GROUP_DESCRIBE, 1, {
               groupIds: [groupId],
               includeAuthorizedOperations: false,
             });
@@ -191,6 +172,123 @@ export function registerShareGroups(program: Command): void {
             if (code !== 0) throw new KafkaClientError(code, `Share group '${groupId}' does not exist.`);
             await admin.deleteGroups([groupId]);
             process.stdout.write(`Deleted share group '${groupId}'.\n`);
+          }
+        } finally {
+          await admin.close();
+        }
+      }),
+    );
+
+  clientCommand(
+    cmd
+      .command('reset-offsets')
+      .description("set the start offset of an empty share group's partitions (dry run unless --execute)"),
+    { json: true },
+  )
+    .requiredOption('-g, --group <id>', 'group id')
+    .requiredOption('-t, --topic <topic>', 'topic (repeatable)', collectList, [])
+    .option('--to-earliest', 'to the log start')
+    .option('--to-latest', 'to the log end')
+    .option('--to-offset <n>', 'to this offset')
+    .option('--execute', 'set the new start offsets')
+    .action(
+      action(
+        async (
+          o: CommonOptions & {
+            group: string;
+            topic: string[];
+            toEarliest?: boolean;
+            toLatest?: boolean;
+            toOffset?: string;
+            execute?: boolean;
+          },
+        ) => {
+          const modes = [o.toEarliest, o.toLatest, o.toOffset].filter((x) => x !== undefined);
+          if (modes.length !== 1) throw new UsageError('give exactly one of --to-earliest, --to-latest, --to-offset');
+          const to = o.toOffset === undefined ? undefined : Number(o.toOffset);
+          if (to !== undefined && !(Number.isSafeInteger(to) && to >= 0))
+            throw new UsageError(`invalid --to-offset "${o.toOffset}"`);
+          const admin = new Admin(clientOptions(o));
+          try {
+            const topics = [];
+            for (const topic of o.topic) {
+              const offsets =
+                to !== undefined
+                  ? (await admin.cluster.topic(topic)).partitions.map((p) => ({ partition: p.partition, offset: to }))
+                  : await admin.listOffsets([{ topic }], o.toEarliest ? 'earliest' : 'latest');
+              topics.push({
+                topicName: topic,
+                partitions: offsets
+                  .map((p) => ({ partitionIndex: p.partition, startOffset: BigInt(p.offset) }))
+                  .sort((a, b) => a.partitionIndex - b.partitionIndex),
+              });
+            }
+            const rows = topics.flatMap((t) =>
+              t.partitions.map((p) => ({
+                group: o.group,
+                topic: t.topicName,
+                partition: p.partitionIndex,
+                newOffset: Number(p.startOffset),
+              })),
+            );
+            if (o.execute) {
+              const conn = await admin.cluster.coordinator(o.group);
+              const res = await conn.send<AlterShareGroupOffsetsResponse>(ALTER_SHARE_GROUP_OFFSETS, 0, {
+                groupId: o.group,
+                topics,
+              });
+              if (res.errorCode !== 0) {
+                throw new KafkaClientError(
+                  res.errorCode,
+                  `share group ${o.group}: ${res.errorMessage ?? errorName(res.errorCode)}`,
+                );
+              }
+              for (const t of res.responses)
+                for (const p of t.partitions)
+                  if (p.errorCode !== 0)
+                    throw new KafkaClientError(
+                      p.errorCode,
+                      `${t.topicName}-${p.partitionIndex}: ${p.errorMessage ?? errorName(p.errorCode)}`,
+                    );
+            }
+            if (o.json) return printJson(rows);
+            process.stdout.write(
+              `${table(
+                ['GROUP', 'TOPIC', 'PARTITION', 'NEW-OFFSET'],
+                rows.map((r) => [r.group, r.topic, r.partition, r.newOffset]),
+              )}\n`,
+            );
+          } finally {
+            await admin.close();
+          }
+        },
+      ),
+    );
+
+  clientCommand(
+    cmd.command('delete-offsets').description("delete an empty share group's share-partition state of topics"),
+  )
+    .requiredOption('-g, --group <id>', 'group id')
+    .requiredOption('-t, --topic <topic>', 'topic (repeatable)', collectList, [])
+    .action(
+      action(async (o: CommonOptions & { group: string; topic: string[] }) => {
+        const admin = new Admin(clientOptions(o));
+        try {
+          const conn = await admin.cluster.coordinator(o.group);
+          const res = await conn.send<DeleteShareGroupOffsetsResponse>(DELETE_SHARE_GROUP_OFFSETS, 0, {
+            groupId: o.group,
+            topics: o.topic.map((topicName) => ({ topicName })),
+          });
+          if (res.errorCode !== 0) {
+            throw new KafkaClientError(
+              res.errorCode,
+              `share group ${o.group}: ${res.errorMessage ?? errorName(res.errorCode)}`,
+            );
+          }
+          for (const t of res.responses) {
+            if (t.errorCode !== 0)
+              throw new KafkaClientError(t.errorCode, `${t.topicName}: ${t.errorMessage ?? errorName(t.errorCode)}`);
+            process.stdout.write(`Deleted the offsets of '${t.topicName}' in share group '${o.group}'.\n`);
           }
         } finally {
           await admin.close();

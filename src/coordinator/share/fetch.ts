@@ -66,6 +66,8 @@ export interface ShareFetchResult {
 interface Entry {
   key: SharePartitionKey;
   topic: string;
+  /** The data partition's leader epoch when the state was loaded: a new epoch loads it again. */
+  leaderEpoch: number;
   stateEpoch: number;
   sp: SharePartition;
   timer: NodeJS.Timeout | undefined;
@@ -80,7 +82,7 @@ interface Session {
   partitions: Map<string, { topicId: string; partition: number; maxBytes: number }>;
 }
 
-/** Records acquired per partition and fetch (Kafka's max.poll.records default; ShareFetch v0 has no MaxRecords). */
+/** Records acquired per fetch when the request names no positive MaxRecords (Kafka's max.poll.records default). */
 const MAX_RECORDS = 500;
 
 const tpKey = (topicId: string, partition: number) => `${topicId}\0${partition}`;
@@ -132,6 +134,12 @@ export class SharePartitions {
     }
     const k = entryKey(groupId, topicId, partition);
     let entry = this.#entries.get(k);
+    if (entry && entry.leaderEpoch !== part.leaderEpoch) {
+      // Leadership moved away and back: another leader may have changed the persisted state meanwhile.
+      if (entry.timer) clearTimeout(entry.timer);
+      this.#entries.delete(k);
+      entry = undefined;
+    }
     const cfg = this.#groupConfig(groupId);
     if (!entry) {
       const key = { groupId, topicId, partition };
@@ -146,6 +154,7 @@ export class SharePartitions {
       entry = {
         key,
         topic: topic.name,
+        leaderEpoch: part.leaderEpoch,
         stateEpoch: persisted.stateEpoch,
         sp,
         timer: undefined,
@@ -210,6 +219,16 @@ export class SharePartitions {
       this.#entries.delete(k);
     }
     for (const k of this.#sessions.keys()) if (k.startsWith(`${groupId}\0`)) this.#sessions.delete(k);
+  }
+
+  /** The share-partition's persisted state was replaced (offsets altered or deleted): it is loaded again when next
+   * used. Its in-flight records are dropped with it. */
+  forgetPartition(key: SharePartitionKey): void {
+    const k = entryKey(key.groupId, key.topicId, key.partition);
+    const e = this.#entries.get(k);
+    if (!e) return;
+    if (e.timer) clearTimeout(e.timer);
+    this.#entries.delete(k);
   }
 
   /** Members left or timed out: their records are released, their share sessions closed. */
@@ -309,6 +328,12 @@ export class SharePartitions {
     topics: ShareTopicRequest[];
     forgotten: Array<{ topicId: string; partitions: number[] }>;
     maxBytes: number;
+    /** At most this many records acquired over all partitions (v1+ MaxRecords). */
+    maxRecords: number;
+    /** Acquired ranges are cut into runs of at most this many records (v1+ BatchSize). */
+    batchSize: number;
+    /** Only acknowledgements (RENEW ones among them, v2+ IsRenewAck): nothing is acquired. */
+    acknowledgeOnly: boolean;
   }): ShareFetchResult {
     const s = this.#session(req.groupId, req.memberId, req.shareSessionEpoch, true);
     if (s.errorCode !== ErrorCode.NONE) return { errorCode: s.errorCode, errorMessage: s.errorMessage, partitions: [] };
@@ -334,31 +359,47 @@ export class SharePartitions {
         }
       }
       for (const f of req.forgotten) for (const p of f.partitions) session.partitions.delete(tpKey(f.topicId, p));
-      for (const p of session.partitions.values()) {
-        const max = Math.min(p.maxBytes, req.maxBytes);
-        this.#acquireInto(
-          req.groupId,
-          req.memberId,
-          p.topicId,
-          p.partition,
-          max,
-          result(results, p.topicId, p.partition),
-        );
-      }
+      if (!req.acknowledgeOnly) this.#acquireAll(req.groupId, req.memberId, session, req, results);
     }
     return { errorCode: ErrorCode.NONE, errorMessage: null, partitions: [...results.values()] };
   }
 
   /** Another fetch attempt on an open session (long polling), without acknowledgements. */
-  refetch(groupId: string, memberId: string, maxBytes: number): SharePartitionResult[] {
+  refetch(
+    groupId: string,
+    memberId: string,
+    limits: { maxBytes: number; maxRecords: number; batchSize: number },
+  ): SharePartitionResult[] {
     const session = this.#sessions.get(`${groupId}\0${memberId}`);
     if (!session) return [];
     const results = new Map<string, SharePartitionResult>();
-    for (const p of session.partitions.values()) {
-      const max = Math.min(p.maxBytes, maxBytes);
-      this.#acquireInto(groupId, memberId, p.topicId, p.partition, max, result(results, p.topicId, p.partition));
-    }
+    this.#acquireAll(groupId, memberId, session, limits, results);
     return [...results.values()];
+  }
+
+  /** The acquisition lock duration of the group's records (ShareFetch v1+ / ShareAcknowledge v2+ answer it). */
+  lockDurationMs(groupId: string): number {
+    return this.#groupConfig(groupId).lockDurationMs;
+  }
+
+  /** Acquires on every partition of the session, within MaxRecords over all of them. */
+  #acquireAll(
+    groupId: string,
+    memberId: string,
+    session: Session,
+    limits: { maxBytes: number; maxRecords: number; batchSize: number },
+    results: Map<string, SharePartitionResult>,
+  ): void {
+    let left = limits.maxRecords > 0 ? limits.maxRecords : MAX_RECORDS;
+    const batchSize = limits.batchSize > 0 ? limits.batchSize : left;
+    for (const p of session.partitions.values()) {
+      if (left <= 0) break;
+      const max = Math.min(p.maxBytes, limits.maxBytes);
+      const r = result(results, p.topicId, p.partition);
+      this.#acquireInto(groupId, memberId, p.topicId, p.partition, max, left, r);
+      r.acquired = splitRanges(r.acquired, batchSize);
+      for (const a of r.acquired) left -= a.lastOffset - a.firstOffset + 1;
+    }
   }
 
   /** ShareAcknowledge: acknowledgements on an open session (epoch -1 closes it). */
@@ -381,6 +422,7 @@ export class SharePartitions {
     topicId: string,
     partition: number,
     maxBytes: number,
+    maxRecords: number,
     r: SharePartitionResult,
   ): void {
     try {
@@ -400,7 +442,7 @@ export class SharePartitions {
       for (const b of batches(records)) readEnd = b.header.baseOffset + b.header.lastOffsetDelta + 1;
       const skipped = unreadableRanges(records, abortedTransactions ?? []);
       const skip = skipped.length === 0 ? undefined : (o: number) => skipped.some(([f, l]) => o >= f && o <= l);
-      const acquired = entry.sp.acquire(memberId, MAX_RECORDS, Math.min(readEnd, limit), now, skip);
+      const acquired = entry.sp.acquire(memberId, maxRecords, Math.min(readEnd, limit), now, skip);
       this.#persist(entry);
       if (acquired.length > 0) {
         r.acquired = acquired;
@@ -452,6 +494,18 @@ export function unreadableRanges(
         (a) => a.producerId === h.producerId && a.firstOffset <= h.baseOffset && h.baseOffset <= a.lastOffset,
       );
     if (h.isControl || abortedBatch) out.push([h.baseOffset, last]);
+  }
+  return out;
+}
+
+/** Acquired ranges cut into runs of at most `size` records (BatchSize), so acknowledgements come in that size. */
+export function splitRanges(ranges: AcquiredRange[], size: number): AcquiredRange[] {
+  if (ranges.every((a) => a.lastOffset - a.firstOffset < size)) return ranges;
+  const out: AcquiredRange[] = [];
+  for (const a of ranges) {
+    for (let f = a.firstOffset; f <= a.lastOffset; f += size) {
+      out.push({ firstOffset: f, lastOffset: Math.min(a.lastOffset, f + size - 1), deliveryCount: a.deliveryCount });
+    }
   }
   return out;
 }

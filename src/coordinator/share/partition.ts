@@ -24,8 +24,9 @@ export interface SharePartitionConfig {
   maxRecordLocks: number;
 }
 
-/** ShareFetch/ShareAcknowledge acknowledge types. */
-export const AcknowledgeType = { GAP: 0, ACCEPT: 1, RELEASE: 2, REJECT: 3 } as const;
+/** ShareFetch/ShareAcknowledge acknowledge types (RENEW, KIP-1222: the member keeps the records, their lock starts
+ * again). */
+export const AcknowledgeType = { GAP: 0, ACCEPT: 1, RELEASE: 2, REJECT: 3, RENEW: 4 } as const;
 
 /** A run of acquired records with one delivery count (Kafka's AcquiredRecords). */
 export interface AcquiredRange {
@@ -218,14 +219,15 @@ export class SharePartition {
   }
 
   /** Applies acknowledgements from `memberId`. Each batch is all or nothing: its error code is NONE, INVALID_REQUEST
-   * (malformed) or INVALID_RECORD_STATE (some offset is not acquired by this member, or its lock expired). */
+   * (malformed) or INVALID_RECORD_STATE (some offset is not acquired by this member, or its lock expired). RENEW
+   * keeps a record acquired by the member with a new lock deadline (locks are not persisted, so nothing is written). */
   acknowledge(memberId: string, batches: AckBatch[], now: number): number[] {
     this.expireLocks(now);
     const owner = this.#memberIdx.get(memberId) ?? -2;
     const errors: number[] = [];
     for (const b of batches) {
       const len = b.lastOffset - b.firstOffset + 1;
-      if (!(len >= 1) || (b.types.length !== 1 && b.types.length !== len) || b.types.some((t) => !(t >= 0 && t <= 3))) {
+      if (!(len >= 1) || (b.types.length !== 1 && b.types.length !== len) || b.types.some((t) => !(t >= 0 && t <= 4))) {
         errors.push(ErrorCode.INVALID_REQUEST);
         continue;
       }
@@ -242,6 +244,7 @@ export class SharePartition {
         const type = b.types.length === 1 ? b.types[0]! : b.types[o - b.firstOffset]!;
         const i = this.#slot(o);
         if (type === AcknowledgeType.RELEASE) this.#release(i);
+        else if (type === AcknowledgeType.RENEW) this.#deadline[i] = now + this.#config.lockDurationMs;
         else this.#finish(i, type === AcknowledgeType.ACCEPT ? DeliveryState.ACKNOWLEDGED : DeliveryState.ARCHIVED);
       }
       errors.push(ErrorCode.NONE);

@@ -1,115 +1,24 @@
-// The __share_group_state record formats (Kafka 4.4's internal/share-coordinator definitions): the key is an int16
-// record type (0: ShareSnapshot, 1: ShareUpdate) then the key (group id, topic id, partition); the value is an int16
-// version (0) then the value. A null value is a tombstone (the share-partition's state was deleted).
-//
-// The four schemas below are written here from those definitions because src/protocol/generated/internal.ts does
-// not hold them yet (they come from the kafka-4.4 regeneration); once it does, import the generated ones instead.
+// The __share_group_state record formats, from Kafka 4.4's share-coordinator definitions as generated into
+// src/protocol/generated/internal.ts: the key is an int16 record type (the definition's apiKey; 0: ShareSnapshot,
+// 1: ShareUpdate) then the key (group id, topic id, partition); the value is an int16 version (0) then the value. A null
+// value is a tombstone (the share-partition's state was deleted).
 import { decode, encode } from '../../protocol/codec.ts';
+import {
+  type ShareSnapshotKey,
+  ShareSnapshotKeySchema,
+  type ShareSnapshotValue,
+  ShareSnapshotValueSchema,
+  type ShareUpdateKey,
+  ShareUpdateKeySchema,
+  type ShareUpdateValue,
+  ShareUpdateValueSchema,
+} from '../../protocol/generated/internal.ts';
 import { Reader, Writer } from '../../protocol/io.ts';
-import type { FieldSchema, MessageSchema } from '../../protocol/schema.ts';
 import type { PersistedShareState, ShareStateUpdate, StateBatch } from './state.ts';
 
 export const SHARE_STATE_TOPIC = '__share_group_state';
 
-const ALL: readonly [number, number] = [0, 32767];
-const keyFields: readonly FieldSchema[] = [
-  { n: 'groupId', t: 'string', v: [0, 0] },
-  { n: 'topicId', t: 'uuid', v: [0, 0] },
-  { n: 'partition', t: 'int32', v: [0, 0] },
-];
-const batchField: FieldSchema = {
-  n: 'stateBatches',
-  t: 'struct',
-  v: ALL,
-  a: 1,
-  f: [
-    { n: 'firstOffset', t: 'int64', v: ALL },
-    { n: 'lastOffset', t: 'int64', v: ALL },
-    { n: 'deliveryState', t: 'int8', v: ALL },
-    { n: 'deliveryCount', t: 'int16', v: ALL },
-  ],
-};
-const deliveryCompleteCount: FieldSchema = {
-  n: 'deliveryCompleteCount',
-  t: 'int32',
-  v: ALL,
-  tv: ALL,
-  tag: 0,
-  d: '-1',
-};
-const keySchema = (name: string): MessageSchema => ({
-  name,
-  type: 'data',
-  apiKey: -1,
-  listeners: [],
-  valid: [0, 0],
-  flexible: 32768,
-  fields: keyFields,
-});
-const ShareSnapshotKeySchema = keySchema('ShareSnapshotKey');
-const ShareUpdateKeySchema = keySchema('ShareUpdateKey');
-const ShareSnapshotValueSchema: MessageSchema = {
-  name: 'ShareSnapshotValue',
-  type: 'data',
-  apiKey: -1,
-  listeners: [],
-  valid: [0, 0],
-  flexible: 0,
-  fields: [
-    { n: 'snapshotEpoch', t: 'int32', v: ALL },
-    { n: 'stateEpoch', t: 'int32', v: ALL },
-    { n: 'leaderEpoch', t: 'int32', v: ALL },
-    { n: 'startOffset', t: 'int64', v: ALL },
-    deliveryCompleteCount,
-    { n: 'createTimestamp', t: 'int64', v: ALL },
-    { n: 'writeTimestamp', t: 'int64', v: ALL },
-    batchField,
-  ],
-};
-const ShareUpdateValueSchema: MessageSchema = {
-  name: 'ShareUpdateValue',
-  type: 'data',
-  apiKey: -1,
-  listeners: [],
-  valid: [0, 0],
-  flexible: 0,
-  fields: [
-    { n: 'snapshotEpoch', t: 'int32', v: ALL },
-    { n: 'leaderEpoch', t: 'int32', v: ALL },
-    { n: 'startOffset', t: 'int64', v: ALL },
-    deliveryCompleteCount,
-    batchField,
-  ],
-};
-
-interface WireKey {
-  groupId: string;
-  topicId: string;
-  partition: number;
-}
-interface WireBatch {
-  firstOffset: bigint;
-  lastOffset: bigint;
-  deliveryState: number;
-  deliveryCount: number;
-}
-interface WireSnapshot {
-  snapshotEpoch: number;
-  stateEpoch: number;
-  leaderEpoch: number;
-  startOffset: bigint;
-  deliveryCompleteCount: number;
-  createTimestamp: bigint;
-  writeTimestamp: bigint;
-  stateBatches: WireBatch[];
-}
-interface WireUpdate {
-  snapshotEpoch: number;
-  leaderEpoch: number;
-  startOffset: bigint;
-  deliveryCompleteCount: number;
-  stateBatches: WireBatch[];
-}
+type WireBatch = ShareSnapshotValue['stateBatches'][number];
 
 export interface SharePartitionKey {
   groupId: string;
@@ -121,8 +30,8 @@ export type ShareRecord =
   | { type: 'snapshot'; key: SharePartitionKey; snapshotEpoch: number; state: PersistedShareState | null }
   | { type: 'update'; key: SharePartitionKey; snapshotEpoch: number; leaderEpoch: number; update: ShareStateUpdate };
 
-const SNAPSHOT = 0;
-const UPDATE = 1;
+const SNAPSHOT = ShareSnapshotKeySchema.apiKey;
+const UPDATE = ShareUpdateKeySchema.apiKey;
 
 function versioned(version: number, body: Writer): Buffer {
   const w = new Writer(8);
@@ -151,11 +60,11 @@ export function snapshotRecord(
   state: PersistedShareState | null,
   now: number,
 ): { key: Buffer; value: Buffer | null } {
-  const k = versioned(SNAPSHOT, encode<WireKey>(ShareSnapshotKeySchema, 0, key));
+  const k = versioned(SNAPSHOT, encode<ShareSnapshotKey>(ShareSnapshotKeySchema, 0, key));
   if (state === null) return { key: k, value: null };
   const value = versioned(
     0,
-    encode<WireSnapshot>(ShareSnapshotValueSchema, 0, {
+    encode<ShareSnapshotValue>(ShareSnapshotValueSchema, 0, {
       snapshotEpoch,
       stateEpoch: state.stateEpoch,
       leaderEpoch: state.leaderEpoch,
@@ -177,10 +86,10 @@ export function updateRecord(
   update: ShareStateUpdate,
 ): { key: Buffer; value: Buffer } {
   return {
-    key: versioned(UPDATE, encode<WireKey>(ShareUpdateKeySchema, 0, key)),
+    key: versioned(UPDATE, encode<ShareUpdateKey>(ShareUpdateKeySchema, 0, key)),
     value: versioned(
       0,
-      encode<WireUpdate>(ShareUpdateValueSchema, 0, {
+      encode<ShareUpdateValue>(ShareUpdateValueSchema, 0, {
         snapshotEpoch,
         leaderEpoch,
         startOffset: BigInt(update.startOffset),
@@ -195,7 +104,7 @@ export function decodeShareRecord(key: Buffer, value: Buffer | null): ShareRecor
   const kr = new Reader(key);
   const type = kr.int16();
   if (type !== SNAPSHOT && type !== UPDATE) throw new Error(`unknown __share_group_state record type ${type}`);
-  const k = decode<WireKey>(type === SNAPSHOT ? ShareSnapshotKeySchema : ShareUpdateKeySchema, 0, kr);
+  const k = decode<ShareSnapshotKey>(type === SNAPSHOT ? ShareSnapshotKeySchema : ShareUpdateKeySchema, 0, kr);
   const skey = { groupId: k.groupId, topicId: k.topicId, partition: k.partition };
   if (value === null) {
     // A tombstone of either key type deletes the share-partition's state.
@@ -205,7 +114,7 @@ export function decodeShareRecord(key: Buffer, value: Buffer | null): ShareRecor
   const version = vr.int16();
   if (version !== 0) throw new Error(`unknown __share_group_state value version ${version}`);
   if (type === SNAPSHOT) {
-    const v = decode<WireSnapshot>(ShareSnapshotValueSchema, 0, vr);
+    const v = decode<ShareSnapshotValue>(ShareSnapshotValueSchema, 0, vr);
     return {
       type: 'snapshot',
       key: skey,
@@ -218,7 +127,7 @@ export function decodeShareRecord(key: Buffer, value: Buffer | null): ShareRecor
       },
     };
   }
-  const v = decode<WireUpdate>(ShareUpdateValueSchema, 0, vr);
+  const v = decode<ShareUpdateValue>(ShareUpdateValueSchema, 0, vr);
   return {
     type: 'update',
     key: skey,

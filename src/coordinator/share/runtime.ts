@@ -22,6 +22,15 @@ import {
   type ShareHeartbeatRequest,
   type ShareHeartbeatResponse,
 } from './group.ts';
+import {
+  type AlteredShareOffsets,
+  alterShareOffsets,
+  type DeletedShareOffsets,
+  type DescribedShareOffsets,
+  deleteShareOffsets,
+  describeShareOffsets,
+  type ShareOffsetsDeps,
+} from './offsets.ts';
 import { SHARE_STATE_TOPIC, type SharePartitionKey } from './records.ts';
 import type { PersistedShareState, ShareStateUpdate } from './state.ts';
 
@@ -48,7 +57,8 @@ const num = (v: string | undefined): number | undefined => (v === undefined ? un
 export class ShareRuntime implements SharePersister {
   readonly groups: ShareGroups;
   readonly #opts: ShareRuntimeOptions;
-  readonly #shards = new Map<number, ShareCoordinatorShard>();
+  /** Loaded shards by __share_group_state partition, with the leader epoch they were loaded at. */
+  readonly #shards = new Map<number, { shard: ShareCoordinatorShard; leaderEpoch: number }>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
   /** The share-partitions this broker leads (ShareFetch, ShareAcknowledge). */
   readonly partitions: SharePartitions;
@@ -76,7 +86,11 @@ export class ShareRuntime implements SharePersister {
     this.partitions = new SharePartitions({
       config: c,
       image: () => opts.controller.image,
-      partition: (topic, partition) => opts.replicas.get(topic, partition),
+      // Only partitions led here: a follower answers NOT_LEADER_OR_FOLLOWER, as Kafka's share-partition leader does.
+      partition: (topic, partition) => {
+        const p = opts.replicas.get(topic, partition);
+        return p?.isLeader ? p : undefined;
+      },
       persister: this,
       log: opts.log,
       clock: opts.clock,
@@ -195,13 +209,20 @@ export class ShareRuntime implements SharePersister {
     if (!ok) throw new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${SHARE_STATE_TOPIC} not available`);
   }
 
-  /** The shard of `partition`, loaded by replaying the partition the first time. */
+  /**
+   * The shard of `partition`, loaded by replaying the partition the first time and again whenever its leader epoch
+   * changed (another broker may have written to it meanwhile). Only the partition's leader is its share coordinator:
+   * elsewhere NOT_COORDINATOR (a share-partition leader here does not reach a coordinator on another broker yet).
+   */
   #shard(partition: number): ShareCoordinatorShard {
-    let shard = this.#shards.get(partition);
-    if (shard) return shard;
     const part = this.#opts.replicas.get(SHARE_STATE_TOPIC, partition);
-    if (!part) throw new KafkaError(ErrorCode.NOT_COORDINATOR, `${SHARE_STATE_TOPIC}-${partition} is not hosted here`);
-    shard = new ShareCoordinatorShard(
+    if (!part?.isLeader) {
+      this.#shards.delete(partition);
+      throw new KafkaError(ErrorCode.NOT_COORDINATOR, `${SHARE_STATE_TOPIC}-${partition} is not led by this broker`);
+    }
+    const loaded = this.#shards.get(partition);
+    if (loaded && loaded.leaderEpoch === part.leaderEpoch) return loaded.shard;
+    const shard = new ShareCoordinatorShard(
       Number(this.#opts.config.get('share.coordinator.snapshot.update.records.per.snapshot') ?? 500),
     );
     let records = 0;
@@ -221,7 +242,7 @@ export class ShareRuntime implements SharePersister {
       }
     }
     if (records > 0) this.#opts.log.info({ partition, records }, 'loaded share coordinator partition');
-    this.#shards.set(partition, shard);
+    this.#shards.set(partition, { shard, leaderEpoch: part.leaderEpoch });
     return shard;
   }
 
@@ -229,7 +250,9 @@ export class ShareRuntime implements SharePersister {
     if (records.length === 0) return;
     const now = this.#opts.clock();
     const part = this.#opts.replicas.get(SHARE_STATE_TOPIC, partition);
-    if (!part) throw new KafkaError(ErrorCode.NOT_COORDINATOR, `${SHARE_STATE_TOPIC}-${partition} is not hosted here`);
+    if (!part?.isLeader) {
+      throw new KafkaError(ErrorCode.NOT_COORDINATOR, `${SHARE_STATE_TOPIC}-${partition} is not led by this broker`);
+    }
     try {
       part.appendAsLeader(buildBatch({ records: records.map((r) => ({ ...r, timestamp: now })), now }), now);
     } catch (e) {
@@ -293,5 +316,43 @@ export class ShareRuntime implements SharePersister {
       for (const s of shard.states.values()) if (s.key.groupId === groupId) out.push({ key: s.key, state: s.state });
     }
     return out;
+  }
+
+  // ---- share-group offsets (DescribeShareGroupOffsets, AlterShareGroupOffsets, DeleteShareGroupOffsets) -----------
+
+  get #offsetsDeps(): ShareOffsetsDeps {
+    const image = this.#opts.controller.image;
+    return {
+      topic: (name) => {
+        const t = image.topics.get(name);
+        return t && { id: t.id, partitions: t.partitions.length };
+      },
+      topicName: (id) => image.topicsById.get(id)?.name,
+      groupState: (groupId) => this.groups.state(groupId),
+      statesOf: (groupId) => this.statesOf(groupId),
+      read: (key) => this.read(key),
+      initialize: (key, stateEpoch, startOffset) => this.initialize(key, stateEpoch, startOffset),
+      deleteState: (key) => this.deleteState(key),
+      forget: (key) => this.partitions.forgetPartition(key),
+      highWatermark: (topic, partition) => this.#opts.replicas.get(topic, partition)?.log.highWatermark,
+    };
+  }
+
+  describeOffsets(
+    groupId: string,
+    topics: Array<{ topicName: string; partitions: number[] }> | null,
+  ): DescribedShareOffsets {
+    return describeShareOffsets(this.#offsetsDeps, groupId, topics);
+  }
+
+  alterOffsets(
+    groupId: string,
+    topics: Array<{ topicName: string; partitions: Array<{ partitionIndex: number; startOffset: number }> }>,
+  ): AlteredShareOffsets {
+    return alterShareOffsets(this.#offsetsDeps, groupId, topics);
+  }
+
+  deleteOffsets(groupId: string, topicNames: string[]): DeletedShareOffsets {
+    return deleteShareOffsets(this.#offsetsDeps, groupId, topicNames);
   }
 }

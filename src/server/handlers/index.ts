@@ -7,6 +7,7 @@ import addPartitionsToTxn from './add-partitions-to-txn.ts';
 import alterConfigs from './alter-configs.ts';
 import alterPartitionReassignments from './alter-partition-reassignments.ts';
 import alterReplicaLogDirs from './alter-replica-log-dirs.ts';
+import alterShareGroupOffsets from './alter-share-group-offsets.ts';
 import alterUserScramCredentials from './alter-user-scram-credentials.ts';
 import apiVersions from './api-versions.ts';
 import consumerGroupDescribe from './consumer-group-describe.ts';
@@ -17,6 +18,7 @@ import createTopics from './create-topics.ts';
 import deleteAcls from './delete-acls.ts';
 import deleteGroups from './delete-groups.ts';
 import deleteRecords from './delete-records.ts';
+import deleteShareGroupOffsets from './delete-share-group-offsets.ts';
 import deleteShareGroupState from './delete-share-group-state.ts';
 import deleteTopics from './delete-topics.ts';
 import describeAcls from './describe-acls.ts';
@@ -26,6 +28,7 @@ import describeGroups from './describe-groups.ts';
 import describeLogDirs from './describe-log-dirs.ts';
 import describeProducers from './describe-producers.ts';
 import describeQuorum from './describe-quorum.ts';
+import describeShareGroupOffsets from './describe-share-group-offsets.ts';
 import describeTopicPartitions from './describe-topic-partitions.ts';
 import describeTransactions from './describe-transactions.ts';
 import describeUserScramCredentials from './describe-user-scram-credentials.ts';
@@ -100,6 +103,9 @@ const HANDLERS: readonly HandlerDef<never, never>[] = [
   shareGroupDescribe,
   shareFetch,
   shareAcknowledge,
+  describeShareGroupOffsets,
+  alterShareGroupOffsets,
+  deleteShareGroupOffsets,
   // The share coordinator's state APIs (__share_group_state), between brokers
   initializeShareGroupState,
   readShareGroupState,

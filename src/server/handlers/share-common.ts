@@ -15,8 +15,20 @@ interface WireTopic {
   }>;
 }
 
+/**
+ * Why the share-group APIs are off, or null: they need the `share.version` feature finalized at 1 or more (Kafka's
+ * isShareGroupProtocolEnabled). Checked before anything else, as Kafka does; the answer is UNSUPPORTED_VERSION.
+ */
+export function shareGroupsDisabled(ctx: RequestContext): string | null {
+  const level = ctx.broker.metadata().features.get('share.version') ?? 0;
+  return level >= 1 ? null : 'Share groups are not enabled: the share.version feature is not finalized at 1 or more.';
+}
+
+/** The acknowledge types of a request version: GAP, ACCEPT, RELEASE and REJECT; RENEW (KIP-1222) from v2. */
+export const maxAcknowledgeType = (apiVersion: number): number => (apiVersion >= 2 ? 4 : 3);
+
 /** The request's topics with numeric offsets, or a message saying what is malformed. */
-export function shareAckTopics(topics: WireTopic[]): ShareTopicRequest[] | string {
+export function shareAckTopics(topics: WireTopic[], maxType: number): ShareTopicRequest[] | string {
   const out: ShareTopicRequest[] = [];
   for (const t of topics) {
     const partitions: ShareTopicRequest['partitions'] = [];
@@ -25,6 +37,9 @@ export function shareAckTopics(topics: WireTopic[]): ShareTopicRequest[] | strin
       for (const b of p.acknowledgementBatches) {
         if (b.firstOffset < 0n || b.lastOffset < b.firstOffset || b.lastOffset > BigInt(Number.MAX_SAFE_INTEGER)) {
           return `Acknowledgement batch ${b.firstOffset}-${b.lastOffset} of partition ${p.partitionIndex} is invalid.`;
+        }
+        if (b.acknowledgeTypes.some((t) => !(t >= 0 && t <= maxType))) {
+          return `Acknowledgement batch ${b.firstOffset}-${b.lastOffset} of partition ${p.partitionIndex} has an unknown acknowledge type.`;
         }
         acks.push({ firstOffset: Number(b.firstOffset), lastOffset: Number(b.lastOffset), types: b.acknowledgeTypes });
       }

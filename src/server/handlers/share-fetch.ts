@@ -1,22 +1,33 @@
 // ShareFetch (78): share consumers acknowledge records and acquire more on their share session's partitions (KIP-932).
-// Served at v0 of Kafka's 2024 definition (what src/protocol/generated holds): no MaxRecords/BatchSize, so at most 500
-// records are acquired per partition and fetch. Kafka 4.1+ clients speak v1/v2, which come with the kafka-4.4
-// protocol regeneration. When nothing was acquired, the fetch waits up to MaxWaitMs (polling the partitions).
+// Served at Kafka 4.4's versions: v1 (MaxRecords over the whole fetch, BatchSize cutting the acquired ranges, the
+// acquisition lock timeout in the answer) and v2 (ShareAcquireMode, and RENEW acknowledgements with IsRenewAck: such a
+// fetch only acknowledges, acquires nothing and does not wait). Either acquire mode honours MaxRecords exactly (records
+// are acquired one by one, so batch-optimized never needs to exceed it). When nothing was acquired, the fetch waits up
+// to MaxWaitMs (polling the partitions). Off (UNSUPPORTED_VERSION) unless share.version is finalized at 1+.
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { ShareFetchRequest, ShareFetchResponse } from '../../protocol/generated/messages.ts';
 import { authorizedGroup } from '../../security/authorize.ts';
 import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
-import { authorizeShareTopics, shareAckTopics, shareResponses } from './share-common.ts';
+import {
+  authorizeShareTopics,
+  maxAcknowledgeType,
+  shareAckTopics,
+  shareGroupsDisabled,
+  shareResponses,
+} from './share-common.ts';
 
 const POLL_MS = 50;
+const NO_RECORDS = Buffer.alloc(0);
 
 export default defineHandler<ShareFetchRequest, ShareFetchResponse>({
   apiKey: ApiKey.ShareFetch,
-  versions: [0, 0],
+  versions: [1, 2],
   async handle(ctx, req) {
-    const blank = { throttleTimeMs: 0, responses: [], nodeEndpoints: [] };
+    const blank = { throttleTimeMs: 0, acquisitionLockTimeoutMs: 0, responses: [], nodeEndpoints: [] };
+    const off = shareGroupsDisabled(ctx);
+    if (off !== null) return { ...blank, errorCode: ErrorCode.UNSUPPORTED_VERSION, errorMessage: off };
     if (!req.groupId || !req.memberId) {
       return { ...blank, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'GroupId and MemberId must be set.' };
     }
@@ -25,7 +36,11 @@ export default defineHandler<ShareFetchRequest, ShareFetchResponse>({
       const errorMessage = `Not authorized to access group: ${req.groupId}`;
       return { ...blank, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage };
     }
-    const wanted = shareAckTopics(req.topics);
+    if (req.shareAcquireMode !== 0 && req.shareAcquireMode !== 1) {
+      const errorMessage = `Unknown ShareAcquireMode ${req.shareAcquireMode}.`;
+      return { ...blank, errorCode: ErrorCode.INVALID_REQUEST, errorMessage };
+    }
+    const wanted = shareAckTopics(req.topics, maxAcknowledgeType(ctx.apiVersion));
     if (typeof wanted === 'string') return { ...blank, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: wanted };
     const { allowed: topics, denied } = authorizeShareTopics(ctx, wanted);
     const parts = ctx.broker.shares.partitions;
@@ -36,13 +51,22 @@ export default defineHandler<ShareFetchRequest, ShareFetchResponse>({
       topics,
       forgotten: req.forgottenTopicsData,
       maxBytes: req.maxBytes,
+      maxRecords: req.maxRecords,
+      batchSize: req.batchSize,
+      acknowledgeOnly: req.isRenewAck,
     });
     if (r.errorCode !== ErrorCode.NONE) return { ...blank, errorCode: r.errorCode, errorMessage: r.errorMessage };
     let results = r.partitions;
     const deadline = Date.now() + Math.min(Math.max(0, req.maxWaitMs), 30_000);
-    while (req.shareSessionEpoch !== -1 && !results.some((p) => p.acquired.length > 0) && Date.now() < deadline) {
+    const limits = { maxBytes: req.maxBytes, maxRecords: req.maxRecords, batchSize: req.batchSize };
+    while (
+      req.shareSessionEpoch !== -1 &&
+      !req.isRenewAck &&
+      !results.some((p) => p.acquired.length > 0) &&
+      Date.now() < deadline
+    ) {
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-      const again = parts.refetch(req.groupId, req.memberId, req.maxBytes);
+      const again = parts.refetch(req.groupId, req.memberId, limits);
       // Keep the acknowledgement outcomes of the first attempt; take the records of the new one.
       const byKey = new Map(results.map((p) => [`${p.topicId}\0${p.partition}`, p]));
       for (const p of again) {
@@ -64,6 +88,7 @@ export default defineHandler<ShareFetchRequest, ShareFetchResponse>({
       throttleTimeMs: 0,
       errorCode: ErrorCode.NONE,
       errorMessage: null,
+      acquisitionLockTimeoutMs: parts.lockDurationMs(req.groupId),
       responses: shareResponses([...results, ...denied], (p) => ({
         partitionIndex: p.partition,
         errorCode: p.errorCode,
@@ -71,7 +96,8 @@ export default defineHandler<ShareFetchRequest, ShareFetchResponse>({
         acknowledgeErrorCode: p.acknowledgeErrorCode,
         acknowledgeErrorMessage: p.acknowledgeErrorMessage,
         currentLeader: { leaderId: ctx.broker.nodeId, leaderEpoch: p.leaderEpoch },
-        records: p.records,
+        // Not nullable from v1: a partition without records answers empty ones, as Kafka does.
+        records: p.records ?? NO_RECORDS,
         acquiredRecords: p.acquired.map((a) => ({
           firstOffset: BigInt(a.firstOffset),
           lastOffset: BigInt(a.lastOffset),

@@ -1,18 +1,21 @@
 // ShareGroupDescribe (77): a share group's state, epochs, assignor and members with their assignments. A group id of
-// another type, or unknown, answers GROUP_ID_NOT_FOUND, as Kafka does.
+// another type, or unknown, answers GROUP_ID_NOT_FOUND, as Kafka does. Served at v1 (Kafka 4.4's only version); every
+// group answers UNSUPPORTED_VERSION unless share.version is finalized at 1+.
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { ShareGroupDescribeRequest, ShareGroupDescribeResponse } from '../../protocol/generated/messages.ts';
-import { authorizedGroup } from '../../security/authorize.ts';
+import { authorizedGroup, authorizedTopic } from '../../security/authorize.ts';
 import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
+import { shareGroupsDisabled } from './share-common.ts';
 
 const NO_OPS = -2147483648;
 
 export default defineHandler<ShareGroupDescribeRequest, ShareGroupDescribeResponse>({
   apiKey: ApiKey.ShareGroupDescribe,
-  versions: [0, 0],
+  versions: [1, 1],
   handle(ctx, req) {
+    const off = shareGroupsDisabled(ctx);
     return {
       throttleTimeMs: 0,
       groups: req.groupIds.map((groupId) => {
@@ -25,6 +28,7 @@ export default defineHandler<ShareGroupDescribeRequest, ShareGroupDescribeRespon
           members: [],
           authorizedOperations: NO_OPS,
         };
+        if (off !== null) return { ...blank, errorCode: ErrorCode.UNSUPPORTED_VERSION, errorMessage: off };
         if (groupId === '') return { ...blank, errorCode: ErrorCode.INVALID_GROUP_ID, errorMessage: 'empty group id' };
         // ACLs (when an authorizer is on): DESCRIBE on the group.
         if (!authorizedGroup(ctx, AclOperation.DESCRIBE, groupId)) {
@@ -34,6 +38,16 @@ export default defineHandler<ShareGroupDescribeRequest, ShareGroupDescribeRespon
         const g = ctx.broker.shares.groups.groups.get(groupId);
         if (!g) {
           return { ...blank, errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} not found.` };
+        }
+        // v1: a group whose members subscribe to or are assigned a topic the principal may not DESCRIBE is not shown.
+        const topics = new Set<string>();
+        for (const m of g.members.values()) {
+          for (const t of m.subscribedTopicNames) topics.add(t);
+          for (const t of m.assignment) topics.add(t.topicName);
+        }
+        if ([...topics].some((t) => !authorizedTopic(ctx, AclOperation.DESCRIBE, t))) {
+          const errorMessage = 'The group has described topic(s) that the client is not authorized to describe.';
+          return { ...blank, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage };
         }
         return {
           errorCode: ErrorCode.NONE,

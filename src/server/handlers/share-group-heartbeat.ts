@@ -1,6 +1,6 @@
 // ShareGroupHeartbeat (76): share groups (KIP-932) join with epoch 0, heartbeat, and leave with -1; the answer carries
-// the member's assignment when it changed. Versions: what src/protocol/generated holds (v0 of Kafka's 2024
-// definition); Kafka 4.1+ clients speak v1, which comes with the kafka-4.4 protocol regeneration.
+// the member's assignment when it changed. Served at v1, Kafka 4.4's only version (v0 was 4.0's early access). Off
+// (UNSUPPORTED_VERSION) unless share.version is finalized at 1+.
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { ShareGroupHeartbeatRequest, ShareGroupHeartbeatResponse } from '../../protocol/generated/messages.ts';
@@ -8,12 +8,15 @@ import { authorizedTopic, requireGroup } from '../../security/authorize.ts';
 import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 import { heartbeatAnswer } from './group-heartbeat-answer.ts';
+import { shareGroupsDisabled } from './share-common.ts';
 
 export default defineHandler<ShareGroupHeartbeatRequest, ShareGroupHeartbeatResponse>({
   apiKey: ApiKey.ShareGroupHeartbeat,
-  versions: [0, 0],
+  versions: [1, 1],
   handle(ctx, req) {
     return heartbeatAnswer(() => {
+      const off = shareGroupsDisabled(ctx);
+      if (off !== null) throw new KafkaError(ErrorCode.UNSUPPORTED_VERSION, off);
       // ACLs (when an authorizer is on): READ on the group, DESCRIBE on every subscribed topic.
       requireGroup(ctx, AclOperation.READ, req.groupId);
       const hidden = (req.subscribedTopicNames ?? []).filter((t) => !authorizedTopic(ctx, AclOperation.DESCRIBE, t));

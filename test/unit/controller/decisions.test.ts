@@ -101,11 +101,13 @@ test('registration: registered fenced then unfenced; the same registration again
   assert.deepEqual(types(c.register(1, 10n).records), [
     'FeatureLevelRecord',
     'FeatureLevelRecord',
+    'FeatureLevelRecord',
     'RegisterBrokerRecord',
     'UnfenceBrokerRecord',
   ]);
   assert.equal(c.image.features.get('transaction.version'), 2);
   assert.equal(c.image.features.get('group.version'), 1);
+  assert.equal(c.image.features.get('share.version'), 1);
   assert.deepEqual(types(c.register(2, 20n).records), ['RegisterBrokerRecord', 'UnfenceBrokerRecord']);
   assert.equal(c.image.brokers.get(1)?.fenced, false);
   assert.deepEqual(c.register(1, 10n).records, []);

@@ -74,3 +74,28 @@ test('the share coordinator initializes, writes updates, snapshots every N, fenc
   for (const r of shard.delete(key, 5)) shard.replay(r.key, r.value);
   assert.equal(shard.read(key), undefined);
 });
+
+test('a ShareSnapshot record has the bytes of Kafka 4.4 share coordinator format', () => {
+  const snap = snapshotRecord(key, 1, { stateEpoch: 0, leaderEpoch: 2, startOffset: 3, batches: [] }, 4);
+  const uuid = Buffer.alloc(16);
+  uuid[15] = 1;
+  // Key: int16 type 0, then ShareSnapshotKey v0 (not flexible): string "g", uuid, int32 partition.
+  assert.deepEqual(snap.key, Buffer.concat([Buffer.from([0, 0, 0, 1, 0x67]), uuid, Buffer.from([0, 0, 0, 3])]));
+  // Value: int16 version 0, then ShareSnapshotValue v0 (flexible): epochs, offsets and timestamps, an empty compact
+  // array of batches, no tagged fields (DeliveryCompleteCount at its default -1 is left out).
+  const int32 = (n: number) => Buffer.from([0, 0, 0, n]);
+  const int64 = (n: number) => Buffer.concat([Buffer.alloc(7), Buffer.from([n])]);
+  assert.deepEqual(
+    snap.value,
+    Buffer.concat([
+      Buffer.from([0, 0]),
+      int32(1),
+      int32(0),
+      int32(2),
+      int64(3),
+      int64(4),
+      int64(4),
+      Buffer.from([1, 0]),
+    ]),
+  );
+});

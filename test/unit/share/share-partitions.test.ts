@@ -63,7 +63,13 @@ function setup(records: number) {
     log: createLogger({ level: 'error' }),
     clock: () => now,
   });
-  const fetch = (memberId: string, epoch: number, acks: Array<[number, number]> = [], partition = 0) =>
+  const fetch = (
+    memberId: string,
+    epoch: number,
+    acks: Array<[number, number]> = [],
+    partition = 0,
+    limits: { maxRecords?: number; batchSize?: number; acknowledgeOnly?: boolean } = {},
+  ) =>
     parts.fetch({
       groupId: 'g',
       memberId,
@@ -81,6 +87,9 @@ function setup(records: number) {
       ],
       forgotten: [],
       maxBytes: 1 << 20,
+      maxRecords: limits.maxRecords ?? 500,
+      batchSize: limits.batchSize ?? 500,
+      acknowledgeOnly: limits.acknowledgeOnly ?? false,
     });
   return { parts, persister, fetch, advance: (ms: number) => (now += ms) };
 }
@@ -157,4 +166,31 @@ test('a member removed from the group has its records released to others', () =>
   const r = fetch('n', 1);
   assert.deepEqual(r.partitions[0]!.acquired, [{ firstOffset: 0, lastOffset: 1, deliveryCount: 2 }]);
   assert.equal(fetch('m', 1).errorCode, ErrorCode.SHARE_SESSION_NOT_FOUND, "the removed member's session is gone");
+});
+
+test('MaxRecords bounds a fetch and BatchSize cuts the acquired ranges', () => {
+  const { fetch, parts } = setup(10);
+  const first = fetch('m', 0, [], 0, { maxRecords: 7, batchSize: 3 });
+  assert.deepEqual(first.partitions[0]!.acquired, [
+    { firstOffset: 0, lastOffset: 2, deliveryCount: 1 },
+    { firstOffset: 3, lastOffset: 5, deliveryCount: 1 },
+    { firstOffset: 6, lastOffset: 6, deliveryCount: 1 },
+  ]);
+  const rest = fetch('m', 1, [], 0, { maxRecords: 7, batchSize: 3 });
+  assert.deepEqual(rest.partitions[0]!.acquired, [{ firstOffset: 7, lastOffset: 9, deliveryCount: 1 }]);
+  assert.equal(parts.lockDurationMs('g'), 30_000);
+});
+
+test('RENEW keeps records acquired past their first lock deadline; an acknowledge-only fetch acquires nothing', () => {
+  const { fetch, advance } = setup(2);
+  fetch('m', 0, [], 0, { maxRecords: 2 });
+  advance(20_000);
+  const renewed = fetch('m', 1, [[0, 4]], 0, { acknowledgeOnly: true });
+  assert.equal(renewed.partitions[0]!.acknowledgeErrorCode, ErrorCode.NONE);
+  assert.deepEqual(renewed.partitions[0]!.acquired, []);
+  advance(20_000); // 40 s after acquisition: offset 1's lock (30 s) expired, offset 0's renewed one (until 50 s) holds
+  const other = fetch('n', 0);
+  assert.deepEqual(other.partitions[0]!.acquired, [{ firstOffset: 1, lastOffset: 1, deliveryCount: 2 }]);
+  const accepted = fetch('m', 2, [[0, 1]]);
+  assert.equal(accepted.partitions[0]!.acknowledgeErrorCode, ErrorCode.NONE, 'still held by m, so m may accept it');
 });
