@@ -5,9 +5,10 @@
 //     none of its partitions led by it any more.
 // For 10 and 10,000 partitions (one topic, replication factor 3) at zookeeper.session.timeout.ms 6000 and 2000.
 // A session ends only when ZooKeeper expires it, so both times are bounded below by the session timeout.
-// Until data replication lands a restarted broker does not rejoin ISRs, so ISRs shrink round after round; the
-// brokers run with unclean.leader.election.enable=true so that every round still finds a leader for every
-// partition (the same decision path, moveAway in controller/decisions.ts, picking from the replicas instead of the ISR).
+// The rounds do not wait for a restarted broker to catch up and rejoin the ISRs, so ISRs can be short from one round
+// to the next; the brokers run with unclean.leader.election.enable=true so that every round still finds a leader for
+// every partition (the same decision path, moveAway in controller/decisions.ts, picking from the replicas instead of
+// the ISR). `npm run bench -- --cluster` measures failover with data (kill -9 → first acknowledged produce).
 // Usage: npm run bench:failover [-- partitions=10,10000 sessions=6000,2000 rounds=2]
 import { Admin } from '../src/client/admin.ts';
 import { type BrokerHandle, startBrokerProcess } from '../test/helpers/broker.ts';
