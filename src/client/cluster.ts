@@ -4,8 +4,10 @@ import { ApiKey } from '../protocol/apis.ts';
 import type { FindCoordinatorResponse, MetadataResponse } from '../protocol/generated/messages.ts';
 import { BrokerConnection } from './connection.ts';
 import { ClientClosedError, check, ErrorCode, KafkaClientError } from './errors.ts';
+import type { ClientSecurity } from './security.ts';
 
-export interface ClientOptions {
+/** Connection settings of every client; `ssl` and `sasl` (ClientSecurity) secure each broker connection. */
+export interface ClientOptions extends ClientSecurity {
   /** `host:port` list (or comma-separated string) to bootstrap from. Default `localhost:9092`. */
   bootstrapServers?: string | string[];
   clientId?: string;
@@ -62,6 +64,7 @@ export class Cluster {
   private readonly bootstrap: { host: string; port: number }[];
   private readonly connectTimeoutMs: number;
   private readonly requestTimeoutMs: number;
+  private readonly security: ClientSecurity;
   private readonly nodes = new Map<number, BrokerNode>();
   private readonly conns = new Map<string, Promise<BrokerConnection>>();
   private readonly topics = new Map<string, TopicMetadata>();
@@ -76,14 +79,15 @@ export class Cluster {
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 30000;
     this.retries = opts.retries ?? 5;
     this.retryBackoffMs = opts.retryBackoffMs ?? 100;
+    this.security = { ssl: opts.ssl, sasl: opts.sasl };
   }
 
   private async open(host: string, port: number): Promise<BrokerConnection> {
     if (this.closed) throw new ClientClosedError('client is closed');
-    const c = await BrokerConnection.open(host, port, this.clientId, this.connectTimeoutMs);
+    const c = await BrokerConnection.open(host, port, this.clientId, this.connectTimeoutMs, this.security);
     c.requestTimeoutMs = this.requestTimeoutMs;
     try {
-      await c.negotiate();
+      if (!c.negotiated) await c.negotiate();
     } catch (e) {
       c.close();
       throw e;
