@@ -170,6 +170,10 @@ export class BrokerConnection {
           cert: o.cert,
           key: o.key,
           passphrase: o.passphrase,
+          pfx: o.pfx,
+          minVersion: o.minVersion,
+          maxVersion: o.maxVersion,
+          ciphers: o.ciphers,
           rejectUnauthorized: o.rejectUnauthorized ?? true,
           servername,
           checkServerIdentity: o.skipHostnameCheck

@@ -1,20 +1,25 @@
 // Client-side security: TLS options for node:tls and the SASL exchange (PLAIN, SCRAM-SHA-256/512) a connection runs
 // after ApiVersions, as Kafka's SaslClientAuthenticator: SaslHandshake v1, then the mechanism's tokens in
 // SaslAuthenticate requests. The broker's session lifetime (KIP-368) is returned so the connection can re-authenticate.
+import type { ConnectionOptions } from 'node:tls';
 import { ScramClient, scramMechanismByName } from '../security/scram.ts';
 import { ErrorCode, KafkaClientError } from './errors.ts';
-
-type Pem = string | Buffer | Array<string | Buffer>;
 
 /** TLS to the broker (node:tls options under Kafka's names). `ssl: true` means TLS with the system's CAs. */
 export interface ClientTls {
   /** Trusted CA certificates (PEM). Default: Node's bundled roots. */
-  ca?: Pem;
+  ca?: ConnectionOptions['ca'];
   /** Client certificate chain (PEM), for listeners with ssl.client.auth (mTLS). */
-  cert?: Pem;
+  cert?: ConnectionOptions['cert'];
   /** Client private key (PEM); `passphrase` when it is encrypted. */
-  key?: Pem;
+  key?: ConnectionOptions['key'];
   passphrase?: string;
+  /** A PKCS12 key store instead of `cert` and `key`. */
+  pfx?: ConnectionOptions['pfx'];
+  /** TLS versions and cipher suites (OpenSSL names) allowed; Node's defaults otherwise. */
+  minVersion?: ConnectionOptions['minVersion'];
+  maxVersion?: ConnectionOptions['maxVersion'];
+  ciphers?: string;
   /** Verify the broker's certificate (default true). */
   rejectUnauthorized?: boolean;
   /** SNI and the name the certificate is checked against (default: the host connected to). */

@@ -37,6 +37,7 @@ import { type ReadBufferPool, SizedBufferPools } from '../storage/read-buffers.t
 import { createLogger, type Logger, LoggerRegistry } from '../util/log.ts';
 import { clusterIdFromStore, controlledShutdown } from './cluster.ts';
 import { ClusterMetadata, ClusterProducerIds } from './cluster-metadata.ts';
+import { interBrokerSecurity } from './inter-broker.ts';
 
 export interface BrokerOptions {
   config: BrokerConfig;
@@ -399,6 +400,7 @@ export class Broker {
         return { error: ErrorCode.NONE, state };
       },
       fetcher: {
+        security: interBrokerSecurity(cfg),
         brokerEpoch: () => c.registration?.epoch ?? -1n,
         numFetchers: cfg.numReplicaFetchers,
         fetchMaxBytes: cfg.replicaFetchMaxBytes,
