@@ -3,8 +3,8 @@
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { ShareGroupDescribeRequest, ShareGroupDescribeResponse } from '../../protocol/generated/messages.ts';
-import { authorizedGroup } from '../../security/authorize.ts';
-import { AclOperation } from '../../security/authorizer.ts';
+import { authorizedGroup, authorizedOperations } from '../../security/authorize.ts';
+import { AclOperation, ResourceType } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 
 const NO_OPS = -2147483648;
@@ -58,7 +58,9 @@ export default defineHandler<ShareGroupDescribeRequest, ShareGroupDescribeRespon
               })),
             },
           })),
-          authorizedOperations: req.includeAuthorizedOperations ? 0 : NO_OPS,
+          authorizedOperations: req.includeAuthorizedOperations
+            ? authorizedOperations(ctx, ResourceType.GROUP, groupId)
+            : NO_OPS,
         };
       }),
     };
