@@ -86,7 +86,7 @@ describe('TypeScript client over TLS and SASL', { timeout: 300_000 }, () => {
     const consumer = new Consumer({ ...security, groupId: 'secure-g', autoOffsetReset: 'earliest' });
     try {
       for (let i = 0; i < 10; i++) await producer.send({ topic: 'secure', messages: [{ value: `m${i}` }] });
-      consumer.subscribe(['secure']);
+      await consumer.subscribe(['secure']);
       const got: string[] = [];
       const deadline = Date.now() + 30_000;
       while (got.length < 10 && Date.now() < deadline)
