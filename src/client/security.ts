@@ -98,10 +98,9 @@ export async function saslAuthenticate(
     const m = scramMechanismByName(sasl.mechanism)!;
     const client = new ScramClient(m, sasl.username, sasl.password);
     const serverFirst = await step(Buffer.from(client.first(), 'utf8'));
-    // Copied out at once: a response's bytes may be a view into the connection's reused read buffer.
-    const final = client.final(Buffer.from(serverFirst.authBytes).toString('utf8'));
+    const final = client.final(serverFirst.authBytes.toString('utf8'));
     last = await step(Buffer.from(final, 'utf8'));
-    if (!client.verify(Buffer.from(last.authBytes).toString('utf8')))
+    if (!client.verify(last.authBytes.toString('utf8')))
       throw new KafkaClientError(
         ErrorCode.SASL_AUTHENTICATION_FAILED,
         `${where} did not prove it knows the SCRAM credential (invalid server signature)`,
