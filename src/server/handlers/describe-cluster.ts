@@ -5,10 +5,8 @@
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { DescribeClusterRequest, DescribeClusterResponse } from '../../protocol/generated/messages.ts';
-import { authorized, authorizedOperations } from '../../security/authorize.ts';
-import { AclOperation, CLUSTER_NAME, ResourceType } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
-import { brokerEndpoints } from './metadata.ts';
+import { brokerEndpoints, clusterOperations } from './metadata.ts';
 
 export default defineHandler<DescribeClusterRequest, DescribeClusterResponse>({
   apiKey: ApiKey.DescribeCluster,
@@ -38,11 +36,7 @@ export default defineHandler<DescribeClusterRequest, DescribeClusterResponse>({
           isFenced: image.brokers.get(b.nodeId)?.fenced === true,
         }))
         .filter((b) => !b.isFenced || (ctx.apiVersion >= 2 && req.includeFencedBrokers)),
-      clusterAuthorizedOperations: !req.includeClusterAuthorizedOperations
-        ? -2147483648
-        : authorized(ctx, AclOperation.DESCRIBE, ResourceType.CLUSTER, CLUSTER_NAME)
-          ? authorizedOperations(ctx, ResourceType.CLUSTER, CLUSTER_NAME)
-          : 0,
+      clusterAuthorizedOperations: clusterOperations(ctx, req.includeClusterAuthorizedOperations),
     };
   },
 });

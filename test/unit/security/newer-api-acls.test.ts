@@ -32,6 +32,7 @@ import initializeShareGroupState from '../../../src/server/handlers/initialize-s
 import listConfigResources from '../../../src/server/handlers/list-config-resources.ts';
 import listPartitionReassignments from '../../../src/server/handlers/list-partition-reassignments.ts';
 import listTransactions from '../../../src/server/handlers/list-transactions.ts';
+import metadata from '../../../src/server/handlers/metadata.ts';
 import offsetForLeaderEpoch from '../../../src/server/handlers/offset-for-leader-epoch.ts';
 import readShareGroupState from '../../../src/server/handlers/read-share-group-state.ts';
 import writeShareGroupState from '../../../src/server/handlers/write-share-group-state.ts';
@@ -345,5 +346,35 @@ describe('ACLs on the newer APIs', () => {
         .clusterAuthorizedOperations,
       -2147483648,
     );
+  });
+
+  it('Metadata v8+: topic and cluster authorized operations when asked', async () => {
+    const acls = [
+      allow(ResourceType.TOPIC, 'a', AclOperation.READ),
+      allow(ResourceType.TOPIC, 'b', AclOperation.ALTER_CONFIGS),
+      cluster(AclOperation.DESCRIBE),
+    ];
+    const c = ctx(acls, {}, 10);
+    (c.broker.config as unknown as { autoCreateTopicsEnable: boolean }).autoCreateTopicsEnable = false;
+    const req = {
+      topics: null,
+      allowAutoTopicCreation: false,
+      includeClusterAuthorizedOperations: true,
+      includeTopicAuthorizedOperations: true,
+    };
+    const res = await call(metadata, c, req);
+    const ops = Object.fromEntries(
+      res.topics.map((t: { name: string; topicAuthorizedOperations: number }) => [t.name, t.topicAuthorizedOperations]),
+    );
+    // READ implies DESCRIBE; b's ALTER_CONFIGS implies DESCRIBE_CONFIGS but not DESCRIBE, so b is not listed.
+    assert.deepEqual(ops, { a: (1 << AclOperation.READ) | (1 << AclOperation.DESCRIBE) });
+    assert.equal(res.clusterAuthorizedOperations, 1 << AclOperation.DESCRIBE);
+    const plain = await call(metadata, c, {
+      ...req,
+      includeTopicAuthorizedOperations: false,
+      includeClusterAuthorizedOperations: false,
+    });
+    assert.equal(plain.topics[0].topicAuthorizedOperations, -2147483648);
+    assert.equal(plain.clusterAuthorizedOperations, -2147483648);
   });
 });
