@@ -101,6 +101,44 @@ const EXAMPLES: Record<string, string[]> = {
     'tributary dev cluster                              # brokers 1-3 on 127.0.0.1:9092-9094',
     'tributary dev cluster -n 3 --port 19092 --override num.partitions=6',
   ],
+  acls: [
+    'tributary acls list',
+    'tributary acls create --allow-principal User:alice --operation Read --operation Describe --topic orders',
+    'tributary acls delete --allow-principal User:alice --topic orders',
+  ],
+  'acls list': [
+    'tributary acls list                                # every ACL',
+    'tributary acls list --topic orders                 # ACLs of the literal resource',
+    'tributary acls list --topic orders --resource-pattern-type match   # every ACL that applies to it',
+    'tributary acls list --principal User:alice --json',
+  ],
+  'acls create': [
+    'tributary acls create --allow-principal User:alice --operation Read --topic orders --group billing',
+    'tributary acls create --allow-principal User:bob --producer --topic orders',
+    'tributary acls create --allow-principal User:carol --consumer --topic orders --group billing',
+    'tributary acls create --allow-principal User:svc --operation All --topic app- --resource-pattern-type prefixed',
+    'tributary acls create --deny-principal User:mallory --deny-host 10.0.0.7 --operation Write --topic orders',
+    'tributary acls create --allow-principal User:ops --operation Alter --cluster --command-config admin.properties',
+  ],
+  'acls delete': [
+    'tributary acls delete --topic orders                          # every literal ACL of the topic',
+    'tributary acls delete --allow-principal User:alice --operation Read --topic orders',
+  ],
+  users: [
+    'tributary users describe',
+    'tributary users alter -u alice --mechanism SCRAM-SHA-512 --password-file alice.pw',
+    'tributary users delete -u alice --mechanism SCRAM-SHA-512',
+  ],
+  'users describe': ['tributary users describe', 'tributary users describe -u alice --json'],
+  'users alter': [
+    'tributary users alter -u alice --mechanism SCRAM-SHA-512 --password alice-secret',
+    'tributary users alter -u alice --mechanism SCRAM-SHA-256 --mechanism SCRAM-SHA-512 --password-file alice.pw',
+    "tributary users alter -u alice --add-config 'SCRAM-SHA-512=[password=alice-secret,iterations=8192]'",
+  ],
+  'users delete': [
+    'tributary users delete -u alice --mechanism SCRAM-SHA-512',
+    'tributary users delete -u alice --delete-config SCRAM-SHA-256,SCRAM-SHA-512',
+  ],
   perf: ['tributary perf produce -t perf -n 1000000 -s 1024', 'tributary perf consume -t perf -n 1000000'],
   'perf produce': [
     'tributary perf produce -t perf -n 1000000 -s 1024',

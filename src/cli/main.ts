@@ -3,6 +3,7 @@
 // Node.js version first. Exit codes: 0 success, 1 a failed request (the broker said no, or could not be reached),
 // 2 a usage error (unknown command or option, missing or invalid argument), commander's own usage errors included.
 import { Command, CommanderError } from 'commander';
+import { registerAcls } from './commands/acls.ts';
 import { EXIT_USAGE } from './commands/common.ts';
 import { registerCluster, registerConfigs } from './commands/configs.ts';
 import { registerConsume } from './commands/consume.ts';
@@ -12,6 +13,7 @@ import { registerPerf } from './commands/perf.ts';
 import { registerProduce } from './commands/produce.ts';
 import { registerShareGroups } from './commands/share-groups.ts';
 import { registerTopics } from './commands/topics.ts';
+import { registerUsers } from './commands/users.ts';
 import { addExamples } from './examples.ts';
 
 const program = new Command();
@@ -89,6 +91,8 @@ registerGroups(program);
 registerShareGroups(program);
 registerConfigs(program);
 registerCluster(program);
+registerAcls(program);
+registerUsers(program);
 registerPerf(program);
 registerDev(program);
 addExamples(program);

@@ -14,6 +14,19 @@ import type {
   OffsetCommitResponse,
   OffsetFetchResponse,
 } from '../protocol/generated/messages.ts';
+import {
+  type Acl,
+  type AclFilter,
+  alterUserScramCredentials,
+  createAcls,
+  type DeletedAcl,
+  deleteAcls,
+  describeAcls,
+  describeUserScramCredentials,
+  type ScramCredentialInfo,
+  type ScramDeletion,
+  type ScramUpsertion,
+} from './admin-security.ts';
 import { decodeAssignment, decodeSubscription, type TopicPartitions } from './assignors.ts';
 import { type BrokerNode, type ClientOptions, Cluster, type TopicMetadata } from './cluster.ts';
 import type { BrokerConnection } from './connection.ts';
@@ -304,6 +317,32 @@ export class Admin {
     });
     for (const r of res.responses) check(r.errorCode, r.errorMessage, `${resource.type} ${resource.name}`);
     return res.responses.flatMap((r) => (r.errorMessage ? [r.errorMessage] : []));
+  }
+
+  /** ACLs matching the filter (DescribeAcls). */
+  async describeAcls(filter: AclFilter): Promise<Acl[]> {
+    return describeAcls(await this.controller(), filter, this.timeoutMs);
+  }
+
+  async createAcls(acls: readonly Acl[]): Promise<void> {
+    await createAcls(await this.controller(), acls, this.timeoutMs);
+  }
+
+  /** Deletes the ACLs matching any filter; resolves what was deleted. */
+  async deleteAcls(filters: readonly AclFilter[]): Promise<DeletedAcl[]> {
+    return deleteAcls(await this.controller(), filters, this.timeoutMs);
+  }
+
+  /** SCRAM credentials per user (mechanism, iterations); every user's when `users` is omitted. */
+  async describeUserScramCredentials(users?: readonly string[]): Promise<Map<string, ScramCredentialInfo[]>> {
+    return describeUserScramCredentials(await this.controller(), users, this.timeoutMs);
+  }
+
+  async alterUserScramCredentials(change: {
+    upsertions?: readonly ScramUpsertion[];
+    deletions?: readonly ScramDeletion[];
+  }): Promise<void> {
+    await alterUserScramCredentials(await this.controller(), change, this.timeoutMs);
   }
 
   async describeCluster(): Promise<{ clusterId: string | null; controllerId: number; brokers: BrokerNode[] }> {

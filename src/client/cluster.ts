@@ -4,9 +4,10 @@ import { ApiKey } from '../protocol/apis.ts';
 import type { FindCoordinatorResponse, MetadataResponse } from '../protocol/generated/messages.ts';
 import { BrokerConnection } from './connection.ts';
 import { ClientClosedError, check, ErrorCode, KafkaClientError } from './errors.ts';
-import { type SaslOptions, saslAuthenticate } from './sasl.ts';
+import type { ClientSecurity } from './security.ts';
 
-export interface ClientOptions {
+/** Connection settings of every client; `ssl` and `sasl` (ClientSecurity) secure each broker connection. */
+export interface ClientOptions extends ClientSecurity {
   /** `host:port` list (or comma-separated string) to bootstrap from. Default `localhost:9092`. */
   bootstrapServers?: string | string[];
   clientId?: string;
@@ -16,8 +17,6 @@ export interface ClientOptions {
   retries?: number;
   /** Wait before a retry, doubled each attempt. Default 100 ms. */
   retryBackoffMs?: number;
-  /** Authenticate every connection with SASL (the brokers' SASL_PLAINTEXT listener). */
-  sasl?: SaslOptions;
 }
 
 export interface BrokerNode {
@@ -65,7 +64,7 @@ export class Cluster {
   private readonly bootstrap: { host: string; port: number }[];
   private readonly connectTimeoutMs: number;
   private readonly requestTimeoutMs: number;
-  private readonly sasl: SaslOptions | undefined;
+  private readonly security: ClientSecurity;
   private readonly nodes = new Map<number, BrokerNode>();
   private readonly conns = new Map<string, Promise<BrokerConnection>>();
   private readonly topics = new Map<string, TopicMetadata>();
@@ -80,16 +79,15 @@ export class Cluster {
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 30000;
     this.retries = opts.retries ?? 5;
     this.retryBackoffMs = opts.retryBackoffMs ?? 100;
-    this.sasl = opts.sasl;
+    this.security = { ssl: opts.ssl, sasl: opts.sasl };
   }
 
   private async open(host: string, port: number): Promise<BrokerConnection> {
     if (this.closed) throw new ClientClosedError('client is closed');
-    const c = await BrokerConnection.open(host, port, this.clientId, this.connectTimeoutMs);
+    const c = await BrokerConnection.open(host, port, this.clientId, this.connectTimeoutMs, this.security);
     c.requestTimeoutMs = this.requestTimeoutMs;
     try {
-      await c.negotiate();
-      if (this.sasl) await saslAuthenticate(c, this.sasl);
+      if (!c.negotiated) await c.negotiate();
     } catch (e) {
       c.close();
       throw e;

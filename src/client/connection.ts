@@ -1,12 +1,14 @@
 // A connection to one broker speaking the public protocol: pipelined requests, responses matched by
 // correlation id. The base of the TypeScript client, the CLI and the tests.
-import { connect, type Socket } from 'node:net';
+import { isIP, connect as netConnect, type Socket } from 'node:net';
+import { checkServerIdentity, connect as tlsConnect } from 'node:tls';
 import { API_SCHEMAS, type ApiSchema, encodeRequestFrame, responseHeaderVersion } from '../protocol/apis.ts';
 import { decode, type Encodable } from '../protocol/codec.ts';
 import { FrameReader } from '../protocol/frame-reader.ts';
 import { ResponseHeaderSchema } from '../protocol/generated/messages.ts';
 import { Reader } from '../protocol/io.ts';
 import { KafkaClientError, UnsupportedApiError } from './errors.ts';
+import { type ClientSecurity, checkSasl, reauthDelayMs, saslAuthenticate } from './security.ts';
 
 /**
  * API versions this client speaks: [min, max]. Negotiation picks the highest version both sides support. Minimums
@@ -26,17 +28,24 @@ export const CLIENT_VERSIONS: ReadonlyMap<number, readonly [number, number]> = n
   [14, [0, 5]], // SyncGroup
   [15, [0, 5]], // DescribeGroups
   [16, [0, 5]], // ListGroups
+  [17, [1, 1]], // SaslHandshake (v0's bare token frames are not spoken)
   [18, [0, 4]], // ApiVersions
   [19, [2, 7]], // CreateTopics
   [20, [1, 6]], // DeleteTopics
   [22, [0, 5]], // InitProducerId
+  [29, [1, 3]], // DescribeAcls
+  [30, [1, 3]], // CreateAcls
+  [31, [1, 3]], // DeleteAcls
   [32, [1, 4]], // DescribeConfigs
   [33, [0, 2]], // AlterConfigs
   [35, [1, 4]], // DescribeLogDirs
+  [36, [0, 2]], // SaslAuthenticate
   [37, [0, 3]], // CreatePartitions
   [42, [0, 2]], // DeleteGroups
   [44, [0, 1]], // IncrementalAlterConfigs
   [47, [0, 0]], // OffsetDelete
+  [50, [0, 0]], // DescribeUserScramCredentials
+  [51, [0, 0]], // AlterUserScramCredentials
   [60, [0, 1]], // DescribeCluster
 ]);
 
@@ -62,21 +71,79 @@ export class BrokerConnection {
   readonly host: string;
   readonly port: number;
   readonly clientId: string;
+  readonly security: ClientSecurity;
+  /** The session lifetime the broker gave the last SASL authentication (KIP-368); 0 = none. */
+  sessionLifetimeMs = 0;
+  private reauthTimer: NodeJS.Timeout | undefined;
   /** The broker's [min, max] per api key, after `negotiate()`. */
   readonly brokerVersions = new Map<number, readonly [number, number]>();
   /** Milliseconds a request may wait for its response before the connection is closed. */
   requestTimeoutMs = 30000;
 
-  constructor(host: string, port: number, clientId = 'tributary') {
+  constructor(host: string, port: number, clientId = 'tributary', security: ClientSecurity = {}) {
     this.host = host;
     this.port = port;
     this.clientId = clientId;
+    this.security = security;
+    if (security.sasl) checkSasl(security.sasl);
   }
 
-  static async open(host: string, port: number, clientId?: string, timeoutMs = 10000): Promise<BrokerConnection> {
-    const c = new BrokerConnection(host, port, clientId);
+  /**
+   * Connects (over TLS when `security.ssl`); with `security.sasl` also negotiates versions and authenticates, so
+   * the connection is ready for any request. Without SASL, `negotiate()` is the caller's.
+   */
+  static async open(
+    host: string,
+    port: number,
+    clientId?: string,
+    timeoutMs = 10000,
+    security: ClientSecurity = {},
+  ): Promise<BrokerConnection> {
+    const c = new BrokerConnection(host, port, clientId, security);
     await c.connect(timeoutMs);
+    if (security.sasl) {
+      try {
+        await c.negotiate();
+        await c.authenticate();
+      } catch (e) {
+        c.close();
+        throw e;
+      }
+    }
     return c;
+  }
+
+  /** Whether ApiVersions has been answered. */
+  get negotiated(): boolean {
+    return this.brokerVersions.size > 0;
+  }
+
+  /**
+   * SASL authentication with `security.sasl` (after `negotiate()`); when the broker gives the session a lifetime,
+   * re-authenticates on this connection before it ends (KIP-368). Requests sent meanwhile are pipelined as usual.
+   */
+  async authenticate(): Promise<void> {
+    const sasl = this.security.sasl;
+    if (!sasl) throw new Error('no SASL settings for this connection');
+    const where = `${this.host}:${this.port}`;
+    const lifetime = await saslAuthenticate(
+      (apiKey, version, body) => this.send(apiKey, version, body as Encodable<unknown>),
+      sasl,
+      { handshake: this.version(17), authenticate: this.version(36) },
+      where,
+    );
+    this.sessionLifetimeMs = lifetime;
+    if (this.reauthTimer) clearTimeout(this.reauthTimer);
+    this.reauthTimer = undefined;
+    if (lifetime > 0 && this.isOpen) {
+      this.reauthTimer = setTimeout(() => {
+        this.authenticate().catch((e: Error) => {
+          this.failAll(new Error(`re-authentication with ${where} failed: ${e.message}`, { cause: e }));
+          this.socket?.destroy();
+        });
+      }, reauthDelayMs(lifetime));
+      this.reauthTimer.unref();
+    }
   }
 
   connect(timeoutMs: number): Promise<void> {
@@ -90,22 +157,48 @@ export class BrokerConnection {
           s.destroy();
         },
       });
-      const s = connect({
-        host: this.host,
-        port: this.port,
-        onread: {
-          buffer: () => reader.next(),
-          callback: (n: number) => {
-            reader.wrote(n);
-            return true;
+      const tls = this.security.ssl;
+      let s: Socket;
+      if (tls) {
+        // TLS: decrypted bytes arrive as 'data' events and are copied into the frame reader.
+        const o = tls === true ? {} : tls;
+        const servername = o.servername ?? (isIP(this.host) ? undefined : this.host);
+        s = tlsConnect({
+          host: this.host,
+          port: this.port,
+          ca: o.ca,
+          cert: o.cert,
+          key: o.key,
+          passphrase: o.passphrase,
+          pfx: o.pfx,
+          minVersion: o.minVersion,
+          maxVersion: o.maxVersion,
+          ciphers: o.ciphers,
+          rejectUnauthorized: o.rejectUnauthorized ?? true,
+          servername,
+          checkServerIdentity: o.skipHostnameCheck
+            ? () => undefined
+            : (host, cert) => checkServerIdentity(o.servername ?? host, cert),
+        });
+        s.on('data', (chunk: Buffer) => reader.push(chunk));
+      } else {
+        s = netConnect({
+          host: this.host,
+          port: this.port,
+          onread: {
+            buffer: () => reader.next(),
+            callback: (n: number) => {
+              reader.wrote(n);
+              return true;
+            },
           },
-        },
-      });
+        });
+      }
       const timer = setTimeout(() => {
         s.destroy();
         reject(new Error(`connect to ${this.host}:${this.port} timed out`));
       }, timeoutMs);
-      s.once('connect', () => {
+      s.once(tls ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         s.setNoDelay(true);
         this.socket = s;
@@ -239,11 +332,13 @@ export class BrokerConnection {
 
   private failAll(e: Error): void {
     this.closedError ??= e;
+    if (this.reauthTimer) clearTimeout(this.reauthTimer);
     for (const p of this.pending.values()) p.reject(e);
     this.pending.clear();
   }
 
   close(): void {
+    if (this.reauthTimer) clearTimeout(this.reauthTimer);
     this.socket?.destroy();
     this.failAll(new ConnectionClosedError('closed by client'));
   }

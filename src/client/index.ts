@@ -13,6 +13,14 @@ export type {
   TopicDescription,
 } from './admin.ts';
 export { Admin } from './admin.ts';
+export type {
+  Acl,
+  AclFilter,
+  DeletedAcl,
+  ScramCredentialInfo,
+  ScramDeletion,
+  ScramUpsertion,
+} from './admin-security.ts';
 export type { Assignor, GroupMember, Subscription, TopicPartitions } from './assignors.ts';
 export { cooperativeStickyAssignor, rangeAssignor, roundRobinAssignor } from './assignors.ts';
 export type { BrokerNode, ClientOptions, PartitionMetadata, TopicMetadata } from './cluster.ts';
@@ -38,6 +46,7 @@ export type {
   RecordMetadata,
 } from './producer.ts';
 export { Producer } from './producer.ts';
+export type { ClientSasl, ClientSecurity, ClientTls, SaslMechanism } from './security.ts';
 export type { Deserializer, Serializer } from './serializers.ts';
 export {
   bufferDeserializer,

@@ -317,16 +317,6 @@ export class BrokerConfig {
     this.zookeeperConnect = ((this.get('zookeeper.connect') as string | null) ?? '').trim() || null;
     this.zookeeperSessionTimeoutMs = n('zookeeper.session.timeout.ms');
     this.zookeeperConnectionTimeoutMs = nOrNull('zookeeper.connection.timeout.ms') ?? this.zookeeperSessionTimeoutMs;
-    // Brokers replicate over the inter-broker listener with plain connections: TLS and SASL on those connections are
-    // not built yet, so a cluster that names a secured inter-broker listener is refused rather than failing later.
-    if (this.zookeeperConnect !== null && this.interBrokerSecurityProtocol !== 'PLAINTEXT') {
-      throw new ConfigError(
-        'inter.broker.listener.name',
-        this.interBrokerListenerName,
-        `the inter-broker listener uses ${this.interBrokerSecurityProtocol}, but replication between brokers over ` +
-          'SSL or SASL is not built yet: name a PLAINTEXT listener for inter-broker traffic',
-      );
-    }
 
     const dirs = this.get('log.dirs') as string[] | null;
     this.logDirs = dirs !== null && dirs.length > 0 ? dirs : [str('log.dir')];

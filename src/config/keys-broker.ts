@@ -774,7 +774,6 @@ export const BROKER_KEYS: readonly ConfigDef[] = [
     type: 'string',
     default: 'https',
     doc: 'Hostname verification of peers ("https", or empty to disable).',
-    noEffect: 'brokers do not connect to other brokers yet',
   }),
 
   b('zookeeper.connect', {

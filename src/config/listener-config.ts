@@ -23,6 +23,7 @@ export const PER_LISTENER_KEYS: ReadonlySet<string> = new Set([
   'ssl.enabled.protocols',
   'ssl.cipher.suites',
   'ssl.principal.mapping.rules',
+  'ssl.endpoint.identification.algorithm',
   'sasl.enabled.mechanisms',
   'sasl.jaas.config',
   'sasl.server.max.receive.size',

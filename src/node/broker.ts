@@ -38,6 +38,7 @@ import { type ReadBufferPool, SizedBufferPools } from '../storage/read-buffers.t
 import { createLogger, type Logger, LoggerRegistry } from '../util/log.ts';
 import { clusterIdFromStore, controlledShutdown } from './cluster.ts';
 import { ClusterMetadata, ClusterProducerIds } from './cluster-metadata.ts';
+import { interBrokerSecurity } from './inter-broker.ts';
 
 /** How long a cluster broker waits at start for its registration to reach its metadata (Kafka's default
  * initial.broker.registration.timeout.ms) before the start fails. */
@@ -433,6 +434,7 @@ export class Broker {
         return { error: ErrorCode.NONE, state };
       },
       fetcher: {
+        security: interBrokerSecurity(cfg),
         brokerEpoch: () => c.registration?.epoch ?? -1n,
         numFetchers: cfg.numReplicaFetchers,
         fetchMaxBytes: cfg.replicaFetchMaxBytes,

@@ -12,7 +12,7 @@ import { Admin } from '../client/admin.ts';
 import type { ClientOptions } from '../client/cluster.ts';
 import { KafkaClientError } from '../client/errors.ts';
 import { Producer } from '../client/producer.ts';
-import type { SaslMechanism } from '../client/sasl.ts';
+import type { SaslMechanism } from '../client/security.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 
 const IDLE_MS = 60_000;

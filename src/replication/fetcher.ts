@@ -5,6 +5,7 @@
 // replica.fetch.wait.max.ms; the follower core decides offsets and truncation (divergingEpoch), and learns the HW.
 // Full fetches every time: no fetch session is kept (a follower's partitions are few here; KIP-227 is not built).
 import { BrokerConnection } from '../client/connection.ts';
+import type { ClientSecurity } from '../client/security.ts';
 import { ApiKey } from '../protocol/apis.ts';
 import { ErrorCode, errorName } from '../protocol/errors.ts';
 import type { FetchRequest, FetchResponse } from '../protocol/generated/messages.ts';
@@ -39,6 +40,8 @@ export interface FetcherSettings {
   backoffMs: number;
   /** replica.socket.timeout.ms */
   socketTimeoutMs: number;
+  /** TLS / SASL for the inter-broker listener (node/inter-broker.ts). */
+  security?: ClientSecurity;
   /** The leader's endpoint on the inter-broker listener, from the metadata. */
   endpoint: (brokerId: number) => { host: string; port: number } | undefined;
   /** Called after a partition's log or HW may have changed (appended, truncated, new HW). */
@@ -180,7 +183,8 @@ class ReplicaFetcher {
     if (this.#conn?.isOpen) return this.#conn;
     const ep = this.#s.endpoint(this.#leader);
     if (ep === undefined) throw new Error(`no endpoint for broker ${this.#leader} on the inter-broker listener`);
-    const conn = await BrokerConnection.open(ep.host, ep.port, `replica-fetcher-${this.#s.nodeId}`, 10_000);
+    const id = `replica-fetcher-${this.#s.nodeId}`;
+    const conn = await BrokerConnection.open(ep.host, ep.port, id, 10_000, this.#s.security);
     conn.requestTimeoutMs = this.#s.socketTimeoutMs + this.#s.waitMaxMs;
     this.#conn = conn;
     return conn;

@@ -98,3 +98,61 @@ export function configResourceDenied(
     return authorizedCluster(ctx, operation) ? undefined : ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
   return undefined;
 }
+
+/** The operations Kafka defines per resource type (AclEntry.supportedOperations), for `authorizedOperations`. */
+const SUPPORTED_OPERATIONS: ReadonlyMap<number, readonly number[]> = new Map<number, number[]>([
+  [
+    ResourceType.TOPIC,
+    [
+      AclOperation.READ,
+      AclOperation.WRITE,
+      AclOperation.CREATE,
+      AclOperation.DESCRIBE,
+      AclOperation.DELETE,
+      AclOperation.ALTER,
+      AclOperation.DESCRIBE_CONFIGS,
+      AclOperation.ALTER_CONFIGS,
+    ],
+  ],
+  [
+    ResourceType.GROUP,
+    [
+      AclOperation.READ,
+      AclOperation.DESCRIBE,
+      AclOperation.DELETE,
+      AclOperation.DESCRIBE_CONFIGS,
+      AclOperation.ALTER_CONFIGS,
+    ],
+  ],
+  [
+    ResourceType.CLUSTER,
+    [
+      AclOperation.CREATE,
+      AclOperation.CLUSTER_ACTION,
+      AclOperation.DESCRIBE_CONFIGS,
+      AclOperation.ALTER_CONFIGS,
+      AclOperation.IDEMPOTENT_WRITE,
+      AclOperation.ALTER,
+      AclOperation.DESCRIBE,
+    ],
+  ],
+  [ResourceType.TRANSACTIONAL_ID, [AclOperation.DESCRIBE, AclOperation.WRITE, AclOperation.TWO_PHASE_COMMIT]],
+]);
+
+/**
+ * The `*AuthorizedOperations` bit field of Metadata, DescribeCluster, DescribeGroups, ConsumerGroupDescribe, ...:
+ * bit `1 << operation` for each operation the principal may perform on the resource (all of them without an
+ * authorizer), as Kafka's AuthHelper.authorizedOperations computes it.
+ */
+export function authorizedOperations(ctx: RequestContext, resourceType: number, name: string): number {
+  let bits = 0;
+  for (const op of SUPPORTED_OPERATIONS.get(resourceType) ?? [])
+    if (authorized(ctx, op, resourceType, name)) bits |= 1 << op;
+  return bits;
+}
+
+/** Throws CLUSTER_AUTHORIZATION_FAILED unless the principal may `operation` the cluster (AuthHelper.authorizeClusterOperation). */
+export function requireCluster(ctx: RequestContext, operation: number): void {
+  if (!authorizedCluster(ctx, operation))
+    throw new KafkaError(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, 'Cluster authorization failed.');
+}

@@ -21,8 +21,11 @@ export interface ZooKeeperClusterOptions {
   tickTimeMs?: number;
   /** Broker configs on top of broker.id, zookeeper.connect (chroot /tributary) and the session timeout. */
   overrides?: Record<string, string>;
-  /** Listeners of broker `id` besides the helper's PLAINTEXT one (e.g. a SASL listener on a free port). */
-  extraListeners?: (id: number) => string;
+  /**
+   * Listeners besides the PLAINTEXT one the helper probes, per broker (e.g. an SASL_SSL inter-broker listener on a
+   * port of its own); their names must be in `listener.security.protocol.map`.
+   */
+  extraListeners?: (brokerId: number) => string | Promise<string>;
   /** Called as soon as the ensemble and each broker are up, so a failed start can still be cleaned up. */
   onProgress?: (partial: ZooKeeperCluster) => void;
 }
@@ -34,7 +37,7 @@ export async function startZooKeeperCluster(o: ZooKeeperClusterOptions): Promise
   for (let id = 1; id <= o.brokers; id++) {
     cluster.brokers.push(
       await startBrokerProcess({
-        extraListeners: o.extraListeners?.(id),
+        extraListeners: await o.extraListeners?.(id),
         overrides: {
           'broker.id': String(id),
           'zookeeper.connect': zk.connectString('/tributary'),

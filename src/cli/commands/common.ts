@@ -1,11 +1,15 @@
 // Shared pieces of the client commands: the --bootstrap-server option, output (tables, JSON), errors and exit codes.
 import type { Command } from 'commander';
 import { KafkaClientError, UnsupportedApiError } from '../../client/errors.ts';
+import { ClientPropertiesError, securityFromProperties } from '../../client/properties.ts';
+import type { ClientSecurity } from '../../client/security.ts';
+import { readPropertiesFile } from '../../config/properties.ts';
 
 export const DEFAULT_BOOTSTRAP = process.env.TRIBUTARY_BOOTSTRAP_SERVER ?? 'localhost:9092';
 
 export interface CommonOptions {
   bootstrapServer: string;
+  commandConfig?: string;
   json?: boolean;
   commandTimeoutMs?: string;
 }
@@ -13,12 +17,35 @@ export interface CommonOptions {
 /** Adds --bootstrap-server (and --json for read commands) to a command. */
 export function clientCommand(cmd: Command, opts: { json?: boolean } = {}): Command {
   cmd.option('-b, --bootstrap-server <hosts>', 'broker(s) to bootstrap from, host:port[,host:port]', DEFAULT_BOOTSTRAP);
+  cmd.option(
+    '--command-config <file>',
+    'client properties (security.protocol, ssl.*, sasl.mechanism, sasl.jaas.config), as Kafka tools take them',
+    process.env.TRIBUTARY_COMMAND_CONFIG,
+  );
   if (opts.json) cmd.option('--json', 'print JSON instead of a table');
   return cmd;
 }
 
 export function clientOptions(o: CommonOptions) {
-  return { bootstrapServers: o.bootstrapServer, clientId: 'tributary-cli', retries: 3, connectTimeoutMs: 5000 };
+  return {
+    bootstrapServers: o.bootstrapServer,
+    clientId: 'tributary-cli',
+    retries: 3,
+    connectTimeoutMs: 5000,
+    ...commandSecurity(o.commandConfig),
+  };
+}
+
+/** The security settings of a --command-config file (none without one). */
+export function commandSecurity(file: string | undefined): ClientSecurity {
+  if (file === undefined) return {};
+  try {
+    return securityFromProperties(readPropertiesFile(file));
+  } catch (e) {
+    if (e instanceof ClientPropertiesError) throw new UsageError(`--command-config ${file}: ${e.message}`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`--command-config ${file}: no such file`);
+    throw e;
+  }
 }
 
 /** Aligned columns, header first; kafka-consumer-groups style. */

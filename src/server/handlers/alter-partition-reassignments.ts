@@ -13,6 +13,8 @@ import type {
   AlterPartitionReassignmentsRequest,
   AlterPartitionReassignmentsResponse,
 } from '../../protocol/generated/messages.ts';
+import { authorizedCluster } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 
 type PartitionOut = Encodable<AlterPartitionReassignmentsResponse['responses'][number]['partitions'][number]>;
@@ -34,6 +36,23 @@ export default defineHandler<AlterPartitionReassignmentsRequest, AlterPartitionR
   apiKey: ApiKey.AlterPartitionReassignments,
   versions: [0, 0],
   async handle(ctx, req) {
+    if (!authorizedCluster(ctx, AclOperation.ALTER)) {
+      // As Kafka: ALTER on the cluster, else the error at the top and on every partition.
+      const denied = 'Cluster authorization failed.';
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+        errorMessage: denied,
+        responses: req.topics.map((t) => ({
+          name: t.name,
+          partitions: t.partitions.map((p) => ({
+            partitionIndex: p.partitionIndex,
+            errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+            errorMessage: denied,
+          })),
+        })),
+      };
+    }
     const image = ctx.broker.metadata();
     const controller = ctx.broker.controller;
     if (controller.alterReassignments) {

@@ -2,12 +2,15 @@
 // asked directory is done (NONE); a directory that is not one of log.dirs is LOG_DIR_NOT_FOUND; a partition this
 // broker does not host is REPLICA_NOT_AVAILABLE, as in Kafka's ReplicaManager. Moving a live log between
 // directories (Kafka's future log and ReplicaAlterLogDirsThread) is not built: such a partition is answered
-// UNSUPPORTED_VERSION (the response has no message field, so the reason is logged) and nothing moves.
+// UNSUPPORTED_VERSION (the response has no message field, so the reason is logged) and nothing moves. ALTER on the
+// cluster is needed (else every partition answers CLUSTER_AUTHORIZATION_FAILED, as Kafka).
 
 import path from 'node:path';
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { AlterReplicaLogDirsRequest, AlterReplicaLogDirsResponse } from '../../protocol/generated/messages.ts';
+import { authorizedCluster } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 
 export default defineHandler<AlterReplicaLogDirsRequest, AlterReplicaLogDirsResponse>({
@@ -17,6 +20,7 @@ export default defineHandler<AlterReplicaLogDirsRequest, AlterReplicaLogDirsResp
     const configured = new Set(ctx.broker.config.logDirs.map((d) => path.resolve(d)));
     const byTopic = new Map<string, Array<{ partitionIndex: number; errorCode: number }>>();
     const unsupported: string[] = [];
+    const allowed = authorizedCluster(ctx, AclOperation.ALTER);
     for (const dir of req.dirs) {
       const target = path.isAbsolute(dir.path) ? path.resolve(dir.path) : null;
       for (const t of dir.topics) {
@@ -25,7 +29,8 @@ export default defineHandler<AlterReplicaLogDirsRequest, AlterReplicaLogDirsResp
         for (const index of t.partitions) {
           let code: number = ErrorCode.NONE;
           const part = ctx.broker.replicas.get(t.name, index);
-          if (target === null || !configured.has(target)) code = ErrorCode.LOG_DIR_NOT_FOUND;
+          if (!allowed) code = ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+          else if (target === null || !configured.has(target)) code = ErrorCode.LOG_DIR_NOT_FOUND;
           else if (!part) code = ErrorCode.REPLICA_NOT_AVAILABLE;
           else if (path.resolve(path.dirname(part.log.dir)) !== target) {
             code = ErrorCode.UNSUPPORTED_VERSION;

@@ -1,10 +1,14 @@
 // ConsumerGroupDescribe (69): epochs, assignor, and each member's current and target assignment (KIP-848 groups).
 // A classic group id answers GROUP_ID_NOT_FOUND, as Kafka does (admin clients then fall back to DescribeGroups).
 // v1 says each member's type (KIP-1099): every member here joined with ConsumerGroupHeartbeat, a consumer member.
+// ACLs as Kafka: DESCRIBE on the group (else GROUP_AUTHORIZATION_FAILED), and DESCRIBE on every topic of the
+// members' assignments (else TOPIC_AUTHORIZATION_FAILED for the group, nothing described: KAFKA-18813).
 import { type Assignment, toList } from '../../coordinator/group/consumer.ts';
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse } from '../../protocol/generated/messages.ts';
+import { authorizedGroup, authorizedOperations, authorizedTopic } from '../../security/authorize.ts';
+import { AclOperation, ResourceType } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 
 const NO_OPS = -2147483648;
@@ -35,6 +39,8 @@ export default defineHandler<ConsumerGroupDescribeRequest, ConsumerGroupDescribe
           members: [],
           authorizedOperations: NO_OPS,
         };
+        if (!authorizedGroup(ctx, AclOperation.DESCRIBE, groupId))
+          return { ...blank, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: null };
         try {
           if (groupId === '')
             return { ...blank, errorCode: ErrorCode.INVALID_GROUP_ID, errorMessage: 'empty group id' };
@@ -46,6 +52,18 @@ export default defineHandler<ConsumerGroupDescribeRequest, ConsumerGroupDescribe
               errorMessage: d === null ? `Group ${groupId} not found.` : `Group ${groupId} is not a consumer group.`,
             };
           const g = d.group;
+          const topicIds = new Set<string>();
+          for (const m of g.members.values())
+            for (const a of [m.assigned, g.target.get(m.memberId)]) for (const id of a?.keys() ?? []) topicIds.add(id);
+          for (const id of topicIds) {
+            const name = image.topicsById.get(id)?.name;
+            if (name !== undefined && !authorizedTopic(ctx, AclOperation.DESCRIBE, name))
+              return {
+                ...blank,
+                errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+                errorMessage: 'The group has described topic(s) that the client is not authorized to describe.',
+              };
+          }
           return {
             errorCode: ErrorCode.NONE,
             errorMessage: null,
@@ -67,7 +85,9 @@ export default defineHandler<ConsumerGroupDescribeRequest, ConsumerGroupDescribe
               targetAssignment: named(g.target.get(m.memberId)),
               memberType: CONSUMER_MEMBER,
             })),
-            authorizedOperations: req.includeAuthorizedOperations ? 0 : NO_OPS,
+            authorizedOperations: req.includeAuthorizedOperations
+              ? authorizedOperations(ctx, ResourceType.GROUP, groupId)
+              : NO_OPS,
           };
         } catch (e) {
           if (!(e instanceof KafkaError)) throw e;

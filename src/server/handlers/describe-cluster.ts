@@ -1,10 +1,12 @@
 // DescribeCluster (60): cluster id, controller and brokers. v2 (KIP-1073) can ask for fenced brokers too and says
 // which are fenced; every broker listed here is registered and unfenced (a fenced one is never listed without v2).
+// No ACL is needed (as Kafka); includeClusterAuthorizedOperations gets the cluster operations the principal may
+// perform when it may DESCRIBE the cluster, else 0.
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { DescribeClusterRequest, DescribeClusterResponse } from '../../protocol/generated/messages.ts';
 import { defineHandler } from '../handler.ts';
-import { brokerEndpoints } from './metadata.ts';
+import { brokerEndpoints, clusterOperations } from './metadata.ts';
 
 export default defineHandler<DescribeClusterRequest, DescribeClusterResponse>({
   apiKey: ApiKey.DescribeCluster,
@@ -34,7 +36,7 @@ export default defineHandler<DescribeClusterRequest, DescribeClusterResponse>({
           isFenced: image.brokers.get(b.nodeId)?.fenced === true,
         }))
         .filter((b) => !b.isFenced || (ctx.apiVersion >= 2 && req.includeFencedBrokers)),
-      clusterAuthorizedOperations: -2147483648,
+      clusterAuthorizedOperations: clusterOperations(ctx, req.includeClusterAuthorizedOperations),
     };
   },
 });

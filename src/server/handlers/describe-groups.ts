@@ -3,8 +3,8 @@
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { DescribeGroupsRequest, DescribeGroupsResponse } from '../../protocol/generated/messages.ts';
-import { authorizedGroup } from '../../security/authorize.ts';
-import { AclOperation } from '../../security/authorizer.ts';
+import { authorizedGroup, authorizedOperations } from '../../security/authorize.ts';
+import { AclOperation, ResourceType } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 
 export default defineHandler<DescribeGroupsRequest, DescribeGroupsResponse>({
@@ -48,7 +48,9 @@ export default defineHandler<DescribeGroupsRequest, DescribeGroupsResponse>({
               memberMetadata: m.metadata,
               memberAssignment: m.assignment,
             })),
-            authorizedOperations: req.includeAuthorizedOperations ? 0 : -2147483648,
+            authorizedOperations: req.includeAuthorizedOperations
+              ? authorizedOperations(ctx, ResourceType.GROUP, groupId)
+              : -2147483648,
           };
         } catch (e) {
           if (!(e instanceof KafkaError)) throw e;

@@ -1,14 +1,19 @@
-// DescribeLogDirs (35): the log directories of this broker and the size of each partition in them.
+// DescribeLogDirs (35): the log directories of this broker and the size of each partition in them. Needs DESCRIBE
+// on the cluster: otherwise no directories, and (v3+) CLUSTER_AUTHORIZATION_FAILED, as Kafka answers.
 import { statfsSync } from 'node:fs';
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { DescribeLogDirsRequest, DescribeLogDirsResponse } from '../../protocol/generated/messages.ts';
+import { authorizedCluster } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 
 export default defineHandler<DescribeLogDirsRequest, DescribeLogDirsResponse>({
   apiKey: ApiKey.DescribeLogDirs,
   versions: [0, 5],
   handle(ctx, req) {
+    if (!authorizedCluster(ctx, AclOperation.DESCRIBE))
+      return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, results: [] };
     const wanted = req.topics ? new Map(req.topics.map((t) => [t.topic, new Set(t.partitions)])) : null;
     const byDir = new Map<
       string,

@@ -8,6 +8,8 @@ import type { MetadataImage, PartitionInfo } from '../../metadata/image.ts';
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { ElectLeadersRequest, ElectLeadersResponse } from '../../protocol/generated/messages.ts';
+import { authorizedCluster } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 
 const PREFERRED = 0;
@@ -86,6 +88,20 @@ export default defineHandler<ElectLeadersRequest, ElectLeadersResponse>({
     const type = ctx.apiVersion >= 1 ? req.electionType : PREFERRED;
     if (type !== PREFERRED && type !== UNCLEAN)
       return { throttleTimeMs: 0, errorCode: ErrorCode.INVALID_REQUEST, replicaElectionResults: [] };
+    if (!authorizedCluster(ctx, AclOperation.ALTER))
+      // As Kafka: ALTER on the cluster, else the error at the top and on every partition asked for.
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+        replicaElectionResults: (req.topicPartitions ?? []).map((t) => ({
+          topic: t.topic,
+          partitionResult: t.partitions.map((partitionId) => ({
+            partitionId,
+            errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+            errorMessage: null,
+          })),
+        })),
+      };
     const controller = ctx.broker.controller;
     if (!controller.electLeaders)
       return {

@@ -7,6 +7,8 @@ import type {
   InitializeShareGroupStateRequest,
   InitializeShareGroupStateResponse,
 } from '../../protocol/generated/messages.ts';
+import { requireCluster } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 import { perSharePartition, stateResult } from './share-common.ts';
 
@@ -18,6 +20,8 @@ export default defineHandler<InitializeShareGroupStateRequest, InitializeShareGr
       results: perSharePartition(
         req.topics,
         (topicId, p) => {
+          // Broker-to-broker: CLUSTER_ACTION on the cluster, as Kafka's KafkaApis checks.
+          requireCluster(ctx, AclOperation.CLUSTER_ACTION);
           if (p.startOffset < 0n) return stateResult(p.partition, ErrorCode.INVALID_REQUEST);
           const key = { groupId: req.groupId, topicId, partition: p.partition };
           return stateResult(p.partition, ctx.broker.shares.initialize(key, p.stateEpoch, Number(p.startOffset)));

@@ -3,10 +3,13 @@
 // list is empty): topics, brokers, groups that have dynamic configs, and client-metrics subscriptions. This broker
 // keeps no client-metrics subscriptions (KIP-714 telemetry is not built), so that type is always empty: the true
 // answer, not a placeholder. Other resource types are refused with INVALID_REQUEST (logged with the types).
+// As Kafka, the principal needs DESCRIBE_CONFIGS on the cluster (else CLUSTER_AUTHORIZATION_FAILED).
 
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { ListConfigResourcesRequest, ListConfigResourcesResponse } from '../../protocol/generated/messages.ts';
+import { authorizedCluster } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 
 /** Kafka's ConfigResource.Type ids. */
@@ -20,6 +23,8 @@ export default defineHandler<ListConfigResourcesRequest, ListConfigResourcesResp
   apiKey: ApiKey.ListConfigResources,
   versions: [0, 1],
   handle(ctx, req) {
+    if (!authorizedCluster(ctx, AclOperation.DESCRIBE_CONFIGS))
+      return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, configResources: [] };
     const types = ctx.apiVersion === 0 ? [CLIENT_METRICS] : req.resourceTypes.length ? req.resourceTypes : SUPPORTED;
     const unsupported = types.filter((t) => !SUPPORTED.includes(t));
     if (unsupported.length > 0) {

@@ -1,7 +1,8 @@
 // ListPartitionReassignments (46): reassignments in progress, from this broker's image (the controller's records
 // put them there): each partition with replicas being added or removed, with its replicas, adding and removing
 // lists. Named topics or partitions that do not exist, or have none in progress, are left out, as Kafka's
-// controller does. On a single node reassignments complete at once, so none is ever listed.
+// controller does. On a single node reassignments complete at once, so none is ever listed. Needs DESCRIBE on the
+// cluster.
 
 import type { PartitionInfo } from '../../metadata/image.ts';
 import { ApiKey } from '../../protocol/apis.ts';
@@ -10,6 +11,8 @@ import type {
   ListPartitionReassignmentsRequest,
   ListPartitionReassignmentsResponse,
 } from '../../protocol/generated/messages.ts';
+import { authorizedCluster } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 
 const ongoing = (p: PartitionInfo | undefined): p is PartitionInfo =>
@@ -19,6 +22,13 @@ export default defineHandler<ListPartitionReassignmentsRequest, ListPartitionRea
   apiKey: ApiKey.ListPartitionReassignments,
   versions: [0, 0],
   handle(ctx, req) {
+    if (!authorizedCluster(ctx, AclOperation.DESCRIBE))
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+        errorMessage: 'Cluster authorization failed.',
+        topics: [],
+      };
     const image = ctx.broker.metadata();
     const asked =
       req.topics === null

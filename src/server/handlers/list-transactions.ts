@@ -1,11 +1,14 @@
 // ListTransactions (66): transactional ids, filtered by state, producer id, (v1+) minimum running time and (v2+) a
 // regular expression the whole id must match (KIP-1152; INVALID_REGULAR_EXPRESSION when it does not compile).
+// Only ids the principal may DESCRIBE are listed, as Kafka.
 
 import { compileRegex } from '../../coordinator/group/consumer.ts';
 import { TXN_STATE_NAMES, TxnState } from '../../coordinator/transaction/state.ts';
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { ListTransactionsRequest, ListTransactionsResponse } from '../../protocol/generated/messages.ts';
+import { authorized } from '../../security/authorize.ts';
+import { AclOperation, ResourceType } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 
 export default defineHandler<ListTransactionsRequest, ListTransactionsResponse>({
@@ -36,6 +39,7 @@ export default defineHandler<ListTransactionsRequest, ListTransactionsResponse>(
         .filter((m) => states.size === 0 || states.has(TXN_STATE_NAMES[m.state]))
         .filter((m) => pids.size === 0 || pids.has(m.producerId))
         .filter((m) => pattern === undefined || pattern.test(m.transactionalId))
+        .filter((m) => authorized(ctx, AclOperation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, m.transactionalId))
         .filter((m) => minDuration < 0 || (m.state === TxnState.Ongoing && now - m.txnStartTimestamp >= minDuration))
         .map((m) => ({
           transactionalId: m.transactionalId,

@@ -7,8 +7,8 @@ import type { Encodable } from '../../protocol/codec.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { MetadataRequest, MetadataResponse } from '../../protocol/generated/messages.ts';
 import { UUID_ZERO } from '../../protocol/io.ts';
-import { authorizedCluster, authorizedTopic } from '../../security/authorize.ts';
-import { AclOperation } from '../../security/authorizer.ts';
+import { authorizedCluster, authorizedOperations, authorizedTopic } from '../../security/authorize.ts';
+import { AclOperation, CLUSTER_NAME, ResourceType } from '../../security/authorizer.ts';
 import { defineHandler, type RequestContext } from '../handler.ts';
 
 type TopicOut = Encodable<MetadataResponse['topics'][number]>;
@@ -128,6 +128,10 @@ export default defineHandler<MetadataRequest, MetadataResponse>({
           });
       }
     }
+    if (v >= 8 && req.includeTopicAuthorizedOperations)
+      for (const t of topics)
+        if (t.name !== null && t.name !== undefined)
+          t.topicAuthorizedOperations = authorizedOperations(ctx, ResourceType.TOPIC, t.name);
     return {
       throttleTimeMs: 0,
       // v13's top-level error code (KIP-1102) is for a broker that cannot answer for the cluster at all: never here.
@@ -136,7 +140,15 @@ export default defineHandler<MetadataRequest, MetadataResponse>({
       clusterId: image.clusterId,
       controllerId: broker.controller.controllerId(),
       topics,
-      clusterAuthorizedOperations: -2147483648,
+      clusterAuthorizedOperations: clusterOperations(ctx, v >= 8 && req.includeClusterAuthorizedOperations),
     };
   },
 });
+
+/** v8+ (as Kafka): the cluster operations the principal may perform when asked and it may DESCRIBE the cluster, else 0. */
+export function clusterOperations(ctx: RequestContext, asked: boolean): number {
+  if (!asked) return -2147483648;
+  return authorizedCluster(ctx, AclOperation.DESCRIBE)
+    ? authorizedOperations(ctx, ResourceType.CLUSTER, CLUSTER_NAME)
+    : 0;
+}

@@ -1,12 +1,16 @@
 // OffsetForLeaderEpoch (23): where a leader epoch ends in a partition's log, from its leader-epoch cache. Consumers
 // validate their positions with it after a leader change (KIP-320); followers find where their log diverges from
 // the leader's (KIP-101/279). Answered by the partition's leader only, as Kafka does for every replica_id (v3+:
-// -1 for consumers, a broker id for followers; Kafka reads it for nothing else, and neither do we).
+// -1 for consumers, a broker id for followers; Kafka reads it for nothing else, and neither do we). ACLs as Kafka:
+// CLUSTER_ACTION on the cluster (brokers), else DESCRIBE on each topic (consumers, KIP-320), else
+// TOPIC_AUTHORIZATION_FAILED for its partitions.
 
 import { errorOf } from '../../broker/replica-manager.ts';
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse } from '../../protocol/generated/messages.ts';
+import { authorizedCluster, authorizedTopic } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 
 /** What one partition's answer depends on (the handler's pure part, unit-tested). */
@@ -59,10 +63,21 @@ export default defineHandler<OffsetForLeaderEpochRequest, OffsetForLeaderEpochRe
   handle(ctx, req) {
     const { replicas, nodeId, log } = ctx.broker;
     const image = ctx.broker.metadata();
+    const asBroker = authorizedCluster(ctx, AclOperation.CLUSTER_ACTION);
     return {
       throttleTimeMs: 0,
       topics: req.topics.map((t) => {
         const topic = image.topics.get(t.topic);
+        if (!asBroker && !authorizedTopic(ctx, AclOperation.DESCRIBE, t.topic))
+          return {
+            topic: t.topic,
+            partitions: t.partitions.map((p) => ({
+              partition: p.partition,
+              errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+              leaderEpoch: -1,
+              endOffset: -1n,
+            })),
+          };
         return {
           topic: t.topic,
           partitions: t.partitions.map((p) => {

@@ -3,6 +3,8 @@
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { ReadShareGroupStateRequest, ReadShareGroupStateResponse } from '../../protocol/generated/messages.ts';
+import { requireCluster } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 import { perSharePartition } from './share-common.ts';
 
@@ -18,6 +20,8 @@ export default defineHandler<ReadShareGroupStateRequest, ReadShareGroupStateResp
       results: perSharePartition<ReadRequestPartition, ReadResponsePartition>(
         req.topics,
         (topicId, p) => {
+          // Broker-to-broker: CLUSTER_ACTION on the cluster, as Kafka's KafkaApis checks.
+          requireCluster(ctx, AclOperation.CLUSTER_ACTION);
           const s = ctx.broker.shares.read({ groupId: req.groupId, topicId, partition: p.partition });
           if (!s) {
             return {

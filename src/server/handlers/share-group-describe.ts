@@ -4,8 +4,8 @@
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { ShareGroupDescribeRequest, ShareGroupDescribeResponse } from '../../protocol/generated/messages.ts';
-import { authorizedGroup, authorizedTopic } from '../../security/authorize.ts';
-import { AclOperation } from '../../security/authorizer.ts';
+import { authorizedGroup, authorizedOperations, authorizedTopic } from '../../security/authorize.ts';
+import { AclOperation, ResourceType } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 import { shareGroupsDisabled } from './share-common.ts';
 
@@ -72,7 +72,9 @@ export default defineHandler<ShareGroupDescribeRequest, ShareGroupDescribeRespon
               })),
             },
           })),
-          authorizedOperations: req.includeAuthorizedOperations ? 0 : NO_OPS,
+          authorizedOperations: req.includeAuthorizedOperations
+            ? authorizedOperations(ctx, ResourceType.GROUP, groupId)
+            : NO_OPS,
         };
       }),
     };

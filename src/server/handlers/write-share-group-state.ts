@@ -3,6 +3,8 @@
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { WriteShareGroupStateRequest, WriteShareGroupStateResponse } from '../../protocol/generated/messages.ts';
+import { requireCluster } from '../../security/authorize.ts';
+import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 import { perSharePartition, stateResult } from './share-common.ts';
 
@@ -16,6 +18,8 @@ export default defineHandler<WriteShareGroupStateRequest, WriteShareGroupStateRe
       results: perSharePartition(
         req.topics,
         (topicId, p) => {
+          // Broker-to-broker: CLUSTER_ACTION on the cluster, as Kafka's KafkaApis checks.
+          requireCluster(ctx, AclOperation.CLUSTER_ACTION);
           const bad =
             p.startOffset < -1n ||
             p.stateBatches.some(

@@ -94,7 +94,7 @@ describe('loadBrokerConfig', () => {
     assert.equal(c.brokerRack, 'r1');
     assert.equal(load({ overrides: ['zookeeper.connection.timeout.ms=1500'] }).zookeeperConnectionTimeoutMs, 1500);
     assert.throws(() => load({ overrides: ['zookeeper.session.timeout.ms=0'] }), /zookeeper\.session\.timeout\.ms/);
-    // Replication connections have no TLS or SASL yet: a cluster with a secured inter-broker listener is refused.
+    // A cluster may name a secured inter-broker listener (node/inter-broker.ts secures the replication connections).
     const secured = [
       'zookeeper.connect=zk:2181',
       'listeners=INTERNAL://:9093,EXTERNAL://:9092',
@@ -102,7 +102,7 @@ describe('loadBrokerConfig', () => {
       'listener.security.protocol.map=INTERNAL:SSL,EXTERNAL:PLAINTEXT',
       'inter.broker.listener.name=INTERNAL',
     ];
-    assert.throws(() => load({ overrides: secured }), /inter\.broker\.listener\.name.*SSL.*not built yet/);
+    assert.equal(load({ overrides: secured }).interBrokerSecurityProtocol, 'SSL');
     assert.equal(
       load({
         overrides: secured.map((o) => (o.startsWith('inter.broker') ? 'inter.broker.listener.name=EXTERNAL' : o)),

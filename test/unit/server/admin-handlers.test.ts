@@ -78,7 +78,7 @@ test('AlterReplicaLogDirs: a move to another configured log dir is refused and n
   const img = image([1], [{ name: 't', leaders: [1, 1] }]);
   const parts = new Map([['t-0', { log: { dir: '/data/a/t-0' } }]]);
   const c = ctx(img, {
-    config: { logDirs: ['/data/a', '/data/b/'] } as unknown as BrokerServices['config'],
+    config: { logDirs: ['/data/a', '/data/b/'], get: () => null } as unknown as BrokerServices['config'],
     replicas: { get: (t: string, p: number) => parts.get(`${t}-${p}`) } as unknown as BrokerServices['replicas'],
   });
   const res = await call(alterReplicaLogDirs, c, {

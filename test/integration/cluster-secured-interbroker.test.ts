@@ -1,0 +1,107 @@
+// Brokers that talk to each other over TLS and SASL: three broker processes on a ZooKeeper ensemble whose
+// inter-broker listener is SASL_SSL (PLAIN, each broker's credentials in the listener's JAAS config, the test CA as
+// trust store, host names checked). A replication-factor-3 topic reaches an ISR of 3, so the replica fetchers
+// connected and authenticated; the brokers' INTERNAL listener refuses a client without credentials.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, afterEach, describe, test } from 'node:test';
+import { Admin, BrokerConnection, type KafkaClientError, Producer } from '../../src/client/index.ts';
+import { freePort, printLogsOnFailure, sharedSetup } from '../helpers/broker.ts';
+import { makeCerts } from '../helpers/certs.ts';
+import { waitFor } from '../helpers/clients.ts';
+import { startZooKeeperCluster, stopZooKeeperCluster, type ZooKeeperCluster } from '../helpers/zk-cluster.ts';
+
+const JAAS =
+  'org.apache.kafka.common.security.plain.PlainLoginModule required username="broker" password="broker-secret" ' +
+  'user_broker="broker-secret";';
+
+let started: ZooKeeperCluster | undefined;
+const internalPorts = new Map<number, number>();
+const setup = sharedSetup(async () => {
+  const certs = makeCerts();
+  const cluster = await startZooKeeperCluster({
+    zookeeperNodes: 3,
+    brokers: 3,
+    sessionTimeoutMs: 4000,
+    extraListeners: async (id) => {
+      const port = await freePort();
+      internalPorts.set(id, port);
+      return `INTERNAL://127.0.0.1:${port}`;
+    },
+    overrides: {
+      'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,INTERNAL:SASL_SSL',
+      'inter.broker.listener.name': 'INTERNAL',
+      'sasl.mechanism.inter.broker.protocol': 'PLAIN',
+      'listener.name.internal.sasl.enabled.mechanisms': 'PLAIN',
+      'listener.name.internal.plain.sasl.jaas.config': JAAS,
+      'listener.name.internal.ssl.keystore.type': 'PEM',
+      'listener.name.internal.ssl.keystore.location': certs.brokerKeystore,
+      'listener.name.internal.ssl.truststore.type': 'PEM',
+      'listener.name.internal.ssl.truststore.location': certs.caCert,
+      'offsets.topic.replication.factor': '3',
+      'offsets.topic.num.partitions': '1',
+      'replica.fetch.backoff.ms': '200',
+    },
+    onProgress: (c) => {
+      started = c;
+    },
+  });
+  return { cluster, certs };
+});
+
+after(() => stopZooKeeperCluster(started));
+
+describe('a cluster with a SASL_SSL inter-broker listener', { timeout: 300_000 }, () => {
+  afterEach((t) => {
+    for (const b of started?.brokers ?? []) printLogsOnFailure(t, b);
+  });
+
+  test('a replication-factor-3 topic replicates over SASL_SSL: ISR 3, records on every replica', async () => {
+    const { cluster } = await setup.get();
+    const bootstrap = cluster.brokers.map((b) => b.bootstrap).join(',');
+    const admin = new Admin({ bootstrapServers: bootstrap });
+    const producer = new Producer({ bootstrapServers: bootstrap, acks: -1, lingerMs: 0 });
+    try {
+      await admin.createTopics([{ topic: 'secured', numPartitions: 2, replicationFactor: 3 }]);
+      // acks=all completes only once every ISR member fetched the records.
+      for (let i = 0; i < 20; i++)
+        await producer.send({ topic: 'secured', messages: [{ key: `k${i}`, value: `v${i}` }] });
+      // A follower is in the ISR only once it fetched up to the leader's end: over the SASL_SSL listener.
+      await waitFor(
+        'ISR 3 on every partition',
+        async () => {
+          const [d] = await admin.describeTopics(['secured']);
+          return d!.partitions.every((p) => p.isr.length === 3 && p.replicas.length === 3) ? true : undefined;
+        },
+        60_000,
+      );
+      const ends = await admin.listOffsets([{ topic: 'secured' }], 'latest');
+      assert.equal(
+        ends.reduce((n, e) => n + e.offset, 0),
+        20,
+      );
+      for (const b of cluster.brokers) assert.doesNotMatch(b.logs(), /Failed authentication/);
+    } finally {
+      await producer.close();
+      await admin.close();
+    }
+  });
+
+  test('the INTERNAL listener wants TLS and the broker credentials', async () => {
+    const { certs } = await setup.get();
+    const port = internalPorts.get(1)!;
+    const ca = readFileSync(certs.caCert);
+    await assert.rejects(
+      BrokerConnection.open('127.0.0.1', port, 'test', 10_000, {
+        ssl: { ca },
+        sasl: { mechanism: 'PLAIN', username: 'broker', password: 'wrong' },
+      }),
+      (e: KafkaClientError) => e.name === 'SASL_AUTHENTICATION_FAILED',
+    );
+    const ok = await BrokerConnection.open('127.0.0.1', port, 'test', 10_000, {
+      ssl: { ca },
+      sasl: { mechanism: 'PLAIN', username: 'broker', password: 'broker-secret' },
+    });
+    ok.close();
+  });
+});
