@@ -22,6 +22,7 @@ import type { MetadataImage } from '../metadata/image.ts';
 import { FileMetadataLog } from '../metadata/metadata-log.ts';
 import { OpsHttpServer, parseHttpListener } from '../ops/http-server.ts';
 import { ErrorCode } from '../protocol/errors.ts';
+import { ClientQuotaManagers } from '../quota/manager.ts';
 import type { AlterPartitionAnswer } from '../replication/types.ts';
 import { listenerSasl } from '../security/sasl.ts';
 import type { ScramMechanism } from '../security/scram.ts';
@@ -266,6 +267,10 @@ export class Broker {
       transactions,
       apiVersions: () => dispatcher.supportedList(),
       clock: Date.now,
+      quotas: new ClientQuotaManagers({
+        samples: cfg.get('quota.window.num') as number,
+        windowMs: (cfg.get('quota.window.size.seconds') as number) * 1000,
+      }),
     };
     // The operations HTTP listener and its metrics exist only when http.listeners names an endpoint.
     const http =

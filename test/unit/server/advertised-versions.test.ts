@@ -58,6 +58,8 @@ const ADVERTISED: ReadonlyArray<readonly [number, number, number]> = [
   [ApiKey.DescribeAcls, 0, 3],
   [ApiKey.CreateAcls, 0, 3],
   [ApiKey.DeleteAcls, 0, 3],
+  [ApiKey.DescribeClientQuotas, 0, 1],
+  [ApiKey.AlterClientQuotas, 0, 1],
   [ApiKey.DescribeUserScramCredentials, 0, 0],
   [ApiKey.AlterUserScramCredentials, 0, 0],
   // Share groups at the 4.0 early-access versions (v0): Kafka 4.4's clients need v1+ (issue 18 notes).
