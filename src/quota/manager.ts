@@ -164,6 +164,7 @@ export class MutationQuota extends SensorMap<TokenBucket> {
     let throttleMs = 0;
     let recordedAt = 0;
     return {
+      bounded: true,
       admit: (permits, now) => {
         const s = this.sensor(id, now);
         if (strict) {
@@ -194,13 +195,15 @@ export class MutationQuota extends SensorMap<TokenBucket> {
 }
 
 export interface RequestMutationQuota {
+  /** Whether a quota applies at all (when not, everything is admitted and nothing recorded). */
+  readonly bounded: boolean;
   /** Whether `permits` partitions may be created or deleted now (recording them when they may). */
   admit(permits: number, now: number): boolean;
   /** The throttle time to answer with: the last violation's, less the time since (Kafka's throttleTime). */
   throttleMs(now: number): number;
 }
 
-const UNBOUNDED: RequestMutationQuota = { admit: () => true, throttleMs: () => 0 };
+export const UNBOUNDED: RequestMutationQuota = { bounded: false, admit: () => true, throttleMs: () => 0 };
 
 /** The quota managers of one broker (Kafka's QuotaManagers for clients). */
 export class ClientQuotaManagers {

@@ -6,8 +6,14 @@
 import { ApiKey } from '../protocol/apis.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import type { FetchRequest, ProduceRequest } from '../protocol/generated/messages.ts';
-import { type ClientQuotaManagers, principalName, type QuotaEntries } from '../quota/manager.ts';
-import type { ConnectionInfo } from './handler.ts';
+import {
+  type ClientQuotaManagers,
+  principalName,
+  type QuotaEntries,
+  type RequestMutationQuota,
+  UNBOUNDED,
+} from '../quota/manager.ts';
+import type { ConnectionInfo, RequestContext } from './handler.ts';
 
 /** APIs Kafka exempts from the request quota (its cluster actions): brokers' requests to each other. */
 const EXEMPT = new Set<number>([
@@ -100,3 +106,26 @@ export function fetchQuotaCap(
   if (quotas === undefined || entries.size === 0) return Number.POSITIVE_INFINITY;
   return quotas.fetch.maxValueInWindow(entries, principalName(conn.principal), clientId ?? '');
 }
+
+/**
+ * The controller_mutation_rate quota of a CreateTopics / CreatePartitions / DeleteTopics request: strict from
+ * `strictSinceVersion` (6, 3 and 5: refused mutations answer THROTTLING_QUOTA_EXCEEDED), permissive before (the
+ * client is only throttled). Kafka checks it on the controller; here the broker the request reaches keeps the count.
+ */
+export function mutationQuota(ctx: RequestContext, strictSinceVersion: number): RequestMutationQuota {
+  const quotas = ctx.broker.quotas;
+  const entries = ctx.broker.metadata().clientQuotas;
+  if (quotas === undefined || entries.size === 0) return UNBOUNDED;
+  return quotas.controllerMutation.forRequest(
+    entries,
+    principalName(ctx.connection.principal),
+    ctx.header.clientId ?? '',
+    ctx.apiVersion >= strictSinceVersion,
+  );
+}
+
+/** A mutation refused by a strict controller_mutation_rate quota, as Kafka answers it. */
+export const THROTTLED = {
+  errorCode: ErrorCode.THROTTLING_QUOTA_EXCEEDED,
+  errorMessage: 'The throttling quota has been exceeded.',
+} as const;

@@ -4,8 +4,23 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, afterEach, describe, test } from 'node:test';
+import { BrokerConnection } from '../../src/client/connection.ts';
 import { Admin } from '../../src/index.ts';
-import { type BrokerHandle, printLogsOnFailure, sharedSetup, startBrokerProcess } from '../helpers/broker.ts';
+import { ApiKey } from '../../src/protocol/apis.ts';
+import { ErrorCode } from '../../src/protocol/errors.ts';
+import type {
+  AlterClientQuotasResponse,
+  CreateTopicsResponse,
+  DescribeClientQuotasResponse,
+  MetadataResponse,
+} from '../../src/protocol/generated/messages.ts';
+import {
+  type BrokerHandle,
+  printLogsOnFailure,
+  REPO_ROOT,
+  sharedSetup,
+  startBrokerProcess,
+} from '../helpers/broker.ts';
 import { describeRun, PY_DIR, requirePython, runProcess } from '../helpers/clients.ts';
 import { ensureKafkaTools, runKafkaTool } from '../helpers/kafka-tools.ts';
 
@@ -13,6 +28,7 @@ const CONFIGS = 'org.apache.kafka.tools.ConfigCommand';
 const CLIENT_ID = 'quota-test-producer'; // the client.id quota_producer.py sets
 const QUOTA = 200 * 1024; // bytes/s
 const TOPIC = 'quota-t';
+const CLI = path.join(REPO_ROOT, 'src', 'cli', 'main.ts');
 
 let broker: BrokerHandle | undefined;
 const setup = sharedSetup(async () => {
@@ -61,8 +77,130 @@ async function produceFor(seconds: number, warmup: number): Promise<ProducerRun 
   return { ...out, rate: out.bytes_after_warmup / out.seconds_after_warmup };
 }
 
+async function cli(args: string[], expectCode = 0) {
+  const { broker: b } = await setup.get();
+  const r = await runProcess(process.execPath, [CLI, ...args, '-b', b.bootstrap], { timeoutMs: 60_000 });
+  assert.equal(r.code, expectCode, describeRun(`tributary ${args.join(' ')}`, r));
+  return r;
+}
+
+async function connect(clientId: string): Promise<BrokerConnection> {
+  const { broker: b } = await setup.get();
+  return BrokerConnection.open('127.0.0.1', b.port, clientId);
+}
+
+async function setQuota(clientId: string, key: string, value: number | null): Promise<void> {
+  const c = await connect('quota-admin');
+  try {
+    const res = await c.send<AlterClientQuotasResponse>(ApiKey.AlterClientQuotas, 1, {
+      entries: [
+        {
+          entity: [{ entityType: 'client-id', entityName: clientId }],
+          ops: [{ key, value: value ?? 0, remove: value === null }],
+        },
+      ],
+      validateOnly: false,
+    });
+    assert.equal(res.entries[0]!.errorCode, ErrorCode.NONE, JSON.stringify(res));
+  } finally {
+    c.close();
+  }
+}
+
 describe('client quotas', () => {
   afterEach((t) => printLogsOnFailure(t, broker));
+
+  test('tributary quotas alter/describe, validate-only, and errors', async () => {
+    await cli(['quotas', 'alter', '--user', 'alice', '--client-default', '--add-config', 'producer_byte_rate=2048']);
+    await cli(['quotas', 'alter', '--user', 'alice', '--add-config', 'request_percentage=25.5']);
+    await cli(['quotas', 'alter', '--user', 'bob', '--add-config', 'consumer_byte_rate=100', '--validate-only']);
+    const one = JSON.parse((await cli(['quotas', 'describe', '--user', 'alice', '--json'])).stdout);
+    assert.deepEqual(one, [{ entity: { user: 'alice' }, values: { request_percentage: 25.5 } }]);
+    const both = JSON.parse(
+      (await cli(['quotas', 'describe', '--user', 'alice', '--client-default', '--json'])).stdout,
+    );
+    assert.deepEqual(both, [{ entity: { user: 'alice', clientId: null }, values: { producer_byte_rate: 2048 } }]);
+    const users = JSON.parse((await cli(['quotas', 'describe', '--entity-type', 'users', '--json'])).stdout);
+    assert.equal(users.length, 2); // bob's was validated only
+    const table = (await cli(['quotas', 'describe'])).stdout;
+    assert.match(table, /user=alice, client-id=<default>\s+producer_byte_rate=2048/);
+    const bad = await cli(['quotas', 'alter', '--user', 'alice', '--add-config', 'producer_byte_rate=1.5'], 1);
+    assert.match(bad.stderr, /producer_byte_rate cannot be a fractional value/);
+    const unknown = await cli(['quotas', 'alter', '--user', 'alice', '--add-config', 'producer_rate=1'], 1);
+    assert.match(unknown.stderr, /INVALID_REQUEST.*Invalid configuration key producer_rate/);
+    await cli(['quotas', 'alter', '--add-config', 'producer_byte_rate=1'], 2);
+    await cli(['quotas', 'alter', '--user', 'alice', '--add-config', 'producer_byte_rate=x'], 2);
+    await cli(['quotas', 'alter', '--user', 'alice', '--delete-config', 'request_percentage']);
+    assert.deepEqual(JSON.parse((await cli(['quotas', 'describe', '--user', 'alice', '--json'])).stdout), []);
+  });
+
+  test('DescribeClientQuotas over the wire: a bad filter is INVALID_REQUEST with no entries', async () => {
+    const c = await connect('quota-admin');
+    try {
+      const res = await c.send<DescribeClientQuotasResponse>(ApiKey.DescribeClientQuotas, 1, {
+        components: [{ entityType: 'user', matchType: 0, match: null }],
+        strict: false,
+      });
+      assert.equal(res.errorCode, ErrorCode.INVALID_REQUEST);
+      assert.equal(res.errorMessage, 'Request specified MATCH_TYPE_EXACT, but set match string to null.');
+      assert.equal(res.entries, null);
+    } finally {
+      c.close();
+    }
+  });
+
+  test('controller_mutation_rate: CreateTopics v7 past the bucket is THROTTLING_QUOTA_EXCEEDED', async () => {
+    await setQuota('mutator', 'controller_mutation_rate', 1);
+    const c = await connect('mutator');
+    try {
+      const topic = (name: string, numPartitions: number) => ({
+        name,
+        numPartitions,
+        replicationFactor: 1,
+        assignments: [],
+        configs: [],
+      });
+      // The bucket holds 3 (3 samples × 1 s × 1/s): a 10-partition topic is admitted whole, leaving it at -7.
+      const res = await c.send<CreateTopicsResponse>(ApiKey.CreateTopics, 7, {
+        topics: [topic('mut-a', 10), topic('mut-b', 1)],
+        timeoutMs: 10_000,
+        validateOnly: false,
+      });
+      assert.deepEqual(
+        res.topics.map((t) => [t.name, t.errorCode]),
+        [
+          ['mut-a', ErrorCode.NONE],
+          ['mut-b', ErrorCode.THROTTLING_QUOTA_EXCEEDED],
+        ],
+      );
+      assert.equal(res.topics[1]!.errorMessage, 'The throttling quota has been exceeded.');
+      assert.ok(res.throttleTimeMs > 5000 && res.throttleTimeMs <= 7000, `throttle ${res.throttleTimeMs}`);
+    } finally {
+      c.close();
+    }
+    await setQuota('mutator', 'controller_mutation_rate', null);
+  });
+
+  test('request_percentage: a client over its share of handler time gets throttle times of at most one window', async () => {
+    await setQuota('busy', 'request_percentage', 0.0001);
+    const c = await connect('busy');
+    try {
+      let throttled = 0;
+      for (let i = 0; i < 3; i++) {
+        const res = await c.send<MetadataResponse>(ApiKey.Metadata, 12, {
+          topics: null,
+          allowAutoTopicCreation: false,
+          includeTopicAuthorizedOperations: false,
+        });
+        assert.ok(res.throttleTimeMs <= 1000, `throttle ${res.throttleTimeMs} beyond one window`);
+        if (res.throttleTimeMs > 0) throttled++;
+      }
+      assert.ok(throttled > 0, 'no Metadata response carried a throttle time');
+    } finally {
+      c.close();
+    }
+    await setQuota('busy', 'request_percentage', null);
+  });
 
   test("kafka-configs.sh sets, describes and deletes users' quotas; bad values get Kafka's errors", async () => {
     const set = await configs(
