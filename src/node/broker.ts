@@ -298,6 +298,8 @@ export class Broker {
       maxConnections: cfg.maxConnections,
       // Large Produce frames are read into reused slabs of 64 KiB to 2 MiB (librdkafka's requests are about 1 MB).
       produceFrames: new SizedBufferPools(),
+      connectionThrottleMs: (ip) =>
+        services.quotas?.connection.admit(controller.image.clientQuotas, ip, Date.now()) ?? 0,
     });
     this.bound = await this.server.listen(
       cfg.listeners

@@ -205,17 +205,58 @@ export interface RequestMutationQuota {
 
 export const UNBOUNDED: RequestMutationQuota = { bounded: false, admit: () => true, throttleMs: () => 0 };
 
+/**
+ * connection_creation_rate of ip entities (Kafka's ConnectionQuotas for IPs): new connections per second from one
+ * address, the address's own quota or else the default ip quota. A connection over it is refused: it is closed after
+ * the throttle time (capped at one window) and not counted.
+ */
+export class ConnectionRateQuota extends SensorMap<SampledRate> {
+  protected newStat(): SampledRate {
+    return new SampledRate();
+  }
+
+  /** Records a new connection from `ip`; returns 0 to accept it, else the ms after which to close it. */
+  admit(entries: QuotaEntries, ip: string, now: number): number {
+    const bound = ipQuota(entries, ip);
+    if (bound === undefined) return 0;
+    const s = this.sensor(`${ip}\0`, now);
+    s.stat.record(this.window, 1, now);
+    const ms = Math.min(this.window.windowMs, rateThrottleMs(s.stat, this.window, bound, now));
+    if (ms > 0) s.stat.record(this.window, -1, now);
+    return this.noteThrottle(s, ms);
+  }
+}
+
+const ipTables = new WeakMap<QuotaEntries, Map<string | null, number>>();
+
+function ipQuota(entries: QuotaEntries, ip: string): number | undefined {
+  if (entries.size === 0) return undefined;
+  let t = ipTables.get(entries);
+  if (t === undefined) {
+    t = new Map();
+    for (const e of entries.values()) {
+      const v = e.values.connection_creation_rate;
+      const part = e.entity.length === 1 && e.entity[0]!.entityType === 'ip' ? e.entity[0]! : undefined;
+      if (v !== undefined && part !== undefined) t.set(part.entityName, v);
+    }
+    ipTables.set(entries, t);
+  }
+  return t.get(ip) ?? t.get(null);
+}
+
 /** The quota managers of one broker (Kafka's QuotaManagers for clients). */
 export class ClientQuotaManagers {
   readonly produce: RateQuota;
   readonly fetch: RateQuota;
   readonly request: RateQuota;
   readonly controllerMutation: MutationQuota;
+  readonly connection: ConnectionRateQuota;
 
   constructor(window: WindowConfig) {
     this.produce = new RateQuota('producer_byte_rate', window);
     this.fetch = new RateQuota('consumer_byte_rate', window);
     this.request = new RateQuota('request_percentage', window, window.windowMs);
     this.controllerMutation = new MutationQuota('controller_mutation_rate', window);
+    this.connection = new ConnectionRateQuota('connection_creation_rate', window);
   }
 }

@@ -26,6 +26,15 @@ export interface BoundListener extends ListenerSpec {
   boundPort: number;
 }
 
+export interface ServerOptions extends ConnectionOptions {
+  maxConnections: number;
+  /**
+   * The connection_creation_rate quota of the peer's address: 0 accepts the connection; otherwise it is closed
+   * after that many ms without being read (Kafka's delayed close of a throttled connection).
+   */
+  connectionThrottleMs?: (ip: string) => number;
+}
+
 export class SocketServer {
   private readonly servers: Server[] = [];
   private readonly listenerNames: string[] = [];
@@ -33,9 +42,9 @@ export class SocketServer {
   private nextId = 1;
   private readonly processor: FrameProcessor;
   private readonly log: Logger;
-  private readonly opts: ConnectionOptions & { maxConnections: number };
+  private readonly opts: ServerOptions;
 
-  constructor(processor: FrameProcessor, log: Logger, opts: ConnectionOptions & { maxConnections: number }) {
+  constructor(processor: FrameProcessor, log: Logger, opts: ServerOptions) {
     this.processor = processor;
     this.log = log;
     this.opts = opts;
@@ -109,6 +118,13 @@ export class SocketServer {
     if (this.connections.size >= this.opts.maxConnections) {
       this.log.warn({ max: this.opts.maxConnections }, 'max.connections reached; refusing a connection');
       socket.destroy();
+      return;
+    }
+    const address = socket.remoteAddress ?? '';
+    const throttleMs = this.opts.connectionThrottleMs?.(address.startsWith('::ffff:') ? address.slice(7) : address);
+    if (throttleMs !== undefined && throttleMs > 0) {
+      this.log.debug({ remote: address, throttleMs }, 'connection_creation_rate exceeded; closing the connection');
+      setTimeout(() => socket.destroy(), throttleMs).unref();
       return;
     }
     const conn = new Connection(

@@ -7,7 +7,7 @@ import { BrokerConnection } from '../../src/client/connection.ts';
 import { alterClientQuotas, describeClientQuotas } from '../../src/client/quotas.ts';
 import { Admin, type RunningCluster, startCluster } from '../../src/index.ts';
 import { ApiKey } from '../../src/protocol/apis.ts';
-import type { MetadataResponse } from '../../src/protocol/generated/messages.ts';
+import type { AlterClientQuotasResponse, MetadataResponse } from '../../src/protocol/generated/messages.ts';
 
 describe('client quotas in a cluster', { timeout: 120_000 }, () => {
   let cluster: RunningCluster;
@@ -58,6 +58,64 @@ describe('client quotas in a cluster', { timeout: 120_000 }, () => {
     } finally {
       await a1.close();
       await a2.close();
+    }
+  });
+
+  test('connection_creation_rate of an ip: connections beyond the rate are closed unanswered', async () => {
+    const b = cluster.brokers[0]!;
+    const keep = await BrokerConnection.open('127.0.0.1', b.port, 'ip-admin');
+    const setIp = async (value: number | null) => {
+      const res = await keep.send<AlterClientQuotasResponse>(ApiKey.AlterClientQuotas, 1, {
+        entries: [
+          {
+            entity: [{ entityType: 'ip', entityName: '127.0.0.1' }],
+            ops: [{ key: 'connection_creation_rate', value: value ?? 0, remove: value === null }],
+          },
+        ],
+        validateOnly: false,
+      });
+      assert.equal(res.entries[0]!.errorCode, 0, JSON.stringify(res));
+    };
+    try {
+      await setIp(1);
+      // 1 per second over the default window (11 samples: at least 10 s counted): about ten are let in at once,
+      // the rest are closed after a throttle time without being answered.
+      let accepted = 0;
+      let refused = 0;
+      const opened: BrokerConnection[] = [];
+      for (let i = 0; i < 14; i++) {
+        const c = await BrokerConnection.open('127.0.0.1', b.port, 'flood', 5000);
+        opened.push(c);
+        try {
+          await c.send<MetadataResponse>(
+            ApiKey.Metadata,
+            12,
+            { topics: [], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false },
+            true,
+            5000,
+          );
+          accepted++;
+        } catch {
+          refused++;
+        }
+      }
+      for (const c of opened) c.close();
+      assert.ok(accepted >= 5 && refused >= 2, `accepted ${accepted}, refused ${refused}`);
+      await setIp(null);
+      const after = await BrokerConnection.open('127.0.0.1', b.port, 'flood', 5000);
+      try {
+        await after.send(
+          ApiKey.Metadata,
+          12,
+          { topics: [], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false },
+          true,
+          5000,
+        );
+      } finally {
+        after.close();
+      }
+    } finally {
+      keep.close();
     }
   });
 });

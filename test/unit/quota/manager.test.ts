@@ -67,3 +67,20 @@ test('controller mutations: strict refuses once the bucket is empty, permissive 
   assert.equal(none.admit(1e6, t), true);
   assert.equal(none.throttleMs(t), 0);
 });
+
+test('connection_creation_rate: an address over its rate is refused (and not counted); the default ip quota', () => {
+  const q = new ClientQuotaManagers(W);
+  const ip = (n: string | null): EntityPart => ({ entityType: 'ip', entityName: n });
+  const e = entries([
+    [[ip('10.0.0.1')], { connection_creation_rate: 1 }],
+    [[ip(null)], { connection_creation_rate: 100 }],
+  ]);
+  const t = 1_000_000;
+  // One per second over the 10 s minimum window: ten at once are accepted, the eleventh is refused.
+  for (let i = 0; i < 10; i++) assert.equal(q.connection.admit(e, '10.0.0.1', t), 0);
+  const ms = q.connection.admit(e, '10.0.0.1', t);
+  assert.ok(ms > 0 && ms <= 1000, `throttle ${ms}`);
+  assert.ok(q.connection.admit(e, '10.0.0.1', t) > 0); // the refused one did not count, nor grow the throttle
+  assert.equal(q.connection.admit(e, '10.0.0.2', t), 0); // the default quota: 100/s
+  assert.equal(q.connection.admit(new Map(), '10.0.0.1', t), 0);
+});
