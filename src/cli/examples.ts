@@ -94,6 +94,23 @@ const EXAMPLES: Record<string, string[]> = {
     'tributary configs alter --broker-logger 1 --add-config tributary.storage=DEBUG',
     'tributary configs alter --group my-group --add-config consumer.session.timeout.ms=50000',
   ],
+  quotas: [
+    'tributary quotas describe',
+    'tributary quotas alter --user alice --add-config producer_byte_rate=1048576,consumer_byte_rate=2097152',
+  ],
+  'quotas describe': [
+    'tributary quotas describe                                  # every quota',
+    'tributary quotas describe --user alice                     # exactly the user alice',
+    'tributary quotas describe --user alice --client-default    # alice with any client id without its own',
+    'tributary quotas describe --entity-type users --json       # every user entity',
+  ],
+  'quotas alter': [
+    'tributary quotas alter --user alice --add-config producer_byte_rate=1048576',
+    'tributary quotas alter --user-default --add-config consumer_byte_rate=10485760,request_percentage=50',
+    'tributary quotas alter --user alice --client app-1 --add-config controller_mutation_rate=10',
+    'tributary quotas alter --entity-type clients --entity-name app-1 --delete-config producer_byte_rate',
+    'tributary quotas alter --client-default --add-config producer_byte_rate=524288 --validate-only',
+  ],
   cluster: ['tributary cluster describe'],
   'cluster describe': ['tributary cluster describe', 'tributary cluster describe --json -b broker1:9092'],
   dev: ['tributary dev cluster --brokers 3'],

@@ -44,6 +44,8 @@ export const CLIENT_VERSIONS: ReadonlyMap<number, readonly [number, number]> = n
   [42, [0, 2]], // DeleteGroups
   [44, [0, 1]], // IncrementalAlterConfigs
   [47, [0, 0]], // OffsetDelete
+  [48, [0, 1]], // DescribeClientQuotas
+  [49, [0, 1]], // AlterClientQuotas
   [50, [0, 0]], // DescribeUserScramCredentials
   [51, [0, 0]], // AlterUserScramCredentials
   [60, [0, 1]], // DescribeCluster

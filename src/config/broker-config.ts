@@ -541,7 +541,6 @@ export function loadBrokerConfig(options: LoadBrokerConfigOptions = {}): BrokerC
 const NOT_BUILT_PREFIXES: ReadonlyArray<[string, string]> = [
   ['sasl.', 'only the PLAIN and SCRAM SASL mechanisms are built'],
   ['remote.log.', 'tiered storage is not built yet'],
-  ['quota.', 'client quotas are not built yet'],
   ['group.streams.', 'streams groups are not built yet'],
   ['confluent.', 'Confluent Server features are not part of Tributary'],
 ];

@@ -329,6 +329,25 @@ export const BROKER_KEYS: readonly ConfigDef[] = [
     dynamic: true,
     doc: 'Fetcher threads per source broker.',
   }),
+  // Client quotas (quota/): the windowed rate every quota is measured over.
+  b('quota.window.num', {
+    type: 'int',
+    default: '11',
+    validator: atLeast(1),
+    doc: 'Samples kept for client quotas (producer/consumer byte rates, request percentage, controller mutations).',
+  }),
+  b('quota.window.size.seconds', {
+    type: 'int',
+    default: '1',
+    validator: atLeast(1),
+    doc: 'Length of each client quota sample, in seconds.',
+  }),
+  b('client.quota.callback.class', {
+    type: 'class',
+    default: null,
+    doc: 'A Java ClientQuotaCallback replacing the default quota rules.',
+    noEffect: "Tributary does not load Java classes; quotas follow Kafka's default rules",
+  }),
   // Kafka's dynamic-only broker quotas, set by reassignment tools (kafka-reassign-partitions.sh --throttle).
   b('leader.replication.throttled.rate', {
     type: 'long',

@@ -1,5 +1,5 @@
 // Admin requests to the active controller, through the coordination store. A broker that is asked to create topics
-// (or delete them, add partitions, change configs, SCRAM credentials or ACLs, allocate producer ids, shut down) writes the request as a
+// (or delete them, add partitions, change configs, SCRAM credentials, ACLs or client quotas, allocate producer ids, shut down) writes the request as a
 // persistent sequential node under /admin/requests; the active controller watches that queue, decides each request
 // against its image and writes the records together with the answer (/admin/responses/<request>) and the request's
 // deletion, in the same fenced multi as the last record batch: a request is answered exactly once, and a request a
@@ -18,6 +18,7 @@ import {
 import type { FeatureUpdate } from '../metadata/features.ts';
 import type { MetadataImage } from '../metadata/image.ts';
 import type { MetadataRecord } from '../metadata/records.ts';
+import type { QuotaAlteration } from '../quota/entity.ts';
 import type { Acl, AclFilter } from '../security/authorizer.ts';
 import type { Logger } from '../util/log.ts';
 import type { ControllerEvent } from './decisions.ts';
@@ -50,6 +51,7 @@ export type AdminRequest =
     }
   | { readonly op: 'createAcls'; readonly creations: Acl[] }
   | { readonly op: 'deleteAcls'; readonly filters: AclFilter[] }
+  | { readonly op: 'alterClientQuotas'; readonly alterations: QuotaAlteration[] }
   | {
       readonly op: 'allocateProducerIds';
       readonly brokerId: number;
@@ -171,6 +173,8 @@ export function decideAdmin(
         return c.createAcls(r.creations);
       case 'deleteAcls':
         return c.deleteAcls(r.filters);
+      case 'alterClientQuotas':
+        return c.alterClientQuotas(r.alterations, false);
       default:
         throw new Error(`not a topic or config request: ${r.op}`);
     }

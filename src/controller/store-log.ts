@@ -124,6 +124,9 @@ export function imageRecords(image: MetadataImage): MetadataRecord[] {
   for (const [name, mechs] of image.scramCredentials)
     for (const [mechanism, c] of mechs) out.push(record('UserScramCredentialRecord', { name, mechanism, ...c }));
   for (const [id, acl] of image.acls) out.push(record('AccessControlEntryRecord', { id, ...acl }));
+  for (const q of image.clientQuotas.values())
+    for (const [key, value] of Object.entries(q.values))
+      out.push(record('ClientQuotaRecord', { entity: q.entity.map((p) => ({ ...p })), key, value, remove: false }));
   const pids = image.producerIds;
   if (pids.nextProducerId > 0n)
     out.push(

@@ -4,6 +4,7 @@
 // coordination store.
 import { randomBytes } from 'node:crypto';
 import { ErrorCode } from '../protocol/errors.ts';
+import { type AlterOutcome, decideAlterations, type QuotaAlteration } from '../quota/entity.ts';
 import { type Acl, type AclFilter, filterMatches, invalidAcl } from '../security/authorizer.ts';
 import type { Logger } from '../util/log.ts';
 import { BOOTSTRAP_FEATURE_LEVELS, type FeatureUpdate, rejectFeatureUpdate } from './features.ts';
@@ -125,6 +126,8 @@ export interface MetadataController {
   createAcls(creations: readonly Acl[]): MaybePromise<TopicResult[]>;
   /** DeleteAcls: the ACLs each filter removed. */
   deleteAcls(filters: readonly AclFilter[]): MaybePromise<Acl[][]>;
+  /** AlterClientQuotas: one outcome per entity (ClientQuotaRecords unless `validateOnly`). */
+  alterClientQuotas(alterations: readonly QuotaAlteration[], validateOnly: boolean): MaybePromise<AlterOutcome[]>;
   /** ElectLeaders through a cluster's controller (absent on a single node, where every replica already leads). */
   electLeaders?(
     electionType: 'preferred' | 'unclean',
@@ -361,6 +364,25 @@ export class LocalController implements MetadataController {
     this.commit(records);
     if (records.length > 0) this.logger.info({ count: records.length }, 'ACLs deleted');
     return results;
+  }
+
+  /** AlterClientQuotas as Kafka's ClientQuotaControlManager decides it (quota/entity.ts). */
+  alterClientQuotas(alterations: readonly QuotaAlteration[], validateOnly: boolean): AlterOutcome[] {
+    const { outcomes, changes } = decideAlterations(this.current.clientQuotas, alterations);
+    if (!validateOnly && changes.length > 0) {
+      this.commit(
+        changes.map((c) =>
+          record('ClientQuotaRecord', {
+            entity: c.entity.map((p) => ({ entityType: p.entityType, entityName: p.entityName })),
+            key: c.key,
+            value: c.value ?? 0,
+            remove: c.value === null,
+          }),
+        ),
+      );
+      this.logger.info({ changes: changes.length }, 'client quotas altered');
+    }
+    return outcomes;
   }
 
   createTopics(specs: CreateTopicSpec[], validateOnly: boolean): CreateTopicResult[] {

@@ -1,6 +1,7 @@
 // The metadata image: an immutable view of the cluster (brokers, topics, partitions, configs) built by applying
 // metadata records in order. Brokers read it; only the controller writes records. Pure logic, no I/O.
 
+import { type ClientQuotaEntry, entityKey, sortParts } from '../quota/entity.ts';
 import type { Acl } from '../security/authorizer.ts';
 import { assert } from '../util/assert.ts';
 import { ConfigResourceType, type MetadataRecord, NO_LEADER_CHANGE, SECURITY_PROTOCOLS } from './records.ts';
@@ -83,6 +84,8 @@ export class MetadataImage {
   readonly scramCredentials: ReadonlyMap<string, ReadonlyMap<number, StoredScramCredential>>;
   /** ACLs by record id (AccessControlEntryRecord), in creation order. */
   readonly acls: ReadonlyMap<string, Acl>;
+  /** Client quotas (ClientQuotaRecord) by entity key (quota/entity.ts `entityKey`). */
+  readonly clientQuotas: ReadonlyMap<string, ClientQuotaEntry>;
 
   constructor(init: {
     clusterId: string;
@@ -96,6 +99,7 @@ export class MetadataImage {
     features: ReadonlyMap<string, number>;
     scramCredentials?: ReadonlyMap<string, ReadonlyMap<number, StoredScramCredential>>;
     acls?: ReadonlyMap<string, Acl>;
+    clientQuotas?: ReadonlyMap<string, ClientQuotaEntry>;
   }) {
     this.clusterId = init.clusterId;
     this.offset = init.offset;
@@ -108,6 +112,7 @@ export class MetadataImage {
     this.features = init.features;
     this.scramCredentials = init.scramCredentials ?? new Map();
     this.acls = init.acls ?? new Map();
+    this.clientQuotas = init.clientQuotas ?? new Map();
   }
 
   static empty(clusterId: string): MetadataImage {
@@ -161,6 +166,7 @@ export class MetadataImage {
     assert(offset > this.offset, `metadata offset ${offset} not after ${this.offset}`);
     let { brokers, topics, topicsById, brokerConfigs, groupConfigs, producerIds, features, scramCredentials, acls } =
       this as MetadataImage;
+    let clientQuotas = this.clientQuotas;
     switch (record.type) {
       case 'RegisterBrokerRecord': {
         const d = record.data;
@@ -354,6 +360,19 @@ export class MetadataImage {
         acls = m;
         break;
       }
+      case 'ClientQuotaRecord': {
+        const d = record.data;
+        const entity = sortParts(d.entity);
+        const key = entityKey(entity);
+        const values = own(clientQuotas.get(key)?.values ?? {});
+        if (d.remove) delete values[d.key];
+        else values[d.key] = d.value;
+        const m = own(clientQuotas);
+        if (Object.keys(values).length === 0) m.delete(key);
+        else m.set(key, { entity, values });
+        clientQuotas = m;
+        break;
+      }
     }
     return new MetadataImage({
       clusterId: this.clusterId,
@@ -367,6 +386,7 @@ export class MetadataImage {
       features,
       scramCredentials,
       acls,
+      clientQuotas,
     });
   }
 }

@@ -8,6 +8,8 @@ import {
   AccessControlEntryRecordSchema,
   type BrokerRegistrationChangeRecord,
   BrokerRegistrationChangeRecordSchema,
+  type ClientQuotaRecord,
+  ClientQuotaRecordSchema,
   type ConfigRecord,
   ConfigRecordSchema,
   type FeatureLevelRecord,
@@ -63,6 +65,8 @@ export interface RecordTypes {
   /** One ACL, with the id DeleteAcls removes it by. */
   AccessControlEntryRecord: AccessControlEntryRecord;
   RemoveAccessControlEntryRecord: RemoveAccessControlEntryRecord;
+  /** One quota key of one client quota entity (user, client-id, both, or ip), set or removed. */
+  ClientQuotaRecord: ClientQuotaRecord;
 }
 export type RecordType = keyof RecordTypes;
 
@@ -88,6 +92,7 @@ const SCHEMAS: { [K in RecordType]: MessageSchema } = {
   RemoveUserScramCredentialRecord: RemoveUserScramCredentialRecordSchema,
   AccessControlEntryRecord: AccessControlEntryRecordSchema,
   RemoveAccessControlEntryRecord: RemoveAccessControlEntryRecordSchema,
+  ClientQuotaRecord: ClientQuotaRecordSchema,
 };
 const BY_API_KEY = new Map<number, RecordType>(
   (Object.keys(SCHEMAS) as RecordType[]).map((k) => [SCHEMAS[k].apiKey, k]),

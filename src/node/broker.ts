@@ -23,6 +23,7 @@ import { FileMetadataLog } from '../metadata/metadata-log.ts';
 import type { HttpAuthOptions } from '../ops/http-auth.ts';
 import { localAddress, OpsHttpServer, parseHttpListener } from '../ops/http-server.ts';
 import { ErrorCode } from '../protocol/errors.ts';
+import { ClientQuotaManagers } from '../quota/manager.ts';
 import type { AlterPartitionAnswer } from '../replication/types.ts';
 import { listenerSasl } from '../security/sasl.ts';
 import { type ScramMechanism, scramMechanismById } from '../security/scram.ts';
@@ -273,6 +274,10 @@ export class Broker {
       transactions,
       apiVersions: () => dispatcher.supportedList(),
       clock: Date.now,
+      quotas: new ClientQuotaManagers({
+        samples: cfg.get('quota.window.num') as number,
+        windowMs: (cfg.get('quota.window.size.seconds') as number) * 1000,
+      }),
     };
     // The operations HTTP listener and its metrics exist only when http.listeners names an endpoint.
     const http =
@@ -311,6 +316,8 @@ export class Broker {
       produceFrames: new SizedBufferPools(),
       // A cluster broker reads no request before its own image shows it registered and unfenced (joinCluster).
       holdUntilEnabled: this.cluster !== undefined,
+      connectionThrottleMs: (ip) =>
+        services.quotas?.connection.admit(controller.image.clientQuotas, ip, Date.now()) ?? 0,
     });
     this.bound = await this.server.listen(
       cfg.listeners

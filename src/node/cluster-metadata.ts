@@ -25,6 +25,7 @@ import {
 import type { FeatureUpdate } from '../metadata/features.ts';
 import type { MetadataImage } from '../metadata/image.ts';
 import { ErrorCode, KafkaError } from '../protocol/errors.ts';
+import type { AlterOutcome, QuotaAlteration } from '../quota/entity.ts';
 import type { Acl, AclFilter } from '../security/authorizer.ts';
 import type { Logger } from '../util/log.ts';
 
@@ -202,6 +203,13 @@ export class ClusterMetadata implements MetadataController {
 
   deleteAcls(filters: readonly AclFilter[]): Promise<Acl[][]> {
     return this.call({ op: 'deleteAcls', filters: [...filters] });
+  }
+
+  async alterClientQuotas(alterations: readonly QuotaAlteration[], validateOnly: boolean): Promise<AlterOutcome[]> {
+    // Refusals and validate-only requests are answered from this broker's image; changes go to the controller.
+    const checked = this.#dryRun((c) => c.alterClientQuotas(alterations, true));
+    if (validateOnly || checked.every((o) => o.errorCode !== ErrorCode.NONE)) return checked;
+    return this.call({ op: 'alterClientQuotas', alterations: [...alterations] });
   }
 
   async electLeaders(

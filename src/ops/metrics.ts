@@ -434,6 +434,39 @@ function defineGauges(registry: client.Registry, sources: MetricsSources): void 
       g.set({ consumergroup: l.groupId }, members);
     }
   });
+
+  // ---- client quotas: Kafka's throttle-time sensors per quota type (Produce, Fetch, Request, ControllerMutation)
+  // and quota id; totals, so rate() gives the throttled share. A sensor idle for an hour is dropped (as Kafka's).
+  const throttleRows = () => {
+    const q = s.quotas;
+    if (q === undefined) return [];
+    const types = [
+      ['Produce', q.produce],
+      ['Fetch', q.fetch],
+      ['Request', q.request],
+      ['ControllerMutation', q.controllerMutation],
+    ] as const;
+    return types.flatMap(([type, m]) =>
+      m.throttleTotals().map((t) => ({ labels: { quota_type: type, user: t.user, client_id: t.clientId }, ...t })),
+    );
+  };
+  const quotaLabels = ['quota_type', 'user', 'client_id'];
+  gauge(
+    'kafka_server_quota_throttle_time_ms_total',
+    'Throttle time given to clients by client quotas, in ms, per quota type and quota id.',
+    quotaLabels,
+    (g) => {
+      for (const r of throttleRows()) g.set(r.labels, r.ms);
+    },
+  );
+  gauge(
+    'kafka_server_quota_throttled_responses_total',
+    'Responses that carried a quota throttle time, per quota type and quota id.',
+    quotaLabels,
+    (g) => {
+      for (const r of throttleRows()) g.set(r.labels, r.count);
+    },
+  );
 }
 
 interface LagRow {

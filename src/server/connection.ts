@@ -13,6 +13,8 @@ import { CloseConnection, type ConnectionInfo } from './handler.ts';
 export interface ResponseFrame {
   chunks: Buffer[];
   sent?: () => void;
+  /** A client quota's throttle time (KIP-219): after writing the response, read nothing from the client for so long. */
+  throttleMs?: number;
 }
 
 export interface FrameProcessor {
@@ -46,6 +48,8 @@ export class Connection {
   private closed = false;
   private paused = false;
   private idlePromiseResolve: (() => void) | undefined;
+  /** Ends a mute early (set while muted). */
+  private unmute: (() => void) | undefined;
 
   /**
    * `accepted` must be paused (a server created with pauseOnConnect, or a TLS socket just past its handshake, which
@@ -104,6 +108,7 @@ export class Connection {
     socket.on('error', (e) => this.log.debug({ conn: info.id, err: e.message }, 'connection error'));
     socket.on('close', () => {
       this.closed = true;
+      this.unmute?.();
       this.queue.length = 0;
       this.pooled.clear(); // a frame half-read or never handled: its slab is left to the garbage collector
       this.idlePromiseResolve?.();
@@ -136,6 +141,24 @@ export class Connection {
     this.socket.pause();
     this.paused = true;
     this.queue.length = 0;
+    this.unmute?.();
+  }
+
+  /**
+   * A throttled client (KIP-219): its response went out at once; now its channel is muted, reading and handling
+   * nothing, until the throttle time has passed (or the connection stops).
+   */
+  private async mute(ms: number): Promise<void> {
+    this.socket.pause();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.unmute = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.unmute = undefined;
+    if (!this.paused && !this.closed) this.socket.resume();
   }
 
   /** After each read: stop reading while too many requests wait, and start handling them. */
@@ -175,13 +198,14 @@ export class Connection {
         } finally {
           this.recycle(frame); // the handler is done with the frame
         }
-        if (response && !this.closed) {
+        if (response && response.chunks.length > 0 && !this.closed) {
           const { chunks, sent } = response;
           this.socket.cork();
           for (let i = 0; i < chunks.length; i++)
             this.socket.write(chunks[i]!, i === chunks.length - 1 && sent ? () => sent() : undefined);
           this.socket.uncork();
-        } else response?.sent?.();
+        } else if (response && response.chunks.length > 0) response.sent?.();
+        if (response?.throttleMs && !this.closed) await this.mute(response.throttleMs);
         if (this.info.sasl?.closeAfterResponse) {
           // A failed authentication: the client reads the answer, then the connection closes after a delay that
           // slows password guessing (connection.failed.authentication.delay.ms); nothing more is read meanwhile.

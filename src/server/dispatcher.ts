@@ -11,6 +11,13 @@ import { CloseConnection, type ConnectionInfo, type HandlerDef, NO_RESPONSE } fr
 import { API_VERSIONS_ERROR_BODY } from './handlers/api-versions.ts';
 import { saslGate } from './sasl-gate.ts';
 import type { BrokerServices } from './services.ts';
+import {
+  fetchThrottleMs,
+  isFollowerFetch,
+  quotaSubject,
+  requestThrottleMs,
+  throttledFetchResponse,
+} from './throttle.ts';
 
 export interface SupportedApi {
   readonly api: ApiSchema;
@@ -68,6 +75,7 @@ export class Dispatcher implements FrameProcessor {
     // checked per request so a BROKER_LOGGER change applies at once.
     if (this.log.isLevelEnabled('debug'))
       this.log.debug({ api: api.name, version, client: header.clientId }, 'request');
+    const tDecode = performance.now();
     const request = decode<unknown>(api.request, version, r);
     const t0 = this.observe ? performance.now() : 0;
     const sent: Array<() => void> = [];
@@ -79,8 +87,11 @@ export class Dispatcher implements FrameProcessor {
     let handedToSocket = false;
     try {
       let response: unknown;
+      // Handling time for request_percentage: decoding and the handler's synchronous part (what it does before
+      // its first wait; waits, like Kafka's purgatory, do not count).
+      let handlerMs = 0;
       try {
-        response = await supported.handler.handle(
+        const pending = supported.handler.handle(
           {
             header,
             apiVersion: version,
@@ -90,6 +101,8 @@ export class Dispatcher implements FrameProcessor {
           },
           request,
         );
+        handlerMs = performance.now() - tDecode;
+        response = await pending;
       } catch (e) {
         this.observe?.(api.key, api.name, version, request, null, t0);
         if (e instanceof CloseConnection) throw e;
@@ -101,10 +114,29 @@ export class Dispatcher implements FrameProcessor {
         throw e;
       }
       this.observe?.(api.key, api.name, version, request, response === NO_RESPONSE ? undefined : response, t0);
-      if (response === NO_RESPONSE) return null;
-      const chunks = encodeResponseFrame(api, version, header.correlationId, response as object);
+      const quotas = this.broker.quotas;
+      const subject =
+        quotas && quotaSubject(quotas, this.broker.metadata().clientQuotas, conn, header.clientId, this.broker.clock());
+      let throttleMs = subject ? requestThrottleMs(subject, api.key, version, request, frame.length, handlerMs) : 0;
+      // acks=0: no answer, but a throttled producer's connection is still muted.
+      if (response === NO_RESPONSE) return throttleMs > 0 ? { chunks: [], throttleMs } : null;
+      let body = response as { throttleTimeMs?: number };
+      if (subject && api.key === ApiKey.Fetch && !isFollowerFetch(api.key, version, request)) {
+        const full = encodeResponseFrame(api, version, header.correlationId, body);
+        let bytes = 0;
+        for (const c of full) bytes += c.length;
+        throttleMs = fetchThrottleMs(subject, bytes, throttleMs);
+        if (throttleMs === 0) {
+          handedToSocket = true;
+          return { chunks: full, sent: afterSend };
+        }
+        body = throttledFetchResponse(body, throttleMs);
+      } else if (throttleMs > (body.throttleTimeMs ?? 0)) body = { ...body, throttleTimeMs: throttleMs };
+      // A throttle the handler answered (controller mutations) mutes the connection too.
+      throttleMs = Math.max(throttleMs, body.throttleTimeMs ?? 0);
+      const chunks = encodeResponseFrame(api, version, header.correlationId, body);
       handedToSocket = true;
-      return { chunks, sent: afterSend };
+      return throttleMs > 0 ? { chunks, sent: afterSend, throttleMs } : { chunks, sent: afterSend };
     } finally {
       if (!handedToSocket) afterSend();
     }

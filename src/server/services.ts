@@ -8,6 +8,7 @@ import type { ShareRuntime } from '../coordinator/share/runtime.ts';
 import type { TransactionCoordinatorRuntime } from '../coordinator/transaction/runtime.ts';
 import type { MetadataController } from '../metadata/controller.ts';
 import type { MetadataImage } from '../metadata/image.ts';
+import type { ClientQuotaManagers } from '../quota/manager.ts';
 import type { Logger } from '../util/log.ts';
 
 export interface BrokerServices {
@@ -25,6 +26,8 @@ export interface BrokerServices {
   readonly shares: ShareRuntime;
   /** The transaction coordinator (producer ids, transactions in __transaction_state). */
   readonly transactions: TransactionCoordinatorRuntime;
+  /** Client quota enforcement (absent in handler unit tests, which build partial services). */
+  readonly quotas?: ClientQuotaManagers;
   /** Versions of every API this broker serves, for ApiVersions. */
   apiVersions(): Array<{ apiKey: number; minVersion: number; maxVersion: number }>;
   readonly clock: () => number;

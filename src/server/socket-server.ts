@@ -30,6 +30,11 @@ export interface SocketServerOptions extends ConnectionOptions {
   maxConnections: number;
   /** Accept connections but read no request until enableRequestProcessing() (a cluster broker joining). */
   holdUntilEnabled?: boolean;
+  /**
+   * The connection_creation_rate quota of the peer's address: 0 accepts the connection; otherwise it is closed
+   * after that many ms without being read (Kafka's delayed close of a throttled connection).
+   */
+  connectionThrottleMs?: (ip: string) => number;
 }
 
 export class SocketServer {
@@ -157,6 +162,13 @@ export class SocketServer {
     if (this.connections.size >= this.opts.maxConnections) {
       this.log.warn({ max: this.opts.maxConnections }, 'max.connections reached; refusing a connection');
       socket.destroy();
+      return;
+    }
+    const address = socket.remoteAddress ?? '';
+    const throttleMs = this.opts.connectionThrottleMs?.(address.startsWith('::ffff:') ? address.slice(7) : address);
+    if (throttleMs !== undefined && throttleMs > 0) {
+      this.log.debug({ remote: address, throttleMs }, 'connection_creation_rate exceeded; closing the connection');
+      setTimeout(() => socket.destroy(), throttleMs).unref();
       return;
     }
     const conn = new Connection(

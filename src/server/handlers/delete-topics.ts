@@ -6,6 +6,7 @@ import { UUID_ZERO } from '../../protocol/io.ts';
 import { authorizedTopic } from '../../security/authorize.ts';
 import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
+import { mutationQuota, THROTTLED } from '../throttle.ts';
 
 export default defineHandler<DeleteTopicsRequest, DeleteTopicsResponse>({
   apiKey: ApiKey.DeleteTopics,
@@ -35,18 +36,28 @@ export default defineHandler<DeleteTopicsRequest, DeleteTopicsResponse>({
       const name = nameOf(w);
       return name === null || authorizedTopic(ctx, AclOperation.DELETE, name);
     });
-    const deleted = await controller.deleteTopics(wanted.filter((_, i) => allowed[i]));
+    // controller_mutation_rate (KIP-599): the partitions of each existing topic deleted.
+    const quota = mutationQuota(ctx, 5);
+    const now = ctx.broker.clock();
+    const throttled = wanted.map((w, i) => {
+      const name = allowed[i] ? nameOf(w) : null;
+      const topic = name === null ? undefined : image.topics.get(name);
+      return topic !== undefined && !quota.admit(topic.partitions.length, now);
+    });
+    const deleted = await controller.deleteTopics(wanted.filter((_, i) => allowed[i] && !throttled[i]));
     let next = 0;
     const responses = wanted.map((w, i) =>
-      allowed[i]
-        ? deleted[next++]!
-        : {
-            name: w.name,
-            topicId: w.topicId ?? UUID_ZERO,
-            errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
-            errorMessage: 'Authorization failed.',
-          },
+      throttled[i]
+        ? { name: w.name, topicId: w.topicId ?? UUID_ZERO, ...THROTTLED }
+        : allowed[i]
+          ? deleted[next++]!
+          : {
+              name: w.name,
+              topicId: w.topicId ?? UUID_ZERO,
+              errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+              errorMessage: 'Authorization failed.',
+            },
     );
-    return { throttleTimeMs: 0, responses };
+    return { throttleTimeMs: quota.throttleMs(ctx.broker.clock()), responses };
   },
 });

@@ -11,6 +11,7 @@ import type { FetchRequest, FetchResponse } from '../../protocol/generated/messa
 import { authorizedCluster, authorizedTopic } from '../../security/authorize.ts';
 import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
+import { fetchQuotaCap } from '../throttle.ts';
 
 type TopicOut = Encodable<FetchResponse['responses'][number]>;
 
@@ -62,11 +63,17 @@ export default defineHandler<FetchRequest, FetchResponse>({
           lastFetchedEpoch: v >= 12 ? p.lastFetchedEpoch : -1,
         });
     }
+    // A consumer under a consumer_byte_rate quota gets at most what the quota window allows (Kafka's cap).
+    const quotaCap =
+      follower >= 0
+        ? 0x7fffffff
+        : fetchQuotaCap(ctx.broker.quotas, image.clientQuotas, ctx.connection, ctx.header.clientId);
+    const maxBytes = Math.min(v >= 3 ? req.maxBytes : 0x7fffffff, Math.floor(quotaCap));
     const fetched = await ctx.broker.replicas.fetch({
       partitions: wanted,
       maxWaitMs: Math.max(0, req.maxWaitMs),
-      minBytes: req.minBytes,
-      maxBytes: v >= 3 ? req.maxBytes : 0x7fffffff,
+      minBytes: Math.min(req.minBytes, maxBytes),
+      maxBytes,
       magic,
       readCommitted: v >= 4 && req.isolationLevel === 1,
       // A follower broker (replication, cluster mode): ReplicaState from v15, replica_id before.

@@ -4,6 +4,7 @@ import type { SupportedApi } from '../dispatcher.ts';
 import type { HandlerDef } from '../handler.ts';
 import addOffsetsToTxn from './add-offsets-to-txn.ts';
 import addPartitionsToTxn from './add-partitions-to-txn.ts';
+import alterClientQuotas from './alter-client-quotas.ts';
 import alterConfigs from './alter-configs.ts';
 import alterPartitionReassignments from './alter-partition-reassignments.ts';
 import alterReplicaLogDirs from './alter-replica-log-dirs.ts';
@@ -22,6 +23,7 @@ import deleteShareGroupOffsets from './delete-share-group-offsets.ts';
 import deleteShareGroupState from './delete-share-group-state.ts';
 import deleteTopics from './delete-topics.ts';
 import describeAcls from './describe-acls.ts';
+import describeClientQuotas from './describe-client-quotas.ts';
 import describeCluster from './describe-cluster.ts';
 import describeConfigs from './describe-configs.ts';
 import describeGroups from './describe-groups.ts';
@@ -137,6 +139,9 @@ const HANDLERS: readonly HandlerDef<never, never>[] = [
   describeAcls,
   createAcls,
   deleteAcls,
+  // Client quotas (issue 16)
+  describeClientQuotas,
+  alterClientQuotas,
 ] as readonly HandlerDef<never, never>[];
 
 export function supportedApis(): SupportedApi[] {

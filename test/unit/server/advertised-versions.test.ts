@@ -58,6 +58,8 @@ const ADVERTISED: ReadonlyArray<readonly [number, number, number]> = [
   [ApiKey.DescribeAcls, 0, 3],
   [ApiKey.CreateAcls, 0, 3],
   [ApiKey.DeleteAcls, 0, 3],
+  [ApiKey.DescribeClientQuotas, 0, 1],
+  [ApiKey.AlterClientQuotas, 0, 1],
   [ApiKey.DescribeUserScramCredentials, 0, 0],
   [ApiKey.AlterUserScramCredentials, 0, 0],
   // Share groups at Kafka 4.4's versions (v0 was 4.0's early access, removed in 4.1).
