@@ -208,7 +208,8 @@ test('a session refused on reconnect is expired: pending and later calls fail SE
 });
 
 test('an idle session pings (xid -2) and stays connected; close() sends CloseSession', async () => {
-  const { server, session } = await setup(300);
+  // 900 ms, not 300: on a loaded machine a pause of 300 ms broke the connection and this test counted a reconnect.
+  const { server, session } = await setup(900);
   await waitFor(() => server.pings >= 3, 'three pings');
   assert.equal(session.state, 'connected');
   assert.equal(server.connects.length, 1);
