@@ -35,6 +35,8 @@ export interface FetchPartitionResult extends Partial<ReadResult> {
   errorCode: number;
   /** A follower's log diverges from the leader's: this epoch ends at this offset here (no records then). */
   divergingEpoch?: { epoch: number; endOffset: number };
+  /** KIP-392: the replica the consumer should fetch from instead (no records then). */
+  preferredReadReplica?: number;
 }
 
 /**

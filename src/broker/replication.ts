@@ -6,7 +6,7 @@
 import { dirname, join } from 'node:path';
 import type { PartitionInfo } from '../metadata/image.ts';
 import { ErrorCode } from '../protocol/errors.ts';
-import { type FetcherSettings, ReplicaFetcherManager } from '../replication/fetcher.ts';
+import { type FetcherSettings, type FetcherStats, ReplicaFetcherManager } from '../replication/fetcher.ts';
 import { PartitionReplicaLog } from '../replication/partition-replica-log.ts';
 import { PartitionReplica } from '../replication/replica.ts';
 import type {
@@ -73,6 +73,11 @@ export class Replication {
       this.#checkpoints.set(dir, m);
     }
     return m.get(p.key) ?? 0;
+  }
+
+  /** What the replica fetchers sent (fetch sessions: full and incremental requests, partitions per request). */
+  get fetcherStats(): FetcherStats {
+    return this.#fetchers.stats;
   }
 
   /** Applies the controller's state of a hosted partition (after Partition.makeLeader/makeFollower). */

@@ -22,11 +22,13 @@ import type { MetadataImage } from '../metadata/image.ts';
 import { FileMetadataLog } from '../metadata/metadata-log.ts';
 import { OpsHttpServer, parseHttpListener } from '../ops/http-server.ts';
 import { ErrorCode } from '../protocol/errors.ts';
+import type { FetcherStats } from '../replication/fetcher.ts';
 import type { AlterPartitionAnswer } from '../replication/types.ts';
 import { listenerSasl } from '../security/sasl.ts';
 import type { ScramMechanism } from '../security/scram.ts';
 import { listenerTls, usesTls } from '../security/tls.ts';
 import { Dispatcher } from '../server/dispatcher.ts';
+import { FetchSessionCache } from '../server/fetch-sessions.ts';
 import { supportedApis } from '../server/handlers/index.ts';
 import type { BrokerServices } from '../server/services.ts';
 import { type BoundListener, SocketServer } from '../server/socket-server.ts';
@@ -72,6 +74,13 @@ export class Broker {
   private stopping: Promise<void> | undefined;
   private locks: DirLock[] = [];
   private http: OpsHttpServer | undefined;
+  private configService: ConfigService | undefined;
+  /** Incremental fetch sessions (KIP-227) of consumers and followers fetching from this broker. */
+  private readonly fetchSessions = new FetchSessionCache({
+    maxSlots: () =>
+      (this.configService?.effective() ?? this.config).get('max.incremental.fetch.session.cache.slots') as number,
+    clock: Date.now,
+  });
 
   constructor(opts: BrokerOptions) {
     this.config = opts.config;
@@ -92,6 +101,15 @@ export class Broker {
   /** Memory pooled for fetch reads (for tests and metrics): slabs out while responses are being written. */
   get readBuffers(): ReadBufferPool | undefined {
     return this.replicas?.readBuffers;
+  }
+
+  /** Fetch sessions this broker holds (as a leader) and what its replica fetchers sent (for tests and metrics). */
+  get fetchSessionStats(): { sessions: number; partitionsCached: number; fetcher: FetcherStats | undefined } {
+    return {
+      sessions: this.fetchSessions.size,
+      partitionsCached: this.fetchSessions.partitionsCached,
+      fetcher: this.replicas?.replication?.fetcherStats,
+    };
   }
 
   /** The operations HTTP listeners as bound (http.listeners; empty when disabled). */
@@ -127,6 +145,7 @@ export class Broker {
     // One pino child per module, so that log levels can be changed at runtime (BROKER_LOGGER configs).
     const loggers = new LoggerRegistry(this.log);
     const configs = new ConfigService(cfg, { logger: loggers.get('tributary.config') });
+    this.configService = configs;
     configs.loggers = loggers;
     const defaults: ControllerDefaults = {
       numPartitions: cfg.numPartitions,
@@ -260,6 +279,7 @@ export class Broker {
       metadata: () => controller.image,
       controller,
       replicas,
+      fetchSessions: this.fetchSessions,
       configs,
       groups,
       shares,

@@ -3,12 +3,15 @@
 // over the inter-broker listener with the TS client's connection. Each fetcher sends one Fetch (v15, ReplicaState
 // with this broker's id) for all its partitions that are not backing off, long-polling at the leader for
 // replica.fetch.wait.max.ms; the follower core decides offsets and truncation (divergingEpoch), and learns the HW.
-// Full fetches every time: no fetch session is kept (a follower's partitions are few here; KIP-227 is not built).
+// Each fetcher keeps an incremental fetch session with its leader (KIP-227, fetch-session.ts): after the first full
+// fetch only partitions whose fetch offset or epochs changed (or that were added or dropped) are sent, and the
+// leader answers only partitions with something new, so an idle partition costs nothing per request.
 import { BrokerConnection } from '../client/connection.ts';
 import { ApiKey } from '../protocol/apis.ts';
 import { ErrorCode, errorName } from '../protocol/errors.ts';
 import type { FetchRequest, FetchResponse } from '../protocol/generated/messages.ts';
 import type { Logger } from '../util/log.ts';
+import { FetchSessionClient, type PartitionFetchData } from './fetch-session.ts';
 import type { FetchAnswer, PartitionFollower } from './follower.ts';
 import type { ReplicaFetch } from './types.ts';
 
@@ -18,6 +21,8 @@ export interface FetchedPartition {
   readonly topicId: string;
   readonly index: number;
   readonly key: string;
+  /** The local log start offset (sent in fetches, so the leader knows what this replica can serve). */
+  logStartOffset(): number;
   /** Empties the log to start at `offset` (the leader's log start, when the follower fell below it). */
   restartAt(offset: number): void;
 }
@@ -46,6 +51,18 @@ export interface FetcherSettings {
   logger: Logger;
 }
 
+/** What the replica fetchers sent, for tests and metrics. */
+export interface FetcherStats {
+  requests: number;
+  fullRequests: number;
+  /** Partitions listed in requests, over all requests. */
+  partitionsSent: number;
+  /** Partitions carried by answers, over all answers. */
+  partitionsAnswered: number;
+  /** FETCH_SESSION_ID_NOT_FOUND / INVALID_FETCH_SESSION_EPOCH answers (each followed by a full fetch). */
+  sessionErrors: number;
+}
+
 interface Entry {
   part: FetchedPartition;
   follower: PartitionFollower<Buffer>;
@@ -71,7 +88,7 @@ export class ReplicaFetcherManager {
     const key = `${follower.leaderId}:${hash(part.key) % Math.max(1, this.#s.numFetchers)}`;
     let f = this.#fetchers.get(key);
     if (f === undefined) {
-      f = new ReplicaFetcher(follower.leaderId, this.#s);
+      f = new ReplicaFetcher(follower.leaderId, this.#s, this.stats);
       this.#fetchers.set(key, f);
     }
     f.add({ part, follower, delayUntil: 0, paused: false });
@@ -96,6 +113,15 @@ export class ReplicaFetcherManager {
     return this.#assigned.size;
   }
 
+  /** Totals since start, over every fetcher (stopped ones included). */
+  readonly stats: FetcherStats = {
+    requests: 0,
+    fullRequests: 0,
+    partitionsSent: 0,
+    partitionsAnswered: 0,
+    sessionErrors: 0,
+  };
+
   close(): void {
     for (const f of this.#fetchers.values()) f.stop();
     this.#fetchers.clear();
@@ -107,13 +133,16 @@ class ReplicaFetcher {
   readonly #leader: number;
   readonly #s: FetcherSettings;
   readonly #entries = new Map<string, Entry>();
+  readonly #session = new FetchSessionClient();
+  readonly #stats: FetcherStats;
   #conn: BrokerConnection | undefined;
   #running = true;
   #wake: (() => void) | undefined;
 
-  constructor(leader: number, settings: FetcherSettings) {
+  constructor(leader: number, settings: FetcherSettings, stats: FetcherStats) {
     this.#leader = leader;
     this.#s = settings;
+    this.#stats = stats;
     void this.#loop();
   }
 
@@ -122,6 +151,9 @@ class ReplicaFetcher {
   }
 
   add(e: Entry): void {
+    // A partition whose follower state is replaced (a new leader epoch) may have answers in flight that the leader's
+    // session counts as delivered: start the session over so it answers every partition again.
+    if (this.#entries.has(e.part.key)) this.#session.reset();
     this.#entries.set(e.part.key, e);
     this.#wake?.();
   }
@@ -171,6 +203,7 @@ class ReplicaFetcher {
         );
         this.#conn?.close();
         this.#conn = undefined;
+        this.#session.reset();
         await this.#sleep(this.#s.backoffMs);
       }
     }
@@ -188,23 +221,42 @@ class ReplicaFetcher {
 
   async #fetchOnce(conn: BrokerConnection, ready: Entry[]): Promise<void> {
     const sent = new Map<string, { e: Entry; req: ReplicaFetch }>();
-    const topics = new Map<string, Array<Record<string, unknown>>>();
+    const data: PartitionFetchData[] = [];
     for (const e of ready) {
       const req = e.follower.nextFetch();
       sent.set(`${e.part.topicId}:${e.part.index}`, { e, req });
-      let parts = topics.get(e.part.topicId);
+      data.push({
+        topicId: e.part.topicId,
+        partition: e.part.index,
+        fetchOffset: req.fetchOffset,
+        currentLeaderEpoch: req.currentLeaderEpoch,
+        lastFetchedEpoch: req.lastFetchedEpoch,
+        logStartOffset: e.part.logStartOffset(),
+        maxBytes: this.#s.fetchMaxBytes,
+      });
+    }
+    const plan = this.#session.plan(data);
+    const topics = new Map<string, Array<Record<string, unknown>>>();
+    for (const d of plan.toSend) {
+      let parts = topics.get(d.topicId);
       if (parts === undefined) {
         parts = [];
-        topics.set(e.part.topicId, parts);
+        topics.set(d.topicId, parts);
       }
       parts.push({
-        partition: e.part.index,
-        currentLeaderEpoch: req.currentLeaderEpoch,
-        fetchOffset: BigInt(req.fetchOffset),
-        lastFetchedEpoch: req.lastFetchedEpoch,
-        logStartOffset: -1n,
-        partitionMaxBytes: this.#s.fetchMaxBytes,
+        partition: d.partition,
+        currentLeaderEpoch: d.currentLeaderEpoch,
+        fetchOffset: BigInt(d.fetchOffset),
+        lastFetchedEpoch: d.lastFetchedEpoch,
+        logStartOffset: BigInt(d.logStartOffset),
+        partitionMaxBytes: d.maxBytes,
       });
+    }
+    const forgotten = new Map<string, number[]>();
+    for (const f of plan.toForget) {
+      const list = forgotten.get(f.topicId);
+      if (list === undefined) forgotten.set(f.topicId, [f.partition]);
+      else list.push(f.partition);
     }
     const body = {
       replicaState: { replicaId: this.#s.nodeId, replicaEpoch: this.#s.brokerEpoch() },
@@ -212,16 +264,33 @@ class ReplicaFetcher {
       minBytes: this.#s.minBytes,
       maxBytes: this.#s.responseMaxBytes,
       isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
+      sessionId: plan.sessionId,
+      sessionEpoch: plan.sessionEpoch,
       topics: [...topics].map(([topicId, partitions]) => ({ topicId, partitions })),
-      forgottenTopicsData: [],
+      forgottenTopicsData: [...forgotten].map(([topicId, partitions]) => ({ topicId, partitions })),
       rackId: '',
     };
+    this.#stats.requests++;
+    if (plan.full) this.#stats.fullRequests++;
+    this.#stats.partitionsSent += plan.toSend.length;
     const res = await conn.send<FetchResponse, FetchRequest>(ApiKey.Fetch, 15, body as never);
+    this.#session.onResponse(plan, res.errorCode, res.sessionId);
+    if (
+      res.errorCode === ErrorCode.FETCH_SESSION_ID_NOT_FOUND ||
+      res.errorCode === ErrorCode.INVALID_FETCH_SESSION_EPOCH
+    ) {
+      // The leader lost or moved past our session (restarted, evicted it): the next fetch is a full one.
+      this.#stats.sessionErrors++;
+      this.#s.logger.info(
+        { leader: this.#leader, error: errorName(res.errorCode), sessionId: plan.sessionId },
+        'fetch session refused by the leader; sending a full fetch',
+      );
+      return;
+    }
     if (res.errorCode !== ErrorCode.NONE) throw new Error(`Fetch answered ${errorName(res.errorCode)}`);
     const now = Date.now();
     for (const t of res.responses) {
+      this.#stats.partitionsAnswered += t.partitions.length;
       for (const p of t.partitions) {
         const s = sent.get(`${t.topicId}:${p.partitionIndex}`);
         if (s === undefined) continue;
