@@ -322,8 +322,10 @@ export class ReplicaManager {
         const bytes = results.reduce((n, r) => n + (r.records?.length ?? 0), 0);
         const hasError = results.some((r) => r.errorCode !== ErrorCode.NONE);
         const remaining = deadline - Date.now();
-        if (bytes >= params.minBytes || hasError || remaining <= 0 || this.closed || params.partitions.length === 0)
+        if (bytes >= params.minBytes || hasError || remaining <= 0 || this.closed || params.partitions.length === 0) {
+          if (this.replication !== undefined && (params.replicaId ?? -1) >= 0) this.recordThrottled(params, results);
           return { partitions: results, release: () => arena.release() };
+        }
         arena.reset();
         await this.waitForAppend(
           remaining,
@@ -333,6 +335,17 @@ export class ReplicaManager {
     } catch (e) {
       arena.release();
       throw e;
+    }
+  }
+
+  /** A follower fetch's answer: the bytes of leader-throttled partitions count against the leader quota. */
+  private recordThrottled(params: FetchParams, results: FetchPartitionResult[]): void {
+    for (let i = 0; i < results.length; i++) {
+      const n = results[i]!.records?.length ?? 0;
+      if (n === 0) continue;
+      const req = params.partitions[i]!;
+      const p = this.partitions.get(`${req.topic}-${req.partition}`);
+      if (p !== undefined) this.replication!.recordLeaderBytes(p, n);
     }
   }
 
@@ -394,6 +407,8 @@ export class ReplicaManager {
     if (res.error !== ErrorCode.NONE) return { ...base, errorCode: res.error };
     if (res.divergingEpoch !== undefined)
       return { ...base, errorCode: ErrorCode.NONE, divergingEpoch: res.divergingEpoch };
+    // Replication throttle: a throttled replica out of the ISR gets nothing while the leader quota is exceeded.
+    if (this.replication!.leaderThrottles(p, replicaId)) return { ...base, errorCode: ErrorCode.NONE };
     try {
       const end = p.log.logEndOffset;
       const { records } = p.log.read(res.readFrom, maxBytes, end, true, alloc);

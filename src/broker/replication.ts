@@ -8,6 +8,7 @@ import type { PartitionInfo } from '../metadata/image.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { type FetcherSettings, type FetcherStats, ReplicaFetcherManager } from '../replication/fetcher.ts';
 import { PartitionReplicaLog } from '../replication/partition-replica-log.ts';
+import { ReplicationQuota, ThrottledReplicas } from '../replication/quota.ts';
 import { PartitionReplica } from '../replication/replica.ts';
 import type {
   AlterPartitionAnswer,
@@ -30,7 +31,9 @@ export interface ReplicationOptions {
   replicaLagTimeMaxMs: number;
   /** Sends an AlterPartition to the controller; resolves with its answer (rejects on timeout). */
   alterPartition: (topicId: string, partition: number, req: AlterPartitionRequest) => Promise<AlterPartitionAnswer>;
-  fetcher: Omit<FetcherSettings, 'onProgress' | 'logger' | 'nodeId'>;
+  fetcher: Omit<FetcherSettings, 'onProgress' | 'logger' | 'nodeId' | 'throttle'>;
+  /** Replication throttles: the dynamic leader/follower.replication.throttled.rate and the quota windows. */
+  throttle?: { leaderRate: () => number; followerRate: () => number; windows: number; windowMs: number };
   logger: Logger;
   /** Default: the system clock. */
   clock?: Clock;
@@ -52,17 +55,65 @@ export class Replication {
   /** Wakes fetches waiting on a partition (its HW moved). */
   readonly #wake: (p: Partition) => void;
   readonly #clock: Clock;
+  /** Bytes sent to / fetched for throttled replicas (Kafka's leader and follower ReplicationQuotaManagers). */
+  readonly leaderQuota: ReplicationQuota;
+  readonly followerQuota: ReplicationQuota;
+  readonly #throttled: ThrottledReplicas;
 
   constructor(opts: ReplicationOptions, wake: (p: Partition) => void) {
     this.#o = opts;
     this.#clock = opts.clock ?? Date;
     this.#wake = wake;
+    const clock = () => this.#clock.now();
+    const unlimited = () => Number.POSITIVE_INFINITY;
+    const t = opts.throttle;
+    this.leaderQuota = new ReplicationQuota({
+      rate: t?.leaderRate ?? unlimited,
+      clock,
+      windows: t?.windows,
+      windowMs: t?.windowMs,
+    });
+    this.followerQuota = new ReplicationQuota({
+      rate: t?.followerRate ?? unlimited,
+      clock,
+      windows: t?.windows,
+      windowMs: t?.windowMs,
+    });
+    this.#throttled = new ThrottledReplicas(opts.nodeId);
     this.#fetchers = new ReplicaFetcherManager({
       ...opts.fetcher,
       nodeId: opts.nodeId,
       logger: opts.logger,
       onProgress: (p) => this.#syncHw(p as Partition),
+      throttle: {
+        // Kafka's shouldFollowerThrottle: a throttled replica not caught up, while the follower quota is exceeded.
+        skip: (p, inSync) => !inSync && this.#followerThrottled(p as Partition) && this.followerQuota.isExceeded(),
+        record: (p, bytes) => {
+          if (this.#followerThrottled(p as Partition)) this.followerQuota.record(bytes);
+        },
+      },
     });
+  }
+
+  #followerThrottled(p: Partition): boolean {
+    return this.#throttled.isThrottled(p.config.followerReplicationThrottledReplicas, p.index);
+  }
+
+  #leaderThrottled(p: Partition): boolean {
+    return this.#throttled.isThrottled(p.config.leaderReplicationThrottledReplicas, p.index);
+  }
+
+  /** Leader side (Kafka's shouldLeaderThrottle): a follower fetch of a throttled replica outside the ISR gets no
+   * records while the leader quota is exceeded. */
+  leaderThrottles(p: Partition, replicaId: number): boolean {
+    if (!this.#leaderThrottled(p)) return false;
+    if (this.#leader(p)?.committedIsr.includes(replicaId)) return false;
+    return this.leaderQuota.isExceeded();
+  }
+
+  /** Records bytes sent to a follower for `p` against the leader quota when `p` is throttled here. */
+  recordLeaderBytes(p: Partition, bytes: number): void {
+    if (bytes > 0 && this.#leaderThrottled(p)) this.leaderQuota.record(bytes);
   }
 
   #checkpointed(p: Partition): number {

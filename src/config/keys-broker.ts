@@ -9,7 +9,6 @@ import {
   listOf,
   MIB,
   oneOf,
-  REPLICATION,
   SECURITY_PROTOCOLS,
   type Validator,
 } from './config-def.ts';
@@ -336,7 +335,6 @@ export const BROKER_KEYS: readonly ConfigDef[] = [
     validator: atLeast(0),
     dynamic: true,
     doc: 'Bytes/s a leader may send to throttled replicas (leader.replication.throttled.replicas).',
-    noEffect: REPLICATION,
   }),
   b('follower.replication.throttled.rate', {
     type: 'long',
@@ -344,7 +342,18 @@ export const BROKER_KEYS: readonly ConfigDef[] = [
     validator: atLeast(0),
     dynamic: true,
     doc: 'Bytes/s a follower may fetch for throttled replicas (follower.replication.throttled.replicas).',
-    noEffect: REPLICATION,
+  }),
+  b('replication.quota.window.num', {
+    type: 'int',
+    default: '11',
+    validator: atLeast(1),
+    doc: 'Samples kept to measure replication throttle rates.',
+  }),
+  b('replication.quota.window.size.seconds', {
+    type: 'int',
+    default: '1',
+    validator: atLeast(1),
+    doc: 'Time span of each sample of the replication throttle rates.',
   }),
   b('replica.alter.log.dirs.io.max.bytes.per.second', {
     type: 'long',

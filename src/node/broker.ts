@@ -418,6 +418,13 @@ export class Broker {
         };
         return { error: ErrorCode.NONE, state };
       },
+      throttle: {
+        leaderRate: () => (this.configService?.effective() ?? cfg).get('leader.replication.throttled.rate') as number,
+        followerRate: () =>
+          (this.configService?.effective() ?? cfg).get('follower.replication.throttled.rate') as number,
+        windows: cfg.get('replication.quota.window.num') as number,
+        windowMs: (cfg.get('replication.quota.window.size.seconds') as number) * 1000,
+      },
       fetcher: {
         brokerEpoch: () => c.registration?.epoch ?? -1n,
         numFetchers: cfg.numReplicaFetchers,

@@ -46,6 +46,12 @@ export interface FetcherSettings {
   socketTimeoutMs: number;
   /** The leader's endpoint on the inter-broker listener, from the metadata. */
   endpoint: (brokerId: number) => { host: string; port: number } | undefined;
+  /** Replication throttles (follower side): `skip` leaves a partition out of the next fetch; `record` counts the
+   * bytes fetched for it. */
+  throttle?: {
+    skip(p: FetchedPartition, inSync: boolean): boolean;
+    record(p: FetchedPartition, bytes: number): void;
+  };
   /** Called after a partition's log or HW may have changed (appended, truncated, new HW). */
   onProgress: (p: FetchedPartition) => void;
   logger: Logger;
@@ -70,6 +76,8 @@ interface Entry {
   delayUntil: number;
   /** FENCED_LEADER_EPOCH: our metadata is stale; wait for a new role. */
   paused: boolean;
+  /** The last answer found this replica at the leader's HW (a throttled replica in sync is not throttled). */
+  inSync: boolean;
 }
 
 export class ReplicaFetcherManager {
@@ -91,7 +99,7 @@ export class ReplicaFetcherManager {
       f = new ReplicaFetcher(follower.leaderId, this.#s, this.stats);
       this.#fetchers.set(key, f);
     }
-    f.add({ part, follower, delayUntil: 0, paused: false });
+    f.add({ part, follower, delayUntil: 0, paused: false, inSync: false });
     this.#assigned.set(part.key, key);
   }
 
@@ -128,6 +136,9 @@ export class ReplicaFetcherManager {
     this.#assigned.clear();
   }
 }
+
+/** How soon a fetcher whose partitions are all throttled looks at the quota again. */
+const THROTTLED_RECHECK_MS = 100;
 
 class ReplicaFetcher {
   readonly #leader: number;
@@ -186,9 +197,20 @@ class ReplicaFetcher {
     const log = this.#s.logger;
     while (this.#running) {
       const now = Date.now();
-      const ready = [...this.#entries.values()].filter((e) => !e.paused && e.delayUntil <= now);
+      const throttle = this.#s.throttle;
+      let throttled = false;
+      const ready = [...this.#entries.values()].filter((e) => {
+        if (e.paused || e.delayUntil > now) return false;
+        if (throttle?.skip(e.part, e.inSync)) {
+          throttled = true;
+          return false;
+        }
+        return true;
+      });
       if (ready.length === 0) {
-        const next = Math.min(...[...this.#entries.values()].filter((e) => !e.paused).map((e) => e.delayUntil));
+        let next = Math.min(...[...this.#entries.values()].filter((e) => !e.paused).map((e) => e.delayUntil));
+        // Throttled partitions are looked at again when the quota may have room.
+        if (throttled) next = Math.min(next, now + THROTTLED_RECHECK_MS);
         await this.#sleep(Number.isFinite(next) ? Math.max(10, next - now) : 1000);
         continue;
       }
@@ -317,7 +339,10 @@ class ReplicaFetcher {
             this.#s.onProgress(e.part);
             continue;
           }
+          if (records.length > 0) this.#s.throttle?.record(e.part, records.length);
           const action = e.follower.onFetchAnswer(req, answer);
+          if (p.errorCode === ErrorCode.NONE && diverging === undefined)
+            e.inSync = Number(p.highWatermark) <= e.follower.nextFetch().fetchOffset;
           if (action === 'waitForMetadata') e.paused = true;
           else if (action === 'backoff' && p.errorCode !== ErrorCode.NONE) {
             e.delayUntil = now + this.#s.backoffMs;
