@@ -10,6 +10,7 @@ import { type FetcherSettings, type FetcherStats, ReplicaFetcherManager } from '
 import { PartitionReplicaLog } from '../replication/partition-replica-log.ts';
 import { ReplicationQuota, ThrottledReplicas } from '../replication/quota.ts';
 import { PartitionReplica } from '../replication/replica.ts';
+import { type ReplicaView, selectReadReplica } from '../replication/replica-selector.ts';
 import type {
   AlterPartitionAnswer,
   AlterPartitionRequest,
@@ -37,6 +38,10 @@ export interface ReplicationOptions {
   logger: Logger;
   /** Default: the system clock. */
   clock?: Clock;
+  /** KIP-392: replica.selector.class ('rack-aware') or null (consumers read from leaders). */
+  replicaSelector?: 'rack-aware' | null;
+  /** A broker's rack (null: none), or undefined when it cannot serve reads (unknown, fenced, no endpoint). */
+  brokerRack?: (brokerId: number) => string | null | undefined;
 }
 
 /** A produce waiting for acks=all. */
@@ -59,6 +64,8 @@ export class Replication {
   readonly leaderQuota: ReplicationQuota;
   readonly followerQuota: ReplicationQuota;
   readonly #throttled: ThrottledReplicas;
+  /** Followers' log start offsets as their fetches report them (for choosing a preferred read replica). */
+  readonly #followerLogStart = new WeakMap<Partition, Map<number, number>>();
 
   constructor(opts: ReplicationOptions, wake: (p: Partition) => void) {
     this.#o = opts;
@@ -212,6 +219,45 @@ export class Replication {
     const { result, effects } = leader.fetchFromFollower(req);
     this.#handle(p, effects);
     return result;
+  }
+
+  /** Records the log start offset a follower's fetch reported. */
+  noteFollowerLogStart(p: Partition, replicaId: number, logStartOffset: number): void {
+    let m = this.#followerLogStart.get(p);
+    if (m === undefined) {
+      m = new Map();
+      this.#followerLogStart.set(p, m);
+    }
+    m.set(replicaId, logStartOffset);
+  }
+
+  /**
+   * KIP-392 at the leader: the replica a consumer in `clientRack` fetching at `fetchOffset` should read from, when it
+   * is not this broker (Kafka's findPreferredReadReplica with replica.selector.class); -1 to read here.
+   */
+  preferredReadReplica(p: Partition, fetchOffset: number, clientRack: string): number {
+    const leader = this.#leader(p);
+    const rackOf = this.#o.brokerRack;
+    if (this.#o.replicaSelector !== 'rack-aware' || leader === undefined || rackOf === undefined) return -1;
+    const now = this.#clock.now();
+    const starts = this.#followerLogStart.get(p);
+    const candidates: ReplicaView[] = [];
+    for (const id of leader.committedIsr) {
+      if (id === this.#o.nodeId) continue;
+      const f = leader.follower(id);
+      const rack = rackOf(id);
+      if (f === undefined || rack === undefined) continue;
+      if (f.logEndOffset < fetchOffset || (starts?.get(id) ?? -1) > fetchOffset) continue;
+      candidates.push({ id, rack, logEndOffset: f.logEndOffset, timeSinceCaughtUpMs: now - f.lastCaughtUpTimeMs });
+    }
+    const self: ReplicaView = {
+      id: this.#o.nodeId,
+      rack: rackOf(this.#o.nodeId) ?? null,
+      logEndOffset: p.log.logEndOffset,
+      timeSinceCaughtUpMs: 0,
+    };
+    const chosen = selectReadReplica(clientRack, self, candidates);
+    return chosen === this.#o.nodeId ? -1 : chosen;
   }
 
   /** Periodic: ISR shrink of lagging followers, produce timeouts, AlterPartition retries. */

@@ -49,7 +49,18 @@ export const BROKER_KEYS: readonly ConfigDef[] = [
     default: null,
     doc: 'Directory of the cluster metadata log; defaults to the first log directory.',
   }),
-  b('broker.rack', { type: 'string', default: null, doc: 'Rack of this broker, reported in Metadata responses.' }),
+  b('broker.rack', {
+    type: 'string',
+    default: null,
+    doc: 'Rack of this broker: reported in Metadata, used by rack-aware replica placement and replica.selector.class.',
+  }),
+  b('replica.selector.class', {
+    type: 'class',
+    default: null,
+    doc:
+      'How a leader picks the replica a consumer should fetch from (KIP-392): unset, the leader; ' +
+      "org.apache.kafka.common.replica.RackAwareReplicaSelector, a replica in the consumer's client.rack.",
+  }),
 
   // ---- Networking ----------------------------------------------------------------------------------------------------
   b('listeners', {

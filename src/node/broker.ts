@@ -418,6 +418,12 @@ export class Broker {
         };
         return { error: ErrorCode.NONE, state };
       },
+      replicaSelector: cfg.replicaSelector,
+      brokerRack: (id) => {
+        const b = c.metadata.image.brokers.get(id);
+        if (b === undefined || b.fenced || b.endpoints.length === 0) return undefined;
+        return b.rack ?? null;
+      },
       throttle: {
         leaderRate: () => (this.configService?.effective() ?? cfg).get('leader.replication.throttled.rate') as number,
         followerRate: () =>

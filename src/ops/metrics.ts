@@ -8,7 +8,7 @@
  */
 import client from 'prom-client';
 import type { MetadataImage } from '../metadata/image.ts';
-import type { FetchResponse, ProduceRequest, ProduceResponse } from '../protocol/generated/messages.ts';
+import type { FetchRequest, FetchResponse, ProduceRequest, ProduceResponse } from '../protocol/generated/messages.ts';
 import { BATCH_LENGTH, LOG_OVERHEAD, MAGIC, RECORDS_COUNT } from '../records/batch-layout.ts';
 import type { BrokerServices } from '../server/services.ts';
 
@@ -99,7 +99,7 @@ export class BrokerMetrics {
     api.time.observe((performance.now() - startMs) / 1000);
     if (apiKey === PRODUCE)
       this.observeProduce(request as ProduceRequest, response as ProduceResponse | null | undefined);
-    else if (apiKey === FETCH && response) this.observeFetch(response as FetchResponse);
+    else if (apiKey === FETCH && response) this.observeFetch(request as FetchRequest, response as FetchResponse);
   };
 
   private topic(name: string): TopicCounters {
@@ -146,7 +146,14 @@ export class BrokerMetrics {
     }
   }
 
-  private observeFetch(res: FetchResponse): void {
+  private observeFetch(req: FetchRequest, res: FetchResponse): void {
+    // A follower broker's fetch (replica id, or ReplicaState from v15) is replication, counted apart from consumers.
+    if ((req.replicaState?.replicaId ?? -1) >= 0 || (req.replicaId ?? -1) >= 0) {
+      let bytes = 0;
+      for (const tr of res.responses) for (const p of tr.partitions) bytes += p.records?.length ?? 0;
+      if (bytes > 0) this.c.replicationBytesOut.inc(bytes);
+      return;
+    }
     const image = this.sources.services.metadata();
     for (const tr of res.responses) {
       const name = tr.topic || image.topicsById.get(tr.topicId)?.name;
@@ -201,7 +208,12 @@ function defineCounters(registry: client.Registry) {
   const bytesIn = counter('kafka_server_brokertopicmetrics_bytesin_total', 'Bytes produced and appended, per topic.');
   const bytesOut = counter(
     'kafka_server_brokertopicmetrics_bytesout_total',
-    'Record bytes sent to consumers, per topic.',
+    'Record bytes sent to consumers, per topic (replication excluded).',
+  );
+  const replicationBytesOut = counter(
+    'kafka_server_brokertopicmetrics_replicationbytesout_total',
+    'Record bytes sent to follower brokers (replication).',
+    [],
   );
   const bytesRejected = counter(
     'kafka_server_brokertopicmetrics_bytesrejected_total',
@@ -227,6 +239,7 @@ function defineCounters(registry: client.Registry) {
     messagesIn,
     bytesIn,
     bytesOut,
+    replicationBytesOut,
     bytesRejected,
     produceRequests,
     failedProduce,

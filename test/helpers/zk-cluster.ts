@@ -17,6 +17,8 @@ export interface ZooKeeperClusterOptions {
   sessionTimeoutMs: number;
   /** Broker configs on top of broker.id, zookeeper.connect (chroot /tributary) and the session timeout. */
   overrides?: Record<string, string>;
+  /** Configs of one broker on top of `overrides` (e.g. its broker.rack). */
+  brokerOverrides?: (id: number) => Record<string, string>;
   /** Called as soon as the ensemble and each broker are up, so a failed start can still be cleaned up. */
   onProgress?: (partial: ZooKeeperCluster) => void;
 }
@@ -33,6 +35,7 @@ export async function startZooKeeperCluster(o: ZooKeeperClusterOptions): Promise
           'zookeeper.connect': zk.connectString('/tributary'),
           'zookeeper.session.timeout.ms': String(o.sessionTimeoutMs),
           ...o.overrides,
+          ...o.brokerOverrides?.(id),
         },
       }),
     );

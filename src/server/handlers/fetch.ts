@@ -98,6 +98,7 @@ export default defineHandler<FetchRequest, FetchResponse>({
         maxBytes: p.maxBytes,
         currentLeaderEpoch: p.currentLeaderEpoch,
         lastFetchedEpoch: p.lastFetchedEpoch,
+        logStartOffset: p.logStartOffset,
       });
     }
     const fetched = await ctx.broker.replicas.fetch({
@@ -109,6 +110,8 @@ export default defineHandler<FetchRequest, FetchResponse>({
       readCommitted: v >= 4 && req.isolationLevel === 1,
       // A follower broker (replication, cluster mode): ReplicaState from v15, replica_id before.
       replicaId: follower,
+      // KIP-392 (v11+): a consumer's fetch may be served by a follower, or pointed to one in its rack.
+      clientRack: v >= 11 && follower < 0 ? (req.rackId ?? '') : undefined,
     });
     ctx.onResponseSent(fetched.release); // the records are pooled memory, referenced by the response until written
     const results = fetched.partitions;
