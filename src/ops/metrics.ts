@@ -319,6 +319,19 @@ function defineGauges(registry: client.Registry, sources: MetricsSources): void 
   gauge('kafka_server_replicamanager_offlinereplicacount', 'Replicas here whose log is offline.', [], (g) =>
     g.set(hosted().filter((p) => p.log.isOffline).length),
   );
+  // ---- fetch sessions (KIP-227), Kafka's FetchSessionCache gauges --------------------------------------------------
+  gauge(
+    'kafka_server_fetchsessioncache_numincrementalfetchsessions',
+    'Incremental fetch sessions this broker holds.',
+    [],
+    (g) => g.set(s.fetchSessions.size),
+  );
+  gauge(
+    'kafka_server_fetchsessioncache_numincrementalfetchpartitionscached',
+    'Partitions over all incremental fetch sessions.',
+    [],
+    (g) => g.set(s.fetchSessions.partitionsCached),
+  );
   gauge(
     'kafka_controller_kafkacontroller_activecontrollercount',
     '1 on the active controller (this broker runs its own local controller).',
