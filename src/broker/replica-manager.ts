@@ -351,7 +351,7 @@ export class ReplicaManager {
       if (n === 0) continue;
       const req = params.partitions[i]!;
       const p = this.partitions.get(`${req.topic}-${req.partition}`);
-      if (p !== undefined) this.replication!.recordLeaderBytes(p, n);
+      if (p !== undefined) this.replication!.throttles.recordLeaderBytes(p, n);
     }
   }
 
@@ -424,7 +424,8 @@ export class ReplicaManager {
       logStartOffset: p.log.logStartOffset,
     };
     if (res.error !== ErrorCode.NONE) return { ...base, errorCode: res.error };
-    if (req.logStartOffset !== undefined) this.replication!.noteFollowerLogStart(p, replicaId, req.logStartOffset);
+    if (req.logStartOffset !== undefined)
+      this.replication!.readReplicas.noteFollowerLogStart(p, replicaId, req.logStartOffset);
     if (res.divergingEpoch !== undefined)
       return { ...base, errorCode: ErrorCode.NONE, divergingEpoch: res.divergingEpoch };
     // Replication throttle: a throttled replica out of the ISR gets nothing while the leader quota is exceeded.

@@ -8,9 +8,7 @@ import type { PartitionInfo } from '../metadata/image.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { type FetcherSettings, type FetcherStats, ReplicaFetcherManager } from '../replication/fetcher.ts';
 import { PartitionReplicaLog } from '../replication/partition-replica-log.ts';
-import { ReplicationQuota, ThrottledReplicas } from '../replication/quota.ts';
 import { PartitionReplica } from '../replication/replica.ts';
-import { type ReplicaView, selectReadReplica } from '../replication/replica-selector.ts';
 import type {
   AlterPartitionAnswer,
   AlterPartitionRequest,
@@ -23,6 +21,7 @@ import type {
 import { readCheckpoint, writeCheckpoint } from '../storage/checkpoint.ts';
 import type { Logger } from '../util/log.ts';
 import type { Partition } from './partition.ts';
+import { ReadReplicas, ReplicationThrottles, type ThrottleOptions } from './replica-policies.ts';
 
 export const REPLICATION_OFFSET_CHECKPOINT = 'replication-offset-checkpoint';
 
@@ -33,15 +32,14 @@ export interface ReplicationOptions {
   /** Sends an AlterPartition to the controller; resolves with its answer (rejects on timeout). */
   alterPartition: (topicId: string, partition: number, req: AlterPartitionRequest) => Promise<AlterPartitionAnswer>;
   fetcher: Omit<FetcherSettings, 'onProgress' | 'logger' | 'nodeId' | 'throttle'>;
-  /** Replication throttles: the dynamic leader/follower.replication.throttled.rate and the quota windows. */
-  throttle?: { leaderRate: () => number; followerRate: () => number; windows: number; windowMs: number };
+  /** Replication throttles (replica-policies.ts); none when absent. */
+  throttle?: ThrottleOptions;
+  /** KIP-392: replica.selector.class and the brokers' racks (replica-policies.ts); leaders only when absent. */
+  replicaSelector?: 'rack-aware' | null;
+  brokerRack?: (brokerId: number) => string | null | undefined;
   logger: Logger;
   /** Default: the system clock. */
   clock?: Clock;
-  /** KIP-392: replica.selector.class ('rack-aware') or null (consumers read from leaders). */
-  replicaSelector?: 'rack-aware' | null;
-  /** A broker's rack (null: none), or undefined when it cannot serve reads (unknown, fenced, no endpoint). */
-  brokerRack?: (brokerId: number) => string | null | undefined;
 }
 
 /** A produce waiting for acks=all. */
@@ -60,67 +58,44 @@ export class Replication {
   /** Wakes fetches waiting on a partition (its HW moved). */
   readonly #wake: (p: Partition) => void;
   readonly #clock: Clock;
-  /** Bytes sent to / fetched for throttled replicas (Kafka's leader and follower ReplicationQuotaManagers). */
-  readonly leaderQuota: ReplicationQuota;
-  readonly followerQuota: ReplicationQuota;
-  readonly #throttled: ThrottledReplicas;
-  /** Followers' log start offsets as their fetches report them (for choosing a preferred read replica). */
-  readonly #followerLogStart = new WeakMap<Partition, Map<number, number>>();
+  readonly throttles: ReplicationThrottles;
+  readonly readReplicas: ReadReplicas;
 
   constructor(opts: ReplicationOptions, wake: (p: Partition) => void) {
     this.#o = opts;
     this.#clock = opts.clock ?? Date;
     this.#wake = wake;
     const clock = () => this.#clock.now();
-    const unlimited = () => Number.POSITIVE_INFINITY;
-    const t = opts.throttle;
-    this.leaderQuota = new ReplicationQuota({
-      rate: t?.leaderRate ?? unlimited,
+    this.throttles = new ReplicationThrottles(opts.nodeId, opts.throttle, clock);
+    this.readReplicas = new ReadReplicas({
+      nodeId: opts.nodeId,
+      selector: opts.replicaSelector ?? null,
+      brokerRack: opts.brokerRack ?? (() => undefined),
       clock,
-      windows: t?.windows,
-      windowMs: t?.windowMs,
     });
-    this.followerQuota = new ReplicationQuota({
-      rate: t?.followerRate ?? unlimited,
-      clock,
-      windows: t?.windows,
-      windowMs: t?.windowMs,
-    });
-    this.#throttled = new ThrottledReplicas(opts.nodeId);
     this.#fetchers = new ReplicaFetcherManager({
       ...opts.fetcher,
       nodeId: opts.nodeId,
       logger: opts.logger,
       onProgress: (p) => this.#syncHw(p as Partition),
-      throttle: {
-        // Kafka's shouldFollowerThrottle: a throttled replica not caught up, while the follower quota is exceeded.
-        skip: (p, inSync) => !inSync && this.#followerThrottled(p as Partition) && this.followerQuota.isExceeded(),
-        record: (p, bytes) => {
-          if (this.#followerThrottled(p as Partition)) this.followerQuota.record(bytes);
-        },
-      },
+      throttle: this.throttles.follower,
     });
   }
 
-  #followerThrottled(p: Partition): boolean {
-    return this.#throttled.isThrottled(p.config.followerReplicationThrottledReplicas, p.index);
+  /** What the replica fetchers sent (fetch sessions: full and incremental requests, partitions per request). */
+  get fetcherStats(): FetcherStats {
+    return this.#fetchers.stats;
   }
 
-  #leaderThrottled(p: Partition): boolean {
-    return this.#throttled.isThrottled(p.config.leaderReplicationThrottledReplicas, p.index);
-  }
-
-  /** Leader side (Kafka's shouldLeaderThrottle): a follower fetch of a throttled replica outside the ISR gets no
-   * records while the leader quota is exceeded. */
+  /** Leader-side replication throttle: `replicaId`'s fetch of `p` gets no records now. */
   leaderThrottles(p: Partition, replicaId: number): boolean {
-    if (!this.#leaderThrottled(p)) return false;
-    if (this.#leader(p)?.committedIsr.includes(replicaId)) return false;
-    return this.leaderQuota.isExceeded();
+    return this.throttles.leaderThrottles(p, this.#leader(p)?.committedIsr.includes(replicaId) ?? false);
   }
 
-  /** Records bytes sent to a follower for `p` against the leader quota when `p` is throttled here. */
-  recordLeaderBytes(p: Partition, bytes: number): void {
-    if (bytes > 0 && this.#leaderThrottled(p)) this.leaderQuota.record(bytes);
+  /** KIP-392: the replica a consumer in `clientRack` should read `p` from, -1 for this leader (or not leading). */
+  preferredReadReplica(p: Partition, fetchOffset: number, clientRack: string): number {
+    const leader = this.#leader(p);
+    return leader === undefined ? -1 : this.readReplicas.preferred(p, leader, fetchOffset, clientRack);
   }
 
   #checkpointed(p: Partition): number {
@@ -131,11 +106,6 @@ export class Replication {
       this.#checkpoints.set(dir, m);
     }
     return m.get(p.key) ?? 0;
-  }
-
-  /** What the replica fetchers sent (fetch sessions: full and incremental requests, partitions per request). */
-  get fetcherStats(): FetcherStats {
-    return this.#fetchers.stats;
   }
 
   /** Applies the controller's state of a hosted partition (after Partition.makeLeader/makeFollower). */
@@ -219,45 +189,6 @@ export class Replication {
     const { result, effects } = leader.fetchFromFollower(req);
     this.#handle(p, effects);
     return result;
-  }
-
-  /** Records the log start offset a follower's fetch reported. */
-  noteFollowerLogStart(p: Partition, replicaId: number, logStartOffset: number): void {
-    let m = this.#followerLogStart.get(p);
-    if (m === undefined) {
-      m = new Map();
-      this.#followerLogStart.set(p, m);
-    }
-    m.set(replicaId, logStartOffset);
-  }
-
-  /**
-   * KIP-392 at the leader: the replica a consumer in `clientRack` fetching at `fetchOffset` should read from, when it
-   * is not this broker (Kafka's findPreferredReadReplica with replica.selector.class); -1 to read here.
-   */
-  preferredReadReplica(p: Partition, fetchOffset: number, clientRack: string): number {
-    const leader = this.#leader(p);
-    const rackOf = this.#o.brokerRack;
-    if (this.#o.replicaSelector !== 'rack-aware' || leader === undefined || rackOf === undefined) return -1;
-    const now = this.#clock.now();
-    const starts = this.#followerLogStart.get(p);
-    const candidates: ReplicaView[] = [];
-    for (const id of leader.committedIsr) {
-      if (id === this.#o.nodeId) continue;
-      const f = leader.follower(id);
-      const rack = rackOf(id);
-      if (f === undefined || rack === undefined) continue;
-      if (f.logEndOffset < fetchOffset || (starts?.get(id) ?? -1) > fetchOffset) continue;
-      candidates.push({ id, rack, logEndOffset: f.logEndOffset, timeSinceCaughtUpMs: now - f.lastCaughtUpTimeMs });
-    }
-    const self: ReplicaView = {
-      id: this.#o.nodeId,
-      rack: rackOf(this.#o.nodeId) ?? null,
-      logEndOffset: p.log.logEndOffset,
-      timeSinceCaughtUpMs: 0,
-    };
-    const chosen = selectReadReplica(clientRack, self, candidates);
-    return chosen === this.#o.nodeId ? -1 : chosen;
   }
 
   /** Periodic: ISR shrink of lagging followers, produce timeouts, AlterPartition retries. */
