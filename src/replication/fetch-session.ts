@@ -2,8 +2,8 @@
 // is full (session id 0, epoch 0) and the leader answers with a session id; later fetches carry the next epoch and
 // only the partitions added or whose fetch parameters changed since the last fetch, plus the ones to forget, so an
 // idle partition is not in the request (and the leader leaves it out of the answer). An error answer, a lost
-// answer, or a partition whose follower state was replaced (a new leader epoch) starts over with a full fetch that
-// closes the old session (same id, epoch 0); FETCH_SESSION_ID_NOT_FOUND starts a new one (id 0).
+// answer, or an answer the fetcher had to drop (its partition got a new follower state meanwhile) starts over with a
+// full fetch that closes the old session (same id, epoch 0); FETCH_SESSION_ID_NOT_FOUND starts a new one (id 0).
 import { ErrorCode } from '../protocol/errors.ts';
 
 /** What one partition's fetch asks for. */

@@ -162,9 +162,6 @@ class ReplicaFetcher {
   }
 
   add(e: Entry): void {
-    // A partition whose follower state is replaced (a new leader epoch) may have answers in flight that the leader's
-    // session counts as delivered: start the session over so it answers every partition again.
-    if (this.#entries.has(e.part.key)) this.#session.reset();
     this.#entries.set(e.part.key, e);
     this.#wake?.();
   }
@@ -317,8 +314,12 @@ class ReplicaFetcher {
         const s = sent.get(`${t.topicId}:${p.partitionIndex}`);
         if (s === undefined) continue;
         const { e, req } = s;
-        // The partition may have been removed or given a new role while the fetch was out.
-        if (this.#entries.get(e.part.key) !== e) continue;
+        // The partition may have been removed or given a new role while the fetch was out. Its answer is dropped, but
+        // the leader's session counts it as delivered (a HW it will not send again): start the session over.
+        if (this.#entries.get(e.part.key) !== e) {
+          this.#session.reset();
+          continue;
+        }
         const records = p.records ?? Buffer.alloc(0);
         const diverging =
           p.divergingEpoch !== undefined && (p.divergingEpoch.epoch >= 0 || Number(p.divergingEpoch.endOffset) >= 0)
