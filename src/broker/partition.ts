@@ -329,6 +329,11 @@ export class Partition {
     }
   }
 
+  /** The log's start offset (what a replica fetcher tells the leader it holds). */
+  logStartOffset(): number {
+    return this.log.logStartOffset;
+  }
+
   /**
    * A follower behind the leader's log start (retention or DeleteRecords removed what it would fetch next): its log is
    * emptied and starts again at `offset` (Kafka's truncateFullyAndStartAt), with empty producer state.

@@ -29,12 +29,16 @@ export interface FetchPartitionRequest {
   currentLeaderEpoch: number;
   /** Replica fetches (Fetch v12+): the epoch of the follower's last fetched batch, -1 for none. */
   lastFetchedEpoch?: number;
+  /** Replica fetches: the follower's log start offset (-1: unknown). */
+  logStartOffset?: number;
 }
 
 export interface FetchPartitionResult extends Partial<ReadResult> {
   errorCode: number;
   /** A follower's log diverges from the leader's: this epoch ends at this offset here (no records then). */
   divergingEpoch?: { epoch: number; endOffset: number };
+  /** KIP-392: the replica the consumer should fetch from instead (no records then). */
+  preferredReadReplica?: number;
 }
 
 /**
@@ -56,6 +60,9 @@ export interface FetchParams {
   readCommitted?: boolean;
   /** A follower broker's fetch (replica id >= 0): read up to the log end, the follower's state is updated. */
   replicaId?: number;
+  /** A consumer's Fetch v11+ (its client.rack, '' for none): it may read from a follower (KIP-392), and a leader may
+   * point it to a replica in its rack (preferred_read_replica). Undefined for older fetches: leaders only. */
+  clientRack?: string;
 }
 
 type Waiter = () => void;
@@ -318,10 +325,13 @@ export class ReplicaManager {
       for (;;) {
         const results = this.readOnce(params, arena.alloc);
         const bytes = results.reduce((n, r) => n + (r.records?.length ?? 0), 0);
-        const hasError = results.some((r) => r.errorCode !== ErrorCode.NONE);
+        // An error or a preferred read replica (KIP-392) is answered at once.
+        const hasError = results.some((r) => r.errorCode !== ErrorCode.NONE || (r.preferredReadReplica ?? -1) >= 0);
         const remaining = deadline - Date.now();
-        if (bytes >= params.minBytes || hasError || remaining <= 0 || this.closed || params.partitions.length === 0)
+        if (bytes >= params.minBytes || hasError || remaining <= 0 || this.closed || params.partitions.length === 0) {
+          if (this.replication !== undefined && (params.replicaId ?? -1) >= 0) this.recordThrottled(params, results);
           return { partitions: results, release: () => arena.release() };
+        }
         arena.reset();
         await this.waitForAppend(
           remaining,
@@ -331,6 +341,17 @@ export class ReplicaManager {
     } catch (e) {
       arena.release();
       throw e;
+    }
+  }
+
+  /** A follower fetch's answer: the bytes of leader-throttled partitions count against the leader quota. */
+  private recordThrottled(params: FetchParams, results: FetchPartitionResult[]): void {
+    for (let i = 0; i < results.length; i++) {
+      const n = results[i]!.records?.length ?? 0;
+      if (n === 0) continue;
+      const req = params.partitions[i]!;
+      const p = this.partitions.get(`${req.topic}-${req.partition}`);
+      if (p !== undefined) this.replication!.throttles.recordLeaderBytes(p, n);
     }
   }
 
@@ -345,12 +366,25 @@ export class ReplicaManager {
         budget -= r.records?.length ?? 0;
         return r;
       }
-      if (!p.isLeader) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
+      // KIP-392: a consumer's v11+ fetch may read from a follower in a cluster (up to the follower's HW).
+      const fromFollower = !p.isLeader && this.replication !== undefined && params.clientRack !== undefined;
+      if (!p.isLeader && !fromFollower) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
       if (req.currentLeaderEpoch >= 0 && req.currentLeaderEpoch !== p.leaderEpoch)
         return {
           errorCode:
             req.currentLeaderEpoch < p.leaderEpoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH,
         };
+      if (p.isLeader && this.replication !== undefined && params.clientRack !== undefined) {
+        const preferred = this.replication.preferredReadReplica(p, req.fetchOffset, params.clientRack);
+        if (preferred >= 0)
+          return {
+            errorCode: ErrorCode.NONE,
+            highWatermark: p.log.highWatermark,
+            lastStableOffset: p.lastStableOffset,
+            logStartOffset: p.log.logStartOffset,
+            preferredReadReplica: preferred,
+          };
+      }
       try {
         const limit = Math.max(0, Math.min(req.maxBytes, budget));
         const r = p.read(req.fetchOffset, limit, first, params.magic, params.readCommitted === true, alloc);
@@ -390,8 +424,12 @@ export class ReplicaManager {
       logStartOffset: p.log.logStartOffset,
     };
     if (res.error !== ErrorCode.NONE) return { ...base, errorCode: res.error };
+    if (req.logStartOffset !== undefined)
+      this.replication!.readReplicas.noteFollowerLogStart(p, replicaId, req.logStartOffset);
     if (res.divergingEpoch !== undefined)
       return { ...base, errorCode: ErrorCode.NONE, divergingEpoch: res.divergingEpoch };
+    // Replication throttle: a throttled replica out of the ISR gets nothing while the leader quota is exceeded.
+    if (this.replication!.leaderThrottles(p, replicaId)) return { ...base, errorCode: ErrorCode.NONE };
     try {
       const end = p.log.logEndOffset;
       const { records } = p.log.read(res.readFrom, maxBytes, end, true, alloc);

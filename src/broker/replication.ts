@@ -6,7 +6,7 @@
 import { dirname, join } from 'node:path';
 import type { PartitionInfo } from '../metadata/image.ts';
 import { ErrorCode } from '../protocol/errors.ts';
-import { type FetcherSettings, ReplicaFetcherManager } from '../replication/fetcher.ts';
+import { type FetcherSettings, type FetcherStats, ReplicaFetcherManager } from '../replication/fetcher.ts';
 import { PartitionReplicaLog } from '../replication/partition-replica-log.ts';
 import { PartitionReplica } from '../replication/replica.ts';
 import type {
@@ -21,6 +21,7 @@ import type {
 import { readCheckpoint, writeCheckpoint } from '../storage/checkpoint.ts';
 import type { Logger } from '../util/log.ts';
 import type { Partition } from './partition.ts';
+import { ReadReplicas, ReplicationThrottles, type ThrottleOptions } from './replica-policies.ts';
 
 export const REPLICATION_OFFSET_CHECKPOINT = 'replication-offset-checkpoint';
 
@@ -30,7 +31,12 @@ export interface ReplicationOptions {
   replicaLagTimeMaxMs: number;
   /** Sends an AlterPartition to the controller; resolves with its answer (rejects on timeout). */
   alterPartition: (topicId: string, partition: number, req: AlterPartitionRequest) => Promise<AlterPartitionAnswer>;
-  fetcher: Omit<FetcherSettings, 'onProgress' | 'logger' | 'nodeId'>;
+  fetcher: Omit<FetcherSettings, 'onProgress' | 'logger' | 'nodeId' | 'throttle'>;
+  /** Replication throttles (replica-policies.ts); none when absent. */
+  throttle?: ThrottleOptions;
+  /** KIP-392: replica.selector.class and the brokers' racks (replica-policies.ts); leaders only when absent. */
+  replicaSelector?: 'rack-aware' | null;
+  brokerRack?: (brokerId: number) => string | null | undefined;
   logger: Logger;
   /** Default: the system clock. */
   clock?: Clock;
@@ -52,17 +58,44 @@ export class Replication {
   /** Wakes fetches waiting on a partition (its HW moved). */
   readonly #wake: (p: Partition) => void;
   readonly #clock: Clock;
+  readonly throttles: ReplicationThrottles;
+  readonly readReplicas: ReadReplicas;
 
   constructor(opts: ReplicationOptions, wake: (p: Partition) => void) {
     this.#o = opts;
     this.#clock = opts.clock ?? Date;
     this.#wake = wake;
+    const clock = () => this.#clock.now();
+    this.throttles = new ReplicationThrottles(opts.nodeId, opts.throttle, clock);
+    this.readReplicas = new ReadReplicas({
+      nodeId: opts.nodeId,
+      selector: opts.replicaSelector ?? null,
+      brokerRack: opts.brokerRack ?? (() => undefined),
+      clock,
+    });
     this.#fetchers = new ReplicaFetcherManager({
       ...opts.fetcher,
       nodeId: opts.nodeId,
       logger: opts.logger,
       onProgress: (p) => this.#syncHw(p as Partition),
+      throttle: this.throttles.follower,
     });
+  }
+
+  /** What the replica fetchers sent (fetch sessions: full and incremental requests, partitions per request). */
+  get fetcherStats(): FetcherStats {
+    return this.#fetchers.stats;
+  }
+
+  /** Leader-side replication throttle: `replicaId`'s fetch of `p` gets no records now. */
+  leaderThrottles(p: Partition, replicaId: number): boolean {
+    return this.throttles.leaderThrottles(p, this.#leader(p)?.committedIsr.includes(replicaId) ?? false);
+  }
+
+  /** KIP-392: the replica a consumer in `clientRack` should read `p` from, -1 for this leader (or not leading). */
+  preferredReadReplica(p: Partition, fetchOffset: number, clientRack: string): number {
+    const leader = this.#leader(p);
+    return leader === undefined ? -1 : this.readReplicas.preferred(p, leader, fetchOffset, clientRack);
   }
 
   #checkpointed(p: Partition): number {

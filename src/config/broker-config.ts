@@ -143,6 +143,9 @@ function parseProtocolMap(text: string): Map<string, string> {
 
 const isWildcardHost = (h: string): boolean => h === '' || h === '0.0.0.0' || h === '::';
 
+/** The replica selector Kafka ships (KIP-392), the one replica.selector.class may name. */
+export const RACK_AWARE_REPLICA_SELECTOR = 'org.apache.kafka.common.replica.RackAwareReplicaSelector';
+
 export class BrokerConfig {
   private readonly entries: ReadonlyMap<string, BrokerConfigEntry>;
   private readonly host: string;
@@ -157,6 +160,8 @@ export class BrokerConfig {
   readonly interBrokerListenerName: string;
   readonly interBrokerSecurityProtocol: string;
   readonly brokerRack: string | null;
+  /** replica.selector.class: 'rack-aware' (Kafka's RackAwareReplicaSelector) or null (consumers fetch from leaders). */
+  readonly replicaSelector: 'rack-aware' | null;
   /** zookeeper.connect (with its chroot), or null: a single broker with its local metadata log. */
   readonly zookeeperConnect: string | null;
   readonly zookeeperSessionTimeoutMs: number;
@@ -314,6 +319,15 @@ export class BrokerConfig {
     this.interBrokerSecurityProtocol =
       this.listenerSecurityProtocolMap.get(this.interBrokerListenerName) ?? 'PLAINTEXT';
     this.brokerRack = (this.get('broker.rack') ?? null) as string | null;
+    const selector = ((this.get('replica.selector.class') as string | null) ?? '').trim();
+    if (selector !== '' && selector !== RACK_AWARE_REPLICA_SELECTOR)
+      throw new ConfigError(
+        'replica.selector.class',
+        selector,
+        `Tributary supports ${RACK_AWARE_REPLICA_SELECTOR} (or no value: consumers fetch from partition leaders); ` +
+          'it cannot load other Java classes',
+      );
+    this.replicaSelector = selector === '' ? null : 'rack-aware';
     this.zookeeperConnect = ((this.get('zookeeper.connect') as string | null) ?? '').trim() || null;
     this.zookeeperSessionTimeoutMs = n('zookeeper.session.timeout.ms');
     this.zookeeperConnectionTimeoutMs = nOrNull('zookeeper.connection.timeout.ms') ?? this.zookeeperSessionTimeoutMs;

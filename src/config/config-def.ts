@@ -95,6 +95,13 @@ export function either(a: Validator, b: Validator): Validator {
   return { expected: `${a.expected} or ${b.expected}`, test: (v) => a.test(v) || b.test(v) };
 }
 
+/** leader/follower.replication.throttled.replicas (Kafka's ThrottledReplicaListValidator). */
+export const throttledReplicaList: Validator = {
+  expected: 'the literal "*" or a list of replicas in the form [PartitionId]:[BrokerId],[PartitionId]:[BrokerId],...',
+  test: (v) =>
+    Array.isArray(v) && ((v.length === 1 && v[0]!.trim() === '*') || v.every((e) => /^\s*\d+\s*:\s*\d+\s*$/.test(e))),
+};
+
 export const exactly = (n: number): Validator => ({ expected: `${n}`, test: (v) => v === n });
 
 export const port: Validator = between(0, 65535);
@@ -115,7 +122,5 @@ export type DefInput = Omit<ConfigDef, 'name' | 'scope'>;
 export const b = (name: string, d: DefInput): ConfigDef => ({ name, scope: 'broker', ...d });
 export const t = (name: string, d: DefInput): ConfigDef => ({ name, scope: 'topic', ...d });
 export const both = (name: string, d: DefInput): ConfigDef => ({ name, scope: 'both', synonyms: [{ name }], ...d });
-
-export const REPLICATION = 'replication between brokers is not built yet';
 
 export const s = (name: string, multiplier?: number): BrokerSynonym => (multiplier ? { name, multiplier } : { name });

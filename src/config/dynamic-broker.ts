@@ -21,7 +21,11 @@ const TOPIC_DEFAULT_KEYS: ReadonlySet<string> = new Set(
 );
 
 /** Dynamic keys applied at runtime outside topic configs. */
-const APPLIED_KEYS: ReadonlySet<string> = new Set(['producer.id.expiration.ms']);
+const APPLIED_KEYS: ReadonlySet<string> = new Set([
+  'producer.id.expiration.ms',
+  'leader.replication.throttled.rate',
+  'follower.replication.throttled.rate',
+]);
 
 /** Why a dynamic key Kafka reconfigures at runtime has no effect in Tributary. */
 const NO_RUNTIME_EFFECT: Readonly<Record<string, string>> = {

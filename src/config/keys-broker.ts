@@ -9,7 +9,6 @@ import {
   listOf,
   MIB,
   oneOf,
-  REPLICATION,
   SECURITY_PROTOCOLS,
   type Validator,
 } from './config-def.ts';
@@ -50,7 +49,18 @@ export const BROKER_KEYS: readonly ConfigDef[] = [
     default: null,
     doc: 'Directory of the cluster metadata log; defaults to the first log directory.',
   }),
-  b('broker.rack', { type: 'string', default: null, doc: 'Rack of this broker, reported in Metadata responses.' }),
+  b('broker.rack', {
+    type: 'string',
+    default: null,
+    doc: 'Rack of this broker: reported in Metadata, used by rack-aware replica placement and replica.selector.class.',
+  }),
+  b('replica.selector.class', {
+    type: 'class',
+    default: null,
+    doc:
+      'How a leader picks the replica a consumer should fetch from (KIP-392): unset, the leader; ' +
+      "org.apache.kafka.common.replica.RackAwareReplicaSelector, a replica in the consumer's client.rack.",
+  }),
 
   // ---- Networking ----------------------------------------------------------------------------------------------------
   b('listeners', {
@@ -355,7 +365,6 @@ export const BROKER_KEYS: readonly ConfigDef[] = [
     validator: atLeast(0),
     dynamic: true,
     doc: 'Bytes/s a leader may send to throttled replicas (leader.replication.throttled.replicas).',
-    noEffect: REPLICATION,
   }),
   b('follower.replication.throttled.rate', {
     type: 'long',
@@ -363,7 +372,18 @@ export const BROKER_KEYS: readonly ConfigDef[] = [
     validator: atLeast(0),
     dynamic: true,
     doc: 'Bytes/s a follower may fetch for throttled replicas (follower.replication.throttled.replicas).',
-    noEffect: REPLICATION,
+  }),
+  b('replication.quota.window.num', {
+    type: 'int',
+    default: '11',
+    validator: atLeast(1),
+    doc: 'Samples kept to measure replication throttle rates.',
+  }),
+  b('replication.quota.window.size.seconds', {
+    type: 'int',
+    default: '1',
+    validator: atLeast(1),
+    doc: 'Time span of each sample of the replication throttle rates.',
   }),
   b('replica.alter.log.dirs.io.max.bytes.per.second', {
     type: 'long',

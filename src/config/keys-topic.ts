@@ -17,6 +17,7 @@ import {
   s,
   TIMESTAMP_TYPES,
   t,
+  throttledReplicaList,
 } from './config-def.ts';
 
 export const TOPIC_KEYS: readonly ConfigDef[] = [
@@ -87,12 +88,14 @@ export const TOPIC_KEYS: readonly ConfigDef[] = [
   t('follower.replication.throttled.replicas', {
     type: 'list',
     default: '',
-    doc: 'Replicas throttled on the follower side, as partition:broker pairs or "*" (accepted, not enforced).',
+    validator: throttledReplicaList,
+    doc: 'Replicas whose fetching is throttled to follower.replication.throttled.rate on the follower, as partition:broker pairs or "*".',
   }),
   t('leader.replication.throttled.replicas', {
     type: 'list',
     default: '',
-    doc: 'Replicas throttled on the leader side, as partition:broker pairs or "*" (accepted, not enforced).',
+    validator: throttledReplicaList,
+    doc: 'Replicas whose fetches the leader throttles to leader.replication.throttled.rate, as partition:broker pairs or "*".',
   }),
   t('index.interval.bytes', {
     type: 'int',

@@ -53,6 +53,9 @@ export interface TopicConfig {
   readonly segmentJitterMs: number;
   readonly segmentMs: number;
   readonly uncleanLeaderElectionEnable: boolean;
+  /** "*" or partition:broker pairs (replication throttles, replication/quota.ts). */
+  readonly leaderReplicationThrottledReplicas: readonly string[];
+  readonly followerReplicationThrottledReplicas: readonly string[];
 }
 
 export interface ConfigValidationError {
@@ -140,6 +143,8 @@ export function resolveTopicConfig(broker: BrokerConfig, topicOverrides: Record<
     segmentJitterMs: n('segment.jitter.ms'),
     segmentMs: n('segment.ms'),
     uncleanLeaderElectionEnable: bool('unclean.leader.election.enable'),
+    leaderReplicationThrottledReplicas: v('leader.replication.throttled.replicas') as string[],
+    followerReplicationThrottledReplicas: v('follower.replication.throttled.replicas') as string[],
   };
 }
 

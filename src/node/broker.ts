@@ -24,11 +24,13 @@ import type { HttpAuthOptions } from '../ops/http-auth.ts';
 import { localAddress, OpsHttpServer, parseHttpListener } from '../ops/http-server.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { ClientQuotaManagers } from '../quota/manager.ts';
+import type { FetcherStats } from '../replication/fetcher.ts';
 import type { AlterPartitionAnswer } from '../replication/types.ts';
 import { listenerSasl } from '../security/sasl.ts';
 import { type ScramMechanism, scramMechanismById } from '../security/scram.ts';
 import { listenerTls, usesTls } from '../security/tls.ts';
 import { Dispatcher } from '../server/dispatcher.ts';
+import { FetchSessionCache } from '../server/fetch-sessions.ts';
 import { supportedApis } from '../server/handlers/index.ts';
 import type { BrokerServices } from '../server/services.ts';
 import { type BoundListener, SocketServer } from '../server/socket-server.ts';
@@ -79,6 +81,13 @@ export class Broker {
   private stopping: Promise<void> | undefined;
   private locks: DirLock[] = [];
   private http: OpsHttpServer | undefined;
+  private configService: ConfigService | undefined;
+  /** Incremental fetch sessions (KIP-227) of consumers and followers fetching from this broker. */
+  private readonly fetchSessions = new FetchSessionCache({
+    maxSlots: () =>
+      (this.configService?.effective() ?? this.config).get('max.incremental.fetch.session.cache.slots') as number,
+    clock: Date.now,
+  });
 
   constructor(opts: BrokerOptions) {
     this.config = opts.config;
@@ -99,6 +108,15 @@ export class Broker {
   /** Memory pooled for fetch reads (for tests and metrics): slabs out while responses are being written. */
   get readBuffers(): ReadBufferPool | undefined {
     return this.replicas?.readBuffers;
+  }
+
+  /** Fetch sessions this broker holds (as a leader) and what its replica fetchers sent (for tests and metrics). */
+  get fetchSessionStats(): { sessions: number; partitionsCached: number; fetcher: FetcherStats | undefined } {
+    return {
+      sessions: this.fetchSessions.size,
+      partitionsCached: this.fetchSessions.partitionsCached,
+      fetcher: this.replicas?.replication?.fetcherStats,
+    };
   }
 
   /** The operations HTTP listeners as bound (http.listeners; empty when disabled). */
@@ -134,6 +152,7 @@ export class Broker {
     // One pino child per module, so that log levels can be changed at runtime (BROKER_LOGGER configs).
     const loggers = new LoggerRegistry(this.log);
     const configs = new ConfigService(cfg, { logger: loggers.get('tributary.config') });
+    this.configService = configs;
     configs.loggers = loggers;
     const defaults: ControllerDefaults = {
       numPartitions: cfg.numPartitions,
@@ -268,6 +287,7 @@ export class Broker {
       metadata: () => controller.image,
       controller,
       replicas,
+      fetchSessions: this.fetchSessions,
       configs,
       groups,
       shares,
@@ -439,6 +459,19 @@ export class Broker {
           isr: p.isr,
         };
         return { error: ErrorCode.NONE, state };
+      },
+      replicaSelector: cfg.replicaSelector,
+      brokerRack: (id) => {
+        const b = c.metadata.image.brokers.get(id);
+        if (b === undefined || b.fenced || b.endpoints.length === 0) return undefined;
+        return b.rack ?? null;
+      },
+      throttle: {
+        leaderRate: () => (this.configService?.effective() ?? cfg).get('leader.replication.throttled.rate') as number,
+        followerRate: () =>
+          (this.configService?.effective() ?? cfg).get('follower.replication.throttled.rate') as number,
+        windows: cfg.get('replication.quota.window.num') as number,
+        windowMs: (cfg.get('replication.quota.window.size.seconds') as number) * 1000,
       },
       fetcher: {
         security: interBrokerSecurity(cfg),

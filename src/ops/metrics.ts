@@ -8,7 +8,7 @@
  */
 import client from 'prom-client';
 import type { MetadataImage } from '../metadata/image.ts';
-import type { FetchResponse, ProduceRequest, ProduceResponse } from '../protocol/generated/messages.ts';
+import type { FetchRequest, FetchResponse, ProduceRequest, ProduceResponse } from '../protocol/generated/messages.ts';
 import { BATCH_LENGTH, LOG_OVERHEAD, MAGIC, RECORDS_COUNT } from '../records/batch-layout.ts';
 import type { BrokerServices } from '../server/services.ts';
 
@@ -120,7 +120,7 @@ export class BrokerMetrics {
     api.time.observe((performance.now() - startMs) / 1000);
     if (apiKey === PRODUCE)
       this.observeProduce(request as ProduceRequest, response as ProduceResponse | null | undefined);
-    else if (apiKey === FETCH && response) this.observeFetch(response as FetchResponse);
+    else if (apiKey === FETCH && response) this.observeFetch(request as FetchRequest, response as FetchResponse);
   };
 
   private topic(name: string): TopicCounters {
@@ -167,7 +167,14 @@ export class BrokerMetrics {
     }
   }
 
-  private observeFetch(res: FetchResponse): void {
+  private observeFetch(req: FetchRequest, res: FetchResponse): void {
+    // A follower broker's fetch (replica id, or ReplicaState from v15) is replication, counted apart from consumers.
+    if ((req.replicaState?.replicaId ?? -1) >= 0 || (req.replicaId ?? -1) >= 0) {
+      let bytes = 0;
+      for (const tr of res.responses) for (const p of tr.partitions) bytes += p.records?.length ?? 0;
+      if (bytes > 0) this.c.replicationBytesOut.inc(bytes);
+      return;
+    }
     const image = this.sources.services.metadata();
     for (const tr of res.responses) {
       const name = tr.topic || image.topicsById.get(tr.topicId)?.name;
@@ -222,7 +229,12 @@ function defineCounters(registry: client.Registry) {
   const bytesIn = counter('kafka_server_brokertopicmetrics_bytesin_total', 'Bytes produced and appended, per topic.');
   const bytesOut = counter(
     'kafka_server_brokertopicmetrics_bytesout_total',
-    'Record bytes sent to consumers, per topic.',
+    'Record bytes sent to consumers, per topic (replication excluded).',
+  );
+  const replicationBytesOut = counter(
+    'kafka_server_brokertopicmetrics_replicationbytesout_total',
+    'Record bytes sent to follower brokers (replication).',
+    [],
   );
   const bytesRejected = counter(
     'kafka_server_brokertopicmetrics_bytesrejected_total',
@@ -248,6 +260,7 @@ function defineCounters(registry: client.Registry) {
     messagesIn,
     bytesIn,
     bytesOut,
+    replicationBytesOut,
     bytesRejected,
     produceRequests,
     failedProduce,
@@ -326,6 +339,19 @@ function defineGauges(registry: client.Registry, sources: MetricsSources): void 
   );
   gauge('kafka_server_replicamanager_offlinereplicacount', 'Replicas here whose log is offline.', [], (g) =>
     g.set(hosted().filter((p) => p.log.isOffline).length),
+  );
+  // ---- fetch sessions (KIP-227), Kafka's FetchSessionCache gauges --------------------------------------------------
+  gauge(
+    'kafka_server_fetchsessioncache_numincrementalfetchsessions',
+    'Incremental fetch sessions this broker holds.',
+    [],
+    (g) => g.set(s.fetchSessions.size),
+  );
+  gauge(
+    'kafka_server_fetchsessioncache_numincrementalfetchpartitionscached',
+    'Partitions over all incremental fetch sessions.',
+    [],
+    (g) => g.set(s.fetchSessions.partitionsCached),
   );
   // The controller's series, as Kafka's KafkaController reports them in a ZooKeeper cluster: 1 and the cluster-wide
   // counts on the active controller, 0 on every other broker (so a sum over brokers is the cluster's value).

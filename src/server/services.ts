@@ -10,6 +10,7 @@ import type { MetadataController } from '../metadata/controller.ts';
 import type { MetadataImage } from '../metadata/image.ts';
 import type { ClientQuotaManagers } from '../quota/manager.ts';
 import type { Logger } from '../util/log.ts';
+import type { FetchSessionCache } from './fetch-sessions.ts';
 
 export interface BrokerServices {
   readonly nodeId: number;
@@ -19,6 +20,8 @@ export interface BrokerServices {
   metadata(): MetadataImage;
   readonly controller: MetadataController;
   readonly replicas: ReplicaManager;
+  /** Incremental fetch sessions (KIP-227) of consumers and follower brokers. */
+  readonly fetchSessions: FetchSessionCache;
   readonly configs: ConfigService;
   /** The classic group coordinator (consumer groups, committed offsets in __consumer_offsets). */
   readonly groups: GroupCoordinatorRuntime;

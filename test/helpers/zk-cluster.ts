@@ -26,6 +26,8 @@ export interface ZooKeeperClusterOptions {
    * port of its own); their names must be in `listener.security.protocol.map`.
    */
   extraListeners?: (brokerId: number) => string | Promise<string>;
+  /** Configs of one broker on top of `overrides` (e.g. its broker.rack). */
+  brokerOverrides?: (id: number) => Record<string, string>;
   /** Called as soon as the ensemble and each broker are up, so a failed start can still be cleaned up. */
   onProgress?: (partial: ZooKeeperCluster) => void;
 }
@@ -43,6 +45,7 @@ export async function startZooKeeperCluster(o: ZooKeeperClusterOptions): Promise
           'zookeeper.connect': zk.connectString('/tributary'),
           'zookeeper.session.timeout.ms': String(o.sessionTimeoutMs),
           ...o.overrides,
+          ...o.brokerOverrides?.(id),
         },
       }),
     );

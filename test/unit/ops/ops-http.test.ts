@@ -9,6 +9,7 @@ import type { MetadataImage, PartitionInfo, TopicInfo } from '../../../src/metad
 import { parseBasic } from '../../../src/ops/http-auth.ts';
 import { OpsHttpServer, parseHttpListener } from '../../../src/ops/http-server.ts';
 import { countRecords } from '../../../src/ops/metrics.ts';
+import { FetchSessionCache } from '../../../src/server/fetch-sessions.ts';
 import type { BrokerServices } from '../../../src/server/services.ts';
 import type { LogManager } from '../../../src/storage/log-manager.ts';
 import { createLogger } from '../../../src/util/log.ts';
@@ -71,6 +72,7 @@ function setup(initial: MetadataImage, offlineDirs = new Map<string, Error>()) {
     controller: { subscribe: (l: ImageListener) => listeners.push(l) },
     replicas: { all: () => hosted[Symbol.iterator](), get: () => undefined },
     groups: { listGroups: () => [] },
+    fetchSessions: new FetchSessionCache({ maxSlots: () => 10, clock: () => 0 }),
   } as unknown as BrokerServices;
   let listening = true;
   const server = new OpsHttpServer({
@@ -144,6 +146,8 @@ describe('OpsHttpServer', () => {
     assert.equal(metricValue(text, 'kafka_controller_kafkacontroller_offlinepartitionscount'), 0);
     assert.equal(metricValue(text, 'kafka_log_log_size{topic="t",partition="2"}'), 300);
     assert.equal(metricValue(text, 'kafka_server_socketservermetrics_connection_count{listener="PLAINTEXT"}'), 2);
+    assert.equal(metricValue(text, 'kafka_server_fetchsessioncache_numincrementalfetchsessions'), 0);
+    assert.equal(metricValue(text, 'kafka_server_fetchsessioncache_numincrementalfetchpartitionscached'), 0);
 
     // Partition 0 loses two followers (under min ISR 2), partition 2 loses its leader, partition 1 regains one.
     s.setImage(image([...base, partition(0, 1, [1]), partition(1, 1, [1, 2, 3]), partition(2, -1, [])]));
