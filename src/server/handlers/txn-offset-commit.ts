@@ -10,12 +10,12 @@ import { authorizedGroup, authorizedTopic, authorizedTransactionalId } from '../
 import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 import { PartitionErrors } from './partition-errors.ts';
-import { fencedFor, txnCall } from './txn-common.ts';
+import { fencedFor, txnAwait, txnCall } from './txn-common.ts';
 
 export default defineHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse>({
   apiKey: ApiKey.TxnOffsetCommit,
   versions: [0, 6],
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const v = ctx.apiVersion;
     const image = ctx.broker.metadata();
     const pid = Number(req.producerId);
@@ -65,7 +65,7 @@ export default defineHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse>({
     };
     const txn = ctx.broker.transactions;
     const joined =
-      v >= 5 ? txnCall(() => txn.addOffsets(req.transactionalId, pid, req.producerEpoch, req.groupId, 2)) : 0;
+      v >= 5 ? await txnAwait(() => txn.addOffsets(req.transactionalId, pid, req.producerEpoch, req.groupId, 2)) : 0;
     const check =
       joined !== ErrorCode.NONE
         ? joined
