@@ -1,0 +1,148 @@
+// Transactions across brokers: a real ZooKeeper and three broker processes; a replication-factor-3 topic whose
+// partitions are led by different brokers (checked in the metadata). A transactional confluent-kafka producer
+// (transaction version 1: AddPartitionsToTxn from the client, so each partition leader verifies with the coordinator
+// on another broker, AddPartitionsToTxn verify-only) commits some transactions and aborts others; the coordinator
+// writes the markers to every leader (WriteTxnMarkers between brokers). Then the coordinator's broker is kill -9'd,
+// a new producer with the same transactional id re-initializes with the new coordinator and goes on. Afterwards
+// read_committed sees exactly the committed records, read_uncommitted all of them, and every partition's last stable
+// offset is its high watermark.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, afterEach, describe, test } from 'node:test';
+import { Admin } from '../../src/index.ts';
+import { printLogsOnFailure, sharedSetup } from '../helpers/broker.ts';
+import { describeRun, PY_DIR, requirePython, runProcess, waitFor } from '../helpers/clients.ts';
+import { requestsSeen } from '../helpers/request-log.ts';
+import { startZooKeeperCluster, stopZooKeeperCluster, type ZooKeeperCluster } from '../helpers/zk-cluster.ts';
+
+// The request log (debug, JSON) shows which inter-broker requests each broker served.
+process.env.TRIBUTARY_LOG_LEVEL = 'debug';
+process.env.TRIBUTARY_LOG_FORMAT = 'json';
+
+const SESSION_MS = 2000;
+const TOPIC = 'txn-spread';
+const PARTITIONS = 6;
+const SCRIPT = join(PY_DIR, 'txn_cluster.py');
+
+let started: ZooKeeperCluster | undefined;
+const setup = sharedSetup(() =>
+  startZooKeeperCluster({
+    zookeeperNodes: 1,
+    brokers: 3,
+    sessionTimeoutMs: SESSION_MS,
+    overrides: {
+      'offsets.topic.replication.factor': '3',
+      'offsets.topic.num.partitions': '1',
+      'transaction.state.log.replication.factor': '3',
+      'transaction.state.log.num.partitions': '1',
+      'transaction.state.log.min.isr': '2',
+      'replica.fetch.backoff.ms': '200',
+    },
+    onProgress: (c) => {
+      started = c;
+    },
+  }),
+);
+
+after(() => stopZooKeeperCluster(started));
+
+async function withAdmin<T>(bootstrap: string, fn: (a: Admin) => Promise<T>): Promise<T> {
+  const admin = new Admin({ bootstrapServers: bootstrap });
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.close();
+  }
+}
+
+type Partitions = Array<{ partition: number; leader: number; isr: number[] }>;
+const describe1 = (bootstrap: string, topic: string): Promise<Partitions> =>
+  withAdmin(bootstrap, async (a) => (await a.describeTopics([topic]))[0]!.partitions as Partitions);
+
+describe('transactions across brokers on a three-broker ZooKeeper cluster', { timeout: 240_000 }, () => {
+  afterEach((t) => {
+    for (const b of started?.brokers ?? []) printLogsOnFailure(t, b);
+  });
+
+  test('markers reach every leader, read_committed sees exactly the committed records, the coordinator fails over', async () => {
+    const { brokers } = await setup.get();
+    const py = requirePython('confluent_kafka', 'apt-get install python3-confluent-kafka');
+    const bootstrap = brokers.map((b) => b.bootstrap).join(',');
+    await withAdmin(brokers[0]!.bootstrap, (a) =>
+      a.createTopics([
+        { topic: TOPIC, numPartitions: PARTITIONS, replicationFactor: 3, configs: { 'min.insync.replicas': '2' } },
+      ]),
+    );
+    const parts = await waitFor('every partition led with a full ISR', async () => {
+      const ps = await describe1(brokers[0]!.bootstrap, TOPIC);
+      return ps.length === PARTITIONS && ps.every((p) => p.leader > 0 && p.isr.length === 3) ? ps : undefined;
+    });
+    const leaders = new Set(parts.map((p) => p.leader));
+    assert.equal(leaders.size, 3, `the partitions are led by every broker: ${JSON.stringify(parts)}`);
+
+    const txns = async (servers: string, first: number) => {
+      const r = await runProcess(py, [SCRIPT, servers, 'txns', TOPIC, 'spread', String(first), '6'], {
+        timeoutMs: 120_000,
+      });
+      assert.equal(r.code, 0, describeRun(`txn_cluster.py txns ${first}`, r));
+      return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { committed: string[]; aborted: string[] };
+    };
+    const a = await txns(bootstrap, 0);
+    assert.equal(a.committed.length, 4 * PARTITIONS * 3, `rounds 0-5 commit four: ${JSON.stringify(a)}`);
+
+    // The coordinator is the leader of __transaction_state-0 (one partition here): kill -9 it between transactions.
+    const coordinator = (await describe1(brokers[0]!.bootstrap, '__transaction_state'))[0]!.leader;
+    const victim = brokers[coordinator - 1]!;
+    const live = brokers.filter((b) => b !== victim);
+    await victim.kill9();
+    await waitFor(
+      'a new transaction coordinator',
+      async () => {
+        const p = (await describe1(live[0]!.bootstrap, '__transaction_state').catch(() => []))[0];
+        return p && p.leader > 0 && p.leader !== coordinator ? p : undefined;
+      },
+      30_000,
+    );
+    const b = await txns(live.map((x) => x.bootstrap).join(','), 6);
+    const committed = [...a.committed, ...b.committed];
+    const aborted = [...a.aborted, ...b.aborted];
+    assert.ok(aborted.length >= 4 * PARTITIONS * 3, `aborted rounds: ${aborted.length}`);
+
+    // Every partition's markers are written: the last stable offset reaches the high watermark everywhere.
+    const server = live[0]!.bootstrap;
+    await waitFor(
+      'LSO = HW on every partition',
+      async () => {
+        const [hw, lso] = await withAdmin(server, (x) =>
+          Promise.all([
+            x.listOffsets([{ topic: TOPIC }], 'latest'),
+            x.listOffsets([{ topic: TOPIC }], 'latest', { isolationLevel: 'read_committed' }),
+          ]),
+        ).catch(() => [[], [{ offset: -1 }]] as const);
+        return hw.length === PARTITIONS && hw.every((h, i) => h.offset > 0 && lso[i]?.offset === h.offset)
+          ? true
+          : undefined;
+      },
+      30_000,
+    );
+    const read = async (iso: string) => {
+      const r = await runProcess(py, [SCRIPT, server, 'read', TOPIC, iso], { timeoutMs: 90_000 });
+      assert.equal(r.code, 0, describeRun(`txn_cluster.py read ${iso}`, r));
+      return Object.values(JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, string[]>).flat();
+    };
+    const [rc, ru] = [await read('read_committed'), await read('read_uncommitted')];
+    assert.deepEqual([...rc].sort(), [...committed].sort(), 'read_committed: exactly the committed records, once');
+    assert.deepEqual([...ru].sort(), [...committed, ...aborted].sort(), 'read_uncommitted: every record, once');
+    // The first coordinator verified the partition leaders' first writes (AddPartitionsToTxn v4+, verify-only, from
+    // the other brokers) and sent its markers to them (WriteTxnMarkers v2); the new coordinator sent markers to the
+    // remaining other broker.
+    const served = (x: (typeof brokers)[number]) => requestsSeen(x.logs());
+    const verifications = [...served(victim)].filter(([k]) => /^AddPartitionsToTxn v[45]$/.test(k));
+    assert.ok(verifications.length > 0, `verify-only requests at the coordinator: ${[...served(victim).keys()]}`);
+    for (const x of live) {
+      const seen = served(x);
+      assert.ok(seen.has('WriteTxnMarkers v2'), `WriteTxnMarkers reached ${x.bootstrap}: ${[...seen.keys()]}`);
+      assert.doesNotMatch(x.logs(), /a transaction marker cannot be written/);
+    }
+  });
+});
