@@ -10,8 +10,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, afterEach, describe, test } from 'node:test';
 import { Admin } from '../../src/index.ts';
-import { printLogsOnFailure, sharedSetup } from '../helpers/broker.ts';
-import { describeRun, PY_DIR, requirePython, runProcess, waitFor } from '../helpers/clients.ts';
+import { printLogsOnFailure, REPO_ROOT, sharedSetup } from '../helpers/broker.ts';
+import { describeRun, PY_DIR, requireBinary, requirePython, runProcess, waitFor } from '../helpers/clients.ts';
+import { ensureKafkaTools } from '../helpers/kafka-tools.ts';
 import { requestsSeen } from '../helpers/request-log.ts';
 import { startZooKeeperCluster, stopZooKeeperCluster, type ZooKeeperCluster } from '../helpers/zk-cluster.ts';
 
@@ -37,6 +38,10 @@ const setup = sharedSetup(() =>
       'transaction.state.log.num.partitions': '1',
       'transaction.state.log.min.isr': '2',
       'replica.fetch.backoff.ms': '200',
+      // A dead follower stays in the ISR of partitions whose leader survived until the leader drops it after this
+      // long (the controller moves leaders off a dead broker, but does not shrink those ISRs itself); acks=all
+      // produces wait for it meanwhile.
+      'replica.lag.time.max.ms': '3000',
     },
     onProgress: (c) => {
       started = c;
@@ -64,8 +69,11 @@ describe('transactions across brokers on a three-broker ZooKeeper cluster', { ti
     for (const b of started?.brokers ?? []) printLogsOnFailure(t, b);
   });
 
-  test('markers reach every leader, read_committed sees exactly the committed records, the coordinator fails over', async () => {
+  test('markers reach every leader, read_committed sees exactly the committed records, the coordinator fails over', async (t) => {
+    const t0 = Date.now();
+    const phase = (what: string) => t.diagnostic(`${what} at ${Date.now() - t0} ms`);
     const { brokers } = await setup.get();
+    phase('cluster up');
     const py = requirePython('confluent_kafka', 'apt-get install python3-confluent-kafka');
     const bootstrap = brokers.map((b) => b.bootstrap).join(',');
     await withAdmin(brokers[0]!.bootstrap, (a) =>
@@ -85,10 +93,35 @@ describe('transactions across brokers on a three-broker ZooKeeper cluster', { ti
         timeoutMs: 120_000,
       });
       assert.equal(r.code, 0, describeRun(`txn_cluster.py txns ${first}`, r));
+      t.diagnostic(r.stderr);
       return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { committed: string[]; aborted: string[] };
     };
+    phase('before python phase A');
     const a = await txns(bootstrap, 0);
     assert.equal(a.committed.length, 4 * PARTITIONS * 3, `rounds 0-5 commit four: ${JSON.stringify(a)}`);
+
+    // The Java client on transaction version 2: each leader adds its partition to the transaction at the coordinator
+    // (AddPartitionsToTxn v5, not verify-only) when the first batch of a transaction arrives.
+    requireBinary('java', 'apt-get install openjdk-17-jdk-headless');
+    const libs = ensureKafkaTools();
+    const java = await runProcess(
+      'java',
+      [
+        '-cp',
+        `${libs}/*`,
+        join(REPO_ROOT, 'test', 'integration', 'java', 'TxnCluster.java'),
+        bootstrap,
+        TOPIC,
+        'java',
+        '0',
+        '6',
+      ],
+      { timeoutMs: 120_000 },
+    );
+    assert.equal(java.code, 0, describeRun('java TxnCluster', java));
+    phase('before java');
+    const j = JSON.parse(/^RESULT (.*)$/m.exec(java.stdout)![1]!) as { committed: string[]; aborted: string[] };
+    assert.equal(j.committed.length, 4 * PARTITIONS * 3);
 
     // The coordinator is the leader of __transaction_state-0 (one partition here): kill -9 it between transactions.
     const coordinator = (await describe1(brokers[0]!.bootstrap, '__transaction_state'))[0]!.leader;
@@ -103,12 +136,14 @@ describe('transactions across brokers on a three-broker ZooKeeper cluster', { ti
       },
       30_000,
     );
+    phase('before failover');
     const b = await txns(live.map((x) => x.bootstrap).join(','), 6);
-    const committed = [...a.committed, ...b.committed];
-    const aborted = [...a.aborted, ...b.aborted];
+    const committed = [...a.committed, ...j.committed, ...b.committed];
+    const aborted = [...a.aborted, ...j.aborted, ...b.aborted];
     assert.ok(aborted.length >= 4 * PARTITIONS * 3, `aborted rounds: ${aborted.length}`);
 
     // Every partition's markers are written: the last stable offset reaches the high watermark everywhere.
+    phase('before python phase B');
     const server = live[0]!.bootstrap;
     await waitFor(
       'LSO = HW on every partition',
@@ -130,6 +165,7 @@ describe('transactions across brokers on a three-broker ZooKeeper cluster', { ti
       assert.equal(r.code, 0, describeRun(`txn_cluster.py read ${iso}`, r));
       return Object.values(JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, string[]>).flat();
     };
+    phase('before LSO');
     const [rc, ru] = [await read('read_committed'), await read('read_uncommitted')];
     assert.deepEqual([...rc].sort(), [...committed].sort(), 'read_committed: exactly the committed records, once');
     assert.deepEqual([...ru].sort(), [...committed, ...aborted].sort(), 'read_uncommitted: every record, once');
@@ -137,8 +173,10 @@ describe('transactions across brokers on a three-broker ZooKeeper cluster', { ti
     // the other brokers) and sent its markers to them (WriteTxnMarkers v2); the new coordinator sent markers to the
     // remaining other broker.
     const served = (x: (typeof brokers)[number]) => requestsSeen(x.logs());
-    const verifications = [...served(victim)].filter(([k]) => /^AddPartitionsToTxn v[45]$/.test(k));
-    assert.ok(verifications.length > 0, `verify-only requests at the coordinator: ${[...served(victim).keys()]}`);
+    phase('before reads');
+    const adds = [...served(victim).keys()].filter((k) => /^AddPartitionsToTxn v[45]$/.test(k));
+    assert.ok(adds.length > 0, `leaders' verifications and adds at the coordinator: ${[...served(victim).keys()]}`);
+    assert.ok(served(victim).has('EndTxn v5'), 'the Java producer ran transaction version 2');
     for (const x of live) {
       const seen = served(x);
       assert.ok(seen.has('WriteTxnMarkers v2'), `WriteTxnMarkers reached ${x.bootstrap}: ${[...seen.keys()]}`);

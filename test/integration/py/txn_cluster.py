@@ -19,11 +19,14 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer
 def run_txns(bootstrap, topic, txnid, first, rounds):
     p = Producer({'bootstrap.servers': bootstrap, 'transactional.id': txnid, 'transaction.timeout.ms': 60000,
                   'message.timeout.ms': 60000, 'retry.backoff.ms': 100, 'linger.ms': 5})
+    t0 = time.time()
     p.init_transactions(60)
+    sys.stderr.write('init %.2f\n' % (time.time() - t0))
     parts = sorted(p.list_topics(topic, timeout=10).topics[topic].partitions.keys())
     committed, aborted = [], []
     for r in range(first, first + rounds):
         values = ['%s-%d-%d-%d' % (txnid, r, part, i) for part in parts for i in range(3)]
+        sys.stderr.write('round %d start %.2f\n' % (r, time.time() - t0))
         p.begin_transaction()
         for v in values:
             p.produce(topic, value=v.encode(), partition=int(v.split('-')[-2]))
@@ -32,6 +35,7 @@ def run_txns(bootstrap, topic, txnid, first, rounds):
         while not done:
             try:
                 p.flush(60)
+                sys.stderr.write('round %d flushed %.2f\n' % (r, time.time() - t0))
                 if want_commit:
                     p.commit_transaction(60)
                     committed.extend(values)
