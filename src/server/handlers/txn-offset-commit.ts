@@ -73,7 +73,7 @@ export default defineHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse>({
     if (check !== ErrorCode.NONE) all(fencedFor(check, v, 3));
     else if (valid.length > 0) {
       try {
-        const results = ctx.broker.groups.commitTransactionalOffsets(
+        const results = await ctx.broker.groups.commitTransactionalOffsets(
           {
             groupId: req.groupId,
             generationId: v >= 3 ? req.generationIdOrMemberEpoch : -1,
