@@ -122,6 +122,10 @@ describe('transactions across brokers on a three-broker ZooKeeper cluster', { ti
     phase('before java');
     const j = JSON.parse(/^RESULT (.*)$/m.exec(java.stdout)![1]!) as { committed: string[]; aborted: string[] };
     assert.equal(j.committed.length, 4 * PARTITIONS * 3);
+    const groupOffset = (server: string) =>
+      withAdmin(server, async (x) => (await x.fetchGroupOffsets('java-group', [{ topic: TOPIC, partitions: [0] }]))[0]);
+    // Rounds 0, 2, 3, 5 committed offsets 1, 3, 4, 6; round 4's 5 was aborted.
+    assert.equal((await groupOffset(bootstrap))?.offset, 6, "the last committed transaction's offset");
 
     // The coordinator is the leader of __transaction_state-0 (one partition here): kill -9 it between transactions.
     const coordinator = (await describe1(brokers[0]!.bootstrap, '__transaction_state'))[0]!.leader;
@@ -167,6 +171,7 @@ describe('transactions across brokers on a three-broker ZooKeeper cluster', { ti
     };
     phase('before LSO');
     const [rc, ru] = [await read('read_committed'), await read('read_uncommitted')];
+    assert.equal((await groupOffset(server))?.offset, 6, 'the group offset survived the coordinator failover');
     assert.deepEqual([...rc].sort(), [...committed].sort(), 'read_committed: exactly the committed records, once');
     assert.deepEqual([...ru].sort(), [...committed, ...aborted].sort(), 'read_uncommitted: every record, once');
     // The first coordinator verified the partition leaders' first writes (AddPartitionsToTxn v4+, verify-only, from

@@ -498,6 +498,46 @@ export class TransactionCoordinatorRuntime {
     return this.verifier!.verify(coordinator, transactionalId, producerId, producerEpoch, tp.topic, tp.partition, !tv2);
   }
 
+  /**
+   * TxnOffsetCommit at the group coordinator, before the offsets are written: transaction version 2 (`tv2`,
+   * TxnOffsetCommit v5+) adds the group's __consumer_offsets partition to the transaction, version 1 checks that the
+   * producer added it (AddOffsetsToTxn) — by this broker's coordinator, or with AddPartitionsToTxn v4+ by the
+   * coordinator on another broker (cluster). Answers the coordinator's error code.
+   */
+  beforeTxnOffsetCommit(
+    transactionalId: string,
+    producerId: number,
+    producerEpoch: number,
+    groupId: string,
+    tv2: boolean,
+  ): number | Promise<number> {
+    const offsets = this.opts.offsets;
+    if (offsets === undefined) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    const coordinator = this.clustered ? this.coordinatorOf(transactionalId) : this.opts.config.nodeId;
+    if (coordinator === this.opts.config.nodeId) {
+      const check = () => this.checkTxnOffsetCommit(transactionalId, producerId, producerEpoch, groupId);
+      if (!tv2) return check();
+      const joined = this.addOffsets(transactionalId, producerId, producerEpoch, groupId, 2);
+      if (joined instanceof Promise) return joined.then((c) => (c !== ErrorCode.NONE ? c : check()));
+      return joined !== ErrorCode.NONE ? joined : check();
+    }
+    if (coordinator < 0) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    const tp = { topic: OFFSETS_TOPIC, partition: offsets.partitionFor(groupId) };
+    return this.verifier!.verify(
+      coordinator,
+      transactionalId,
+      producerId,
+      producerEpoch,
+      tp.topic,
+      tp.partition,
+      !tv2,
+    ).then((code) => {
+      // The offsets are written by the group coordinator (no client append consumes the guard): drop it.
+      if (code === ErrorCode.NONE) this.verifier!.consume(tp.topic, tp.partition, producerId, producerEpoch);
+      return code;
+    });
+  }
+
   /** The broker leading the transactional id's __transaction_state partition (-1: none now). */
   private coordinatorOf(transactionalId: string): number {
     const t = this.opts.controller.image.topics.get(TXN_STATE_TOPIC);

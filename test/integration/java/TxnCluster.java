@@ -1,15 +1,21 @@
 // A transactional Java producer (kafka-clients 4.4, transaction version 2: Produce v12+ adds each partition to the
 // transaction at its leader, EndTxn v5) for test/integration/txn-cluster.test.ts: ROUNDS transactions numbered from
 // FIRST, each writing 3 records '<txnid>-<round>-<partition>-<i>' to every partition; round r is aborted when
-// r % 3 == 1, else committed. Prints one RESULT line: {"committed": [...], "aborted": [...]}.
+// r % 3 == 1, else committed. Each transaction also commits offset r+1 of <topic>-0 for group <txnid>-group
+// (sendOffsetsToTransaction: TxnOffsetCommit, the markers then reach __consumer_offsets too).
+// Prints one RESULT line: {"committed": [...], "aborted": [...]}.
 // Usage: java -cp <kafka-clients 4.4 jars> TxnCluster.java <bootstrap> <topic> <txnid> <first> <rounds>
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.stream.Collectors;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 public class TxnCluster {
@@ -36,6 +42,9 @@ public class TxnCluster {
             producer.send(new ProducerRecord<>(topic, part, null, v));
           }
         producer.flush();
+        producer.sendOffsetsToTransaction(
+            Map.of(new TopicPartition(topic, 0), new OffsetAndMetadata(r + 1)),
+            new ConsumerGroupMetadata(txnId + "-group"));
         if (r % 3 != 1) {
           producer.commitTransaction();
           committed.addAll(values);
