@@ -9,7 +9,11 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, afterEach, describe, test } from 'node:test';
+import { BrokerConnection } from '../../src/client/connection.ts';
 import { Admin } from '../../src/index.ts';
+import { ApiKey } from '../../src/protocol/apis.ts';
+import { ErrorCode } from '../../src/protocol/errors.ts';
+import type { WriteTxnMarkersRequest, WriteTxnMarkersResponse } from '../../src/protocol/generated/messages.ts';
 import { printLogsOnFailure, REPO_ROOT, sharedSetup } from '../helpers/broker.ts';
 import { describeRun, PY_DIR, requireBinary, requirePython, runProcess, waitFor } from '../helpers/clients.ts';
 import { ensureKafkaTools } from '../helpers/kafka-tools.ts';
@@ -182,6 +186,27 @@ describe('transactions across brokers on a three-broker ZooKeeper cluster', { ti
     const adds = [...served(victim).keys()].filter((k) => /^AddPartitionsToTxn v[45]$/.test(k));
     assert.ok(adds.length > 0, `leaders' verifications and adds at the coordinator: ${[...served(victim).keys()]}`);
     assert.ok(served(victim).has('EndTxn v5'), 'the Java producer ran transaction version 2');
+    // A broker writes markers only into partitions it leads: another's answer NOT_LEADER_OR_FOLLOWER.
+    const target = live[0]!;
+    const notLed = (await describe1(target.bootstrap, TOPIC)).find((p) => p.leader !== brokers.indexOf(target) + 1)!;
+    const conn = await BrokerConnection.open('127.0.0.1', target.port);
+    try {
+      const res = await conn.send<WriteTxnMarkersResponse, WriteTxnMarkersRequest>(ApiKey.WriteTxnMarkers, 2, {
+        markers: [
+          {
+            producerId: 999_999n,
+            producerEpoch: 0,
+            transactionResult: false,
+            topics: [{ name: TOPIC, partitionIndexes: [notLed.partition] }],
+            coordinatorEpoch: 0,
+            transactionVersion: 0,
+          },
+        ],
+      });
+      assert.equal(res.markers[0]!.topics[0]!.partitions[0]!.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    } finally {
+      conn.close();
+    }
     for (const x of live) {
       const seen = served(x);
       assert.ok(seen.has('WriteTxnMarkers v2'), `WriteTxnMarkers reached ${x.bootstrap}: ${[...seen.keys()]}`);
