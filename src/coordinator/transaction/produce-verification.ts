@@ -12,8 +12,23 @@ import { ErrorCode, errorName } from '../../protocol/errors.ts';
 import type { AddPartitionsToTxnRequest, AddPartitionsToTxnResponse } from '../../protocol/generated/messages.ts';
 import type { Logger } from '../../util/log.ts';
 
+/** One AddPartitionsToTxn (v4+) for one partition to the coordinator `broker`; resolves with the partition's code. */
+export type VerifySend = (
+  broker: number,
+  req: {
+    transactionalId: string;
+    producerId: number;
+    producerEpoch: number;
+    topic: string;
+    partition: number;
+    verifyOnly: boolean;
+  },
+) => Promise<number>;
+
 export interface RemoteVerifierOptions {
   nodeId: number;
+  /** Replaces the network (tests). */
+  send?: VerifySend;
   endpoint: (brokerId: number) => { host: string; port: number } | undefined;
   requestTimeoutMs: number;
   log: Logger;
@@ -59,7 +74,8 @@ export class RemoteTxnVerifier {
     }
     const guard: Guard = { producerEpoch, verified: false, answer: Promise.resolve(ErrorCode.NONE) };
     this.#guards.set(key, guard);
-    guard.answer = this.#send(broker, transactionalId, producerId, producerEpoch, topic, partition, verifyOnly).catch(
+    const req = { transactionalId, producerId, producerEpoch, topic, partition, verifyOnly };
+    guard.answer = (this.#o.send ?? ((b, r) => this.#send(b, r)))(broker, req).catch(
       (e: unknown) => {
         this.#o.log.info(
           { broker, transactionalId, err: e instanceof Error ? e.message : String(e) },
@@ -93,15 +109,8 @@ export class RemoteTxnVerifier {
     this.#guards.delete(guardKey(topic, partition, producerId));
   }
 
-  async #send(
-    broker: number,
-    transactionalId: string,
-    producerId: number,
-    producerEpoch: number,
-    topic: string,
-    partition: number,
-    verifyOnly: boolean,
-  ): Promise<number> {
+  async #send(broker: number, r: Parameters<VerifySend>[1]): Promise<number> {
+    const { transactionalId, producerId, producerEpoch, topic, partition, verifyOnly } = r;
     const conn = await this.#connection(broker);
     const range = conn.brokerVersions.get(ApiKey.AddPartitionsToTxn);
     if (range === undefined || range[1] < 4) throw new Error(`broker ${broker} does not serve AddPartitionsToTxn v4+`);
