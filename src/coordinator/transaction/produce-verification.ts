@@ -75,16 +75,14 @@ export class RemoteTxnVerifier {
     const guard: Guard = { producerEpoch, verified: false, answer: Promise.resolve(ErrorCode.NONE) };
     this.#guards.set(key, guard);
     const req = { transactionalId, producerId, producerEpoch, topic, partition, verifyOnly };
-    guard.answer = (this.#o.send ?? ((b, r) => this.#send(b, r)))(broker, req).catch(
-      (e: unknown) => {
-        this.#o.log.info(
-          { broker, transactionalId, err: e instanceof Error ? e.message : String(e) },
-          'transaction verification with the coordinator failed',
-        );
-        this.#dropConnection(broker);
-        return ErrorCode.NOT_COORDINATOR;
-      },
-    );
+    guard.answer = (this.#o.send ?? ((b, r) => this.#send(b, r)))(broker, req).catch((e: unknown) => {
+      this.#o.log.info(
+        { broker, transactionalId, err: e instanceof Error ? e.message : String(e) },
+        'transaction verification with the coordinator failed',
+      );
+      this.#dropConnection(broker);
+      return ErrorCode.NOT_COORDINATOR;
+    });
     const code = await guard.answer;
     if (this.#guards.get(key) !== guard) {
       // A marker was written while this one was out: it proves nothing about the transaction open now.
