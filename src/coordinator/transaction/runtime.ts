@@ -231,7 +231,9 @@ export class TransactionCoordinatorRuntime {
 
   /** The image changed: load partitions newly led here, forget those led elsewhere now. */
   leadershipChanged(): void {
-    if (this.loaded) this.load();
+    // In a cluster a new leader loads at once (as Kafka's onElection), so transactions its predecessor left prepared
+    // are finished even if no client comes back.
+    if (this.loaded || (this.clustered && this.opts.controller.image.topics.has(TXN_STATE_TOPIC))) this.load();
     // Partitions may have new leaders: markers waiting for one can go now.
     this.markers?.pump();
   }
