@@ -177,7 +177,7 @@ export class GroupCoordinatorRuntime {
     this.shards.set(partition, shard);
     this.awaitLoaded(partition, part);
     this.shardEpochs.set(partition, part.leaderEpoch);
-    this.apply(partition, shard.loaded(now));
+    void this.apply(partition, shard.loaded(now));
     if (records > 0)
       this.opts.log.info({ partition, records, groups: shard.groups.size }, 'loaded group coordinator partition');
   }
@@ -264,7 +264,7 @@ export class GroupCoordinatorRuntime {
   }
 
   /** Runs an operation's effects: append, then replies (errors if the append failed), then timers. */
-  private apply(partition: number, fx: Effects): void {
+  private apply(partition: number, fx: Effects): number | Promise<number> {
     let written: number | Promise<number>;
     try {
       written = this.appendCommitted(partition, fx.records);
@@ -283,6 +283,7 @@ export class GroupCoordinatorRuntime {
     if (written instanceof Promise) void written.then(reply);
     else reply(written);
     for (const t of fx.timers) this.arm(partition, t.key, t.at);
+    return written;
   }
 
   private arm(partition: number, key: string, at: number): void {
@@ -295,7 +296,7 @@ export class GroupCoordinatorRuntime {
         const shard = this.shards.get(partition);
         if (!shard) return;
         try {
-          this.apply(partition, shard.onTimer(key, this.opts.clock()));
+          void this.apply(partition, shard.onTimer(key, this.opts.clock()));
         } catch (e) {
           this.opts.log.error({ err: e, key }, 'group timer failed');
         }
@@ -338,8 +339,10 @@ export class GroupCoordinatorRuntime {
   leaveGroup(groupId: string, members: Array<{ memberId: string; groupInstanceId: string | null }>) {
     const { shard, partition } = this.shardFor(groupId);
     const r = shard.leaveGroup(groupId, members, this.opts.clock());
-    this.apply(partition, r.fx);
-    return r;
+    const written = this.apply(partition, r.fx);
+    // Answered once the group's new state is committed (in a cluster).
+    const done = (code: number) => (code === ErrorCode.NONE ? r : { ...r, errorCode: code });
+    return written instanceof Promise ? written.then(done) : done(written);
   }
 
   /** OffsetCommit: the offsets are visible (OffsetFetch) and answered once committed (in a cluster, the HW). */
@@ -388,33 +391,44 @@ export class GroupCoordinatorRuntime {
     return this.shardFor(groupId).shard.fetchOffsets(groupId, partitions);
   }
 
+  /** OffsetDelete: the offsets are gone (and answered) once the tombstones are committed. */
   deleteOffsets(groupId: string, partitions: Array<{ topic: string; partition: number }>) {
     const { shard, partition } = this.shardFor(groupId);
     const r = shard.deleteOffsets(groupId, partitions);
-    if (r.records.length > 0) {
-      try {
-        this.append(partition, r.records);
-      } catch (e) {
-        return { ...r, errorCode: e instanceof KafkaError ? e.code : ErrorCode.UNKNOWN_SERVER_ERROR };
-      }
+    if (r.records.length === 0) return r;
+    let written: number | Promise<number>;
+    try {
+      written = this.appendCommitted(partition, r.records);
+    } catch (e) {
+      return { ...r, errorCode: e instanceof KafkaError ? e.code : ErrorCode.UNKNOWN_SERVER_ERROR };
+    }
+    const done = (code: number) => {
+      if (code !== ErrorCode.NONE) return { ...r, errorCode: code };
       const now = this.opts.clock();
       for (const rec of r.records) shard.replay(rec.key, rec.value, now, true);
-    }
-    return r;
+      return r;
+    };
+    return written instanceof Promise ? written.then(done) : done(written);
   }
 
-  deleteGroup(groupId: string): number {
+  /** DeleteGroups (one group): answered once its tombstones are committed. */
+  deleteGroup(groupId: string): number | Promise<number> {
     const { shard, partition } = this.shardFor(groupId);
     const now = this.opts.clock();
     const r = shard.deleteGroup(groupId, now);
     if (r.errorCode !== ErrorCode.NONE) return r.errorCode;
+    let written: number | Promise<number>;
     try {
-      this.append(partition, r.records);
+      written = this.appendCommitted(partition, r.records);
     } catch (e) {
       return e instanceof KafkaError ? e.code : ErrorCode.UNKNOWN_SERVER_ERROR;
     }
-    for (const rec of r.records) shard.replay(rec.key, rec.value, now, true);
-    return ErrorCode.NONE;
+    const done = (code: number) => {
+      if (code !== ErrorCode.NONE) return code;
+      for (const rec of r.records) shard.replay(rec.key, rec.value, now, true);
+      return ErrorCode.NONE;
+    };
+    return written instanceof Promise ? written.then(done) : done(written);
   }
 
   describeGroup(groupId: string): GroupDescription | null {
