@@ -490,6 +490,9 @@ export class ReplicaManager {
   ): number {
     const p = this.get(topic, partition);
     if (!p) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    // Only the leader writes markers (a coordinator with an old view sends them again to the new leader).
+    if (!p.isLeader || (this.replication !== undefined && !this.replication.leads(p)))
+      return ErrorCode.NOT_LEADER_OR_FOLLOWER;
     try {
       p.appendMarker(
         m.commit ? 'COMMIT' : 'ABORT',

@@ -124,7 +124,11 @@ export class Replication {
         config,
       };
       this.#replicas.set(p, r);
-      p.onLeaderAppend = () => this.#handle(p, this.#leader(p)?.afterAppendNoWait());
+      p.onLeaderAppend = () => {
+        this.#handle(p, this.#leader(p)?.afterAppendNoWait());
+        // Coordinators and markers append here too: followers long-polling the partition fetch at once.
+        this.#wake(p);
+      };
     }
     r.config.minInsyncReplicas = p.config.minInsyncReplicas;
     const before = r.replica.role;

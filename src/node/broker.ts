@@ -266,6 +266,7 @@ export class Broker {
       log: loggers.get('tributary.transaction'),
       clock: Date.now,
       offsets: groups,
+      cluster: this.cluster ? { endpoint: (id) => this.interBrokerEndpoint(id) } : undefined,
     });
     this.transactions = transactions;
     transactions.start();
@@ -427,6 +428,13 @@ export class Broker {
     };
   }
 
+  /** Cluster mode: broker `id`'s endpoint on the inter-broker listener, from the metadata. */
+  private interBrokerEndpoint(id: number): { host: string; port: number } | undefined {
+    const b = this.cluster?.metadata.image.brokers.get(id);
+    const ep = b?.endpoints.find((e) => e.name === this.config.interBrokerListenerName) ?? b?.endpoints[0];
+    return ep === undefined ? undefined : { host: ep.host || 'localhost', port: ep.port };
+  }
+
   /** Cluster mode: replication's settings, its fetchers' endpoints and its AlterPartition channel (the admin queue). */
   private replicationOptions(loggers: LoggerRegistry): ReplicationOptions {
     const cfg = this.config;
@@ -483,11 +491,7 @@ export class Broker {
         minBytes: cfg.replicaFetchMinBytes,
         backoffMs: cfg.replicaFetchBackoffMs,
         socketTimeoutMs: cfg.replicaSocketTimeoutMs,
-        endpoint: (id) => {
-          const b = c.metadata.image.brokers.get(id);
-          const ep = b?.endpoints.find((e) => e.name === cfg.interBrokerListenerName) ?? b?.endpoints[0];
-          return ep === undefined ? undefined : { host: ep.host || 'localhost', port: ep.port };
-        },
+        endpoint: (id) => this.interBrokerEndpoint(id),
       },
     };
   }

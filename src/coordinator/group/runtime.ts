@@ -3,6 +3,7 @@
 // answers only after the append, and runs the timers the shards ask for.
 
 import { randomUUID } from 'node:crypto';
+import type { Partition } from '../../broker/partition.ts';
 import type { ReplicaManager } from '../../broker/replica-manager.ts';
 import type { BrokerConfig } from '../../config/broker-config.ts';
 import { consumerGroupOverrides } from '../../config/group-config.ts';
@@ -10,6 +11,7 @@ import type { MetadataController } from '../../metadata/controller.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import { buildBatch, iterateRecords, parseControlRecord } from '../../records/index.ts';
 import type { Logger } from '../../util/log.ts';
+import { awaitCommitted } from '../commit-wait.ts';
 import { ensureInternalTopic, storedBatches } from '../internal-topic.ts';
 import type { ConsumerGroup, ConsumerHeartbeatRequest, ConsumerHeartbeatResponse, TopicsView } from './consumer.ts';
 import { type CoordinatorRecord, decodeRecord, OFFSETS_TOPIC, partitionForGroup } from './records.ts';
@@ -39,6 +41,8 @@ export class GroupCoordinatorRuntime {
   private readonly shards = new Map<number, GroupShard>();
   /** The leader epoch each shard was loaded in: the coordinator epoch (a shard of an older epoch is stale). */
   private readonly shardEpochs = new Map<number, number>();
+  /** Cluster mode: shards loaded with records not all committed yet (COORDINATOR_LOAD_IN_PROGRESS until they are). */
+  private readonly loadingShards = new Set<number>();
   private readonly waiters = new Map<number, (r: JoinResult | SyncResult) => void>();
   private readonly timers = new Map<string, { shard: number; at: number; handle: NodeJS.Timeout }>();
   private readonly opts: GroupRuntimeOptions;
@@ -171,10 +175,29 @@ export class GroupCoordinatorRuntime {
       }
     }
     this.shards.set(partition, shard);
+    this.awaitLoaded(partition, part);
     this.shardEpochs.set(partition, part.leaderEpoch);
-    this.apply(partition, shard.loaded(now));
+    void this.apply(partition, shard.loaded(now));
     if (records > 0)
       this.opts.log.info({ partition, records, groups: shard.groups.size }, 'loaded group coordinator partition');
+  }
+
+  /**
+   * A new leader replays its whole log (as Kafka), records beyond the HW included: it answers for the shard's groups
+   * only once the HW has reached what it loaded (a single broker's HW is its log end: at once).
+   */
+  private awaitLoaded(partition: number, part: Partition): void {
+    const end = part.log.logEndOffset;
+    if (end <= part.log.highWatermark) return;
+    const waited = awaitCommitted(this.opts.replicas, part, end - 1, this.opts.config.offsetsCommitTimeoutMs);
+    if (!(waited instanceof Promise)) return;
+    this.loadingShards.add(partition);
+    void waited.then((code) => {
+      if (!this.loadingShards.delete(partition) || code === ErrorCode.NONE) return;
+      // Not committed in time or leadership lost: drop the shard; the next request loads it again.
+      this.shards.delete(partition);
+      this.shardEpochs.delete(partition);
+    });
   }
 
   /**
@@ -189,6 +212,7 @@ export class GroupCoordinatorRuntime {
       if (part?.isLeader && part.leaderEpoch === this.shardEpochs.get(partition)) continue;
       this.shards.delete(partition);
       this.shardEpochs.delete(partition);
+      this.loadingShards.delete(partition);
       for (const [key, t] of this.timers)
         if (t.shard === partition) {
           clearTimeout(t.handle);
@@ -207,12 +231,25 @@ export class GroupCoordinatorRuntime {
       shard = this.shards.get(partition);
     }
     if (!shard) throw new KafkaError(ErrorCode.NOT_COORDINATOR, `not the coordinator of ${groupId}`);
+    if (this.loadingShards.has(partition))
+      throw new KafkaError(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, `${OFFSETS_TOPIC}-${partition} is loading`);
     return { shard, partition };
   }
 
+  /**
+   * Appends records and answers once they are committed (cluster: the HW passed them, as acks=all; a single broker at
+   * once): NONE, or the coordinator's error (NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE, ...). Throws a KafkaError
+   * when the log refuses the append itself.
+   */
+  private appendCommitted(partition: number, records: CoordinatorRecord[]): number | Promise<number> {
+    const part = this.append(partition, records);
+    if (part === undefined) return ErrorCode.NONE;
+    return awaitCommitted(this.opts.replicas, part, part.log.logEndOffset - 1, this.opts.config.offsetsCommitTimeoutMs);
+  }
+
   /** Appends records to the shard's partition; throws a KafkaError when the log refuses them. */
-  private append(partition: number, records: CoordinatorRecord[]): void {
-    if (records.length === 0) return;
+  private append(partition: number, records: CoordinatorRecord[]): Partition | undefined {
+    if (records.length === 0) return undefined;
     const now = this.opts.clock();
     const part = this.opts.replicas.get(OFFSETS_TOPIC, partition);
     if (!part) throw new KafkaError(ErrorCode.NOT_COORDINATOR, `__consumer_offsets-${partition} is not hosted here`);
@@ -223,23 +260,30 @@ export class GroupCoordinatorRuntime {
       this.opts.log.error({ partition, err: e }, 'append to __consumer_offsets failed');
       throw new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'could not write to __consumer_offsets');
     }
+    return part;
   }
 
   /** Runs an operation's effects: append, then replies (errors if the append failed), then timers. */
-  private apply(partition: number, fx: Effects): void {
-    let failed = false;
+  private apply(partition: number, fx: Effects): number | Promise<number> {
+    let written: number | Promise<number>;
     try {
-      this.append(partition, fx.records);
+      written = this.appendCommitted(partition, fx.records);
     } catch {
-      failed = true;
+      written = ErrorCode.COORDINATOR_NOT_AVAILABLE;
     }
-    for (const r of fx.replies) {
-      const w = this.waiters.get(r.token);
-      if (!w) continue;
-      this.waiters.delete(r.token);
-      w(failed ? { ...r.response, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE } : r.response);
-    }
+    const reply = (code: number) => {
+      for (const r of fx.replies) {
+        const w = this.waiters.get(r.token);
+        if (!w) continue;
+        this.waiters.delete(r.token);
+        w(code !== ErrorCode.NONE ? { ...r.response, errorCode: code } : r.response);
+      }
+    };
+    // In a cluster the replies (JoinGroup, SyncGroup with the assignment) go out once the records are committed.
+    if (written instanceof Promise) void written.then(reply);
+    else reply(written);
     for (const t of fx.timers) this.arm(partition, t.key, t.at);
+    return written;
   }
 
   private arm(partition: number, key: string, at: number): void {
@@ -252,7 +296,7 @@ export class GroupCoordinatorRuntime {
         const shard = this.shards.get(partition);
         if (!shard) return;
         try {
-          this.apply(partition, shard.onTimer(key, this.opts.clock()));
+          void this.apply(partition, shard.onTimer(key, this.opts.clock()));
         } catch (e) {
           this.opts.log.error({ err: e, key }, 'group timer failed');
         }
@@ -295,22 +339,31 @@ export class GroupCoordinatorRuntime {
   leaveGroup(groupId: string, members: Array<{ memberId: string; groupInstanceId: string | null }>) {
     const { shard, partition } = this.shardFor(groupId);
     const r = shard.leaveGroup(groupId, members, this.opts.clock());
-    this.apply(partition, r.fx);
-    return r;
+    const written = this.apply(partition, r.fx);
+    // Answered once the group's new state is committed (in a cluster).
+    const done = (code: number) => (code === ErrorCode.NONE ? r : { ...r, errorCode: code });
+    return written instanceof Promise ? written.then(done) : done(written);
   }
 
-  commitOffsets(req: CommitRequest): PartitionResult[] {
+  /** OffsetCommit: the offsets are visible (OffsetFetch) and answered once committed (in a cluster, the HW). */
+  commitOffsets(req: CommitRequest): PartitionResult[] | Promise<PartitionResult[]> {
     const { shard, partition } = this.shardFor(req.groupId);
     const now = this.opts.clock();
     const { records, results } = shard.commitOffsets(req, now);
+    const failed = (code: number) =>
+      results.map((r) => (r.errorCode === ErrorCode.NONE ? { ...r, errorCode: code } : r));
+    let written: number | Promise<number>;
     try {
-      this.append(partition, records);
+      written = this.appendCommitted(partition, records);
     } catch (e) {
-      const code = e instanceof KafkaError ? e.code : ErrorCode.UNKNOWN_SERVER_ERROR;
-      return results.map((r) => (r.errorCode === ErrorCode.NONE ? { ...r, errorCode: code } : r));
+      return failed(e instanceof KafkaError ? e.code : ErrorCode.UNKNOWN_SERVER_ERROR);
     }
-    for (const r of records) shard.replay(r.key, r.value, now, true);
-    return results;
+    const done = (code: number) => {
+      if (code !== ErrorCode.NONE) return failed(code);
+      for (const r of records) shard.replay(r.key, r.value, now, true);
+      return results;
+    };
+    return written instanceof Promise ? written.then(done) : done(written);
   }
 
   /**
@@ -338,41 +391,54 @@ export class GroupCoordinatorRuntime {
     return this.shardFor(groupId).shard.fetchOffsets(groupId, partitions);
   }
 
+  /** OffsetDelete: the offsets are gone (and answered) once the tombstones are committed. */
   deleteOffsets(groupId: string, partitions: Array<{ topic: string; partition: number }>) {
     const { shard, partition } = this.shardFor(groupId);
     const r = shard.deleteOffsets(groupId, partitions);
-    if (r.records.length > 0) {
-      try {
-        this.append(partition, r.records);
-      } catch (e) {
-        return { ...r, errorCode: e instanceof KafkaError ? e.code : ErrorCode.UNKNOWN_SERVER_ERROR };
-      }
+    if (r.records.length === 0) return r;
+    let written: number | Promise<number>;
+    try {
+      written = this.appendCommitted(partition, r.records);
+    } catch (e) {
+      return { ...r, errorCode: e instanceof KafkaError ? e.code : ErrorCode.UNKNOWN_SERVER_ERROR };
+    }
+    const done = (code: number) => {
+      if (code !== ErrorCode.NONE) return { ...r, errorCode: code };
       const now = this.opts.clock();
       for (const rec of r.records) shard.replay(rec.key, rec.value, now, true);
-    }
-    return r;
+      return r;
+    };
+    return written instanceof Promise ? written.then(done) : done(written);
   }
 
-  deleteGroup(groupId: string): number {
+  /** DeleteGroups (one group): answered once its tombstones are committed. */
+  deleteGroup(groupId: string): number | Promise<number> {
     const { shard, partition } = this.shardFor(groupId);
     const now = this.opts.clock();
     const r = shard.deleteGroup(groupId, now);
     if (r.errorCode !== ErrorCode.NONE) return r.errorCode;
+    let written: number | Promise<number>;
     try {
-      this.append(partition, r.records);
+      written = this.appendCommitted(partition, r.records);
     } catch (e) {
       return e instanceof KafkaError ? e.code : ErrorCode.UNKNOWN_SERVER_ERROR;
     }
-    for (const rec of r.records) shard.replay(rec.key, rec.value, now, true);
-    return ErrorCode.NONE;
+    const done = (code: number) => {
+      if (code !== ErrorCode.NONE) return code;
+      for (const rec of r.records) shard.replay(rec.key, rec.value, now, true);
+      return ErrorCode.NONE;
+    };
+    return written instanceof Promise ? written.then(done) : done(written);
   }
 
   describeGroup(groupId: string): GroupDescription | null {
     return this.shardFor(groupId).shard.describe(groupId);
   }
 
-  /** ConsumerGroupHeartbeat (KIP-848): answered once the records are durable. */
-  consumerGroupHeartbeat(req: ConsumerHeartbeatRequest): ConsumerHeartbeatResponse {
+  /** ConsumerGroupHeartbeat (KIP-848): answered once the records are committed (in a cluster, the HW). */
+  consumerGroupHeartbeat(
+    req: ConsumerHeartbeatRequest,
+  ): ConsumerHeartbeatResponse | Promise<ConsumerHeartbeatResponse> {
     const { shard, partition } = this.shardFor(req.groupId);
     const image = this.opts.controller.image;
     const topics: TopicsView = {
@@ -385,19 +451,21 @@ export class GroupCoordinatorRuntime {
       },
     };
     const r = shard.consumerHeartbeat(req, topics, this.opts.clock());
+    const failed = (code: number): ConsumerHeartbeatResponse => ({
+      ...r.response,
+      errorCode: code,
+      errorMessage: 'could not write to __consumer_offsets',
+      assignment: null,
+    });
+    let written: number | Promise<number>;
     try {
-      this.append(partition, r.fx.records);
+      written = this.appendCommitted(partition, r.fx.records);
     } catch (e) {
-      const code = e instanceof KafkaError ? e.code : ErrorCode.UNKNOWN_SERVER_ERROR;
-      return {
-        ...r.response,
-        errorCode: code,
-        errorMessage: 'could not write to __consumer_offsets',
-        assignment: null,
-      };
+      return failed(e instanceof KafkaError ? e.code : ErrorCode.UNKNOWN_SERVER_ERROR);
     }
     for (const t of r.fx.timers) this.arm(partition, t.key, t.at);
-    return r.response;
+    const done = (code: number) => (code === ErrorCode.NONE ? r.response : failed(code));
+    return written instanceof Promise ? written.then(done) : done(written);
   }
 
   /** ConsumerGroupDescribe: the consumer group, 'classic' when the id is a classic group, null when unknown. */
@@ -449,13 +517,17 @@ export class GroupCoordinatorRuntime {
    * TxnOffsetCommit: validates like OffsetCommit, then appends the offset records as a transactional batch of the
    * producer; they become visible when the transaction commits (completeTransactionalOffsets).
    */
-  commitTransactionalOffsets(req: CommitRequest, producerId: number, producerEpoch: number): PartitionResult[] {
+  commitTransactionalOffsets(
+    req: CommitRequest,
+    producerId: number,
+    producerEpoch: number,
+  ): PartitionResult[] | Promise<PartitionResult[]> {
     const { shard, partition } = this.shardFor(req.groupId);
     const now = this.opts.clock();
     const { records, results } = shard.commitOffsets(req, now);
     if (records.length === 0) return results;
     const part = this.opts.replicas.get(OFFSETS_TOPIC, partition);
-    let code: number = ErrorCode.NONE;
+    let code: number | Promise<number> = ErrorCode.NONE;
     if (!part) code = ErrorCode.NOT_COORDINATOR;
     else {
       const batch = buildBatch({
@@ -468,15 +540,22 @@ export class GroupCoordinatorRuntime {
       });
       try {
         part.appendAsCoordinator(batch, now);
+        const last = part.log.logEndOffset - 1;
+        code = awaitCommitted(this.opts.replicas, part, last, this.opts.config.offsetsCommitTimeoutMs);
       } catch (e) {
         code = e instanceof KafkaError ? e.code : ErrorCode.COORDINATOR_NOT_AVAILABLE;
       }
     }
-    if (code !== ErrorCode.NONE)
-      return results.map((r) => (r.errorCode === ErrorCode.NONE ? { ...r, errorCode: code } : r));
+    // Pending (applied by the transaction's COMMIT marker) once committed: the producer ends its transaction only
+    // after this answer.
     const key = `${partition}:${producerId}`;
-    this.pendingTxnOffsets.set(key, [...(this.pendingTxnOffsets.get(key) ?? []), ...records]);
-    return results;
+    const done = (c: number) => {
+      if (c !== ErrorCode.NONE)
+        return results.map((r) => (r.errorCode === ErrorCode.NONE ? { ...r, errorCode: c } : r));
+      this.pendingTxnOffsets.set(key, [...(this.pendingTxnOffsets.get(key) ?? []), ...records]);
+      return results;
+    };
+    return code instanceof Promise ? code.then(done) : done(code);
   }
 
   /** The transaction's marker for a __consumer_offsets partition: written to the log, then offsets applied or dropped. */

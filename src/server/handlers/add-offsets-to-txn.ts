@@ -5,18 +5,18 @@ import type { AddOffsetsToTxnRequest, AddOffsetsToTxnResponse } from '../../prot
 import { authorizedGroup, authorizedTransactionalId } from '../../security/authorize.ts';
 import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
-import { fencedFor, txnCall } from './txn-common.ts';
+import { fencedFor, txnAwait } from './txn-common.ts';
 
 export default defineHandler<AddOffsetsToTxnRequest, AddOffsetsToTxnResponse>({
   apiKey: ApiKey.AddOffsetsToTxn,
   versions: [0, 4],
-  handle(ctx, req) {
+  async handle(ctx, req) {
     // ACLs (when an authorizer is on): WRITE on the transactional id, READ on the group.
     const code = !authorizedTransactionalId(ctx, req.transactionalId)
       ? ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
       : !authorizedGroup(ctx, AclOperation.READ, req.groupId)
         ? ErrorCode.GROUP_AUTHORIZATION_FAILED
-        : txnCall(() =>
+        : await txnAwait(() =>
             ctx.broker.transactions.addOffsets(
               req.transactionalId,
               Number(req.producerId),

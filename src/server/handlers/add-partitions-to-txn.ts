@@ -6,7 +6,7 @@ import type { AddPartitionsToTxnRequest, AddPartitionsToTxnResponse } from '../.
 import { authorizedTopic, authorizedTransactionalId } from '../../security/authorize.ts';
 import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler, type RequestContext } from '../handler.ts';
-import { fencedFor, txnCall } from './txn-common.ts';
+import { fencedFor, txnAwait, txnCall } from './txn-common.ts';
 
 type Topics = Array<{ name: string; partitions: number[] }>;
 
@@ -17,13 +17,14 @@ function results(topics: Topics, code: (topic: string, p: number) => number) {
   }));
 }
 
-function addOne(
+async function addOne(
   ctx: RequestContext,
   txnId: string,
   producerId: number,
   producerEpoch: number,
   topics: Topics,
   verifyOnly: boolean,
+  clientTransactionVersion = 0,
 ) {
   const txn = ctx.broker.transactions;
   const image = ctx.broker.metadata();
@@ -55,7 +56,7 @@ function addOne(
   }
   const parts = topics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition })));
   const code = fencedFor(
-    txnCall(() => txn.addPartitions(txnId, producerId, producerEpoch, parts)),
+    await txnAwait(() => txn.addPartitions(txnId, producerId, producerEpoch, parts, clientTransactionVersion)),
     ctx.apiVersion,
     2,
   );
@@ -65,13 +66,13 @@ function addOne(
 export default defineHandler<AddPartitionsToTxnRequest, AddPartitionsToTxnResponse>({
   apiKey: ApiKey.AddPartitionsToTxn,
   versions: [0, 5],
-  handle(ctx, req) {
+  async handle(ctx, req) {
     if (ctx.apiVersion <= 3) {
       return {
         throttleTimeMs: 0,
         errorCode: ErrorCode.NONE,
         resultsByTransaction: [],
-        resultsByTopicV3AndBelow: addOne(
+        resultsByTopicV3AndBelow: await addOne(
           ctx,
           req.v3AndBelowTransactionalId,
           Number(req.v3AndBelowProducerId),
@@ -85,10 +86,21 @@ export default defineHandler<AddPartitionsToTxnRequest, AddPartitionsToTxnRespon
       throttleTimeMs: 0,
       errorCode: ErrorCode.NONE,
       resultsByTopicV3AndBelow: [],
-      resultsByTransaction: req.transactions.map((t) => ({
-        transactionalId: t.transactionalId,
-        topicResults: addOne(ctx, t.transactionalId, Number(t.producerId), t.producerEpoch, t.topics, t.verifyOnly),
-      })),
+      // v5+ adds (not verify-only) come from partition leaders for producers on transaction version 2 (KIP-890).
+      resultsByTransaction: await Promise.all(
+        req.transactions.map(async (t) => ({
+          transactionalId: t.transactionalId,
+          topicResults: await addOne(
+            ctx,
+            t.transactionalId,
+            Number(t.producerId),
+            t.producerEpoch,
+            t.topics,
+            t.verifyOnly,
+            ctx.apiVersion >= 5 && !t.verifyOnly ? 2 : 0,
+          ),
+        })),
+      ),
     };
   },
 });

@@ -24,25 +24,27 @@ function failure(groupId: string, code: number): string | null {
 export default defineHandler<DeleteGroupsRequest, DeleteGroupsResponse>({
   apiKey: ApiKey.DeleteGroups,
   versions: [0, 3],
-  handle(ctx, req) {
+  async handle(ctx, req) {
     return {
       throttleTimeMs: 0,
-      results: req.groupsNames.map((groupId) => {
-        if (groupId === '')
-          return { groupId, errorCode: ErrorCode.INVALID_GROUP_ID, errorMessage: 'The group id is empty.' };
-        // ACLs (when an authorizer is on): DELETE on the group.
-        if (!authorizedGroup(ctx, AclOperation.DELETE, groupId))
-          return { groupId, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
-        try {
-          const errorCode = ctx.broker.shares.groups.groups.has(groupId)
-            ? ctx.broker.shares.deleteGroup(groupId)
-            : ctx.broker.groups.deleteGroup(groupId);
-          return { groupId, errorCode, errorMessage: failure(groupId, errorCode) };
-        } catch (e) {
-          if (!(e instanceof KafkaError)) throw e;
-          return { groupId, errorCode: e.code, errorMessage: e.message };
-        }
-      }),
+      results: await Promise.all(
+        req.groupsNames.map(async (groupId) => {
+          if (groupId === '')
+            return { groupId, errorCode: ErrorCode.INVALID_GROUP_ID, errorMessage: 'The group id is empty.' };
+          // ACLs (when an authorizer is on): DELETE on the group.
+          if (!authorizedGroup(ctx, AclOperation.DELETE, groupId))
+            return { groupId, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
+          try {
+            const errorCode = ctx.broker.shares.groups.groups.has(groupId)
+              ? ctx.broker.shares.deleteGroup(groupId)
+              : await ctx.broker.groups.deleteGroup(groupId);
+            return { groupId, errorCode, errorMessage: failure(groupId, errorCode) };
+          } catch (e) {
+            if (!(e instanceof KafkaError)) throw e;
+            return { groupId, errorCode: e.code, errorMessage: e.message };
+          }
+        }),
+      ),
     };
   },
 });

@@ -10,14 +10,14 @@ import { fencedFor } from './txn-common.ts';
 export default defineHandler<EndTxnRequest, EndTxnResponse>({
   apiKey: ApiKey.EndTxn,
   versions: [0, 5],
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const v = ctx.apiVersion;
     let r: { errorCode: number; producerId: number; producerEpoch: number };
     try {
       // ACLs (when an authorizer is on): WRITE on the transactional id.
       if (!authorizedTransactionalId(ctx, req.transactionalId))
         throw new KafkaError(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
-      r = ctx.broker.transactions.endTxn(
+      r = await ctx.broker.transactions.endTxn(
         req.transactionalId,
         Number(req.producerId),
         req.producerEpoch,

@@ -12,28 +12,37 @@ export interface HeartbeatOutcome<P> {
   assignment: P[] | null;
 }
 
-export function heartbeatAnswer<P>(run: () => HeartbeatOutcome<P>) {
+/** The answer; a promise when the coordinator answers once its records are committed (a cluster). */
+export function heartbeatAnswer<P>(run: () => HeartbeatOutcome<P> | Promise<HeartbeatOutcome<P>>) {
   try {
     const r = run();
-    return {
-      throttleTimeMs: 0,
-      errorCode: r.errorCode,
-      errorMessage: r.errorMessage,
-      memberId: r.memberId,
-      memberEpoch: r.memberEpoch,
-      heartbeatIntervalMs: r.heartbeatIntervalMs,
-      assignment: r.assignment === null ? null : { topicPartitions: r.assignment },
-    };
+    return r instanceof Promise ? r.then(answer, failed) : answer(r);
   } catch (e) {
-    if (!(e instanceof KafkaError)) throw e;
-    return {
-      throttleTimeMs: 0,
-      errorCode: e.code,
-      errorMessage: e.message,
-      memberId: null,
-      memberEpoch: -1,
-      heartbeatIntervalMs: 0,
-      assignment: null,
-    };
+    return failed(e);
   }
+}
+
+function answer<P>(r: HeartbeatOutcome<P>) {
+  return {
+    throttleTimeMs: 0,
+    errorCode: r.errorCode,
+    errorMessage: r.errorMessage,
+    memberId: r.memberId,
+    memberEpoch: r.memberEpoch,
+    heartbeatIntervalMs: r.heartbeatIntervalMs,
+    assignment: r.assignment === null ? null : { topicPartitions: r.assignment },
+  };
+}
+
+function failed(e: unknown) {
+  if (!(e instanceof KafkaError)) throw e;
+  return {
+    throttleTimeMs: 0,
+    errorCode: e.code,
+    errorMessage: e.message,
+    memberId: null,
+    memberEpoch: -1,
+    heartbeatIntervalMs: 0,
+    assignment: null,
+  };
 }

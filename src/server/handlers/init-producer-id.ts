@@ -10,7 +10,7 @@ import { defineHandler } from '../handler.ts';
 export default defineHandler<InitProducerIdRequest, InitProducerIdResponse>({
   apiKey: ApiKey.InitProducerId,
   versions: [0, 5],
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const v = ctx.apiVersion;
     let r: { errorCode: number; producerId: number; producerEpoch: number };
     // ACLs (when an authorizer is on): WRITE on the transactional id; an idempotent producer needs
@@ -30,7 +30,7 @@ export default defineHandler<InitProducerIdRequest, InitProducerIdResponse>({
         producerEpoch: -1,
       };
     try {
-      r = ctx.broker.transactions.initProducerId(
+      r = await ctx.broker.transactions.initProducerId(
         req.transactionalId,
         req.transactionTimeoutMs,
         v >= 3 ? Number(req.producerId) : -1,

@@ -8,14 +8,14 @@ import { defineHandler } from '../handler.ts';
 export default defineHandler<LeaveGroupRequest, LeaveGroupResponse>({
   apiKey: ApiKey.LeaveGroup,
   versions: [0, 5],
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const v = ctx.apiVersion;
     requireGroup(ctx, AclOperation.READ, req.groupId);
     const leaving =
       v >= 3
         ? req.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId }))
         : [{ memberId: req.memberId, groupInstanceId: null }];
-    const r = ctx.broker.groups.leaveGroup(req.groupId, leaving);
+    const r = await ctx.broker.groups.leaveGroup(req.groupId, leaving);
     if (v < 3) return { throttleTimeMs: 0, errorCode: r.members[0]?.errorCode ?? r.errorCode };
     return { throttleTimeMs: 0, errorCode: r.errorCode, members: r.members };
   },

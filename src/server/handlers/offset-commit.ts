@@ -18,7 +18,7 @@ const byId = (image: MetadataImage, id: string): string => image.topicsById.get(
 export default defineHandler<OffsetCommitRequest, OffsetCommitResponse>({
   apiKey: ApiKey.OffsetCommit,
   versions: [0, 10],
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const v = ctx.apiVersion;
     const image = ctx.broker.metadata();
     const now = ctx.broker.clock();
@@ -64,7 +64,7 @@ export default defineHandler<OffsetCommitRequest, OffsetCommitResponse>({
       for (const p of valid) errors.set(p.topic, p.partition, ErrorCode.INVALID_GROUP_ID);
     } else if (valid.length > 0) {
       try {
-        const results = ctx.broker.groups.commitOffsets({
+        const results = await ctx.broker.groups.commitOffsets({
           groupId: req.groupId,
           generationId: v >= 1 ? req.generationIdOrMemberEpoch : -1,
           memberId: v >= 1 ? req.memberId : '',

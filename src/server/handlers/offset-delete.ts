@@ -10,7 +10,7 @@ import { PartitionErrors } from './partition-errors.ts';
 export default defineHandler<OffsetDeleteRequest, OffsetDeleteResponse>({
   apiKey: ApiKey.OffsetDelete,
   versions: [0, 0],
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const image = ctx.broker.metadata();
     // ACLs (when an authorizer is on): DELETE on the group, READ on each topic.
     requireGroup(ctx, AclOperation.DELETE, req.groupId);
@@ -25,7 +25,7 @@ export default defineHandler<OffsetDeleteRequest, OffsetDeleteResponse>({
           errors.set(t.name, p.partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         else wanted.push({ topic: t.name, partition: p.partitionIndex });
       }
-    const r = ctx.broker.groups.deleteOffsets(req.groupId, wanted);
+    const r = await ctx.broker.groups.deleteOffsets(req.groupId, wanted);
     if (r.errorCode !== ErrorCode.NONE) return { errorCode: r.errorCode, throttleTimeMs: 0, topics: [] };
     for (const x of r.results) errors.set(x.topic, x.partition, x.errorCode);
     return {

@@ -74,9 +74,12 @@ export default defineHandler<ProduceRequest, ProduceResponse>({
                       errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION,
                       errorMessage: `Cannot append to internal topic ${topic}`,
                     }
-                  : ((v >= 12 && hosted && req.transactionalId !== null
-                      ? joinTransaction(ctx, req.transactionalId, topic, p.index, p.records)
-                      : null) ?? replicas.produce(topic, p.index, p.records, now, req.acks, req.timeoutMs));
+                  : afterTransactionCheck(
+                      hosted && req.transactionalId != null
+                        ? transactionCheck(ctx, v, req.transactionalId, topic, p.index, p.records)
+                        : null,
+                      () => replicas.produce(topic, p.index, p.records, now, req.acks, req.timeoutMs),
+                    );
           // In a cluster an acks=all produce answers once the in-sync replicas have the records.
           return r instanceof Promise
             ? r.then((done) => partitionResponse(p.index, done))
@@ -126,45 +129,75 @@ function partitionResponse(index: number, r: ProduceOutcome) {
   };
 }
 
+type Outcome = ProduceOutcome | Promise<ProduceOutcome>;
+
+/** Appends once the transaction check passed (null), or answers its error. */
+function afterTransactionCheck(
+  check: ProduceOutcome | null | Promise<ProduceOutcome | null>,
+  append: () => Outcome,
+): Outcome {
+  if (check instanceof Promise) return check.then((c) => c ?? append());
+  return check ?? append();
+}
+
 /**
- * Produce v12+ with a transactional id: a transactional batch's partition joins the producer's transaction before
- * the append (the coordinator records the client as transaction version 2). Null when there is nothing to add or it
- * was added; else the partition's error. As Kafka answers produce requests: a fenced producer gets
- * INVALID_PRODUCER_EPOCH, a transaction still completing (or a coordinator not ready) the retriable
- * NOT_ENOUGH_REPLICAS.
+ * KIP-890 for a transactional batch to a partition led here, before the append (TransactionCoordinatorRuntime
+ * beforeTransactionalAppend): Produce v12+ (transaction version 2) adds the partition to the transaction; older
+ * versions are verified against it — by the coordinator on another broker first when it is there. Null to go on, else
+ * the partition's error. As Kafka answers produce requests: a fenced producer gets INVALID_PRODUCER_EPOCH, a
+ * transaction still completing (or a coordinator not ready or unreachable) the retriable NOT_ENOUGH_REPLICAS.
  */
-function joinTransaction(
+function transactionCheck(
   ctx: RequestContext,
+  version: number,
   transactionalId: string,
   topic: string,
   partition: number,
   records: Buffer | null,
-): ProduceOutcome | null {
+): ProduceOutcome | null | Promise<ProduceOutcome | null> {
   if (records === null || records.length < HEADER_SIZE || records.readInt8(MAGIC) !== 2) return null;
   if ((records.readInt16BE(ATTRIBUTES) & ATTR_TRANSACTIONAL) === 0) return null;
+  const part = ctx.broker.replicas.get(topic, partition);
+  if (part === undefined || !part.isLeader) return null; // the append answers NOT_LEADER_OR_FOLLOWER
   const producerId = Number(records.readBigInt64BE(PRODUCER_ID));
   const producerEpoch = records.readInt16BE(PRODUCER_EPOCH);
-  let code: number;
+  const openHere = (part.producers.get(producerId)?.currentTxnFirstOffset ?? -1) >= 0;
+  const outcome = (code: number): ProduceOutcome | null => {
+    if (code === ErrorCode.NONE) return null;
+    const errorCode =
+      code === ErrorCode.PRODUCER_FENCED
+        ? ErrorCode.INVALID_PRODUCER_EPOCH
+        : code === ErrorCode.CONCURRENT_TRANSACTIONS ||
+            code === ErrorCode.COORDINATOR_NOT_AVAILABLE ||
+            code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS ||
+            code === ErrorCode.NOT_COORDINATOR
+          ? ErrorCode.NOT_ENOUGH_REPLICAS
+          : code;
+    return {
+      errorCode,
+      errorMessage: `Partition ${topic}-${partition} could not join transaction ${transactionalId}: ${errorName(code)}`,
+    };
+  };
+  let code: number | Promise<number>;
   try {
-    code = ctx.broker.transactions.addPartitions(transactionalId, producerId, producerEpoch, [{ topic, partition }], 2);
+    code = ctx.broker.transactions.beforeTransactionalAppend(
+      transactionalId,
+      producerId,
+      producerEpoch,
+      { topic, partition },
+      version >= 12,
+      openHere,
+    );
   } catch (e) {
     if (!(e instanceof KafkaError)) throw e;
     code = e.code;
   }
-  if (code === ErrorCode.NONE) return null;
-  const errorCode =
-    code === ErrorCode.PRODUCER_FENCED
-      ? ErrorCode.INVALID_PRODUCER_EPOCH
-      : code === ErrorCode.CONCURRENT_TRANSACTIONS ||
-          code === ErrorCode.COORDINATOR_NOT_AVAILABLE ||
-          code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS ||
-          code === ErrorCode.NOT_COORDINATOR
-        ? ErrorCode.NOT_ENOUGH_REPLICAS
-        : code;
-  return {
-    errorCode,
-    errorMessage: `Partition ${topic}-${partition} could not join transaction ${transactionalId}: ${errorName(code)}`,
-  };
+  return code instanceof Promise
+    ? code.then(outcome, (e: unknown) => {
+        if (e instanceof KafkaError) return outcome(e.code);
+        throw e;
+      })
+    : outcome(code);
 }
 
 /**

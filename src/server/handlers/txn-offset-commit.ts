@@ -10,12 +10,12 @@ import { authorizedGroup, authorizedTopic, authorizedTransactionalId } from '../
 import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
 import { PartitionErrors } from './partition-errors.ts';
-import { fencedFor, txnCall } from './txn-common.ts';
+import { fencedFor, txnAwait } from './txn-common.ts';
 
 export default defineHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse>({
   apiKey: ApiKey.TxnOffsetCommit,
   versions: [0, 6],
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const v = ctx.apiVersion;
     const image = ctx.broker.metadata();
     const pid = Number(req.producerId);
@@ -63,17 +63,15 @@ export default defineHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse>({
     const all = (code: number) => {
       for (const p of valid) errors.set(p.topic, p.partition, code);
     };
-    const txn = ctx.broker.transactions;
-    const joined =
-      v >= 5 ? txnCall(() => txn.addOffsets(req.transactionalId, pid, req.producerEpoch, req.groupId, 2)) : 0;
-    const check =
-      joined !== ErrorCode.NONE
-        ? joined
-        : txnCall(() => txn.checkTxnOffsetCommit(req.transactionalId, pid, req.producerEpoch, req.groupId));
+    // v5+ (transaction version 2) adds the group's offsets partition to the transaction; older versions check it was
+    // added — with the transaction coordinator, here or on another broker.
+    const check = await txnAwait(() =>
+      ctx.broker.transactions.beforeTxnOffsetCommit(req.transactionalId, pid, req.producerEpoch, req.groupId, v >= 5),
+    );
     if (check !== ErrorCode.NONE) all(fencedFor(check, v, 3));
     else if (valid.length > 0) {
       try {
-        const results = ctx.broker.groups.commitTransactionalOffsets(
+        const results = await ctx.broker.groups.commitTransactionalOffsets(
           {
             groupId: req.groupId,
             generationId: v >= 3 ? req.generationIdOrMemberEpoch : -1,
