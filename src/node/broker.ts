@@ -266,7 +266,9 @@ export class Broker {
       log: loggers.get('tributary.transaction'),
       clock: Date.now,
       offsets: groups,
-      cluster: this.cluster ? { endpoint: (id) => this.interBrokerEndpoint(id) } : undefined,
+      cluster: this.cluster
+        ? { endpoint: (id) => this.interBrokerEndpoint(id), security: interBrokerSecurity(this.config) }
+        : undefined,
     });
     this.transactions = transactions;
     transactions.start();

@@ -2,7 +2,9 @@
 // inter-broker listener, one connection per target broker (opened as the replica fetchers open theirs, at the
 // highest WriteTxnMarkers version the target serves: v2 carries the transaction version), and markers for
 // partitions this broker leads straight to the local writer. All decisions are the MarkerQueue's; this is the I/O.
+
 import { BrokerConnection } from '../../client/connection.ts';
+import type { ClientSecurity } from '../../client/security.ts';
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode, errorName } from '../../protocol/errors.ts';
 import type { WriteTxnMarkersRequest, WriteTxnMarkersResponse } from '../../protocol/generated/messages.ts';
@@ -28,6 +30,8 @@ export interface MarkerChannelOptions {
   leaderOf: LeaderLookup;
   /** The broker's endpoint on the inter-broker listener, from the metadata. */
   endpoint: (brokerId: number) => { host: string; port: number } | undefined;
+  /** TLS / SASL of the inter-broker listener (node/inter-broker.ts). */
+  security?: ClientSecurity;
   writeLocal: LocalMarkerWriter;
   /** Wait before a marker is sent again after a retriable failure. */
   backoffMs: number;
@@ -164,7 +168,13 @@ export class MarkerChannel {
     if (open?.isOpen) return open;
     const ep = this.#o.endpoint(broker);
     if (ep === undefined) throw new Error(`no endpoint for broker ${broker} on the inter-broker listener`);
-    const conn = await BrokerConnection.open(ep.host, ep.port, `txn-marker-sender-${this.#o.nodeId}`, 10_000);
+    const conn = await BrokerConnection.open(
+      ep.host,
+      ep.port,
+      `txn-marker-sender-${this.#o.nodeId}`,
+      10_000,
+      this.#o.security,
+    );
     conn.requestTimeoutMs = this.#o.requestTimeoutMs;
     this.#conns.set(broker, conn);
     try {

@@ -6,7 +6,9 @@
 // transaction marker written meanwhile removes it, so a verification of an already finished transaction never lets
 // a late batch into the next one. The guard is made before the request goes out and checked when the answer
 // arrives.
+
 import { BrokerConnection } from '../../client/connection.ts';
+import type { ClientSecurity } from '../../client/security.ts';
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode, errorName } from '../../protocol/errors.ts';
 import type { AddPartitionsToTxnRequest, AddPartitionsToTxnResponse } from '../../protocol/generated/messages.ts';
@@ -30,6 +32,8 @@ export interface RemoteVerifierOptions {
   /** Replaces the network (tests). */
   send?: VerifySend;
   endpoint: (brokerId: number) => { host: string; port: number } | undefined;
+  /** TLS / SASL of the inter-broker listener (node/inter-broker.ts). */
+  security?: ClientSecurity;
   requestTimeoutMs: number;
   log: Logger;
 }
@@ -145,7 +149,13 @@ export class RemoteTxnVerifier {
       c = (async () => {
         const ep = this.#o.endpoint(broker);
         if (ep === undefined) throw new Error(`no endpoint for broker ${broker} on the inter-broker listener`);
-        const conn = await BrokerConnection.open(ep.host, ep.port, `txn-verifier-${this.#o.nodeId}`, 10_000);
+        const conn = await BrokerConnection.open(
+          ep.host,
+          ep.port,
+          `txn-verifier-${this.#o.nodeId}`,
+          10_000,
+          this.#o.security,
+        );
         conn.requestTimeoutMs = this.#o.requestTimeoutMs;
         await conn.negotiate();
         return conn;

@@ -7,6 +7,7 @@
 
 import type { Partition } from '../../broker/partition.ts';
 import type { ReplicaManager } from '../../broker/replica-manager.ts';
+import type { ClientSecurity } from '../../client/security.ts';
 import type { BrokerConfig } from '../../config/broker-config.ts';
 import type { MetadataController } from '../../metadata/controller.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
@@ -50,8 +51,11 @@ export interface TxnRuntimeOptions {
   clock: () => number;
   /** The group coordinator, for offsets committed inside transactions. */
   offsets?: TxnOffsetSink;
-  /** Cluster mode: other brokers' endpoints on the inter-broker listener, for WriteTxnMarkers. */
-  cluster?: { endpoint: (brokerId: number) => { host: string; port: number } | undefined };
+  /**
+   * Cluster mode: other brokers' endpoints on the inter-broker listener, and that listener's client security
+   * (node/inter-broker.ts), for WriteTxnMarkers and KIP-890 verification.
+   */
+  cluster?: { endpoint: (brokerId: number) => { host: string; port: number } | undefined; security?: ClientSecurity };
 }
 
 /** How long a __transaction_state append may wait to be committed (Kafka uses request.timeout.ms, 30 s). */
@@ -92,6 +96,7 @@ export class TransactionCoordinatorRuntime {
           return p === undefined ? undefined : p.leader;
         },
         endpoint: opts.cluster.endpoint,
+        security: opts.cluster.security,
         writeLocal: (job, partitions) => this.writeMarkersCommitted(job, partitions, job.coordinatorEpoch),
         backoffMs: MARKER_RETRY_BACKOFF_MS,
         requestTimeoutMs: TXN_LOG_COMMIT_TIMEOUT_MS,
@@ -100,6 +105,7 @@ export class TransactionCoordinatorRuntime {
       this.verifier = new RemoteTxnVerifier({
         nodeId: opts.config.nodeId,
         endpoint: opts.cluster.endpoint,
+        security: opts.cluster.security,
         requestTimeoutMs: TXN_LOG_COMMIT_TIMEOUT_MS,
         log: opts.log,
       });
