@@ -1,14 +1,17 @@
 // Brokers that talk to each other over TLS and SASL: three broker processes on a ZooKeeper ensemble whose
 // inter-broker listener is SASL_SSL (PLAIN, each broker's credentials in the listener's JAAS config, the test CA as
 // trust store, host names checked). A replication-factor-3 topic reaches an ISR of 3, so the replica fetchers
-// connected and authenticated; the brokers' INTERNAL listener refuses a client without credentials.
+// connected and authenticated; transactions spanning the three brokers commit and abort (WriteTxnMarkers and KIP-890
+// verification between brokers over that listener); the brokers' INTERNAL listener refuses a client without
+// credentials.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, afterEach, describe, test } from 'node:test';
 import { Admin, BrokerConnection, type KafkaClientError, Producer } from '../../src/client/index.ts';
 import { freePort, printLogsOnFailure, sharedSetup } from '../helpers/broker.ts';
 import { makeCerts } from '../helpers/certs.ts';
-import { waitFor } from '../helpers/clients.ts';
+import { describeRun, PY_DIR, requirePython, runProcess, waitFor } from '../helpers/clients.ts';
 import { startZooKeeperCluster, stopZooKeeperCluster, type ZooKeeperCluster } from '../helpers/zk-cluster.ts';
 
 const JAAS =
@@ -40,6 +43,8 @@ const setup = sharedSetup(async () => {
       'listener.name.internal.ssl.truststore.location': certs.caCert,
       'offsets.topic.replication.factor': '3',
       'offsets.topic.num.partitions': '1',
+      'transaction.state.log.replication.factor': '3',
+      'transaction.state.log.num.partitions': '1',
       'replica.fetch.backoff.ms': '200',
     },
     onProgress: (c) => {
@@ -85,6 +90,41 @@ describe('a cluster with a SASL_SSL inter-broker listener', { timeout: 300_000 }
       await producer.close();
       await admin.close();
     }
+  });
+
+  test('transactions over three leaders: markers and verification travel the SASL_SSL listener', async () => {
+    const { cluster } = await setup.get();
+    const py = requirePython('confluent_kafka', 'apt-get install python3-confluent-kafka');
+    const bootstrap = cluster.brokers.map((b) => b.bootstrap).join(',');
+    const admin = new Admin({ bootstrapServers: bootstrap });
+    try {
+      await admin.createTopics([{ topic: 'secured-txn', numPartitions: 3, replicationFactor: 3 }]);
+      const parts = await waitFor('every partition led with a full ISR', async () => {
+        const [d] = await admin.describeTopics(['secured-txn']);
+        return d!.partitions.length === 3 && d!.partitions.every((p) => p.leader > 0 && p.isr.length === 3)
+          ? d!.partitions
+          : undefined;
+      });
+      assert.ok(new Set(parts.map((p) => p.leader)).size > 1, `leaders spread: ${JSON.stringify(parts)}`);
+    } finally {
+      await admin.close();
+    }
+    const script = join(PY_DIR, 'txn_cluster.py');
+    // Rounds 0 and 2 commit, round 1 aborts (txn_cluster.py), each writing 3 records to every partition.
+    const run = await runProcess(py, [script, bootstrap, 'txns', 'secured-txn', 'sec', '0', '3'], {
+      timeoutMs: 120_000,
+    });
+    assert.equal(run.code, 0, describeRun('txn_cluster.py txns', run));
+    const { committed } = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { committed: string[] };
+    assert.equal(committed.length, 2 * 3 * 3);
+    const read = await runProcess(py, [script, bootstrap, 'read', 'secured-txn', 'read_committed'], {
+      timeoutMs: 90_000,
+    });
+    assert.equal(read.code, 0, describeRun('txn_cluster.py read', read));
+    const seen = Object.values(JSON.parse(read.stdout.trim().split('\n').at(-1)!) as Record<string, string[]>).flat();
+    // Every partition's LSO passed its commit markers, or read_committed would stop short of the second commit.
+    assert.deepEqual([...seen].sort(), [...committed].sort());
+    for (const b of cluster.brokers) assert.doesNotMatch(b.logs(), /Failed authentication/);
   });
 
   test('the INTERNAL listener wants TLS and the broker credentials', async () => {
