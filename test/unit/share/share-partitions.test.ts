@@ -16,6 +16,9 @@ const TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAQ';
 class MemoryPersister implements SharePersister {
   readonly shard = new ShareCoordinatorShard(5);
   failWrites = false;
+  /** Writes wait for this (a share coordinator on another broker that has not answered yet). */
+  gate: Promise<void> | undefined;
+  readonly writes: ShareStateUpdate[] = [];
   async read(key: SharePartitionKey) {
     return this.shard.read(key);
   }
@@ -33,6 +36,8 @@ class MemoryPersister implements SharePersister {
     update: ShareStateUpdate,
   ): Promise<number> {
     if (this.failWrites) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    this.writes.push(update);
+    await this.gate;
     return this.#apply(this.shard.write(key, stateEpoch, leaderEpoch, update, 0));
   }
   async delete(key: SharePartitionKey): Promise<number> {
@@ -205,4 +210,33 @@ test('RENEW keeps records acquired past their first lock deadline; an acknowledg
   assert.deepEqual(other.partitions[0]!.acquired, [{ firstOffset: 1, lastOffset: 1, deliveryCount: 2 }]);
   const accepted = await fetch('m', 2, [[0, 1]]);
   assert.equal(accepted.partitions[0]!.acknowledgeErrorCode, ErrorCode.NONE, 'still held by m, so m may accept it');
+});
+
+test('an answer waits for its state write; concurrent changes are written in order', async () => {
+  const { fetch, persister } = setup(4);
+  await fetch('m', 0, [], 0, { maxRecords: 2 }); // acquires 0..1
+  let open = () => {};
+  persister.gate = new Promise((resolve) => {
+    open = resolve;
+  });
+  persister.writes.length = 0;
+  let answered = false;
+  const acked = fetch('m', 1, [[0, 1]], 0, { acknowledgeOnly: true }).then((r) => {
+    answered = true;
+    return r;
+  });
+  const other = fetch('n', 0, [], 0, { maxRecords: 2 }); // acquires 2..3
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(answered, false, 'no answer before the share coordinator has the acknowledgement');
+  assert.equal(persister.writes.length, 1, 'the second change waits for the first write');
+  open();
+  assert.equal((await acked).partitions[0]!.acknowledgeErrorCode, ErrorCode.NONE);
+  assert.deepEqual((await other).partitions[0]!.acquired, [{ firstOffset: 2, lastOffset: 3, deliveryCount: 1 }]);
+  assert.deepEqual(
+    persister.writes.map((u) => [u.startOffset, u.batches.map((b) => [b.firstOffset, b.lastOffset, b.deliveryState])]),
+    [
+      [1, []], // offset 0 accepted: the start offset moves past it
+      [-1, [[2, 3, 0]]], // 2..3 acquired (persisted as AVAILABLE with their delivery count)
+    ],
+  );
 });
