@@ -11,6 +11,7 @@ import { ApiKey } from '../../src/protocol/apis.ts';
 import { ErrorCode } from '../../src/protocol/errors.ts';
 import type {
   CreateTopicsResponse,
+  FindCoordinatorResponse,
   MetadataResponse,
   ReadShareGroupStateResponse,
   ShareFetchResponse,
@@ -130,6 +131,18 @@ describe('share groups in a cluster', { timeout: 120_000 }, () => {
     // WriteShareGroupState sent to the state partition's leader.
     const awayLeader = (await metadata(['away'])).topics[0]!.partitions[0]!.leaderId;
     assert.notEqual(awayLeader, stateLeader, 'the data partition and its state partition have different leaders');
+    // FindCoordinator key type SHARE (v6, as brokers ask it) names the state partition's leader.
+    const found = await conn(awayLeader).send<FindCoordinatorResponse>(ApiKey.FindCoordinator, 6, {
+      keyType: 2,
+      coordinatorKeys: [`cluster-group:${away}:0`, 'no-topic-id'],
+    });
+    assert.deepEqual(
+      found.coordinators.map((c) => [c.errorCode, c.nodeId]),
+      [
+        [ErrorCode.NONE, stateLeader],
+        [ErrorCode.INVALID_REQUEST, -1],
+      ],
+    );
     const opened = await shareFetch(awayLeader, away, 'm-away', 0);
     assert.equal(opened.responses[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
     const producer2 = new Producer({ bootstrapServers: cluster.bootstrap });

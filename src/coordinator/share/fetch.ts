@@ -232,9 +232,19 @@ export class SharePartitions {
         e.unwritten = undefined;
         let code: number;
         try {
-          code = await this.#deps.persister.write(e.key, e.stateEpoch, -1, u);
+          // The data partition's leader epoch: the share coordinator fences an older leader's late writes.
+          code = await this.#deps.persister.write(e.key, e.stateEpoch, e.leaderEpoch, u);
         } catch (err) {
           code = err instanceof KafkaError ? err.code : ErrorCode.UNKNOWN_SERVER_ERROR;
+        }
+        if (code === ErrorCode.FENCED_STATE_EPOCH || code === ErrorCode.FENCED_LEADER_EPOCH) {
+          // Another leader or an offsets reset owns the state now: this copy is stale and loaded again when used.
+          const k = entryKey(e.key.groupId, e.key.topicId, e.key.partition);
+          if (this.#entries.get(k) === e) {
+            if (e.timer) clearTimeout(e.timer);
+            this.#entries.delete(k);
+          }
+          throw new KafkaError(code, 'the share-partition state was changed by another leader or a reset');
         }
         if (code !== ErrorCode.NONE) {
           // Kept, in order, for the next write: a refused change is never silently dropped.

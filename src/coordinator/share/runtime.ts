@@ -96,7 +96,7 @@ export class ShareRuntime implements LocalShareCoordinator {
       });
     this.persister = new ShareStatePersister({
       nodeId: c.nodeId,
-      coordinatorOf: (key) => this.#coordinatorOf(key),
+      coordinatorOf: (key) => this.coordinatorOf(key),
       local: this,
       transport: this.#transport,
       log: opts.log,
@@ -214,8 +214,11 @@ export class ShareRuntime implements LocalShareCoordinator {
     return partitionForGroup(`${key.groupId}:${key.topicId}:${key.partition}`, this.#numPartitions);
   }
 
-  /** The broker coordinating `key`: this one when it leads the key's state partition, else that partition's leader. */
-  #coordinatorOf(key: SharePartitionKey): number | undefined {
+  /**
+   * The broker coordinating `key` (the persister, FindCoordinator key type SHARE): this one when it leads the key's
+   * state partition, else that partition's leader; undefined while it has none. Creates __share_group_state.
+   */
+  coordinatorOf(key: SharePartitionKey): number | undefined {
     this.#ensureTopic();
     const p = this.partitionFor(key);
     if (this.#opts.replicas.get(SHARE_STATE_TOPIC, p)?.isLeader) return this.#opts.config.nodeId;

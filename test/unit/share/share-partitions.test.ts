@@ -16,6 +16,8 @@ const TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAQ';
 class MemoryPersister implements SharePersister {
   readonly shard = new ShareCoordinatorShard(5);
   failWrites = false;
+  /** The next write is fenced, as when a newer leader of the partition wrote the state meanwhile. */
+  fenceNext = false;
   /** Writes wait for this (a share coordinator on another broker that has not answered yet). */
   gate: Promise<void> | undefined;
   readonly writes: ShareStateUpdate[] = [];
@@ -36,6 +38,10 @@ class MemoryPersister implements SharePersister {
     update: ShareStateUpdate,
   ): Promise<number> {
     if (this.failWrites) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (this.fenceNext) {
+      this.fenceNext = false;
+      return ErrorCode.FENCED_LEADER_EPOCH;
+    }
     this.writes.push(update);
     await this.gate;
     return this.#apply(this.shard.write(key, stateEpoch, leaderEpoch, update, 0));
@@ -239,4 +245,21 @@ test('an answer waits for its state write; concurrent changes are written in ord
       [-1, [[2, 3, 0]]], // 2..3 acquired (persisted as AVAILABLE with their delivery count)
     ],
   );
+});
+
+test('writes carry the leader epoch; a fenced write drops the in-memory copy, loaded again from the state', async () => {
+  const { fetch, persister } = setup(3);
+  await fetch('m', 0, [], 0, { maxRecords: 1 }); // acquires 0, persisted
+  const key = { groupId: 'g', topicId: TOPIC_ID, partition: 0 };
+  assert.equal((await persister.read(key))?.leaderEpoch, 3, "the data partition's leader epoch");
+  persister.fenceNext = true;
+  const fenced = await fetch('m', 1, [], 0, { maxRecords: 1 }); // would acquire 1
+  assert.equal(fenced.partitions[0]!.errorCode, ErrorCode.FENCED_LEADER_EPOCH);
+  assert.deepEqual(fenced.partitions[0]!.acquired, []);
+  // Loaded again from the persisted state: 0 is in flight there (AVAILABLE, delivered once), 1 never was.
+  const again = await fetch('n', 0, [], 0, { maxRecords: 2 });
+  assert.deepEqual(again.partitions[0]!.acquired, [
+    { firstOffset: 0, lastOffset: 0, deliveryCount: 2 },
+    { firstOffset: 1, lastOffset: 1, deliveryCount: 1 },
+  ]);
 });
