@@ -280,6 +280,7 @@ export class Broker {
       log: loggers.get('tributary.share'),
       clock: Date.now,
       groups,
+      security: this.cluster ? interBrokerSecurity(cfg) : undefined,
     });
     this.shares = shares;
 

@@ -1,9 +1,8 @@
 // Share groups in a three-broker cluster (startCluster, in this process): only a data partition's leader is its
 // share-partition leader (a follower answers NOT_LEADER_OR_FOLLOWER), and only the leader of a __share_group_state
 // partition is its share coordinator. A share-partition whose leader also leads its state partition works end to end
-// (state written to an RF 3 __share_group_state); one whose state partition is led by another broker answers
-// NOT_COORDINATOR for that partition: reaching a share coordinator on another broker is not built yet, and the broker
-// says so instead of writing state it does not own.
+// (state written to an RF 3 __share_group_state); one whose state partition is led by another broker reaches that
+// share coordinator with the share-state APIs (the persister in src/coordinator/share/persister.ts).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { BrokerConnection } from '../../src/client/connection.ts';
@@ -12,6 +11,7 @@ import { ApiKey } from '../../src/protocol/apis.ts';
 import { ErrorCode } from '../../src/protocol/errors.ts';
 import type {
   CreateTopicsResponse,
+  FindCoordinatorResponse,
   MetadataResponse,
   ReadShareGroupStateResponse,
   ShareFetchResponse,
@@ -126,8 +126,49 @@ describe('share groups in a cluster', { timeout: 120_000 }, () => {
       [[0, 4, 1]],
     );
 
-    // 'away' is led by a broker that does not lead its state partition: the partition answers NOT_COORDINATOR.
-    const elsewhere = await shareFetch(others[0]!, away, 'm-away', 0);
-    assert.equal(elsewhere.responses[0]!.partitions[0]!.errorCode, ErrorCode.NOT_COORDINATOR);
+    // 'away' is led by a broker that does not lead its state partition: its share-partition leader reads,
+    // initializes and writes the state through ReadShareGroupState / InitializeShareGroupState /
+    // WriteShareGroupState sent to the state partition's leader.
+    const awayLeader = (await metadata(['away'])).topics[0]!.partitions[0]!.leaderId;
+    assert.notEqual(awayLeader, stateLeader, 'the data partition and its state partition have different leaders');
+    // FindCoordinator key type SHARE (v6, as brokers ask it) names the state partition's leader.
+    const found = await conn(awayLeader).send<FindCoordinatorResponse>(ApiKey.FindCoordinator, 6, {
+      keyType: 2,
+      coordinatorKeys: [`cluster-group:${away}:0`, 'no-topic-id'],
+    });
+    assert.deepEqual(
+      found.coordinators.map((c) => [c.errorCode, c.nodeId]),
+      [
+        [ErrorCode.NONE, stateLeader],
+        [ErrorCode.INVALID_REQUEST, -1],
+      ],
+    );
+    const opened = await shareFetch(awayLeader, away, 'm-away', 0);
+    assert.equal(opened.responses[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
+    const producer2 = new Producer({ bootstrapServers: cluster.bootstrap });
+    try {
+      await producer2.send({ topic: 'away', messages: [1, 2, 3].map((i) => ({ value: `a${i}` })) });
+    } finally {
+      await producer2.close();
+    }
+    const fetched = await shareFetch(awayLeader, away, 'm-away', 1);
+    const q = fetched.responses[0]!.partitions[0]!;
+    assert.equal(q.errorCode, ErrorCode.NONE, q.errorMessage ?? '');
+    assert.deepEqual(
+      q.acquiredRecords.map((a) => [Number(a.firstOffset), Number(a.lastOffset), a.deliveryCount]),
+      [[0, 2, 1]],
+    );
+    // The acquisition is in the share coordinator's state (on the other broker): as Kafka persists it, batch 0-2 is
+    // AVAILABLE (0) with delivery count 1, so a new leader delivers it again as a second delivery.
+    const state = await conn(stateLeader).send<ReadShareGroupStateResponse>(ApiKey.ReadShareGroupState, 0, {
+      groupId: 'cluster-group',
+      topics: [{ topicId: away, partitions: [{ partition: 0, leaderEpoch: -1 }] }],
+    });
+    const sp = state.results[0]!.partitions[0]!;
+    assert.equal(sp.errorCode, ErrorCode.NONE);
+    assert.deepEqual(
+      sp.stateBatches.map((b) => [Number(b.firstOffset), Number(b.lastOffset), b.deliveryState, b.deliveryCount]),
+      [[0, 2, 0, 1]],
+    );
   });
 });

@@ -408,7 +408,16 @@ describe('share groups: ShareFetch and ShareAcknowledge', { timeout: 180_000 }, 
     ]);
     const cli = (...args: string[]) =>
       runProcess(process.execPath, [CLI, 'share-groups', ...args, '-b', broker!.bootstrap], { timeoutMs: 60_000 });
-    // reset-offsets needs an empty group: refused while a member heartbeats, done once it left.
+    // reset-offsets needs an empty group: refused while a member heartbeats, done once it left. d2 leaves first (its
+    // session would otherwise last group.share.session.timeout.ms past its last heartbeat, longer than the CLI runs).
+    const leftD2 = await m.conn.send<ShareGroupHeartbeatResponse>(76, 1, {
+      groupId: 'durable',
+      memberId: m.id,
+      memberEpoch: -1,
+      rackId: null,
+      subscribedTopicNames: null,
+    });
+    assert.equal(leftD2.errorCode, ErrorCode.NONE);
     m.conn.close();
     m = await join('durable', 'd3');
     const member = m;

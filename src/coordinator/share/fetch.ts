@@ -11,8 +11,8 @@ import { batches } from '../../records/index.ts';
 import type { Logger } from '../../util/log.ts';
 import type { AckBatch, AcquiredRange } from './partition.ts';
 import { SharePartition, type SharePartitionConfig } from './partition.ts';
+import type { SharePersister } from './persister.ts';
 import type { SharePartitionKey } from './records.ts';
-import type { SharePersister } from './runtime.ts';
 import type { ShareStateUpdate } from './state.ts';
 
 /** What the share-partition leader needs of a data partition. */
@@ -74,6 +74,8 @@ interface Entry {
   timerAt: number;
   /** Changes the share coordinator refused: written before (and with) the next ones. */
   unwritten: ShareStateUpdate | undefined;
+  /** The writes in flight, in order: each change is written after the ones before it. */
+  writes: Promise<void>;
 }
 
 interface Session {
@@ -91,6 +93,8 @@ const entryKey = (groupId: string, topicId: string, partition: number) => `${gro
 export class SharePartitions {
   readonly #deps: SharePartitionsDeps;
   readonly #entries = new Map<string, Entry>();
+  /** Share-partitions being loaded (read or initialized through the persister): one load per key at a time. */
+  readonly #loading = new Map<string, Promise<Entry>>();
   readonly #sessions = new Map<string, Session>();
   #closed = false;
 
@@ -125,44 +129,37 @@ export class SharePartitions {
   }
 
   /** The share-partition of (group, topic, partition), loaded from its persisted state or initialized. */
-  #entry(groupId: string, topicId: string, partition: number): { entry: Entry; part: ShareLogPartition } {
-    const topic = this.#deps.image().topicsById.get(topicId);
-    if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_ID, `Unknown topic id ${topicId}.`);
-    const part = this.#deps.partition(topic.name, partition);
-    if (!part) {
-      throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${topic.name}-${partition} is not led by this broker.`);
-    }
+  async #entry(
+    groupId: string,
+    topicId: string,
+    partition: number,
+  ): Promise<{ entry: Entry; part: ShareLogPartition }> {
+    const located = this.#locate(topicId, partition);
     const k = entryKey(groupId, topicId, partition);
     let entry = this.#entries.get(k);
-    if (entry && entry.leaderEpoch !== part.leaderEpoch) {
+    if (entry && entry.leaderEpoch !== located.part.leaderEpoch) {
       // Leadership moved away and back: another leader may have changed the persisted state meanwhile.
       if (entry.timer) clearTimeout(entry.timer);
       this.#entries.delete(k);
       entry = undefined;
     }
-    const cfg = this.#groupConfig(groupId);
     if (!entry) {
-      const key = { groupId, topicId, partition };
-      let persisted = this.#deps.persister.read(key);
-      if (!persisted) {
-        const start = cfg.earliest ? part.log.logStartOffset : part.log.highWatermark;
-        const code = this.#deps.persister.initialize(key, 0, start);
-        if (code !== ErrorCode.NONE) throw new KafkaError(code, 'could not initialize the share-partition state');
-        persisted = this.#deps.persister.read(key)!;
+      let loading = this.#loading.get(k);
+      if (!loading) {
+        loading = this.#load(groupId, topicId, partition, located.topic, located.part).finally(() =>
+          this.#loading.delete(k),
+        );
+        this.#loading.set(k, loading);
       }
-      const sp = SharePartition.fromPersisted(persisted, cfg);
-      entry = {
-        key,
-        topic: topic.name,
-        leaderEpoch: part.leaderEpoch,
-        stateEpoch: persisted.stateEpoch,
-        sp,
-        timer: undefined,
-        timerAt: Infinity,
-        unwritten: undefined,
-      };
-      this.#entries.set(k, entry);
-    } else if (
+      entry = await loading;
+    }
+    // The partition may have changed leader while the state was loading.
+    const { part } = this.#locate(topicId, partition);
+    if (entry.leaderEpoch !== part.leaderEpoch) {
+      throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${entry.topic}-${partition} changed leader epoch.`);
+    }
+    const cfg = this.#groupConfig(groupId);
+    if (
       entry.sp.config.lockDurationMs !== cfg.lockDurationMs ||
       entry.sp.config.deliveryCountLimit !== cfg.deliveryCountLimit ||
       entry.sp.config.maxRecordLocks !== cfg.maxRecordLocks
@@ -170,23 +167,93 @@ export class SharePartitions {
       entry.sp.setConfig(cfg);
     }
     entry.sp.advanceLogStart(part.log.logStartOffset);
-    this.#persist(entry);
+    await this.#persist(entry);
     return { entry, part };
   }
 
-  /** Writes the share-partition's changes; throws a KafkaError when the share coordinator refuses them. */
-  #persist(e: Entry): void {
+  #locate(topicId: string, partition: number): { topic: string; part: ShareLogPartition } {
+    const topic = this.#deps.image().topicsById.get(topicId);
+    if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_ID, `Unknown topic id ${topicId}.`);
+    const part = this.#deps.partition(topic.name, partition);
+    if (!part) {
+      throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${topic.name}-${partition} is not led by this broker.`);
+    }
+    return { topic: topic.name, part };
+  }
+
+  /** Reads the persisted state (initializing it at share.auto.offset.reset the first time) and builds the entry. */
+  async #load(
+    groupId: string,
+    topicId: string,
+    partition: number,
+    topic: string,
+    part: ShareLogPartition,
+  ): Promise<Entry> {
+    const leaderEpoch = part.leaderEpoch;
+    const cfg = this.#groupConfig(groupId);
+    const key = { groupId, topicId, partition };
+    const persister = this.#deps.persister;
+    let persisted = await persister.read(key);
+    if (!persisted) {
+      const start = cfg.earliest ? part.log.logStartOffset : part.log.highWatermark;
+      const code = await persister.initialize(key, 0, start);
+      if (code !== ErrorCode.NONE) throw new KafkaError(code, 'could not initialize the share-partition state');
+      persisted = await persister.read(key);
+      if (!persisted) throw new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'the initialized state is not there');
+    }
+    const entry: Entry = {
+      key,
+      topic,
+      leaderEpoch,
+      stateEpoch: persisted.stateEpoch,
+      sp: SharePartition.fromPersisted(persisted, cfg),
+      timer: undefined,
+      timerAt: Infinity,
+      unwritten: undefined,
+      writes: Promise.resolve(),
+    };
+    if (!this.#closed) this.#entries.set(entryKey(groupId, topicId, partition), entry);
+    return entry;
+  }
+
+  /**
+   * Writes the share-partition's changes (taken now, written after the writes before them); resolves once the share
+   * coordinator has them and rejects with a KafkaError when it refuses them or cannot be reached.
+   */
+  #persist(e: Entry): Promise<void> {
     this.#arm(e);
     const next = e.sp.takeUpdate();
-    const u = e.unwritten && next ? concatUpdates(e.unwritten, next) : (e.unwritten ?? next);
-    if (!u) return;
-    const code = this.#deps.persister.write(e.key, e.stateEpoch, -1, u);
-    if (code !== ErrorCode.NONE) {
-      // Kept, in order, for the next write: a refused change is never silently dropped.
-      e.unwritten = u;
-      throw new KafkaError(code, 'could not persist the share-partition state');
-    }
-    e.unwritten = undefined;
+    if (!next && !e.unwritten) return e.writes;
+    const write = e.writes
+      .catch(() => {})
+      .then(async () => {
+        const u = e.unwritten && next ? concatUpdates(e.unwritten, next) : (e.unwritten ?? next);
+        if (!u) return;
+        e.unwritten = undefined;
+        let code: number;
+        try {
+          // The data partition's leader epoch: the share coordinator fences an older leader's late writes.
+          code = await this.#deps.persister.write(e.key, e.stateEpoch, e.leaderEpoch, u);
+        } catch (err) {
+          code = err instanceof KafkaError ? err.code : ErrorCode.UNKNOWN_SERVER_ERROR;
+        }
+        if (code === ErrorCode.FENCED_STATE_EPOCH || code === ErrorCode.FENCED_LEADER_EPOCH) {
+          // Another leader or an offsets reset owns the state now: this copy is stale and loaded again when used.
+          const k = entryKey(e.key.groupId, e.key.topicId, e.key.partition);
+          if (this.#entries.get(k) === e) {
+            if (e.timer) clearTimeout(e.timer);
+            this.#entries.delete(k);
+          }
+          throw new KafkaError(code, 'the share-partition state was changed by another leader or a reset');
+        }
+        if (code !== ErrorCode.NONE) {
+          // Kept, in order, for the next write: a refused change is never silently dropped.
+          e.unwritten = e.unwritten ? concatUpdates(u, e.unwritten) : u;
+          throw new KafkaError(code, 'could not persist the share-partition state');
+        }
+      });
+    e.writes = write;
+    return write;
   }
 
   #arm(e: Entry): void {
@@ -199,12 +266,10 @@ export class SharePartitions {
       () => {
         e.timer = undefined;
         e.timerAt = Infinity;
-        try {
-          e.sp.expireLocks(this.#deps.clock());
-          this.#persist(e);
-        } catch (err) {
+        e.sp.expireLocks(this.#deps.clock());
+        this.#persist(e).catch((err) => {
           this.#deps.log.error({ err, group: e.key.groupId, topic: e.topic }, 'share-partition lock expiry failed');
-        }
+        });
       },
       Math.max(0, next - this.#deps.clock()),
     );
@@ -238,11 +303,9 @@ export class SharePartitions {
       for (const e of this.#entries.values()) {
         if (e.key.groupId !== groupId) continue;
         if (e.sp.releaseMember(memberId) === 0) continue;
-        try {
-          this.#persist(e);
-        } catch (err) {
+        this.#persist(e).catch((err) => {
           this.#deps.log.error({ err, group: groupId, topic: e.topic }, 'share-partition release failed');
-        }
+        });
       }
     }
   }
@@ -287,22 +350,21 @@ export class SharePartitions {
     return { session, errorCode: ErrorCode.NONE, errorMessage: null };
   }
 
-  #acknowledge(
+  async #acknowledge(
     groupId: string,
     memberId: string,
     topics: ShareTopicRequest[],
     results: Map<string, SharePartitionResult>,
-  ) {
-    const now = this.#deps.clock();
+  ): Promise<void> {
     for (const t of topics) {
       for (const p of t.partitions) {
         const r = result(results, t.topicId, p.partitionIndex);
         if (p.acknowledgementBatches.length === 0) continue;
         try {
-          const { entry, part } = this.#entry(groupId, t.topicId, p.partitionIndex);
+          const { entry, part } = await this.#entry(groupId, t.topicId, p.partitionIndex);
           r.leaderEpoch = part.leaderEpoch;
-          const errors = entry.sp.acknowledge(memberId, p.acknowledgementBatches, now);
-          this.#persist(entry);
+          const errors = entry.sp.acknowledge(memberId, p.acknowledgementBatches, this.#deps.clock());
+          await this.#persist(entry);
           const bad = errors.find((c) => c !== ErrorCode.NONE);
           if (bad !== undefined) {
             r.acknowledgeErrorCode = bad;
@@ -321,7 +383,7 @@ export class SharePartitions {
   }
 
   /** ShareFetch: acknowledgements first, then records acquired on the session's partitions. */
-  fetch(req: {
+  async fetch(req: {
     groupId: string;
     memberId: string;
     shareSessionEpoch: number;
@@ -334,7 +396,7 @@ export class SharePartitions {
     batchSize: number;
     /** Only acknowledgements (RENEW ones among them, v2+ IsRenewAck): nothing is acquired. */
     acknowledgeOnly: boolean;
-  }): ShareFetchResult {
+  }): Promise<ShareFetchResult> {
     const s = this.#session(req.groupId, req.memberId, req.shareSessionEpoch, true);
     if (s.errorCode !== ErrorCode.NONE) return { errorCode: s.errorCode, errorMessage: s.errorMessage, partitions: [] };
     const hasAcks = req.topics.some((t) => t.partitions.some((p) => p.acknowledgementBatches.length > 0));
@@ -346,7 +408,7 @@ export class SharePartitions {
       };
     }
     const results = new Map<string, SharePartitionResult>();
-    this.#acknowledge(req.groupId, req.memberId, req.topics, results);
+    await this.#acknowledge(req.groupId, req.memberId, req.topics, results);
     const session = s.session;
     if (session) {
       for (const t of req.topics) {
@@ -359,21 +421,21 @@ export class SharePartitions {
         }
       }
       for (const f of req.forgotten) for (const p of f.partitions) session.partitions.delete(tpKey(f.topicId, p));
-      if (!req.acknowledgeOnly) this.#acquireAll(req.groupId, req.memberId, session, req, results);
+      if (!req.acknowledgeOnly) await this.#acquireAll(req.groupId, req.memberId, session, req, results);
     }
     return { errorCode: ErrorCode.NONE, errorMessage: null, partitions: [...results.values()] };
   }
 
   /** Another fetch attempt on an open session (long polling), without acknowledgements. */
-  refetch(
+  async refetch(
     groupId: string,
     memberId: string,
     limits: { maxBytes: number; maxRecords: number; batchSize: number },
-  ): SharePartitionResult[] {
+  ): Promise<SharePartitionResult[]> {
     const session = this.#sessions.get(`${groupId}\0${memberId}`);
     if (!session) return [];
     const results = new Map<string, SharePartitionResult>();
-    this.#acquireAll(groupId, memberId, session, limits, results);
+    await this.#acquireAll(groupId, memberId, session, limits, results);
     return [...results.values()];
   }
 
@@ -383,40 +445,40 @@ export class SharePartitions {
   }
 
   /** Acquires on every partition of the session, within MaxRecords over all of them. */
-  #acquireAll(
+  async #acquireAll(
     groupId: string,
     memberId: string,
     session: Session,
     limits: { maxBytes: number; maxRecords: number; batchSize: number },
     results: Map<string, SharePartitionResult>,
-  ): void {
+  ): Promise<void> {
     let left = limits.maxRecords > 0 ? limits.maxRecords : MAX_RECORDS;
     const batchSize = limits.batchSize > 0 ? limits.batchSize : left;
     for (const p of session.partitions.values()) {
       if (left <= 0) break;
       const max = Math.min(p.maxBytes, limits.maxBytes);
       const r = result(results, p.topicId, p.partition);
-      this.#acquireInto(groupId, memberId, p.topicId, p.partition, max, left, r);
+      await this.#acquireInto(groupId, memberId, p.topicId, p.partition, max, left, r);
       r.acquired = splitRanges(r.acquired, batchSize);
       for (const a of r.acquired) left -= a.lastOffset - a.firstOffset + 1;
     }
   }
 
   /** ShareAcknowledge: acknowledgements on an open session (epoch -1 closes it). */
-  acknowledge(req: {
+  async acknowledge(req: {
     groupId: string;
     memberId: string;
     shareSessionEpoch: number;
     topics: ShareTopicRequest[];
-  }): ShareFetchResult {
+  }): Promise<ShareFetchResult> {
     const s = this.#session(req.groupId, req.memberId, req.shareSessionEpoch, false);
     if (s.errorCode !== ErrorCode.NONE) return { errorCode: s.errorCode, errorMessage: s.errorMessage, partitions: [] };
     const results = new Map<string, SharePartitionResult>();
-    this.#acknowledge(req.groupId, req.memberId, req.topics, results);
+    await this.#acknowledge(req.groupId, req.memberId, req.topics, results);
     return { errorCode: ErrorCode.NONE, errorMessage: null, partitions: [...results.values()] };
   }
 
-  #acquireInto(
+  async #acquireInto(
     groupId: string,
     memberId: string,
     topicId: string,
@@ -424,16 +486,16 @@ export class SharePartitions {
     maxBytes: number,
     maxRecords: number,
     r: SharePartitionResult,
-  ): void {
+  ): Promise<void> {
     try {
-      const { entry, part } = this.#entry(groupId, topicId, partition);
+      const { entry, part } = await this.#entry(groupId, topicId, partition);
       r.leaderEpoch = part.leaderEpoch;
       const cfg = this.#groupConfig(groupId);
       const now = this.#deps.clock();
       const limit = cfg.readCommitted ? part.lastStableOffset : part.log.highWatermark;
       const from = entry.sp.firstAcquirable(now);
       if (from >= limit) {
-        this.#persist(entry);
+        await this.#persist(entry);
         return;
       }
       // Read first, then acquire only what the read returned: every acquired record is in the answer.
@@ -443,7 +505,7 @@ export class SharePartitions {
       const skipped = unreadableRanges(records, abortedTransactions ?? []);
       const skip = skipped.length === 0 ? undefined : (o: number) => skipped.some(([f, l]) => o >= f && o <= l);
       const acquired = entry.sp.acquire(memberId, maxRecords, Math.min(readEnd, limit), now, skip);
-      this.#persist(entry);
+      await this.#persist(entry);
       if (acquired.length > 0) {
         r.acquired = acquired;
         r.records = records;

@@ -1,10 +1,12 @@
 // Drives the share-group state machines in one broker: share-group membership (ShareGroups, group.share.* configs,
 // session timers), the share-partitions this broker leads (SharePartition), and the share coordinator
 // (ShareCoordinatorShard per __share_group_state partition) that persists their state. Share-partitions reach their
-// persisted state only through `SharePersister` (read, initialize, write), which here is the local share coordinator;
-// in a cluster the same interface is where ReadShareGroupState/WriteShareGroupState to the coordinator's broker go.
+// persisted state only through `SharePersister` (persister.ts): the local share coordinator when this broker leads the
+// key's __share_group_state partition, else Read/Initialize/WriteShareGroupState sent to the broker that does.
+
 import { randomUUID } from 'node:crypto';
 import type { ReplicaManager } from '../../broker/replica-manager.ts';
+import type { ClientSecurity } from '../../client/security.ts';
 import type { BrokerConfig } from '../../config/broker-config.ts';
 import type { MetadataController } from '../../metadata/controller.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
@@ -31,15 +33,10 @@ import {
   describeShareOffsets,
   type ShareOffsetsDeps,
 } from './offsets.ts';
+import { type LocalShareCoordinator, ShareStatePersister, type ShareStateTransport } from './persister.ts';
 import { SHARE_STATE_TOPIC, type SharePartitionKey } from './records.ts';
 import type { PersistedShareState, ShareStateUpdate } from './state.ts';
-
-/** How a share-partition leader reads and writes its persisted state (the share coordinator's three operations). */
-export interface SharePersister {
-  read(key: SharePartitionKey): PersistedShareState | undefined;
-  initialize(key: SharePartitionKey, stateEpoch: number, startOffset: number): number;
-  write(key: SharePartitionKey, stateEpoch: number, leaderEpoch: number, update: ShareStateUpdate): number;
-}
+import { InterBrokerTransport } from './transport.ts';
 
 export interface ShareRuntimeOptions {
   config: BrokerConfig;
@@ -50,11 +47,15 @@ export interface ShareRuntimeOptions {
   /** The group coordinator: a share group id must not name a classic or consumer group. */
   groups: GroupCoordinatorRuntime;
   newId?: () => string;
+  /** How share-state requests reach other brokers' share coordinators (default: the inter-broker listener). */
+  transport?: ShareStateTransport;
+  /** TLS / SASL of the inter-broker listener for the default transport (node/inter-broker.ts). */
+  security?: ClientSecurity;
 }
 
 const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
 
-export class ShareRuntime implements SharePersister {
+export class ShareRuntime implements LocalShareCoordinator {
   readonly groups: ShareGroups;
   readonly #opts: ShareRuntimeOptions;
   /** Loaded shards by __share_group_state partition, with the leader epoch they were loaded at. */
@@ -62,6 +63,9 @@ export class ShareRuntime implements SharePersister {
   readonly #timers = new Map<string, NodeJS.Timeout>();
   /** The share-partitions this broker leads (ShareFetch, ShareAcknowledge). */
   readonly partitions: SharePartitions;
+  /** The share-partition leaders' persister: local, or over the network to the key's share coordinator. */
+  readonly persister: ShareStatePersister;
+  readonly #transport: ShareStateTransport;
   #closed = false;
 
   constructor(opts: ShareRuntimeOptions) {
@@ -83,6 +87,25 @@ export class ShareRuntime implements SharePersister {
       },
       opts.newId ?? randomUUID,
     );
+    this.#transport =
+      opts.transport ??
+      new InterBrokerTransport({
+        nodeId: c.nodeId,
+        endpoint: (id) => {
+          const b = opts.controller.image.brokers.get(id);
+          const ep = b?.endpoints.find((e) => e.name === c.interBrokerListenerName) ?? b?.endpoints[0];
+          return ep === undefined ? undefined : { host: ep.host || 'localhost', port: ep.port };
+        },
+        requestTimeoutMs: Number(c.get('share.coordinator.write.timeout.ms') ?? 5_000) + 5_000,
+        security: opts.security,
+      });
+    this.persister = new ShareStatePersister({
+      nodeId: c.nodeId,
+      coordinatorOf: (key) => this.coordinatorOf(key),
+      local: this,
+      transport: this.#transport,
+      log: opts.log,
+    });
     this.partitions = new SharePartitions({
       config: c,
       image: () => opts.controller.image,
@@ -91,7 +114,7 @@ export class ShareRuntime implements SharePersister {
         const p = opts.replicas.get(topic, partition);
         return p?.isLeader ? p : undefined;
       },
-      persister: this,
+      persister: this.persister,
       log: opts.log,
       clock: opts.clock,
     });
@@ -100,6 +123,7 @@ export class ShareRuntime implements SharePersister {
   close(): void {
     this.#closed = true;
     this.partitions.close();
+    this.#transport.close();
     for (const t of this.#timers.values()) clearTimeout(t);
     this.#timers.clear();
   }
@@ -193,6 +217,18 @@ export class ShareRuntime implements SharePersister {
   /** The __share_group_state partition of a share-partition's state (Kafka's hash of "group:topicId:partition"). */
   partitionFor(key: SharePartitionKey): number {
     return partitionForGroup(`${key.groupId}:${key.topicId}:${key.partition}`, this.#numPartitions);
+  }
+
+  /**
+   * The broker coordinating `key` (the persister, FindCoordinator key type SHARE): this one when it leads the key's
+   * state partition, else that partition's leader; undefined while it has none. Creates __share_group_state.
+   */
+  coordinatorOf(key: SharePartitionKey): number | undefined {
+    this.#ensureTopic();
+    const p = this.partitionFor(key);
+    if (this.#opts.replicas.get(SHARE_STATE_TOPIC, p)?.isLeader) return this.#opts.config.nodeId;
+    const leader = this.#opts.controller.image.topics.get(SHARE_STATE_TOPIC)?.partitions[p]?.leader;
+    return leader === undefined || leader < 0 || leader === this.#opts.config.nodeId ? undefined : leader;
   }
 
   #ensureTopic(): void {

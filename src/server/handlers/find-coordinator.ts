@@ -1,18 +1,20 @@
 // FindCoordinator (10): the group coordinator is the leader of the group's __consumer_offsets partition, the
-// transaction coordinator the leader of the transactional id's __transaction_state partition (in a single broker:
-// this one). v0-3 ask for one key, v4+ for a batch.
+// transaction coordinator the leader of the transactional id's __transaction_state partition, the share coordinator
+// (v6+, key type SHARE, asked by brokers: key "groupId:topicId:partition") the leader of the key's
+// __share_group_state partition (in a single broker: this one). v0-3 ask for one key, v4+ for a batch.
 import { OFFSETS_TOPIC } from '../../coordinator/group/records.ts';
 import { partitionForTransactionalId, TXN_STATE_TOPIC } from '../../coordinator/transaction/records.ts';
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { FindCoordinatorRequest, FindCoordinatorResponse } from '../../protocol/generated/messages.ts';
-import { authorized, authorizedGroup } from '../../security/authorize.ts';
+import { authorized, authorizedCluster, authorizedGroup } from '../../security/authorize.ts';
 import { AclOperation, ResourceType } from '../../security/authorizer.ts';
 import { defineHandler, type RequestContext } from '../handler.ts';
 import { brokerEndpoints } from './metadata.ts';
 
 const KEY_GROUP = 0;
 const KEY_TRANSACTION = 1;
+const KEY_SHARE = 2;
 
 interface Found {
   key: string;
@@ -43,6 +45,7 @@ function find(ctx: RequestContext, key: string, keyType: number): Found {
     return none(ErrorCode.GROUP_AUTHORIZATION_FAILED, 'Group authorization failed.');
   if (keyType === KEY_TRANSACTION && !authorized(ctx, AclOperation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, key))
     return none(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'Transactional Id authorization failed.');
+  if (keyType === KEY_SHARE) return findShare(ctx, key, none);
   try {
     if (keyType === KEY_GROUP) {
       ready = ctx.broker.groups.ensureTopic();
@@ -66,6 +69,25 @@ function find(ctx: RequestContext, key: string, keyType: number): Found {
       : partitionForTransactionalId(key, topic?.partitions.length ?? 1);
   const leader = topic?.partitions[partition]?.leader ?? -1;
   const node = brokerEndpoints(ctx, image).find((b) => b.nodeId === leader);
+  if (!node) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
+  return { key, nodeId: node.nodeId, host: node.host, port: node.port, errorCode: ErrorCode.NONE, errorMessage: null };
+}
+
+/** The share coordinator of "groupId:topicId:partition" (Kafka's SharePartitionKey form), as Kafka answers it. */
+function findShare(ctx: RequestContext, key: string, none: (code: number, message: string | null) => Found): Found {
+  if (ctx.apiVersion < 6) return none(ErrorCode.INVALID_REQUEST, 'Key type SHARE needs FindCoordinator v6 or later.');
+  if (!authorizedCluster(ctx, AclOperation.CLUSTER_ACTION))
+    return none(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, 'Cluster authorization failed.');
+  const m = /^(.+):([A-Za-z0-9_-]{22}):(\d+)$/.exec(key);
+  if (!m) return none(ErrorCode.INVALID_REQUEST, `Share coordinator key ${key} is not groupId:topicId:partition.`);
+  let leader: number | undefined;
+  try {
+    leader = ctx.broker.shares.coordinatorOf({ groupId: m[1]!, topicId: m[2]!, partition: Number(m[3]) });
+  } catch (e) {
+    if (e instanceof KafkaError) return none(e.code, e.message);
+    throw e;
+  }
+  const node = brokerEndpoints(ctx, ctx.broker.metadata()).find((b) => b.nodeId === leader);
   if (!node) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
   return { key, nodeId: node.nodeId, host: node.host, port: node.port, errorCode: ErrorCode.NONE, errorMessage: null };
 }

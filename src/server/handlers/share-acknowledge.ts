@@ -18,7 +18,7 @@ import {
 export default defineHandler<ShareAcknowledgeRequest, ShareAcknowledgeResponse>({
   apiKey: ApiKey.ShareAcknowledge,
   versions: [1, 2],
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const blank = { throttleTimeMs: 0, acquisitionLockTimeoutMs: 0, responses: [], nodeEndpoints: [] };
     const off = shareGroupsDisabled(ctx);
     if (off !== null) return { ...blank, errorCode: ErrorCode.UNSUPPORTED_VERSION, errorMessage: off };
@@ -33,7 +33,7 @@ export default defineHandler<ShareAcknowledgeRequest, ShareAcknowledgeResponse>(
     const wanted = shareAckTopics(req.topics, maxAcknowledgeType(ctx.apiVersion));
     if (typeof wanted === 'string') return { ...blank, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: wanted };
     const { allowed: topics, denied } = authorizeShareTopics(ctx, wanted);
-    const r = ctx.broker.shares.partitions.acknowledge({
+    const r = await ctx.broker.shares.partitions.acknowledge({
       groupId: req.groupId,
       memberId: req.memberId,
       shareSessionEpoch: req.shareSessionEpoch,

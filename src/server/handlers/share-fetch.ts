@@ -44,7 +44,7 @@ export default defineHandler<ShareFetchRequest, ShareFetchResponse>({
     if (typeof wanted === 'string') return { ...blank, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: wanted };
     const { allowed: topics, denied } = authorizeShareTopics(ctx, wanted);
     const parts = ctx.broker.shares.partitions;
-    const r = parts.fetch({
+    const r = await parts.fetch({
       groupId: req.groupId,
       memberId: req.memberId,
       shareSessionEpoch: req.shareSessionEpoch,
@@ -66,7 +66,7 @@ export default defineHandler<ShareFetchRequest, ShareFetchResponse>({
       Date.now() < deadline
     ) {
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-      const again = parts.refetch(req.groupId, req.memberId, limits);
+      const again = await parts.refetch(req.groupId, req.memberId, limits);
       // Keep the acknowledgement outcomes of the first attempt; take the records of the new one.
       const byKey = new Map(results.map((p) => [`${p.topicId}\0${p.partition}`, p]));
       for (const p of again) {
