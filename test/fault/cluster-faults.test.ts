@@ -1,9 +1,14 @@
 // The short cluster fault run inside `npm test`: a real 3-node ZooKeeper ensemble and three replicating broker
-// processes (2 s sessions), the workload topics with replication factor 3 and min.insync.replicas=2, each behind
-// a client-link fault proxy. One cycle of every cluster fault kind (kill -9 + restart of a partition's leader, of a
-// follower, of the controller; a leader SIGSTOPped past its session; a ZooKeeper node killed and restarted) while
-// librdkafka and TypeScript idempotent acks=all producers and a committing consumer group run. The checker must
-// find no violation. No transactional job in cluster mode (see run.ts). Long mode: `npm run soak -- --cluster`.
+// processes (2 s sessions), the workload topics with replication factor 3 and min.insync.replicas=2, every client,
+// replication (follower→leader) and broker→ZooKeeper path behind its own fault proxy. One cycle of every cluster
+// fault kind: kill -9 + restart of a partition's leader, of a follower, of the controller; a leader SIGSTOPped past
+// its session; one broker's replication links held until it leaves the ISR, slowed, or losing bytes; a follower cut
+// from its leader until out of the ISR, then the leader killed (the other follower must be elected); a ZooKeeper
+// node killed or paused; ZooKeeper's quorum lost (two of three killed) for longer than a session; a broker's links
+// to ZooKeeper held until its session expires. Librdkafka and TypeScript idempotent acks=all producers and a
+// committing consumer group run throughout; the checker must find no violation. No transactional job here: it
+// needs transactions across brokers (run it with `npm run soak -- --cluster --txn`). Long mode:
+// `npm run soak -- --cluster`.
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import os from 'node:os';
@@ -15,7 +20,7 @@ import { runFaults } from './harness/run.ts';
 
 const SEED = Number(process.env.FAULT_SEED ?? 15);
 
-test('acknowledged writes and group commits survive leader, follower, controller and ZooKeeper faults', {
+test('acknowledged writes and group commits survive broker, replication-link and ZooKeeper faults', {
   timeout: 600_000,
 }, async () => {
   const outDir = path.join(os.tmpdir(), `tributary-cluster-faults-${SEED}-${process.pid}`);

@@ -56,6 +56,8 @@ export interface FaultEnv {
   zookeeper?: ZooKeeperControl;
   /** Cluster mode: replica.lag.time.max.ms; a replication cut lasts longer than this, so the ISR must shrink. */
   lagMs?: number;
+  /** How long a kind waits, beyond lagMs / sessionMs, for the outcome it must cause. Default 20 s. */
+  outcomeMs?: number;
 }
 
 export interface ActiveFault {
@@ -443,8 +445,8 @@ export const FAULT_KINDS: readonly FaultKind[] = [
           for (const z of b.zkLinks) z.heal();
           await until(
             () => countExpired(b) > expiredBefore,
-            20_000,
-            `${b.name} did not report its ZooKeeper session expired within 20 s of the link healing`,
+            env.outcomeMs ?? 20_000,
+            `${b.name} did not report its ZooKeeper session expired after the link healed`,
           );
           await ready(b);
         },
@@ -468,7 +470,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
             const view = await env.describe!().catch(() => undefined);
             return view !== undefined && outOfIsr(view, b.id, followed);
           },
-          (env.lagMs ?? 0) + 20_000,
+          (env.lagMs ?? 0) + (env.outcomeMs ?? 20_000),
           `${b.name}, cut from the other brokers, still in the ISR of ${followed.map((p) => `${p.topic}-${p.partition}`).join(', ')}`,
         );
       },
@@ -515,7 +517,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
           const view = await env.describe!().catch(() => undefined);
           return view !== undefined && outOfIsr(view, followerId, [p]);
         },
-        (env.lagMs ?? 0) + 20_000,
+        (env.lagMs ?? 0) + (env.outcomeMs ?? 20_000),
         `broker-${followerId}, cut from the leader of ${name}, still in its ISR`,
       );
       await leader.kill9();
@@ -530,7 +532,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
           elected = now.leader;
           return now.leader >= 0;
         },
-        (env.sessionMs ?? 0) + 20_000,
+        (env.sessionMs ?? 0) + (env.outcomeMs ?? 20_000),
         `no new leader of ${name} after its leader broker-${p.leader} was killed`,
       );
       if (elected === followerId)
