@@ -56,6 +56,8 @@ export interface FaultEnv {
   zookeeper?: ZooKeeperControl;
   /** Cluster mode: replica.lag.time.max.ms; a replication cut lasts longer than this, so the ISR must shrink. */
   lagMs?: number;
+  /** When the last write to a partition was acknowledged (harness clock), from the recorded history. */
+  lastAck?: (topic: string, partition: number) => number;
   /** How long a kind waits, beyond lagMs / sessionMs, for the outcome it must cause. Default 20 s. */
   outcomeMs?: number;
 }
@@ -520,6 +522,14 @@ export const FAULT_KINDS: readonly FaultKind[] = [
         (env.lagMs ?? 0) + (env.outcomeMs ?? 20_000),
         `broker-${followerId}, cut from the leader of ${name}, still in its ISR`,
       );
+      // With min.insync.replicas=2, acks=all must still succeed on the leader and the other follower.
+      const outAt = Date.now();
+      if (env.lastAck)
+        await until(
+          () => env.lastAck!(p.topic, p.partition) > outAt,
+          env.outcomeMs ?? 20_000,
+          `no write to ${name} acknowledged while broker-${followerId} was out of its ISR (min.insync.replicas=2 is met by the other two)`,
+        );
       await leader.kill9();
       const killedAt = Date.now();
       // Wait for the election (or the partition staying offline): the cut follower must not be the new leader.
@@ -539,7 +549,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
         throw new Error(`broker-${followerId} was elected leader of ${name} while out of its ISR (unclean election)`);
       return {
         target: `${link.name}, then ${leader.name}`,
-        detail: `${name}: follower broker-${followerId} cut (${dir}) until out of the ISR, then leader broker-${p.leader} SIGKILLed; broker-${elected} elected; restarted and link healed on heal`,
+        detail: `${name}: follower broker-${followerId} cut (${dir}) until out of the ISR, acks=all still answered, then leader broker-${p.leader} SIGKILLed; broker-${elected} elected; restarted and link healed on heal`,
         async heal() {
           const wait = killedAt + (env.sessionMs ?? 0) + 500 - Date.now();
           if (wait > 0) await sleep(wait);

@@ -141,6 +141,7 @@ export class HistoryWriter {
   readonly file: string;
   #buf: string[] = [];
   #count = 0;
+  readonly #lastAck = new Map<string, number>();
 
   constructor(file: string) {
     this.file = file;
@@ -151,7 +152,13 @@ export class HistoryWriter {
     return this.#count;
   }
 
+  /** When (harness clock) the last acknowledgement of a write to this partition was recorded; 0 if none yet. */
+  lastAck(topic: string, partition: number): number {
+    return this.#lastAck.get(`${topic}-${partition}`) ?? 0;
+  }
+
   add(ev: HistoryEvent): void {
+    if (ev.type === 'ack') this.#lastAck.set(`${ev.topic}-${ev.partition}`, Date.now());
     this.#buf.push(JSON.stringify(ev));
     this.#count++;
     if (this.#buf.length >= 2000) this.flush();

@@ -106,7 +106,7 @@ test('broker-partition holds every replication link of one broker, which must le
   assert.ok(failed > 0, 'some seed cut a follower');
 });
 
-test('follower-cut-leader-kill: the cut follower must leave the ISR and must not be elected', async () => {
+test('follower-cut-leader-kill: the cut follower must leave the ISR, acks=all go on, and it must not be elected', async () => {
   const cluster = (electCut: boolean) =>
     fakeCluster((f) => {
       const cut = IDS.filter((id) => id !== 1 && !passing(f.brokers[0]!.replicationIn.get(id)!));
@@ -115,11 +115,22 @@ test('follower-cut-leader-kill: the cut follower must leave the ISR and must not
       return { controller: 2, partitions: [{ topic: 't', partition: 0, leader, replicas: IDS, isr }] };
     });
   const good = cluster(false);
+  good.env.lastAck = () => Date.now(); // writes keep being acknowledged
   const active = await kind(good.env, 'follower-cut-leader-kill').inject(good.env, prng(9));
   assert.ok(good.killed.has(1), 'the leader was killed');
-  assert.match(active.detail ?? '', /out of the ISR, then leader broker-1 SIGKILLed/);
+  assert.match(active.detail ?? '', /out of the ISR, acks=all still answered, then leader broker-1 SIGKILLed/);
   await active.heal();
   assert.ok(!good.killed.has(1) && allLinks(good).every(passing), 'restarted and healed');
+
+  // No write acknowledged once the follower is out (acks=all should go on with the other two): the cycle fails,
+  // before the leader is killed.
+  const stalled = cluster(false);
+  stalled.env.lastAck = () => 0;
+  await assert.rejects(
+    kind(stalled.env, 'follower-cut-leader-kill').inject(stalled.env, prng(9)),
+    /no write to t-0 acknowledged/,
+  );
+  assert.equal(stalled.killed.size, 0);
 
   const unclean = cluster(true);
   await assert.rejects(kind(unclean.env, 'follower-cut-leader-kill').inject(unclean.env, prng(9)), /unclean election/);

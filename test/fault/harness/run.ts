@@ -344,6 +344,7 @@ async function runWith(opts: FaultRunOptions, ctx: RunCtx): Promise<FaultRunResu
     describe: cluster ? () => describeCluster(bootstrap, input) : undefined,
     sessionMs: cluster ? SESSION_MS : undefined,
     lagMs: cluster ? LAG_MS : undefined,
+    lastAck: (topic, partition) => w.lastAck(topic, partition),
   };
   const { kinds, skipped } = availableKinds(env, opts.kinds ?? (cluster ? CLUSTER_KINDS : undefined));
   for (const s of skipped) log(`fault kind ${s.name} not run: ${s.reason}`);
