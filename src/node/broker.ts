@@ -35,7 +35,7 @@ import { type DirLock, lockDirs } from '../storage/dir-lock.ts';
 import { LogManager } from '../storage/log-manager.ts';
 import { type ReadBufferPool, SizedBufferPools } from '../storage/read-buffers.ts';
 import { createLogger, type Logger, LoggerRegistry } from '../util/log.ts';
-import { clusterIdFromStore, controlledShutdown } from './cluster.ts';
+import { clusterIdFromStore, controlledShutdown, retryWhileDisconnected } from './cluster.ts';
 import { ClusterMetadata, ClusterProducerIds } from './cluster-metadata.ts';
 
 export interface BrokerOptions {
@@ -459,7 +459,11 @@ export class Broker {
       { endpoints: advertised, rack: cfg.brokerRack, incarnationId: newUuid() },
       onError,
     );
-    const epoch = await c.registration.register();
+    const registration = c.registration;
+    const epoch = await retryWhileDisconnected(
+      () => registration.register(),
+      Math.max(cfg.zookeeperConnectionTimeoutMs, 3 * cfg.zookeeperSessionTimeoutMs),
+    );
     c.controller = new ClusterController({
       brokerId: cfg.nodeId,
       keeper: c.keeper,
