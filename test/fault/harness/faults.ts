@@ -172,7 +172,7 @@ const needsReplicationLinks = (env: FaultEnv) =>
 
 /** Every replication proxy with `b` at one end: its fetchers' links to the others, and theirs to it. */
 function replicationLinks(env: FaultEnv, b: ManagedBroker): FaultProxy[] {
-  const out = [...b.replicationIn.values()];
+  const out = [...b.replicationIn].filter(([f]) => f !== b.id).map(([, p]) => p);
   for (const o of env.brokers) {
     const l = o.replicationIn.get(b.id);
     if (o !== b && l) out.push(l);

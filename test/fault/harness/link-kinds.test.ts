@@ -33,6 +33,7 @@ function fakeCluster(view: (f: Fake) => ClusterView): Fake {
     } as unknown as BrokerHandle;
     const b = new ManagedBroker(id, handle, { client: proxy(`client→broker-${id}`), replicationIn, zkLinks }, 'none');
     b.waitReady = async () => true;
+    b.syncReplicationPorts = async () => {};
     return b;
   });
   const f: Fake = { env: { brokers, sessionMs: 0, lagMs: 0, outcomeMs: 1500 }, brokers, killed, logs };

@@ -13,19 +13,15 @@
 //   - replication: broker L has one replication listener per broker F of the cluster, REPLICATION_FROM_<F>, and
 //     advertises it at a proxy of its own (F→L); broker F sets inter.broker.listener.name=REPLICATION_FROM_<F>, so
 //     its replica fetchers reach every leader L through that pair's proxy (L.replicationIn.get(F)). Clients and
-//     ZooKeeper do not go through these proxies, so cutting them partitions brokers from each other only.
+//     ZooKeeper do not go through these proxies, so cutting them partitions brokers from each other only. The
+//     listeners bind port 0 and the proxies learn the bound ports from the broker's "listening" log lines after
+//     each start (ports picked ahead and released could be taken by then, even by one of these proxies).
 //   - zookeeper: broker B reaches each ZooKeeper node through a proxy of its own (B.zkLinks), and its
 //     zookeeper.connect lists those proxies; cutting them partitions B from ZooKeeper only.
 import { spawnSync } from 'node:child_process';
 import { rmSync, statfsSync } from 'node:fs';
 import path from 'node:path';
-import {
-  type BrokerHandle,
-  freePort,
-  makeTempDir,
-  probeApiVersions,
-  startBrokerProcess,
-} from '../../helpers/broker.ts';
+import { type BrokerHandle, makeTempDir, probeApiVersions, startBrokerProcess } from '../../helpers/broker.ts';
 import { FaultProxy } from './proxy.ts';
 
 export interface BrokerSpec {
@@ -119,6 +115,25 @@ export class ManagedBroker {
     if (this.paused) this.resume();
     await this.handle.restart();
     this.clientProxy.target.port = this.handle.port;
+    await this.syncReplicationPorts();
+  }
+
+  /** Points the proxies in front of the replication listeners at the ports the current process bound. */
+  async syncReplicationPorts(): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const logs = this.handle.logs();
+      const current = logs.slice(logs.lastIndexOf('[harness] starting'));
+      let all = true;
+      for (const [f, proxy] of this.replicationIn) {
+        const m = new RegExp(`listening listener=${replicationListener(f)} host=\\S+ port=(\\d+)`).exec(current);
+        if (m) proxy.target.port = Number(m[1]);
+        else all = false;
+      }
+      if (all) return;
+      if (Date.now() > deadline) throw new Error(`${this.name} logged no bound port for some replication listener`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   pause(): void {
@@ -203,27 +218,22 @@ export async function startBrokers(
         client: FaultProxy;
         replicationIn: Map<number, FaultProxy>;
         zkLinks: FaultProxy[];
-        replPorts: Map<number, number>;
       }
     >();
     for (const id of ids) {
       const client = track(await listening(`client→broker-${id}`, '127.0.0.1', 0, rng));
+      // Target ports are set once the broker has bound its listeners (syncReplicationPorts). The pair id→id is
+      // never used (a broker does not fetch from itself), but every listener name must be advertised.
       const replicationIn = new Map<number, FaultProxy>();
-      const replPorts = new Map<number, number>();
-      if (links.replication) {
-        for (const f of ids) {
-          const port = await freePort();
-          replPorts.set(f, port);
-          if (f !== id)
-            replicationIn.set(f, track(await listening(`broker-${f}→broker-${id}`, '127.0.0.1', port, rng)));
-        }
-      }
+      if (links.replication)
+        for (const f of ids)
+          replicationIn.set(f, track(await listening(`broker-${f}→broker-${id}`, '127.0.0.1', 0, rng)));
       const zkLinks: FaultProxy[] = [];
       for (const [n, addr] of (links.zookeeper?.nodes ?? []).entries()) {
         const { host, port } = hostPort(addr);
         zkLinks.push(track(await listening(`broker-${id}→zookeeper-${n}`, host, port, rng)));
       }
-      plan.set(id, { client, replicationIn, zkLinks, replPorts });
+      plan.set(id, { client, replicationIn, zkLinks });
     }
     for (const spec of specs) {
       const p = plan.get(spec.id)!;
@@ -236,13 +246,10 @@ export async function startBrokers(
       };
       let extraListeners: string | undefined;
       if (links.replication) {
-        // Listener REPLICATION_FROM_<F> on its own port; advertised at the F→this proxy (its own one directly).
+        // Listener REPLICATION_FROM_<F> on a port of its own; advertised at the F→this proxy.
         const names = ids.map(replicationListener);
-        extraListeners = ids.map((f) => `${replicationListener(f)}://127.0.0.1:${p.replPorts.get(f)}`).join(',');
-        const advertised = ids.map((f) => {
-          const port = f === spec.id ? p.replPorts.get(f) : p.replicationIn.get(f)!.port;
-          return `${replicationListener(f)}://127.0.0.1:${port}`;
-        });
+        extraListeners = ids.map((f) => `${replicationListener(f)}://127.0.0.1:0`).join(',');
+        const advertised = ids.map((f) => `${replicationListener(f)}://127.0.0.1:${p.replicationIn.get(f)!.port}`);
         overrides['advertised.listeners'] = [overrides['advertised.listeners'], ...advertised].join(',');
         overrides['listener.security.protocol.map'] = ['PLAINTEXT', ...names].map((n) => `${n}:PLAINTEXT`).join(',');
         overrides['inter.broker.listener.name'] = replicationListener(spec.id);
@@ -252,14 +259,14 @@ export async function startBrokers(
       }
       const handle = await startBrokerProcess({ dataDir, overrides, extraListeners });
       p.client.target.port = handle.port;
-      out.push(
-        new ManagedBroker(
-          spec.id,
-          handle,
-          { client: p.client, replicationIn: p.replicationIn, zkLinks: p.zkLinks },
-          diskUnavailable,
-        ),
+      const b = new ManagedBroker(
+        spec.id,
+        handle,
+        { client: p.client, replicationIn: p.replicationIn, zkLinks: p.zkLinks },
+        diskUnavailable,
       );
+      out.push(b);
+      await b.syncReplicationPorts();
     }
     return out;
   } catch (err) {
