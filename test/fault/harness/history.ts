@@ -27,14 +27,18 @@ export interface FaultEvent {
   detail?: string;
 }
 
-/** A write acknowledged by the broker (acks=all) at this offset. */
+/**
+ * A write acknowledged by the broker (acks=all) at this offset. `null`: acknowledged without an offset, as librdkafka
+ * reports a batch of an idempotent producer it knows was written (a later batch of the same producer was accepted
+ * after this one's answer was lost) but whose offset it never received.
+ */
 export interface AckEvent {
   type: 'ack';
   t: number;
   proc: string;
   topic: string;
   partition: number;
-  offset: number;
+  offset: number | null;
   value: string;
 }
 
