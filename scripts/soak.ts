@@ -1,6 +1,7 @@
 // The long fault run: `npm run soak -- --cycles 100 --seed N [--kinds a,b] [--rate R] [--out DIR]`;
 // `npm run soak -- --check DIR/history.jsonl` re-checks a recorded history. `--cluster`: a 3-node ZooKeeper
-// ensemble and 3 replicating brokers (RF 3, min.insync.replicas=2) with the cluster fault kinds.
+// ensemble and 3 replicating brokers (RF 3, min.insync.replicas=2) with the cluster fault kinds; `--txn` adds the
+// transactional copy job there (it needs transactions across brokers; on one broker it always runs).
 //
 // Starts the broker(s) behind fault proxies, runs the workloads, plays the seeded fault schedule, checks the
 // history, prints the summary and the fault history, and exits 1 on any violation (2 when the run itself broke).
@@ -23,12 +24,13 @@ const { values } = parseArgs({
     out: { type: 'string' },
     check: { type: 'string' },
     cluster: { type: 'boolean', default: false },
+    txn: { type: 'boolean' },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
   process.stdout.write(
-    'npm run soak -- [--cluster] [--cycles 100] [--seed N] [--kinds kill9-restart,pause,...] [--rate 50] [--ts-producers 2] [--py-producers 2] [--out DIR]\n       npm run soak -- --check DIR/history.jsonl   (re-check a recorded history)\n',
+    'npm run soak -- [--cluster [--txn]] [--cycles 100] [--seed N] [--kinds kill9-restart,pause,...] [--rate 50] [--ts-producers 2] [--py-producers 2] [--out DIR]\n       npm run soak -- --check DIR/history.jsonl   (re-check a recorded history)\n',
   );
   process.exit(0);
 }
@@ -55,6 +57,7 @@ try {
     cycles,
     outDir,
     cluster: values.cluster,
+    txn: values.txn,
     rate: Number(values.rate),
     tsProducers: Number(values['ts-producers']),
     pyProducers: Number(values['py-producers']),

@@ -22,21 +22,29 @@ export interface SessionKeeperListener {
   connection?(state: 'connected' | 'disconnected'): void;
 }
 
+/** Pause between attempts to open a new session after an expiry (Kafka's ZooKeeperClient: 1 s). */
 const RENEW_BACKOFF_MS = 1000;
 
 export class SessionKeeper {
   readonly #store: CoordinationStore;
   readonly #options: SessionOptions;
   readonly #defer: (fn: () => void) => void;
+  readonly #sleep: (ms: number) => Promise<void>;
   readonly #listeners: SessionKeeperListener[] = [];
   #session: CoordinationSession | undefined;
   #renewing: Promise<CoordinationSession> | undefined;
   #closed = false;
 
-  constructor(store: CoordinationStore, options: SessionOptions, defer: (fn: () => void) => void = setImmediate) {
+  constructor(
+    store: CoordinationStore,
+    options: SessionOptions,
+    defer: (fn: () => void) => void = setImmediate,
+    sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  ) {
     this.#store = store;
     this.#options = options;
     this.#defer = defer;
+    this.#sleep = sleep;
   }
 
   async start(): Promise<CoordinationSession> {
@@ -88,30 +96,36 @@ export class SessionKeeper {
     if (this.#session !== old) return Promise.resolve(this.#session!);
     if (this.#renewing) return this.#renewing;
     this.#defer(() => this.#emit((l) => l.expired?.()));
-    this.#renewing = (async () => {
-      // Until a new session opens (the ensemble may still be coming back), as Kafka's ZooKeeperClient keeps
-      // trying to re-initialize: a broker without a session can do nothing else useful.
-      for (let attempt = 0; ; attempt++) {
-        if (this.#closed) {
-          this.#renewing = undefined;
-          throw new CoordinationError('SESSION_CLOSED', undefined, 'closed while opening a new session');
-        }
-        try {
-          const s = await this.#open();
-          this.#renewing = undefined;
-          this.#defer(() => this.#emit((l) => l.newSession?.(s)));
-          return s;
-        } catch (e) {
-          if (this.#closed) {
-            this.#renewing = undefined;
-            throw e;
-          }
-          this.#defer(() => this.#emit((l) => l.renewFailed?.(e, attempt + 1)));
-          await new Promise((r) => setTimeout(r, RENEW_BACKOFF_MS));
-        }
-      }
-    })();
+    this.#renewing = this.#openUntilDone().then(
+      (s) => {
+        this.#renewing = undefined;
+        this.#defer(() => this.#emit((l) => l.newSession?.(s)));
+        return s;
+      },
+      (e: unknown) => {
+        this.#renewing = undefined;
+        throw e;
+      },
+    );
     return this.#renewing;
+  }
+
+  /**
+   * A new session, however long the store stays unreachable (no quorum, a partition): as Kafka's ZooKeeperClient
+   * reinitialize(), retried every second until it opens or the keeper is closed. Giving up after one failed
+   * attempt would leave the broker unregistered for good.
+   */
+  async #openUntilDone(): Promise<CoordinationSession> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#open();
+      } catch (e) {
+        if (this.#closed) throw e;
+        this.#defer(() => this.#emit((l) => l.renewFailed?.(e, attempt)));
+        await this.#sleep(RENEW_BACKOFF_MS);
+        if (this.#closed) throw e;
+      }
+    }
   }
 
   #emit(fn: (l: SessionKeeperListener) => void): void {

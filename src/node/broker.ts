@@ -39,7 +39,7 @@ import { type DirLock, lockDirs } from '../storage/dir-lock.ts';
 import { LogManager } from '../storage/log-manager.ts';
 import { type ReadBufferPool, SizedBufferPools } from '../storage/read-buffers.ts';
 import { createLogger, type Logger, LoggerRegistry } from '../util/log.ts';
-import { clusterIdFromStore, controlledShutdown } from './cluster.ts';
+import { clusterIdFromStore, controlledShutdown, retryWhileDisconnected } from './cluster.ts';
 import { ClusterMetadata, ClusterProducerIds } from './cluster-metadata.ts';
 import { interBrokerSecurity } from './inter-broker.ts';
 
@@ -552,7 +552,11 @@ export class Broker {
       },
       onError,
     );
-    const epoch = await c.registration.register();
+    const registration = c.registration;
+    const epoch = await retryWhileDisconnected(
+      () => registration.register(),
+      Math.max(cfg.zookeeperConnectionTimeoutMs, 3 * cfg.zookeeperSessionTimeoutMs),
+    );
     c.controller = new ClusterController({
       brokerId: cfg.nodeId,
       keeper: c.keeper,

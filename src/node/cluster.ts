@@ -77,3 +77,29 @@ export async function controlledShutdown(
     await new Promise((r) => setTimeout(r, 500));
   }
 }
+
+/**
+ * Runs a start-up step against ZooKeeper again while it fails for a transient reason (the connection dropped, or the
+ * session expired and the keeper is opening a new one), as Kafka's KafkaZkClient retries requests until connected:
+ * a ZooKeeper node restarting or resyncing while a broker starts must not make the broker exit. Gives up after
+ * `patienceMs` of failures; other errors are thrown at once. `fn` must be safe to repeat (registration is: it
+ * accepts its own ephemeral node).
+ */
+export async function retryWhileDisconnected<T>(
+  fn: () => Promise<T>,
+  patienceMs: number,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  now: () => number = Date.now,
+): Promise<T> {
+  const deadline = now() + patienceMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (e) {
+      const transient =
+        e instanceof CoordinationError && (e.code === 'CONNECTION_LOSS' || e.code === 'SESSION_EXPIRED');
+      if (!transient || now() >= deadline) throw e;
+      await sleep(250);
+    }
+  }
+}

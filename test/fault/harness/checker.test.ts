@@ -156,6 +156,29 @@ test('lost: an acknowledged record missing, or at another offset', () => {
   );
 });
 
+test('lost: an acknowledgement without an offset needs its record somewhere in the log', () => {
+  const noOffset = (h: HistoryEvent[]) =>
+    h.map((e) => (e.type === 'ack' && e.value === 'a:2' ? { ...e, offset: null } : e));
+  assert.deepEqual(check(noOffset(good())).violations, [], 'a:2 is in the log: fine wherever it is');
+  const gone = check(
+    noOffset(
+      withInLog(
+        [
+          [0, 'a:0'],
+          [1, 'b:0'],
+          [2, 'a:1'],
+        ],
+        3,
+      ),
+    ).filter((e) => !(e.type === 'read' && e.value === 'a:2')),
+  );
+  // (the copy of a:2 in `out` no longer matches an input either: ctp-exactly-once fires too)
+  assert.deepEqual(
+    gone.violations.filter((v) => v.rule === 'lost').map((v) => v.msg),
+    ['in-0: a:2 (acknowledged by a, no offset) is not in the log'],
+  );
+});
+
 test('duplicate: a value twice in a partition', () => {
   const h = withInLog(
     [

@@ -192,6 +192,15 @@ export function check(history: readonly HistoryEvent[]): CheckResult {
   for (const a of acks) {
     const log = logs.get(tp(a.topic, a.partition));
     if (log === undefined) continue;
+    if (a.offset === null) {
+      // Acknowledged without an offset: it must be in the log (where is not known; duplicates are judged above).
+      if (!log.offsetOf.has(a.value))
+        violate(
+          'lost',
+          `${tp(a.topic, a.partition)}: ${a.value} (acknowledged by ${a.proc}, no offset) is not in the log`,
+        );
+      continue;
+    }
     const at = log.byOffset.get(a.offset);
     if (at !== a.value) {
       const where = log.offsetOf.get(a.value);

@@ -7,8 +7,11 @@
 //
 // A fault kind is a row of FAULT_KINDS: `unavailable(env)` says why it cannot run here (no root for the disk, one
 // broker only, no ZooKeeper ...) and `inject(env, rng)` starts it and returns how to heal it. Cluster mode
-// (run.ts, `cluster: true`) adds `env.describe` (who leads / controls, asked of the cluster itself) and the role kinds
-// of CLUSTER_KINDS; broker↔broker partitions are not a row yet (inter-broker traffic does not go through proxies).
+// (run.ts, `cluster: true`) adds `env.describe` (who leads / controls, asked of the cluster itself), the role kinds
+// of CLUSTER_KINDS, and proxies on every broker↔broker replication path and broker→ZooKeeper path (processes.ts),
+// which the link kinds cut, slow down or make lossy for one broker while clients and the other paths still work.
+// Some kinds check the outcome they must cause (a cut follower leaves the ISR; no out-of-sync replica is elected; a
+// broker cut from ZooKeeper loses its session) and fail the cycle when it does not happen.
 import type { ManagedBroker } from './processes.ts';
 import type { Direction, FaultProxy } from './proxy.ts';
 
@@ -51,8 +54,12 @@ export interface FaultEnv {
   /** Cluster mode: ZooKeeper session timeout; a zombie is paused longer than this, a killed broker restarts after it. */
   sessionMs?: number;
   zookeeper?: ZooKeeperControl;
-  /** Proxies on the broker→ZooKeeper paths (broker id → proxy), when brokers connect through them. */
-  zkLinks?: ReadonlyMap<number, FaultProxy>;
+  /** Cluster mode: replica.lag.time.max.ms; a replication cut lasts longer than this, so the ISR must shrink. */
+  lagMs?: number;
+  /** When the last write to a partition was acknowledged (harness clock), from the recorded history. */
+  lastAck?: (topic: string, partition: number) => number;
+  /** How long a kind waits, beyond lagMs / sessionMs, for the outcome it must cause. Default 20 s. */
+  outcomeMs?: number;
 }
 
 export interface ActiveFault {
@@ -146,13 +153,96 @@ function roleKill(name: string, choose: (env: FaultEnv, rng: () => number) => Pr
   } satisfies FaultKind;
 }
 
-/** Cluster kinds: roles found by asking the cluster (env.describe). */
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Polls `cond` every 250 ms until it holds; throws `what` after `timeoutMs`. */
+async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`${what} (waited ${timeoutMs} ms)`);
+    await sleep(250);
+  }
+}
+
+/** How many times the broker has logged that its ZooKeeper session expired (src/node/broker.ts). */
+const countExpired = (b: ManagedBroker): number => b.handle.logs().split('ZooKeeper session expired').length - 1;
+
+const needsReplicationLinks = (env: FaultEnv) =>
+  env.brokers.every((b) => b.replicationIn.size > 0) ? undefined : 'needs replication through proxies (cluster mode)';
+
+/** Every replication proxy with `b` at one end: its fetchers' links to the others, and theirs to it. */
+function replicationLinks(env: FaultEnv, b: ManagedBroker): FaultProxy[] {
+  const out = [...b.replicationIn].filter(([f]) => f !== b.id).map(([, p]) => p);
+  for (const o of env.brokers) {
+    const l = o.replicationIn.get(b.id);
+    if (o !== b && l) out.push(l);
+  }
+  return out;
+}
+
+/** The workload partitions `id` follows now (after the cluster has settled). */
+async function followedPartitions(env: FaultEnv, id: number): Promise<ClusterView['partitions']> {
+  const view = await env.describe!();
+  return view.partitions.filter((p) => p.leader !== id && p.replicas.includes(id));
+}
+
+/** `id` is out of the ISR of every partition in `parts`, as `view` reports them. */
+function outOfIsr(view: ClusterView, id: number, parts: ClusterView['partitions']): boolean {
+  return parts.every((q) => {
+    const now = view.partitions.find((x) => x.topic === q.topic && x.partition === q.partition);
+    return now !== undefined && !now.isr.includes(id);
+  });
+}
+
+/**
+ * A fault on a set of replication proxies, from inject to heal. With `before()` (the outcome the fault must cause),
+ * the hold is stretched past replica.lag.time.max.ms (plus a second) so the ISR has to react, and `before()` is
+ * awaited before the links heal.
+ */
+function linkKind(
+  name: string,
+  start: (
+    env: FaultEnv,
+    rng: () => number,
+  ) => Promise<{ target: string; detail: string; links: FaultProxy[]; before?: () => Promise<void> }>,
+): FaultKind {
+  return {
+    name,
+    unavailable: (env) => needsCluster(env) ?? needsReplicationLinks(env),
+    async inject(env, rng) {
+      const f = await start(env, rng);
+      const at = Date.now();
+      return {
+        target: f.target,
+        detail: f.detail,
+        async heal() {
+          const wait = at + (env.lagMs ?? 0) + 1000 - Date.now();
+          if (f.before && wait > 0) await sleep(wait);
+          try {
+            await f.before?.();
+          } finally {
+            for (const l of f.links) l.heal();
+          }
+        },
+      };
+    },
+  };
+}
+
+/** Cluster kinds: roles found by asking the cluster (env.describe), links cut through the cluster's proxies. */
 export const CLUSTER_KINDS: readonly string[] = [
   'leader-kill',
   'follower-kill',
   'controller-kill',
   'leader-zombie',
   'zk-node-kill',
+  'broker-partition',
+  'replication-slow',
+  'replication-drop',
+  'follower-cut-leader-kill',
+  'zk-node-pause',
+  'zk-quorum-loss',
+  'zk-link-partition',
 ];
 
 export const FAULT_KINDS: readonly FaultKind[] = [
@@ -311,27 +401,161 @@ export const FAULT_KINDS: readonly FaultKind[] = [
       const first = Math.floor(rng() * size);
       const nodes = Array.from({ length: majority }, (_, i) => (first + i) % size);
       for (const n of nodes) await zk.kill9(n);
+      const at = Date.now();
       return {
         target: nodes.map((n) => `zookeeper-${n}`).join(','),
-        detail: 'a majority SIGKILLed; restarted on heal',
+        detail:
+          'a majority SIGKILLed (no quorum: acks=all may stall, nothing acknowledged may be lost); restarted on heal',
         async heal() {
+          // "For a while": longer than a broker's session, which cannot expire while there is no quorum.
+          const wait = at + (env.sessionMs ?? 0) + 500 - Date.now();
+          if (wait > 0) await sleep(wait);
           for (const n of nodes) await zk.restart(n);
         },
       };
     },
   },
   {
+    // A broker cut from ZooKeeper (clients and the other brokers still reach it) past its session: it must learn the
+    // session expired (its log says so) once the link heals; meanwhile leadership moves and it is a zombie.
     name: 'zk-link-partition',
     unavailable: (env) =>
-      env.zkLinks && env.zkLinks.size > 0 ? undefined : 'needs brokers connected to ZooKeeper through proxies',
+      needsCluster(env) ??
+      (env.brokers.every((b) => b.zkLinks.length > 0) ? undefined : 'needs brokers reaching ZooKeeper through proxies'),
     async inject(env, rng) {
-      const p = pick(rng, [...env.zkLinks!.values()]);
-      p.cut('both');
+      let b: ManagedBroker;
+      let role: string;
+      if (rng() < 0.5) {
+        const p = await settledPartition(env, rng);
+        b = byId(env, p.leader);
+        role = `leader of ${p.topic}-${p.partition}`;
+      } else {
+        const view = await env.describe!();
+        if (view.controller < 0) throw new Error('the cluster reports no controller');
+        b = byId(env, view.controller);
+        role = 'controller';
+      }
+      const expiredBefore = countExpired(b);
+      for (const z of b.zkLinks) z.cut('both');
+      const at = Date.now();
       return {
-        target: p.name,
-        detail: 'broker↔ZooKeeper held',
+        target: b.name,
+        detail: `${role}; every broker→ZooKeeper link held past its session, clients and replication untouched`,
         async heal() {
-          p.heal();
+          const wait = at + (env.sessionMs ?? 0) * 1.5 + 500 - Date.now();
+          if (wait > 0) await sleep(wait);
+          for (const z of b.zkLinks) z.heal();
+          await until(
+            () => countExpired(b) > expiredBefore,
+            env.outcomeMs ?? 20_000,
+            `${b.name} did not report its ZooKeeper session expired after the link healed`,
+          );
+          await ready(b);
+        },
+      };
+    },
+  },
+  linkKind('broker-partition', async (env, rng) => {
+    const b = pick(rng, env.brokers);
+    const dir = pick(rng, ['both', 'both', 'up', 'down'] as const);
+    const links = replicationLinks(env, b);
+    for (const l of links) l.cut(dir);
+    const followed = await followedPartitions(env, b.id);
+    return {
+      target: b.name,
+      detail: `replication links to and from it held (${dir === 'both' ? 'both ways' : dir === 'up' ? 'requests' : 'responses'}); must leave the ISR of ${followed.length} followed partition(s)`,
+      links,
+      async before() {
+        // Past replica.lag.time.max.ms every leader must have dropped it from the ISR.
+        await until(
+          async () => {
+            const view = await env.describe!().catch(() => undefined);
+            return view !== undefined && outOfIsr(view, b.id, followed);
+          },
+          (env.lagMs ?? 0) + (env.outcomeMs ?? 20_000),
+          `${b.name}, cut from the other brokers, still in the ISR of ${followed.map((p) => `${p.topic}-${p.partition}`).join(', ')}`,
+        );
+      },
+    };
+  }),
+  linkKind('replication-slow', async (env, rng) => {
+    const b = pick(rng, env.brokers);
+    const ms = 20 + Math.floor(rng() * 280);
+    const jitter = Math.floor(rng() * 100);
+    const links = replicationLinks(env, b);
+    for (const l of links) l.delay(ms, jitter);
+    return { target: b.name, detail: `replication links delayed ${ms} ms + up to ${jitter} ms`, links };
+  }),
+  linkKind('replication-drop', async (env, rng) => {
+    const b = pick(rng, env.brokers);
+    const dir = pick(rng, ['both', 'up', 'down'] as const);
+    const links = replicationLinks(env, b);
+    for (const l of links) l.drop(dir);
+    return {
+      target: b.name,
+      detail: `replication bytes dropped (${dir}); connections that lost bytes reset on heal`,
+      links,
+    };
+  }),
+  {
+    // Issue 15's scenario: one follower's link to its leader is cut until it leaves the ISR (acks=all keeps working
+    // on the other two with min.insync.replicas=2), then the leader is killed: the other follower, which has every
+    // acknowledged record, must be elected, never the cut one (unclean election is off).
+    name: 'follower-cut-leader-kill',
+    unavailable: (env) => needsCluster(env) ?? needsReplicationLinks(env),
+    async inject(env, rng) {
+      const p = await settledPartition(env, rng);
+      const leader = byId(env, p.leader);
+      const followerId = pick(
+        rng,
+        p.replicas.filter((r) => r !== p.leader),
+      );
+      const link = leader.replicationIn.get(followerId)!;
+      const dir = pick(rng, ['both', 'up', 'down'] as const);
+      link.cut(dir);
+      const name = `${p.topic}-${p.partition}`;
+      await until(
+        async () => {
+          const view = await env.describe!().catch(() => undefined);
+          return view !== undefined && outOfIsr(view, followerId, [p]);
+        },
+        (env.lagMs ?? 0) + (env.outcomeMs ?? 20_000),
+        `broker-${followerId}, cut from the leader of ${name}, still in its ISR`,
+      );
+      // With min.insync.replicas=2, acks=all must still succeed on the leader and the other follower.
+      const outAt = Date.now();
+      if (env.lastAck)
+        await until(
+          () => env.lastAck!(p.topic, p.partition) > outAt,
+          env.outcomeMs ?? 20_000,
+          `no write to ${name} acknowledged while broker-${followerId} was out of its ISR (min.insync.replicas=2 is met by the other two)`,
+        );
+      await leader.kill9();
+      const killedAt = Date.now();
+      // Wait for the election (or the partition staying offline): the cut follower must not be the new leader.
+      let elected = -1;
+      await until(
+        async () => {
+          const view = await env.describe!().catch(() => undefined);
+          const now = view?.partitions.find((x) => x.partition === p.partition);
+          if (now === undefined || now.leader === p.leader) return false;
+          elected = now.leader;
+          return now.leader >= 0;
+        },
+        (env.sessionMs ?? 0) + (env.outcomeMs ?? 20_000),
+        `no new leader of ${name} after its leader broker-${p.leader} was killed`,
+      );
+      if (elected === followerId)
+        throw new Error(`broker-${followerId} was elected leader of ${name} while out of its ISR (unclean election)`);
+      return {
+        target: `${link.name}, then ${leader.name}`,
+        detail: `${name}: follower broker-${followerId} cut (${dir}) until out of the ISR, acks=all still answered, then leader broker-${p.leader} SIGKILLed; broker-${elected} elected; restarted and link healed on heal`,
+        async heal() {
+          const wait = killedAt + (env.sessionMs ?? 0) + 500 - Date.now();
+          if (wait > 0) await sleep(wait);
+          await leader.restart();
+          link.heal();
+          await ready(leader);
         },
       };
     },

@@ -27,14 +27,18 @@ export interface FaultEvent {
   detail?: string;
 }
 
-/** A write acknowledged by the broker (acks=all) at this offset. */
+/**
+ * A write acknowledged by the broker (acks=all) at this offset. `null`: acknowledged without an offset, as librdkafka
+ * reports a batch of an idempotent producer it knows was written (a later batch of the same producer was accepted
+ * after this one's answer was lost) but whose offset it never received.
+ */
 export interface AckEvent {
   type: 'ack';
   t: number;
   proc: string;
   topic: string;
   partition: number;
-  offset: number;
+  offset: number | null;
   value: string;
 }
 
@@ -141,6 +145,7 @@ export class HistoryWriter {
   readonly file: string;
   #buf: string[] = [];
   #count = 0;
+  readonly #lastAck = new Map<string, number>();
 
   constructor(file: string) {
     this.file = file;
@@ -151,7 +156,13 @@ export class HistoryWriter {
     return this.#count;
   }
 
+  /** When (harness clock) the last acknowledgement of a write to this partition was recorded; 0 if none yet. */
+  lastAck(topic: string, partition: number): number {
+    return this.#lastAck.get(`${topic}-${partition}`) ?? 0;
+  }
+
   add(ev: HistoryEvent): void {
+    if (ev.type === 'ack') this.#lastAck.set(`${ev.topic}-${ev.partition}`, Date.now());
     this.#buf.push(JSON.stringify(ev));
     this.#count++;
     if (this.#buf.length >= 2000) this.flush();

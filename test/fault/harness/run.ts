@@ -25,7 +25,6 @@ import {
 } from './faults.ts';
 import { HistoryWriter, readHistory } from './history.ts';
 import { type ManagedBroker, startBrokers } from './processes.ts';
-import type { FaultProxy } from './proxy.ts';
 
 const WORKLOAD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'workload.py');
 
@@ -34,11 +33,16 @@ export interface FaultRunOptions {
   cycles: number;
   /**
    * Cluster mode: a 3-node ZooKeeper ensemble and brokers 1..3 with 2 s sessions, the workload topics with
-   * replication factor 3 and min.insync.replicas=2, the internal topics RF 3, and the cluster fault kinds
-   * (CLUSTER_KINDS) by default. No transactional job: transactions across brokers are not supported yet (a
-   * coordinator's markers only reach partitions led by its own broker), so the checker's ctp rule is not applied.
+   * replication factor 3 and min.insync.replicas=2, the internal topics RF 3, every broker↔broker replication path
+   * and broker→ZooKeeper path through its own proxy, and the cluster fault kinds (CLUSTER_KINDS) by default.
    */
   cluster?: boolean;
+  /**
+   * Run the transactional consume-transform-produce job and its read_committed reader (and the checker's ctp
+   * rule). Default: on with one broker, off in cluster mode, where it needs transactions across brokers (a
+   * coordinator's markers must reach partitions other brokers lead): `npm run soak -- --cluster --txn`.
+   */
+  txn?: boolean;
   /** Directory for history.jsonl and report.txt. */
   outDir: string;
   /** Only these fault kinds (default: every kind available here). */
@@ -55,8 +59,6 @@ export interface FaultRunOptions {
   /** Plug point for the cluster: more brokers (with zookeeper.connect in overrides) and the ensemble. */
   brokers?: Array<{ id: number; overrides?: Record<string, string> }>;
   zookeeper?: ZooKeeperControl;
-  /** Broker id → proxy on that broker's path to ZooKeeper (its zookeeper.connect points at the proxy). */
-  zkLinks?: ReadonlyMap<number, FaultProxy>;
   log?: (line: string) => void;
 }
 
@@ -70,17 +72,20 @@ export interface FaultRunResult {
 /** ZooKeeper session of cluster mode's brokers. */
 const SESSION_MS = 2000;
 
-const CLUSTER_OVERRIDES = (zk: ZooKeeperEnsemble): Record<string, string> => ({
-  'zookeeper.connect': zk.connectString('/tributary'),
+/** Cluster mode's replica.lag.time.max.ms: a follower cut longer than this leaves the ISR. */
+const LAG_MS = 4000;
+
+/** zookeeper.connect and the inter-broker listeners are set by startBrokers (through the cluster's proxies). */
+const CLUSTER_OVERRIDES: Record<string, string> = {
   'zookeeper.session.timeout.ms': String(SESSION_MS),
   'offsets.topic.replication.factor': '3',
   'offsets.topic.num.partitions': '1',
   'transaction.state.log.replication.factor': '3',
   'transaction.state.log.num.partitions': '1',
-  'replica.lag.time.max.ms': '10000',
+  'replica.lag.time.max.ms': String(LAG_MS),
   'replica.fetch.backoff.ms': '200',
   'replica.high.watermark.checkpoint.interval.ms': '500',
-});
+};
 
 /** The cluster's own view of the workload topic (fresh admin client each time: brokers come and go). */
 async function describeCluster(bootstrap: string, topic: string): Promise<ClusterView> {
@@ -252,11 +257,12 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultRunResult> 
   const partitions = opts.partitions ?? 2;
   const rate = opts.rate ?? 50;
   log(
-    `fault run: seed=${opts.seed} cycles=${opts.cycles} (rerun: npm run soak --${opts.cluster ? ' --cluster' : ''} --seed ${opts.seed} --cycles ${opts.cycles}${opts.kinds ? ` --kinds ${opts.kinds.join(',')}` : ''})`,
+    `fault run: seed=${opts.seed} cycles=${opts.cycles} (rerun: npm run soak --${opts.cluster ? ' --cluster' : ''}${opts.cluster && opts.txn ? ' --txn' : ''} --seed ${opts.seed} --cycles ${opts.cycles}${opts.kinds ? ` --kinds ${opts.kinds.join(',')}` : ''})`,
   );
   mkdirSync(opts.outDir, { recursive: true });
   const python = requirePython('confluent_kafka', 'apt-get install python3-confluent-kafka');
   const cluster = opts.cluster === true;
+  const txn = opts.txn ?? !cluster;
   const historyFile = path.join(opts.outDir, 'history.jsonl');
   const w = new HistoryWriter(historyFile);
   const input = 'fault-in';
@@ -268,21 +274,36 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultRunResult> 
       [input]: { partitions, transactional: false },
       [output]: { partitions, transactional: true },
     },
-    ctp: cluster ? undefined : { input, output },
+    ctp: txn ? { input, output } : undefined,
   });
 
   const zk = cluster ? await startZooKeeper({ nodes: 3, tickTimeMs: 100 }) : undefined;
   let brokers: ManagedBroker[] = [];
   try {
     const brokerList =
-      opts.brokers ?? (zk ? [1, 2, 3].map((id) => ({ id, overrides: CLUSTER_OVERRIDES(zk) })) : [{ id: 0 }]);
+      opts.brokers ?? (zk ? [1, 2, 3].map((id) => ({ id, overrides: CLUSTER_OVERRIDES })) : [{ id: 0 }]);
     const specs = brokerList.map((b) => ({
       id: b.id,
       overrides: { ...BROKER_OVERRIDES, ...b.overrides },
       diskMiB: opts.diskMiB ?? (cluster ? 0 : 64),
     }));
-    brokers = await startBrokers(specs, prng(opts.seed ^ 0x5eed));
-    return await runWith(opts, { cluster, zk, brokers, historyFile, w, input, output, partitions, rate, log, python });
+    const links =
+      zk && !opts.brokers ? { replication: true, zookeeper: { nodes: zkNodes(zk), chroot: '/tributary' } } : {};
+    brokers = await startBrokers(specs, prng(opts.seed ^ 0x5eed), links);
+    return await runWith(opts, {
+      cluster,
+      txn,
+      zk,
+      brokers,
+      historyFile,
+      w,
+      input,
+      output,
+      partitions,
+      rate,
+      log,
+      python,
+    });
   } finally {
     w.flush();
     for (const b of brokers) {
@@ -296,8 +317,12 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultRunResult> 
   }
 }
 
+/** The ensemble's client addresses, in node order. */
+const zkNodes = (zk: ZooKeeperEnsemble): string[] => zk.nodes.map((n) => n.address);
+
 interface RunCtx {
   cluster: boolean;
+  txn: boolean;
   zk: ZooKeeperEnsemble | undefined;
   brokers: ManagedBroker[];
   historyFile: string;
@@ -311,14 +336,15 @@ interface RunCtx {
 }
 
 async function runWith(opts: FaultRunOptions, ctx: RunCtx): Promise<FaultRunResult> {
-  const { cluster, brokers, historyFile, w, input, output, partitions, rate, log, python } = ctx;
+  const { cluster, txn, brokers, historyFile, w, input, output, partitions, rate, log, python } = ctx;
   const bootstrap = brokers.map((b) => b.bootstrap).join(',');
   const env: FaultEnv = {
     brokers,
     zookeeper: ctx.zk ?? opts.zookeeper,
-    zkLinks: opts.zkLinks,
     describe: cluster ? () => describeCluster(bootstrap, input) : undefined,
     sessionMs: cluster ? SESSION_MS : undefined,
+    lagMs: cluster ? LAG_MS : undefined,
+    lastAck: (topic, partition) => w.lastAck(topic, partition),
   };
   const { kinds, skipped } = availableKinds(env, opts.kinds ?? (cluster ? CLUSTER_KINDS : undefined));
   for (const s of skipped) log(`fault kind ${s.name} not run: ${s.reason}`);
@@ -357,9 +383,9 @@ async function runWith(opts: FaultRunOptions, ctx: RunCtx): Promise<FaultRunResu
       rate,
       group: 'fault-group',
       members: ['m0', 'm1'],
-      ctp: cluster ? null : 'ctp',
+      ctp: txn ? 'ctp' : null,
       abort_every: 5,
-      readers: cluster ? [] : ['rc0'],
+      readers: txn ? ['rc0'] : [],
       seed: opts.seed,
     };
     let ready!: () => void;
@@ -405,7 +431,7 @@ async function runWith(opts: FaultRunOptions, ctx: RunCtx): Promise<FaultRunResu
       w.flush();
     }
 
-    log(`schedule done: stopping producers${cluster ? '' : ', draining the transactional job'}`);
+    log(`schedule done: stopping producers${txn ? ', draining the transactional job' : ''}`);
     await sleep(2000);
     await withTimeout(Promise.all(tsProducers.map((p) => p.stop())), 120_000, 'the TypeScript producers');
     workload.proc.stdin!.end();
@@ -416,8 +442,11 @@ async function runWith(opts: FaultRunOptions, ctx: RunCtx): Promise<FaultRunResu
     const fcode = await withTimeout(fin.exited, 300_000, 'the final read');
     if (fcode !== 0) throw new Error(`the final read exited with ${fcode}: ${fin.stderr()}`);
   } finally {
-    for (const p of tsProducers) await p.stop().catch(() => {});
+    // After a failure too: the Python workload goes first, then the TS producers get a bounded time to settle.
     if (workload && workload.proc.exitCode === null) workload.proc.kill('SIGKILL');
+    await withTimeout(Promise.allSettled(tsProducers.map((p) => p.stop())), 60_000, 'the TypeScript producers').catch(
+      (err: unknown) => log(`${err instanceof Error ? err.message : String(err)}; left behind`),
+    );
     w.flush();
   }
   const result = check(readHistory(historyFile));

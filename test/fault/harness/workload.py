@@ -310,7 +310,7 @@ def run(cfg):
     if cfg['ctp'] is not None:
         others += [guarded(ctp, cfg, cfg['ctp'])]
     else:
-        ctp_finished.set()  # cluster mode: no transactional job (see run.ts)
+        ctp_finished.set()  # no transactional job (cluster mode without --txn, see run.ts)
     others += [guarded(reader, cfg, n) for n in cfg['readers']]
     emit({'type': 'info', 'proc': 'workload', 'msg': 'ready'})
     sys.stdin.read()  # the harness closes stdin to stop the producers
