@@ -301,6 +301,13 @@ export class PartitionLeader {
   }
 
   #commit(state: PartitionState): void {
+    // A follower the committed ISR drops (the controller fencing its broker, or our own shrink) stops counting as
+    // "caught up, about to join" until it fetches to the log end again: a dead broker caught up at its death must
+    // not hold the HW for replica.lag.time.max.ms (Kafka excludes replicas that are not ISR-eligible, KIP-903).
+    for (const id of this.#committedIsr) {
+      const f = this.#followers.get(id);
+      if (f !== undefined && !state.isr.includes(id)) f.lastCaughtUpTimeMs = Number.NEGATIVE_INFINITY;
+    }
     this.#partitionEpoch = state.partitionEpoch;
     this.#replicas = state.replicas;
     this.#committedIsr = [...state.isr];

@@ -97,6 +97,27 @@ describe('PartitionLeader', () => {
     assert.equal(leader.highWatermark, 2);
   });
 
+  test('a follower the controller takes out of the ISR (its broker fenced) no longer holds the HW', () => {
+    // Found by the cluster transaction test: a broker kill -9'd while caught up was fenced and dropped from the ISR by
+    // the controller within its session timeout, yet acks=all to partitions whose leader survived waited out
+    // replica.lag.time.max.ms, because the dead follower still counted as "caught up, about to join" for the HW.
+    const { clock, log, leader, fetch, state } = setup();
+    log.appendAsLeader([1, 2], 5);
+    fetch(1, 2);
+    fetch(2, 2);
+    assert.equal(leader.highWatermark, 2);
+    clock.t = 100;
+    const removed = leader.onPartitionState({ ...state, partitionEpoch: 11, isr: [0, 1] });
+    assert.deepEqual(removed.completed, []);
+    const last = log.appendAsLeader([3], 5);
+    leader.afterAppend(9, last, 10_000);
+    assert.deepEqual(fetch(1, 3).effects.completed, [{ requestId: 9, error: ErrorCode.NONE }]);
+    assert.equal(leader.highWatermark, 3, 'follower 2 (fenced, out of the ISR) is not waited for');
+    // Alive after all: it fetches up to the log end and is caught up again, a candidate to rejoin.
+    clock.t = 200;
+    assert.deepEqual(fetch(2, 3).effects.alterPartition?.newIsr, [0, 1, 2]);
+  });
+
   test('last caught-up time is the time of the previous fetch when that fetch reached the leader LEO then', () => {
     const { clock, log, leader, fetch } = setup();
     log.appendAsLeader([1], 5);
