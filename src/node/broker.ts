@@ -41,7 +41,7 @@ import { type ReadBufferPool, SizedBufferPools } from '../storage/read-buffers.t
 import { createLogger, type Logger, LoggerRegistry } from '../util/log.ts';
 import { clusterIdFromStore, controlledShutdown, retryWhileDisconnected } from './cluster.ts';
 import { ClusterMetadata, ClusterProducerIds } from './cluster-metadata.ts';
-import { interBrokerSecurity } from './inter-broker.ts';
+import { clientTls, interBrokerSecurity } from './inter-broker.ts';
 
 /** How long a cluster broker waits at start for its registration to reach its metadata (Kafka's default
  * initial.broker.registration.timeout.ms) before the start fails. */
@@ -416,15 +416,25 @@ export class Broker {
     );
   }
 
-  /** http.auth=basic: users are checked at (and act through) this broker's first SASL_PLAINTEXT listener. */
+  /**
+   * http.auth=basic: users are checked at (and act through) this broker's first SASL_PLAINTEXT listener, else its
+   * first SASL_SSL one (over TLS with the listener's own key store; the peer is this process at the address it bound,
+   * so its certificate is not checked against a host name).
+   */
   private httpAuth(image: () => MetadataImage): HttpAuthOptions {
     const cfg = this.config;
     return {
       endpoint: () => {
-        const bound = this.bound.find((l) => l.securityProtocol === 'SASL_PLAINTEXT');
+        const bound =
+          this.bound.find((l) => l.securityProtocol === 'SASL_PLAINTEXT') ??
+          this.bound.find((l) => l.securityProtocol === 'SASL_SSL');
         const listener = bound && cfg.listeners.find((l) => l.name === bound.name);
         if (bound === undefined || listener === undefined) return undefined;
-        return { bootstrap: localAddress(bound), mechanisms: listenerSasl(cfg, listener).mechanisms };
+        const ssl =
+          bound.securityProtocol === 'SASL_SSL'
+            ? { ...clientTls(cfg, listener), rejectUnauthorized: false, skipHostnameCheck: true }
+            : undefined;
+        return { bootstrap: localAddress(bound), mechanisms: listenerSasl(cfg, listener).mechanisms, ssl };
       },
       scramMechanisms: (user) =>
         [...(image().scramCredentials.get(user)?.keys() ?? [])].flatMap((id) => scramMechanismById(id)?.name ?? []),

@@ -43,7 +43,8 @@ export function interBrokerSecurity(cfg: BrokerConfig): ClientSecurity {
   return security;
 }
 
-function clientTls(cfg: BrokerConfig, listener: Listener): ClientTls {
+/** A client's TLS settings for `listener` of this broker: its trust store verifies, its key store is the certificate. */
+export function clientTls(cfg: BrokerConfig, listener: Listener): ClientTls {
   // The listener's own TLS settings, read (and checked) as the listener reads them: the same key store is this
   // broker's client certificate, the same trust store verifies the others.
   const server = listenerTls(cfg, listener).options;

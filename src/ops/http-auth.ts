@@ -1,6 +1,6 @@
 /**
  * `http.auth=basic`: HTTP Basic credentials on /metrics and the web console, checked against the broker's own SASL
- * users by authenticating to its SASL_PLAINTEXT listener with them — PLAIN users of the listener's JAAS config,
+ * users by authenticating to its SASL_PLAINTEXT (else SASL_SSL) listener with them — PLAIN users of the listener's JAAS config,
  * SCRAM users of the cluster metadata — so there is no second user database and no second password check. The
  * clients opened for a user (Admin, and the Producer and Consumers the console uses) stay authenticated as that
  * principal: every console action is authorized by the broker's ACLs exactly as the same request from any Kafka
@@ -12,7 +12,7 @@ import { Admin } from '../client/admin.ts';
 import type { ClientOptions } from '../client/cluster.ts';
 import { KafkaClientError } from '../client/errors.ts';
 import { Producer } from '../client/producer.ts';
-import type { SaslMechanism } from '../client/security.ts';
+import type { ClientTls, SaslMechanism } from '../client/security.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 
 const IDLE_MS = 60_000;
@@ -44,14 +44,16 @@ export class KafkaClients {
 
 /** Where and how the console's clients reach the broker as a user. */
 export interface SaslEndpoint {
-  /** host:port of a SASL_PLAINTEXT listener of this broker. */
+  /** host:port of a SASL_PLAINTEXT or SASL_SSL listener of this broker. */
   bootstrap: string;
+  /** TLS to the listener when it is SASL_SSL. */
+  ssl?: ClientTls;
   /** The listener's enabled mechanisms, in its order. */
   mechanisms: readonly string[];
 }
 
 export interface HttpAuthOptions {
-  /** The SASL_PLAINTEXT listener to authenticate at; undefined when the broker has none. */
+  /** The SASL listener to authenticate at; undefined when the broker has none. */
   endpoint: () => SaslEndpoint | undefined;
   /** The SCRAM mechanisms `user` has a credential for (from the metadata image). */
   scramMechanisms: (user: string) => readonly string[];
@@ -102,7 +104,10 @@ export class HttpAuth {
   private async open(user: string, password: string): Promise<KafkaClients> {
     const ep = this.opts.endpoint();
     if (ep === undefined)
-      throw new HttpAuthError(503, 'http.auth=basic needs a SASL_PLAINTEXT listener on this broker to check users');
+      throw new HttpAuthError(
+        503,
+        'http.auth=basic needs a SASL_PLAINTEXT or SASL_SSL listener on this broker to check users',
+      );
     const scram = this.opts.scramMechanisms(user);
     // A SCRAM credential of the user on a mechanism the listener enables, else PLAIN (the JAAS users).
     const mechanism = (ep.mechanisms.find((m) => m.startsWith('SCRAM-') && scram.includes(m)) ??
@@ -114,6 +119,7 @@ export class HttpAuth {
         clientId: 'tributary-console',
         retries: 2,
         sasl: { mechanism, username: user, password },
+        ssl: ep.ssl,
       },
       `User:${user}`,
     );

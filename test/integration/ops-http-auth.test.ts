@@ -1,7 +1,7 @@
 // http.auth=basic on an https:// operations listener of a broker with SASL users and ACLs: /health and /ready stay
 // open; /metrics and the console need a broker user's credentials (a PLAIN user of the JAAS config or a SCRAM user,
-// checked by authenticating to the SASL_PLAINTEXT listener); console actions run as that user, so a user without
-// the ACL gets 403 with a message naming it, and the super user may do everything.
+// checked by authenticating to the SASL_PLAINTEXT listener, or the SASL_SSL one over TLS); console actions run as
+// that user, so a user without the ACL gets 403 with a message naming it, and the super user may do everything.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
@@ -165,5 +165,43 @@ describe('operations HTTP listener with http.auth=basic over https', { timeout: 
     } finally {
       await admin.close();
     }
+  });
+});
+
+describe('http.auth=basic on a broker whose only SASL listener is SASL_SSL', { timeout: 120_000 }, () => {
+  let certs: CertFiles | undefined;
+  let broker: BrokerHandle | undefined;
+  const setup = sharedSetup(async () => {
+    certs = makeCerts();
+    broker = await startBrokerProcess({
+      extraListeners: `SASL_SSL://127.0.0.1:${await freePort()}`,
+      overrides: {
+        'inter.broker.listener.name': 'PLAINTEXT',
+        'listener.name.sasl_ssl.sasl.enabled.mechanisms': 'PLAIN',
+        'listener.name.sasl_ssl.plain.sasl.jaas.config': PLAIN_JAAS,
+        'ssl.keystore.type': 'PEM',
+        'ssl.keystore.location': certs.brokerKeystore,
+        'http.listeners': 'http://127.0.0.1:0',
+        'http.auth': 'basic',
+      },
+    });
+    return httpPort(broker);
+  });
+  after(async () => {
+    await broker?.stop();
+    if (certs) rmSync(certs.dir, { recursive: true, force: true });
+  });
+  afterEach((t) => printLogsOnFailure(t, broker));
+
+  test('users are checked over TLS at the SASL_SSL listener', async () => {
+    const port = await setup.get();
+    const metrics = async (user: string, password: string) =>
+      fetch(`http://127.0.0.1:${port}/metrics`, {
+        headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` },
+      });
+    const ok = await metrics('bob', 'bob-secret');
+    assert.equal(ok.status, 200, await ok.text());
+    const wrong = await metrics('bob', 'not-bobs');
+    assert.equal(wrong.status, 401, await wrong.text());
   });
 });
