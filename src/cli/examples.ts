@@ -58,6 +58,11 @@ const EXAMPLES: Record<string, string[]> = {
     'tributary share-groups describe -g workers --members    # each member and its partitions',
     'tributary share-groups describe -g workers --offsets    # START-OFFSET and LAG per partition',
   ],
+  'share-groups reset-offsets': [
+    'tributary share-groups reset-offsets -g workers -t orders --to-earliest              # dry run: the plan',
+    'tributary share-groups reset-offsets -g workers -t orders --to-offset 1200 --execute',
+  ],
+  'share-groups delete-offsets': ['tributary share-groups delete-offsets -g workers -t orders'],
   'share-groups delete': ['tributary share-groups delete -g workers', 'tributary share-groups delete -g a -g b'],
   groups: ['tributary groups list', 'tributary groups describe -g billing'],
   'groups list': ['tributary groups list', 'tributary groups list --json'],
