@@ -7,7 +7,8 @@ import { ReplicaManager, toLogConfig } from '../broker/replica-manager.ts';
 import type { ReplicationOptions } from '../broker/replication.ts';
 import type { CoordinationStore } from '../cluster/coordination/store.ts';
 import { ZooKeeperStore } from '../cluster/coordination/zookeeper/index.ts';
-import { type BrokerConfig, loadBrokerConfig } from '../config/broker-config.ts';
+import { type BrokerConfig, type Listener, loadBrokerConfig } from '../config/broker-config.ts';
+import { ConfigError } from '../config/errors.ts';
 import { parseProperties } from '../config/properties.ts';
 import { ClusterController } from '../controller/controller.ts';
 import { BrokerRegistration } from '../controller/registration.ts';
@@ -28,7 +29,8 @@ import type { FetcherStats } from '../replication/fetcher.ts';
 import type { AlterPartitionAnswer } from '../replication/types.ts';
 import { listenerSasl } from '../security/sasl.ts';
 import { type ScramMechanism, scramMechanismById } from '../security/scram.ts';
-import { listenerTls, usesTls } from '../security/tls.ts';
+import { type ListenerTls, listenerTls, usesTls } from '../security/tls.ts';
+import { reloadTlsListeners } from '../security/tls-reload.ts';
 import { Dispatcher } from '../server/dispatcher.ts';
 import { FetchSessionCache } from '../server/fetch-sessions.ts';
 import { supportedApis } from '../server/handlers/index.ts';
@@ -351,7 +353,8 @@ export class Broker {
           host: l.host,
           port: l.port,
           securityProtocol: l.securityProtocol,
-          tls: usesTls(l.securityProtocol) ? listenerTls(cfg, l) : undefined,
+          // The stores in effect: a dynamic listener.name.<l>.ssl.* change survives a restart.
+          tls: usesTls(l.securityProtocol) ? this.startupTls(configs, l) : undefined,
           sasl: l.securityProtocol.startsWith('SASL_')
             ? {
                 config: listenerSasl(cfg, l),
@@ -360,6 +363,14 @@ export class Broker {
             : undefined,
         })),
     );
+    // Certificates reloaded without a restart: a change of the dynamic broker configs may give a TLS listener
+    // new stores (validated when altered, security/tls-reload.ts); new connections get them.
+    const server = this.server;
+    configs.servedTls = (name) => server.servedTls(name);
+    controller.subscribe((image, previous) => {
+      if (image.brokerConfigs !== previous.brokerConfigs)
+        reloadTlsListeners(server, configs.effective(), this.bound, loggers.get('tributary.server'));
+    });
     const controllerListeners = cfg.listeners.filter((l) => cfg.controllerListenerNames.includes(l.name));
     if (controllerListeners.length > 0) {
       // A KRaft server.properties names a CONTROLLER listener and the quorum voters: accepted, but nothing to run yet.
@@ -613,6 +624,19 @@ export class Broker {
         );
     }
     log.info({ brokerEpoch: String(epoch) }, 'registered in the cluster; processing requests');
+  }
+
+  /** A TLS listener's settings at start: the effective (dynamic) ones, else the static ones if those do not load. */
+  private startupTls(configs: ConfigService, l: Listener): ListenerTls {
+    const effective = configs.effective();
+    if (effective === this.config) return listenerTls(this.config, l);
+    try {
+      return listenerTls(effective, l);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      this.log.error({ listener: l.name, err: e.message }, 'dynamic TLS stores do not load; using the static ones');
+      return listenerTls(this.config, l);
+    }
   }
 
   private schedule(ms: number, fn: () => unknown): void {
