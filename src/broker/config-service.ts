@@ -2,7 +2,7 @@
 // DescribeConfigs entries for topics, brokers, broker loggers and groups, and validation of changes.
 import type { BrokerConfig } from '../config/broker-config.ts';
 import { CONFIG_SOURCE } from '../config/definitions.ts';
-import { type BrokerChangeCheck, checkBrokerChange } from '../config/dynamic-broker.ts';
+import { type BrokerChangeCheck, type BrokerConfigProblem, checkBrokerChange } from '../config/dynamic-broker.ts';
 import {
   describeGroupConfig,
   type GroupConfigError,
@@ -18,7 +18,12 @@ import {
   validateTopicConfigs,
 } from '../config/topic-config.ts';
 import type { MetadataImage } from '../metadata/image.ts';
+import { type ListenerTls, usesTls } from '../security/tls.ts';
+import { checkListenerReload } from '../security/tls-reload.ts';
 import type { Logger, LoggerRegistry } from '../util/log.ts';
+
+/** Kafka's INVALID_REQUEST: ConfigAdminManager turns a failed reconfiguration's ConfigException into it. */
+const INVALID_REQUEST = 42;
 
 /** Kafka's ConfigResource.Type ids. */
 export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8, GROUP: 32 } as const;
@@ -56,6 +61,8 @@ export class ConfigService {
   private image: (() => MetadataImage) | undefined;
   /** The effective broker config, rebuilt when the dynamic layers in the image change. */
   private cached: { defaults: object; own: object; config: BrokerConfig } | undefined;
+  /** The TLS settings a listener serves now (set by the broker once it listens), for validating reloads. */
+  servedTls: ((listener: string) => ListenerTls | undefined) | undefined;
   /** Runtime log levels (BROKER_LOGGER resources); set by the broker. */
   loggers: LoggerRegistry | undefined;
 
@@ -156,9 +163,25 @@ export class ConfigService {
     changed: readonly string[],
   ): BrokerChangeCheck {
     const { defaults, own } = this.dynamicLayers();
-    return checkBrokerChange(next, changed, (n) =>
-      entity === '' ? this.broker.withDynamic(n, own) : this.broker.withDynamic(defaults, n),
+    return checkBrokerChange(
+      next,
+      changed,
+      (n) => (entity === '' ? this.broker.withDynamic(n, own) : this.broker.withDynamic(defaults, n)),
+      { perBroker: entity !== '', checkListeners: (cfg, names) => this.checkListeners(cfg, names) },
     );
+  }
+
+  /** A TLS listener's new stores must load and keep the certificate it serves now (security/tls-reload.ts). */
+  private checkListeners(cfg: BrokerConfig, names: ReadonlySet<string>): BrokerConfigProblem[] {
+    const problems: BrokerConfigProblem[] = [];
+    for (const l of cfg.listeners) {
+      if (!names.has(l.name.toLowerCase()) || !usesTls(l.securityProtocol)) continue;
+      const served = this.servedTls?.(l.name);
+      if (served === undefined) continue; // not serving (a controller listener): read at the next start
+      const r = checkListenerReload(cfg, l, served);
+      if (!r.ok) problems.push({ key: r.key, errorCode: INVALID_REQUEST, message: r.message });
+    }
+    return problems;
   }
 
   validateGroup(configs: Record<string, string>): GroupConfigError[] {

@@ -15,7 +15,7 @@ import {
 } from './definitions.ts';
 import { closestKnownKeys } from './did-you-mean.ts';
 import { ConfigError } from './errors.ts';
-import { parseListenerOverride, parseListenerOverrideValue } from './listener-config.ts';
+import { parseListenerOverride, parseListenerOverrideValue, RECONFIGURABLE_LISTENER_KEYS } from './listener-config.ts';
 import { readPropertiesFile } from './properties.ts';
 
 export type BrokerConfigSource = 'DEFAULT_CONFIG' | 'STATIC_BROKER_CONFIG';
@@ -469,6 +469,17 @@ export class BrokerConfig {
     const merged = new Map(this.entries);
     const layer = (values: Readonly<Record<string, string>>, origin: BrokerConfigOrigin) => {
       for (const [k, raw] of Object.entries(values)) {
+        const perListener = parseListenerOverride(k);
+        if (perListener?.def !== undefined && RECONFIGURABLE_LISTENER_KEYS.has(perListener.base)) {
+          // A listener's key or trust store (Kafka's per-listener reconfigurable SSL keys).
+          const key = `listener.name.${perListener.listener.toLowerCase()}.${perListener.base}`;
+          try {
+            merged.set(key, { ...parseListenerOverrideValue(key, perListener.def, raw), origin });
+          } catch (e) {
+            if (!(e instanceof ConfigError)) throw e;
+          }
+          continue;
+        }
         const def = configDef(k);
         if (!def || def.scope === 'topic' || !def.dynamic) continue;
         try {

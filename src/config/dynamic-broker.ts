@@ -10,6 +10,7 @@ import type { BrokerConfig } from './broker-config.ts';
 import { BROKER_DEFINITIONS, configDef, parseConfigValue, TOPIC_DEFINITIONS } from './definitions.ts';
 import { closestKnownKeys } from './did-you-mean.ts';
 import { ConfigError } from './errors.ts';
+import { parseListenerOverride, parseListenerOverrideValue, RECONFIGURABLE_LISTENER_KEYS } from './listener-config.ts';
 
 /** Kafka error codes. */
 const INVALID_CONFIG = 40;
@@ -70,18 +71,48 @@ export function dynamicEffect(key: string): { applied: true } | { applied: false
  * use Kafka's codes: a key that is not a broker config is INVALID_CONFIG; a key that cannot be updated dynamically,
  * or a value Kafka's ConfigDef would reject, is INVALID_REQUEST (Kafka's ConfigAdminManager turns those
  * ConfigExceptions into InvalidRequestException), with Kafka's "Cannot update these configs dynamically" message.
+ * A TLS listener's stores are dynamic per listener (`listener.name.<l>.ssl.keystore.location`, ...): only for one
+ * broker, never without the listener prefix, and `opts.checkListeners` validates the new stores.
  */
 export function checkBrokerChange(
   next: Readonly<Record<string, string>>,
   changed: readonly string[],
   rebuild: (next: Readonly<Record<string, string>>) => BrokerConfig,
+  opts: BrokerChangeOptions = {},
 ): BrokerChangeCheck {
   const errors: BrokerConfigProblem[] = [];
   const warnings: Array<{ key: string; reason: string }> = [];
   const readOnly: string[] = [];
+  const unprefixed: string[] = [];
+  const clusterLevel: string[] = [];
+  /** Listeners (lower-case names) whose reconfigurable keys the request touched. */
+  const listeners = new Set<string>();
   for (const key of changed) {
     const value = next[key];
+    const perListener = parseListenerOverride(key);
+    if (perListener !== undefined && RECONFIGURABLE_LISTENER_KEYS.has(perListener.base)) {
+      // Kafka: listener configs are per broker, never at the cluster-wide default entity.
+      if (opts.perBroker === false) clusterLevel.push(key);
+      else listeners.add(perListener.listener.toLowerCase());
+      if (value !== undefined && perListener.def !== undefined && opts.perBroker !== false) {
+        try {
+          parseListenerOverrideValue(key, perListener.def, value);
+        } catch (e) {
+          if (!(e instanceof ConfigError)) throw e;
+          errors.push({ key, errorCode: INVALID_REQUEST, message: e.message });
+        }
+      }
+      continue;
+    }
     if (value === undefined) continue; // deleted: the value falls back to the next layer
+    if (perListener?.def !== undefined) {
+      readOnly.push(key); // a listener key Kafka reconfigures only by re-creating the listener
+      continue;
+    }
+    if (RECONFIGURABLE_LISTENER_KEYS.has(key)) {
+      unprefixed.push(key);
+      continue;
+    }
     const def = configDef(key);
     if (!def || def.scope === 'topic') {
       let hint = '';
@@ -108,6 +139,19 @@ export function checkBrokerChange(
     const effect = dynamicEffect(key);
     if (!effect.applied) warnings.push({ key, reason: effect.reason });
   }
+  // Kafka's DynamicBrokerConfig.validateConfigs checks, in this order.
+  if (clusterLevel.length > 0)
+    errors.unshift({
+      key: clusterLevel[0]!,
+      errorCode: INVALID_REQUEST,
+      message: `Cannot update these configs at default cluster level, broker id must be specified: Set(${clusterLevel.join(', ')})`,
+    });
+  if (unprefixed.length > 0)
+    errors.unshift({
+      key: unprefixed[0]!,
+      errorCode: INVALID_REQUEST,
+      message: `These security configs can be dynamically updated only per-listener using the listener prefix: Set(${unprefixed.join(', ')})`,
+    });
   if (readOnly.length > 0)
     errors.unshift({
       key: readOnly[0]!,
@@ -115,14 +159,46 @@ export function checkBrokerChange(
       message: `Cannot update these configs dynamically: Set(${readOnly.join(', ')})`,
     });
   if (errors.length === 0) {
+    let rebuilt: BrokerConfig | undefined;
     try {
-      rebuild(next);
+      rebuilt = rebuild(next);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       errors.push({ key: e.key, errorCode: INVALID_REQUEST, message: e.message });
     }
+    if (rebuilt !== undefined && listeners.size > 0) {
+      const touched = changed.filter((k) => parseListenerOverride(k) !== undefined);
+      for (const p of opts.checkListeners?.(rebuilt, listeners) ?? [])
+        errors.push({
+          key: p.key,
+          errorCode: p.errorCode,
+          message: `Validation of dynamic config update of Set(${touched.join(', ')}) failed: ${p.message}`,
+        });
+      for (const name of listeners)
+        if (!rebuilt.listeners.some((l) => l.name.toLowerCase() === name))
+          warnings.push({
+            key: touched.find((k) => parseListenerOverride(k)?.listener.toLowerCase() === name)!,
+            reason: `this broker has no listener named ${name}`,
+          });
+    }
   }
   return { errors, warnings };
+}
+
+export interface BrokerChangeOptions {
+  /** False for the cluster-wide default entity (resource name ""); listener keys are per broker only. */
+  readonly perBroker?: boolean;
+  /**
+   * Validates the new settings of the named listeners (lower-case names) against what they serve now, e.g. that a
+   * new key store loads and keeps the certificate's identity (security/tls-reload.ts).
+   */
+  readonly checkListeners?: (cfg: BrokerConfig, listeners: ReadonlySet<string>) => BrokerConfigProblem[];
+}
+
+/** Whether a broker key is a listener's reconfigurable key (a TLS store): changing it reloads the listener. */
+export function isListenerReloadKey(key: string): boolean {
+  const perListener = parseListenerOverride(key);
+  return perListener !== undefined && RECONFIGURABLE_LISTENER_KEYS.has(perListener.base);
 }
 
 /** Dynamic broker keys (DescribeConfigs readOnly=false), for documentation and the CLI. */

@@ -504,6 +504,16 @@ export const BROKER_KEYS: readonly ConfigDef[] = [
     default: 'DEFAULT',
     doc: 'Rules mapping a client certificate distinguished name to a principal name (RULE:pattern/replacement/[LU]).',
   }),
+  b('ssl.allow.dn.changes', {
+    type: 'boolean',
+    default: 'false',
+    doc: 'Whether a dynamic key store change may change the certificate subject (distinguished name).',
+  }),
+  b('ssl.allow.san.changes', {
+    type: 'boolean',
+    default: 'false',
+    doc: 'Whether a dynamic key store change may drop subject alternative names of the certificate.',
+  }),
   b('ssl.endpoint.identification.algorithm', {
     type: 'string',
     default: 'https',

@@ -24,10 +24,29 @@ export const PER_LISTENER_KEYS: ReadonlySet<string> = new Set([
   'ssl.cipher.suites',
   'ssl.principal.mapping.rules',
   'ssl.endpoint.identification.algorithm',
+  'ssl.allow.dn.changes',
+  'ssl.allow.san.changes',
   'sasl.enabled.mechanisms',
   'sasl.jaas.config',
   'sasl.server.max.receive.size',
   'connections.max.reauth.ms',
+]);
+
+/**
+ * Per-listener keys that can be changed at runtime (Kafka's SslConfigs.RECONFIGURABLE_CONFIGS): a TLS listener's key
+ * and trust stores, set as `listener.name.<l>.<key>` dynamic configs of one broker (security/tls-reload.ts).
+ */
+export const RECONFIGURABLE_LISTENER_KEYS: ReadonlySet<string> = new Set([
+  'ssl.keystore.type',
+  'ssl.keystore.location',
+  'ssl.keystore.password',
+  'ssl.key.password',
+  'ssl.keystore.certificate.chain',
+  'ssl.keystore.key',
+  'ssl.truststore.type',
+  'ssl.truststore.location',
+  'ssl.truststore.password',
+  'ssl.truststore.certificates',
 ]);
 
 /** `<mechanism>.sasl.jaas.config`, Kafka's per-listener, per-mechanism login context. */

@@ -19,6 +19,7 @@ import {
 } from './definitions.ts';
 import { closestKeys } from './did-you-mean.ts';
 import { ConfigError } from './errors.ts';
+import { parseListenerOverride } from './listener-config.ts';
 
 /** Kafka error code INVALID_CONFIG. */
 export const INVALID_CONFIG = 40;
@@ -298,6 +299,25 @@ export function describeBrokerConfig(
       type: 0,
       documentation: null,
       synonyms: [{ name: key, value: null, source: 'STATIC_BROKER_CONFIG' }],
+    });
+  }
+  // A listener's dynamic stores (listener.name.<l>.ssl.keystore.location, ...): this broker's own, passwords hidden.
+  for (const [key, raw] of Object.entries(dynamicOverrides)) {
+    const perListener = parseListenerOverride(key);
+    if (perListener?.def === undefined || !include(key)) continue;
+    const sensitive = isSensitive(perListener.def);
+    const value = sensitive ? null : raw;
+    const i = entries.findIndex((e) => e.name === key);
+    if (i >= 0) entries.splice(i, 1);
+    entries.push({
+      name: key,
+      value,
+      source: 'DYNAMIC_BROKER_CONFIG',
+      readOnly: false,
+      sensitive,
+      type: 0,
+      documentation: null,
+      synonyms: [{ name: key, value, source: 'DYNAMIC_BROKER_CONFIG' }],
     });
   }
   return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

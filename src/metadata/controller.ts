@@ -635,8 +635,13 @@ export class LocalController implements MetadataController {
       };
     if (!validateOnly) {
       const records: MetadataRecord[] = [];
+      // As Kafka (KAFKA-14136): a broker config set to its current value is written again, so brokers reload the
+      // files it names (a key store replaced at the same path).
+      const resubmitted = new Set(
+        resourceType === 'broker' ? ops.filter((o) => o.op === 'set' && o.value !== null).map((o) => o.name) : [],
+      );
       for (const k of new Set([...Object.keys(existing), ...Object.keys(next)])) {
-        if (existing[k] !== next[k])
+        if (existing[k] !== next[k] || resubmitted.has(k))
           records.push(
             record('ConfigRecord', {
               resourceType:

@@ -5,9 +5,11 @@ import { join, resolve } from 'node:path';
 import { ConfigService } from '../broker/config-service.ts';
 import { ReplicaManager, toLogConfig } from '../broker/replica-manager.ts';
 import type { ReplicationOptions } from '../broker/replication.ts';
+import type { ClientSecurity } from '../client/security.ts';
 import type { CoordinationStore } from '../cluster/coordination/store.ts';
 import { ZooKeeperStore } from '../cluster/coordination/zookeeper/index.ts';
-import { type BrokerConfig, loadBrokerConfig } from '../config/broker-config.ts';
+import { type BrokerConfig, type Listener, loadBrokerConfig } from '../config/broker-config.ts';
+import { ConfigError } from '../config/errors.ts';
 import { parseProperties } from '../config/properties.ts';
 import { ClusterController } from '../controller/controller.ts';
 import { BrokerRegistration } from '../controller/registration.ts';
@@ -28,7 +30,8 @@ import type { FetcherStats } from '../replication/fetcher.ts';
 import type { AlterPartitionAnswer } from '../replication/types.ts';
 import { listenerSasl } from '../security/sasl.ts';
 import { type ScramMechanism, scramMechanismById } from '../security/scram.ts';
-import { listenerTls, usesTls } from '../security/tls.ts';
+import { type ListenerTls, listenerTls, usesTls } from '../security/tls.ts';
+import { reloadTlsListeners } from '../security/tls-reload.ts';
 import { Dispatcher } from '../server/dispatcher.ts';
 import { FetchSessionCache } from '../server/fetch-sessions.ts';
 import { supportedApis } from '../server/handlers/index.ts';
@@ -82,6 +85,7 @@ export class Broker {
   private locks: DirLock[] = [];
   private http: OpsHttpServer | undefined;
   private configService: ConfigService | undefined;
+  private interBroker: ClientSecurity | undefined;
   /** Incremental fetch sessions (KIP-227) of consumers and followers fetching from this broker. */
   private readonly fetchSessions = new FetchSessionCache({
     maxSlots: () =>
@@ -267,7 +271,7 @@ export class Broker {
       clock: Date.now,
       offsets: groups,
       cluster: this.cluster
-        ? { endpoint: (id) => this.interBrokerEndpoint(id), security: interBrokerSecurity(this.config) }
+        ? { endpoint: (id) => this.interBrokerEndpoint(id), security: this.interBrokerClient() }
         : undefined,
     });
     this.transactions = transactions;
@@ -280,7 +284,7 @@ export class Broker {
       log: loggers.get('tributary.share'),
       clock: Date.now,
       groups,
-      security: this.cluster ? interBrokerSecurity(cfg) : undefined,
+      security: this.cluster ? this.interBrokerClient() : undefined,
     });
     this.shares = shares;
 
@@ -351,7 +355,8 @@ export class Broker {
           host: l.host,
           port: l.port,
           securityProtocol: l.securityProtocol,
-          tls: usesTls(l.securityProtocol) ? listenerTls(cfg, l) : undefined,
+          // The stores in effect: a dynamic listener.name.<l>.ssl.* change survives a restart.
+          tls: usesTls(l.securityProtocol) ? this.startupTls(configs, l) : undefined,
           sasl: l.securityProtocol.startsWith('SASL_')
             ? {
                 config: listenerSasl(cfg, l),
@@ -360,6 +365,19 @@ export class Broker {
             : undefined,
         })),
     );
+    // Certificates reloaded without a restart: a change of the dynamic broker configs may give a TLS listener
+    // new stores (validated when altered, security/tls-reload.ts); new connections get them.
+    // Between brokers, new connections use the inter-broker listener's new stores too (its trust store verifies
+    // the other brokers, its key store is this broker's client certificate).
+    const server = this.server;
+    configs.servedTls = (name) => server.servedTls(name);
+    if (configs.effective() !== cfg) this.refreshInterBrokerTls(configs.effective());
+    controller.subscribe((image, previous) => {
+      if (image.brokerConfigs === previous.brokerConfigs) return;
+      const effective = configs.effective();
+      const reloaded = reloadTlsListeners(server, effective, this.bound, loggers.get('tributary.server'));
+      if (reloaded.includes(cfg.interBrokerListenerName)) this.refreshInterBrokerTls(effective);
+    });
     const controllerListeners = cfg.listeners.filter((l) => cfg.controllerListenerNames.includes(l.name));
     if (controllerListeners.length > 0) {
       // A KRaft server.properties names a CONTROLLER listener and the quorum voters: accepted, but nothing to run yet.
@@ -495,7 +513,7 @@ export class Broker {
         windowMs: (cfg.get('replication.quota.window.size.seconds') as number) * 1000,
       },
       fetcher: {
-        security: interBrokerSecurity(cfg),
+        security: this.interBrokerClient(),
         brokerEpoch: () => c.registration?.epoch ?? -1n,
         numFetchers: cfg.numReplicaFetchers,
         fetchMaxBytes: cfg.replicaFetchMaxBytes,
@@ -613,6 +631,40 @@ export class Broker {
         );
     }
     log.info({ brokerEpoch: String(epoch) }, 'registered in the cluster; processing requests');
+  }
+
+  /**
+   * The one inter-broker client security (replica fetchers, transaction markers, share RPCs, ...): they read it at
+   * each connect, so a TLS reload of the inter-broker listener (refreshInterBrokerTls) reaches new connections.
+   */
+  private interBrokerClient(): ClientSecurity {
+    this.interBroker ??= interBrokerSecurity(this.config);
+    return this.interBroker;
+  }
+
+  private refreshInterBrokerTls(effective: BrokerConfig): void {
+    const security = this.interBroker;
+    const listener = this.bound.find((l) => l.name === effective.interBrokerListenerName);
+    if (security?.ssl === undefined || security.ssl === false || listener === undefined) return;
+    try {
+      security.ssl = clientTls(effective, listener);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      this.log.error({ err: e.message }, 'inter-broker TLS keeps its stores: the dynamic ones do not load');
+    }
+  }
+
+  /** A TLS listener's settings at start: the effective (dynamic) ones, else the static ones if those do not load. */
+  private startupTls(configs: ConfigService, l: Listener): ListenerTls {
+    const effective = configs.effective();
+    if (effective === this.config) return listenerTls(this.config, l);
+    try {
+      return listenerTls(effective, l);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      this.log.error({ listener: l.name, err: e.message }, 'dynamic TLS stores do not load; using the static ones');
+      return listenerTls(this.config, l);
+    }
   }
 
   private schedule(ms: number, fn: () => unknown): void {

@@ -2,11 +2,12 @@
 // the dispatcher. A TLS connection's principal comes from its client certificate, when it presents one.
 import { X509Certificate } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
 import { ANONYMOUS, distinguishedName, mapDistinguishedName } from '../security/principal.ts';
 import { FAKE_SCRAM_SECRET, type ListenerSasl, SaslSession } from '../security/sasl.ts';
 import type { ScramLookup } from '../security/scram.ts';
 import { type ListenerTls, usesTls } from '../security/tls.ts';
+import { assert } from '../util/assert.ts';
 import type { Logger } from '../util/log.ts';
 import { Connection, type ConnectionOptions, type FrameProcessor } from './connection.ts';
 
@@ -48,6 +49,9 @@ export class SocketServer {
   /** Connections accepted before enableRequestProcessing(), not yet read from (null once processing is on). */
   private held: Array<() => void> | null;
   private heldSockets = new Set<Socket>();
+  /** TLS listeners' servers and the settings they serve, by listener name. */
+  private readonly tlsServers = new Map<string, TlsServer>();
+  private readonly tls = new Map<string, ListenerTls>();
 
   constructor(processor: FrameProcessor, log: Logger, opts: SocketServerOptions) {
     this.processor = processor;
@@ -88,7 +92,10 @@ export class SocketServer {
       if (usesTls(spec.securityProtocol)) {
         const tls = spec.tls;
         if (tls === undefined) throw new Error(`listener ${spec.name} uses TLS but has no TLS settings`);
-        server = createTlsServer(tls.options, (socket) => this.acceptTls(socket, spec, tls));
+        this.tls.set(spec.name, tls);
+        const tlsServer = createTlsServer(tls.options, (socket) => this.acceptTls(socket, spec));
+        this.tlsServers.set(spec.name, tlsServer);
+        server = tlsServer;
         server.on('tlsClientError', (err, socket) =>
           this.log.info(
             { listener: spec.name, remote: `${socket.remoteAddress}:${socket.remotePort}`, err: err.message },
@@ -116,8 +123,28 @@ export class SocketServer {
     return bound;
   }
 
+  /** The TLS settings a listener serves now (its start-up ones, or the last reload's). */
+  servedTls(listener: string): ListenerTls | undefined {
+    return this.tls.get(listener);
+  }
+
+  /**
+   * Replaces a TLS listener's key and trust stores (a dynamic reconfiguration): connections accepted from now on
+   * get the new secure context, open ones keep theirs. Client authentication and principal rules are not part of a
+   * reload (Kafka does not reconfigure them in place), so `tls` must keep the listener's.
+   */
+  reloadTls(listener: string, tls: ListenerTls): void {
+    const server = this.tlsServers.get(listener);
+    const current = this.tls.get(listener);
+    assert(server !== undefined && current !== undefined, `no TLS listener named ${listener}`);
+    assert(tls.clientAuth === current.clientAuth, 'a TLS reload keeps the listener client authentication');
+    server.setSecureContext(tls.options);
+    this.tls.set(listener, tls);
+  }
+
   /** A TLS connection after its handshake: checks the client certificate and maps it to the principal. */
-  private acceptTls(socket: TLSSocket, spec: ListenerSpec, tls: ListenerTls): void {
+  private acceptTls(socket: TLSSocket, spec: ListenerSpec): void {
+    const tls = this.tls.get(spec.name)!;
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
     const raw = tls.clientAuth === 'none' ? undefined : socket.getPeerCertificate()?.raw;
     let principal = ANONYMOUS;

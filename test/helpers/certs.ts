@@ -18,6 +18,11 @@ export interface CertFiles {
   /** The broker key as encrypted PKCS#8 with PBE-SHA1-3DES, password KEY_PASSWORD. */
   readonly brokerKeyPbe3des: string;
   client(cn: string, signedBy?: 'ca' | 'self'): { key: string; cert: string };
+  /**
+   * Another broker certificate signed by the CA (a new key and serial; by default the same subject and names as
+   * brokerCert), with its PEM key store (key then certificate).
+   */
+  brokerVariant(name: string, subj?: string, san?: string): { key: string; cert: string; keystore: string };
 }
 
 export const KEY_PASSWORD = 'key-secret';
@@ -113,6 +118,16 @@ export function makeCerts(): CertFiles {
     brokerCert: p('broker.pem'),
     brokerKeyEncrypted: p('broker-enc.key'),
     brokerKeyPbe3des: p('broker-3des.key'),
+    brokerVariant(
+      name: string,
+      subj = '/O=Tributary Test/CN=localhost',
+      san = 'subjectAltName=IP:127.0.0.1,DNS:localhost\n',
+    ) {
+      sign(name, subj, san);
+      const keystore = p(`${name}-keystore.pem`);
+      writeFileSync(keystore, readFileSync(p(`${name}.key`), 'utf8') + readFileSync(p(`${name}.pem`), 'utf8'));
+      return { key: p(`${name}.key`), cert: p(`${name}.pem`), keystore };
+    },
     client(cn: string, signedBy: 'ca' | 'self' = 'ca') {
       const name = `client-${cn}-${signedBy}`;
       sign(name, `/C=US/O=Tributary Test/CN=${cn}`, undefined, signedBy);

@@ -3,9 +3,10 @@
 // trust store, host names checked). A replication-factor-3 topic reaches an ISR of 3, so the replica fetchers
 // connected and authenticated; transactions spanning the three brokers commit and abort (WriteTxnMarkers and KIP-890
 // verification between brokers over that listener); the brokers' INTERNAL listener refuses a client without
-// credentials.
+// credentials; certificates rotated to a new CA at runtime (dynamic listener.name.internal.ssl.* stores) are what
+// broker-to-broker connections made afterwards present and trust.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, describe, test } from 'node:test';
 import { Admin, BrokerConnection, type KafkaClientError, Producer } from '../../src/client/index.ts';
@@ -143,5 +144,67 @@ describe('a cluster with a SASL_SSL inter-broker listener', { timeout: 300_000 }
       sasl: { mechanism: 'PLAIN', username: 'broker', password: 'broker-secret' },
     });
     ok.close();
+  });
+
+  test('certificates rotated to a new CA at runtime: later broker-to-broker connections present and trust it', async () => {
+    const { cluster, certs } = await setup.get();
+    const bootstrap = cluster.brokers.map((b) => b.bootstrap).join(',');
+    // A second CA and a broker certificate it signed, with the same subject and names as the first.
+    const next = makeCerts();
+    const bothCas = join(next.dir, 'both-cas.pem');
+    writeFileSync(bothCas, readFileSync(certs.caCert, 'utf8') + readFileSync(next.caCert, 'utf8'));
+    const ids = cluster.brokers.map((_, i) => i + 1);
+    const admin = new Admin({ bootstrapServers: bootstrap });
+    try {
+      // First every broker trusts both CAs, then every broker presents the new certificate (Kafka's rotation order).
+      for (const id of ids)
+        await admin.alterConfigs({ type: 'broker', name: String(id) }, [
+          { name: 'listener.name.internal.ssl.truststore.location', value: bothCas },
+        ]);
+      for (const id of ids)
+        await admin.alterConfigs({ type: 'broker', name: String(id) }, [
+          { name: 'listener.name.internal.ssl.keystore.location', value: next.brokerKeystore },
+        ]);
+    } finally {
+      await admin.close();
+    }
+    // The INTERNAL listeners serve the new certificate: a client trusting only the new CA gets in.
+    const servesNewCa = async (id: number) => {
+      const conn = await BrokerConnection.open('127.0.0.1', internalPorts.get(id)!, 'test', 10_000, {
+        ssl: { ca: readFileSync(next.caCert) },
+        sasl: { mechanism: 'PLAIN', username: 'broker', password: 'broker-secret' },
+      });
+      conn.close();
+    };
+    for (const id of ids) await servesNewCa(id);
+    // Broker 3 restarts: brokers 1 and 2 open new connections to it, which present the new CA's certificate — they
+    // replicate only if their inter-broker client reloaded its trust store (their static one trusts the old CA).
+    await cluster.brokers[2]!.restart();
+    await servesNewCa(3);
+    const admin2 = new Admin({ bootstrapServers: bootstrap });
+    const producer = new Producer({ bootstrapServers: bootstrap, acks: -1, lingerMs: 0 });
+    try {
+      await admin2.createTopics([{ topic: 'rotated', numPartitions: 3, replicationFactor: 3 }]);
+      const parts = await waitFor('every partition of the new topic led', async () => {
+        const [d] = await admin2.describeTopics(['rotated']);
+        return d!.partitions.length === 3 && d!.partitions.every((p) => p.leader > 0) ? d!.partitions : undefined;
+      });
+      assert.ok(
+        parts.some((p) => p.leader === 3),
+        `a partition led by the restarted broker: ${JSON.stringify(parts)}`,
+      );
+      for (let p = 0; p < 3; p++)
+        await producer.send({ topic: 'rotated', messages: [{ partition: p, key: `k${p}`, value: `v${p}` }] });
+      // acks=all answered and the ISR stayed whole: every follower fetched over new TLS connections.
+      const [d] = await admin2.describeTopics(['rotated']);
+      assert.ok(
+        d!.partitions.every((p) => p.isr.length === 3),
+        `ISR 3 after the rotation: ${JSON.stringify(d!.partitions)}`,
+      );
+      for (const b of cluster.brokers) assert.doesNotMatch(b.logs(), /TLS listener not reloaded/);
+    } finally {
+      await producer.close();
+      await admin2.close();
+    }
   });
 });

@@ -4,6 +4,7 @@
 import { ResourceType } from '../../broker/config-service.ts';
 import { configDef } from '../../config/definitions.ts';
 import { groupConfigDef } from '../../config/group-config.ts';
+import { parseListenerOverride } from '../../config/listener-config.ts';
 import type { ConfigOp, ConfigProblem } from '../../metadata/controller.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { configResourceDenied } from '../../security/authorize.ts';
@@ -208,7 +209,7 @@ function alterLoggers(ctx: RequestContext, resourceName: string, ops: ConfigOp[]
 function describeOps(ops: ConfigOp[]): string {
   return ops
     .map((o) => {
-      const d = configDef(o.name);
+      const d = configDef(o.name) ?? parseListenerOverride(o.name)?.def;
       const value = d?.type === 'password' ? '[hidden]' : o.value;
       return o.op === 'delete'
         ? `-${o.name}`
