@@ -32,6 +32,7 @@ import {
   deleteShareOffsets,
   describeShareOffsets,
   type ShareOffsetsDeps,
+  statesOf,
 } from './offsets.ts';
 import { type LocalShareCoordinator, ShareStatePersister, type ShareStateTransport } from './persister.ts';
 import { SHARE_STATE_TOPIC, type SharePartitionKey } from './records.ts';
@@ -329,29 +330,26 @@ export class ShareRuntime implements LocalShareCoordinator {
     this.#append(p, shard, shard.delete(key, this.#opts.clock()));
   }
 
-  /** DeleteGroups of a share group: only without members (NON_EMPTY_GROUP); its share-partition state goes too. */
-  deleteGroup(groupId: string): number {
+  /**
+   * DeleteGroups of a share group: only without members (NON_EMPTY_GROUP); its share-partition state goes too, on
+   * whichever brokers' share coordinators hold it (found and deleted through the persister).
+   */
+  async deleteGroup(groupId: string): Promise<number> {
     if (this.groups.state(groupId) === 'Stable') return ErrorCode.NON_EMPTY_GROUP;
+    const states = await statesOf(this.#offsetsDeps, groupId);
+    if (this.groups.state(groupId) === 'Stable') return ErrorCode.NON_EMPTY_GROUP;
+    if (!this.groups.groups.has(groupId) && states.length === 0) return ErrorCode.GROUP_ID_NOT_FOUND;
     this.partitions.forgetGroup(groupId);
-    for (const { key } of this.statesOf(groupId)) this.deleteState(key);
-    return this.groups.delete(groupId);
+    for (const { key } of states) {
+      const code = await this.persister.delete(key);
+      if (code !== ErrorCode.NONE) return code;
+    }
+    return this.groups.groups.has(groupId) ? this.groups.delete(groupId) : ErrorCode.NONE;
   }
 
-  /** Every persisted share-partition state of `groupId` this broker's share coordinator holds. */
-  statesOf(groupId: string): Array<{ key: SharePartitionKey; state: PersistedShareState }> {
-    if (!this.#opts.controller.image.topics.has(SHARE_STATE_TOPIC)) return [];
-    const out: Array<{ key: SharePartitionKey; state: PersistedShareState }> = [];
-    const t = this.#opts.controller.image.topics.get(SHARE_STATE_TOPIC)!;
-    for (const p of t.partitions) {
-      let shard: ShareCoordinatorShard;
-      try {
-        shard = this.#shard(p.partition);
-      } catch {
-        continue;
-      }
-      for (const s of shard.states.values()) if (s.key.groupId === groupId) out.push({ key: s.key, state: s.state });
-    }
-    return out;
+  /** Whether some share-partition of `groupId` has persisted state (a share group without members, e.g. after a restart). */
+  async hasState(groupId: string): Promise<boolean> {
+    return (await statesOf(this.#offsetsDeps, groupId)).length > 0;
   }
 
   // ---- share-group offsets (DescribeShareGroupOffsets, AlterShareGroupOffsets, DeleteShareGroupOffsets) -----------
@@ -363,12 +361,17 @@ export class ShareRuntime implements LocalShareCoordinator {
         const t = image.topics.get(name);
         return t && { id: t.id, partitions: t.partitions.length };
       },
-      topicName: (id) => image.topicsById.get(id)?.name,
+      topics: () => {
+        const out: Array<{ name: string; id: string; partitions: number }> = [];
+        for (const [name, t] of image.topics) {
+          if (!name.startsWith('__')) out.push({ name, id: t.id, partitions: t.partitions.length });
+        }
+        return out;
+      },
       groupState: (groupId) => this.groups.state(groupId),
-      statesOf: (groupId) => this.statesOf(groupId),
-      read: (key) => this.read(key),
-      initialize: (key, stateEpoch, startOffset) => this.initialize(key, stateEpoch, startOffset),
-      deleteState: (key) => this.deleteState(key),
+      summaries: (keys) => this.persister.summaries(keys),
+      initialize: (key, stateEpoch, startOffset) => this.persister.initialize(key, stateEpoch, startOffset),
+      deleteState: (key) => this.persister.delete(key),
       forget: (key) => this.partitions.forgetPartition(key),
       highWatermark: (topic, partition) => this.#opts.replicas.get(topic, partition)?.log.highWatermark,
     };
@@ -377,18 +380,18 @@ export class ShareRuntime implements LocalShareCoordinator {
   describeOffsets(
     groupId: string,
     topics: Array<{ topicName: string; partitions: number[] }> | null,
-  ): DescribedShareOffsets {
+  ): Promise<DescribedShareOffsets> {
     return describeShareOffsets(this.#offsetsDeps, groupId, topics);
   }
 
   alterOffsets(
     groupId: string,
     topics: Array<{ topicName: string; partitions: Array<{ partitionIndex: number; startOffset: number }> }>,
-  ): AlteredShareOffsets {
+  ): Promise<AlteredShareOffsets> {
     return alterShareOffsets(this.#offsetsDeps, groupId, topics);
   }
 
-  deleteOffsets(groupId: string, topicNames: string[]): DeletedShareOffsets {
+  deleteOffsets(groupId: string, topicNames: string[]): Promise<DeletedShareOffsets> {
     return deleteShareOffsets(this.#offsetsDeps, groupId, topicNames);
   }
 }
