@@ -347,9 +347,19 @@ export class ShareRuntime implements LocalShareCoordinator {
     return this.groups.groups.has(groupId) ? this.groups.delete(groupId) : ErrorCode.NONE;
   }
 
-  /** Whether some share-partition of `groupId` has persisted state (a share group without members, e.g. after a restart). */
-  async hasState(groupId: string): Promise<boolean> {
-    return (await statesOf(this.#offsetsDeps, groupId)).length > 0;
+  /**
+   * Whether `groupId` is a share group here, restoring it as an Empty group at epoch 0 when it is known only by its
+   * persisted share-partition state: membership lives in memory, so after its group coordinator restarted (or moved)
+   * a share group has no member list, where Kafka 4.4 loads it from __consumer_offsets (with its epochs) as Empty.
+   * A group id of a classic or consumer group is never one. Throws KafkaError when a share coordinator is unreachable.
+   */
+  async restore(groupId: string): Promise<boolean> {
+    if (this.groups.groups.has(groupId)) return true;
+    if (groupId === '' || this.#otherGroupType(groupId) !== null) return false;
+    if ((await statesOf(this.#offsetsDeps, groupId)).length === 0) return false;
+    this.groups.restoreEmpty(groupId);
+    this.#opts.log.info({ group: groupId }, 'share group restored from its share-partition state (no members)');
+    return true;
   }
 
   // ---- share-group offsets (DescribeShareGroupOffsets, AlterShareGroupOffsets, DeleteShareGroupOffsets) -----------
@@ -377,21 +387,33 @@ export class ShareRuntime implements LocalShareCoordinator {
     };
   }
 
-  describeOffsets(
+  /** restore(), for the offset operations: an unreachable coordinator shows in their own answers instead. */
+  async #restoreQuietly(groupId: string): Promise<void> {
+    try {
+      await this.restore(groupId);
+    } catch (e) {
+      if (!(e instanceof KafkaError)) throw e;
+    }
+  }
+
+  async describeOffsets(
     groupId: string,
     topics: Array<{ topicName: string; partitions: number[] }> | null,
   ): Promise<DescribedShareOffsets> {
+    await this.#restoreQuietly(groupId);
     return describeShareOffsets(this.#offsetsDeps, groupId, topics);
   }
 
-  alterOffsets(
+  async alterOffsets(
     groupId: string,
     topics: Array<{ topicName: string; partitions: Array<{ partitionIndex: number; startOffset: number }> }>,
   ): Promise<AlteredShareOffsets> {
+    await this.#restoreQuietly(groupId);
     return alterShareOffsets(this.#offsetsDeps, groupId, topics);
   }
 
-  deleteOffsets(groupId: string, topicNames: string[]): Promise<DeletedShareOffsets> {
+  async deleteOffsets(groupId: string, topicNames: string[]): Promise<DeletedShareOffsets> {
+    await this.#restoreQuietly(groupId);
     return deleteShareOffsets(this.#offsetsDeps, groupId, topicNames);
   }
 }

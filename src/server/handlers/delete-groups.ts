@@ -40,7 +40,7 @@ export default defineHandler<DeleteGroupsRequest, DeleteGroupsResponse>({
             let errorCode = ctx.broker.shares.groups.groups.has(groupId)
               ? await ctx.broker.shares.deleteGroup(groupId)
               : await ctx.broker.groups.deleteGroup(groupId);
-            if (errorCode === ErrorCode.GROUP_ID_NOT_FOUND && (await ctx.broker.shares.hasState(groupId))) {
+            if (errorCode === ErrorCode.GROUP_ID_NOT_FOUND && (await ctx.broker.shares.restore(groupId))) {
               errorCode = await ctx.broker.shares.deleteGroup(groupId);
             }
             return { groupId, errorCode, errorMessage: failure(groupId, errorCode) };
