@@ -104,6 +104,7 @@ export const ApiKey = {
   ReadShareGroupState: 84,
   WriteShareGroupState: 85,
   DeleteShareGroupState: 86,
+  ReadShareGroupStateSummary: 87,
   DescribeShareGroupOffsets: 90,
   AlterShareGroupOffsets: 91,
   DeleteShareGroupOffsets: 92,

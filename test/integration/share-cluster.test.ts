@@ -2,9 +2,10 @@
 // share-partition leader (a follower answers NOT_LEADER_OR_FOLLOWER), and only the leader of a __share_group_state
 // partition is its share coordinator. A share-partition whose leader also leads its state partition works end to end
 // (state written to an RF 3 __share_group_state); one whose state partition is led by another broker reaches that
-// share coordinator with the share-state APIs (the persister in src/coordinator/share/persister.ts).
+// share coordinator with the share-state APIs (the persister in src/coordinator/share/persister.ts). The second part
+// runs kafka-share-groups.sh against broker processes (below).
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import { BrokerConnection } from '../../src/client/connection.ts';
 import { Producer, type RunningCluster, startCluster } from '../../src/index.ts';
 import { ApiKey } from '../../src/protocol/apis.ts';
@@ -14,10 +15,16 @@ import type {
   FindCoordinatorResponse,
   MetadataResponse,
   ReadShareGroupStateResponse,
+  ShareFetchRequest,
   ShareFetchResponse,
+  ShareGroupHeartbeatResponse,
 } from '../../src/protocol/generated/messages.ts';
+import { printLogsOnFailure } from '../helpers/broker.ts';
+import { describeRun } from '../helpers/clients.ts';
+import { ensureKafkaTools, runKafkaTool } from '../helpers/kafka-tools.ts';
+import { startZooKeeperCluster, stopZooKeeperCluster, type ZooKeeperCluster } from '../helpers/zk-cluster.ts';
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await fn();
@@ -170,5 +177,258 @@ describe('share groups in a cluster', { timeout: 120_000 }, () => {
       sp.stateBatches.map((b) => [Number(b.firstOffset), Number(b.lastOffset), b.deliveryState, b.deliveryCount]),
       [[0, 2, 0, 1]],
     );
+  });
+});
+
+// The group coordinator's share-group admin against share-partition state held by another broker, in a three-broker
+// ZooKeeper cluster of broker processes: Kafka 4.4's kafka-share-groups.sh reaches the group coordinator G (the
+// leader of the group's __consumer_offsets partition), which reads the state with ReadShareGroupStateSummary and
+// changes it with Initialize/DeleteShareGroupState sent to the share coordinator S (the leader of the single
+// __share_group_state partition); G != S is checked with FindCoordinator and the metadata. Then G restarts: the share
+// group, whose membership was in memory, is described as Empty from its persisted state, and deleting it deletes the
+// state on S.
+describe('kafka-share-groups.sh through a group coordinator that is not the share coordinator', {
+  timeout: 300_000,
+}, () => {
+  let zk: ZooKeeperCluster | undefined;
+  after(() => stopZooKeeperCluster(zk));
+  afterEach((t) => {
+    for (const b of zk?.brokers ?? []) printLogsOnFailure(t, b);
+  });
+
+  test('describe, reset and delete offsets, then describe and delete the group after its coordinator restarts', async () => {
+    const libs = ensureKafkaTools();
+    zk = await startZooKeeperCluster({
+      zookeeperNodes: 1,
+      brokers: 3,
+      sessionTimeoutMs: 2000,
+      overrides: {
+        'offsets.topic.num.partitions': '6',
+        'offsets.topic.replication.factor': '3',
+        'share.coordinator.state.topic.num.partitions': '1',
+        'share.coordinator.state.topic.replication.factor': '3',
+        'auto.leader.rebalance.enable': 'false',
+      },
+      onProgress: (c) => {
+        zk = c;
+      },
+    });
+    const brokers = zk.brokers;
+    const broker = (id: number) => brokers[id - 1]!;
+    const open = new Map<number, BrokerConnection>();
+    const conn = async (id: number) => {
+      let c = open.get(id);
+      if (!c?.isOpen) {
+        c = await BrokerConnection.open('127.0.0.1', broker(id).port, 'share-admin');
+        open.set(id, c);
+      }
+      return c;
+    };
+    try {
+      const md = async (topics: string[]) =>
+        await (await conn(1)).send<MetadataResponse>(ApiKey.Metadata, 12, {
+          topics: topics.map((name) => ({ topicId: 'AAAAAAAAAAAAAAAAAAAAAA', name })),
+          allowAutoTopicCreation: false,
+          includeTopicAuthorizedOperations: false,
+        });
+      // A share-state request creates __share_group_state (one partition, RF 3); its leader S is every key's
+      // share coordinator.
+      await (await conn(1)).send<ReadShareGroupStateResponse>(ApiKey.ReadShareGroupState, 0, {
+        groupId: 'x',
+        topics: [{ topicId: 'AAAAAAAAAAAAAAAAAAAAAQ', partitions: [{ partition: 0, leaderEpoch: -1 }] }],
+      });
+      const S = await until('a __share_group_state leader', async () => {
+        const l = (await md(['__share_group_state'])).topics[0]?.partitions[0]?.leaderId ?? -1;
+        return l > 0 ? l : undefined;
+      });
+      // Two topics led by L != S.
+      const L = [1, 2, 3].find((n) => n !== S)!;
+      const rest = [1, 2, 3].filter((n) => n !== L);
+      const created = await (await conn(L)).send<CreateTopicsResponse>(ApiKey.CreateTopics, 7, {
+        topics: ['tool', 'tool2'].map((name) => ({
+          name,
+          numPartitions: -1,
+          replicationFactor: -1,
+          configs: [],
+          assignments: [{ partitionIndex: 0, brokerIds: [L, ...rest] }],
+        })),
+        timeoutMs: 30_000,
+        validateOnly: false,
+      });
+      for (const t of created.topics) assert.equal(t.errorCode, ErrorCode.NONE, t.errorMessage ?? t.name);
+      const ids = await until('both topics led by L', async () => {
+        const m = await md(['tool', 'tool2']);
+        const ok = m.topics.every((t) => t.partitions[0]?.leaderId === L);
+        return ok ? new Map(m.topics.map((t) => [t.name!, t.topicId])) : undefined;
+      });
+      // A group whose group coordinator G is not S (FindCoordinator GROUP and SHARE, v6 as Kafka's clients ask).
+      const [group, G] = await until('a group coordinated away from the share coordinator', async () => {
+        for (let i = 0; i < 40; i++) {
+          const g = `tool-group-${i}`;
+          const f = await (await conn(1)).send<FindCoordinatorResponse>(ApiKey.FindCoordinator, 6, {
+            keyType: 0,
+            coordinatorKeys: [g],
+          });
+          const c = f.coordinators[0]!;
+          if (c.errorCode !== ErrorCode.NONE) return undefined; // __consumer_offsets is being created
+          if (c.nodeId !== S) return [g, c.nodeId] as const;
+        }
+        throw new Error('every group candidate is coordinated by the share coordinator');
+      });
+      const share = await (await conn(G)).send<FindCoordinatorResponse>(ApiKey.FindCoordinator, 6, {
+        keyType: 2,
+        coordinatorKeys: [`${group}:${ids.get('tool')}:0`, `${group}:${ids.get('tool2')}:0`],
+      });
+      assert.deepEqual(
+        share.coordinators.map((c) => c.nodeId),
+        [S, S],
+      );
+      assert.notEqual(G, S, 'the group coordinator is not the share coordinator of the group share-partitions');
+      assert.notEqual(
+        (await md(['__share_group_state'])).topics[0]!.partitions[0]!.leaderId,
+        G,
+        'G does not lead __share_group_state',
+      );
+
+      // A member joins at G, acquires the 9 records at L, accepts tool's 0-3 (tool2's three stay in flight), leaves.
+      const memberId = 'toolMember0000000000AA';
+      const hb = (memberEpoch: number) =>
+        conn(G).then((c) =>
+          c.send<ShareGroupHeartbeatResponse>(ApiKey.ShareGroupHeartbeat, 1, {
+            groupId: group,
+            memberId,
+            memberEpoch,
+            rackId: null,
+            subscribedTopicNames: memberEpoch === 0 ? ['tool', 'tool2'] : null,
+          }),
+        );
+      const joined = await hb(0);
+      assert.equal(joined.errorCode, ErrorCode.NONE, joined.errorMessage ?? '');
+      // One share session at L: epoch 0 opens it with both partitions, each next request takes the next epoch.
+      let epoch = 0;
+      type Acks = ShareFetchRequest['topics'][number]['partitions'][number]['acknowledgementBatches'];
+      const fetch = async (acks: Acks) => {
+        const e = epoch++;
+        const topics =
+          e === 0
+            ? ['tool', 'tool2'].map((t) => ({
+                topicId: ids.get(t)!,
+                partitions: [{ partitionIndex: 0, acknowledgementBatches: [] }],
+              }))
+            : acks.length > 0
+              ? [{ topicId: ids.get('tool')!, partitions: [{ partitionIndex: 0, acknowledgementBatches: acks }] }]
+              : [];
+        const r = await (await conn(L)).send<ShareFetchResponse>(ApiKey.ShareFetch, 2, {
+          groupId: group,
+          memberId,
+          shareSessionEpoch: e,
+          maxWaitMs: e === 0 ? 0 : 1000,
+          minBytes: 1,
+          maxBytes: 1 << 20,
+          maxRecords: 100,
+          batchSize: 100,
+          shareAcquireMode: 0,
+          isRenewAck: false,
+          topics,
+          forgottenTopicsData: [],
+        });
+        assert.equal(r.errorCode, ErrorCode.NONE, r.errorMessage ?? '');
+        return r;
+      };
+      // The share-partitions start at the end (share.auto.offset.reset latest): open the session, then produce.
+      const opened = await fetch([]);
+      for (const p of opened.responses.flatMap((t) => t.partitions)) assert.equal(p.errorCode, ErrorCode.NONE);
+      const producer = new Producer({ bootstrapServers: broker(L).bootstrap, acks: -1 });
+      try {
+        await producer.send({ topic: 'tool', messages: [0, 1, 2, 3, 4, 5].map((i) => ({ value: `t${i}` })) });
+        await producer.send({ topic: 'tool2', messages: [0, 1, 2].map((i) => ({ value: `u${i}` })) });
+      } finally {
+        await producer.close();
+      }
+
+      const acquired: Array<[string, number, number]> = [];
+      await until('nine records acquired', async () => {
+        const r = await fetch([]);
+        for (const t of r.responses) {
+          for (const p of t.partitions) {
+            assert.equal(p.errorCode, ErrorCode.NONE, p.errorMessage ?? '');
+            for (const a of p.acquiredRecords) acquired.push([t.topicId, Number(a.firstOffset), Number(a.lastOffset)]);
+          }
+        }
+        return acquired.reduce((n, [, f, l]) => n + l - f + 1, 0) >= 9 ? true : undefined;
+      });
+      const byTopic = (id: string) => acquired.filter(([t]) => t === id).map(([, f, l]) => [f, l]);
+      assert.deepEqual(byTopic(ids.get('tool')!), [[0, 5]]);
+      assert.deepEqual(byTopic(ids.get('tool2')!), [[0, 2]]);
+      const acked = await fetch([{ firstOffset: 0n, lastOffset: 3n, acknowledgeTypes: [1] }]);
+      const ackCode = acked.responses.find((t) => t.topicId === ids.get('tool'))?.partitions[0]?.acknowledgeErrorCode;
+      assert.equal(ackCode, ErrorCode.NONE);
+      const left = await hb(-1);
+      assert.equal(left.errorCode, ErrorCode.NONE, left.errorMessage ?? '');
+
+      const tool = (...args: string[]) =>
+        runKafkaTool(libs, 'org.apache.kafka.tools.consumer.group.ShareGroupCommand', [
+          '--bootstrap-server',
+          broker(G).bootstrap,
+          ...args,
+        ]);
+      const describeUntil = async (what: RegExp) => {
+        let last = '';
+        for (let i = 0; i < 5; i++) {
+          const d = await tool('--describe', '--group', group, '--offsets');
+          assert.equal(d.code, 0, describeRun('describe --offsets', d));
+          if (what.test(d.stdout)) return d.stdout;
+          last = d.stdout;
+          await new Promise((r) => setTimeout(r, 500));
+        }
+        assert.fail(`describe --offsets never matched ${what}:\n${last}`);
+      };
+      // GROUP TOPIC PARTITION START-OFFSET LAG: tool starts at 4 with 2 to go, tool2 at 0 with 3.
+      const first = await describeUntil(new RegExp(`${group}\\s+tool\\s+0\\s+4\\s+2\\b`));
+      assert.match(first, new RegExp(`${group}\\s+tool2\\s+0\\s+0\\s+3\\b`));
+
+      const reset = await tool('--reset-offsets', '--group', group, '--topic', 'tool', '--to-earliest', '--execute');
+      assert.equal(reset.code, 0, describeRun('reset --execute', reset));
+      await describeUntil(new RegExp(`${group}\\s+tool\\s+0\\s+0\\s+6\\b`));
+      const readAtS = async (topic: string) =>
+        (
+          await (
+            await conn(S)
+          ).send<ReadShareGroupStateResponse>(ApiKey.ReadShareGroupState, 0, {
+            groupId: group,
+            topics: [{ topicId: ids.get(topic)!, partitions: [{ partition: 0, leaderEpoch: -1 }] }],
+          })
+        ).results[0]!.partitions[0]!;
+      const afterReset = await readAtS('tool');
+      assert.deepEqual([afterReset.errorCode, afterReset.stateEpoch, Number(afterReset.startOffset)], [0, 1, 0]);
+
+      const del = await tool('--delete-offsets', '--group', group, '--topic', 'tool2');
+      assert.equal(del.code, 0, describeRun('delete-offsets', del));
+      assert.match(del.stdout, /tool2\s+Successful/, del.stdout);
+      assert.equal((await readAtS('tool2')).errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      const remaining = await describeUntil(new RegExp(`${group}\\s+tool\\s+0\\s+0\\s+6\\b`));
+      assert.doesNotMatch(remaining, /tool2/);
+
+      // G restarts: no broker has the group's members any more; the group is described as Empty from its state.
+      open.get(G)?.close();
+      open.delete(G);
+      await broker(G).restart();
+      const state = await until(
+        'the group described after the restart',
+        async () => {
+          const d = await tool('--describe', '--group', group, '--state');
+          return d.code === 0 && /Empty/.test(d.stdout) ? d.stdout : undefined;
+        },
+        90_000,
+      );
+      assert.match(state, new RegExp(`${group}\\s+\\S+\\s+\\(\\d+\\)\\s+Empty\\s+0\\b`), state);
+      await describeUntil(new RegExp(`${group}\\s+tool\\s+0\\s+0\\s+6\\b`));
+      const gone = await tool('--delete', '--group', group);
+      assert.equal(gone.code, 0, describeRun('delete', gone));
+      assert.match(gone.stdout, /successful/i, gone.stdout);
+      assert.equal((await readAtS('tool')).errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    } finally {
+      for (const c of open.values()) c.close();
+    }
   });
 });

@@ -236,6 +236,19 @@ export class ShareGroups {
     return g.members.size === 0 ? 'Empty' : 'Stable';
   }
 
+  /** Adds an Empty group at epoch 0, unless the group exists: a share group known by its persisted state only. */
+  restoreEmpty(groupId: string): void {
+    if (this.groups.has(groupId)) return;
+    this.groups.set(groupId, {
+      groupId,
+      groupEpoch: 0,
+      assignmentEpoch: 0,
+      members: new Map(),
+      topicsSignature: '',
+      target: new Map(),
+    });
+  }
+
   /** Deletes an empty group: GROUP_ID_NOT_FOUND when unknown, NON_EMPTY_GROUP with members. */
   delete(groupId: string): number {
     const g = this.groups.get(groupId);

@@ -1,25 +1,30 @@
 // The share-group offset admin operations (Kafka 4.4's DescribeShareGroupOffsets, AlterShareGroupOffsets and
 // DeleteShareGroupOffsets; the Admin client's listShareGroupOffsets / alterShareGroupOffsets / deleteShareGroupOffsets
-// and kafka-share-groups.sh --describe --offsets, --reset-offsets, --delete-offsets). They read and change the
-// persisted share-partition state through the share coordinator (read, initialize with a new state epoch, delete), and
-// make the share-partition leader drop its in-memory share-partition, so the next fetch loads the new state (a leader
-// still holding the old one is fenced by the state epoch anyway). Altering and deleting need an empty group, as Kafka.
-import { ErrorCode, errorName } from '../../protocol/errors.ts';
+// and kafka-share-groups.sh --describe --offsets, --reset-offsets, --delete-offsets), run by the group coordinator.
+// They read and change the persisted share-partition state through the persister, so the share coordinator may be
+// any broker: summaries (ReadShareGroupStateSummary, one request per coordinator broker), initialize with a new state
+// epoch (InitializeShareGroupState), delete (DeleteShareGroupState). Which share-partitions of a group have state is
+// found by asking the summary of every partition of every topic (Kafka's group coordinator keeps that list in its
+// ShareGroupStatePartitionMetadata records; Tributary does not keep it yet). A share-partition leader on this broker
+// drops its in-memory share-partition, so the next fetch loads the new state; one on another broker is fenced by the
+// state epoch (alter) or finds no state (delete) on its next write. Altering and deleting need an empty group.
+import { ErrorCode, errorName, KafkaError } from '../../protocol/errors.ts';
+import type { SummaryResult } from './persister.ts';
 import type { SharePartitionKey } from './records.ts';
-import { DeliveryState, type PersistedShareState } from './state.ts';
+import type { ShareStateSummary } from './state.ts';
 
 export interface ShareOffsetsDeps {
   /** Topics by name: id and partition count (the metadata image). */
   topic(name: string): { id: string; partitions: number } | undefined;
-  /** A topic's name by id. */
-  topicName(id: string): string | undefined;
+  /** Every user topic (the share-partitions that may have state): name, id and partition count. */
+  topics(): Array<{ name: string; id: string; partitions: number }>;
   /** 'Dead' when no member list exists for the group (never joined, or deleted), 'Empty', or 'Stable'. */
   groupState(groupId: string): 'Empty' | 'Stable' | 'Dead';
-  statesOf(groupId: string): Array<{ key: SharePartitionKey; state: PersistedShareState }>;
-  read(key: SharePartitionKey): PersistedShareState | undefined;
-  initialize(key: SharePartitionKey, stateEpoch: number, startOffset: number): number;
-  deleteState(key: SharePartitionKey): void;
-  /** The share-partition leader forgets its in-memory share-partition. */
+  /** Summaries of share-partitions of one group, in order (the persister: local or remote share coordinators). */
+  summaries(keys: SharePartitionKey[]): Promise<SummaryResult[]>;
+  initialize(key: SharePartitionKey, stateEpoch: number, startOffset: number): Promise<number>;
+  deleteState(key: SharePartitionKey): Promise<number>;
+  /** The share-partition leader on this broker forgets its in-memory share-partition. */
   forget(key: SharePartitionKey): void;
   /** The high watermark of a partition hosted here, else undefined (the lag is then unknown, -1). */
   highWatermark(topic: string, partition: number): number | undefined;
@@ -45,46 +50,69 @@ export interface DescribedShareOffsets {
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
 const UNKNOWN = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
 
-/** Records between the start offset and the high watermark not yet acknowledged or archived. */
-export function shareLag(state: PersistedShareState, highWatermark: number): number {
-  let done = 0;
-  for (const b of state.batches) {
-    if (b.deliveryState !== DeliveryState.ACKNOWLEDGED && b.deliveryState !== DeliveryState.ARCHIVED) continue;
-    const first = Math.max(b.firstOffset, state.startOffset);
-    const last = Math.min(b.lastOffset, highWatermark - 1);
-    if (last >= first) done += last - first + 1;
-  }
-  return Math.max(0, highWatermark - state.startOffset - done);
+/** Records between the start offset and the high watermark whose delivery is not complete; -1 when unknown. */
+export function shareLag(s: ShareStateSummary, highWatermark: number): number {
+  if (s.deliveryCompleteCount < 0) return -1;
+  return Math.max(0, highWatermark - s.startOffset - s.deliveryCompleteCount);
 }
 
-function groupExists(deps: ShareOffsetsDeps, groupId: string): boolean {
-  return deps.groupState(groupId) !== 'Dead' || deps.statesOf(groupId).length > 0;
+/** Every share-partition of `groupId` with persisted state, asked of the share coordinators. */
+export async function statesOf(
+  deps: ShareOffsetsDeps,
+  groupId: string,
+): Promise<Array<{ key: SharePartitionKey; topicName: string; summary: ShareStateSummary }>> {
+  const keys: SharePartitionKey[] = [];
+  const names: string[] = [];
+  for (const t of deps.topics()) {
+    for (let partition = 0; partition < t.partitions; partition++) {
+      keys.push({ groupId, topicId: t.id, partition });
+      names.push(t.name);
+    }
+  }
+  if (keys.length === 0) return [];
+  const results = await deps.summaries(keys);
+  const out: Array<{ key: SharePartitionKey; topicName: string; summary: ShareStateSummary }> = [];
+  results.forEach((r, i) => {
+    if (r.errorCode !== ErrorCode.NONE) throw new KafkaError(r.errorCode, r.errorMessage ?? errorName(r.errorCode));
+    if (r.summary) out.push({ key: keys[i]!, topicName: names[i]!, summary: r.summary });
+  });
+  return out;
 }
 
 /**
  * DescribeShareGroupOffsets of one group: the start offset, leader epoch and lag of each asked partition (`topics`
- * null: every share-partition with state). A partition never fetched by the group has start offset and lag -1.
+ * null: every share-partition with state). A partition never fetched by the group has start offset and lag -1. A
+ * group without members is found when some share-partition of it has state. Throws KafkaError when a share
+ * coordinator cannot be reached.
  */
-export function describeShareOffsets(
+export async function describeShareOffsets(
   deps: ShareOffsetsDeps,
   groupId: string,
   topics: Array<{ topicName: string; partitions: number[] }> | null,
-): DescribedShareOffsets {
-  if (!groupExists(deps, groupId)) {
-    return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} not found.`, topics: [] };
-  }
+): Promise<DescribedShareOffsets> {
+  const notFound = { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} not found.`, topics: [] };
+  const all = topics === null || deps.groupState(groupId) === 'Dead' ? await statesOf(deps, groupId) : null;
+  if (deps.groupState(groupId) === 'Dead' && all?.length === 0) return notFound;
   let wanted = topics;
   if (wanted === null) {
     const byTopic = new Map<string, number[]>();
-    for (const { key } of deps.statesOf(groupId)) {
-      const name = deps.topicName(key.topicId);
-      if (name === undefined) continue;
-      byTopic.set(name, [...(byTopic.get(name) ?? []), key.partition]);
-    }
+    for (const { key, topicName } of all ?? [])
+      byTopic.set(topicName, [...(byTopic.get(topicName) ?? []), key.partition]);
     wanted = [...byTopic]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([topicName, partitions]) => ({ topicName, partitions: partitions.sort((a, b) => a - b) }));
   }
+  // The summaries of every asked partition that exists, in one round (one request per share coordinator).
+  const keys: SharePartitionKey[] = [];
+  for (const t of wanted) {
+    const info = deps.topic(t.topicName);
+    if (!info) continue;
+    for (const partition of t.partitions) {
+      if (partition >= 0 && partition < info.partitions) keys.push({ groupId, topicId: info.id, partition });
+    }
+  }
+  const results = keys.length === 0 ? [] : await deps.summaries(keys);
+  const byKey = new Map(keys.map((k, i) => [`${k.topicId}:${k.partition}`, results[i]!]));
   return {
     errorCode: ErrorCode.NONE,
     errorMessage: null,
@@ -94,23 +122,19 @@ export function describeShareOffsets(
         topicName: t.topicName,
         topicId: info?.id ?? ZERO_UUID,
         partitions: t.partitions.map((partitionIndex) => {
-          if (!info || partitionIndex < 0 || partitionIndex >= info.partitions) {
-            return {
-              partitionIndex,
-              startOffset: -1,
-              leaderEpoch: -1,
-              lag: -1,
-              errorCode: UNKNOWN,
-              errorMessage: errorName(UNKNOWN),
-            };
+          const r = info && byKey.get(`${info.id}:${partitionIndex}`);
+          const blank = { partitionIndex, startOffset: -1, leaderEpoch: -1, lag: -1 };
+          if (!r) return { ...blank, errorCode: UNKNOWN, errorMessage: errorName(UNKNOWN) };
+          if (r.errorCode !== ErrorCode.NONE) {
+            return { ...blank, errorCode: r.errorCode, errorMessage: r.errorMessage ?? errorName(r.errorCode) };
           }
-          const state = deps.read({ groupId, topicId: info.id, partition: partitionIndex });
+          const s = r.summary;
           const hw = deps.highWatermark(t.topicName, partitionIndex);
           return {
             partitionIndex,
-            startOffset: state?.startOffset ?? -1,
-            leaderEpoch: state?.leaderEpoch ?? -1,
-            lag: state && hw !== undefined ? shareLag(state, hw) : -1,
+            startOffset: s?.startOffset ?? -1,
+            leaderEpoch: s?.leaderEpoch ?? -1,
+            lag: s && hw !== undefined ? shareLag(s, hw) : -1,
             errorCode: ErrorCode.NONE,
             errorMessage: null,
           };
@@ -131,42 +155,46 @@ export interface AlteredShareOffsets {
 }
 
 /** AlterShareGroupOffsets: each share-partition starts again at the given offset (new state epoch, no in-flight). */
-export function alterShareOffsets(
+export async function alterShareOffsets(
   deps: ShareOffsetsDeps,
   groupId: string,
   topics: Array<{ topicName: string; partitions: Array<{ partitionIndex: number; startOffset: number }> }>,
-): AlteredShareOffsets {
+): Promise<AlteredShareOffsets> {
   if (deps.groupState(groupId) === 'Stable') {
     const errorMessage = `The share group ${groupId} has active members: its offsets cannot be altered.`;
     return { errorCode: ErrorCode.NON_EMPTY_GROUP, errorMessage, responses: [] };
   }
-  return {
-    errorCode: ErrorCode.NONE,
-    errorMessage: null,
-    responses: topics.map((t) => {
-      const info = deps.topic(t.topicName);
-      return {
-        topicName: t.topicName,
-        topicId: info?.id ?? ZERO_UUID,
-        partitions: t.partitions.map(({ partitionIndex, startOffset }) => {
-          const fail = (code: number, message = errorName(code)) => ({
-            partitionIndex,
-            errorCode: code,
-            errorMessage: message,
-          });
-          if (!info || partitionIndex < 0 || partitionIndex >= info.partitions) return fail(UNKNOWN);
-          if (startOffset < 0) {
-            return fail(ErrorCode.INVALID_REQUEST, `The start offset ${startOffset} is negative.`);
-          }
-          const key = { groupId, topicId: info.id, partition: partitionIndex };
-          const current = deps.read(key);
-          deps.forget(key);
-          const code = deps.initialize(key, current ? current.stateEpoch + 1 : 0, startOffset);
-          return code === ErrorCode.NONE ? { partitionIndex, errorCode: code, errorMessage: null } : fail(code);
-        }),
-      };
-    }),
-  };
+  const responses: AlteredShareOffsets['responses'] = [];
+  for (const t of topics) {
+    const info = deps.topic(t.topicName);
+    const partitions: AlteredShareOffsets['responses'][number]['partitions'] = [];
+    for (const { partitionIndex, startOffset } of t.partitions) {
+      const fail = (code: number, message = errorName(code)) => ({
+        partitionIndex,
+        errorCode: code,
+        errorMessage: message,
+      });
+      if (!info || partitionIndex < 0 || partitionIndex >= info.partitions) {
+        partitions.push(fail(UNKNOWN));
+        continue;
+      }
+      if (startOffset < 0) {
+        partitions.push(fail(ErrorCode.INVALID_REQUEST, `The start offset ${startOffset} is negative.`));
+        continue;
+      }
+      const key = { groupId, topicId: info.id, partition: partitionIndex };
+      const [current] = await deps.summaries([key]);
+      if (current!.errorCode !== ErrorCode.NONE) {
+        partitions.push(fail(current!.errorCode, current!.errorMessage ?? errorName(current!.errorCode)));
+        continue;
+      }
+      deps.forget(key);
+      const code = await deps.initialize(key, current!.summary ? current!.summary.stateEpoch + 1 : 0, startOffset);
+      partitions.push(code === ErrorCode.NONE ? { partitionIndex, errorCode: code, errorMessage: null } : fail(code));
+    }
+    responses.push({ topicName: t.topicName, topicId: info?.id ?? ZERO_UUID, partitions });
+  }
+  return { errorCode: ErrorCode.NONE, errorMessage: null, responses };
 }
 
 export interface DeletedShareOffsets {
@@ -176,27 +204,35 @@ export interface DeletedShareOffsets {
 }
 
 /** DeleteShareGroupOffsets: the group's share-partition state of each topic goes (the next fetch starts afresh). */
-export function deleteShareOffsets(deps: ShareOffsetsDeps, groupId: string, topicNames: string[]): DeletedShareOffsets {
-  if (!groupExists(deps, groupId)) {
-    return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} not found.`, responses: [] };
-  }
+export async function deleteShareOffsets(
+  deps: ShareOffsetsDeps,
+  groupId: string,
+  topicNames: string[],
+): Promise<DeletedShareOffsets> {
   if (deps.groupState(groupId) === 'Stable') {
     const errorMessage = `The share group ${groupId} has active members: its offsets cannot be deleted.`;
     return { errorCode: ErrorCode.NON_EMPTY_GROUP, errorMessage, responses: [] };
   }
-  const states = deps.statesOf(groupId);
-  return {
-    errorCode: ErrorCode.NONE,
-    errorMessage: null,
-    responses: topicNames.map((topicName) => {
-      const info = deps.topic(topicName);
-      if (!info) return { topicName, topicId: ZERO_UUID, errorCode: UNKNOWN, errorMessage: errorName(UNKNOWN) };
-      for (const { key } of states) {
-        if (key.topicId !== info.id) continue;
-        deps.forget(key);
-        deps.deleteState(key);
-      }
-      return { topicName, topicId: info.id, errorCode: ErrorCode.NONE, errorMessage: null };
-    }),
-  };
+  const states = await statesOf(deps, groupId);
+  if (deps.groupState(groupId) === 'Dead' && states.length === 0) {
+    return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} not found.`, responses: [] };
+  }
+  const responses: DeletedShareOffsets['responses'] = [];
+  for (const topicName of topicNames) {
+    const info = deps.topic(topicName);
+    if (!info) {
+      responses.push({ topicName, topicId: ZERO_UUID, errorCode: UNKNOWN, errorMessage: errorName(UNKNOWN) });
+      continue;
+    }
+    let errorCode: number = ErrorCode.NONE;
+    for (const { key } of states) {
+      if (key.topicId !== info.id) continue;
+      deps.forget(key);
+      const code = await deps.deleteState(key);
+      if (code !== ErrorCode.NONE) errorCode = code;
+    }
+    const errorMessage = errorCode === ErrorCode.NONE ? null : errorName(errorCode);
+    responses.push({ topicName, topicId: info.id, errorCode, errorMessage });
+  }
+  return { errorCode: ErrorCode.NONE, errorMessage: null, responses };
 }

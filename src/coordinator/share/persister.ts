@@ -2,7 +2,8 @@
 // state of its share-partitions. The state of key group:topicId:partition lives with the share coordinator, the leader
 // of its __share_group_state partition. When that is this broker the local coordinator answers (no network hop);
 // otherwise ReadShareGroupState / InitializeShareGroupState / WriteShareGroupState / DeleteShareGroupState go to the
-// coordinator's broker over the inter-broker listener. NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE,
+// coordinator's broker over the inter-broker listener. The group coordinator's offset admin (offsets.ts) reads
+// summaries of many share-partitions at once (`summaries`): one ReadShareGroupStateSummary per coordinator broker. NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE,
 // COORDINATOR_LOAD_IN_PROGRESS and a lost connection are retried after a backoff with the coordinator looked up
 // again in the (meanwhile updated) metadata; other errors are answers.
 import { ApiKey } from '../../protocol/apis.ts';
@@ -11,11 +12,20 @@ import type {
   DeleteShareGroupStateResponse,
   InitializeShareGroupStateResponse,
   ReadShareGroupStateResponse,
+  ReadShareGroupStateSummaryResponse,
   WriteShareGroupStateResponse,
 } from '../../protocol/generated/messages.ts';
+import { assert } from '../../util/assert.ts';
 import type { Logger } from '../../util/log.ts';
 import type { SharePartitionKey } from './records.ts';
-import type { PersistedShareState, ShareStateUpdate } from './state.ts';
+import { type PersistedShareState, type ShareStateSummary, type ShareStateUpdate, summarize } from './state.ts';
+
+/** One share-partition's summary: errorCode NONE without `summary` when its state was never initialized. */
+export interface SummaryResult {
+  errorCode: number;
+  errorMessage: string | null;
+  summary?: ShareStateSummary;
+}
 
 /** How a share-partition leader reads and writes its persisted state; every answer comes once the coordinator has it. */
 export interface SharePersister {
@@ -245,6 +255,103 @@ export class ShareStatePersister implements SharePersister {
       },
     );
     return r.value ?? r.code;
+  }
+
+  /**
+   * The state summaries of share-partitions of one group, in the order of `keys`: the local share coordinator's
+   * answers for keys it coordinates, one ReadShareGroupStateSummary (v1) per other coordinator broker for the rest.
+   * Keys whose coordinator stays unavailable through the attempts answer with the last retriable error.
+   */
+  async summaries(keys: SharePartitionKey[]): Promise<SummaryResult[]> {
+    const out: SummaryResult[] = new Array(keys.length);
+    const groupId = keys[0]?.groupId ?? '';
+    assert(
+      keys.every((k) => k.groupId === groupId),
+      'share-state summaries are asked of one group at a time',
+    );
+    let pending = keys.map((_, i) => i);
+    let last = new Retry(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'no share coordinator');
+    for (let attempt = 0; attempt < this.#attempts && pending.length > 0; attempt++) {
+      if (attempt > 0) await this.#sleep(this.#backoffMs);
+      const retry: number[] = [];
+      const again = (i: number, code: number, message: string) => {
+        retry.push(i);
+        last = new Retry(code, message);
+      };
+      const byBroker = new Map<number, number[]>();
+      for (const i of pending) {
+        const key = keys[i]!;
+        try {
+          const c = this.#d.coordinatorOf(key);
+          if (c === undefined || c < 0) {
+            again(i, ErrorCode.COORDINATOR_NOT_AVAILABLE, 'the share-state partition has no leader');
+          } else if (c === this.#d.nodeId) {
+            const state = this.#d.local.read(key);
+            out[i] = { errorCode: ErrorCode.NONE, errorMessage: null, summary: state && summarize(state) };
+          } else {
+            byBroker.set(c, [...(byBroker.get(c) ?? []), i]);
+          }
+        } catch (e) {
+          if (!(e instanceof KafkaError) || !RETRIABLE.has(e.code)) throw e;
+          again(i, e.code, e.message);
+        }
+      }
+      await Promise.all(
+        [...byBroker].map(async ([broker, idx]) => {
+          const topics = new Map<string, Array<{ partition: number; leaderEpoch: number }>>();
+          for (const i of idx) {
+            const k = keys[i]!;
+            topics.set(k.topicId, [...(topics.get(k.topicId) ?? []), { partition: k.partition, leaderEpoch: -1 }]);
+          }
+          let res: ReadShareGroupStateSummaryResponse;
+          try {
+            res = await this.#d.transport.send<ReadShareGroupStateSummaryResponse>(
+              broker,
+              ApiKey.ReadShareGroupStateSummary,
+              1,
+              { groupId, topics: [...topics].map(([topicId, partitions]) => ({ topicId, partitions })) },
+            );
+          } catch (e) {
+            if (e instanceof KafkaError) throw e;
+            this.#d.transport.reset(broker);
+            for (const i of idx) again(i, ErrorCode.COORDINATOR_NOT_AVAILABLE, (e as Error).message);
+            return;
+          }
+          for (const i of idx) {
+            const key = keys[i]!;
+            const p = res.results
+              .find((r) => r.topicId === key.topicId)
+              ?.partitions.find((x) => x.partition === key.partition);
+            if (!p) {
+              const errorMessage = 'the share coordinator answered without the partition';
+              out[i] = { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage };
+            } else if (RETRIABLE.has(p.errorCode)) {
+              again(i, p.errorCode, p.errorMessage ?? `error ${p.errorCode}`);
+            } else if (p.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) {
+              out[i] = { errorCode: ErrorCode.NONE, errorMessage: null };
+            } else if (p.errorCode !== ErrorCode.NONE) {
+              out[i] = { errorCode: p.errorCode, errorMessage: p.errorMessage };
+            } else {
+              const summary: ShareStateSummary = {
+                stateEpoch: p.stateEpoch,
+                leaderEpoch: p.leaderEpoch,
+                startOffset: Number(p.startOffset),
+                deliveryCompleteCount: p.deliveryCompleteCount,
+              };
+              out[i] = { errorCode: ErrorCode.NONE, errorMessage: null, summary };
+            }
+          }
+        }),
+      );
+      if (retry.length > 0) {
+        this.#d.log.debug({ group: groupId, keys: retry.length, err: last.message }, 'share-state summaries retried');
+      }
+      pending = retry;
+    }
+    for (const i of pending) {
+      out[i] = { errorCode: last.code, errorMessage: `share coordinator unavailable: ${last.message}` };
+    }
+    return out;
   }
 
   async delete(key: SharePartitionKey): Promise<number> {

@@ -32,6 +32,7 @@ import {
   deleteShareOffsets,
   describeShareOffsets,
   type ShareOffsetsDeps,
+  statesOf,
 } from './offsets.ts';
 import { type LocalShareCoordinator, ShareStatePersister, type ShareStateTransport } from './persister.ts';
 import { SHARE_STATE_TOPIC, type SharePartitionKey } from './records.ts';
@@ -329,29 +330,36 @@ export class ShareRuntime implements LocalShareCoordinator {
     this.#append(p, shard, shard.delete(key, this.#opts.clock()));
   }
 
-  /** DeleteGroups of a share group: only without members (NON_EMPTY_GROUP); its share-partition state goes too. */
-  deleteGroup(groupId: string): number {
+  /**
+   * DeleteGroups of a share group: only without members (NON_EMPTY_GROUP); its share-partition state goes too, on
+   * whichever brokers' share coordinators hold it (found and deleted through the persister).
+   */
+  async deleteGroup(groupId: string): Promise<number> {
     if (this.groups.state(groupId) === 'Stable') return ErrorCode.NON_EMPTY_GROUP;
+    const states = await statesOf(this.#offsetsDeps, groupId);
+    if (this.groups.state(groupId) === 'Stable') return ErrorCode.NON_EMPTY_GROUP;
+    if (!this.groups.groups.has(groupId) && states.length === 0) return ErrorCode.GROUP_ID_NOT_FOUND;
     this.partitions.forgetGroup(groupId);
-    for (const { key } of this.statesOf(groupId)) this.deleteState(key);
-    return this.groups.delete(groupId);
+    for (const { key } of states) {
+      const code = await this.persister.delete(key);
+      if (code !== ErrorCode.NONE) return code;
+    }
+    return this.groups.groups.has(groupId) ? this.groups.delete(groupId) : ErrorCode.NONE;
   }
 
-  /** Every persisted share-partition state of `groupId` this broker's share coordinator holds. */
-  statesOf(groupId: string): Array<{ key: SharePartitionKey; state: PersistedShareState }> {
-    if (!this.#opts.controller.image.topics.has(SHARE_STATE_TOPIC)) return [];
-    const out: Array<{ key: SharePartitionKey; state: PersistedShareState }> = [];
-    const t = this.#opts.controller.image.topics.get(SHARE_STATE_TOPIC)!;
-    for (const p of t.partitions) {
-      let shard: ShareCoordinatorShard;
-      try {
-        shard = this.#shard(p.partition);
-      } catch {
-        continue;
-      }
-      for (const s of shard.states.values()) if (s.key.groupId === groupId) out.push({ key: s.key, state: s.state });
-    }
-    return out;
+  /**
+   * Whether `groupId` is a share group here, restoring it as an Empty group at epoch 0 when it is known only by its
+   * persisted share-partition state: membership lives in memory, so after its group coordinator restarted (or moved)
+   * a share group has no member list, where Kafka 4.4 loads it from __consumer_offsets (with its epochs) as Empty.
+   * A group id of a classic or consumer group is never one. Throws KafkaError when a share coordinator is unreachable.
+   */
+  async restore(groupId: string): Promise<boolean> {
+    if (this.groups.groups.has(groupId)) return true;
+    if (groupId === '' || this.#otherGroupType(groupId) !== null) return false;
+    if ((await statesOf(this.#offsetsDeps, groupId)).length === 0) return false;
+    this.groups.restoreEmpty(groupId);
+    this.#opts.log.info({ group: groupId }, 'share group restored from its share-partition state (no members)');
+    return true;
   }
 
   // ---- share-group offsets (DescribeShareGroupOffsets, AlterShareGroupOffsets, DeleteShareGroupOffsets) -----------
@@ -363,32 +371,49 @@ export class ShareRuntime implements LocalShareCoordinator {
         const t = image.topics.get(name);
         return t && { id: t.id, partitions: t.partitions.length };
       },
-      topicName: (id) => image.topicsById.get(id)?.name,
+      topics: () => {
+        const out: Array<{ name: string; id: string; partitions: number }> = [];
+        for (const [name, t] of image.topics) {
+          if (!name.startsWith('__')) out.push({ name, id: t.id, partitions: t.partitions.length });
+        }
+        return out;
+      },
       groupState: (groupId) => this.groups.state(groupId),
-      statesOf: (groupId) => this.statesOf(groupId),
-      read: (key) => this.read(key),
-      initialize: (key, stateEpoch, startOffset) => this.initialize(key, stateEpoch, startOffset),
-      deleteState: (key) => this.deleteState(key),
+      summaries: (keys) => this.persister.summaries(keys),
+      initialize: (key, stateEpoch, startOffset) => this.persister.initialize(key, stateEpoch, startOffset),
+      deleteState: (key) => this.persister.delete(key),
       forget: (key) => this.partitions.forgetPartition(key),
       highWatermark: (topic, partition) => this.#opts.replicas.get(topic, partition)?.log.highWatermark,
     };
   }
 
-  describeOffsets(
+  /** restore(), for the offset operations: an unreachable coordinator shows in their own answers instead. */
+  async #restoreQuietly(groupId: string): Promise<void> {
+    try {
+      await this.restore(groupId);
+    } catch (e) {
+      if (!(e instanceof KafkaError)) throw e;
+    }
+  }
+
+  async describeOffsets(
     groupId: string,
     topics: Array<{ topicName: string; partitions: number[] }> | null,
-  ): DescribedShareOffsets {
+  ): Promise<DescribedShareOffsets> {
+    await this.#restoreQuietly(groupId);
     return describeShareOffsets(this.#offsetsDeps, groupId, topics);
   }
 
-  alterOffsets(
+  async alterOffsets(
     groupId: string,
     topics: Array<{ topicName: string; partitions: Array<{ partitionIndex: number; startOffset: number }> }>,
-  ): AlteredShareOffsets {
+  ): Promise<AlteredShareOffsets> {
+    await this.#restoreQuietly(groupId);
     return alterShareOffsets(this.#offsetsDeps, groupId, topics);
   }
 
-  deleteOffsets(groupId: string, topicNames: string[]): DeletedShareOffsets {
+  async deleteOffsets(groupId: string, topicNames: string[]): Promise<DeletedShareOffsets> {
+    await this.#restoreQuietly(groupId);
     return deleteShareOffsets(this.#offsetsDeps, groupId, topicNames);
   }
 }

@@ -92,3 +92,27 @@ function overwrite(batches: StateBatch[], b: StateBatch): StateBatch[] {
   if (!placed) out.push({ ...b });
   return out;
 }
+
+/** What ReadShareGroupStateSummary answers of a share-partition's state (no batches). */
+export interface ShareStateSummary {
+  stateEpoch: number;
+  leaderEpoch: number;
+  startOffset: number;
+  /** Offsets at or above the start offset whose delivery is complete (ACKNOWLEDGED or ARCHIVED). */
+  deliveryCompleteCount: number;
+}
+
+export function summarize(state: PersistedShareState): ShareStateSummary {
+  let done = 0;
+  for (const b of state.batches) {
+    if (b.deliveryState !== DeliveryState.ACKNOWLEDGED && b.deliveryState !== DeliveryState.ARCHIVED) continue;
+    const first = Math.max(b.firstOffset, state.startOffset);
+    if (b.lastOffset >= first) done += b.lastOffset - first + 1;
+  }
+  return {
+    stateEpoch: state.stateEpoch,
+    leaderEpoch: state.leaderEpoch,
+    startOffset: state.startOffset,
+    deliveryCompleteCount: done,
+  };
+}

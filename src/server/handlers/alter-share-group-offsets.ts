@@ -16,7 +16,7 @@ import { shareGroupsDisabled } from './share-common.ts';
 export default defineHandler<AlterShareGroupOffsetsRequest, AlterShareGroupOffsetsResponse>({
   apiKey: ApiKey.AlterShareGroupOffsets,
   versions: [0, 0],
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const fail = (errorCode: number, errorMessage: string) => ({
       throttleTimeMs: 0,
       errorCode,
@@ -39,9 +39,9 @@ export default defineHandler<AlterShareGroupOffsetsRequest, AlterShareGroupOffse
           startOffset: p.startOffset > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(p.startOffset),
         })),
       }));
-    let r: ReturnType<typeof ctx.broker.shares.alterOffsets>;
+    let r: Awaited<ReturnType<typeof ctx.broker.shares.alterOffsets>>;
     try {
-      r = ctx.broker.shares.alterOffsets(req.groupId, topics);
+      r = await ctx.broker.shares.alterOffsets(req.groupId, topics);
     } catch (e) {
       if (!(e instanceof KafkaError)) throw e;
       return fail(e.code, e.message);

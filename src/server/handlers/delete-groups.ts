@@ -35,9 +35,14 @@ export default defineHandler<DeleteGroupsRequest, DeleteGroupsResponse>({
           if (!authorizedGroup(ctx, AclOperation.DELETE, groupId))
             return { groupId, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
           try {
-            const errorCode = ctx.broker.shares.groups.groups.has(groupId)
-              ? ctx.broker.shares.deleteGroup(groupId)
+            // A share group: one with members here, or (after a restart, membership being in memory) one that is
+            // no classic or consumer group and has share-partition state on some share coordinator.
+            let errorCode = ctx.broker.shares.groups.groups.has(groupId)
+              ? await ctx.broker.shares.deleteGroup(groupId)
               : await ctx.broker.groups.deleteGroup(groupId);
+            if (errorCode === ErrorCode.GROUP_ID_NOT_FOUND && (await ctx.broker.shares.restore(groupId))) {
+              errorCode = await ctx.broker.shares.deleteGroup(groupId);
+            }
             return { groupId, errorCode, errorMessage: failure(groupId, errorCode) };
           } catch (e) {
             if (!(e instanceof KafkaError)) throw e;

@@ -16,7 +16,7 @@ import { shareGroupsDisabled } from './share-common.ts';
 export default defineHandler<DeleteShareGroupOffsetsRequest, DeleteShareGroupOffsetsResponse>({
   apiKey: ApiKey.DeleteShareGroupOffsets,
   versions: [0, 0],
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const fail = (errorCode: number, errorMessage: string) => ({
       throttleTimeMs: 0,
       errorCode,
@@ -31,9 +31,9 @@ export default defineHandler<DeleteShareGroupOffsetsRequest, DeleteShareGroupOff
     }
     const mayRead = (t: string) => authorizedTopic(ctx, AclOperation.READ, t);
     const names = req.topics.map((t) => t.topicName);
-    let r: ReturnType<typeof ctx.broker.shares.deleteOffsets>;
+    let r: Awaited<ReturnType<typeof ctx.broker.shares.deleteOffsets>>;
     try {
-      r = ctx.broker.shares.deleteOffsets(req.groupId, names.filter(mayRead));
+      r = await ctx.broker.shares.deleteOffsets(req.groupId, names.filter(mayRead));
     } catch (e) {
       if (!(e instanceof KafkaError)) throw e;
       return fail(e.code, e.message);

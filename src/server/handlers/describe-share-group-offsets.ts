@@ -16,59 +16,61 @@ import { shareGroupsDisabled } from './share-common.ts';
 export default defineHandler<DescribeShareGroupOffsetsRequest, DescribeShareGroupOffsetsResponse>({
   apiKey: ApiKey.DescribeShareGroupOffsets,
   versions: [0, 1],
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const off = shareGroupsDisabled(ctx);
     const denied = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
     return {
       throttleTimeMs: 0,
-      groups: req.groups.map((g) => {
-        const fail = (errorCode: number, errorMessage: string) => ({
-          groupId: g.groupId,
-          topics: [],
-          errorCode,
-          errorMessage,
-        });
-        if (off !== null) return fail(ErrorCode.UNSUPPORTED_VERSION, off);
-        if (!authorizedGroup(ctx, AclOperation.DESCRIBE, g.groupId)) {
-          return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED, `Not authorized to access group: ${g.groupId}`);
-        }
-        const mayDescribe = (t: string) => authorizedTopic(ctx, AclOperation.DESCRIBE, t);
-        const wanted = g.topics?.filter((t) => mayDescribe(t.topicName)) ?? null;
-        let r: ReturnType<typeof ctx.broker.shares.describeOffsets>;
-        try {
-          r = ctx.broker.shares.describeOffsets(g.groupId, wanted);
-        } catch (e) {
-          if (!(e instanceof KafkaError)) throw e;
-          return fail(e.code, e.message);
-        }
-        if (r.errorCode !== ErrorCode.NONE) return fail(r.errorCode, r.errorMessage ?? errorName(r.errorCode));
-        const topics = r.topics.filter((t) => mayDescribe(t.topicName));
-        for (const t of g.topics ?? []) {
-          if (mayDescribe(t.topicName)) continue;
-          topics.push({
-            topicName: t.topicName,
-            topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
-            partitions: t.partitions.map((partitionIndex) => ({
-              partitionIndex,
-              startOffset: -1,
-              leaderEpoch: -1,
-              lag: -1,
-              errorCode: denied,
-              errorMessage: errorName(denied),
-            })),
+      groups: await Promise.all(
+        req.groups.map(async (g) => {
+          const fail = (errorCode: number, errorMessage: string) => ({
+            groupId: g.groupId,
+            topics: [],
+            errorCode,
+            errorMessage,
           });
-        }
-        return {
-          groupId: g.groupId,
-          errorCode: r.errorCode,
-          errorMessage: r.errorMessage,
-          topics: topics.map((t) => ({
-            topicName: t.topicName,
-            topicId: t.topicId,
-            partitions: t.partitions.map((p) => ({ ...p, startOffset: BigInt(p.startOffset), lag: BigInt(p.lag) })),
-          })),
-        };
-      }),
+          if (off !== null) return fail(ErrorCode.UNSUPPORTED_VERSION, off);
+          if (!authorizedGroup(ctx, AclOperation.DESCRIBE, g.groupId)) {
+            return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED, `Not authorized to access group: ${g.groupId}`);
+          }
+          const mayDescribe = (t: string) => authorizedTopic(ctx, AclOperation.DESCRIBE, t);
+          const wanted = g.topics?.filter((t) => mayDescribe(t.topicName)) ?? null;
+          let r: Awaited<ReturnType<typeof ctx.broker.shares.describeOffsets>>;
+          try {
+            r = await ctx.broker.shares.describeOffsets(g.groupId, wanted);
+          } catch (e) {
+            if (!(e instanceof KafkaError)) throw e;
+            return fail(e.code, e.message);
+          }
+          if (r.errorCode !== ErrorCode.NONE) return fail(r.errorCode, r.errorMessage ?? errorName(r.errorCode));
+          const topics = r.topics.filter((t) => mayDescribe(t.topicName));
+          for (const t of g.topics ?? []) {
+            if (mayDescribe(t.topicName)) continue;
+            topics.push({
+              topicName: t.topicName,
+              topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
+              partitions: t.partitions.map((partitionIndex) => ({
+                partitionIndex,
+                startOffset: -1,
+                leaderEpoch: -1,
+                lag: -1,
+                errorCode: denied,
+                errorMessage: errorName(denied),
+              })),
+            });
+          }
+          return {
+            groupId: g.groupId,
+            errorCode: r.errorCode,
+            errorMessage: r.errorMessage,
+            topics: topics.map((t) => ({
+              topicName: t.topicName,
+              topicId: t.topicId,
+              partitions: t.partitions.map((p) => ({ ...p, startOffset: BigInt(p.startOffset), lag: BigInt(p.lag) })),
+            })),
+          };
+        }),
+      ),
     };
   },
 });

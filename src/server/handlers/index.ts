@@ -56,6 +56,7 @@ import offsetFetch from './offset-fetch.ts';
 import offsetForLeaderEpoch from './offset-for-leader-epoch.ts';
 import produce from './produce.ts';
 import readShareGroupState from './read-share-group-state.ts';
+import readShareGroupStateSummary from './read-share-group-state-summary.ts';
 import saslAuthenticate from './sasl-authenticate.ts';
 import saslHandshake from './sasl-handshake.ts';
 import shareAcknowledge from './share-acknowledge.ts';
@@ -111,6 +112,7 @@ const HANDLERS: readonly HandlerDef<never, never>[] = [
   // The share coordinator's state APIs (__share_group_state), between brokers
   initializeShareGroupState,
   readShareGroupState,
+  readShareGroupStateSummary,
   writeShareGroupState,
   deleteShareGroupState,
   // Idempotent producers and transactions (issue 5)

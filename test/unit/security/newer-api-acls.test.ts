@@ -35,6 +35,7 @@ import listTransactions from '../../../src/server/handlers/list-transactions.ts'
 import metadata from '../../../src/server/handlers/metadata.ts';
 import offsetForLeaderEpoch from '../../../src/server/handlers/offset-for-leader-epoch.ts';
 import readShareGroupState from '../../../src/server/handlers/read-share-group-state.ts';
+import readShareGroupStateSummary from '../../../src/server/handlers/read-share-group-state-summary.ts';
 import writeShareGroupState from '../../../src/server/handlers/write-share-group-state.ts';
 
 const BOB = 'User:bob';
@@ -266,6 +267,7 @@ describe('ACLs on the newer APIs', () => {
     const reqs: Array<[{ handle: (c: RequestContext, r: never) => unknown }, object]> = [
       [initializeShareGroupState, { groupId: 'g', topics: topics({ stateEpoch: 1, startOffset: 0n }) }],
       [readShareGroupState, { groupId: 'g', topics: topics({ leaderEpoch: 0 }) }],
+      [readShareGroupStateSummary, { groupId: 'g', topics: topics({ leaderEpoch: 0 }) }],
       [
         writeShareGroupState,
         { groupId: 'g', topics: topics({ stateEpoch: 1, leaderEpoch: 0, startOffset: 0n, stateBatches: [] }) },
@@ -281,7 +283,7 @@ describe('ACLs on the newer APIs', () => {
       const res = await call(h, ctx([cluster(AclOperation.CLUSTER_ACTION)], { shares }), req);
       assert.notEqual(res.results[0].partitions[0].errorCode, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
     }
-    assert.equal(calls.length, 4);
+    assert.equal(calls.length, 5);
   });
 
   it('ConsumerGroupDescribe: DESCRIBE on the group and on every assigned topic; authorized operations', async () => {

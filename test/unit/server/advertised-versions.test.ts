@@ -72,6 +72,7 @@ const ADVERTISED: ReadonlyArray<readonly [number, number, number]> = [
   [ApiKey.DeleteShareGroupOffsets, 0, 0],
   [ApiKey.InitializeShareGroupState, 0, 0],
   [ApiKey.ReadShareGroupState, 0, 0],
+  [ApiKey.ReadShareGroupStateSummary, 0, 1],
   [ApiKey.WriteShareGroupState, 0, 0],
   [ApiKey.DeleteShareGroupState, 0, 0],
 ];

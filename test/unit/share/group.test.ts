@@ -106,3 +106,16 @@ test('new partitions of a subscribed topic bump the epoch and reassign', () => {
   assert.equal(r.response.memberEpoch, 2);
   assert.deepEqual(r.response.assignment, [{ topicId: 'id-t', partitions: [0, 1, 2] }]);
 });
+
+test('a group restored from its share-partition state is Empty at epoch 0; a member joining bumps the epoch', () => {
+  const sg = new ShareGroups(config, () => 'm1');
+  assert.equal(sg.state('g'), 'Dead');
+  sg.restoreEmpty('g');
+  assert.equal(sg.state('g'), 'Empty');
+  assert.equal(sg.groups.get('g')!.groupEpoch, 0);
+  const j = sg.heartbeat(hb({}), topicsOf({ t: 1 }), 0).response;
+  assert.equal(j.memberEpoch, 1);
+  sg.restoreEmpty('g');
+  assert.equal(sg.state('g'), 'Stable', 'restoring an existing group changes nothing');
+  assert.equal(sg.delete('g'), ErrorCode.NON_EMPTY_GROUP);
+});

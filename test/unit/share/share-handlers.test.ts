@@ -53,7 +53,7 @@ function ctx(shareVersion: number, deniedTopic: string | null) {
     nodeId: 1,
     metadata: () => image,
     config: { get: (k: string) => config.get(k) },
-    shares: { groups: { groups, state: () => 'Stable' } },
+    shares: { groups: { groups, state: () => 'Stable' }, restore: async (id: string) => groups.has(id) },
   };
   return {
     apiVersion: 1,

@@ -11,7 +11,7 @@ import {
   type ShareStateTransport,
 } from '../../../src/coordinator/share/persister.ts';
 import type { SharePartitionKey } from '../../../src/coordinator/share/records.ts';
-import type { ShareStateUpdate } from '../../../src/coordinator/share/state.ts';
+import { type ShareStateUpdate, summarize } from '../../../src/coordinator/share/state.ts';
 import { ApiKey } from '../../../src/protocol/apis.ts';
 import { ErrorCode, KafkaError } from '../../../src/protocol/errors.ts';
 import { createLogger } from '../../../src/util/log.ts';
@@ -73,6 +73,32 @@ class FakeTransport implements ShareStateTransport {
       throw new Error('connection closed');
     }
     const c = this.brokers.get(broker)!;
+    if (apiKey === ApiKey.ReadShareGroupStateSummary) {
+      // Every asked partition, as the handler answers them (summarize of the coordinator's state).
+      const blank = { stateEpoch: -1, leaderEpoch: -1, startOffset: -1n, deliveryCompleteCount: -1 };
+      const results = b.topics.map((t) => ({
+        topicId: t.topicId,
+        partitions: t.partitions.map((p) => {
+          const key = { groupId: b.groupId, topicId: t.topicId, partition: p.partition };
+          let s: ReturnType<Coordinator['read']>;
+          try {
+            s = c.read(key);
+          } catch (e) {
+            return { partition: p.partition, errorCode: (e as KafkaError).code, errorMessage: 'moved', ...blank };
+          }
+          if (!s) return { partition: p.partition, errorCode: 3, errorMessage: 'never initialized', ...blank };
+          const sum = summarize(s);
+          return {
+            partition: p.partition,
+            errorCode: 0,
+            errorMessage: null,
+            ...sum,
+            startOffset: BigInt(sum.startOffset),
+          };
+        }),
+      }));
+      return { results } as Res;
+    }
     const t = b.topics[0]!;
     const p = t.partitions[0]!;
     const key = { groupId: b.groupId, topicId: t.topicId, partition: p.partition };
@@ -284,4 +310,64 @@ test('a non-retriable answer comes back at once; retriable ones end in a KafkaEr
     setup({ id: -1 }, 2).persister.write(KEY, 0, -1, UPDATE),
     (e: unknown) => e instanceof KafkaError && e.code === ErrorCode.COORDINATOR_NOT_AVAILABLE,
   );
+});
+
+test('summaries: the local coordinator for its keys, one ReadShareGroupStateSummary v1 per other broker', async () => {
+  const local = new Coordinator();
+  const transport = new FakeTransport();
+  // Partition 0's state is coordinated here, 1 and 3 by broker 2, 2 by broker 3, 4 by broker 2 (never initialized).
+  const owner = [1, 2, 3, 2, 2];
+  const persister = new ShareStatePersister({
+    nodeId: 1,
+    coordinatorOf: (k) => owner[k.partition],
+    local,
+    transport,
+    log: createLogger({ level: 'error' }),
+    sleep: async () => {},
+    attempts: 3,
+    backoffMs: 1,
+  });
+  const key = (partition: number) => ({ ...KEY, partition });
+  const coordinator = (p: number) => (owner[p] === 1 ? local : transport.brokers.get(owner[p]!)!);
+  for (const p of [0, 1, 2, 3]) coordinator(p).initialize(key(p), p, 10 * p);
+  coordinator(1).write(key(1), 1, 5, {
+    startOffset: -1,
+    batches: [{ firstOffset: 10, lastOffset: 13, deliveryState: 2, deliveryCount: 1 }],
+  });
+  transport.failNext = [3]; // broker 3's first answer is a lost connection: asked again after a backoff
+  const got = await persister.summaries([0, 1, 2, 3, 4].map(key));
+  assert.deepEqual(
+    got.map((r) => [r.errorCode, r.summary?.stateEpoch, r.summary?.startOffset, r.summary?.deliveryCompleteCount]),
+    [
+      [0, 0, 0, 0],
+      [0, 1, 10, 4],
+      [0, 2, 20, 0],
+      [0, 3, 30, 0],
+      [0, undefined, undefined, undefined],
+    ],
+  );
+  assert.equal(got[1]!.summary!.leaderEpoch, 5);
+  assert.deepEqual(
+    transport.sent.map((r) => [
+      r.broker,
+      r.apiKey,
+      r.version,
+      r.body.topics.flatMap((t) => t.partitions.map((p) => p.partition)),
+    ]),
+    [
+      [2, ApiKey.ReadShareGroupStateSummary, 1, [1, 3, 4]],
+      [3, ApiKey.ReadShareGroupStateSummary, 1, [2]],
+      [3, ApiKey.ReadShareGroupStateSummary, 1, [2]],
+    ],
+  );
+  assert.deepEqual(transport.resets, [3]);
+  // A coordinator that keeps answering NOT_COORDINATOR: that key answers the error after the attempts, others fine.
+  transport.brokers.get(3)!.moved = true;
+  const before = transport.brokers.get(3)!.calls;
+  const again = await persister.summaries([key(2), key(0)]);
+  assert.deepEqual(
+    again.map((r) => r.errorCode),
+    [ErrorCode.NOT_COORDINATOR, ErrorCode.NONE],
+  );
+  assert.equal(transport.brokers.get(3)!.calls - before, 3, 'asked once per attempt');
 });
