@@ -354,7 +354,7 @@ export class Broker {
           tls: usesTls(l.securityProtocol) ? listenerTls(cfg, l) : undefined,
           sasl: l.securityProtocol.startsWith('SASL_')
             ? {
-                config: listenerSasl(cfg, l),
+                config: listenerSasl(cfg, l, this.log),
                 scram: (user: string, m: ScramMechanism) => controller.image.scramCredentials.get(user)?.get(m.id),
               }
             : undefined,
