@@ -8,6 +8,7 @@ import type { ReplicationOptions } from '../broker/replication.ts';
 import type { CoordinationStore } from '../cluster/coordination/store.ts';
 import { ZooKeeperStore } from '../cluster/coordination/zookeeper/index.ts';
 import { type BrokerConfig, loadBrokerConfig } from '../config/broker-config.ts';
+import { listenerValue } from '../config/listener-config.ts';
 import { parseProperties } from '../config/properties.ts';
 import { ClusterController } from '../controller/controller.ts';
 import { BrokerRegistration } from '../controller/registration.ts';
@@ -434,7 +435,9 @@ export class Broker {
           bound.securityProtocol === 'SASL_SSL'
             ? { ...clientTls(cfg, listener), rejectUnauthorized: false, skipHostnameCheck: true }
             : undefined;
-        return { bootstrap: localAddress(bound), mechanisms: listenerSasl(cfg, listener).mechanisms, ssl };
+        // The enabled mechanisms only: listenerSasl would also build validators (and read an OAUTHBEARER JWKS file).
+        const mechanisms = listenerValue(cfg, listener.name, 'sasl.enabled.mechanisms') as string[];
+        return { bootstrap: localAddress(bound), mechanisms, ssl };
       },
       scramMechanisms: (user) =>
         [...(image().scramCredentials.get(user)?.keys() ?? [])].flatMap((id) => scramMechanismById(id)?.name ?? []),

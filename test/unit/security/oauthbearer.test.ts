@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { loadBrokerConfig } from '../../../src/config/broker-config.ts';
 import { ConfigError } from '../../../src/config/errors.ts';
+import { interBrokerSecurity } from '../../../src/node/inter-broker.ts';
 import { JwksFile } from '../../../src/security/jwks.ts';
 import {
   clientInitialResponse,
@@ -227,6 +228,23 @@ describe('OAUTHBEARER listener config and session', () => {
     bad(['sasl.server.callback.handler.class=com.example.Evil'], /loads no classes/);
     const c = cfg(['sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required;']);
     assert.throws(() => listenerSasl(c, listener(c)), /OAUTHBEARER needs/);
+  });
+  it('is refused between brokers (no token source on the broker side)', () => {
+    const c = loadBrokerConfig({
+      env: {},
+      hostname: 'h',
+      overrides: [
+        'listeners=PLAINTEXT://127.0.0.1:9092,INTERNAL://127.0.0.1:9093',
+        'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,INTERNAL:SASL_PLAINTEXT',
+        'inter.broker.listener.name=INTERNAL',
+        'sasl.mechanism.inter.broker.protocol=OAUTHBEARER',
+        `sasl.jaas.config=${JAAS}`,
+      ],
+    });
+    assert.throws(
+      () => interBrokerSecurity(c),
+      /sasl.mechanism.inter.broker.protocol.*PLAIN, SCRAM-SHA-256, SCRAM-SHA-512$/,
+    );
   });
   it('runs the exchange: error challenge then %x01 fails; the session lifetime is capped by exp', () => {
     const c = cfg([`sasl.jaas.config=${JAAS}`, 'connections.max.reauth.ms=3600000']);
