@@ -133,13 +133,17 @@ export function decodeJws(token: string): DecodedJws {
   return { header, claims, signingInput: `${h}.${p}`, signature: Buffer.from(s, 'base64url'), signatureText: s };
 }
 
-/** A space-separated scope string or a list of strings (Kafka's OAuthBearerScopeUtils). */
-function scopeOf(claims: Record<string, unknown>, name: string): string[] {
+/**
+ * The scope claim as Kafka reads it: a string is ONE scope element (trimmed, not split on spaces), a list gives its
+ * non-blank elements. Another type is an error for the unsecured validator and no scope for the JWT one.
+ */
+function scopeOf(claims: Record<string, unknown>, name: string, strict: boolean): string[] {
   const v = claims[name];
   if (v === undefined || v === null) return [];
-  if (typeof v === 'string') return v.split(' ').filter((s) => s !== '');
-  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
-  throw new TokenError(`The ${name} claim had the incorrect type: ${Array.isArray(v) ? 'List' : typeof v}`);
+  if (typeof v === 'string') return v.trim() === '' ? [] : [v.trim()];
+  if (Array.isArray(v)) return v.flatMap((x) => (typeof x === 'string' && x.trim() !== '' ? [x.trim()] : []));
+  if (!strict) return [];
+  throw new TokenError(`The '${name}' claim was not of type List: ${typeof v}`);
 }
 
 function numericClaim(claims: Record<string, unknown>, name: string, required: boolean): number | undefined {
@@ -209,7 +213,7 @@ export class UnsecuredValidator implements TokenValidator {
       );
     if (iat !== undefined && exp <= iat)
       throw new TokenError(`The Expiration Time (${exp} seconds) was not after the Issued At time (${iat} seconds)`);
-    const scope = scopeOf(jws.claims, scopeClaim);
+    const scope = scopeOf(jws.claims, scopeClaim, true);
     for (const s of requiredScope)
       if (!scope.includes(s))
         throw new TokenError(
@@ -333,6 +337,8 @@ export class JwtValidator implements TokenValidator {
       throw new TokenError(
         `The token's algorithm ${JSON.stringify(alg ?? null)} is not accepted (${SIGNATURE_ALGORITHMS.join(', ')})`,
       );
+    if (jws.header.crit !== undefined)
+      throw new TokenError('The token has critical header parameters (crit): not supported');
     const kid = typeof jws.header.kid === 'string' ? jws.header.kid : undefined;
     const candidates = (keys: readonly Jwk[]) =>
       keys.filter(
@@ -376,7 +382,7 @@ export class JwtValidator implements TokenValidator {
         );
     }
     const principal = stringClaim(c, this.opts.subClaim);
-    const scope = scopeOf(c, this.opts.scopeClaim);
+    const scope = scopeOf(c, this.opts.scopeClaim, false);
     return { principal, expiresAtMs: exp * 1000, scope };
   }
 }

@@ -71,9 +71,9 @@ describe('unsecured validator (Kafka’s OAuthBearerUnsecuredValidatorCallbackHa
     assert.equal(skew.validate(unsecuredJwt({ sub: 'a', exp: S - 2 }), NOW).principal, 'a');
     assert.equal(skew.validate(unsecuredJwt({ sub: 'a', exp: S + 3, iat: S + 2 }), NOW).principal, 'a');
   });
-  it('requires the configured scope (insufficient_scope)', () => {
+  it('requires the configured scope (insufficient_scope); a string scope is one element, as in Kafka', () => {
     const r = v({ unsecuredValidatorRequiredScope: 'write read' });
-    assert.deepEqual(r.validate(unsecuredJwt({ sub: 'a', exp: S + 9, scope: 'read write x' }), NOW).scope, [
+    assert.deepEqual(r.validate(unsecuredJwt({ sub: 'a', exp: S + 9, scope: ['read', ' write ', 'x'] }), NOW).scope, [
       'read',
       'write',
       'x',
@@ -82,6 +82,11 @@ describe('unsecured validator (Kafka’s OAuthBearerUnsecuredValidatorCallbackHa
       () => r.validate(unsecuredJwt({ sub: 'a', exp: S + 9, scope: ['read'] }), NOW),
       (e: TokenError) => e.scope === '[write, read]' && /missing a required scope \(write\)/.test(e.message),
     );
+    assert.throws(() => r.validate(unsecuredJwt({ sub: 'a', exp: S + 9, scope: 'read write' }), NOW), TokenError);
+    assert.deepEqual(v().validate(unsecuredJwt({ sub: 'a', exp: S + 9, scope: ' read write ' }), NOW).scope, [
+      'read write',
+    ]);
+    assert.throws(() => v().validate(unsecuredJwt({ sub: 'a', exp: S + 9, scope: 3 }), NOW), /not of type List/);
   });
   it('refuses signed tokens and other algorithms', () => {
     const key = makeKey('RS256', 'k');
@@ -119,6 +124,7 @@ describe('signed JWT validator', () => {
     assert.throws(() => validator.validate(signJwt(rs, { ...claims, nbf: S + 60 }), NOW), /not valid before/);
     assert.throws(() => validator.validate(signJwt(rs, claims, { kid: 'nope' }), NOW), /No key with kid/);
     assert.throws(() => validator.validate(unsecuredJwt(claims), NOW), /algorithm "none" is not accepted/);
+    assert.throws(() => validator.validate(signJwt(rs, claims, { crit: ['exp'] }), NOW), /crit/);
     // An RSA key named by kid cannot verify an ES256 header (algorithm confusion).
     assert.throws(() => validator.validate(signJwt(keys[4]!, claims, { kid: 'kid-RS256' }), NOW), TokenError);
   });
