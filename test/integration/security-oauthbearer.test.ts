@@ -3,7 +3,8 @@
 // unsecuredLoginStringClaim_sub) produce and consume as User:alice. JWT validates signed tokens against a JWKS file
 // made here: the TypeScript client sends RS256/ES256 tokens; a wrong signature, an expired token, a wrong audience and
 // an unsigned token are refused (SASL_AUTHENTICATION_FAILED, the reason in the broker's log, never the token); a key
-// added to the file is picked up; and the ACLs apply to the token's principal (User:carol).
+// added to the file is picked up; and the ACLs apply to the token's principal (User:carol). A session ends at the
+// token's exp (KIP-368) and the TypeScript client re-authenticates with a fresh token.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -113,6 +114,36 @@ describe('SASL/OAUTHBEARER listeners', { timeout: 600_000 }, () => {
     assert.equal(r.code, 0, describeRun('SecurityClient roundtrip', r));
     assert.match(r.stdout, /acked 5\n/);
     assert.match(r.stdout, /consumed 5\n/);
+  });
+
+  test('KIP-368: the session ends at the token’s exp; the TS client re-authenticates with a fresh token', async () => {
+    const { broker, unsec } = await setup.get();
+    let tokens = 0;
+    const producer = new Producer({
+      bootstrapServers: `127.0.0.1:${unsec}`,
+      lingerMs: 0,
+      sasl: {
+        mechanism: 'OAUTHBEARER',
+        token: () => {
+          tokens++;
+          return unsecuredJwt({ sub: 'alice', iat: nowS(), exp: nowS() + 3 });
+        },
+      },
+    });
+    const before = broker.logs().length;
+    try {
+      const deadline = Date.now() + 30_000;
+      let i = 0;
+      while (!/SASL re-authenticated \(KIP-368\)/.test(broker.logs().slice(before)) && Date.now() < deadline) {
+        await producer.send({ topic: 'oauth-reauth', messages: [{ value: `r${i++}` }] });
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      assert.match(broker.logs().slice(before), /SASL re-authenticated \(KIP-368\) .*principal=User:alice/);
+      await producer.send({ topic: 'oauth-reauth', messages: [{ value: 'after' }] });
+      assert.ok(tokens >= 2, `a fresh token per authentication (${tokens})`);
+    } finally {
+      await producer.close();
+    }
   });
 
   const open = (port: number, token: string) =>
