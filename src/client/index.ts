@@ -46,7 +46,14 @@ export type {
   RecordMetadata,
 } from './producer.ts';
 export { Producer } from './producer.ts';
-export type { ClientSasl, ClientSecurity, ClientTls, SaslMechanism } from './security.ts';
+export type {
+  ClientSasl,
+  ClientSaslOAuth,
+  ClientSaslPassword,
+  ClientSecurity,
+  ClientTls,
+  SaslMechanism,
+} from './security.ts';
 export type { Deserializer, Serializer } from './serializers.ts';
 export {
   bufferDeserializer,

@@ -564,7 +564,7 @@ export function loadBrokerConfig(options: LoadBrokerConfigOptions = {}): BrokerC
 
 /** Prefixes of keys that belong to features Tributary has not built: setting them does nothing. */
 const NOT_BUILT_PREFIXES: ReadonlyArray<[string, string]> = [
-  ['sasl.', 'only the PLAIN and SCRAM SASL mechanisms are built'],
+  ['sasl.', 'only the PLAIN, SCRAM and OAUTHBEARER SASL mechanisms are built'],
   ['remote.log.', 'tiered storage is not built yet'],
   ['group.streams.', 'streams groups are not built yet'],
   ['confluent.', 'Confluent Server features are not part of Tributary'],

@@ -419,7 +419,7 @@ export const BROKER_KEYS: readonly ConfigDef[] = [
   b('sasl.enabled.mechanisms', {
     type: 'list',
     default: 'GSSAPI',
-    doc: 'SASL mechanisms offered to clients: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (GSSAPI and OAUTHBEARER are not built).',
+    doc: 'SASL mechanisms offered to clients: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER (GSSAPI is not built).',
   }),
   b('sasl.mechanism.inter.broker.protocol', {
     type: 'string',
@@ -436,6 +436,60 @@ export const BROKER_KEYS: readonly ConfigDef[] = [
     type: 'password',
     default: null,
     doc: 'JAAS login context of SASL listeners (Kafka syntax), when no listener.name.<l>.<mechanism>.sasl.jaas.config is set.',
+  }),
+  b('sasl.server.callback.handler.class', {
+    type: 'string',
+    default: null,
+    doc:
+      "OAUTHBEARER token validator (as listener.name.<l>.oauthbearer.sasl.server.callback.handler.class): Kafka's " +
+      'OAuthBearerValidatorCallbackHandler (signed JWTs) or the unsecured one; no other class is loaded.',
+  }),
+  b('sasl.oauthbearer.jwks.endpoint.url', {
+    type: 'string',
+    default: null,
+    doc: 'JWKS of the signed-JWT OAUTHBEARER validator: a file: URL (re-read on change); https is refused at start.',
+  }),
+  b('sasl.oauthbearer.jwks.endpoint.refresh.ms', {
+    type: 'long',
+    default: '3600000',
+    validator: atLeast(1),
+    doc: 'How often the JWKS file is re-read even when it looks unchanged.',
+  }),
+  b('sasl.oauthbearer.expected.audience', {
+    type: 'list',
+    default: '',
+    doc: 'Audiences a signed token must name one of (its aud claim).',
+  }),
+  b('sasl.oauthbearer.expected.issuer', {
+    type: 'string',
+    default: null,
+    doc: 'Issuer a signed token must name (its iss claim).',
+  }),
+  b('sasl.oauthbearer.allow.unverified.issuer', {
+    type: 'boolean',
+    default: 'false',
+    doc: 'Accept signed tokens without checking their issuer (otherwise sasl.oauthbearer.expected.issuer is required).',
+  }),
+  b('sasl.oauthbearer.allow.unverified.audience', {
+    type: 'boolean',
+    default: 'false',
+    doc: 'Accept signed tokens without checking their audience (otherwise sasl.oauthbearer.expected.audience is required).',
+  }),
+  b('sasl.oauthbearer.clock.skew.seconds', {
+    type: 'int',
+    default: '30',
+    validator: atLeast(0),
+    doc: "Clock skew allowed when checking a signed token's exp, iat and nbf.",
+  }),
+  b('sasl.oauthbearer.scope.claim.name', {
+    type: 'string',
+    default: 'scope',
+    doc: "Claim holding a signed token's scope.",
+  }),
+  b('sasl.oauthbearer.sub.claim.name', {
+    type: 'string',
+    default: 'sub',
+    doc: "Claim naming a signed token's principal (User:<value>).",
   }),
   b('sasl.server.max.receive.size', {
     type: 'int',

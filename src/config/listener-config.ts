@@ -30,6 +30,16 @@ export const PER_LISTENER_KEYS: ReadonlySet<string> = new Set([
   'sasl.jaas.config',
   'sasl.server.max.receive.size',
   'connections.max.reauth.ms',
+  'sasl.server.callback.handler.class',
+  'sasl.oauthbearer.jwks.endpoint.url',
+  'sasl.oauthbearer.jwks.endpoint.refresh.ms',
+  'sasl.oauthbearer.expected.audience',
+  'sasl.oauthbearer.expected.issuer',
+  'sasl.oauthbearer.allow.unverified.issuer',
+  'sasl.oauthbearer.allow.unverified.audience',
+  'sasl.oauthbearer.clock.skew.seconds',
+  'sasl.oauthbearer.scope.claim.name',
+  'sasl.oauthbearer.sub.claim.name',
 ]);
 
 /**
@@ -49,8 +59,8 @@ export const RECONFIGURABLE_LISTENER_KEYS: ReadonlySet<string> = new Set([
   'ssl.truststore.certificates',
 ]);
 
-/** `<mechanism>.sasl.jaas.config`, Kafka's per-listener, per-mechanism login context. */
-const MECHANISM_JAAS = /^[a-z0-9-]+\.sasl\.jaas\.config$/;
+/** `<mechanism>.sasl.…`: Kafka's per-listener, per-mechanism settings (the login context, OAUTHBEARER's keys). */
+const MECHANISM_KEY = /^[a-z0-9-]+\.(sasl\..+)$/;
 
 export interface ListenerOverride {
   /** Listener name as written (Kafka's prefix is lower-case; we match case-insensitively). */
@@ -68,8 +78,8 @@ export function parseListenerOverride(key: string): ListenerOverride | undefined
   const base = m[2]!;
   const def = PER_LISTENER_KEYS.has(base)
     ? configDef(base)
-    : MECHANISM_JAAS.test(base)
-      ? configDef('sasl.jaas.config')
+    : PER_LISTENER_KEYS.has(MECHANISM_KEY.exec(base)?.[1] ?? '')
+      ? configDef(MECHANISM_KEY.exec(base)![1]!)
       : undefined;
   return { listener: m[1]!, base, def };
 }

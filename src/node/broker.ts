@@ -10,6 +10,7 @@ import type { CoordinationStore } from '../cluster/coordination/store.ts';
 import { ZooKeeperStore } from '../cluster/coordination/zookeeper/index.ts';
 import { type BrokerConfig, type Listener, loadBrokerConfig } from '../config/broker-config.ts';
 import { ConfigError } from '../config/errors.ts';
+import { listenerValue } from '../config/listener-config.ts';
 import { parseProperties } from '../config/properties.ts';
 import { ClusterController } from '../controller/controller.ts';
 import { BrokerRegistration } from '../controller/registration.ts';
@@ -359,7 +360,7 @@ export class Broker {
           tls: usesTls(l.securityProtocol) ? this.startupTls(configs, l) : undefined,
           sasl: l.securityProtocol.startsWith('SASL_')
             ? {
-                config: listenerSasl(cfg, l),
+                config: listenerSasl(cfg, l, this.log),
                 scram: (user: string, m: ScramMechanism) => controller.image.scramCredentials.get(user)?.get(m.id),
               }
             : undefined,
@@ -452,7 +453,9 @@ export class Broker {
           bound.securityProtocol === 'SASL_SSL'
             ? { ...clientTls(cfg, listener), rejectUnauthorized: false, skipHostnameCheck: true }
             : undefined;
-        return { bootstrap: localAddress(bound), mechanisms: listenerSasl(cfg, listener).mechanisms, ssl };
+        // The enabled mechanisms only: listenerSasl would also build validators (and read an OAUTHBEARER JWKS file).
+        const mechanisms = listenerValue(cfg, listener.name, 'sasl.enabled.mechanisms') as string[];
+        return { bootstrap: localAddress(bound), mechanisms, ssl };
       },
       scramMechanisms: (user) =>
         [...(image().scramCredentials.get(user)?.keys() ?? [])].flatMap((id) => scramMechanismById(id)?.name ?? []),

@@ -2,7 +2,8 @@
 // implements itself are accepted; no configuration ever names code to load (the JNDI/LDAP login-module CVEs).
 export const PLAIN_LOGIN_MODULE = 'org.apache.kafka.common.security.plain.PlainLoginModule';
 export const SCRAM_LOGIN_MODULE = 'org.apache.kafka.common.security.scram.ScramLoginModule';
-const KNOWN_MODULES = [PLAIN_LOGIN_MODULE, SCRAM_LOGIN_MODULE];
+export const OAUTHBEARER_LOGIN_MODULE = 'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule';
+const KNOWN_MODULES = [PLAIN_LOGIN_MODULE, SCRAM_LOGIN_MODULE, OAUTHBEARER_LOGIN_MODULE];
 const FLAGS = ['required', 'requisite', 'sufficient', 'optional'];
 
 export interface JaasEntry {

@@ -6,9 +6,12 @@ import type { BrokerConfig, Listener } from '../config/broker-config.ts';
 import { ConfigError } from '../config/errors.ts';
 import { listenerValue } from '../config/listener-config.ts';
 import { JaasError, PLAIN_LOGIN_MODULE, parseJaasConfig, plainUsers } from './jaas.ts';
+import type { JwksLog } from './jwks.ts';
+import { errorChallenge, parseClientInitialResponse, TokenError } from './oauthbearer.ts';
+import { type ListenerOAuth, listenerOAuth } from './oauthbearer-config.ts';
 import { type ScramLookup, ScramServer, scramMechanismByName } from './scram.ts';
 
-export const SUPPORTED_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'];
+export const SUPPORTED_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'];
 
 export interface ListenerSasl {
   readonly mechanisms: readonly string[];
@@ -19,10 +22,12 @@ export interface ListenerSasl {
   /** connections.max.reauth.ms; 0 = sessions do not expire. */
   readonly reauthMs: number;
   readonly failedAuthDelayMs: number;
+  /** OAUTHBEARER's token validator, when OAUTHBEARER is enabled. */
+  readonly oauth?: ListenerOAuth;
 }
 
 /** Reads a SASL listener's settings; throws ConfigError naming the key for what cannot work. */
-export function listenerSasl(cfg: BrokerConfig, listener: Listener): ListenerSasl {
+export function listenerSasl(cfg: BrokerConfig, listener: Listener, log?: JwksLog): ListenerSasl {
   const name = listener.name.toLowerCase();
   const prefixed = (key: string) => `listener.name.${name}.${key}`;
   const keyName = (key: string) => (cfg.isSet(prefixed(key)) ? prefixed(key) : key);
@@ -72,6 +77,7 @@ export function listenerSasl(cfg: BrokerConfig, listener: Listener): ListenerSas
   return {
     mechanisms,
     plainUsers: users,
+    oauth: mechanisms.includes('OAUTHBEARER') ? listenerOAuth(cfg, listener, log) : undefined,
     maxReceiveSize: listenerValue(cfg, listener.name, 'sasl.server.max.receive.size') as number,
     reauthMs: listenerValue(cfg, listener.name, 'connections.max.reauth.ms') as number,
     failedAuthDelayMs: cfg.get('connection.failed.authentication.delay.ms') as number,
@@ -84,8 +90,12 @@ export interface SaslStep {
   readonly response: Buffer;
   /** Set when the exchange failed: Kafka's message for the client (never a secret). */
   readonly error?: string;
+  /** Why, for the broker's log when it says more than `error` (never the secret). */
+  readonly reason?: string;
   /** Set once authentication succeeded. */
   readonly principal?: string;
+  /** When the credential expires (ms since the epoch): an OAUTHBEARER token's exp. */
+  readonly expiresAtMs?: number;
 }
 
 /** Kafka's message for a failed SCRAM exchange (SaslServerAuthenticator wraps the SaslException so). */
@@ -109,6 +119,9 @@ export class SaslSession {
   closeAfterResponse = false;
   private scramServer: ScramServer | undefined;
   private principal = '';
+  private lifetimeMs = 0;
+  /** OAUTHBEARER: the error challenge sent, awaiting the client's %x01, and why the token was refused. */
+  private oauthError: { challenge: string; reason: string } | undefined;
 
   constructor(config: ListenerSasl, scram: ScramLookup, fakeSecret: Buffer, clock: () => number = Date.now) {
     this.config = config;
@@ -123,13 +136,20 @@ export class SaslSession {
     this.mechanism = mechanism;
     const m = scramMechanismByName(mechanism);
     this.scramServer = m ? new ScramServer(m, this.scram, this.fakeSecret) : undefined;
+    this.oauthError = undefined;
     this.state = raw ? 'authenticate-raw' : 'authenticate';
     return true;
   }
 
   /** One SASL token from the client; on failure the connection is to be closed after the answer. */
   authenticate(token: Buffer): SaslStep {
-    const step = this.mechanism === 'PLAIN' ? this.plain(token) : this.scramStep(token);
+    const now = this.clock();
+    const step =
+      this.mechanism === 'PLAIN'
+        ? this.plain(token)
+        : this.mechanism === 'OAUTHBEARER'
+          ? this.oauthStep(token, now)
+          : this.scramStep(token);
     if (step.error !== undefined) {
       this.closeAfterResponse = true;
       this.state = 'handshake';
@@ -143,14 +163,52 @@ export class SaslSession {
       this.principal = step.principal;
       this.authenticated = true;
       this.state = 'authenticated';
-      this.expiresAt = this.config.reauthMs > 0 ? this.clock() + this.config.reauthMs : Number.POSITIVE_INFINITY;
+      // KIP-368, as SaslServerAuthenticator: the lifetime is connections.max.reauth.ms, capped by the credential's
+      // expiry when it has one (an OAUTHBEARER token's exp), even when re-authentication is otherwise off.
+      const reauth = this.config.reauthMs;
+      const credential = step.expiresAtMs === undefined ? undefined : Math.max(0, Math.floor(step.expiresAtMs - now));
+      this.lifetimeMs = credential === undefined ? reauth : reauth > 0 ? Math.min(reauth, credential) : credential;
+      this.expiresAt = credential !== undefined || reauth > 0 ? now + this.lifetimeMs : Number.POSITIVE_INFINITY;
     }
     return step;
   }
 
   /** The session lifetime SaslAuthenticate v1+ reports (0 = none). */
   get sessionLifetimeMs(): number {
-    return this.config.reauthMs;
+    return this.lifetimeMs;
+  }
+
+  /**
+   * OAUTHBEARER (RFC 7628) as Kafka's OAuthBearerSaslServer: a refused token is answered with the JSON error
+   * challenge, and the client's %x01 that follows ends the exchange with that JSON as the failure message.
+   */
+  private oauthStep(token: Buffer, now: number): SaslStep {
+    const fail = (error: string, reason?: string): SaslStep => ({ response: Buffer.alloc(0), error, reason });
+    if (token.length === 1 && token[0] === 1 && this.oauthError !== undefined)
+      return fail(this.oauthError.challenge, `invalid OAUTHBEARER token: ${this.oauthError.reason}`);
+    this.oauthError = undefined;
+    const oauth = this.config.oauth!;
+    let authzid: string;
+    let tokenValue: string;
+    try {
+      ({ authzid, token: tokenValue } = parseClientInitialResponse(token));
+    } catch (e) {
+      if (!(e instanceof TokenError)) throw e;
+      return fail(e.message);
+    }
+    try {
+      const valid = oauth.validator.validate(tokenValue, now);
+      if (authzid !== '' && authzid !== valid.principal)
+        return fail(
+          `Authentication failed: Client requested an authorization id (${authzid}) that is different from the token's principal name (${valid.principal})`,
+        );
+      return { response: Buffer.alloc(0), principal: `User:${valid.principal}`, expiresAtMs: valid.expiresAtMs };
+    } catch (e) {
+      if (!(e instanceof TokenError)) throw e;
+      const challenge = errorChallenge(e);
+      this.oauthError = { challenge, reason: e.message };
+      return { response: Buffer.from(challenge, 'utf8') };
+    }
   }
 
   /** PLAIN (RFC 4616): `authzid NUL authcid NUL passwd`, checked as Kafka's PlainSaslServer. */

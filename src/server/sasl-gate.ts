@@ -26,7 +26,7 @@ export function saslGate(
     if (step.error !== undefined) {
       log.warn(
         { conn: conn.id, remote: conn.remoteAddress, listener: conn.listenerName, mechanism: sasl.mechanism },
-        `Failed authentication (${step.error})`,
+        `Failed authentication (${step.reason ?? step.error})`,
       );
       // A v0 exchange has no way to carry the error: the connection just closes.
       throw new CloseConnection(`SASL authentication failed: ${step.error}`);

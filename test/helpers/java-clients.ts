@@ -21,7 +21,9 @@ export function ensureJavaClientJars(): string {
   requireOnPath('java');
   const cache = path.join(REPO_ROOT, '.cache', 'java', KAFKA_CLIENTS_VERSION);
   const libs = path.join(cache, 'libs');
-  if (existsSync(libs) && readdirSync(libs).some((f) => f.startsWith('kafka-clients'))) return libs;
+  // jackson-databind: kafka-clients' optional dependency that its OAUTHBEARER login (unsecured JWTs) needs.
+  const have = (prefix: string) => existsSync(libs) && readdirSync(libs).some((f) => f.startsWith(prefix));
+  if (have('kafka-clients') && have('jackson-databind')) return libs;
   requireOnPath('mvn');
   mkdirSync(cache, { recursive: true });
   writeFileSync(
@@ -31,6 +33,7 @@ export function ensureJavaClientJars(): string {
 <dependencies>
 <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-clients</artifactId><version>${KAFKA_CLIENTS_VERSION}</version></dependency>
 <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-nop</artifactId><version>1.7.36</version></dependency>
+<dependency><groupId>com.fasterxml.jackson.core</groupId><artifactId>jackson-databind</artifactId><version>2.16.2</version></dependency>
 </dependencies></project>`,
   );
   execFileSync('mvn', ['-q', '-B', 'dependency:copy-dependencies', `-DoutputDirectory=${libs}`], {

@@ -27,7 +27,7 @@ export default defineHandler<SaslAuthenticateRequest, SaslAuthenticateResponse>(
     if (step.error !== undefined) {
       ctx.broker.log.warn(
         { conn: conn.id, remote: conn.remoteAddress, listener: conn.listenerName, mechanism: sasl.mechanism },
-        `Failed authentication with ${conn.remoteAddress} (${step.error})`,
+        `Failed authentication with ${conn.remoteAddress} (${step.reason ?? step.error})`,
       );
       return {
         errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED,

@@ -6,6 +6,7 @@ Usage: security_clients.py CLIENT SPEC_JSON
   SPEC_JSON  {"bootstrap": ..., "topic": ..., "n": 20, "group": "g" or null, "security": {...}}
              security: {"protocol": "SSL"|"SASL_SSL"|"SASL_PLAINTEXT", "ca": path, "cert": path, "key": path,
                         "mechanism": "PLAIN"|"SCRAM-SHA-256"|"SCRAM-SHA-512", "user": ..., "password": ...}
+                        (confluent only: "mechanism": "OAUTHBEARER", "oauthConfig": "principal=alice")
 Produces n records to partition 0 of topic, then reads them back (through the group when one is given).
 Prints one JSON object on its last stdout line: {"produced": [offsets], "consumed": [values], "error": str|null}.
 """
@@ -24,7 +25,11 @@ def confluent(spec):
     if 'cert' in sec:
         conf['ssl.certificate.location'] = sec['cert']
         conf['ssl.key.location'] = sec['key']
-    if 'mechanism' in sec:
+    if sec.get('mechanism') == 'OAUTHBEARER':
+        # librdkafka's built-in unsecured JWT (alg none), e.g. oauthConfig "principal=alice".
+        conf.update({'sasl.mechanism': 'OAUTHBEARER', 'enable.sasl.oauthbearer.unsecure.jwt': True,
+                     'sasl.oauthbearer.config': sec['oauthConfig']})
+    elif 'mechanism' in sec:
         conf.update({'sasl.mechanism': sec['mechanism'], 'sasl.username': sec['user'],
                      'sasl.password': sec['password']})
     errors = []

@@ -208,7 +208,7 @@ describe('unknown and not-built keys at start', () => {
     );
     assert.equal(
       unknownBrokerKeyWarning('listener.name.internal.sasl.kerberos.service.name'),
-      'listener.name.internal.sasl.kerberos.service.name has no effect: per-listener overrides of sasl.kerberos.service.name are not supported (only the PLAIN and SCRAM SASL mechanisms are built)',
+      'listener.name.internal.sasl.kerberos.service.name has no effect: per-listener overrides of sasl.kerberos.service.name are not supported (only the PLAIN, SCRAM and OAUTHBEARER SASL mechanisms are built)',
     );
   });
 
