@@ -302,6 +302,16 @@ describe('kafka-share-groups.sh through a group coordinator that is not the shar
             subscribedTopicNames: memberEpoch === 0 ? ['tool', 'tool2'] : null,
           }),
         );
+      // Membership lives at the group coordinator: any other broker answers NOT_COORDINATOR (the member goes to G).
+      const other = [1, 2, 3].find((id) => id !== G)!;
+      const elsewhere = await (await conn(other)).send<ShareGroupHeartbeatResponse>(ApiKey.ShareGroupHeartbeat, 1, {
+        groupId: group,
+        memberId,
+        memberEpoch: 0,
+        rackId: null,
+        subscribedTopicNames: ['tool', 'tool2'],
+      });
+      assert.equal(elsewhere.errorCode, ErrorCode.NOT_COORDINATOR, elsewhere.errorMessage ?? '');
       const joined = await hb(0);
       assert.equal(joined.errorCode, ErrorCode.NONE, joined.errorMessage ?? '');
       // One share session at L: epoch 0 opens it with both partitions, each next request takes the next epoch.

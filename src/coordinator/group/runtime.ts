@@ -118,6 +118,17 @@ export class GroupCoordinatorRuntime {
     return partitionForGroup(groupId, this.numPartitions);
   }
 
+  /**
+   * Whether this broker coordinates `groupId`: in a cluster, the leader of the group's __consumer_offsets partition
+   * (what FindCoordinator answers); a single broker coordinates every group. For coordinators that keep no shard
+   * here (share groups) but must answer NOT_COORDINATOR elsewhere, as Kafka's do.
+   */
+  coordinates(groupId: string): boolean {
+    if (this.opts.replicas.replication === undefined) return true;
+    if (!this.ensureTopic()) return false;
+    return this.opts.replicas.get(OFFSETS_TOPIC, this.partitionFor(groupId))?.isLeader === true;
+  }
+
   /** Creates __consumer_offsets (compacted) on first use; returns false when it cannot be created yet. */
   ensureTopic(): boolean {
     const { controller, config, log } = this.opts;

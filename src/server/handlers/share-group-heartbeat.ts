@@ -17,6 +17,9 @@ export default defineHandler<ShareGroupHeartbeatRequest, ShareGroupHeartbeatResp
     return heartbeatAnswer(() => {
       const off = shareGroupsDisabled(ctx);
       if (off !== null) throw new KafkaError(ErrorCode.UNSUPPORTED_VERSION, off);
+      // Membership lives at the group's coordinator (FindCoordinator GROUP); any other broker sends the member there.
+      if (!ctx.broker.groups.coordinates(req.groupId))
+        throw new KafkaError(ErrorCode.NOT_COORDINATOR, `this broker is not the coordinator of ${req.groupId}`);
       // ACLs (when an authorizer is on): READ on the group, DESCRIBE on every subscribed topic.
       requireGroup(ctx, AclOperation.READ, req.groupId);
       const hidden = (req.subscribedTopicNames ?? []).filter((t) => !authorizedTopic(ctx, AclOperation.DESCRIBE, t));
