@@ -68,6 +68,9 @@ interface ClusterParts {
   controller?: ClusterController;
 }
 
+/** How long a broker whose log dirs all failed waits for its shutdown before `onFatal` anyway. */
+const FATAL_STOP_MS = 30_000;
+
 export class Broker {
   readonly config: BrokerConfig;
   readonly log: Logger;
@@ -649,11 +652,13 @@ export class Broker {
     const dirs = [...failed.keys()].join(',');
     const reason = `Shutdown broker because all log dirs in ${dirs} have failed`;
     this.log.fatal({ errors: [...failed].map(([d, e]) => `${d}: ${e.message}`) }, reason);
-    // Not from inside the failed write's call stack.
+    // Not from inside the failed write's call stack; `onFatal` after at most 30 s even if the stop hangs (Kafka halts).
     setImmediate(() => {
-      this.stop()
-        .catch((err: unknown) => this.log.error({ err }, 'shutdown after the log dirs failed did not finish cleanly'))
-        .finally(() => this.onFatal?.(reason));
+      const stopped = this.stop().catch((err: unknown) =>
+        this.log.error({ err }, 'shutdown after the log dirs failed did not finish cleanly'),
+      );
+      const bound = new Promise<void>((r) => setTimeout(r, FATAL_STOP_MS).unref());
+      void Promise.race([stopped, bound]).then(() => this.onFatal?.(reason));
     });
   }
 
