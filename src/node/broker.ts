@@ -56,6 +56,11 @@ export interface BrokerOptions {
   logger?: Logger;
   /** The coordination store of a cluster (startCluster's in-memory one); else zookeeper.connect names it. */
   store?: CoordinationStore;
+  /**
+   * Called once the broker has stopped itself because every log dir failed (see `allLogDirsFailed`). runBroker (the
+   * CLI's broker process) exits with status 1, as Kafka halts; an embedding caller decides for itself.
+   */
+  onFatal?: (reason: string) => void;
 }
 
 /** The cluster side of a broker (zookeeper.connect set, or a store given). */
@@ -66,6 +71,9 @@ interface ClusterParts {
   registration?: BrokerRegistration;
   controller?: ClusterController;
 }
+
+/** How long a broker whose log dirs all failed waits for its shutdown before `onFatal` anyway. */
+const FATAL_STOP_MS = 30_000;
 
 export class Broker {
   readonly config: BrokerConfig;
@@ -87,6 +95,7 @@ export class Broker {
   private http: OpsHttpServer | undefined;
   private configService: ConfigService | undefined;
   private interBroker: ClientSecurity | undefined;
+  private readonly onFatal: ((reason: string) => void) | undefined;
   /** Incremental fetch sessions (KIP-227) of consumers and followers fetching from this broker. */
   private readonly fetchSessions = new FetchSessionCache({
     maxSlots: () =>
@@ -98,6 +107,7 @@ export class Broker {
     this.config = opts.config;
     this.log = opts.logger ?? createLogger({ name: 'broker' });
     this.store = opts.store;
+    this.onFatal = opts.onFatal;
   }
 
   /** The cluster's parts (session, registration, controller candidate, metadata), when this broker is in one. */
@@ -221,6 +231,7 @@ export class Broker {
       logDirs,
       logger: loggers.get('tributary.storage'),
       onFlushed: (ms) => this.http?.metrics.observeLogFlush(ms),
+      onAllDirsOffline: (failed) => this.allLogDirsFailed(failed),
       configFor: (topic) => {
         // Resolved once per topic, not once per partition.
         let c = logConfigs.get(topic);
@@ -685,6 +696,27 @@ export class Broker {
     this.timers.push(t);
   }
 
+  /**
+   * Every log dir is offline (a full disk, EIO): the broker can neither serve nor replicate any partition, yet its
+   * session would keep it leader and in the ISR of all of them. So it shuts down, as Kafka's broker does ("Shutdown
+   * broker because all log dirs in ... have failed"): in a cluster the controlled shutdown moves its leaderships to the
+   * other in-sync replicas at once (were that to fail, its session ending does it); no clean-shutdown marker is
+   * written in a failed dir, so the next start recovers it. Then `onFatal` (the broker process exits with 1).
+   */
+  private allLogDirsFailed(failed: ReadonlyMap<string, Error>): void {
+    const dirs = [...failed.keys()].join(',');
+    const reason = `Shutdown broker because all log dirs in ${dirs} have failed`;
+    this.log.fatal({ errors: [...failed].map(([d, e]) => `${d}: ${e.message}`) }, reason);
+    // Not from inside the failed write's call stack; `onFatal` after at most 30 s even if the stop hangs (Kafka halts).
+    setImmediate(() => {
+      const stopped = this.stop().catch((err: unknown) =>
+        this.log.error({ err }, 'shutdown after the log dirs failed did not finish cleanly'),
+      );
+      const bound = new Promise<void>((r) => setTimeout(r, FATAL_STOP_MS).unref());
+      void Promise.race([stopped, bound]).then(() => this.onFatal?.(reason));
+    });
+  }
+
   /** Clean shutdown: stop accepting, finish in-flight requests, flush and close every log. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
@@ -774,9 +806,9 @@ function ensureMetaProperties(logDirs: string[], nodeId: number, expected?: stri
   return clusterId;
 }
 
-/** Starts a broker from already-loaded configuration. */
+/** Starts a broker from already-loaded configuration (the broker process: it exits with 1 when every log dir fails). */
 export async function runBroker(config: BrokerConfig, logger?: Logger): Promise<Broker> {
-  const broker = new Broker({ config, logger });
+  const broker = new Broker({ config, logger, onFatal: () => process.exit(1) });
   await broker.start();
   return broker;
 }

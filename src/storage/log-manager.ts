@@ -34,6 +34,12 @@ export interface LogManagerOptions {
   onFlushed?: (ms: number) => void;
   /** Log cleaner tuning (most distinct keys per pass, minimum time between checks of one log). */
   cleaner?: { maxMapEntries?: number; checkIntervalMs?: number };
+  /**
+   * Called once, when the last online log directory goes offline: nothing can be served or replicated any more, and
+   * the broker shuts down (Kafka: "Shutdown broker because all log dirs in ... have failed"), so that its session
+   * ends and the controller moves its leaderships to the other in-sync replicas.
+   */
+  onAllDirsOffline?: (failed: ReadonlyMap<string, Error>) => void;
 }
 
 export interface HostedLog {
@@ -223,6 +229,7 @@ export class LogManager {
       'LOG DIRECTORY OFFLINE: a write or fsync failed; every partition in it now answers KAFKA_STORAGE_ERROR',
     );
     for (const h of affected) h.log.markOffline(err);
+    if (this.offline.size === this.logDirs.length) this.opts.onAllDirsOffline?.(this.offline);
   }
 
   all(): HostedLog[] {

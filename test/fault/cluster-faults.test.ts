@@ -5,7 +5,8 @@
 // its session; one broker's replication links held until it leaves the ISR, slowed, or losing bytes; a follower cut
 // from its leader until out of the ISR, then the leader killed (the other follower must be elected); a ZooKeeper
 // node killed or paused; ZooKeeper's quorum lost (two of three killed) for longer than a session; a broker's links
-// to ZooKeeper held until its session expires. Librdkafka and TypeScript idempotent acks=all producers and a
+// to ZooKeeper held until its session expires; a leader's or follower's only log dir (a tmpfs) filled until the
+// broker shuts down and leadership leaves it. Librdkafka and TypeScript idempotent acks=all producers and a
 // committing consumer group and the transactional copy job (consume-transform-produce across partitions led by
 // different brokers, with read_committed readers) run throughout; the checker must find no violation. Long mode:
 // `npm run soak -- --cluster [--txn]`.

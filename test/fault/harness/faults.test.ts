@@ -38,7 +38,14 @@ test('kinds that need the cluster say why they are not available', () => {
   const { kinds, skipped } = availableKinds({ brokers: [] });
   const names = kinds.map((k) => k.name);
   assert.ok(names.includes('kill9-restart') && names.includes('client-partition'));
-  for (const n of ['zk-node-kill', 'zk-node-pause', 'zk-quorum-loss', 'zk-link-partition', 'disk-full'])
+  for (const n of [
+    'zk-node-kill',
+    'zk-node-pause',
+    'zk-quorum-loss',
+    'zk-link-partition',
+    'disk-full',
+    'cluster-disk-full',
+  ])
     assert.ok(
       skipped.some((s) => s.name === n && s.reason.length > 0),
       n,

@@ -243,6 +243,7 @@ export const CLUSTER_KINDS: readonly string[] = [
   'zk-node-pause',
   'zk-quorum-loss',
   'zk-link-partition',
+  'cluster-disk-full',
 ];
 
 export const FAULT_KINDS: readonly FaultKind[] = [
@@ -316,10 +317,82 @@ export const FAULT_KINDS: readonly FaultKind[] = [
       const bytes = b.fillDisk();
       return {
         target: b.name,
-        detail: `log dir filled (${bytes} bytes); on heal: freed, broker restarted (its log dir went offline)`,
+        detail: `log dir filled (${bytes} bytes): it goes offline and the broker shuts down; on heal: freed, restarted`,
         async heal() {
           b.freeDisk();
           await b.restart();
+        },
+      };
+    },
+  },
+  {
+    // One broker's only log dir fills up (a leader's or a follower's, by the seed): the write that hits ENOSPC takes
+    // the dir offline, and a broker with every log dir offline shuts down (src/node/broker.ts, as Kafka's does), so
+    // the controller moves its leaderships to the other ISR members and acks=all continues on the two left
+    // (min.insync.replicas=2). The kind checks each step; on heal the disk is freed and the broker restarted.
+    name: 'cluster-disk-full',
+    unavailable: (env) =>
+      needsCluster(env) ??
+      (env.brokers.every((b) => b.diskUnavailable === undefined)
+        ? undefined
+        : (env.brokers.find((b) => b.diskUnavailable !== undefined)!.diskUnavailable ?? 'no size-limited log dir')),
+    async inject(env, rng) {
+      // Every workload partition with its full ISR first: the broker leaving must not take a partition's last ISR
+      // member with it (an earlier fault may still be healing).
+      await until(
+        async () => {
+          const view = await env.describe!().catch(() => undefined);
+          return view?.partitions.every((q) => q.leader >= 0 && q.isr.length === q.replicas.length) === true;
+        },
+        60_000,
+        'the workload partitions did not all get their full ISR back',
+      );
+      const p = await settledPartition(env, rng);
+      const leader = rng() < 0.5;
+      const id = leader
+        ? p.leader
+        : pick(
+            rng,
+            p.replicas.filter((r) => r !== p.leader),
+          );
+      const b = byId(env, id);
+      const name = `${p.topic}-${p.partition}`;
+      const role = leader ? `leader of ${name}` : `follower of ${name} (leader ${p.leader})`;
+      const bytes = b.fillDisk();
+      // The next write there (a produce as leader, a fetched batch as follower: the workload writes all the time).
+      await until(
+        () => b.handle.proc.exitCode !== null || b.handle.proc.signalCode !== null,
+        env.outcomeMs ?? 20_000,
+        `${b.name} (${role}) still runs with its only log dir full`,
+      );
+      const exitedAt = Date.now();
+      if (!b.handle.logs().includes('Shutdown broker because all log dirs in'))
+        throw new Error(`${b.name} exited without logging that all its log dirs failed`);
+      await until(
+        async () => {
+          const view = await env.describe!().catch(() => undefined);
+          return view?.partitions.every((q) => q.leader !== id && q.leader >= 0 && !q.isr.includes(id)) === true;
+        },
+        (env.sessionMs ?? 0) + (env.outcomeMs ?? 20_000),
+        `the cluster still names ${b.name}, whose log dir failed, as a leader or in an ISR`,
+      );
+      const outAt = Date.now();
+      if (env.lastAck)
+        await until(
+          () => env.lastAck!(p.topic, p.partition) > outAt,
+          env.outcomeMs ?? 20_000,
+          `no write to ${name} acknowledged after ${b.name} shut down (min.insync.replicas=2 is met by the other two)`,
+        );
+      return {
+        target: b.name,
+        detail: `${role}; log dir filled (${bytes} bytes), the broker shut down, leaderships moved, acks=all continued; on heal: freed, restarted`,
+        async heal() {
+          b.freeDisk();
+          // Were its controlled shutdown cut short, its session must have expired before it registers again.
+          const wait = exitedAt + (env.sessionMs ?? 0) + 500 - Date.now();
+          if (wait > 0) await sleep(wait);
+          await b.restart();
+          await ready(b);
         },
       };
     },

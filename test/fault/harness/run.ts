@@ -285,7 +285,7 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultRunResult> 
     const specs = brokerList.map((b) => ({
       id: b.id,
       overrides: { ...BROKER_OVERRIDES, ...b.overrides },
-      diskMiB: opts.diskMiB ?? (cluster ? 0 : 64),
+      diskMiB: opts.diskMiB ?? 64,
     }));
     const links =
       zk && !opts.brokers ? { replication: true, zookeeper: { nodes: zkNodes(zk), chroot: '/tributary' } } : {};

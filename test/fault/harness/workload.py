@@ -96,13 +96,20 @@ def on_assign_recorder(cfg, name):
 
 
 def caught_up(c, parts):
-    """True when the consumer's position reached the high watermark on every partition in `parts`."""
+    """True when the consumer's position reached the high watermark on every partition in `parts`.
+
+    A partition assigned again after a rebalance has no position until a message is consumed from it; when nothing is
+    left to consume it never gets one, so its committed offset stands in for it (else the drain waits for ever)."""
     if not parts:
         return False
     try:
-        for tp in c.position(parts):
+        positions = c.position(parts)
+        unknown = [TopicPartition(tp.topic, tp.partition) for tp in positions if tp.offset < 0]
+        committed = {(tp.topic, tp.partition): tp.offset for tp in c.committed(unknown, timeout=5)} if unknown else {}
+        for tp in positions:
+            at = tp.offset if tp.offset >= 0 else committed.get((tp.topic, tp.partition), tp.offset)
             lo, hi = c.get_watermark_offsets(TopicPartition(tp.topic, tp.partition), timeout=5)
-            if tp.offset < hi and not (tp.offset < 0 and hi == lo):
+            if at < hi and not (at < 0 and hi == lo):
                 return False
         return True
     except KafkaException:

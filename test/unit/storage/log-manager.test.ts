@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { readCheckpoint, writeCheckpoint } from '../../../src/storage/checkpoint.ts';
 import { defaultLogConfig } from '../../../src/storage/config.ts';
+import { errnoError, ioFaults } from '../../../src/storage/file-io.ts';
 import {
   CLEAN_SHUTDOWN_MARKER,
   LogManager,
@@ -167,4 +168,35 @@ test('open file descriptors stay bounded by the fd cache', async (t) => {
   // background flushes on roll in flight).
   assert.ok(openFds() - before <= 16 + 4, `${openFds() - before} more open files`);
   await mgr.shutdown();
+});
+
+test('the last log dir to go offline (ENOSPC) calls onAllDirsOffline once; one of two does not', (t) => {
+  const root = tempDir(t);
+  const [d1, d2] = [join(root, 'd1'), join(root, 'd2')];
+  const calls: string[][] = [];
+  const mgr = LogManager.open({
+    logDirs: [d1, d2],
+    onAllDirsOffline: (failed) => calls.push([...failed.keys()]),
+  });
+  const a = mgr.getOrCreate('a', 0, config);
+  const b = mgr.getOrCreate('b', 0, config);
+  const dirOf = (topic: string) => mgr.all().find((h) => h.topic === topic)!.logDir;
+  assert.notEqual(dirOf('a'), dirOf('b'), 'one log in each dir');
+  ioFaults.before = (op) => {
+    if (op === 'write') throw errnoError('ENOSPC', 'no space left on device');
+  };
+  t.after(() => {
+    ioFaults.before = undefined;
+  });
+  assert.throws(() => append(a, 1));
+  assert.ok(a.isOffline && !b.isOffline);
+  assert.deepEqual([...mgr.offlineDirs.keys()], [dirOf('a')]);
+  assert.deepEqual(calls, [], 'a broker with an online log dir keeps running');
+  assert.throws(() => append(b, 1));
+  assert.ok(b.isOffline);
+  assert.equal(calls.length, 1, 'called when the last dir failed');
+  assert.deepEqual(new Set(calls[0]), new Set([d1, d2]));
+  mgr.takeDirOffline(d2, errnoError('EIO'));
+  assert.equal(calls.length, 1, 'only once');
+  ioFaults.before = undefined;
 });
