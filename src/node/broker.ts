@@ -1,6 +1,4 @@
 // A Tributary broker: wires config, storage, metadata, partitions and the network server together.
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigService } from '../broker/config-service.ts';
 import { ReplicaManager, toLogConfig } from '../broker/replica-manager.ts';
@@ -11,7 +9,6 @@ import { ZooKeeperStore } from '../cluster/coordination/zookeeper/index.ts';
 import { type BrokerConfig, type Listener, loadBrokerConfig } from '../config/broker-config.ts';
 import { ConfigError } from '../config/errors.ts';
 import { listenerValue } from '../config/listener-config.ts';
-import { parseProperties } from '../config/properties.ts';
 import { ClusterController } from '../controller/controller.ts';
 import { BrokerRegistration } from '../controller/registration.ts';
 import { SessionKeeper } from '../controller/session-keeper.ts';
@@ -46,6 +43,7 @@ import { createLogger, type Logger, LoggerRegistry } from '../util/log.ts';
 import { clusterIdFromStore, controlledShutdown, retryWhileDisconnected } from './cluster.ts';
 import { ClusterMetadata, ClusterProducerIds } from './cluster-metadata.ts';
 import { clientTls, interBrokerSecurity } from './inter-broker.ts';
+import { directoryIds, ensureMetaProperties, readClusterId } from './meta-properties.ts';
 
 /** How long a cluster broker waits at start for its registration to reach its metadata (Kafka's default
  * initial.broker.registration.timeout.ms) before the start fails. */
@@ -753,57 +751,6 @@ export class Broker {
     })();
     return this.stopping;
   }
-}
-
-/** The cluster id in the log dirs' meta.properties, if any. */
-function readClusterId(logDirs: string[]): string | null {
-  for (const dir of logDirs) {
-    const p = join(dir, 'meta.properties');
-    if (existsSync(p)) {
-      const id = parseProperties(readFileSync(p, 'utf8')).get('cluster.id');
-      if (id) return id;
-    }
-  }
-  return null;
-}
-
-/** The directory.id of each log dir's meta.properties (written at start by ensureMetaProperties). */
-function directoryIds(logDirs: string[]): string[] {
-  const ids: string[] = [];
-  for (const dir of logDirs) {
-    const p = join(dir, 'meta.properties');
-    const id = existsSync(p) ? parseProperties(readFileSync(p, 'utf8')).get('directory.id') : undefined;
-    if (id) ids.push(id);
-  }
-  return ids;
-}
-
-/** Reads or writes meta.properties in every log dir (Kafka's format): one cluster id, this node id. In a cluster
- * the id is the cluster's (`expected`, from the store): log dirs of another cluster are refused. */
-function ensureMetaProperties(logDirs: string[], nodeId: number, expected?: string): string {
-  let clusterId: string | undefined = expected;
-  for (const dir of logDirs) {
-    const p = join(dir, 'meta.properties');
-    if (!existsSync(p)) continue;
-    const props = parseProperties(readFileSync(p, 'utf8'));
-    const id = props.get('cluster.id');
-    const node = props.get('node.id');
-    if (node !== undefined && Number(node) !== nodeId)
-      throw new Error(`${p} belongs to node.id ${node}, but this broker is node.id ${nodeId}`);
-    if (clusterId && id && id !== clusterId)
-      throw new Error(`log dirs belong to different clusters (${clusterId}, ${id})`);
-    clusterId = id ?? clusterId;
-  }
-  clusterId ??= randomBytes(16).toString('base64url');
-  for (const dir of logDirs) {
-    mkdirSync(dir, { recursive: true });
-    const p = join(dir, 'meta.properties');
-    if (existsSync(p)) continue;
-    const text = `#\n#${new Date().toString()}\nnode.id=${nodeId}\nversion=1\ncluster.id=${clusterId}\ndirectory.id=${randomBytes(16).toString('base64url')}\n`;
-    writeFileSync(`${p}.tmp`, text);
-    renameSync(`${p}.tmp`, p);
-  }
-  return clusterId;
 }
 
 /** Starts a broker from already-loaded configuration (the broker process: it exits with 1 when every log dir fails). */
