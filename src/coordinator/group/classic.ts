@@ -123,7 +123,8 @@ export function emptyEffects(): Effects {
   return { records: [], replies: [], timers: [] };
 }
 
-function joinError(errorCode: number, memberId = ''): JoinResult {
+/** A JoinGroup answer carrying only an error (also the shard's checks before a group exists). */
+export function joinError(errorCode: number, memberId = ''): JoinResult {
   return {
     errorCode,
     generationId: -1,

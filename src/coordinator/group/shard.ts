@@ -15,6 +15,7 @@ import {
   type GroupState,
   type JoinRequest,
   type JoinResult,
+  joinError,
   type SyncRequest,
 } from './classic.ts';
 import {
@@ -73,19 +74,6 @@ export interface GroupDescription {
     metadata: Buffer;
     assignment: Buffer;
   }>;
-}
-
-function joinError(errorCode: number, memberId: string): JoinResult {
-  return {
-    errorCode,
-    generationId: -1,
-    protocolType: null,
-    protocolName: null,
-    leader: '',
-    skipAssignment: false,
-    memberId,
-    members: [],
-  };
 }
 
 export class GroupShard {

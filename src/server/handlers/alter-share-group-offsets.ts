@@ -8,10 +8,10 @@ import type {
   AlterShareGroupOffsetsRequest,
   AlterShareGroupOffsetsResponse,
 } from '../../protocol/generated/messages.ts';
-import { authorizedGroup, authorizedTopic } from '../../security/authorize.ts';
+import { authorizedTopic } from '../../security/authorize.ts';
 import { AclOperation } from '../../security/authorizer.ts';
 import { defineHandler } from '../handler.ts';
-import { shareGroupsDisabled } from './share-common.ts';
+import { shareOffsetsRefusal } from './share-common.ts';
 
 export default defineHandler<AlterShareGroupOffsetsRequest, AlterShareGroupOffsetsResponse>({
   apiKey: ApiKey.AlterShareGroupOffsets,
@@ -23,12 +23,8 @@ export default defineHandler<AlterShareGroupOffsetsRequest, AlterShareGroupOffse
       errorMessage,
       responses: [],
     });
-    const off = shareGroupsDisabled(ctx);
-    if (off !== null) return fail(ErrorCode.UNSUPPORTED_VERSION, off);
-    if (!req.groupId) return fail(ErrorCode.INVALID_GROUP_ID, 'The group id must not be empty.');
-    if (!authorizedGroup(ctx, AclOperation.READ, req.groupId)) {
-      return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED, `Not authorized to access group: ${req.groupId}`);
-    }
+    const refused = shareOffsetsRefusal(ctx, req.groupId, AclOperation.READ);
+    if (refused !== null) return fail(refused.errorCode, refused.errorMessage);
     const mayRead = (t: string) => authorizedTopic(ctx, AclOperation.READ, t);
     const topics = req.topics
       .filter((t) => mayRead(t.topicName))

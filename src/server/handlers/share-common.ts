@@ -2,7 +2,7 @@
 // checked), grouping per-partition results by topic, and per-partition errors of the share-state APIs.
 import type { SharePartitionResult, ShareTopicRequest } from '../../coordinator/share/fetch.ts';
 import { ErrorCode, errorName, KafkaError } from '../../protocol/errors.ts';
-import { authorizedTopic } from '../../security/authorize.ts';
+import { authorizedGroup, authorizedTopic } from '../../security/authorize.ts';
 import { AclOperation } from '../../security/authorizer.ts';
 import type { RequestContext } from '../handler.ts';
 
@@ -22,6 +22,26 @@ interface WireTopic {
 export function shareGroupsDisabled(ctx: RequestContext): string | null {
   const level = ctx.broker.metadata().features.get('share.version') ?? 0;
   return level >= 1 ? null : 'Share groups are not enabled: the share.version feature is not finalized at 1 or more.';
+}
+
+/**
+ * What AlterShareGroupOffsets and DeleteShareGroupOffsets check first, in Kafka's order: share groups on, a group id,
+ * `op` on the group (READ to alter, DELETE to delete). The refusal to answer with, or null.
+ */
+export function shareOffsetsRefusal(
+  ctx: RequestContext,
+  groupId: string,
+  op: number,
+): { errorCode: number; errorMessage: string } | null {
+  const off = shareGroupsDisabled(ctx);
+  if (off !== null) return { errorCode: ErrorCode.UNSUPPORTED_VERSION, errorMessage: off };
+  if (!groupId) return { errorCode: ErrorCode.INVALID_GROUP_ID, errorMessage: 'The group id must not be empty.' };
+  if (!authorizedGroup(ctx, op, groupId))
+    return {
+      errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED,
+      errorMessage: `Not authorized to access group: ${groupId}`,
+    };
+  return null;
 }
 
 /** The acknowledge types of a request version: GAP, ACCEPT, RELEASE and REJECT; RENEW (KIP-1222) from v2. */
