@@ -38,6 +38,8 @@ export interface ClusterBenchKit {
   producerPerf: (bootstrap: string, topic: string, n: number, size: number, acks: string | null) => Metrics;
   cpuSeconds: (pid: number) => number | null;
   writeLog4j: (file: string, logFile?: string) => void;
+  /** java's arguments for one Kafka server (the same JVM options as the single-node bench). */
+  kafkaServerArgs: (log4j: string, props: string) => string[];
 }
 
 interface Node {
@@ -186,29 +188,7 @@ async function startCluster(kit: ClusterBenchKit, kind: Kind): Promise<RunningCl
       if (f.status !== 0) throw new Error(`kafka storage format failed: ${f.stdout}${f.stderr}`);
       const log4j = path.join(dir, 'log4j2.properties');
       kit.writeLog4j(log4j, path.join(dir, 'server.log'));
-      watch(
-        id,
-        spawn(
-          'java',
-          [
-            '-Xmx1G',
-            '-Xms1G',
-            '-server',
-            '-XX:+UseG1GC',
-            '-XX:MaxGCPauseMillis=20',
-            '-XX:InitiatingHeapOccupancyPercent=35',
-            '-XX:+ExplicitGCInvokesConcurrent',
-            '-XX:MaxInlineLevel=15',
-            '-Djava.awt.headless=true',
-            `-Dlog4j2.configurationFile=${log4j}`,
-            '-cp',
-            `${kit.kafkaLibs}/*`,
-            'kafka.Kafka',
-            props,
-          ],
-          { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
-        ),
-      );
+      watch(id, spawn('java', kit.kafkaServerArgs(log4j, props), { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] }));
     }
   }
   const cluster: RunningCluster = { kind, nodes, bootstrap, dataDir, zk };

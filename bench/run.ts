@@ -127,6 +127,26 @@ ${dep('org.slf4j', 'slf4j-api', '2.0.17')}
 }
 
 const log4jWarn = path.join(cache, 'log4j2-warn.properties');
+/** The java arguments of one Kafka server: kafka-server-start.sh's JVM options, the log4j file, the properties. */
+function kafkaServerArgs(log4j: string, props: string): string[] {
+  return [
+    '-Xmx1G',
+    '-Xms1G',
+    '-server',
+    '-XX:+UseG1GC',
+    '-XX:MaxGCPauseMillis=20',
+    '-XX:InitiatingHeapOccupancyPercent=35',
+    '-XX:+ExplicitGCInvokesConcurrent',
+    '-XX:MaxInlineLevel=15',
+    '-Djava.awt.headless=true',
+    `-Dlog4j2.configurationFile=${log4j}`,
+    '-cp',
+    `${kafkaLibs}/*`,
+    'kafka.Kafka',
+    props,
+  ];
+}
+
 function writeLog4j(file: string, logFile?: string): void {
   const appender = logFile
     ? `appender.out.type = File\nappender.out.fileName = ${logFile}\n`
@@ -234,26 +254,7 @@ async function startBroker(kind: BrokerKind): Promise<{ running: Running; format
     ]);
     if (f.status !== 0) throw new Error(`kafka storage format failed: ${f.stdout}${f.stderr}`);
     formatMs = performance.now() - t0;
-    proc = spawn(
-      'java',
-      [
-        '-Xmx1G',
-        '-Xms1G',
-        '-server',
-        '-XX:+UseG1GC',
-        '-XX:MaxGCPauseMillis=20',
-        '-XX:InitiatingHeapOccupancyPercent=35',
-        '-XX:+ExplicitGCInvokesConcurrent',
-        '-XX:MaxInlineLevel=15',
-        '-Djava.awt.headless=true',
-        `-Dlog4j2.configurationFile=${log4j}`,
-        '-cp',
-        cp,
-        'kafka.Kafka',
-        props,
-      ],
-      { cwd: dataDir, stdio: ['ignore', 'ignore', 'pipe'] },
-    );
+    proc = spawn('java', kafkaServerArgs(log4j, props), { cwd: dataDir, stdio: ['ignore', 'ignore', 'pipe'] });
   }
   const stderr: string[] = [];
   proc.stderr?.on('data', (d: Buffer) => {
@@ -880,6 +881,7 @@ async function main(): Promise<void> {
       producerPerf,
       cpuSeconds,
       writeLog4j,
+      kafkaServerArgs,
     });
     return;
   }
