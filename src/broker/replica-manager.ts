@@ -94,6 +94,8 @@ export class ReplicaManager {
   /** Memory that fetches read into, reused once their responses are written. */
   readonly readBuffers = new ReadBufferPool();
   private closed = false;
+  /** Resigned after a lost coordination session, until resume (see resignAll). */
+  private resigned = false;
   /** Set by the transaction coordinator: checks transactional appends belong to an ongoing transaction. */
   txnVerifier: TxnVerifier | undefined;
   /** Cluster mode only: replication of hosted partitions (absent on a single broker, which behaves as before). */
@@ -145,7 +147,7 @@ export class ReplicaManager {
         const key = `${t.name}-${p.partition}`;
         const existing = this.partitions.get(key);
         if (existing && existing.topicId === t.id) {
-          if (p.leader === this.nodeId) existing.makeLeader(p.leaderEpoch);
+          if (this.leads(p)) existing.makeLeader(p.leaderEpoch);
           else existing.makeFollower(p.leaderEpoch);
           existing.config = cfg;
           existing.log.updateConfig(toLogConfig(cfg));
@@ -208,7 +210,7 @@ export class ReplicaManager {
           this.txnVerifier?.(pid, epoch, topic, partition) ?? ErrorCode.NONE,
       });
       this.partitions.set(key, part);
-      if (p.leader === this.nodeId) part.makeLeader(p.leaderEpoch);
+      if (this.leads(p)) part.makeLeader(p.leaderEpoch);
       else part.makeFollower(p.leaderEpoch);
       this.applyReplication(part, p);
       return part;
@@ -232,11 +234,31 @@ export class ReplicaManager {
     return this.partitions.size + this.pending.size;
   }
 
-  /** The session that made this broker a leader expired: it leads nothing until a fresh image says it does
-   * (applyImage with no previous image restores what the image holds). */
+  /** The image makes this broker the partition's leader, and its registration is current (not resigned). */
+  private leads(p: PartitionInfo): boolean {
+    return p.leader === this.nodeId && !this.resigned;
+  }
+
+  /**
+   * The session that made this broker a leader expired: it leads nothing until `resume`, once its image shows its
+   * new registration (the images in between may still name it leader under its old registration, which the
+   * controller is about to fence: leading then would take appends that the controller's next decision strands).
+   */
   resignAll(): void {
+    this.resigned = true;
     for (const p of this.partitions.values()) p.makeFollower(p.leaderEpoch);
     this.wakeAll();
+  }
+
+  /** The image shows this broker registered again (after resignAll): it leads what `image` says it leads. */
+  resume(image: MetadataImage): void {
+    this.resigned = false;
+    this.applyImage(image, undefined);
+  }
+
+  /** Between resignAll and resume: leads nothing whatever the image says. */
+  get isResigned(): boolean {
+    return this.resigned;
   }
 
   private removeTopic(t: TopicInfo): void {

@@ -251,6 +251,7 @@ export class Broker {
     replicas.applyImage(initial, undefined);
     controller.subscribe((image, previous) => {
       replicas.applyImage(image, previous);
+      this.resumeIfRegistered(image, loggers.get('tributary.cluster'));
       this.groups?.resignMoved();
       this.transactions?.leadershipChanged();
       // A dynamic broker config changed: topic defaults may have, so every partition's config is resolved again.
@@ -539,6 +540,25 @@ export class Broker {
     };
   }
 
+  /**
+   * After a lost session (ReplicaManager.resignAll) the broker leads again only once `image` shows its new
+   * registration, current and unfenced, as at start-up: until then the image may still name it leader under the
+   * old registration, which the controller is about to fence (and, for a partition it leads again, to bump the
+   * epoch of: produces appended in between would be answered for an epoch that is already gone).
+   */
+  private resumeIfRegistered(image: MetadataImage, log: Logger): void {
+    const c = this.cluster;
+    const replicas = this.replicas;
+    if (c === undefined || replicas === undefined || !replicas.isResigned) return;
+    const epoch = c.registration?.epoch ?? null;
+    const b = image.brokers.get(this.config.nodeId);
+    if (epoch === null || b === undefined || b.epoch !== epoch || b.fenced) return;
+    replicas.resume(image);
+    this.groups?.resignMoved();
+    this.transactions?.leadershipChanged();
+    log.info({ brokerEpoch: String(epoch) }, 'registered again under the new session: leading what the metadata says');
+  }
+
   /** Registers, becomes a controller candidate, and waits until its own image shows it registered and unfenced
    * (its metadata has caught up with its registration): only then does the broker read client requests, as Kafka's
    * broker waits to be unfenced before it enables request processing. Not registered within
@@ -567,10 +587,7 @@ export class Broker {
       newSession: () => {
         void c.follower
           .catchUp()
-          .then(() => {
-            replicas.applyImage(c.follower.image, undefined);
-            this.transactions?.leadershipChanged();
-          })
+          .then(() => this.resumeIfRegistered(c.follower.image, log))
           .catch(onError);
         log.info('new ZooKeeper session');
       },

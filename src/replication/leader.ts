@@ -32,7 +32,7 @@ export interface FollowerState {
   lastFetchTimeMs: number;
 }
 
-interface Waiter {
+export interface Waiter {
   requestId: number;
   /** The HW that completes it: the last offset of the append + 1. */
   requiredOffset: number;
@@ -322,6 +322,28 @@ export class PartitionLeader {
         });
       }
     }
+  }
+
+  /**
+   * This broker stays leader under a newer leader epoch: the waiting produces move to the new epoch's leader, still
+   * waiting (Kafka's DelayedProduce waits while the leader is local, whatever its epoch). Their records are in this
+   * log, which the new epoch keeps; failing them with NOT_LEADER_OR_FOLLOWER would tell the client they were not
+   * written (librdkafka then renumbers them under a bumped producer epoch, and they are written twice).
+   */
+  handOverWaiters(): Waiter[] {
+    const ws = this.#waiters;
+    this.#waiters = [];
+    return ws;
+  }
+
+  /** Takes the waiting produces of this broker's previous leader epoch (handOverWaiters). */
+  adoptWaiters(ws: readonly Waiter[]): LeaderEffects {
+    for (const w of ws) {
+      assert(w.requiredOffset <= this.#log.logEndOffset(), `a waiter past the log end ${this.#log.logEndOffset()}`);
+      this.#waiters.push(w);
+    }
+    this.#completeWaiters();
+    return this.#drain();
   }
 
   /** Leadership lost (new metadata, or shutdown): every waiting produce fails with NOT_LEADER_OR_FOLLOWER. */

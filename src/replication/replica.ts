@@ -1,7 +1,8 @@
 // One hosted replica of a partition and its role transitions (Kafka's Partition.makeLeader / makeFollower): metadata
 // from the controller decides whether this broker leads, follows, or only keeps the log. A newer leader epoch
-// replaces the role (a resigning leader fails its waiting produces); the same leader epoch with a newer partition
-// epoch updates the leader's committed ISR. Stale metadata (older epochs) is ignored.
+// replaces the role (a resigning leader fails its waiting produces, a leader that keeps leading under the new epoch
+// hands them over); the same leader epoch with a newer partition epoch updates the leader's committed ISR. Stale
+// metadata (older epochs) is ignored.
 import { PartitionFollower } from './follower.ts';
 import { PartitionLeader } from './leader.ts';
 import type { Clock, LeaderEffects, PartitionState, ReplicaLog, ReplicationConfig } from './types.ts';
@@ -57,13 +58,16 @@ export class PartitionReplica<B> {
       if (role.kind === 'leader') return role.leader.onPartitionState(state);
       if (role.kind === 'follower' || !state.replicas.includes(this.localId)) return none;
     }
+    // Still the leader under a newer epoch: the appended records stay in this log, so their produces keep waiting.
+    const carried = role.kind === 'leader' && state.leader === this.localId ? role.leader.handOverWaiters() : [];
     const effects = this.#leaveRole();
     if (state.leader === this.localId) {
       const leader = new PartitionLeader(this.localId, this.log, this.#clock, this.#config, state, this.#hw);
       this.#role = { kind: 'leader', leader };
+      const adopted = leader.adoptWaiters(carried);
       const more = leader.afterAppendNoWait();
-      effects.completed.push(...more.completed);
-      effects.alterPartition = more.alterPartition ?? effects.alterPartition;
+      effects.completed.push(...adopted.completed, ...more.completed);
+      effects.alterPartition = more.alterPartition ?? adopted.alterPartition ?? effects.alterPartition;
     } else if (state.replicas.includes(this.localId) && state.leader >= 0) {
       const follower = new PartitionFollower(
         this.localId,

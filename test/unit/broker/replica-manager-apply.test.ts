@@ -121,3 +121,54 @@ test('a replica moved away by a reassignment is no longer hosted and its log is 
   await logs.deletesSettled();
   assert.ok(!existsSync(join(dir, 'moving-0')), 'the moved replica log is deleted');
 });
+
+// Found by the cluster fault harness (zk-quorum-loss): after its session expired, the broker led again as soon as
+// it had re-read its old image, at the old epoch, appended produces there, and the controller's fencing of its old
+// registration bumped that epoch under them.
+test('after resignAll the broker leads nothing, whatever the image says, until resume', () => {
+  const dir = mkdtempSync(join(root, 'resign-'));
+  const logs = LogManager.open({ logDirs: [dir] });
+  const rm = new ReplicaManager({
+    logs,
+    log: logger,
+    nodeId: 1,
+    topicConfig: (o) => resolveTopicConfig(brokerConfig, { ...o }),
+  });
+  let image = MetadataImage.empty('c');
+  let offset = 0;
+  const apply = (...rs: MetadataRecord[]) => {
+    const previous = image;
+    image = image.applyAll(rs.map((r) => ({ record: r, offset: offset++ })));
+    rm.applyImage(image, previous);
+  };
+  const topicId = 'AAAAAAAAAAAAAAAAAAAAAg';
+  const partition = (leader: number, leaderEpoch: number) =>
+    record('PartitionRecord', {
+      topicId,
+      partitionId: 0,
+      replicas: [1, 2],
+      isr: [1, 2],
+      leader,
+      leaderEpoch,
+      partitionEpoch: 0,
+    });
+  apply(
+    record('TopicRecord', { name: 'led', topicId }),
+    partition(1, 0),
+    record('TopicRecord', { name: 'other', topicId: 'AAAAAAAAAAAAAAAAAAAAAw' }),
+  );
+  assert.equal(rm.get('led', 0)?.isLeader, true);
+  rm.resignAll();
+  assert.equal(rm.get('led', 0)?.isLeader, false);
+  // The old image again (the new session's first read), and a change naming this broker leader: still resigned.
+  rm.applyImage(image, undefined);
+  assert.equal(rm.get('led', 0)?.isLeader, false, 'the old image does not restore leadership');
+  apply(record('PartitionChangeRecord', { topicId, partitionId: 0, leader: 1 }));
+  assert.equal(rm.get('led', 0)?.isLeader, false, 'nor does a new change while resigned');
+  assert.equal(rm.isResigned, true);
+  rm.resume(image);
+  assert.equal(rm.isResigned, false);
+  assert.equal(rm.get('led', 0)?.isLeader, true);
+  assert.equal(rm.get('led', 0)?.leaderEpoch, 1);
+  rm.close();
+});
