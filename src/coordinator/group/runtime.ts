@@ -163,6 +163,9 @@ export class GroupCoordinatorRuntime {
     if (!part?.isLeader) return;
     const now = this.opts.clock();
     const shard = new GroupShard(partition, this.groupConfig, randomUUID);
+    // Offsets of open transactions are rebuilt from the log too: what an earlier stint as leader held may have been
+    // truncated since, or ended by a marker another leader wrote.
+    this.dropPendingTxnOffsets(partition);
     let records = 0;
     for (const { batch, header, from } of storedBatches(part.log)) {
       if (header.baseOffset < from) continue;
@@ -224,6 +227,7 @@ export class GroupCoordinatorRuntime {
       this.shards.delete(partition);
       this.shardEpochs.delete(partition);
       this.loadingShards.delete(partition);
+      this.dropPendingTxnOffsets(partition);
       for (const [key, t] of this.timers)
         if (t.shard === partition) {
           clearTimeout(t.handle);
@@ -522,6 +526,13 @@ export class GroupCoordinatorRuntime {
       if (parseControlRecord(rec.key, rec.value)?.type !== 'COMMIT') continue;
       for (const r of pending) shard.replay(r.key, r.value, now);
     }
+  }
+
+  /** Forgets the open transactions' offsets of one partition (unloaded, or about to be replayed). */
+  private dropPendingTxnOffsets(partition: number): void {
+    const prefix = `${partition}:`;
+    for (const key of [...this.pendingTxnOffsets.keys()])
+      if (key.startsWith(prefix)) this.pendingTxnOffsets.delete(key);
   }
 
   /**
