@@ -66,7 +66,7 @@ function setup() {
       partitions: [{ topic: 't', partition: 0, offset, leaderEpoch: -1, metadata: null, expireTimestamp: -1 }],
     });
   const committed = () => groups.fetchOffsets('g', [{ topic: 't', partition: 0 }])[0]!.offset;
-  return { groups, waits, commit, committed, close: () => groups.close() };
+  return { groups, replicas, controller, waits, commit, committed, close: () => groups.close() };
 }
 
 test('OffsetCommit answers once the ISR has the record; the offset is not visible before', async () => {
@@ -96,5 +96,41 @@ test('leadership lost while waiting: NOT_COORDINATOR, and the offset is not appl
   waits[1]!.resolve(ErrorCode.NOT_LEADER_OR_FOLLOWER);
   assert.deepEqual(await answer, [{ topic: 't', partition: 0, errorCode: ErrorCode.NOT_COORDINATOR }]);
   assert.equal(committed(), 7, 'the acknowledged offset stands; the unacknowledged one was never applied');
+  close();
+});
+
+// Found by the cluster fault harness (zk-quorum-loss, seed 15): a coordinator's offsets of open transactions outlived
+// its leadership. Its log lost the transactional offset records (truncated by the next leader), it led again, and
+// the group answered UNSTABLE_OFFSET_COMMIT to every require_stable OffsetFetch from then on: the transactional
+// consume-transform-produce job never started again.
+test('offsets of open transactions are rebuilt from the log when the coordinator leads again', async () => {
+  const { groups, replicas, controller, waits, close } = setup();
+  const committed = () => groups.fetchOffsets('txg', [{ topic: 't', partition: 0 }])[0]!.offset;
+  assert.equal(committed(), -1, 'the shard is loaded');
+  const part = replicas.get('__consumer_offsets', 0)!;
+  const before = part.log.logEndOffset;
+  const answer = groups.commitTransactionalOffsets(
+    {
+      groupId: 'txg',
+      generationId: -1,
+      memberId: '',
+      groupInstanceId: null,
+      partitions: [{ topic: 't', partition: 0, offset: 9, leaderEpoch: -1, metadata: null, expireTimestamp: -1 }],
+    },
+    1000,
+    0,
+  );
+  waits.at(-1)!.resolve(ErrorCode.NONE);
+  await answer;
+  assert.deepEqual([...groups.pendingTransactionalOffsets('txg')], ['t\u00000']);
+  // Leadership goes (a lost session), the next leader's log never had the records, this one truncates to it...
+  replicas.resignAll();
+  groups.resignMoved();
+  part.truncateTo(before);
+  // ... and leads again: the reloaded shard holds no open transaction's offset.
+  replicas.resume(controller.image);
+  groups.resignMoved();
+  assert.equal(committed(), -1, 'the shard is loaded again');
+  assert.deepEqual([...groups.pendingTransactionalOffsets('txg')], []);
   close();
 });
