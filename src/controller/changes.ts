@@ -109,10 +109,12 @@ export class Changes {
   reassign(topicId: string, p: PartitionInfo, next: ReplicaState): void {
     const cur = this.current(topicId, p);
     // The ELR follows the ISR as in any change (members that are no longer replicas leave it).
+    // A leader from outside the ISR and ELR (a cancel with no original replica in the ISR) is unclean: no ELR.
+    const unclean = next.leader !== NO_LEADER && !cur.isr.includes(next.leader) && !cur.elr.includes(next.leader);
     const state: LeadershipState = {
       leader: next.leader,
       isr: next.isr,
-      elr: this.elrEnabled ? nextElr(cur, next.replicas, next.isr, this.minIsr(topicId, p)) : [],
+      elr: this.elrEnabled && !unclean ? nextElr(cur, next.replicas, next.isr, this.minIsr(topicId, p)) : [],
       lastKnownElr: next.leader !== NO_LEADER || !this.elrEnabled ? [] : cur.lastKnownElr,
     };
     checkPartitionState(state, next.replicas, this.elrEnabled ? this.minIsr(topicId, p) : null);

@@ -114,3 +114,16 @@ test('unknown features, levels and upgrade types are refused; one refusal refuse
   assert.equal(log.entries.length, before, 'nothing written');
   assert.equal(rejectFeatureUpdate(upgrade(TV, 1), 1), null, 'the same level again is fine');
 });
+
+test('with ELR on, a new min.insync.replicas (topic, or the cluster default) writes a ClearElrRecord', () => {
+  const log = new MemoryLog();
+  const c = controller(log);
+  c.registerBroker(1, EP, null);
+  c.createTopics([{ name: 't', numPartitions: 1, replicationFactor: 1, assignments: [], configs: {} }], false);
+  const clears = () => log.entries.filter((e) => e.record.type === 'ClearElrRecord').map((e) => e.record.data);
+  c.alterConfigs('topic', 't', [{ op: 'set', name: 'min.insync.replicas', value: '2' }], false, () => []);
+  c.alterConfigs('topic', 't', [{ op: 'set', name: 'retention.ms', value: '1000' }], false, () => []);
+  c.alterConfigs('broker', '', [{ op: 'set', name: 'min.insync.replicas', value: '2' }], false, () => []);
+  c.alterConfigs('broker', '1', [{ op: 'set', name: 'min.insync.replicas', value: '2' }], false, () => []);
+  assert.deepEqual(clears(), [{ topicName: 't' }, { topicName: '' }]);
+});
