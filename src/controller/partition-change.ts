@@ -77,7 +77,8 @@ export function nextElr(
     if (out.includes(r) || targetIsr.includes(r) || uncleanShutdown.includes(r) || !replicas.includes(r)) continue;
     out.push(r);
   }
-  return out;
+  // Ascending, as Kafka's (a HashSet of broker ids iterates them in order).
+  return out.sort((a, b) => a - b);
 }
 
 export function partitionChange(input: PartitionChangeInput): PartitionChangeResult {

@@ -94,7 +94,7 @@ test('a fenced ELR member is not eligible; it leads once it registers again afte
   c.gone(2); // not in the ISR: its ELR place stays
   assert.deepEqual(c.state(), { leader: 1, isr: [1], elr: [2], lastKnownElr: [] });
   c.gone(1); // no ISR member and no live ELR member: leaderless, 1 the last known leader
-  assert.deepEqual(c.state(), { leader: -1, isr: [], elr: [2, 1], lastKnownElr: [1] });
+  assert.deepEqual(c.state(), { leader: -1, isr: [], elr: [1, 2], lastKnownElr: [1] });
   c.register(2, 40n, 'inc-2b', 20n); // restarted after a clean shutdown: previous epoch 20 is its last registration
   assert.deepEqual(c.state(), { leader: 2, isr: [2], elr: [1], lastKnownElr: [] });
 });
@@ -105,7 +105,7 @@ test('an unclean shutdown removes the broker from ISR and ELR; the last known le
   c.shrink([1]);
   c.gone(2);
   c.gone(1);
-  assert.deepEqual(c.state(), { leader: -1, isr: [], elr: [2, 1], lastKnownElr: [1] });
+  assert.deepEqual(c.state(), { leader: -1, isr: [], elr: [1, 2], lastKnownElr: [1] });
   c.register(2, 40n, 'inc-2b', -1n); // no clean-shutdown marker: may have lost records
   assert.deepEqual(c.state(), { leader: -1, isr: [], elr: [1], lastKnownElr: [1] });
   // The same process registering again (a new session, same incarnation) is no restart: nothing changes.
@@ -123,7 +123,7 @@ test('unclean election comes after the ELR and clears it', () => {
   c.shrink([1, 2]);
   c.shrink([1]);
   c.gone(2);
-  c.gone(1); // ELR [2, 1] with nobody live: 3 (outside the ISR since before) is elected uncleanly
+  c.gone(1); // ELR [1, 2] with nobody live: 3 (outside the ISR since before) is elected uncleanly
   assert.deepEqual(c.state(), { leader: 3, isr: [3], elr: [], lastKnownElr: [] });
 });
 
@@ -133,7 +133,7 @@ test('ElectLeaders UNCLEAN takes a live ELR member first; PREFERRED needs the pr
   c.shrink([1]);
   c.gone(3);
   c.gone(1);
-  assert.deepEqual(c.state(), { leader: -1, isr: [], elr: [3, 1], lastKnownElr: [1] });
+  assert.deepEqual(c.state(), { leader: -1, isr: [], elr: [1, 3], lastKnownElr: [1] });
   const at = [{ topic: 't', partition: 0 }];
   const pref = c.run({ type: 'electLeaders', electionType: 'preferred', partitions: at });
   assert.equal(pref.elections![0]!.errorCode, ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE);
@@ -160,7 +160,7 @@ test('snapshots keep ELR and last known leader; ClearElrRecord (min ISR changed)
   let replayed = MetadataImage.empty('c');
   for (const r of imageRecords(c.image())) replayed = replayed.apply(r, replayed.offset + 1);
   const p = replayed.partition('t', 0)!;
-  assert.deepEqual([p.elr, p.lastKnownElr], [[2, 1], [1]]);
+  assert.deepEqual([p.elr, p.lastKnownElr], [[1, 2], [1]]);
   const cleared = replayed.apply(record('ClearElrRecord', { topicName: 't' }), replayed.offset + 1).partition('t', 0)!;
   assert.deepEqual(
     [cleared.elr, cleared.lastKnownElr, cleared.partitionEpoch],
