@@ -657,10 +657,10 @@ export class LocalController implements MetadataController {
           );
       }
       // KIP-966: the ELRs were chosen against the old min.insync.replicas; a new topic value clears that topic's,
-      // a new cluster-wide default every topic's (Kafka's ClearElrRecord).
+      // a new broker value (the cluster-wide default, or one broker's) every topic's (Kafka's ClearElrRecord).
       const elrOn = (this.current.features.get('eligible.leader.replicas.version') ?? 0) >= 1;
       const minIsrChanged = existing['min.insync.replicas'] !== next['min.insync.replicas'];
-      if (elrOn && minIsrChanged && (resourceType === 'topic' || (resourceType === 'broker' && resourceName === '')))
+      if (elrOn && minIsrChanged && resourceType !== 'group')
         records.push(record('ClearElrRecord', { topicName: resourceType === 'topic' ? resourceName : '' }));
       this.commit(records);
     }
