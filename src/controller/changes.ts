@@ -60,7 +60,8 @@ export class Changes {
   minIsr(topicId: string, p: PartitionInfo): number {
     const t = this.#image.topicsById.get(topicId);
     const v = t?.configs['min.insync.replicas'] ?? this.#image.brokerConfigs.get('')?.['min.insync.replicas'];
-    const configured = v === undefined ? (this.#settings.minInsyncReplicas ?? 1) : Number(v);
+    const parsed = v === undefined ? Number.NaN : Number(v);
+    const configured = Number.isInteger(parsed) && parsed >= 1 ? parsed : (this.#settings.minInsyncReplicas ?? 1);
     return Math.min(configured, p.replicas.length);
   }
 
