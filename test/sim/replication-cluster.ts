@@ -1,8 +1,10 @@
 // A simulated three-broker cluster around the replication core (src/replication/): one partition, a simple
-// controller (elects leaders from the ISR only, bumps leader epochs, commits AlterPartition with partition epochs,
-// fences brokers whose session lapsed or that registered again after a restart), a network with delays, drops,
-// reordering and one-way cuts, crashes that keep the log (kill -9: the page cache survives) or lose its unflushed
-// tail (power loss), pauses (SIGSTOP: a leader wakes up as a zombie), acks=all producers with min.insync.replicas=2
+// controller (leader, ISR and, with `elr`, eligible leader replicas decided by the real controller's
+// partition-change.ts; bumps leader epochs, commits AlterPartition with partition epochs, fences brokers whose
+// session lapsed or that registered again after a restart, and takes a restart without a clean stop out of the ISR
+// and ELR), a network with delays, drops, reordering and one-way cuts, crashes that keep the log (kill -9: the page
+// cache survives) or lose its unflushed tail (power loss), clean stops, pauses (SIGSTOP: a leader wakes up as a
+// zombie), acks=all producers with min.insync.replicas=2
 // and consumers that read below the HW. Invariants are checked after every event; `finalCheck` runs after the calm
 // period. Everything draws from the seeded Sim (harness.ts), so a seed replays exactly.
 import { type Election, partitionChange } from '../../src/controller/partition-change.ts';
