@@ -393,7 +393,8 @@ export class ReplicationCluster {
 
   /** A power loss needs every other broker healthy, and `b` must not be, or become through an ISR shrink it has in
    * flight, the ISR's only member: a last ISR member that lost committed data would be elected again and the others
-   * truncated to it (KIP-966's "last replica standing"; its eligible leader replicas are not built). */
+   * truncated to it (KIP-966's "last replica standing": with ELR it leaves the ISR and ELR when it registers again,
+   * yet with no other ELR member left it is still elected as the last known leader, as in Kafka). */
   mayLosePower(b: Broker): boolean {
     const s = this.state;
     if (s.isr.length === 1 && s.isr[0] === b.id) return false;
