@@ -336,6 +336,7 @@ export class ClusterController {
         incarnationId: reg.incarnationId,
         endpoints: reg.endpoints,
         rack: reg.rack,
+        previousBrokerEpoch: /^\d+$/.test(reg.previousBrokerEpoch ?? '') ? BigInt(reg.previousBrokerEpoch!) : -1n,
       });
     }
     for (const e of events) await this.#apply(e, term);

@@ -5,17 +5,11 @@
 
 import { validateTopicName } from '../metadata/controller.ts';
 import { BOOTSTRAP_FEATURE_LEVELS } from '../metadata/features.ts';
-import type { BrokerEndpoint, BrokerInfo, MetadataImage, PartitionInfo } from '../metadata/image.ts';
-import {
-  ConfigResourceType,
-  type MetadataRecord,
-  NO_LEADER,
-  NO_LEADER_CHANGE,
-  record,
-  securityProtocolId,
-} from '../metadata/records.ts';
+import type { BrokerEndpoint, MetadataImage, PartitionInfo } from '../metadata/image.ts';
+import { ConfigResourceType, type MetadataRecord, NO_LEADER, record, securityProtocolId } from '../metadata/records.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { AssignmentError, assignReplicas } from './assignment.ts';
+import { Changes, forEachPartition } from './changes.ts';
 import { cancelReassignment, completeReassignment, type ReplicaState, startReassignment } from './reassignment.ts';
 
 export interface TopicToCreate {
@@ -39,6 +33,9 @@ export type ControllerEvent =
       readonly incarnationId: string;
       readonly endpoints: readonly BrokerEndpoint[];
       readonly rack: string | null;
+      /** The broker epoch its log dirs' clean-shutdown markers name (KIP-966), -1 when any dir has none: a new
+       * incarnation whose previous epoch is not the registration's it replaces shut down uncleanly. Absent: -1. */
+      readonly previousBrokerEpoch?: bigint;
     }
   | { readonly type: 'brokerGone'; readonly brokerId: number; readonly epoch: bigint }
   | { readonly type: 'controlledShutdown'; readonly brokerId: number; readonly epoch: bigint }
@@ -102,6 +99,9 @@ export interface ControllerSettings {
   readonly defaultReplicationFactor: number;
   /** unclean.leader.election.enable of the cluster (a topic config overrides it). */
   readonly uncleanLeaderElection: boolean;
+  /** min.insync.replicas of the controller's broker config (default 1): the ELR's bound when neither the topic nor
+   * the cluster-wide dynamic config sets it. */
+  readonly minInsyncReplicas?: number;
 }
 
 export interface ItemResult {
@@ -131,115 +131,6 @@ export interface Decision {
   readonly producerIds?: { readonly firstProducerId: bigint; readonly size: number };
   /** allocateProducerIds with a stale broker epoch. */
   readonly errorCode?: number;
-}
-
-/** Partition states as this decision changes them (later changes see earlier ones), and the records doing it. */
-class Changes {
-  readonly records: MetadataRecord[] = [];
-  readonly #state = new Map<string, { leader: number; isr: readonly number[] }>();
-  readonly #image: MetadataImage;
-  readonly #settings: ControllerSettings;
-  readonly #brokers = new Map<number, BrokerInfo>();
-
-  constructor(image: MetadataImage, settings: ControllerSettings) {
-    this.#image = image;
-    this.#settings = settings;
-  }
-
-  broker(id: number): BrokerInfo | undefined {
-    return this.#brokers.get(id) ?? this.#image.brokers.get(id);
-  }
-  setBroker(b: BrokerInfo): void {
-    this.#brokers.set(b.nodeId, b);
-  }
-  /** May lead and join ISRs: registered, unfenced, not shutting down. */
-  usable(id: number): boolean {
-    const b = this.broker(id);
-    return b !== undefined && !b.fenced && !b.inControlledShutdown;
-  }
-
-  current(topicId: string, p: PartitionInfo): { leader: number; isr: readonly number[] } {
-    return this.#state.get(`${topicId}:${p.partition}`) ?? p;
-  }
-
-  change(topicId: string, p: PartitionInfo, leader: number, isr: readonly number[]): void {
-    const cur = this.current(topicId, p);
-    const leaderChanged = leader !== cur.leader;
-    const isrChanged = isr.length !== cur.isr.length || isr.some((r, i) => cur.isr[i] !== r);
-    if (!leaderChanged && !isrChanged) return;
-    this.#state.set(`${topicId}:${p.partition}`, { leader, isr });
-    this.records.push(
-      record('PartitionChangeRecord', {
-        topicId,
-        partitionId: p.partition,
-        leader: leaderChanged ? leader : NO_LEADER_CHANGE,
-        isr: isrChanged ? isr.slice() : null,
-      }),
-    );
-  }
-
-  /** A reassignment step (reassignment.ts): replicas, adding and removing change with the leader and ISR. */
-  reassign(topicId: string, p: PartitionInfo, next: ReplicaState): void {
-    const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((r, i) => b[i] === r);
-    const cur = this.current(topicId, p);
-    const adding = p.addingReplicas ?? [];
-    const removing = p.removingReplicas ?? [];
-    const replicasChanged = !same(next.replicas, p.replicas);
-    const addingChanged = !same(next.adding, adding);
-    const removingChanged = !same(next.removing, removing);
-    if (!replicasChanged && !addingChanged && !removingChanged) {
-      this.change(topicId, p, next.leader, next.isr);
-      return;
-    }
-    this.#state.set(`${topicId}:${p.partition}`, { leader: next.leader, isr: next.isr });
-    this.records.push(
-      record('PartitionChangeRecord', {
-        topicId,
-        partitionId: p.partition,
-        leader: next.leader !== cur.leader ? next.leader : NO_LEADER_CHANGE,
-        isr: same(next.isr, cur.isr) ? null : next.isr.slice(),
-        replicas: replicasChanged ? next.replicas.slice() : null,
-        addingReplicas: addingChanged ? next.adding.slice() : null,
-        removingReplicas: removingChanged ? next.removing.slice() : null,
-      }),
-    );
-  }
-
-  unclean(topicName: string): boolean {
-    const v = this.#image.topics.get(topicName)?.configs['unclean.leader.election.enable'];
-    return v === undefined ? this.#settings.uncleanLeaderElection : v === 'true';
-  }
-
-  /** The partition loses broker `gone` as leader and ISR member (its session ended, or it shuts down). */
-  moveAway(topicName: string, topicId: string, p: PartitionInfo, gone: number, keepLeaderIfAlone: boolean): void {
-    const cur = this.current(topicId, p);
-    const isr = cur.isr.filter((r) => r !== gone);
-    if (cur.leader === gone) {
-      const next = p.replicas.find((r) => r !== gone && isr.includes(r) && this.usable(r));
-      if (next !== undefined) this.change(topicId, p, next, isr);
-      else if (keepLeaderIfAlone) return;
-      else if (this.unclean(topicName)) {
-        const any = p.replicas.find((r) => r !== gone && this.usable(r));
-        // Unclean: a replica outside the ISR leads (data the ISR had may be lost; the log says so).
-        if (any !== undefined) this.change(topicId, p, any, [any]);
-        else this.change(topicId, p, NO_LEADER, isr.length > 0 ? isr : cur.isr);
-      }
-      // No leader: the ISR keeps its last member, the only replica known to have everything (as Kafka).
-      else this.change(topicId, p, NO_LEADER, isr.length > 0 ? isr : cur.isr);
-    } else if (cur.isr.includes(gone) && isr.length > 0) this.change(topicId, p, cur.leader, isr);
-  }
-
-  /** A leaderless partition whose ISR holds a usable broker gets it as leader. */
-  electIfLeaderless(topicId: string, p: PartitionInfo): void {
-    const cur = this.current(topicId, p);
-    if (cur.leader !== NO_LEADER) return;
-    const next = p.replicas.find((r) => cur.isr.includes(r) && this.usable(r));
-    if (next !== undefined) this.change(topicId, p, next, cur.isr);
-  }
-}
-
-function forEachPartition(image: MetadataImage, fn: (topicName: string, topicId: string, p: PartitionInfo) => void) {
-  for (const t of image.topics.values()) for (const p of t.partitions) fn(t.name, t.id, p);
 }
 
 export function decide(image: MetadataImage, event: ControllerEvent, settings: ControllerSettings): Decision {
@@ -336,7 +227,7 @@ function alterPartition(
         )
       : null;
   if (done !== null) c.reassign(t.id, p, done);
-  else c.change(t.id, p, p.leader, isr);
+  else c.change(t.id, p, c.compute(t.id, p, isr, 'none'));
   return { records: c.records, errorCode: ErrorCode.NONE };
 }
 
@@ -351,6 +242,17 @@ function brokerRegistered(
   // A broker back with a new registration while its old one still stands (it bounced within a session timeout,
   // KAFKA-7235): the old registration is gone as far as leadership goes.
   if (existing) fence(image, c, e.brokerId, existing.epoch);
+  // A new incarnation (a restart, not a new session of the same process) that did not shut down cleanly after its
+  // last registration may have lost records it had acknowledged: it leaves every ISR and ELR (Kafka's
+  // handleBrokerUncleanShutdown). Only with ELR on: without it the broker is at most the last member of an ISR,
+  // which keeps it either way.
+  if (
+    existing &&
+    c.elrEnabled &&
+    existing.incarnationId !== e.incarnationId &&
+    (e.previousBrokerEpoch ?? -1n) !== existing.epoch
+  )
+    forEachPartition(image, (name, id, p) => c.removeUncleanShutdown(name, id, p, e.brokerId));
   // The first record of a brand-new cluster's metadata log: the bootstrap feature levels (transaction.version 2,
   // group.version 1), as a new Kafka 4.4 cluster starts with them and as the single-node controller does.
   if (image.offset === -1)
@@ -565,14 +467,13 @@ function createPartitions(
 /**
  * One partition's election, as Kafka's controller: PREFERRED moves leadership to the first replica when it is a
  * live ISR member (or, leaderless, to any live ISR member); UNCLEAN elects a leaderless partition's first live ISR
- * member, or failing that any live replica (whatever the ISR had that it lacks is lost: an explicit admin request
+ * member (with an empty ISR: a live ELR member, then the last known leader), or failing that any live replica (whatever the ISR had that it lacks is lost: an explicit admin request
  * does this whatever unclean.leader.election.enable says, which governs only automatic elections).
  */
 function electOne(c: Changes, topic: string, topicId: string, p: PartitionInfo, type: 'preferred' | 'unclean') {
   const tp = `${topic}-${p.partition}`;
   const cur = c.current(topicId, p);
   const preferred = p.replicas[0]!;
-  const leaderOk = cur.leader !== NO_LEADER && c.usable(cur.leader);
   if (type === 'preferred' ? cur.leader === preferred : cur.leader !== NO_LEADER)
     return {
       errorCode: ErrorCode.ELECTION_NOT_NEEDED,
@@ -581,20 +482,9 @@ function electOne(c: Changes, topic: string, topicId: string, p: PartitionInfo, 
           ? `Leader election not needed for ${tp}: the preferred replica ${preferred} leads it.`
           : `Leader election not needed for ${tp}: it has leader ${cur.leader}.`,
     };
-  const inIsr = (r: number) => cur.isr.includes(r) && c.usable(r);
-  let next: number | undefined;
-  let isr = cur.isr;
-  if (type === 'preferred') {
-    if (inIsr(preferred)) next = preferred;
-    else if (!leaderOk) next = p.replicas.find(inIsr);
-  } else {
-    next = p.replicas.find(inIsr);
-    if (next === undefined) {
-      next = p.replicas.find((r) => c.usable(r));
-      if (next !== undefined) isr = [next];
-    }
-  }
-  if (next === undefined || next === cur.leader)
+  // From the ISR; with it empty (ELR on), from the ELR or the last known leader; UNCLEAN then any live replica.
+  const next = c.compute(topicId, p, cur.isr, type);
+  if (next.leader === NO_LEADER || next.leader === cur.leader)
     return type === 'preferred'
       ? {
           errorCode: ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE,
@@ -604,7 +494,7 @@ function electOne(c: Changes, topic: string, topicId: string, p: PartitionInfo, 
           errorCode: ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE,
           errorMessage: `No replica of ${tp} (replicas ${JSON.stringify(p.replicas)}) is on a live broker: no leader can be elected.`,
         };
-  c.change(topicId, p, next, isr);
+  c.change(topicId, p, next);
   return { errorCode: ErrorCode.NONE, errorMessage: null };
 }
 
@@ -675,7 +565,7 @@ function rebalanceLeaders(
     if ((list.length * 100) / preferredOf.get(broker)! <= e.imbalancePercentage) continue;
     for (const { topic, topicId, p } of list)
       if (p.isr.includes(broker)) {
-        c.change(topicId, p, broker, c.current(topicId, p).isr);
+        c.change(topicId, p, c.compute(topicId, p, c.current(topicId, p).isr, 'preferred'));
         elections.push({ topic, partition: p.partition, errorCode: ErrorCode.NONE, errorMessage: null });
       }
   }

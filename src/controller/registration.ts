@@ -22,6 +22,9 @@ export interface Registration {
   /** The directory.id of each log dir (meta.properties): this broker's identity across restarts. Absent in
    * registrations of Tributary before it (such a node is waited out, as before). */
   readonly logDirIds?: readonly string[];
+  /** KIP-966: the broker epoch its log dirs' clean-shutdown markers name (decimal), when every dir has one: the
+   * previous incarnation shut down cleanly after that registration. Absent: an unclean shutdown (or none before). */
+  readonly previousBrokerEpoch?: string;
 }
 
 /** Another live broker holds this broker.id's registration. */

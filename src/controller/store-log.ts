@@ -118,6 +118,8 @@ export function imageRecords(image: MetadataImage): MetadataRecord[] {
           partitionEpoch: p.partitionEpoch,
           addingReplicas: (p.addingReplicas ?? []).slice(),
           removingReplicas: (p.removingReplicas ?? []).slice(),
+          eligibleLeaderReplicas: (p.elr ?? []).slice(),
+          lastKnownElr: (p.lastKnownElr ?? []).slice(),
         }),
       );
   }

@@ -627,6 +627,21 @@ export class LocalController implements MetadataController {
         }
       }
     }
+    // KIP-966 (Kafka 4.1+): with ELR on, min.insync.replicas is the topic's or the cluster-wide one, never one
+    // broker's (the controller and every leader must agree on it), and the cluster-wide one stays set.
+    const elrOn = (this.current.features.get('eligible.leader.replicas.version') ?? 0) >= 1;
+    if (elrOn && resourceType === 'broker' && ops.some((o) => o.name === 'min.insync.replicas')) {
+      if (resourceName !== '')
+        return {
+          errorCode: ErrorCode.INVALID_CONFIG,
+          errorMessage: 'Broker-level min.insync.replicas cannot be altered while ELR is enabled.',
+        };
+      if (next['min.insync.replicas'] === undefined)
+        return {
+          errorCode: ErrorCode.INVALID_CONFIG,
+          errorMessage: 'Cluster-level min.insync.replicas cannot be removed while ELR is enabled.',
+        };
+    }
     const errors = validate(next);
     if (errors.length > 0)
       return {
@@ -656,6 +671,11 @@ export class LocalController implements MetadataController {
             }),
           );
       }
+      // KIP-966: the ELRs were chosen against the old min.insync.replicas; a new topic value clears that topic's,
+      // a new cluster-wide one every topic's (Kafka's ClearElrRecord).
+      const minIsrChanged = existing['min.insync.replicas'] !== next['min.insync.replicas'];
+      if (elrOn && minIsrChanged && resourceType !== 'group')
+        records.push(record('ClearElrRecord', { topicName: resourceType === 'topic' ? resourceName : '' }));
       this.commit(records);
     }
     return { errorCode: ErrorCode.NONE, errorMessage: null };

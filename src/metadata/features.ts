@@ -14,6 +14,10 @@ export const SUPPORTED_FEATURES: ReadonlyMap<string, readonly [number, number]> 
   ['group.version', [0, 1]],
   // 1: share groups (KIP-932): the share-group APIs answer UNSUPPORTED_VERSION below it, as Kafka 4.4's do.
   ['share.version', [0, 1]],
+  // 1: eligible leader replicas (KIP-966): the controller keeps, per partition, the replicas that left the ISR while
+  // it was below min.insync.replicas (so they hold everything committed) and elects one of them when the ISR is
+  // empty (controller/partition-change.ts).
+  ['eligible.leader.replicas.version', [0, 1]],
 ]);
 
 /** The levels a new cluster starts with (Kafka 4.4's defaults for these features). */
@@ -21,6 +25,8 @@ export const BOOTSTRAP_FEATURE_LEVELS: ReadonlyArray<readonly [string, number]> 
   ['transaction.version', 2],
   ['group.version', 1],
   ['share.version', 1],
+  // Kafka enables ELR on new clusters since 4.1 (an upgraded cluster keeps it off until UpdateFeatures sets 1).
+  ['eligible.leader.replicas.version', 1],
 ];
 
 /** UpdateFeatures' UpgradeType (v1+; v0's AllowDowngrade maps to SAFE_DOWNGRADE). */

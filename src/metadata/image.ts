@@ -47,6 +47,11 @@ export interface PartitionInfo {
   readonly addingReplicas?: readonly number[];
   /** ... and replicas to remove once every target replica is in the ISR. */
   readonly removingReplicas?: readonly number[];
+  /** Eligible leader replicas (KIP-966): replicas out of the ISR that still hold everything committed (the ISR fell
+   * below min.insync.replicas when they left, so the HW stopped). Absent or empty: none. */
+  readonly elr?: readonly number[];
+  /** The last leader, kept once the ISR and ELR are empty (KIP-966's last known ELR). Absent or empty: none. */
+  readonly lastKnownElr?: readonly number[];
 }
 
 export interface TopicInfo {
@@ -246,6 +251,7 @@ export class MetadataImage {
           isr: d.isr,
           ...(d.addingReplicas.length > 0 ? { addingReplicas: d.addingReplicas } : {}),
           ...(d.removingReplicas.length > 0 ? { removingReplicas: d.removingReplicas } : {}),
+          ...elrFields(d.eligibleLeaderReplicas ?? [], d.lastKnownElr ?? []),
         };
         ({ topics, topicsById } = replaceTopic(topics, topicsById, { ...t, partitions: parts }));
         break;
@@ -272,7 +278,29 @@ export class MetadataImage {
         const removing = d.removingReplicas ?? p.removingReplicas ?? [];
         if (adding.length > 0 || removing.length > 0)
           parts[d.partitionId] = { ...parts[d.partitionId]!, addingReplicas: adding, removingReplicas: removing };
+        // null: unchanged; an empty list clears.
+        const elr = elrFields(d.eligibleLeaderReplicas ?? p.elr ?? [], d.lastKnownElr ?? p.lastKnownElr ?? []);
+        if (elr.elr !== undefined || elr.lastKnownElr !== undefined)
+          parts[d.partitionId] = { ...parts[d.partitionId]!, ...elr };
         ({ topics, topicsById } = replaceTopic(topics, topicsById, { ...t, partitions: parts }));
+        break;
+      }
+      case 'ClearElrRecord': {
+        // KIP-966: min.insync.replicas changed (for one topic, or the cluster default when the name is empty): the
+        // ELRs were chosen against the old value, so they go. Each partition that had one gets a new partition
+        // epoch, as Kafka's PartitionRegistration.merge gives it.
+        const name = record.data.topicName;
+        const targets = name === '' ? [...topics.values()] : [topics.get(name)];
+        for (const t of targets) {
+          assert(t, `ClearElrRecord for unknown topic ${name}`);
+          if (!t.partitions.some((p) => (p.elr?.length ?? 0) + (p.lastKnownElr?.length ?? 0) > 0)) continue;
+          const parts = t.partitions.map((p) => {
+            if ((p.elr?.length ?? 0) + (p.lastKnownElr?.length ?? 0) === 0) return p;
+            const { elr: _e, lastKnownElr: _l, ...rest } = p;
+            return { ...rest, partitionEpoch: p.partitionEpoch + 1 };
+          });
+          ({ topics, topicsById } = replaceTopic(topics, topicsById, { ...t, partitions: parts }));
+        }
         break;
       }
       case 'RemoveTopicRecord': {
@@ -404,6 +432,14 @@ function own(x: object): object {
   const copy = x instanceof Map ? new Map(x) : Array.isArray(x) ? x.slice() : { ...x };
   batch?.add(copy);
   return copy;
+}
+
+/** The ELR fields of a PartitionInfo: present only when non-empty. */
+function elrFields(elr: readonly number[], lastKnownElr: readonly number[]) {
+  return {
+    ...(elr.length > 0 ? { elr } : {}),
+    ...(lastKnownElr.length > 0 ? { lastKnownElr } : {}),
+  };
 }
 
 function collisionKey(name: string): string {

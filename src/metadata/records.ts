@@ -8,6 +8,8 @@ import {
   AccessControlEntryRecordSchema,
   type BrokerRegistrationChangeRecord,
   BrokerRegistrationChangeRecordSchema,
+  type ClearElrRecord,
+  ClearElrRecordSchema,
   type ClientQuotaRecord,
   ClientQuotaRecordSchema,
   type ConfigRecord,
@@ -67,6 +69,8 @@ export interface RecordTypes {
   RemoveAccessControlEntryRecord: RemoveAccessControlEntryRecord;
   /** One quota key of one client quota entity (user, client-id, both, or ip), set or removed. */
   ClientQuotaRecord: ClientQuotaRecord;
+  /** KIP-966: clears the eligible leader replicas of one topic's partitions (or every topic's, name empty). */
+  ClearElrRecord: ClearElrRecord;
 }
 export type RecordType = keyof RecordTypes;
 
@@ -93,6 +97,7 @@ const SCHEMAS: { [K in RecordType]: MessageSchema } = {
   AccessControlEntryRecord: AccessControlEntryRecordSchema,
   RemoveAccessControlEntryRecord: RemoveAccessControlEntryRecordSchema,
   ClientQuotaRecord: ClientQuotaRecordSchema,
+  ClearElrRecord: ClearElrRecordSchema,
 };
 const BY_API_KEY = new Map<number, RecordType>(
   (Object.keys(SCHEMAS) as RecordType[]).map((k) => [SCHEMAS[k].apiKey, k]),

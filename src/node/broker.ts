@@ -40,6 +40,7 @@ import { type DirLock, lockDirs } from '../storage/dir-lock.ts';
 import { LogManager } from '../storage/log-manager.ts';
 import { type ReadBufferPool, SizedBufferPools } from '../storage/read-buffers.ts';
 import { createLogger, type Logger, LoggerRegistry } from '../util/log.ts';
+import { readCleanShutdownEpoch, writeCleanShutdownEpoch } from './clean-shutdown.ts';
 import { clusterIdFromStore, controlledShutdown, retryWhileDisconnected } from './cluster.ts';
 import { ClusterMetadata, ClusterProducerIds } from './cluster-metadata.ts';
 import { clientTls, interBrokerSecurity } from './inter-broker.ts';
@@ -78,6 +79,8 @@ export class Broker {
   readonly log: Logger;
   private server: SocketServer | undefined;
   private logs: LogManager | undefined;
+  /** The broker epoch the log dirs' clean-shutdown markers named at start (KIP-966), null after an unclean one. */
+  private previousBrokerEpoch: bigint | null = null;
   private metadataLog: FileMetadataLog | undefined;
   private replicas: ReplicaManager | undefined;
   private controller: MetadataController | undefined;
@@ -225,6 +228,8 @@ export class Broker {
     configs.attach(() => controller.image);
     const initial = controller.image;
     const logConfigs = new Map<string, LogConfig>();
+    // Read before the log manager consumes the markers: the registration says whether the last shutdown was clean.
+    this.previousBrokerEpoch = readCleanShutdownEpoch(logDirs);
     this.logs = LogManager.open({
       logDirs,
       logger: loggers.get('tributary.storage'),
@@ -606,6 +611,8 @@ export class Broker {
         incarnationId: newUuid(),
         // Tells a restart of this broker (same log dirs) from a second broker with its id (registration.ts).
         logDirIds: directoryIds(cfg.logDirs.map((d) => resolve(d))),
+        // Its last shutdown was clean after that registration: its logs are whole (an ELR member stays one).
+        ...(this.previousBrokerEpoch !== null ? { previousBrokerEpoch: String(this.previousBrokerEpoch) } : {}),
       },
       onError,
     );
@@ -622,6 +629,7 @@ export class Broker {
         defaultPartitions: cfg.numPartitions,
         defaultReplicationFactor: cfg.defaultReplicationFactor,
         uncleanLeaderElection: cfg.uncleanLeaderElectionEnable,
+        minInsyncReplicas: cfg.minInsyncReplicas,
       },
       admin: { defaults, logger: loggers.get('tributary.controller') },
       leaderRebalance: cfg.autoLeaderRebalanceEnable
@@ -751,6 +759,13 @@ export class Broker {
         await this.server?.shutdown(5000);
         await this.replicas?.snapshotProducers();
         await this.logs?.shutdown();
+        // The logs are closed cleanly: the markers name the registration this broker leaves (KIP-966).
+        const leaving = c?.registration?.epoch;
+        if (leaving != null)
+          writeCleanShutdownEpoch(
+            this.config.logDirs.map((d) => resolve(d)),
+            leaving,
+          );
         this.metadataLog?.close();
         if (c) {
           c.controller?.stop();

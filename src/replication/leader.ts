@@ -363,10 +363,11 @@ export class PartitionLeader {
   /**
    * HW = the smallest LEO over the maximal ISR (leader included) and over followers outside it that are caught up
    * (so a follower about to join is not left behind); it never moves back, and (KIP-966's strict min ISR, as Kafka
-   * 4 does) it does not move while the committed ISR is smaller than min.insync.replicas.
+   * 4 does) it does not move while the committed ISR is smaller than min.insync.replicas: so a replica that leaves
+   * an ISR below min.insync.replicas holds everything committed, which makes it an eligible leader replica.
    */
   #maybeIncrementHw(): void {
-    if (this.#committedIsr.length < this.#effectiveMinIsr()) return;
+    if (this.#committedIsr.length < this.#effectiveMinIsr() && !this.#config.unsafe?.hwBelowMinIsr) return;
     const leo = this.#log.logEndOffset();
     const now = this.#clock.now();
     let min = leo;

@@ -73,6 +73,9 @@ export interface ReplicationConfig {
     truncateToHighWatermark?: boolean;
     /** Advance the HW over the proposed ISR of an AlterPartition in flight (a shrink before the controller commits). */
     hwOnProposedIsr?: boolean;
+    /** Pre-KIP-966: advance the HW while the committed ISR is below min.insync.replicas (the leader alone), which
+     * breaks the promise eligible leader replicas rest on (they hold everything below the HW). */
+    hwBelowMinIsr?: boolean;
   };
 }
 

@@ -162,7 +162,8 @@ describe('leader election in a three-broker ZooKeeper cluster', { timeout: 300_0
   test('kafka-leader-election.sh --election-type unclean: a live replica outside the lost ISR leads', async () => {
     const { brokers } = await setup.get();
     const [b1, b2, b3] = brokers as [BrokerHandle, BrokerHandle, BrokerHandle];
-    // un is on [2, 3]: broker 2 dies (3 leads, ISR [3]), then 3 dies (no leader, ISR [3]); 2 comes back.
+    // un is on [2, 3]: broker 2 dies (3 leads, ISR [3]), then 3 dies (no leader; with eligible leader replicas, on
+    // in a new cluster, the ISR empties and 3 is its ELR); 2 comes back.
     await b2.kill9();
     await waitFor('un-0 led by 3', async () =>
       (await partitions(b1.bootstrap, 'un'))[0]!.leader === 3 ? true : undefined,
@@ -180,12 +181,12 @@ describe('leader election in a three-broker ZooKeeper cluster', { timeout: 300_0
         await admin.close();
       }
     });
-    // Automatic elections never pick a replica outside the ISR (unclean.leader.election.enable is false).
+    // Automatic elections never pick a replica outside the ISR and ELR (unclean.leader.election.enable is false).
     assert.deepEqual((await partitions(b1.bootstrap, 'un'))[0], {
       partition: 0,
       leader: -1,
       replicas: [2, 3],
-      isr: [3],
+      isr: [],
     });
     const pref = await tool(b1, ELECTION, '--election-type', 'preferred', '--topic', 'un', '--partition', '0');
     assert.equal(pref.code, 1, describeRun('preferred on a leaderless partition', pref));

@@ -44,7 +44,12 @@ describe('franz-go transactions v2', { timeout: 600_000 }, () => {
     assert.equal(r.code, 0, describeRun('go run', r));
 
     const negotiated = JSON.parse(/^NEGOTIATED (.*)$/m.exec(r.stdout)![1]!) as Record<string, unknown>;
-    assert.deepEqual(negotiated.finalized, { 'transaction.version': 2, 'group.version': 1, 'share.version': 1 });
+    assert.deepEqual(negotiated.finalized, {
+      'transaction.version': 2,
+      'group.version': 1,
+      'share.version': 1,
+      'eligible.leader.replicas.version': 1,
+    });
     const result = JSON.parse(/^RESULT (.*)$/m.exec(r.stdout)![1]!) as {
       processed: number;
       transactions: number;

@@ -21,10 +21,21 @@ export class ClusterChecker {
   /** Log node path → base offset and record count, for the prefix check. */
   readonly batches = new Map<string, { baseOffset: number; count: number }>();
   readonly #controllerOfEpoch = new Map<number, number>();
-  readonly #leaderEpochs = new Map<string, { leader: number; leaderEpoch: number }>();
+  readonly #leaderEpochs = new Map<
+    string,
+    {
+      leader: number;
+      leaderEpoch: number;
+      isr: readonly number[];
+      elr: readonly number[];
+      lastKnown: readonly number[];
+    }
+  >();
   #currentEpoch = 0;
   #now: () => number;
   elections = 0;
+  /** Partition leaders elected from the ELR (an ELR member that was not in the ISR). */
+  elrElections = 0;
   snapshots = 0;
   deletedLogNodes = 0;
 
@@ -80,7 +91,7 @@ export class ClusterChecker {
 
   /** Every partition's leader is a registered, unfenced broker in its ISR and replicas, or -1; the ISR and a
    * reassignment's adding / removing replicas are within the replicas; leader epochs only grow, and grow when the
-   * leader changes. */
+   * leader changes; ELR rules (KIP-966) as commented below. */
   checkPartitions(img: MetadataImage): void {
     for (const t of img.topics.values())
       for (const p of t.partitions) {
@@ -92,7 +103,18 @@ export class ClusterChecker {
           if (!p.isr.includes(p.leader)) this.#violation(`${name}: leader ${p.leader} not in ISR [${p.isr}]`);
           if (!p.replicas.includes(p.leader)) this.#violation(`${name}: leader ${p.leader} not a replica`);
         }
-        if (p.isr.length === 0) this.#violation(`${name}: empty ISR`);
+        // ELR (KIP-966): only with the feature may the ISR empty; the ELR holds replicas outside the ISR, and only
+        // while the ISR is below min.insync.replicas (the HW does not move then, so they hold everything committed).
+        const elrOn = (img.features.get('eligible.leader.replicas.version') ?? 0) >= 1;
+        const elr = p.elr ?? [];
+        if (p.isr.length === 0 && !elrOn) this.#violation(`${name}: empty ISR`);
+        if (elr.length > 0 && !elrOn) this.#violation(`${name}: ELR [${elr}] with the feature off`);
+        if (new Set(elr).size !== elr.length || elr.some((r) => p.isr.includes(r) || !p.replicas.includes(r)))
+          this.#violation(`${name}: ELR [${elr}] not distinct replicas outside the ISR [${p.isr}]`);
+        const minIsrConfig = t.configs['min.insync.replicas'] ?? img.brokerConfigs.get('')?.['min.insync.replicas'];
+        const minIsr = Math.min(Number(minIsrConfig ?? 1), p.replicas.length);
+        if (elr.length > 0 && p.isr.length >= minIsr)
+          this.#violation(`${name}: ELR [${elr}] kept with the ISR [${p.isr}] at min ISR ${minIsr}`);
         // A reassignment's replica sets stay inside the replicas, and so does the ISR.
         for (const [what, set] of [
           ['ISR', p.isr],
@@ -110,8 +132,23 @@ export class ClusterChecker {
             this.#violation(`${name}: leader epoch went back ${prev.leaderEpoch} -> ${p.leaderEpoch}`);
           else if (p.leader !== prev.leader && p.leaderEpoch === prev.leaderEpoch)
             this.#violation(`${name}: leader ${prev.leader} -> ${p.leader} in one leader epoch ${p.leaderEpoch}`);
+          // A new leader from outside the ISR, the ELR and the last known leader is an unclean election: it leads
+          // an ISR of itself, and the ELR is gone (whatever the others had that it lacks is lost, knowingly).
+          if (p.leader !== prev.leader && prev.elr.includes(p.leader) && !prev.isr.includes(p.leader))
+            this.elrElections++;
+          const known = [...prev.isr, ...prev.elr, ...prev.lastKnown];
+          if (p.leader !== -1 && p.leader !== prev.leader && !known.includes(p.leader)) {
+            if (p.isr.length !== 1 || elr.length > 0)
+              this.#violation(`${name}: leader ${p.leader} from outside ISR/ELR [${known}] with ISR [${p.isr}]`);
+          }
         }
-        this.#leaderEpochs.set(key, { leader: p.leader, leaderEpoch: p.leaderEpoch });
+        this.#leaderEpochs.set(key, {
+          leader: p.leader,
+          leaderEpoch: p.leaderEpoch,
+          isr: p.isr,
+          elr,
+          lastKnown: p.lastKnownElr ?? [],
+        });
       }
   }
 

@@ -12,6 +12,7 @@ test('seeded controller simulation: no invariant broken, and the cluster settles
   let partitions = 0;
   let snapshots = 0;
   let deleted = 0;
+  let elr = 0;
   for (let seed = 1; seed <= seeds; seed++) {
     const r = await runControllerSim(seed);
     assert.deepEqual(r.violations, [], `seed ${seed}`);
@@ -20,14 +21,17 @@ test('seeded controller simulation: no invariant broken, and the cluster settles
     partitions += r.partitions;
     snapshots += r.snapshots;
     deleted += r.deletedLogNodes;
+    elr += r.elrElections;
   }
-  if (process.env.SIM_VERBOSE) console.log({ seeds, elections, fenced, partitions, snapshots, deleted });
+  if (process.env.SIM_VERBOSE) console.log({ seeds, elections, fenced, partitions, snapshots, deleted, elr });
   // The runs exercised what they are about: controller failovers, zombie writes refused, partitions to lead.
   assert.ok(elections > seeds * 1.5, `${elections} elections`);
   // About one seed in a hundred has a zombie controller write the fence refuses (zombie.test.ts shows it alone).
   if (seeds >= 1000) assert.ok(fenced > 0, 'some zombie controller write was refused by the epoch fence');
   assert.ok(partitions > seeds * 5, `${partitions} partitions`);
   assert.ok(snapshots > seeds / 10 && deleted > seeds, `${snapshots} snapshots, ${deleted} log nodes deleted`);
+  // ELR (KIP-966, on in a new cluster) was used: leaders elected from it after their ISR emptied.
+  assert.ok(elr > seeds / 20, `${elr} elections from the ELR`);
 });
 
 test('without the /controller_epoch fence (test-only switch) the simulation finds a zombie controller write', async () => {

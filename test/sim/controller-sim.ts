@@ -34,6 +34,8 @@ export interface ControllerSimResult {
   readonly fencedWrites: number;
   readonly snapshots: number;
   readonly deletedLogNodes: number;
+  /** Leaders elected from the ELR (KIP-966). */
+  readonly elrElections: number;
 }
 
 interface SimNode {
@@ -41,6 +43,8 @@ interface SimNode {
   alive: boolean;
   paused: boolean;
   incarnation: number;
+  /** The registration epoch it left by a clean (controlled) shutdown, else null: KIP-966's previous broker epoch. */
+  cleanEpoch: bigint | null;
   keeper?: SessionKeeper;
   follower?: MetadataFollower;
   registration?: BrokerRegistration;
@@ -80,12 +84,15 @@ export async function runControllerSim(seed: number, opts: ControllerSimOptions 
     alive: false,
     paused: false,
     incarnation: 0,
+    cleanEpoch: null,
   }));
   let topics = 0;
   let fenced = 0;
   const settings = { defaultPartitions: 2, defaultReplicationFactor: 2, uncleanLeaderElection: false };
 
   const start = (n: SimNode) => {
+    const previous = n.cleanEpoch;
+    n.cleanEpoch = null; // the next stop is unclean unless it is a controlled shutdown
     n.alive = true;
     n.paused = false;
     const inc = ++n.incarnation;
@@ -116,6 +123,7 @@ export async function runControllerSim(seed: number, opts: ControllerSimOptions 
           endpoints: [{ name: 'PLAINTEXT', host: `broker${n.id}`, port: 9092, securityProtocol: 'PLAINTEXT' }],
           rack: n.id % 2 === 1 ? 'rack-a' : 'rack-b',
           incarnationId: topicId(1000 * n.id + inc),
+          ...(previous !== null ? { previousBrokerEpoch: String(previous) } : {}),
         },
         ignore,
       );
@@ -197,6 +205,7 @@ export async function runControllerSim(seed: number, opts: ControllerSimOptions 
       const inc = n.incarnation;
       const stop = () => {
         if (n.incarnation !== inc || !n.alive) return;
+        n.cleanEpoch = n.registration?.epoch ?? null;
         halt(n);
         void n.keeper?.close();
         if (!sim.faults) start(n); // the calm period began meanwhile: everyone runs again
@@ -224,7 +233,8 @@ export async function runControllerSim(seed: number, opts: ControllerSimOptions 
             numPartitions: 1 + Math.floor(sim.rnd() * 3),
             replicationFactor: 1 + Math.floor(sim.rnd() * 3),
             assignments: null,
-            configs: {},
+            // Some topics with min.insync.replicas 2, where ELR (KIP-966) keeps replicas that left a small ISR.
+            configs: sim.rnd() < 0.5 ? { 'min.insync.replicas': '2' } : {},
           },
         ]);
       else if (x < 0.6) {
@@ -333,5 +343,6 @@ export async function runControllerSim(seed: number, opts: ControllerSimOptions 
     fencedWrites: fenced,
     snapshots: checker.snapshots,
     deletedLogNodes: checker.deletedLogNodes,
+    elrElections: checker.elrElections,
   };
 }

@@ -1,10 +1,13 @@
 // A simulated three-broker cluster around the replication core (src/replication/): one partition, a simple
-// controller (elects leaders from the ISR only, bumps leader epochs, commits AlterPartition with partition epochs,
-// fences brokers whose session lapsed or that registered again after a restart), a network with delays, drops,
-// reordering and one-way cuts, crashes that keep the log (kill -9: the page cache survives) or lose its unflushed
-// tail (power loss), pauses (SIGSTOP: a leader wakes up as a zombie), acks=all producers with min.insync.replicas=2
+// controller (leader, ISR and, with `elr`, eligible leader replicas decided by the real controller's
+// partition-change.ts; bumps leader epochs, commits AlterPartition with partition epochs, fences brokers whose
+// session lapsed or that registered again after a restart, and takes a restart without a clean stop out of the ISR
+// and ELR), a network with delays, drops, reordering and one-way cuts, crashes that keep the log (kill -9: the page
+// cache survives) or lose its unflushed tail (power loss), clean stops, pauses (SIGSTOP: a leader wakes up as a
+// zombie), acks=all producers with min.insync.replicas=2
 // and consumers that read below the HW. Invariants are checked after every event; `finalCheck` runs after the calm
 // period. Everything draws from the seeded Sim (harness.ts), so a seed replays exactly.
+import { type Election, partitionChange } from '../../src/controller/partition-change.ts';
 import { ErrorCode } from '../../src/protocol/errors.ts';
 import type { FetchAnswer } from '../../src/replication/follower.ts';
 import { type MemoryBatch, MemoryReplicaLog } from '../../src/replication/memory-log.ts';
@@ -36,6 +39,13 @@ export interface ClusterOptions {
   minInsyncReplicas?: number;
   /** Flush (fsync) every this many ms; a power loss keeps a random part of what came after the last flush. */
   flushIntervalMs?: number;
+  /** Eligible leader replicas (KIP-966, eligible.leader.replicas.version=1): the controller keeps the ELR and elects
+   * from it when the ISR is empty (controller/partition-change.ts, as the real controller). */
+  elr?: boolean;
+  /** unclean.leader.election.enable: with no ISR (nor ELR) member to elect, any live replica (Kafka's rule). */
+  uncleanElection?: boolean;
+  /** Test-only: a broker back after an unclean shutdown stays in the ELR (no clean-shutdown detection). */
+  keepUncleanInElr?: boolean;
 }
 
 export class Violation extends Error {
@@ -57,6 +67,11 @@ interface Broker {
   fetch: { follower: object; inFlight: boolean; sentAt: number; notBefore: number; waiting: boolean } | null;
   /** Lost unflushed data and has not yet rejoined the ISR. */
   damaged: boolean;
+  /** The incarnation it left by a clean shutdown (everything flushed), null after a crash: what its next registration
+   * names as its previous one (KIP-966's previous broker epoch). */
+  cleanInc: number | null;
+  /** What the current incarnation's registration names. */
+  previousInc: number | null;
 }
 
 interface Pending {
@@ -72,6 +87,11 @@ export class ReplicationCluster {
   readonly opts: ClusterOptions;
   /** Controller state. */
   state: PartitionState;
+  /** The controller's eligible leader replicas and last known leader (with `elr`). */
+  elr: readonly number[] = [];
+  lastKnownElr: readonly number[] = [];
+  /** The incarnation of each broker's last registration (its broker epoch). */
+  readonly #lastInc = new Map<number, number>();
   readonly #registered = new Map<number, number>();
   readonly #lastHeartbeat = new Map<number, number>();
   /** One-way cuts "from>to". */
@@ -99,6 +119,8 @@ export class ReplicationCluster {
     afterAppendErrors: 0,
     timeouts: 0,
     consumerReads: 0,
+    elrElections: 0,
+    uncleanShutdownsSeen: 0,
   };
   readonly history: string[] = [];
   /** Scripted scenarios: the controller elects the first live candidate in this order instead of a random one. */
@@ -130,6 +152,8 @@ export class ReplicationCluster {
         registered: false,
         fetch: null,
         damaged: false,
+        cleanInc: null,
+        previousInc: null,
       });
     }
     this.sim.at(0, () => this.#controllerLoop());
@@ -187,6 +211,8 @@ export class ReplicationCluster {
     b.incarnation++;
     b.registered = false;
     b.fetch = null;
+    b.previousInc = b.cleanInc;
+    b.cleanInc = null;
     const clock = { now: () => this.sim.now };
     b.replica = new PartitionReplica(b.id, b.log, clock, this.config, b.checkpointHw);
     this.#checkedUpTo.set(b.id, 0);
@@ -198,7 +224,8 @@ export class ReplicationCluster {
 
   #register(b: Broker): void {
     const inc = b.incarnation;
-    this.send(b.id, CONTROLLER, () => this.#controllerRegister(b.id, inc));
+    const previous = b.previousInc;
+    this.send(b.id, CONTROLLER, () => this.#controllerRegister(b.id, inc, previous));
     this.#timer(b, 300, () => {
       if (!b.registered) this.#register(b);
     });
@@ -228,6 +255,17 @@ export class ReplicationCluster {
       this.stats.powerLosses++;
     }
     this.note(`crash ${b.id}${powerLoss ? ' power loss' : ''} leo=${b.log.logEndOffset()}`);
+  }
+
+  /** A clean shutdown (SIGTERM): everything flushed, the HW checkpointed, the incarnation remembered as clean. */
+  stop(b: Broker): void {
+    if (!b.up || b.paused) return;
+    b.flushed = b.log.logEndOffset();
+    b.checkpointHw = b.replica!.highWatermark;
+    const inc = b.incarnation;
+    this.crash(b, false);
+    b.cleanInc = inc;
+    this.note(`(${b.id} stopped cleanly)`);
   }
 
   pause(b: Broker): void {
@@ -355,7 +393,8 @@ export class ReplicationCluster {
 
   /** A power loss needs every other broker healthy, and `b` must not be, or become through an ISR shrink it has in
    * flight, the ISR's only member: a last ISR member that lost committed data would be elected again and the others
-   * truncated to it (KIP-966's "last replica standing"; its eligible leader replicas are not built). */
+   * truncated to it (KIP-966's "last replica standing": with ELR it leaves the ISR and ELR when it registers again,
+   * yet with no other ELR member left it is still elected as the last known leader, as in Kafka). */
   mayLosePower(b: Broker): boolean {
     const s = this.state;
     if (s.isr.length === 1 && s.isr[0] === b.id) return false;
@@ -462,6 +501,16 @@ export class ReplicationCluster {
   #fence(id: number): void {
     this.#registered.delete(id);
     const s = this.state;
+    if (!this.opts.electOutsideIsr) {
+      if (s.leader === id || s.isr.includes(id))
+        this.#decide(
+          s.isr.filter((r) => r !== id),
+          this.#election(),
+          id,
+        );
+      return;
+    }
+    // Test-only unsafe controller: any live replica may be elected, ISR or not.
     const isr = s.isr.filter((r) => r !== id);
     if (s.leader === id) {
       const leader = this.#elect(id);
@@ -469,6 +518,60 @@ export class ReplicationCluster {
     } else if (s.isr.includes(id) && isr.length > 0) {
       this.#change({ isr });
     }
+  }
+
+  /**
+   * The controller's next state by Kafka's rules (controller/partition-change.ts, as the real controller decides):
+   * the ISR `targetIsr`, an election from the ISR, else the ELR, else the last known leader. Candidates are tried in
+   * the scripted order, else a random one.
+   */
+  #decide(targetIsr: readonly number[], election: Election, exclude = -1, uncleanShutdown: number[] = []): void {
+    const s = this.state;
+    const order = this.preferredLeaders
+      ? [...this.preferredLeaders, ...s.replicas.filter((r) => !this.preferredLeaders!.includes(r))]
+      : this.#shuffled(s.replicas);
+    const next = partitionChange({
+      current: { leader: s.leader, isr: s.isr, elr: this.elr, lastKnownElr: this.lastKnownElr },
+      replicas: order,
+      targetIsr,
+      election,
+      elrEnabled: this.opts.elr ?? false,
+      minIsr: Math.min(this.config.minInsyncReplicas, s.replicas.length),
+      acceptable: (r) => r !== exclude && this.#registered.has(r),
+      uncleanShutdown,
+    });
+    if (next.fromElr) {
+      this.stats.elrElections++;
+      this.note(`controller: ${next.leader} elected from the ELR [${this.elr}]`);
+      const b = this.brokers[next.leader]!;
+      // What KIP-966 promises: an ELR member holds everything committed (checked while its registered process runs).
+      if (b.up && this.#registered.get(b.id) === b.incarnation)
+        for (let o = 0; o < this.committed.length; o++)
+          if (b.log.valueAt(o) !== this.committed[o])
+            throw new Violation(`broker ${b.id} elected from the ELR lacks committed offset ${o}`);
+    }
+    const changed =
+      next.leader !== s.leader ||
+      next.isr.join() !== s.isr.join() ||
+      next.elr.join() !== this.elr.join() ||
+      next.lastKnownElr.join() !== this.lastKnownElr.join();
+    this.elr = next.elr;
+    this.lastKnownElr = next.lastKnownElr;
+    // Any change, an ELR-only one too, is a new partition epoch (as a PartitionChangeRecord makes it).
+    if (changed) this.#change({ leader: next.leader, isr: next.isr });
+  }
+
+  #election(): Election {
+    return this.opts.uncleanElection ? 'unclean' : 'online';
+  }
+
+  #shuffled(xs: readonly number[]): number[] {
+    const out = [...xs];
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = Math.floor(this.sim.rnd() * (i + 1));
+      [out[i], out[j]] = [out[j]!, out[i]!];
+    }
+    return out;
   }
 
   #elect(exclude: number): number {
@@ -480,14 +583,31 @@ export class ReplicationCluster {
     return candidates[Math.floor(this.sim.rnd() * candidates.length)]!;
   }
 
-  #controllerRegister(id: number, inc: number): void {
+  #controllerRegister(id: number, inc: number, previous: number | null): void {
     const cur = this.#registered.get(id);
     if (cur !== undefined && cur !== inc) this.#fence(id);
     if (this.#registered.get(id) !== inc) {
+      // A new incarnation that did not stop cleanly after its last registration may have lost records: it leaves
+      // the ISR and the ELR (Kafka's handleBrokerUncleanShutdown).
+      const last = this.#lastInc.get(id);
+      if (this.opts.elr && last !== undefined && last !== inc && previous !== last && !this.opts.keepUncleanInElr) {
+        this.stats.uncleanShutdownsSeen++;
+        const s = this.state;
+        if (s.isr.includes(id) || this.elr.includes(id))
+          this.#decide(
+            s.isr.filter((r) => r !== id),
+            this.#election(),
+            id,
+            [id],
+          );
+      }
+      this.#lastInc.set(id, inc);
       this.#registered.set(id, inc);
       this.#lastHeartbeat.set(id, this.sim.now);
       const s = this.state;
-      if (s.leader < 0 && (s.isr.includes(id) || this.opts.electOutsideIsr)) {
+      if (!this.opts.electOutsideIsr) {
+        if (s.leader < 0) this.#decide(s.isr, this.#election());
+      } else if (s.leader < 0) {
         this.#change({ leader: id, isr: s.isr.includes(id) ? s.isr : [id] });
       }
     }
@@ -503,7 +623,7 @@ export class ReplicationCluster {
   #controllerHeartbeat(id: number, inc: number): void {
     const cur = this.#registered.get(id);
     if (cur === inc) this.#lastHeartbeat.set(id, this.sim.now);
-    else if (cur === undefined) this.#controllerRegister(id, inc);
+    else if (cur === undefined) this.#controllerRegister(id, inc, this.brokers[id]!.previousInc);
   }
 
   #controllerAlterPartition(req: AlterPartitionRequest): AlterPartitionAnswer {
@@ -520,7 +640,8 @@ export class ReplicationCluster {
     if (!req.newIsr.includes(s.leader)) return { error: ErrorCode.INVALID_REQUEST };
     if (req.newIsr.some((r) => !this.#registered.has(r))) return { error: ErrorCode.INELIGIBLE_REPLICA };
     for (const id of req.newIsr) if (!s.isr.includes(id)) this.brokers[id]!.damaged = false;
-    this.#change({ isr: req.newIsr });
+    if (this.opts.electOutsideIsr) this.#change({ isr: req.newIsr });
+    else this.#decide(req.newIsr, 'none');
     return { error: ErrorCode.NONE, state: this.state };
   }
 

@@ -207,4 +207,66 @@ describe('replication scenarios', () => {
       },
     );
   });
+
+  // KIP-966 (RF 3, min.insync.replicas 2): broker 2 falls behind and leaves the ISR while it is at min ISR (the HW
+  // moves on without it: it misses records 5-7); then broker 1 falls behind too, the ISR is the leader alone, the HW
+  // stops, so 1 still has everything committed and becomes an eligible leader replica; then the leader dies.
+  let offlineAt6000 = false;
+  const elr: Step[] = [
+    [300, (c) => c.produce(0, 0, 4)],
+    [1000, (c) => cut(c, 2, [0, 1])],
+    [2200, (c) => c.produce(0, 0, 3)], // acknowledged by 0 and 1
+    [2600, (c) => cut(c, 1, [0])],
+    [2700, (c) => c.produce(0, 0, 2)], // only 0 has them: never below the HW while the ISR is 0 alone
+    [4000, (c) => c.crash(c.brokers[0]!, false)],
+    [6000, (c) => (offlineAt6000 = c.state.leader === -1)],
+    [6500, (c) => c.cuts.clear()],
+    [7000, (c) => c.start(c.brokers[0]!)],
+    [8000, (c) => c.produce(0, c.state.leader, 2)],
+  ];
+  // An unclean election would pick 2 (first in this order), the replica that lacks 5-7.
+  const order = [2, 1, 0];
+
+  test('ELR: the leader dies with the ISR below min ISR; the ELR member with the committed records leads, none lost', () => {
+    const c = scripted({ elr: true, uncleanElection: true }, elr, 11_000, order);
+    assert.ok(!offlineAt6000, 'the partition had a leader again before the old one came back');
+    assert.equal(c.stats.elrElections, 1, 'one leader elected from the ELR');
+    assert.equal(c.state.leader, 1, 'broker 1, the ELR member, not 2 (which the unclean election would take)');
+    assert.equal(
+      c.answers.get(8),
+      ErrorCode.REQUEST_TIMED_OUT,
+      'the produce only the old leader had: not acknowledged',
+    );
+    assert.equal(c.acked.size, 9, 'every acknowledged record is in the final log (finalCheck)');
+    for (const v of [8, 9]) assert.ok(!values(c, 1).includes(v), `unacknowledged ${v} was not kept`);
+    sameLogs(c);
+  });
+
+  test('ELR off: the same failure leaves the partition offline until its last ISR member is back', () => {
+    const c = scripted({}, elr, 11_000, order);
+    assert.ok(offlineAt6000, 'no leader while broker 0 was down');
+    assert.equal(c.state.leader, 0);
+    assert.equal(c.acked.size, 9);
+    sameLogs(c);
+  });
+
+  test('ELR off with unclean election: the replica that lacks committed records leads, the checker finds the loss', () => {
+    assert.throws(
+      () => scripted({ uncleanElection: true }, elr, 11_000, order),
+      (e) => {
+        if (process.env.SIM_VERBOSE) console.log(String(e));
+        return e instanceof Violation;
+      },
+    );
+  });
+
+  test('ELR with the HW moving while the ISR is below min ISR (pre-KIP-966): the ELR leader lacks committed records', () => {
+    assert.throws(
+      () => scripted({ elr: true, unsafe: { hwBelowMinIsr: true } }, elr, 11_000, order),
+      (e) => {
+        if (process.env.SIM_VERBOSE) console.log(String(e));
+        return e instanceof Violation && /elected from the ELR lacks committed offset 7/.test(e.message);
+      },
+    );
+  });
 });

@@ -38,8 +38,9 @@ function randomRun(opts: ClusterOptions): ReplicationCluster {
     if (!c.mayFault(b)) {
       // only the damaged broker may be hit until it is back in the ISR
     } else if (x < 0.25 && b.up) {
-      const power = sim.rnd() < 0.4 && c.mayLosePower(b);
-      c.crash(b, power);
+      const y = sim.rnd();
+      if (y < 0.25 && !b.paused) c.stop(b);
+      else c.crash(b, y < 0.55 && c.mayLosePower(b));
       later(() => c.start(b));
     } else if (x < 0.4 && b.up) {
       c.pause(b);
@@ -101,7 +102,12 @@ describe('replication simulation (random faults)', () => {
     let truncations = 0;
     const stats: Record<string, number> = {};
     for (let seed = 1; seed <= seeds; seed++) {
-      const c = randomRun({ seed, flushIntervalMs: FLUSH_INTERVALS[seed % FLUSH_INTERVALS.length] });
+      // Half the seeds with eligible leader replicas (KIP-966, on in a new Kafka 4.4 cluster), half without.
+      const c = randomRun({
+        seed,
+        flushIntervalMs: FLUSH_INTERVALS[seed % FLUSH_INTERVALS.length],
+        elr: seed % 2 === 0,
+      });
       acked += c.acked.size;
       elections += c.elections;
       truncations += c.truncations;
@@ -111,6 +117,11 @@ describe('replication simulation (random faults)', () => {
     assert.ok(acked > seeds * 20, `records were acknowledged (${acked})`);
     assert.ok(elections > seeds, `leaders changed (${elections})`);
     assert.ok(truncations > seeds / 10, `followers truncated on divergence (${truncations})`);
+    assert.ok(stats.elrElections! > seeds / 50, `leaders elected from the ELR (${stats.elrElections})`);
+    assert.ok(
+      stats.uncleanShutdownsSeen! > seeds / 10,
+      `unclean shutdowns left the ELR (${stats.uncleanShutdownsSeen})`,
+    );
   });
 });
 
@@ -123,6 +134,18 @@ describe('replication simulation: each protection switched off is caught', () =>
 
   test('advancing the HW over an ISR the controller has not committed loses data', () => {
     const found = findViolation({ unsafe: { hwOnProposedIsr: true } }, 300);
+    if (process.env.SIM_VERBOSE) console.log(found);
+    assert.ok(found, 'a violation was found');
+  });
+
+  test('with ELR, advancing the HW while the ISR is below min.insync.replicas (pre-KIP-966) loses data', () => {
+    const found = findViolation({ elr: true, unsafe: { hwBelowMinIsr: true } }, 1000);
+    if (process.env.SIM_VERBOSE) console.log(found);
+    assert.ok(found, 'a violation was found');
+  });
+
+  test('with ELR, keeping a broker back from an unclean shutdown in the ELR loses data', () => {
+    const found = findViolation({ elr: true, keepUncleanInElr: true }, 3000);
     if (process.env.SIM_VERBOSE) console.log(found);
     assert.ok(found, 'a violation was found');
   });

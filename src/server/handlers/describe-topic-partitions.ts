@@ -104,9 +104,10 @@ export default defineHandler<DescribeTopicPartitionsRequest, DescribeTopicPartit
             leaderEpoch: p.leaderEpoch,
             replicaNodes: [...p.replicas],
             isrNodes: [...p.isr],
-            // No eligible leader replicas (KIP-966) without replication: empty, as Kafka with ELR off reports.
-            eligibleLeaderReplicas: [],
-            lastKnownElr: [],
+            // KIP-966's eligible leader replicas and last known leader as the controller keeps them (empty when
+            // eligible.leader.replicas.version is 0, and on a single node).
+            eligibleLeaderReplicas: [...(p.elr ?? [])],
+            lastKnownElr: [...(p.lastKnownElr ?? [])],
             offlineReplicas: p.replicas.filter((r) => !live(r)),
           };
         }),

@@ -106,3 +106,33 @@ test('every image a prefix of the log: ahead of the log, a batch the log does no
   c.checkNodes([{ id: 3, activeEpoch: null, imageOffset: c.truth.offset + 1, refused: 1 }]);
   assert.equal(c.violations.length, 4, c.violations.join('\n'));
 });
+
+test('ELR rules (KIP-966): an empty ISR or an ELR without the feature, an ELR at min ISR, an unclean leader keeping it', () => {
+  const elrOn = record('FeatureLevelRecord', { name: 'eligible.leader.replicas.version', featureLevel: 1 });
+  const elrChange = (leader: number, isr: number[], elr: number[]) =>
+    record('PartitionChangeRecord', { topicId: T, partitionId: 0, leader, isr, eligibleLeaderReplicas: elr });
+  // Without the feature: an empty ISR, and an ELR, are violations.
+  const off = healthy();
+  batch(off, 1, [elrChange(-1, [], [1])]);
+  assert.match(off.violations.join(), /empty ISR/);
+  assert.match(off.violations.join(), /ELR \[1\] with the feature off/);
+  // With it (min ISR 1 here): an ELR beside a non-empty ISR is at min ISR; an ELR member in the ISR is caught.
+  const on = healthy();
+  batch(on, 1, [elrOn, elrChange(1, [1], [2])]);
+  assert.match(on.violations.join(), /ELR \[2\] kept with the ISR \[1\] at min ISR 1/);
+  const both = healthy();
+  batch(both, 1, [elrOn, elrChange(1, [1], [1])]);
+  assert.match(both.violations.join(), /not distinct replicas outside the ISR/);
+  // A leader from outside ISR and ELR must lead an ISR of itself with no ELR; from the ELR it is clean.
+  const clean = new ClusterChecker();
+  batch(clean, 1, [...broker(1, 10n), ...broker(2, 11n), ...broker(3, 12n), elrOn, ...topic(1, [1], [1, 2, 3])]);
+  batch(clean, 1, [
+    record('ConfigRecord', { resourceType: 2, resourceName: 't', name: 'min.insync.replicas', value: '3' }),
+    elrChange(-1, [], [2]),
+    elrChange(2, [2], []),
+  ]);
+  assert.deepEqual(clean.violations, []);
+  batch(clean, 1, [elrChange(-1, [], [2])]);
+  batch(clean, 1, [elrChange(3, [3, 2], [])]);
+  assert.match(clean.violations.join(), /leader 3 from outside ISR\/ELR \[2\] with ISR \[3,2\]/);
+});

@@ -6,10 +6,11 @@ import { type ControllerEvent, decide } from '../../../src/controller/decisions.
 import { completeReassignment } from '../../../src/controller/reassignment.ts';
 import { imageRecords } from '../../../src/controller/store-log.ts';
 import { MetadataImage } from '../../../src/metadata/image.ts';
-import type { MetadataRecord } from '../../../src/metadata/records.ts';
+import { type MetadataRecord, record } from '../../../src/metadata/records.ts';
 import { ErrorCode } from '../../../src/protocol/errors.ts';
 
 const settings = { defaultPartitions: 1, defaultReplicationFactor: 3, uncleanLeaderElection: false };
+const ELR_FEATURE = 'eligible.leader.replicas.version';
 const id = (n: number) => {
   const b = Buffer.alloc(16);
   b.writeUInt32BE(n, 12);
@@ -18,13 +19,32 @@ const id = (n: number) => {
 
 class Cluster {
   image = MetadataImage.empty('c');
+  readonly elr: boolean;
+  /** `elr`: keep eligible.leader.replicas.version at the new cluster's 1 (default: set it to 0, as before ELR). */
+  constructor(opts: { elr?: boolean } = {}) {
+    this.elr = opts.elr ?? false;
+  }
   run(e: ControllerEvent, s = settings) {
     const d = decide(this.image, e, s);
     for (const r of d.records) this.image = this.image.apply(r, this.image.offset + 1);
     return d;
   }
-  register(brokerId: number, epoch: bigint, rack: string | null = null) {
-    return this.run({ type: 'brokerRegistered', brokerId, epoch, incarnationId: id(brokerId), endpoints: [], rack });
+  register(brokerId: number, epoch: bigint, rack: string | null = null, more: Partial<ControllerEvent> = {}) {
+    const d = this.run({
+      type: 'brokerRegistered',
+      brokerId,
+      epoch,
+      incarnationId: id(brokerId),
+      endpoints: [],
+      rack,
+      ...more,
+    } as ControllerEvent);
+    if (!this.elr && this.image.features.has(ELR_FEATURE))
+      this.image = this.image.apply(
+        record('FeatureLevelRecord', { name: ELR_FEATURE, featureLevel: 0 }),
+        this.image.offset + 1,
+      );
+    return d;
   }
   topic(name: string, assignments: number[][], configs: Record<string, string> = {}) {
     return this.run({
@@ -96,9 +116,10 @@ test("replica placement matches Kafka's AdminUtils (rack-unaware and rack-aware)
 });
 
 test('registration: registered fenced then unfenced; the same registration again is a no-op', () => {
-  const c = new Cluster();
+  const c = new Cluster({ elr: true });
   // The first registration of a new cluster also finalizes the bootstrap feature levels (as Kafka 4.4).
   assert.deepEqual(types(c.register(1, 10n).records), [
+    'FeatureLevelRecord',
     'FeatureLevelRecord',
     'FeatureLevelRecord',
     'FeatureLevelRecord',
@@ -108,6 +129,7 @@ test('registration: registered fenced then unfenced; the same registration again
   assert.equal(c.image.features.get('transaction.version'), 2);
   assert.equal(c.image.features.get('group.version'), 1);
   assert.equal(c.image.features.get('share.version'), 1);
+  assert.equal(c.image.features.get(ELR_FEATURE), 1, 'ELR on in a new cluster, as Kafka 4.1+');
   assert.deepEqual(types(c.register(2, 20n).records), ['RegisterBrokerRecord', 'UnfenceBrokerRecord']);
   assert.equal(c.image.brokers.get(1)?.fenced, false);
   assert.deepEqual(c.register(1, 10n).records, []);

@@ -114,3 +114,30 @@ test('unknown features, levels and upgrade types are refused; one refusal refuse
   assert.equal(log.entries.length, before, 'nothing written');
   assert.equal(rejectFeatureUpdate(upgrade(TV, 1), 1), null, 'the same level again is fine');
 });
+
+test('with ELR on, a new min.insync.replicas (topic, cluster-wide) writes a ClearElrRecord; no broker-level one', () => {
+  const log = new MemoryLog();
+  const c = controller(log);
+  c.registerBroker(1, EP, null);
+  c.createTopics([{ name: 't', numPartitions: 1, replicationFactor: 1, assignments: [], configs: {} }], false);
+  const clears = () => log.entries.filter((e) => e.record.type === 'ClearElrRecord').map((e) => e.record.data);
+  c.alterConfigs('topic', 't', [{ op: 'set', name: 'min.insync.replicas', value: '2' }], false, () => []);
+  c.alterConfigs('topic', 't', [{ op: 'set', name: 'retention.ms', value: '1000' }], false, () => []);
+  c.alterConfigs('broker', '', [{ op: 'set', name: 'min.insync.replicas', value: '2' }], false, () => []);
+  assert.deepEqual(clears(), [{ topicName: 't' }, { topicName: '' }]);
+  // As Kafka 4.1+: no broker-level value, and the cluster-wide one is not removed, while ELR is on.
+  const one = c.alterConfigs('broker', '1', [{ op: 'set', name: 'min.insync.replicas', value: '2' }], false, () => []);
+  assert.deepEqual(one, {
+    errorCode: ErrorCode.INVALID_CONFIG,
+    errorMessage: 'Broker-level min.insync.replicas cannot be altered while ELR is enabled.',
+  });
+  const gone = c.alterConfigs(
+    'broker',
+    '',
+    [{ op: 'delete', name: 'min.insync.replicas', value: null }],
+    false,
+    () => [],
+  );
+  assert.equal(gone.errorMessage, 'Cluster-level min.insync.replicas cannot be removed while ELR is enabled.');
+  assert.equal(clears().length, 2);
+});

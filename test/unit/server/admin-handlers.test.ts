@@ -240,3 +240,21 @@ test('DescribeTopicPartitions of every topic: pages follow the cursor until ever
     1,
   );
 });
+
+test('DescribeTopicPartitions answers the eligible leader replicas and the last known leader (KIP-966)', async () => {
+  const base = image([1, 2, 3], [{ name: 'e', leaders: [-1], replicas: [[1, 2, 3]] }]);
+  const t = base.topics.get('e')!;
+  const p = { ...t.partitions[0]!, isr: [], elr: [1, 2], lastKnownElr: [1] };
+  const img = new MetadataImage({
+    ...base,
+    topics: new Map([['e', { ...t, partitions: [p] }]]),
+    topicsById: new Map([[t.id, { ...t, partitions: [p] }]]),
+  });
+  const res = await call(describeTopicPartitions, ctx(img), {
+    topics: [{ name: 'e' }],
+    responsePartitionLimit: 10,
+    cursor: null,
+  });
+  const out = res.topics[0].partitions[0];
+  assert.deepEqual([out.leaderId, out.isrNodes, out.eligibleLeaderReplicas, out.lastKnownElr], [-1, [], [1, 2], [1]]);
+});
