@@ -142,6 +142,46 @@ describe('share groups: stored group state and offset resets, with real clients'
     } finally {
       c2.close();
     }
+    // Kafka's own reader of __consumer_offsets share-group records (kafka-console-consumer.sh with its
+    // ShareGroupMessageFormatter) decodes what was stored: the epochs, and topic-partition 0 in the group's
+    // ShareGroupStatePartitionMetadata (the heartbeat's assignment was asked of the share coordinator: it has state
+    // since the first consumer read it).
+    type Printed = {
+      key: { type: number; data: { groupId: string } };
+      value: { data: Record<string, unknown> } | null;
+    };
+    const stored = await until(
+      'topic-partition 0 in ShareGroupStatePartitionMetadata',
+      async () => {
+        const r = await runKafkaTool(libs, 'org.apache.kafka.tools.consumer.ConsoleConsumer', [
+          '--bootstrap-server',
+          broker!.bootstrap,
+          '--topic',
+          '__consumer_offsets',
+          '--from-beginning',
+          '--timeout-ms',
+          '4000',
+          '--formatter',
+          'org.apache.kafka.tools.consumer.ShareGroupMessageFormatter',
+        ]);
+        const records = r.stdout
+          .replace(/\}\s*\{"key"/g, '}\n{"key"')
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as Printed)
+          .filter((x) => x.key.data.groupId === group);
+        const last = (type: number) => records.filter((x) => x.key.type === type).at(-1)?.value?.data;
+        const partitions = last(15) as
+          | { initializedTopics: Array<{ topicName: string; partitions: number[] }> }
+          | undefined;
+        const initialized = partitions?.initializedTopics.find((t) => t.topicName === topic)?.partitions;
+        return initialized?.includes(0)
+          ? { epoch: last(11)?.epoch, assignmentEpoch: last(12)?.assignmentEpoch }
+          : undefined;
+      },
+      60_000,
+    );
+    assert.deepEqual(stored, { epoch: before.groupEpoch + 1, assignmentEpoch: before.groupEpoch + 1 });
   });
 
   test('after --reset-offsets at the group coordinator, the share-partition leader that cached the partition redelivers from the new offset', async () => {

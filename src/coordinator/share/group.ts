@@ -128,6 +128,10 @@ export class ShareGroups {
     return this.#config.groupConfig?.(groupId).sessionTimeoutMs ?? this.#config.sessionTimeoutMs;
   }
 
+  heartbeatIntervalMs(groupId: string): number {
+    return this.#intervalMs(groupId);
+  }
+
   #intervalMs(groupId: string): number {
     return this.#config.groupConfig?.(groupId).heartbeatIntervalMs ?? this.#config.heartbeatIntervalMs;
   }

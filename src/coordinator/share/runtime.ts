@@ -69,6 +69,8 @@ export class ShareRuntime implements LocalShareCoordinator {
   /** The share-partition leaders' persister: local, or over the network to the key's share coordinator. */
   readonly persister: ShareStatePersister;
   readonly #transport: ShareStateTransport;
+  /** Per group: when #learnAssigned may ask again (Infinity while a round is in flight). */
+  readonly #learning = new Map<string, number>();
   #closed = false;
 
   constructor(opts: ShareRuntimeOptions) {
@@ -209,6 +211,9 @@ export class ShareRuntime implements LocalShareCoordinator {
     }
     const { response, fx } = this.groups.heartbeat(req, this.#topics(), this.#opts.clock());
     this.#effects(fx);
+    if (response.errorCode === ErrorCode.NONE && response.memberId !== null) {
+      this.#learnAssigned(req.groupId, response.memberId);
+    }
     if (fx.records.length === 0) return response;
     // Answered once the change is stored (committed, in a cluster), as Kafka's group coordinator does.
     const done = (code: number): ShareHeartbeatResponse =>
@@ -407,6 +412,7 @@ export class ShareRuntime implements LocalShareCoordinator {
     if (this.groups.state(groupId) === 'Stable') return ErrorCode.NON_EMPTY_GROUP;
     if (!this.groups.groups.has(groupId) && states.length === 0) return ErrorCode.GROUP_ID_NOT_FOUND;
     this.partitions.forgetGroup(groupId);
+    this.#learning.delete(groupId);
     for (const { key } of states) {
       const code = await this.persister.delete(key);
       if (code !== ErrorCode.NONE) return code;
@@ -477,6 +483,37 @@ export class ShareRuntime implements LocalShareCoordinator {
     } catch (e) {
       if (!(e instanceof KafkaError)) throw e;
     }
+  }
+
+  /**
+   * A member's assigned share-partitions not yet known to have state are asked of their share coordinators (one round
+   * per group at a time, at most once per heartbeat interval): those that have state by now (the share-partition
+   * leader initializes it on the first fetch) join the group's ShareGroupStatePartitionMetadata.
+   */
+  #learnAssigned(groupId: string, memberId: string): void {
+    const g = this.groups.groups.get(groupId);
+    const m = g?.members.get(memberId);
+    if (!g || !m) return;
+    const unknown = m.assignment.flatMap((t) =>
+      t.partitions
+        .filter((p) => !g.initialized.get(t.topicId)?.partitions.has(p))
+        .map((partition) => ({ topicId: t.topicId, topicName: t.topicName, partition })),
+    );
+    const now = this.#opts.clock();
+    if (unknown.length === 0 || (this.#learning.get(groupId) ?? -Infinity) > now) return;
+    this.#learning.set(groupId, Infinity);
+    const keys = unknown.map((u) => ({ groupId, topicId: u.topicId, partition: u.partition }));
+    void this.persister
+      .summaries(keys)
+      .then((results) => {
+        if (this.#closed || !this.groups.groups.has(groupId)) return;
+        this.#learnInitialized(
+          groupId,
+          unknown.filter((_, i) => results[i]?.errorCode === ErrorCode.NONE && results[i]?.summary !== undefined),
+        );
+      })
+      .catch((e) => this.#opts.log.debug({ group: groupId, err: (e as Error).message }, 'share-partition summaries'))
+      .finally(() => this.#learning.set(groupId, this.#opts.clock() + this.groups.heartbeatIntervalMs(groupId)));
   }
 
   /** Stores that these share-partitions of the group have state (ShareGroupStatePartitionMetadata), if that is new. */
