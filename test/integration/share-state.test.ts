@@ -15,6 +15,7 @@ import { ApiKey } from '../../src/protocol/apis.ts';
 import { ErrorCode } from '../../src/protocol/errors.ts';
 import type {
   CreateTopicsResponse,
+  DescribeConfigsResponse,
   FindCoordinatorResponse,
   IncrementalAlterConfigsResponse,
   ListGroupsResponse,
@@ -243,6 +244,17 @@ describe('share groups: stored group state and offset resets, with real clients'
       });
       const bootstrap = c.brokers[G - 1]!.bootstrap;
       await prepare(await conn(G), bootstrap, topic, group);
+      // L initializes the share-partition at share.auto.offset.reset: wait until its metadata has the group config.
+      await until('the group config at L', async () => {
+        const d = await (await conn(L)).send<DescribeConfigsResponse>(ApiKey.DescribeConfigs, 4, {
+          resources: [{ resourceType: 32, resourceName: group, configurationKeys: ['share.auto.offset.reset'] }],
+          includeSynonyms: false,
+          includeDocumentation: false,
+        });
+        return d.results[0]?.configs.find((x) => x.name === 'share.auto.offset.reset')?.value === 'earliest'
+          ? true
+          : undefined;
+      });
 
       const first = await drain(libs, bootstrap, topic, group);
       assert.deepEqual(offsetsOf(first), ALL);
