@@ -309,7 +309,7 @@ export class SharePartitions {
    */
   connectionClosed(connectionId: number): void {
     const groups = this.#connectionGroups.get(connectionId);
-    if (!groups) return;
+    if (!groups || this.#closed) return;
     this.#connectionGroups.delete(connectionId);
     const left: Array<{ groupId: string; memberId: string }> = [];
     for (const [k, s] of this.#sessions) {
