@@ -362,6 +362,7 @@ export class Broker {
       holdUntilEnabled: this.cluster !== undefined,
       connectionThrottleMs: (ip) =>
         services.quotas?.connection.admit(controller.image.clientQuotas, ip, Date.now()) ?? 0,
+      onConnectionClosed: (id) => shares.partitions.connectionClosed(id),
     });
     this.bound = await this.server.listen(
       cfg.listeners

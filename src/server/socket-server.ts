@@ -36,6 +36,8 @@ export interface SocketServerOptions extends ConnectionOptions {
    * after that many ms without being read (Kafka's delayed close of a throttled connection).
    */
   connectionThrottleMs?: (ip: string) => number;
+  /** Runs when a client connection has closed, with its id (share sessions end with their connection). */
+  onConnectionClosed?: (id: number) => void;
 }
 
 export class SocketServer {
@@ -211,7 +213,10 @@ export class SocketServer {
       this.processor,
       this.log,
       this.opts,
-      () => this.connections.delete(conn),
+      () => {
+        this.connections.delete(conn);
+        this.opts.onConnectionClosed?.(conn.info.id);
+      },
     );
     this.connections.add(conn);
   }

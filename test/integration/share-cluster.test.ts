@@ -185,8 +185,8 @@ describe('share groups in a cluster', { timeout: 120_000 }, () => {
 // leader of the group's __consumer_offsets partition), which reads the state with ReadShareGroupStateSummary and
 // changes it with Initialize/DeleteShareGroupState sent to the share coordinator S (the leader of the single
 // __share_group_state partition); G != S is checked with FindCoordinator and the metadata. Then G restarts: the share
-// group, whose membership was in memory, is described as Empty from its persisted state, and deleting it deletes the
-// state on S.
+// group, stored in __consumer_offsets (RF 3), is loaded by the partition's new leader and listed and described Empty
+// with its epochs, and deleting it deletes the state on S.
 describe('kafka-share-groups.sh through a group coordinator that is not the share coordinator', {
   timeout: 300_000,
 }, () => {
@@ -419,19 +419,29 @@ describe('kafka-share-groups.sh through a group coordinator that is not the shar
       const remaining = await describeUntil(new RegExp(`${group}\\s+tool\\s+0\\s+0\\s+6\\b`));
       assert.doesNotMatch(remaining, /tool2/);
 
-      // G restarts: no broker has the group's members any more; the group is described as Empty from its state.
+      // G restarts: the group's __consumer_offsets partition moves to another broker, which loads the stored group:
+      // listed (before anything describes it) and described Empty with its epochs (joined 1, left 2), members 0.
       open.get(G)?.close();
       open.delete(G);
       await broker(G).restart();
+      await until(
+        'the group listed after the restart',
+        async () => {
+          const l = await tool('--list');
+          return l.code === 0 && new RegExp(`^${group}$`, 'm').test(l.stdout) ? true : undefined;
+        },
+        90_000,
+      );
       const state = await until(
         'the group described after the restart',
         async () => {
-          const d = await tool('--describe', '--group', group, '--state');
+          const d = await tool('--describe', '--group', group, '--state', '--verbose');
           return d.code === 0 && /Empty/.test(d.stdout) ? d.stdout : undefined;
         },
         90_000,
       );
-      assert.match(state, new RegExp(`${group}\\s+\\S+\\s+\\(\\d+\\)\\s+Empty\\s+0\\b`), state);
+      // GROUP COORDINATOR (ID) STATE GROUP-EPOCH ASSIGNMENT-EPOCH #MEMBERS
+      assert.match(state, new RegExp(`${group}\\s+\\S+\\s+\\(\\d+\\)\\s+Empty\\s+2\\s+2\\s+0\\b`), state);
       await describeUntil(new RegExp(`${group}\\s+tool\\s+0\\s+0\\s+6\\b`));
       const gone = await tool('--delete', '--group', group);
       assert.equal(gone.code, 0, describeRun('delete', gone));

@@ -13,6 +13,7 @@ import { buildBatch, iterateRecords, parseControlRecord } from '../../records/in
 import type { Logger } from '../../util/log.ts';
 import { awaitCommitted } from '../commit-wait.ts';
 import { ensureInternalTopic, storedBatches } from '../internal-topic.ts';
+import { isShareGroupKey } from '../share/group-records.ts';
 import type { ConsumerGroup, ConsumerHeartbeatRequest, ConsumerHeartbeatResponse, TopicsView } from './consumer.ts';
 import { type CoordinatorRecord, decodeRecord, OFFSETS_TOPIC, partitionForGroup } from './records.ts';
 import {
@@ -28,6 +29,15 @@ import {
   type SyncRequest,
   type SyncResult,
 } from './shard.ts';
+
+/**
+ * Share groups (KIP-932) are kept by the share runtime but stored in __consumer_offsets: it gets the share-group
+ * records of each partition this coordinator loads (in log order), and is told when a partition is unloaded.
+ */
+export interface ShareGroupStore {
+  load(partition: number, records: CoordinatorRecord[]): void;
+  unload(partition: number): void;
+}
 
 export interface GroupRuntimeOptions {
   config: BrokerConfig;
@@ -52,6 +62,7 @@ export class GroupCoordinatorRuntime {
   private readonly pendingTxnOffsets = new Map<string, CoordinatorRecord[]>();
   private expiryTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private shareStore: ShareGroupStore | undefined;
 
   constructor(opts: GroupRuntimeOptions) {
     this.opts = opts;
@@ -167,6 +178,7 @@ export class GroupCoordinatorRuntime {
     // truncated since, or ended by a marker another leader wrote.
     this.dropPendingTxnOffsets(partition);
     let records = 0;
+    const share: CoordinatorRecord[] = [];
     for (const { batch, header, from } of storedBatches(part.log)) {
       if (header.baseOffset < from) continue;
       if (header.isTransactional) {
@@ -176,6 +188,11 @@ export class GroupCoordinatorRuntime {
       if (header.isControl) continue;
       for (const rec of iterateRecords(batch)) {
         if (rec.key === null) continue;
+        if (isShareGroupKey(rec.key)) {
+          share.push({ key: rec.key, value: rec.value });
+          records++;
+          continue;
+        }
         try {
           shard.replay(rec.key, rec.value, now);
           records++;
@@ -189,6 +206,7 @@ export class GroupCoordinatorRuntime {
       }
     }
     this.shards.set(partition, shard);
+    this.shareStore?.load(partition, share);
     this.awaitLoaded(partition, part);
     this.shardEpochs.set(partition, part.leaderEpoch);
     void this.apply(partition, shard.loaded(now));
@@ -211,7 +229,47 @@ export class GroupCoordinatorRuntime {
       // Not committed in time or leadership lost: drop the shard; the next request loads it again.
       this.shards.delete(partition);
       this.shardEpochs.delete(partition);
+      this.shareStore?.unload(partition);
     });
+  }
+
+  /**
+   * Share groups are stored here from now on: `store` gets the share-group records of every partition loaded (those
+   * loaded already at once, read again from their logs).
+   */
+  attachShareGroups(store: ShareGroupStore): void {
+    this.shareStore = store;
+    for (const partition of this.shards.keys()) {
+      const part = this.opts.replicas.get(OFFSETS_TOPIC, partition);
+      if (!part) continue;
+      const share: CoordinatorRecord[] = [];
+      for (const { batch, header, from } of storedBatches(part.log)) {
+        if (header.baseOffset < from || header.isControl || header.isTransactional) continue;
+        for (const rec of iterateRecords(batch)) {
+          if (rec.key !== null && isShareGroupKey(rec.key)) share.push({ key: rec.key, value: rec.value });
+        }
+      }
+      store.load(partition, share);
+    }
+  }
+
+  /**
+   * The __consumer_offsets partition of a share group, loaded (its share groups handed to the store): throws
+   * NOT_COORDINATOR elsewhere than its leader, COORDINATOR_LOAD_IN_PROGRESS while it loads.
+   */
+  loadShareGroup(groupId: string): number {
+    return this.shardFor(groupId).partition;
+  }
+
+  /** Appends a share group's records to its partition: NONE or the coordinator's error once they are committed. */
+  appendShareRecords(groupId: string, records: CoordinatorRecord[]): number | Promise<number> {
+    if (records.length === 0) return ErrorCode.NONE;
+    try {
+      return this.appendCommitted(this.shardFor(groupId).partition, records);
+    } catch (e) {
+      if (e instanceof KafkaError) return e.code;
+      throw e;
+    }
   }
 
   /**
@@ -228,6 +286,7 @@ export class GroupCoordinatorRuntime {
       this.shardEpochs.delete(partition);
       this.loadingShards.delete(partition);
       this.dropPendingTxnOffsets(partition);
+      this.shareStore?.unload(partition);
       for (const [key, t] of this.timers)
         if (t.shard === partition) {
           clearTimeout(t.handle);

@@ -81,6 +81,8 @@ interface Entry {
 interface Session {
   /** The epoch the next request must carry. */
   nextEpoch: number;
+  /** The client connection that opened it (its close ends the session, as Kafka's ShareSessionCache). */
+  connectionId: number | undefined;
   partitions: Map<string, { topicId: string; partition: number; maxBytes: number }>;
 }
 
@@ -96,6 +98,8 @@ export class SharePartitions {
   /** Share-partitions being loaded (read or initialized through the persister): one load per key at a time. */
   readonly #loading = new Map<string, Promise<Entry>>();
   readonly #sessions = new Map<string, Session>();
+  /** The groups that opened share sessions on each client connection. */
+  readonly #connectionGroups = new Map<number, Set<string>>();
   #closed = false;
 
   constructor(deps: SharePartitionsDeps) {
@@ -296,6 +300,45 @@ export class SharePartitions {
     this.#entries.delete(k);
   }
 
+  /**
+   * A client connection closed (Kafka's ShareSessionCache disconnect listener): the share sessions it opened end and
+   * their members' acquired records are released (onMemberLeave); a group left with no share session on this broker
+   * has its cached share-partitions dropped (onGroupEmpty), once their writes are done, so its next fetch loads the
+   * persisted state again: an offsets reset (a new state epoch) or deletion made meanwhile by the group coordinator on
+   * another broker is seen, even where no write of the stale copy would have been fenced.
+   */
+  connectionClosed(connectionId: number): void {
+    const groups = this.#connectionGroups.get(connectionId);
+    if (!groups || this.#closed) return;
+    this.#connectionGroups.delete(connectionId);
+    const left: Array<{ groupId: string; memberId: string }> = [];
+    for (const [k, s] of this.#sessions) {
+      if (s.connectionId !== connectionId) continue;
+      const [groupId = '', memberId = ''] = k.split('\0');
+      left.push({ groupId, memberId });
+    }
+    if (left.length > 0) this.releaseMembers(left);
+    for (const groupId of groups) if (!this.#hasSession(groupId)) this.#groupEmpty(groupId);
+  }
+
+  #hasSession(groupId: string): boolean {
+    for (const k of this.#sessions.keys()) if (k.startsWith(`${groupId}\0`)) return true;
+    return false;
+  }
+
+  #groupEmpty(groupId: string): void {
+    for (const [k, e] of this.#entries) {
+      if (e.key.groupId !== groupId) continue;
+      void e.writes
+        .catch(() => {})
+        .then(() => {
+          if (this.#entries.get(k) !== e || this.#hasSession(groupId)) return;
+          if (e.timer) clearTimeout(e.timer);
+          this.#entries.delete(k);
+        });
+    }
+  }
+
   /** Members left or timed out: their records are released, their share sessions closed. */
   releaseMembers(removed: Array<{ groupId: string; memberId: string }>): void {
     for (const { groupId, memberId } of removed) {
@@ -319,6 +362,7 @@ export class SharePartitions {
     memberId: string,
     epoch: number,
     opening: boolean,
+    connectionId?: number,
   ): { session?: Session; errorCode: number; errorMessage: string | null } {
     const k = `${groupId}\0${memberId}`;
     if (epoch === 0) {
@@ -328,8 +372,13 @@ export class SharePartitions {
           errorMessage: 'ShareAcknowledge cannot open a share session.',
         };
       }
-      const session = { nextEpoch: 1, partitions: new Map() };
+      const session: Session = { nextEpoch: 1, connectionId, partitions: new Map() };
       this.#sessions.set(k, session);
+      if (connectionId !== undefined) {
+        const groups = this.#connectionGroups.get(connectionId) ?? new Set<string>();
+        groups.add(groupId);
+        this.#connectionGroups.set(connectionId, groups);
+      }
       return { session, errorCode: ErrorCode.NONE, errorMessage: null };
     }
     const session = this.#sessions.get(k);
@@ -396,8 +445,10 @@ export class SharePartitions {
     batchSize: number;
     /** Only acknowledgements (RENEW ones among them, v2+ IsRenewAck): nothing is acquired. */
     acknowledgeOnly: boolean;
+    /** The client connection the request came on (connectionClosed ends the sessions it opened). */
+    connectionId?: number;
   }): Promise<ShareFetchResult> {
-    const s = this.#session(req.groupId, req.memberId, req.shareSessionEpoch, true);
+    const s = this.#session(req.groupId, req.memberId, req.shareSessionEpoch, true, req.connectionId);
     if (s.errorCode !== ErrorCode.NONE) return { errorCode: s.errorCode, errorMessage: s.errorMessage, partitions: [] };
     const hasAcks = req.topics.some((t) => t.partitions.some((p) => p.acknowledgementBatches.length > 0));
     if (req.shareSessionEpoch === 0 && hasAcks) {

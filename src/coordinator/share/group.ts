@@ -6,11 +6,27 @@
 // moved it may have been lost); any other epoch is fenced. A member whose
 // session times out is removed; the caller then releases its acquired records on every share-partition.
 //
-// Membership lives in memory only: after a coordinator moves, members get UNKNOWN_MEMBER_ID and rejoin (the state
-// that matters, share-partition state, is persisted by the share coordinator).
+// Every change comes with the records that persist it in __consumer_offsets (group-records.ts), as Kafka 4.4's group
+// coordinator writes them: the group epoch and metadata hash, each member's metadata, target and current assignment,
+// the assignment epoch, tombstones when a member goes; the runtime appends them through the group coordinator, and
+// replay (share-group-replay.ts) rebuilds the groups when a coordinator loads the partition (after a restart or a
+// failover members keep their epochs and get a full session to come back). Each group also keeps which
+// topic-partitions have share-partition state (ShareGroupStatePartitionMetadata).
+import { createHash } from 'node:crypto';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { assert } from '../../util/assert.ts';
 import type { TopicsView } from '../group/consumer.ts';
+import {
+  currentRecord,
+  memberRecord,
+  metadataRecord,
+  type ShareGroupRecord,
+  type StatePartitions,
+  type StoredRecord,
+  statePartitionsRecord,
+  targetMemberRecord,
+  targetMetadataRecord,
+} from './group-records.ts';
 
 export interface ShareGroupsConfig {
   sessionTimeoutMs: number;
@@ -43,10 +59,28 @@ export interface ShareGroup {
   groupEpoch: number;
   assignmentEpoch: number;
   members: Map<string, ShareMember>;
-  /** `name:id:partitions` of every subscribed topic, as of the last assignment. */
-  topicsSignature: string;
+  /** Hash of `name:id:partitions` of every subscribed topic as of the last assignment (0 when none): a change of it
+   * reassigns. Persisted as ShareGroupMetadata's MetadataHash. */
+  metadataHash: bigint;
   /** The target assignment of the assignment epoch: each member takes its own when it next heartbeats. */
   target: Map<string, TopicAssignment[]>;
+  /** Topic-partitions with share-partition state, by topic id (ShareGroupStatePartitionMetadata). */
+  initialized: Map<string, { topicName: string; partitions: Set<number> }>;
+  /** Topics whose share-partition state is being deleted, by topic id. */
+  deleting: Map<string, string>;
+}
+
+export function newShareGroup(groupId: string): ShareGroup {
+  return {
+    groupId,
+    groupEpoch: 0,
+    assignmentEpoch: 0,
+    members: new Map(),
+    metadataHash: 0n,
+    target: new Map(),
+    initialized: new Map(),
+    deleting: new Map(),
+  };
 }
 
 export interface ShareHeartbeatRequest {
@@ -73,9 +107,12 @@ export interface ShareGroupEffects {
   timers: Array<{ key: string; at: number }>;
   /** Members removed (left or timed out): their acquired records are to be released. */
   removed: Array<{ groupId: string; memberId: string }>;
+  /** What persists the change in __consumer_offsets (group-records.ts), in order. */
+  records: StoredRecord[];
 }
 
 const SESSION_TIMER = 'share-session';
+const noEffects = (): ShareGroupEffects => ({ timers: [], removed: [], records: [] });
 
 export class ShareGroups {
   readonly groups = new Map<string, ShareGroup>();
@@ -91,6 +128,10 @@ export class ShareGroups {
     return this.#config.groupConfig?.(groupId).sessionTimeoutMs ?? this.#config.sessionTimeoutMs;
   }
 
+  heartbeatIntervalMs(groupId: string): number {
+    return this.#intervalMs(groupId);
+  }
+
   #intervalMs(groupId: string): number {
     return this.#config.groupConfig?.(groupId).heartbeatIntervalMs ?? this.#config.heartbeatIntervalMs;
   }
@@ -100,7 +141,7 @@ export class ShareGroups {
     topics: TopicsView,
     now: number,
   ): { response: ShareHeartbeatResponse; fx: ShareGroupEffects } {
-    const fx: ShareGroupEffects = { timers: [], removed: [] };
+    const fx = noEffects();
     const fail = (errorCode: number, errorMessage: string) => ({
       response: { errorCode, errorMessage, memberId: null, memberEpoch: -1, heartbeatIntervalMs: 0, assignment: null },
       fx,
@@ -118,7 +159,7 @@ export class ShareGroups {
 
     if (req.memberEpoch === -1) {
       if (!group || !existing) return fail(ErrorCode.UNKNOWN_MEMBER_ID, `Member ${req.memberId} is not in the group.`);
-      this.#remove(group, req.memberId, topics, fx);
+      this.#remove(group, req.memberId, topics, fx, now);
       return {
         response: {
           errorCode: ErrorCode.NONE,
@@ -143,14 +184,7 @@ export class ShareGroups {
       }
     }
     if (!group) {
-      group = {
-        groupId: req.groupId,
-        groupEpoch: 0,
-        assignmentEpoch: 0,
-        members: new Map(),
-        topicsSignature: '',
-        target: new Map(),
-      };
+      group = newShareGroup(req.groupId);
       this.groups.set(req.groupId, group);
     }
     let member = existing;
@@ -178,21 +212,33 @@ export class ShareGroups {
       changed = true;
     }
     member.lastSeen = now;
-    member.rackId = req.rackId ?? member.rackId;
+    let metadataChanged = changed;
+    if ((req.rackId ?? member.rackId) !== member.rackId) {
+      member.rackId = req.rackId;
+      metadataChanged = true;
+    }
+    if (req.clientId !== member.clientId || req.clientHost !== member.clientHost) {
+      member.clientId = req.clientId;
+      member.clientHost = req.clientHost;
+      metadataChanged = true;
+    }
     if (req.subscribedTopicNames !== null) {
       const subs = [...new Set(req.subscribedTopicNames)].sort();
       if (subs.join('\0') !== member.subscribedTopicNames.join('\0')) {
         member.subscribedTopicNames = subs;
         changed = true;
+        metadataChanged = true;
       }
     }
-    if (this.#topicsSignature(group, topics) !== group.topicsSignature) changed = true;
-    if (changed) this.#reassign(group, topics);
+    if (metadataChanged) fx.records.push(memberRecord(group.groupId, member.memberId, memberValue(member)));
+    if (metadataHash(this.#topicsSignature(group, topics)) !== group.metadataHash) changed = true;
+    if (changed) this.#reassign(group, topics, fx, now);
     if (member.memberEpoch !== group.assignmentEpoch) {
       // The member takes its target assignment at once (nothing to revoke in a share group).
       member.previousMemberEpoch = member.memberEpoch;
       member.memberEpoch = group.assignmentEpoch;
       member.assignment = group.target.get(member.memberId) ?? [];
+      fx.records.push(currentRecord(group.groupId, member.memberId, currentValue(member)));
     }
     const fullRequest = req.memberEpoch === 0 || req.subscribedTopicNames !== null;
     const sendAssignment = fullRequest || member.memberEpoch !== req.memberEpoch;
@@ -214,7 +260,7 @@ export class ShareGroups {
 
   /** A session timer fired: removes the member unless it heartbeated since. */
   onTimer(key: string, topics: TopicsView, now: number): ShareGroupEffects {
-    const fx: ShareGroupEffects = { timers: [], removed: [] };
+    const fx = noEffects();
     const parsed = parseSessionKey(key);
     if (!parsed) return fx;
     const group = this.groups.get(parsed.groupId);
@@ -225,7 +271,7 @@ export class ShareGroups {
       fx.timers.push({ key, at: due });
       return fx;
     }
-    this.#remove(group, member.memberId, topics, fx);
+    this.#remove(group, member.memberId, topics, fx, now);
     return fx;
   }
 
@@ -236,32 +282,180 @@ export class ShareGroups {
     return g.members.size === 0 ? 'Empty' : 'Stable';
   }
 
-  /** Adds an Empty group at epoch 0, unless the group exists: a share group known by its persisted state only. */
-  restoreEmpty(groupId: string): void {
-    if (this.groups.has(groupId)) return;
-    this.groups.set(groupId, {
-      groupId,
-      groupEpoch: 0,
-      assignmentEpoch: 0,
-      members: new Map(),
-      topicsSignature: '',
-      target: new Map(),
-    });
+  // ---- loading (a coordinator replays its __consumer_offsets partition) --------------------------------------------
+
+  /** Applies one stored record (last value per key wins; the group's metadata tombstone deletes the group). */
+  replay(r: ShareGroupRecord, nameOf: (topicId: string) => string | undefined): void {
+    if (r.type === 'metadata' && r.value === null) {
+      this.groups.delete(r.groupId);
+      return;
+    }
+    let g = this.groups.get(r.groupId);
+    if (!g) {
+      if (r.value === null) return;
+      g = newShareGroup(r.groupId);
+      this.groups.set(r.groupId, g);
+    }
+    const named = (tps: Array<{ topicId: string; partitions: number[] }>): TopicAssignment[] =>
+      tps.map((t) => ({
+        topicId: t.topicId,
+        topicName: nameOf(t.topicId) ?? t.topicId,
+        partitions: [...t.partitions],
+      }));
+    const member = (id: string): ShareMember => {
+      let m = g!.members.get(id);
+      if (!m) {
+        m = {
+          memberId: id,
+          memberEpoch: 0,
+          previousMemberEpoch: 0,
+          rackId: null,
+          clientId: '',
+          clientHost: '',
+          subscribedTopicNames: [],
+          assignment: [],
+          lastSeen: 0,
+        };
+        g!.members.set(id, m);
+      }
+      return m;
+    };
+    switch (r.type) {
+      case 'metadata':
+        g.groupEpoch = r.value!.epoch;
+        g.metadataHash = r.value!.metadataHash;
+        break;
+      case 'target-metadata':
+        g.assignmentEpoch = r.value?.assignmentEpoch ?? 0;
+        break;
+      case 'target-member':
+        if (r.value === null) g.target.delete(r.memberId);
+        else g.target.set(r.memberId, named(r.value));
+        break;
+      case 'member':
+        if (r.value === null) g.members.delete(r.memberId);
+        else Object.assign(member(r.memberId), memberValue({ ...member(r.memberId), ...r.value }));
+        break;
+      case 'current': {
+        if (r.value === null) {
+          const m = g.members.get(r.memberId);
+          if (m) m.assignment = [];
+          break;
+        }
+        const m = member(r.memberId);
+        m.memberEpoch = r.value.memberEpoch;
+        m.previousMemberEpoch = r.value.previousMemberEpoch;
+        m.assignment = named(r.value.assignedPartitions);
+        break;
+      }
+      case 'state-partitions':
+        g.initialized = new Map();
+        g.deleting = new Map();
+        for (const t of [...(r.value?.initializing ?? []), ...(r.value?.initialized ?? [])]) {
+          const e = g.initialized.get(t.topicId) ?? { topicName: t.topicName, partitions: new Set<number>() };
+          for (const p of t.partitions) e.partitions.add(p);
+          g.initialized.set(t.topicId, e);
+        }
+        for (const t of r.value?.deleting ?? []) g.deleting.set(t.topicId, t.topicName);
+        break;
+    }
   }
 
-  /** Deletes an empty group: GROUP_ID_NOT_FOUND when unknown, NON_EMPTY_GROUP with members. */
-  delete(groupId: string): number {
+  /** After loading: every loaded member gets a full session from now to heartbeat (Kafka's onLoaded). */
+  loaded(groupIds: Iterable<string>, now: number): ShareGroupEffects {
+    const fx = noEffects();
+    for (const id of groupIds) {
+      const g = this.groups.get(id);
+      if (!g) continue;
+      for (const m of g.members.values()) {
+        assert(m.memberEpoch <= g.groupEpoch, `share member ${m.memberId} of ${id} is ahead of its group's epoch`);
+        m.lastSeen = now;
+        fx.timers.push({ key: sessionKey(id, m.memberId), at: now + this.#sessionMs(id) });
+      }
+    }
+    return fx;
+  }
+
+  /** Drops the groups `which` selects (their coordinator partition moved away or is loaded again). */
+  unload(which: (groupId: string) => boolean): void {
+    for (const id of [...this.groups.keys()]) if (which(id)) this.groups.delete(id);
+  }
+
+  /**
+   * Adds an Empty group at epoch 0, unless the group exists: a share group known by its persisted share-partition
+   * state only (written before share groups were stored in __consumer_offsets). Returns the records that store it.
+   */
+  restoreEmpty(groupId: string): StoredRecord[] {
+    if (this.groups.has(groupId)) return [];
+    this.groups.set(groupId, newShareGroup(groupId));
+    return [metadataRecord(groupId, { epoch: 0, metadataHash: 0n })];
+  }
+
+  /**
+   * Deletes an empty group: GROUP_ID_NOT_FOUND when unknown, NON_EMPTY_GROUP with members; else its tombstones, in
+   * Kafka's order (members' assignments, target, members, share-partition list, then the group's metadata).
+   */
+  delete(groupId: string): { errorCode: number; records: StoredRecord[] } {
     const g = this.groups.get(groupId);
-    if (!g) return ErrorCode.GROUP_ID_NOT_FOUND;
-    if (g.members.size > 0) return ErrorCode.NON_EMPTY_GROUP;
+    if (!g) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, records: [] };
+    if (g.members.size > 0) return { errorCode: ErrorCode.NON_EMPTY_GROUP, records: [] };
     this.groups.delete(groupId);
-    return ErrorCode.NONE;
+    const records = [...g.target.keys()].map((m) => targetMemberRecord(groupId, m, null));
+    records.push(
+      targetMetadataRecord(groupId, null),
+      statePartitionsRecord(groupId, null),
+      metadataRecord(groupId, null),
+    );
+    return { errorCode: ErrorCode.NONE, records };
   }
 
-  #remove(group: ShareGroup, memberId: string, topics: TopicsView, fx: ShareGroupEffects): void {
+  /**
+   * Notes that these share-partitions of the group have state (initialized by a share-partition leader or by
+   * AlterShareGroupOffsets): the ShareGroupStatePartitionMetadata record when that adds any, else nothing.
+   */
+  markInitialized(
+    groupId: string,
+    parts: Array<{ topicId: string; topicName: string; partition: number }>,
+  ): StoredRecord[] {
+    const g = this.groups.get(groupId);
+    if (!g) return [];
+    let changed = false;
+    for (const p of parts) {
+      let t = g.initialized.get(p.topicId);
+      if (!t) {
+        t = { topicName: p.topicName, partitions: new Set() };
+        g.initialized.set(p.topicId, t);
+      }
+      if (t.partitions.has(p.partition)) continue;
+      t.partitions.add(p.partition);
+      changed = true;
+      g.deleting.delete(p.topicId);
+    }
+    return changed ? [statePartitionsRecord(groupId, statePartitionsOf(g))] : [];
+  }
+
+  /** DeleteShareGroupOffsets: the topics' state is being deleted (`done` false), or is gone (`done` true). */
+  markDeleting(groupId: string, topics: Array<{ topicId: string; topicName: string }>, done: boolean): StoredRecord[] {
+    const g = this.groups.get(groupId);
+    if (!g || topics.length === 0) return [];
+    for (const t of topics) {
+      g.initialized.delete(t.topicId);
+      if (done) g.deleting.delete(t.topicId);
+      else g.deleting.set(t.topicId, t.topicName);
+    }
+    return [statePartitionsRecord(groupId, statePartitionsOf(g))];
+  }
+
+  #remove(group: ShareGroup, memberId: string, topics: TopicsView, fx: ShareGroupEffects, now: number): void {
     group.members.delete(memberId);
     fx.removed.push({ groupId: group.groupId, memberId });
-    this.#reassign(group, topics);
+    fx.records.push(
+      currentRecord(group.groupId, memberId, null),
+      targetMemberRecord(group.groupId, memberId, null),
+      memberRecord(group.groupId, memberId, null),
+    );
+    group.target.delete(memberId);
+    this.#reassign(group, topics, fx, now);
   }
 
   #topicsSignature(group: ShareGroup, topics: TopicsView): string {
@@ -275,13 +469,76 @@ export class ShareGroups {
     return parts.join(',');
   }
 
-  /** Bumps the group epoch and computes the new target assignment; members take theirs on their next heartbeat. */
-  #reassign(group: ShareGroup, topics: TopicsView): void {
+  /**
+   * Bumps the group epoch and computes the new target assignment (records: the epoch, each member's changed target,
+   * the assignment epoch); members take theirs on their next heartbeat.
+   */
+  #reassign(group: ShareGroup, topics: TopicsView, fx: ShareGroupEffects, now: number): void {
     group.groupEpoch++;
-    group.topicsSignature = this.#topicsSignature(group, topics);
-    group.target = assignShare(group.members, topics);
+    group.metadataHash = metadataHash(this.#topicsSignature(group, topics));
+    fx.records.push(metadataRecord(group.groupId, { epoch: group.groupEpoch, metadataHash: group.metadataHash }));
+    const target = assignShare(group.members, topics);
+    for (const [memberId, a] of target) {
+      const old = group.target.get(memberId);
+      if (old && sameAssignment(old, a)) continue;
+      fx.records.push(targetMemberRecord(group.groupId, memberId, wireAssignment(a)));
+    }
+    group.target = target;
     group.assignmentEpoch = group.groupEpoch;
+    fx.records.push(targetMetadataRecord(group.groupId, group.assignmentEpoch, now));
   }
+}
+
+/** The hash of a group's subscribed topics' metadata (0 without any), as a signed int64. */
+export function metadataHash(signature: string): bigint {
+  if (signature === '') return 0n;
+  return createHash('sha256').update(signature).digest().readBigInt64BE(0);
+}
+
+export function wireAssignment(a: TopicAssignment[]): Array<{ topicId: string; partitions: number[] }> {
+  return a.map((t) => ({ topicId: t.topicId, partitions: [...t.partitions] }));
+}
+
+function sameAssignment(a: TopicAssignment[], b: TopicAssignment[]): boolean {
+  const s = (x: TopicAssignment[]) =>
+    x
+      .map((t) => `${t.topicId}:${t.partitions.join(',')}`)
+      .sort()
+      .join(';');
+  return s(a) === s(b);
+}
+
+export function memberValue(m: ShareMember) {
+  return {
+    rackId: m.rackId,
+    clientId: m.clientId,
+    clientHost: m.clientHost,
+    subscribedTopicNames: [...m.subscribedTopicNames],
+  };
+}
+
+export function currentValue(m: ShareMember) {
+  return {
+    memberEpoch: m.memberEpoch,
+    previousMemberEpoch: m.previousMemberEpoch,
+    assignedPartitions: wireAssignment(m.assignment),
+  };
+}
+
+export function statePartitionsOf(g: ShareGroup): StatePartitions {
+  const byId = (a: [string, unknown], b: [string, unknown]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+  return {
+    initializing: [],
+    initialized: [...g.initialized]
+      .filter(([, t]) => t.partitions.size > 0)
+      .sort(byId)
+      .map(([topicId, t]) => ({
+        topicId,
+        topicName: t.topicName,
+        partitions: [...t.partitions].sort((a, b) => a - b),
+      })),
+    deleting: [...g.deleting].sort(byId).map(([topicId, topicName]) => ({ topicId, topicName })),
+  };
 }
 
 /**

@@ -1,6 +1,7 @@
 // Drives the share-group state machines in one broker: share-group membership (ShareGroups, group.share.* configs,
-// session timers), the share-partitions this broker leads (SharePartition), and the share coordinator
-// (ShareCoordinatorShard per __share_group_state partition) that persists their state. Share-partitions reach their
+// session timers; stored in __consumer_offsets through the group coordinator, which hands this runtime the share-group
+// records of each partition it loads), the share-partitions this broker leads (SharePartition), and the share
+// coordinator (ShareCoordinatorShard per __share_group_state partition) that persists their state. Share-partitions reach their
 // persisted state only through `SharePersister` (persister.ts): the local share coordinator when this broker leads the
 // key's __share_group_state partition, else Read/Initialize/WriteShareGroupState sent to the broker that does.
 
@@ -24,6 +25,7 @@ import {
   type ShareHeartbeatRequest,
   type ShareHeartbeatResponse,
 } from './group.ts';
+import { decodeShareGroupRecord, type StoredRecord } from './group-records.ts';
 import {
   type AlteredShareOffsets,
   alterShareOffsets,
@@ -67,6 +69,8 @@ export class ShareRuntime implements LocalShareCoordinator {
   /** The share-partition leaders' persister: local, or over the network to the key's share coordinator. */
   readonly persister: ShareStatePersister;
   readonly #transport: ShareStateTransport;
+  /** Per group: when #learnAssigned may ask again (Infinity while a round is in flight). */
+  readonly #learning = new Map<string, number>();
   #closed = false;
 
   constructor(opts: ShareRuntimeOptions) {
@@ -119,6 +123,53 @@ export class ShareRuntime implements LocalShareCoordinator {
       log: opts.log,
       clock: opts.clock,
     });
+    opts.groups.attachShareGroups({
+      load: (partition, records) => this.#loadGroups(partition, records),
+      unload: (partition) => this.groups.unload((id) => opts.groups.partitionFor(id) === partition),
+    });
+  }
+
+  /** The group coordinator loaded a __consumer_offsets partition: its share groups, replayed from their records. */
+  #loadGroups(partition: number, records: StoredRecord[]): void {
+    const partitionFor = (id: string) => this.#opts.groups.partitionFor(id);
+    this.groups.unload((id) => partitionFor(id) === partition);
+    const topicsById = this.#opts.controller.image.topicsById;
+    const ids = new Set<string>();
+    for (const r of records) {
+      try {
+        const d = decodeShareGroupRecord(r.key, r.value);
+        this.groups.replay(d, (id) => topicsById.get(id)?.name);
+        ids.add(d.groupId);
+      } catch (err) {
+        this.#opts.log.error({ partition, err: (err as Error).message }, 'skipping an undecodable share group record');
+      }
+    }
+    const loaded = [...ids].filter((id) => this.groups.groups.has(id));
+    this.#effects(this.groups.loaded(loaded, this.#opts.clock()));
+    if (loaded.length > 0) this.#opts.log.info({ partition, groups: loaded.length }, 'loaded share groups');
+  }
+
+  /**
+   * Appends a share group's records through the group coordinator: NONE, or its error (a promise in a cluster, until
+   * they are committed).
+   */
+  #store(groupId: string, records: StoredRecord[]): number | Promise<number> {
+    return this.#opts.groups.appendShareRecords(groupId, records);
+  }
+
+  /** #store for changes nobody waits for (timers, learned share-partitions): failures are logged. */
+  #storeQuietly(groupId: string, records: StoredRecord[]): void {
+    const logged = (code: number) => {
+      if (code !== ErrorCode.NONE)
+        this.#opts.log.warn({ group: groupId, code }, 'could not store a share group change');
+    };
+    try {
+      const w = this.#store(groupId, records);
+      if (w instanceof Promise) void w.then(logged);
+      else logged(w);
+    } catch (e) {
+      this.#opts.log.error({ group: groupId, err: e }, 'could not store a share group change');
+    }
   }
 
   close(): void {
@@ -144,7 +195,9 @@ export class ShareRuntime implements LocalShareCoordinator {
 
   // ---- share-group membership -----------------------------------------------------------------------------------
 
-  heartbeat(req: ShareHeartbeatRequest): ShareHeartbeatResponse {
+  heartbeat(req: ShareHeartbeatRequest): ShareHeartbeatResponse | Promise<ShareHeartbeatResponse> {
+    // The group's partition loaded first (NOT_COORDINATOR elsewhere, COORDINATOR_LOAD_IN_PROGRESS while loading).
+    if (req.groupId !== '') this.#opts.groups.loadShareGroup(req.groupId);
     const other = req.groupId === '' ? null : this.#otherGroupType(req.groupId);
     if (other !== null) {
       return {
@@ -158,7 +211,23 @@ export class ShareRuntime implements LocalShareCoordinator {
     }
     const { response, fx } = this.groups.heartbeat(req, this.#topics(), this.#opts.clock());
     this.#effects(fx);
-    return response;
+    if (response.errorCode === ErrorCode.NONE && response.memberId !== null) {
+      this.#learnAssigned(req.groupId, response.memberId);
+    }
+    if (fx.records.length === 0) return response;
+    // Answered once the change is stored (committed, in a cluster), as Kafka's group coordinator does.
+    const done = (code: number): ShareHeartbeatResponse =>
+      code === ErrorCode.NONE
+        ? response
+        : {
+            ...response,
+            errorCode: code,
+            errorMessage: 'could not write to __consumer_offsets',
+            memberEpoch: -1,
+            assignment: null,
+          };
+    const written = this.#store(req.groupId, fx.records);
+    return written instanceof Promise ? written.then(done) : done(written);
   }
 
   /** 'classic' or 'consumer' when `groupId` names a group of another type (and the offsets topic is up), else null. */
@@ -195,7 +264,10 @@ export class ShareRuntime implements LocalShareCoordinator {
       () => {
         this.#timers.delete(key);
         try {
-          this.#effects(this.groups.onTimer(key, this.#topics(), this.#opts.clock()));
+          const fx = this.groups.onTimer(key, this.#topics(), this.#opts.clock());
+          this.#effects(fx);
+          const groupId = fx.removed[0]?.groupId;
+          if (groupId !== undefined) this.#storeQuietly(groupId, fx.records);
         } catch (e) {
           this.#opts.log.error({ err: e, key }, 'share group timer failed');
         }
@@ -340,24 +412,40 @@ export class ShareRuntime implements LocalShareCoordinator {
     if (this.groups.state(groupId) === 'Stable') return ErrorCode.NON_EMPTY_GROUP;
     if (!this.groups.groups.has(groupId) && states.length === 0) return ErrorCode.GROUP_ID_NOT_FOUND;
     this.partitions.forgetGroup(groupId);
+    this.#learning.delete(groupId);
     for (const { key } of states) {
       const code = await this.persister.delete(key);
       if (code !== ErrorCode.NONE) return code;
     }
-    return this.groups.groups.has(groupId) ? this.groups.delete(groupId) : ErrorCode.NONE;
+    if (!this.groups.groups.has(groupId)) return ErrorCode.NONE;
+    const r = this.groups.delete(groupId);
+    if (r.errorCode !== ErrorCode.NONE) return r.errorCode;
+    // Its tombstones (Kafka's order): it is deleted once they are stored.
+    return await this.#store(groupId, r.records);
   }
 
   /**
-   * Whether `groupId` is a share group here, restoring it as an Empty group at epoch 0 when it is known only by its
-   * persisted share-partition state: membership lives in memory, so after its group coordinator restarted (or moved)
-   * a share group has no member list, where Kafka 4.4 loads it from __consumer_offsets (with its epochs) as Empty.
-   * A group id of a classic or consumer group is never one. Throws KafkaError when a share coordinator is unreachable.
+   * Whether `groupId` is a share group here. Share groups are loaded from __consumer_offsets with their group
+   * coordinator's partition (this throws NOT_COORDINATOR elsewhere than its leader); one known only by persisted
+   * share-partition state (stored before share groups were kept in __consumer_offsets) is restored as an Empty group
+   * at epoch 0, and stored. A group id of a classic or consumer group is never one. Throws KafkaError when a share
+   * coordinator is unreachable.
    */
   async restore(groupId: string): Promise<boolean> {
+    if (groupId === '') return false;
+    this.#opts.groups.loadShareGroup(groupId);
     if (this.groups.groups.has(groupId)) return true;
-    if (groupId === '' || this.#otherGroupType(groupId) !== null) return false;
-    if ((await statesOf(this.#offsetsDeps, groupId)).length === 0) return false;
-    this.groups.restoreEmpty(groupId);
+    if (this.#otherGroupType(groupId) !== null) return false;
+    const states = await statesOf(this.#offsetsDeps, groupId);
+    if (states.length === 0 || this.groups.groups.has(groupId)) return this.groups.groups.has(groupId);
+    const records = this.groups.restoreEmpty(groupId);
+    records.push(
+      ...this.groups.markInitialized(
+        groupId,
+        states.map((s) => ({ topicId: s.key.topicId, topicName: s.topicName, partition: s.key.partition })),
+      ),
+    );
+    this.#storeQuietly(groupId, records);
     this.#opts.log.info({ group: groupId }, 'share group restored from its share-partition state (no members)');
     return true;
   }
@@ -387,8 +475,9 @@ export class ShareRuntime implements LocalShareCoordinator {
     };
   }
 
-  /** restore(), for the offset operations: an unreachable coordinator shows in their own answers instead. */
+  /** restore(), for the offset operations: an unreachable share coordinator shows in their own answers instead. */
   async #restoreQuietly(groupId: string): Promise<void> {
+    this.#opts.groups.loadShareGroup(groupId);
     try {
       await this.restore(groupId);
     } catch (e) {
@@ -396,12 +485,58 @@ export class ShareRuntime implements LocalShareCoordinator {
     }
   }
 
+  /**
+   * A member's assigned share-partitions not yet known to have state are asked of their share coordinators (one round
+   * per group at a time, at most once per heartbeat interval): those that have state by now (the share-partition
+   * leader initializes it on the first fetch) join the group's ShareGroupStatePartitionMetadata.
+   */
+  #learnAssigned(groupId: string, memberId: string): void {
+    const g = this.groups.groups.get(groupId);
+    const m = g?.members.get(memberId);
+    if (!g || !m) return;
+    const unknown = m.assignment.flatMap((t) =>
+      t.partitions
+        .filter((p) => !g.initialized.get(t.topicId)?.partitions.has(p))
+        .map((partition) => ({ topicId: t.topicId, topicName: t.topicName, partition })),
+    );
+    const now = this.#opts.clock();
+    if (unknown.length === 0 || (this.#learning.get(groupId) ?? -Infinity) > now) return;
+    this.#learning.set(groupId, Infinity);
+    const keys = unknown.map((u) => ({ groupId, topicId: u.topicId, partition: u.partition }));
+    void this.persister
+      .summaries(keys)
+      .then((results) => {
+        if (this.#closed || !this.groups.groups.has(groupId)) return;
+        this.#learnInitialized(
+          groupId,
+          unknown.filter((_, i) => results[i]?.errorCode === ErrorCode.NONE && results[i]?.summary !== undefined),
+        );
+      })
+      .catch((e) => this.#opts.log.debug({ group: groupId, err: (e as Error).message }, 'share-partition summaries'))
+      .finally(() => this.#learning.set(groupId, this.#opts.clock() + this.groups.heartbeatIntervalMs(groupId)));
+  }
+
+  /** Stores that these share-partitions of the group have state (ShareGroupStatePartitionMetadata), if that is new. */
+  #learnInitialized(groupId: string, parts: Array<{ topicId: string; topicName: string; partition: number }>): void {
+    const records = this.groups.markInitialized(groupId, parts);
+    if (records.length > 0) this.#storeQuietly(groupId, records);
+  }
+
   async describeOffsets(
     groupId: string,
     topics: Array<{ topicName: string; partitions: number[] }> | null,
   ): Promise<DescribedShareOffsets> {
     await this.#restoreQuietly(groupId);
-    return describeShareOffsets(this.#offsetsDeps, groupId, topics);
+    const r = await describeShareOffsets(this.#offsetsDeps, groupId, topics);
+    this.#learnInitialized(
+      groupId,
+      r.topics.flatMap((t) =>
+        t.partitions
+          .filter((p) => p.errorCode === ErrorCode.NONE && p.startOffset >= 0)
+          .map((p) => ({ topicId: t.topicId, topicName: t.topicName, partition: p.partitionIndex })),
+      ),
+    );
+    return r;
   }
 
   async alterOffsets(
@@ -409,11 +544,37 @@ export class ShareRuntime implements LocalShareCoordinator {
     topics: Array<{ topicName: string; partitions: Array<{ partitionIndex: number; startOffset: number }> }>,
   ): Promise<AlteredShareOffsets> {
     await this.#restoreQuietly(groupId);
-    return alterShareOffsets(this.#offsetsDeps, groupId, topics);
+    const r = await alterShareOffsets(this.#offsetsDeps, groupId, topics);
+    this.#learnInitialized(
+      groupId,
+      r.responses.flatMap((t) =>
+        t.partitions
+          .filter((p) => p.errorCode === ErrorCode.NONE)
+          .map((p) => ({ topicId: t.topicId, topicName: t.topicName, partition: p.partitionIndex })),
+      ),
+    );
+    return r;
   }
 
   async deleteOffsets(groupId: string, topicNames: string[]): Promise<DeletedShareOffsets> {
     await this.#restoreQuietly(groupId);
-    return deleteShareOffsets(this.#offsetsDeps, groupId, topicNames);
+    const deps = this.#offsetsDeps;
+    // ShareGroupStatePartitionMetadata: the topics are "deleting" while their state goes, then gone from the list.
+    if (this.groups.state(groupId) === 'Empty') {
+      const deleting = topicNames.flatMap((topicName) => {
+        const t = deps.topic(topicName);
+        return t ? [{ topicId: t.id, topicName }] : [];
+      });
+      const marked = this.groups.markDeleting(groupId, deleting, false);
+      if (marked.length > 0) {
+        const code = await this.#store(groupId, marked);
+        if (code !== ErrorCode.NONE) throw new KafkaError(code, 'could not write to __consumer_offsets');
+      }
+    }
+    const r = await deleteShareOffsets(deps, groupId, topicNames);
+    const done = r.responses.filter((t) => t.errorCode === ErrorCode.NONE);
+    const records = this.groups.markDeleting(groupId, done, true);
+    if (records.length > 0) this.#storeQuietly(groupId, records);
+    return r;
   }
 }

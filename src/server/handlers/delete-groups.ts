@@ -35,7 +35,7 @@ export default defineHandler<DeleteGroupsRequest, DeleteGroupsResponse>({
           if (!authorizedGroup(ctx, AclOperation.DELETE, groupId))
             return { groupId, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
           try {
-            // A share group: one with members here, or (after a restart, membership being in memory) one that is
+            // A share group: one stored here (loaded with its __consumer_offsets partition), or one that is
             // no classic or consumer group and has share-partition state on some share coordinator.
             let errorCode = ctx.broker.shares.groups.groups.has(groupId)
               ? await ctx.broker.shares.deleteGroup(groupId)

@@ -54,6 +54,7 @@ export default defineHandler<ShareFetchRequest, ShareFetchResponse>({
       maxRecords: req.maxRecords,
       batchSize: req.batchSize,
       acknowledgeOnly: req.isRenewAck,
+      connectionId: ctx.connection.id,
     });
     if (r.errorCode !== ErrorCode.NONE) return { ...blank, errorCode: r.errorCode, errorMessage: r.errorMessage };
     let results = r.partitions;

@@ -1,7 +1,8 @@
 // ShareGroupDescribe (77): a share group's state, epochs, assignor and members with their assignments. A group id of
-// another type, or unknown, answers GROUP_ID_NOT_FOUND, as Kafka does. A share group known here only by its persisted
-// share-partition state (membership is in memory: after a restart) is restored and described as Empty at epoch 0. Served at v1 (Kafka 4.4's only version); every
-// group answers UNSUPPORTED_VERSION unless share.version is finalized at 1+.
+// another type, or unknown, answers GROUP_ID_NOT_FOUND, as Kafka does; elsewhere than its group coordinator,
+// NOT_COORDINATOR. Share groups are stored in __consumer_offsets (loaded with their epochs); one known only by
+// share-partition state written before that is restored as Empty at epoch 0. Served at v1 (Kafka 4.4's only
+// version); every group answers UNSUPPORTED_VERSION unless share.version is finalized at 1+.
 import { ApiKey } from '../../protocol/apis.ts';
 import { ErrorCode, KafkaError } from '../../protocol/errors.ts';
 import type { ShareGroupDescribeRequest, ShareGroupDescribeResponse } from '../../protocol/generated/messages.ts';

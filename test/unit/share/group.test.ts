@@ -4,9 +4,12 @@ import type { TopicsView } from '../../../src/coordinator/group/consumer.ts';
 import { assignShare, ShareGroups, type ShareHeartbeatRequest } from '../../../src/coordinator/share/group.ts';
 import { ErrorCode } from '../../../src/protocol/errors.ts';
 
+/** A topic id (a UUID, as the stored records need) made of the name's first character. */
+const idOf = (name: string) => Buffer.alloc(16, name.charCodeAt(0)).toString('base64url');
+
 function topicsOf(parts: Record<string, number>): TopicsView {
   return {
-    get: (n) => (parts[n] === undefined ? undefined : { id: `id-${n}`, numPartitions: parts[n]! }),
+    get: (n) => (parts[n] === undefined ? undefined : { id: idOf(n), numPartitions: parts[n]! }),
     names: () => Object.keys(parts),
   };
 }
@@ -50,14 +53,14 @@ test('join, heartbeat, fenced epoch, leave', () => {
   assert.equal(j1.errorCode, ErrorCode.NONE);
   assert.equal(j1.memberId, 'm1');
   assert.equal(j1.memberEpoch, 1);
-  assert.deepEqual(j1.assignment, [{ topicId: 'id-t', partitions: [0, 1] }]);
+  assert.deepEqual(j1.assignment, [{ topicId: idOf('t'), partitions: [0, 1] }]);
   const j2 = sg.heartbeat(hb({ memberId: 'x' }), topics, 10).response;
   assert.equal(j2.memberEpoch, 2);
-  assert.deepEqual(j2.assignment, [{ topicId: 'id-t', partitions: [1] }]);
+  assert.deepEqual(j2.assignment, [{ topicId: idOf('t'), partitions: [1] }]);
   // m1 heartbeats with its old epoch: accepted, and gets the new assignment.
   const h1 = sg.heartbeat(hb({ memberId: 'm1', memberEpoch: 1, subscribedTopicNames: null }), topics, 20).response;
   assert.equal(h1.memberEpoch, 2);
-  assert.deepEqual(h1.assignment, [{ topicId: 'id-t', partitions: [0] }]);
+  assert.deepEqual(h1.assignment, [{ topicId: idOf('t'), partitions: [0] }]);
   const h2 = sg.heartbeat(hb({ memberId: 'm1', memberEpoch: 2, subscribedTopicNames: null }), topics, 30).response;
   assert.equal(h2.assignment, null, 'unchanged assignment is not resent');
   assert.equal(
@@ -71,7 +74,7 @@ test('join, heartbeat, fenced epoch, leave', () => {
   const leave = sg.heartbeat(hb({ memberId: 'x', memberEpoch: -1 }), topics, 40);
   assert.equal(leave.response.memberEpoch, -1);
   assert.deepEqual(leave.fx.removed, [{ groupId: 'g', memberId: 'x' }]);
-  assert.equal(sg.delete('g'), ErrorCode.NON_EMPTY_GROUP);
+  assert.equal(sg.delete('g').errorCode, ErrorCode.NON_EMPTY_GROUP);
 });
 
 test('bad requests get INVALID_REQUEST, a full group GROUP_MAX_SIZE_REACHED', () => {
@@ -104,7 +107,7 @@ test('new partitions of a subscribed topic bump the epoch and reassign', () => {
   sg.heartbeat(hb({ memberId: 'a' }), topicsOf({ t: 1 }), 0);
   const r = sg.heartbeat(hb({ memberId: 'a', memberEpoch: 1, subscribedTopicNames: null }), topicsOf({ t: 3 }), 1);
   assert.equal(r.response.memberEpoch, 2);
-  assert.deepEqual(r.response.assignment, [{ topicId: 'id-t', partitions: [0, 1, 2] }]);
+  assert.deepEqual(r.response.assignment, [{ topicId: idOf('t'), partitions: [0, 1, 2] }]);
 });
 
 test('a group restored from its share-partition state is Empty at epoch 0; a member joining bumps the epoch', () => {
@@ -117,5 +120,5 @@ test('a group restored from its share-partition state is Empty at epoch 0; a mem
   assert.equal(j.memberEpoch, 1);
   sg.restoreEmpty('g');
   assert.equal(sg.state('g'), 'Stable', 'restoring an existing group changes nothing');
-  assert.equal(sg.delete('g'), ErrorCode.NON_EMPTY_GROUP);
+  assert.equal(sg.delete('g').errorCode, ErrorCode.NON_EMPTY_GROUP);
 });

@@ -87,7 +87,7 @@ function setup(records: number) {
     epoch: number,
     acks: Array<[number, number]> = [],
     partition = 0,
-    limits: { maxRecords?: number; batchSize?: number; acknowledgeOnly?: boolean } = {},
+    limits: { maxRecords?: number; batchSize?: number; acknowledgeOnly?: boolean; connectionId?: number } = {},
   ) =>
     parts.fetch({
       groupId: 'g',
@@ -109,6 +109,7 @@ function setup(records: number) {
       maxRecords: limits.maxRecords ?? 500,
       batchSize: limits.batchSize ?? 500,
       acknowledgeOnly: limits.acknowledgeOnly ?? false,
+      connectionId: limits.connectionId,
     });
   return { parts, persister, fetch, advance: (ms: number) => (now += ms) };
 }
@@ -261,5 +262,44 @@ test('writes carry the leader epoch; a fenced write drops the in-memory copy, lo
   assert.deepEqual(again.partitions[0]!.acquired, [
     { firstOffset: 0, lastOffset: 0, deliveryCount: 2 },
     { firstOffset: 1, lastOffset: 1, deliveryCount: 1 },
+  ]);
+});
+
+test('a closed connection ends its share sessions and releases their records', async () => {
+  const { fetch, parts } = setup(3);
+  const on = (connectionId: number) => ({ connectionId });
+  assert.deepEqual((await fetch('a', 0, [], 0, on(7))).partitions[0]!.acquired, [
+    { firstOffset: 0, lastOffset: 2, deliveryCount: 1 },
+  ]);
+  assert.equal((await fetch('b', 0, [], 0, on(8))).partitions[0]!.acquired.length, 0, 'all held by a');
+  parts.connectionClosed(7);
+  assert.equal((await fetch('a', 1, [], 0, on(7))).errorCode, ErrorCode.SHARE_SESSION_NOT_FOUND);
+  assert.deepEqual((await fetch('b', 1, [], 0, on(8))).partitions[0]!.acquired, [
+    { firstOffset: 0, lastOffset: 2, deliveryCount: 2 },
+  ]);
+});
+
+test('a group with no share session left on the leader drops its cached share-partitions: a reset is seen', async () => {
+  const { fetch, parts, persister } = setup(5);
+  const on = (connectionId: number) => ({ connectionId });
+  const key = { groupId: 'g', topicId: TOPIC_ID, partition: 0 };
+  assert.equal((await fetch('a', 0, [], 0, on(7))).partitions[0]!.acquired.length, 1);
+  const all: Array<[number, number]> = [0, 1, 2, 3, 4].map((o) => [o, 1]);
+  assert.equal((await fetch('a', 1, all, 0, on(7))).partitions[0]!.acknowledgeErrorCode, ErrorCode.NONE);
+  assert.equal((await fetch('a', -1, [], 0, on(7))).errorCode, ErrorCode.NONE, 'a closes its session');
+  // The group coordinator (on another broker) resets the offsets to 0: a new state epoch the leader is not told of.
+  const stateEpoch = persister.shard.read(key)!.stateEpoch;
+  assert.equal(await persister.initialize(key, stateEpoch + 1, 0), ErrorCode.NONE);
+  // The cached copy has nothing to hand out, so it writes nothing and is never fenced: b, on another connection,
+  // keeps the group's share sessions here alive and sees nothing.
+  assert.deepEqual((await fetch('b', 0, [], 0, on(8))).partitions[0]!.acquired, []);
+  parts.connectionClosed(7);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual((await fetch('b', 1, [], 0, on(8))).partitions[0]!.acquired, [], 'b still has a session here');
+  // Once the group's last connection closed, its next fetch loads the reset state.
+  parts.connectionClosed(8);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual((await fetch('c', 0, [], 0, on(9))).partitions[0]!.acquired, [
+    { firstOffset: 0, lastOffset: 4, deliveryCount: 1 },
   ]);
 });
