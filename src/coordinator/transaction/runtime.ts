@@ -246,8 +246,17 @@ export class TransactionCoordinatorRuntime {
 
   private ready(transactionalId?: string): void {
     if (!this.ensureTopic()) throw new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'transaction log not ready');
-    if (transactionalId === undefined || this.loading.size === 0) return;
+    if (transactionalId === undefined) return;
     const partition = partitionForTransactionalId(transactionalId, this.numPartitions);
+    // Only the coordinator that leads (and has loaded) the id's partition answers for it, as Kafka's
+    // getTransactionState: a broker that lost the leadership has forgotten the id, and "unknown id" there
+    // (INVALID_PRODUCER_ID_MAPPING) would fail the client's transaction instead of sending it to the new coordinator.
+    if (!this.loadedPartitions.has(partition)) {
+      const part = this.opts.replicas.get(TXN_STATE_TOPIC, partition);
+      if (part?.isLeader === true) this.load();
+      if (!this.loadedPartitions.has(partition))
+        throw new KafkaError(ErrorCode.NOT_COORDINATOR, `${TXN_STATE_TOPIC}-${partition} is not led here`);
+    }
     if (this.loading.has(partition))
       throw new KafkaError(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, `${TXN_STATE_TOPIC}-${partition} is loading`);
   }
