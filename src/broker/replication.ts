@@ -151,6 +151,13 @@ export class Replication {
     this.#handle(p, effects);
   }
 
+  /** The partition's log is offline (its log dir failed): it stops fetching, so it never rejoins an ISR (as Kafka's
+   * handleLogDirFailure removes the offline partitions' fetchers). A leader keeps its role until the controller
+   * moves it. */
+  stopFetching(p: Partition): void {
+    this.#fetchers.remove(p);
+  }
+
   /** The partition is no longer hosted (topic deleted, replica moved away). */
   remove(p: Partition): void {
     this.#fetchers.remove(p);

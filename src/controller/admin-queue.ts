@@ -70,6 +70,12 @@ export type AdminRequest =
       readonly newIsr: number[];
     }
   | {
+      readonly op: 'offlineReplicas';
+      readonly brokerId: number;
+      readonly brokerEpoch: string;
+      readonly replicas: Array<{ topicId: string; partition: number }>;
+    }
+  | {
       readonly op: 'electLeaders';
       readonly electionType: 'preferred' | 'unclean';
       readonly partitions: Array<{ topic: string; partition: number }> | null;
@@ -140,6 +146,8 @@ export function adminEvent(r: AdminRequest): ControllerEvent | null {
       partitionEpoch: r.partitionEpoch,
       newIsr: r.newIsr,
     };
+  if (r.op === 'offlineReplicas')
+    return { type: 'offlineReplicas', brokerId: r.brokerId, brokerEpoch: BigInt(r.brokerEpoch), replicas: r.replicas };
   if (r.op === 'electLeaders') return { type: 'electLeaders', electionType: r.electionType, partitions: r.partitions };
   if (r.op === 'alterReassignments') return { type: 'alterReassignments', partitions: r.partitions };
   return null;
