@@ -219,11 +219,12 @@ export async function callController(
     s.create(`${ADMIN_PATHS.requests}/${REQUEST_PREFIX}`, encodeAdmin(request), 'persistent_sequential'),
   );
   const answer = `${ADMIN_PATHS.responses}/${path.slice(path.lastIndexOf('/') + 1)}`;
-  const deadline = Date.now() + timeoutMs;
+  // Monotonic: a step of the wall clock must not withdraw (or keep waiting for minutes) a request in flight.
+  const deadline = performance.now() + timeoutMs;
   for (;;) {
     let timer: NodeJS.Timeout | undefined;
     const stat = await new Promise<boolean>((resolve, reject) => {
-      timer = setTimeout(() => resolve(false), Math.max(1, Math.min(pollMs, deadline - Date.now())));
+      timer = setTimeout(() => resolve(false), Math.max(1, Math.min(pollMs, deadline - performance.now())));
       keeper
         .run((s) =>
           s.exists(answer, (ev) => {
@@ -239,7 +240,7 @@ export async function callController(
       await keeper.run((s) => s.delete(answer, -1)).catch(() => {});
       return parse<AdminResponse>(data);
     }
-    if (Date.now() >= deadline) {
+    if (performance.now() >= deadline) {
       // Withdrawn if the controller has not taken it yet; if it has, its answer stays until the next cleanup.
       await keeper.run((s) => s.delete(path, -1)).catch(() => {});
       throw new AdminTimeoutError(`the controller did not answer within ${timeoutMs} ms`);
