@@ -11,9 +11,11 @@
 // steps it again the other way during the hold; `restart` restarts the broker (controlled shutdown) with its clock
 // already skewed, so it registers, catches up and serves with the wrong time. The kind checks that the broker really
 // runs on the skewed clock (brokerClock: the LogAppendTime it gives a record of a probe topic only it hosts) and
-// that acks=all writes to a workload partition are still acknowledged under the skew and after each step. The
-// checker's rules must hold as for every kind (records' CreateTime comes from the producers and is not skewed; a
-// LogAppendTime or a broker's own timestamps would be).
+// that acks=all writes to a workload partition are still acknowledged under the skew and after each step, and
+// **fails the cycle** if the broker's ZooKeeper session expired meanwhile (it did, before the session's timeouts
+// moved to the monotonic clock: every step, either way, expired it). The checker's rules must hold as for every
+// kind (records' CreateTime comes from the producers and is not skewed; a LogAppendTime or a broker's own
+// timestamps would be).
 import { existsSync, writeFileSync } from 'node:fs';
 import { BrokerConnection } from '../../../src/client/connection.ts';
 import { ApiKey } from '../../../src/protocol/apis.ts';
@@ -22,6 +24,7 @@ import { buildBatch } from '../../../src/records/index.ts';
 import {
   type ActiveFault,
   byId,
+  countExpired,
   type FaultEnv,
   type FaultKind,
   needsCluster,
@@ -180,6 +183,7 @@ export const CLOCK_SKEW: FaultKind = {
     const outcomeMs = env.outcomeMs ?? 20_000;
     const steps: string[] = [];
     setClockOffset(b, first);
+    const expiredBefore = countExpired(b);
     if (variant === 'restart') {
       await b.restart();
       await ready(b);
@@ -207,6 +211,9 @@ export const CLOCK_SKEW: FaultKind = {
         setClockOffset(b, 0);
         // The step back is one more jump: the cluster must keep serving through it too.
         await checkSkewed(b, 0, outcomeMs);
+        // A wall-clock step is no reason to lose the ZooKeeper session (its timeouts are monotonic).
+        if (countExpired(b) > expiredBefore)
+          throw new Error(`${b.name}'s ZooKeeper session expired after a step of its wall clock`);
       },
     };
   },

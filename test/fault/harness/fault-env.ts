@@ -97,3 +97,6 @@ export async function until(cond: () => boolean | Promise<boolean>, timeoutMs: n
     await sleep(250);
   }
 }
+
+/** How many times the broker has logged that its ZooKeeper session expired (src/node/broker.ts). */
+export const countExpired = (b: ManagedBroker): number => b.handle.logs().split('ZooKeeper session expired').length - 1;

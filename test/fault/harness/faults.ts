@@ -17,6 +17,7 @@ import {
   type ActiveFault,
   byId,
   type ClusterView,
+  countExpired,
   type FaultEnv,
   type FaultKind,
   needsCluster,
@@ -85,9 +86,6 @@ function roleKill(name: string, choose: (env: FaultEnv, rng: () => number) => Pr
     },
   } satisfies FaultKind;
 }
-
-/** How many times the broker has logged that its ZooKeeper session expired (src/node/broker.ts). */
-const countExpired = (b: ManagedBroker): number => b.handle.logs().split('ZooKeeper session expired').length - 1;
 
 const needsReplicationLinks = (env: FaultEnv) =>
   env.brokers.every((b) => b.replicationIn.size > 0) ? undefined : 'needs replication through proxies (cluster mode)';
