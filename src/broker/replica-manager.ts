@@ -224,9 +224,25 @@ export class ReplicaManager {
     if (this.replication === undefined) return;
     try {
       this.replication.apply(part, p);
+      // A replica whose log is offline does not fetch (its role may just have become follower).
+      if (part.log.isOffline) this.replication.stopFetching(part);
     } catch (e) {
       this.log.error({ partition: part.key, err: e }, 'could not apply the partition state to its replica');
     }
+  }
+
+  /**
+   * A log dir failed (the broker keeps running on its others): the partitions whose logs are offline stop fetching;
+   * they answer KAFKA_STORAGE_ERROR until the controller moves their leadership away. Returns how many there are.
+   */
+  logsWentOffline(): number {
+    let n = 0;
+    for (const p of this.partitions.values()) {
+      if (!p.log.isOffline) continue;
+      this.replication?.stopFetching(p);
+      n++;
+    }
+    return n;
   }
 
   /** Partitions hosted here (created or still to create). */

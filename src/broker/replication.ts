@@ -38,7 +38,8 @@ export interface ReplicationOptions {
   replicaSelector?: 'rack-aware' | null;
   brokerRack?: (brokerId: number) => string | null | undefined;
   logger: Logger;
-  /** Default: the system clock. */
+  /** Default: the monotonic clock (performance.now): a step of the wall clock must neither delay nor hasten ISR
+   * shrinks (replica.lag.time.max.ms) or acks=all timeouts. */
   clock?: Clock;
 }
 
@@ -63,7 +64,7 @@ export class Replication {
 
   constructor(opts: ReplicationOptions, wake: (p: Partition) => void) {
     this.#o = opts;
-    this.#clock = opts.clock ?? Date;
+    this.#clock = opts.clock ?? performance;
     this.#wake = wake;
     const clock = () => this.#clock.now();
     this.throttles = new ReplicationThrottles(opts.nodeId, opts.throttle, clock);
@@ -149,6 +150,13 @@ export class Replication {
       );
     }
     this.#handle(p, effects);
+  }
+
+  /** The partition's log is offline (its log dir failed): it stops fetching, so it never rejoins an ISR (as Kafka's
+   * handleLogDirFailure removes the offline partitions' fetchers). A leader keeps its role until the controller
+   * moves it. */
+  stopFetching(p: Partition): void {
+    this.#fetchers.remove(p);
   }
 
   /** The partition is no longer hosted (topic deleted, replica moved away). */

@@ -70,6 +70,12 @@ export type AdminRequest =
       readonly newIsr: number[];
     }
   | {
+      readonly op: 'offlineReplicas';
+      readonly brokerId: number;
+      readonly brokerEpoch: string;
+      readonly replicas: Array<{ topicId: string; partition: number }>;
+    }
+  | {
       readonly op: 'electLeaders';
       readonly electionType: 'preferred' | 'unclean';
       readonly partitions: Array<{ topic: string; partition: number }> | null;
@@ -140,6 +146,8 @@ export function adminEvent(r: AdminRequest): ControllerEvent | null {
       partitionEpoch: r.partitionEpoch,
       newIsr: r.newIsr,
     };
+  if (r.op === 'offlineReplicas')
+    return { type: 'offlineReplicas', brokerId: r.brokerId, brokerEpoch: BigInt(r.brokerEpoch), replicas: r.replicas };
   if (r.op === 'electLeaders') return { type: 'electLeaders', electionType: r.electionType, partitions: r.partitions };
   if (r.op === 'alterReassignments') return { type: 'alterReassignments', partitions: r.partitions };
   return null;
@@ -211,11 +219,12 @@ export async function callController(
     s.create(`${ADMIN_PATHS.requests}/${REQUEST_PREFIX}`, encodeAdmin(request), 'persistent_sequential'),
   );
   const answer = `${ADMIN_PATHS.responses}/${path.slice(path.lastIndexOf('/') + 1)}`;
-  const deadline = Date.now() + timeoutMs;
+  // Monotonic: a step of the wall clock must not withdraw (or keep waiting for minutes) a request in flight.
+  const deadline = performance.now() + timeoutMs;
   for (;;) {
     let timer: NodeJS.Timeout | undefined;
     const stat = await new Promise<boolean>((resolve, reject) => {
-      timer = setTimeout(() => resolve(false), Math.max(1, Math.min(pollMs, deadline - Date.now())));
+      timer = setTimeout(() => resolve(false), Math.max(1, Math.min(pollMs, deadline - performance.now())));
       keeper
         .run((s) =>
           s.exists(answer, (ev) => {
@@ -231,7 +240,7 @@ export async function callController(
       await keeper.run((s) => s.delete(answer, -1)).catch(() => {});
       return parse<AdminResponse>(data);
     }
-    if (Date.now() >= deadline) {
+    if (performance.now() >= deadline) {
       // Withdrawn if the controller has not taken it yet; if it has, its answer stays until the next cleanup.
       await keeper.run((s) => s.delete(path, -1)).catch(() => {});
       throw new AdminTimeoutError(`the controller did not answer within ${timeoutMs} ms`);

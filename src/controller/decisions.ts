@@ -92,6 +92,14 @@ export type ControllerEvent =
       readonly leaderEpoch: number;
       readonly partitionEpoch: number;
       readonly newIsr: readonly number[];
+    }
+  | {
+      /** A broker's replicas whose log dir failed (it keeps running on its other log dirs): they stop leading and
+       * leave the ISR, as Kafka's controller treats a broker's offline replicas. */
+      readonly type: 'offlineReplicas';
+      readonly brokerId: number;
+      readonly brokerEpoch: bigint;
+      readonly replicas: ReadonlyArray<{ readonly topicId: string; readonly partition: number }>;
     };
 
 export interface ControllerSettings {
@@ -156,6 +164,8 @@ export function decide(image: MetadataImage, event: ControllerEvent, settings: C
       return alterReassignments(image, event, settings);
     case 'alterPartition':
       return alterPartition(image, event, settings);
+    case 'offlineReplicas':
+      return offlineReplicas(image, event, settings);
     case 'allocateProducerIds': {
       const b = image.brokers.get(event.brokerId);
       if (!b || b.epoch !== event.brokerEpoch || b.fenced)
@@ -228,6 +238,30 @@ function alterPartition(
       : null;
   if (done !== null) c.reassign(t.id, p, done);
   else c.change(t.id, p, c.compute(t.id, p, isr, 'none'));
+  return { records: c.records, errorCode: ErrorCode.NONE };
+}
+
+/**
+ * A broker reports replicas whose log is offline (a failed log dir of a broker with several; Kafka's broker reports
+ * its offline dirs and the controller finds the replicas in them). Each such replica leaves the ISR and, where it
+ * leads, leadership moves to another live ISR member (or, with none, unclean election if the topic allows it, else
+ * no leader), exactly as for a broker that is gone, but for those partitions only. The registration must be
+ * current (STALE_BROKER_EPOCH); partitions the broker no longer hosts are skipped.
+ */
+function offlineReplicas(
+  image: MetadataImage,
+  e: Extract<ControllerEvent, { type: 'offlineReplicas' }>,
+  settings: ControllerSettings,
+): Decision {
+  const b = image.brokers.get(e.brokerId);
+  if (!b || b.epoch !== e.brokerEpoch || b.fenced) return { records: [], errorCode: ErrorCode.STALE_BROKER_EPOCH };
+  const c = new Changes(image, settings);
+  for (const r of e.replicas) {
+    const t = image.topicsById.get(r.topicId);
+    const p = t?.partitions[r.partition];
+    if (t === undefined || p === undefined || !p.replicas.includes(e.brokerId)) continue;
+    c.moveAway(t.name, t.id, p, e.brokerId, false);
+  }
   return { records: c.records, errorCode: ErrorCode.NONE };
 }
 

@@ -45,6 +45,7 @@ import { clusterIdFromStore, controlledShutdown, retryWhileDisconnected } from '
 import { ClusterMetadata, ClusterProducerIds } from './cluster-metadata.ts';
 import { clientTls, interBrokerSecurity } from './inter-broker.ts';
 import { directoryIds, ensureMetaProperties, readClusterId } from './meta-properties.ts';
+import { OfflineReplicaReporter } from './offline-replicas.ts';
 
 /** How long a cluster broker waits at start for its registration to reach its metadata (Kafka's default
  * initial.broker.registration.timeout.ms) before the start fails. */
@@ -85,6 +86,8 @@ export class Broker {
   private replicas: ReplicaManager | undefined;
   private controller: MetadataController | undefined;
   private cluster: ClusterParts | undefined;
+  /** Cluster mode: reports replicas in a failed log dir to the controller (JBOD: the broker keeps running). */
+  private offlineReplicas: OfflineReplicaReporter | undefined;
   private readonly store: CoordinationStore | undefined;
   private groups: GroupCoordinatorRuntime | undefined;
   private shares: ShareRuntime | undefined;
@@ -235,6 +238,13 @@ export class Broker {
       logger: loggers.get('tributary.storage'),
       onFlushed: (ms) => this.http?.metrics.observeLogFlush(ms),
       onAllDirsOffline: (failed) => this.allLogDirsFailed(failed),
+      onDirOffline: () => {
+        // Not from inside the failed write's call stack.
+        setImmediate(() => {
+          this.replicas?.logsWentOffline();
+          this.offlineReplicas?.check();
+        });
+      },
       configFor: (topic) => {
         // Resolved once per topic, not once per partition.
         let c = logConfigs.get(topic);
@@ -253,10 +263,12 @@ export class Broker {
       replication: this.cluster ? this.replicationOptions(loggers) : undefined,
     });
     this.replicas = replicas;
+    if (this.cluster) this.offlineReplicas = this.offlineReplicaReporter(loggers);
     replicas.applyImage(initial, undefined);
     controller.subscribe((image, previous) => {
       replicas.applyImage(image, previous);
       this.resumeIfRegistered(image, loggers.get('tributary.cluster'));
+      this.offlineReplicas?.check();
       this.groups?.resignMoved();
       this.transactions?.leadershipChanged();
       // A dynamic broker config changed: topic defaults may have, so every partition's config is resolved again.
@@ -565,6 +577,31 @@ export class Broker {
     log.info({ brokerEpoch: String(epoch) }, 'registered again under the new session: leading what the metadata says');
   }
 
+  /** Cluster mode: the offline replicas' report (offline-replicas.ts), through the admin queue. */
+  private offlineReplicaReporter(loggers: LoggerRegistry): OfflineReplicaReporter {
+    const c = this.cluster!;
+    const logs = this.logs!;
+    const nodeId = this.config.nodeId;
+    return new OfflineReplicaReporter({
+      nodeId,
+      image: () => c.metadata.image,
+      mayHaveOfflineLogs: () => logs.mayHaveOfflineLogs,
+      isOffline: (topic, partition) => logs.get(topic, partition)?.isOffline === true,
+      send: async (replicas) => {
+        const brokerEpoch = c.registration?.epoch;
+        if (brokerEpoch == null) return ErrorCode.STALE_BROKER_EPOCH;
+        const r = await c.metadata.call<{ errorCode: number }>({
+          op: 'offlineReplicas',
+          brokerId: nodeId,
+          brokerEpoch: String(brokerEpoch),
+          replicas,
+        });
+        return r.errorCode;
+      },
+      logger: loggers.get('tributary.replica'),
+    });
+  }
+
   /** Registers, becomes a controller candidate, and waits until its own image shows it registered and unfenced
    * (its metadata has caught up with its registration): only then does the broker read client requests, as Kafka's
    * broker waits to be unfenced before it enables request processing. Not registered within
@@ -753,6 +790,7 @@ export class Broker {
         }
         await this.http?.close();
         for (const t of this.timers) clearInterval(t);
+        this.offlineReplicas?.stop();
         this.groups?.close();
         this.shares?.close();
         this.transactions?.close();

@@ -22,6 +22,8 @@ export interface StartClusterOptions {
   config?: Record<string, string>;
   /** zookeeper.session.timeout.ms of the brokers' sessions (default 6000). */
   sessionTimeoutMs?: number;
+  /** Log dirs per broker (default 1): `broker-<id>` itself, or `broker-<id>/dir-<k>` for several (JBOD). */
+  logDirsPerBroker?: number;
   /** Log level (default warn). */
   logLevel?: string;
 }
@@ -61,7 +63,12 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Runn
       const overrides = Object.entries({
         'node.id': String(i),
         listeners: `PLAINTEXT://${host}:${port}`,
-        'log.dirs': join(dataDir, `broker-${i}`),
+        'log.dirs':
+          (opts.logDirsPerBroker ?? 1) === 1
+            ? join(dataDir, `broker-${i}`)
+            : Array.from({ length: opts.logDirsPerBroker! }, (_, k) => join(dataDir, `broker-${i}`, `dir-${k}`)).join(
+                ',',
+              ),
         'zookeeper.session.timeout.ms': String(opts.sessionTimeoutMs ?? 6000),
         // As startBroker(): no HTTP listener unless asked (several brokers would all want the default port).
         'http.listeners': '',

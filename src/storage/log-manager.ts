@@ -40,6 +40,11 @@ export interface LogManagerOptions {
    * ends and the controller moves its leaderships to the other in-sync replicas.
    */
   onAllDirsOffline?: (failed: ReadonlyMap<string, Error>) => void;
+  /**
+   * Called when a log directory goes offline while others stay online (JBOD): the broker keeps running, stops
+   * replicating the partitions in it and reports them to the controller, which moves their leadership away.
+   */
+  onDirOffline?: (logDir: string, err: Error) => void;
 }
 
 export interface HostedLog {
@@ -70,6 +75,8 @@ export class LogManager {
   private readonly opts: LogManagerOptions;
   private readonly logger: StorageLogger;
   private readonly offline = new Map<string, Error>();
+  /** A log found offline at load (corrupt, unreadable) while its log dir stayed online. */
+  private loadedOffline = false;
   /** Partitions per log dir (to pick the least loaded without counting every time). */
   private readonly hostedPerDir = new Map<string, number>();
   /** Log dirs with partition directories created but the dir itself not yet fsynced (see syncCreatedDirs). */
@@ -130,7 +137,10 @@ export class LogManager {
         logStartOffset: logStarts.get(key),
       });
       // An offline log stays registered, so the partition answers KAFKA_STORAGE_ERROR instead of being recreated.
-      if (log.isOffline) this.logger.error({ dir: path, err: log.offlineReason }, 'partition log is offline');
+      if (log.isOffline) {
+        this.logger.error({ dir: path, err: log.offlineReason }, 'partition log is offline');
+        this.loadedOffline = true;
+      }
       this.register({ ...tp, logDir, log });
     }
     if (clean) {
@@ -211,6 +221,11 @@ export class LogManager {
     return best;
   }
 
+  /** Whether some log may be offline: a log dir failed, or a log could not be loaded (a cheap check). */
+  get mayHaveOfflineLogs(): boolean {
+    return this.offline.size > 0 || this.loadedOffline;
+  }
+
   /** Log directories that failed (EIO, ENOSPC, ...), with the first error. */
   get offlineDirs(): ReadonlyMap<string, Error> {
     return this.offline;
@@ -230,6 +245,7 @@ export class LogManager {
     );
     for (const h of affected) h.log.markOffline(err);
     if (this.offline.size === this.logDirs.length) this.opts.onAllDirsOffline?.(this.offline);
+    else this.opts.onDirOffline?.(logDir, err);
   }
 
   all(): HostedLog[] {

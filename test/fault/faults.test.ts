@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { RULES } from './harness/checker.ts';
-import { CLUSTER_KINDS, FAULT_KINDS } from './harness/faults.ts';
+import { CLUSTER_KINDS, FAULT_KINDS, OPTIONAL_CLUSTER_KINDS } from './harness/faults.ts';
 import { type FaultRunResult, runFaults } from './harness/run.ts';
 
 const SEED = Number(process.env.FAULT_SEED ?? 15);
@@ -23,7 +23,7 @@ test('acknowledged writes, offsets, commits and transactions survive one cycle o
   run = await runFaults({
     seed: SEED,
     // Two rounds of the single-node kinds (the cluster kinds are not available here).
-    cycles: 2 * (FAULT_KINDS.length - CLUSTER_KINDS.length),
+    cycles: 2 * (FAULT_KINDS.length - CLUSTER_KINDS.length - OPTIONAL_CLUSTER_KINDS.length),
     outDir,
     holdMs: [500, 2000],
     gapMs: [300, 1000],

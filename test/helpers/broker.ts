@@ -34,6 +34,8 @@ export interface BrokerOptions {
   extraListeners?: string;
   /** How long to wait for the broker to answer ApiVersions (default 20 s). */
   readyTimeoutMs?: number;
+  /** Extra environment of the broker process (e.g. libfaketime's LD_PRELOAD and FAKETIME settings). */
+  env?: Record<string, string>;
 }
 
 export interface BrokerHandle {
@@ -50,6 +52,8 @@ export interface BrokerHandle {
   restart(): Promise<void>;
   /** Everything the broker wrote to stdout/stderr so far (all incarnations). */
   logs(): string;
+  /** Extra environment for the next (re)start; the running process keeps the one it started with. */
+  env: Record<string, string> | undefined;
 }
 
 const liveProcs = new Set<ChildProcess>();
@@ -163,6 +167,7 @@ class BrokerProcess implements BrokerHandle {
   #log = '';
   #exited: Promise<number | null> = Promise.resolve(null);
   #running = false;
+  env: Record<string, string> | undefined;
 
   constructor(opts: BrokerOptions, port: number, dataDir: string) {
     this.port = port;
@@ -172,6 +177,7 @@ class BrokerProcess implements BrokerHandle {
     this.#readyTimeoutMs = opts.readyTimeoutMs ?? READY_TIMEOUT_MS;
     this.#fixedPort = opts.port !== undefined;
     this.#extraListeners = opts.extraListeners;
+    this.env = opts.env;
   }
 
   get bootstrap(): string {
@@ -217,11 +223,17 @@ class BrokerProcess implements BrokerHandle {
 
   async #startOnce(): Promise<void> {
     const args = this.#args();
-    this.#append(`[harness] starting: ${path.basename(process.execPath)} ${args.join(' ')}\n`);
+    const extra =
+      this.env === undefined
+        ? ''
+        : `${Object.entries(this.env)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')} `;
+    this.#append(`[harness] starting: ${extra}${path.basename(process.execPath)} ${args.join(' ')}\n`);
     const proc = spawn(process.execPath, args, {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'test' },
+      env: { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'test', ...this.env },
     });
     this.proc = proc;
     this.#running = true;

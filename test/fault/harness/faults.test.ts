@@ -45,6 +45,7 @@ test('kinds that need the cluster say why they are not available', () => {
     'zk-link-partition',
     'disk-full',
     'cluster-disk-full',
+    'clock-skew',
   ])
     assert.ok(
       skipped.some((s) => s.name === n && s.reason.length > 0),

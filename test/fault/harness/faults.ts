@@ -12,8 +12,25 @@
 // which the link kinds cut, slow down or make lossy for one broker while clients and the other paths still work.
 // Some kinds check the outcome they must cause (a cut follower leaves the ISR; no out-of-sync replica is elected; a
 // broker cut from ZooKeeper loses its session) and fail the cycle when it does not happen.
+import { CLOCK_SKEW } from './clock-skew.ts';
+import {
+  type ActiveFault,
+  byId,
+  type ClusterView,
+  countExpired,
+  type FaultEnv,
+  type FaultKind,
+  needsCluster,
+  pick,
+  ready,
+  settledPartition,
+  sleep,
+  until,
+} from './fault-env.ts';
 import type { ManagedBroker } from './processes.ts';
 import type { Direction, FaultProxy } from './proxy.ts';
+
+export type { ActiveFault, ClusterView, FaultEnv, FaultKind, ZooKeeperControl } from './fault-env.ts';
 
 /** Small, fast, seedable PRNG (mulberry32): returns floats in [0, 1). */
 export function prng(seed: number): () => number {
@@ -25,61 +42,6 @@ export function prng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-/**
- * The ZooKeeper ensemble: the shape of `ZooKeeperEnsemble` from test/helpers/zookeeper.ts (written with the
- * cluster), so its handle plugs in as it is. Node indexes are positions in `nodes`.
- */
-export interface ZooKeeperControl {
-  readonly nodes: readonly unknown[];
-  kill9(node: number): Promise<void>;
-  /** Starts the node again (after kill9) and waits until the ensemble serves. */
-  restart(node: number): Promise<void>;
-  pause(node: number): void | Promise<void>;
-  resume(node: number): void;
-}
-
-/** Who leads what, as the cluster itself reports it (Metadata / DescribeCluster through a live broker). */
-export interface ClusterView {
-  controller: number;
-  /** The workload partitions: leader and replicas by broker id. */
-  partitions: Array<{ topic: string; partition: number; leader: number; replicas: number[]; isr: number[] }>;
-}
-
-export interface FaultEnv {
-  brokers: ManagedBroker[];
-  /** Cluster mode: asks the cluster who leads; absent with one broker. */
-  describe?: () => Promise<ClusterView>;
-  /** Cluster mode: ZooKeeper session timeout; a zombie is paused longer than this, a killed broker restarts after it. */
-  sessionMs?: number;
-  zookeeper?: ZooKeeperControl;
-  /** Cluster mode: replica.lag.time.max.ms; a replication cut lasts longer than this, so the ISR must shrink. */
-  lagMs?: number;
-  /** When the last write to a partition was acknowledged (harness clock), from the recorded history. */
-  lastAck?: (topic: string, partition: number) => number;
-  /** How long a kind waits, beyond lagMs / sessionMs, for the outcome it must cause. Default 20 s. */
-  outcomeMs?: number;
-}
-
-export interface ActiveFault {
-  target: string;
-  detail?: string;
-  heal(): Promise<void>;
-}
-
-export interface FaultKind {
-  name: string;
-  /** Why this kind cannot run in `env`, or undefined. */
-  unavailable(env: FaultEnv): string | undefined;
-  inject(env: FaultEnv, rng: () => number): Promise<ActiveFault>;
-}
-
-const pick = <T>(rng: () => number, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
-
-/** Waits for a restarted or resumed broker to answer, so the next fault hits a running system. */
-async function ready(b: ManagedBroker): Promise<void> {
-  if (!(await b.waitReady(60_000))) throw new Error(`${b.name} did not answer ApiVersions 60 s after healing`);
 }
 
 function proxyFault(name: string, apply: (p: FaultProxy, rng: () => number) => string): FaultKind {
@@ -101,34 +63,6 @@ function proxyFault(name: string, apply: (p: FaultProxy, rng: () => number) => s
 }
 
 const DIRECTIONS: readonly Direction[] = ['up', 'down'];
-
-const needsCluster = (env: FaultEnv) =>
-  env.describe && env.brokers.length >= 3 ? undefined : 'needs a cluster of 3+ brokers (cluster mode)';
-
-/** The broker with id `id` (cluster roles are found by id). */
-function byId(env: FaultEnv, id: number): ManagedBroker {
-  const b = env.brokers.find((x) => x.id === id);
-  if (!b) throw new Error(`the cluster named broker ${id}, which the harness did not start`);
-  return b;
-}
-
-/** A workload partition with a live leader and a full ISR, chosen by rng (asks again while a failover settles). */
-async function settledPartition(env: FaultEnv, rng: () => number): Promise<ClusterView['partitions'][number]> {
-  const deadline = Date.now() + 60_000;
-  let last = 'no answer';
-  while (Date.now() < deadline) {
-    try {
-      const view = await env.describe!();
-      const ok = view.partitions.filter((p) => p.leader >= 0 && p.isr.length === p.replicas.length);
-      if (ok.length > 0) return pick(rng, ok);
-      last = JSON.stringify(view.partitions);
-    } catch (err) {
-      last = err instanceof Error ? err.message : String(err);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`no workload partition with a leader and a full ISR within 60 s (${last})`);
-}
 
 /** kill -9 of a broker chosen by role; heal restarts it once its ZooKeeper session has surely expired. */
 function roleKill(name: string, choose: (env: FaultEnv, rng: () => number) => Promise<[ManagedBroker, string]>) {
@@ -152,20 +86,6 @@ function roleKill(name: string, choose: (env: FaultEnv, rng: () => number) => Pr
     },
   } satisfies FaultKind;
 }
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Polls `cond` every 250 ms until it holds; throws `what` after `timeoutMs`. */
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`${what} (waited ${timeoutMs} ms)`);
-    await sleep(250);
-  }
-}
-
-/** How many times the broker has logged that its ZooKeeper session expired (src/node/broker.ts). */
-const countExpired = (b: ManagedBroker): number => b.handle.logs().split('ZooKeeper session expired').length - 1;
 
 const needsReplicationLinks = (env: FaultEnv) =>
   env.brokers.every((b) => b.replicationIn.size > 0) ? undefined : 'needs replication through proxies (cluster mode)';
@@ -245,6 +165,9 @@ export const CLUSTER_KINDS: readonly string[] = [
   'zk-link-partition',
   'cluster-disk-full',
 ];
+
+/** Cluster kinds run only when asked for (`--kinds`): clock-skew needs libfaketime (clock-skew.ts). */
+export const OPTIONAL_CLUSTER_KINDS: readonly string[] = ['clock-skew'];
 
 export const FAULT_KINDS: readonly FaultKind[] = [
   {
@@ -633,6 +556,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
       };
     },
   },
+  CLOCK_SKEW,
 ];
 
 export interface Cycle {

@@ -19,9 +19,10 @@
 //   - zookeeper: broker B reaches each ZooKeeper node through a proxy of its own (B.zkLinks), and its
 //     zookeeper.connect lists those proxies; cutting them partitions B from ZooKeeper only.
 import { spawnSync } from 'node:child_process';
-import { rmSync, statfsSync } from 'node:fs';
+import { rmSync, statfsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type BrokerHandle, makeTempDir, probeApiVersions, startBrokerProcess } from '../../helpers/broker.ts';
+import { faketimeEnv, offsetSpec } from './clock-skew.ts';
 import { FaultProxy } from './proxy.ts';
 
 export interface BrokerSpec {
@@ -30,6 +31,8 @@ export interface BrokerSpec {
   overrides?: Record<string, string>;
   /** Size of the tmpfs log dir in MiB (0: a plain temp dir, no disk-full fault). Default 0. */
   diskMiB?: number;
+  /** Start under libfaketime (`lib`) with the wall-clock offset in `file` ("+0s" at first; clock-skew.ts). */
+  clock?: { lib: string; file: string };
 }
 
 /** Which of the brokers' paths go through proxies besides the client link (see the header). */
@@ -79,6 +82,8 @@ export class ManagedBroker {
   readonly zkLinks: readonly FaultProxy[];
   /** Why the disk cannot be filled, or undefined when it can. */
   readonly diskUnavailable: string | undefined;
+  /** The libfaketime clock file of this broker (its wall-clock offset), when it runs under libfaketime. */
+  clockFile: string | undefined;
   paused = false;
   diskFull = false;
 
@@ -257,7 +262,9 @@ export async function startBrokers(
       if (links.zookeeper) {
         overrides['zookeeper.connect'] = p.zkLinks.map((z) => z.address).join(',') + links.zookeeper.chroot;
       }
-      const handle = await startBrokerProcess({ dataDir, overrides, extraListeners });
+      if (spec.clock) writeFileSync(spec.clock.file, offsetSpec(0));
+      const env = spec.clock ? faketimeEnv(spec.clock.lib, spec.clock.file) : undefined;
+      const handle = await startBrokerProcess({ dataDir, overrides, extraListeners, env });
       p.client.target.port = handle.port;
       const b = new ManagedBroker(
         spec.id,
@@ -265,6 +272,7 @@ export async function startBrokers(
         { client: p.client, replicationIn: p.replicationIn, zkLinks: p.zkLinks },
         diskUnavailable,
       );
+      b.clockFile = spec.clock?.file;
       out.push(b);
       await b.syncReplicationPorts();
     }

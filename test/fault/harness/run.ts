@@ -14,6 +14,7 @@ import { Admin, Producer } from '../../../src/client/index.ts';
 import { requirePython } from '../../helpers/clients.ts';
 import { startZooKeeper, type ZooKeeperEnsemble } from '../../helpers/zookeeper.ts';
 import { type CheckResult, check, formatReport } from './checker.ts';
+import { libfaketimePath } from './clock-skew.ts';
 import {
   availableKinds,
   CLUSTER_KINDS,
@@ -282,10 +283,13 @@ export async function runFaults(opts: FaultRunOptions): Promise<FaultRunResult> 
   try {
     const brokerList =
       opts.brokers ?? (zk ? [1, 2, 3].map((id) => ({ id, overrides: CLUSTER_OVERRIDES })) : [{ id: 0 }]);
+    // Under libfaketime only when the run includes clock-skew (its clock files live in the output directory).
+    const lib = cluster && opts.kinds?.includes('clock-skew') ? libfaketimePath() : undefined;
     const specs = brokerList.map((b) => ({
       id: b.id,
       overrides: { ...BROKER_OVERRIDES, ...b.overrides },
       diskMiB: opts.diskMiB ?? 64,
+      clock: lib ? { lib, file: path.join(opts.outDir, `clock-broker-${b.id}`) } : undefined,
     }));
     const links =
       zk && !opts.brokers ? { replication: true, zookeeper: { nodes: zkNodes(zk), chroot: '/tributary' } } : {};

@@ -231,3 +231,33 @@ test('a session expired for want of any server is closed on the ensemble once a 
   assert.equal(attach?.sessionId, 0x5eed5n);
   assert.deepEqual(attach?.password, new Uint8Array(16).fill(7));
 });
+
+test('a step of the wall clock, either way, neither drops the connection nor stops the pings', async (t) => {
+  // Found by the fault harness's clock-skew kind: the session timed its pings, a silent connection and "no server
+  // heard for 4/3 of the timeout" with Date.now, so a step of minutes forward dropped the connection and expired
+  // the session at once, and a step back stopped the pings until the wall clock caught up (the ensemble then
+  // expired the session). Its timeouts now run on the monotonic clock, as ZooKeeper's own client (System.nanoTime).
+  const { server, session } = await setup(3000);
+  const states: SessionState[] = [];
+  session.onStateChange((s) => states.push(s));
+  const wall = Date.now.bind(Date);
+  const pingsAfter = async (n: number, what: string) => {
+    // Polled by a counter of timer turns, not by Date.now (which this test moves).
+    const from = server.pings;
+    for (let i = 0; server.pings < from + n; i++) {
+      if (i > 1500) assert.fail(`no ${n} pings ${what} (${server.pings - from} seen)`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  let step = 0;
+  t.mock.method(Date, 'now', () => wall() + step);
+  await pingsAfter(1, 'before the steps');
+  step = 5 * 60_000;
+  await pingsAfter(3, 'after a step of 5 minutes forward');
+  assert.deepEqual(states, [], 'a step forward: neither disconnected nor expired');
+  step = -5 * 60_000;
+  await pingsAfter(3, 'after a step of 5 minutes back');
+  assert.equal(session.state, 'connected');
+  assert.deepEqual(states, [], 'never disconnected nor expired');
+  assert.equal(server.connects.length, 1, 'one connection throughout');
+});

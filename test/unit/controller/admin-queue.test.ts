@@ -101,6 +101,25 @@ test('queued while no controller runs: the controller elected later answers it, 
   assert.deepEqual(store.peekChildren(ADMIN_PATHS.requests), []);
 });
 
+test('a wall-clock step forward while a request waits does not time it out', async (t) => {
+  // Found with the fault harness's clock-skew kind in mind: the asking side's deadline was Date.now-based, so a step
+  // of the wall clock by minutes withdrew every request in flight at once (REQUEST_TIMED_OUT for a change the
+  // controller may make anyway). The deadline now runs on the monotonic clock.
+  const store = new MemoryCoordinationStore();
+  const b = await broker(store, 2, false);
+  const pending = callController(b.keeper, { op: 'createTopics', specs: [spec('stepped', 1)] }, 5000, 50);
+  await settle();
+  const wall = Date.now.bind(Date);
+  t.mock.method(Date, 'now', () => wall() + 10 * 60_000);
+  await settle();
+  assert.equal(store.peekChildren(ADMIN_PATHS.requests)?.length, 1, 'still queued');
+  b.controller.start();
+  const answer = await pending;
+  assert.equal((answer.result as CreateTopicResult[])[0]!.errorCode, ErrorCode.NONE);
+  b.controller.stop();
+  await b.keeper.close();
+});
+
 test('answers nobody collected are deleted when a controller takes over; recent ones stay', async () => {
   const store = new MemoryCoordinationStore();
   const b = await broker(store, 2, false);

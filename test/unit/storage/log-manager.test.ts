@@ -170,14 +170,17 @@ test('open file descriptors stay bounded by the fd cache', async (t) => {
   await mgr.shutdown();
 });
 
-test('the last log dir to go offline (ENOSPC) calls onAllDirsOffline once; one of two does not', (t) => {
+test('the last log dir to go offline (ENOSPC) calls onAllDirsOffline once; one of two calls onDirOffline', (t) => {
   const root = tempDir(t);
   const [d1, d2] = [join(root, 'd1'), join(root, 'd2')];
   const calls: string[][] = [];
+  const one: string[] = [];
   const mgr = LogManager.open({
     logDirs: [d1, d2],
     onAllDirsOffline: (failed) => calls.push([...failed.keys()]),
+    onDirOffline: (dir) => one.push(dir),
   });
+  assert.equal(mgr.mayHaveOfflineLogs, false);
   const a = mgr.getOrCreate('a', 0, config);
   const b = mgr.getOrCreate('b', 0, config);
   const dirOf = (topic: string) => mgr.all().find((h) => h.topic === topic)!.logDir;
@@ -192,11 +195,14 @@ test('the last log dir to go offline (ENOSPC) calls onAllDirsOffline once; one o
   assert.ok(a.isOffline && !b.isOffline);
   assert.deepEqual([...mgr.offlineDirs.keys()], [dirOf('a')]);
   assert.deepEqual(calls, [], 'a broker with an online log dir keeps running');
+  assert.deepEqual(one, [dirOf('a')], 'and reports the failed one');
+  assert.equal(mgr.mayHaveOfflineLogs, true);
   assert.throws(() => append(b, 1));
   assert.ok(b.isOffline);
   assert.equal(calls.length, 1, 'called when the last dir failed');
   assert.deepEqual(new Set(calls[0]), new Set([d1, d2]));
   mgr.takeDirOffline(d2, errnoError('EIO'));
   assert.equal(calls.length, 1, 'only once');
+  assert.deepEqual(one, [dirOf('a')], 'the last dir is not reported as one of several');
   ioFaults.before = undefined;
 });

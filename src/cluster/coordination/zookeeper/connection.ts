@@ -38,7 +38,7 @@ const EMPTY = Buffer.alloc(0);
 
 export class ZkConnection {
   readonly server: ServerAddress;
-  /** Date.now() of the last frame received / written. */
+  /** performance.now() of the last frame received / written: monotonic, as the session's timeouts (monotonicMs). */
   lastRecv = 0;
   lastSend = 0;
   readonly #socket: net.Socket;
@@ -124,7 +124,7 @@ export class ZkConnection {
 
   write(frame: Buffer): void {
     if (this.#closed) return;
-    this.lastSend = Date.now();
+    this.lastSend = performance.now();
     this.#socket.write(frame);
   }
 
@@ -149,7 +149,7 @@ export class ZkConnection {
   }
 
   #onData(chunk: Buffer): void {
-    if (chunk.length > 0) this.lastRecv = Date.now();
+    if (chunk.length > 0) this.lastRecv = performance.now();
     let buf = this.#rest.length === 0 ? chunk : Buffer.concat([this.#rest, chunk]);
     let pos = 0;
     while (buf.length - pos >= 4 && !this.#closed && !this.#held) {

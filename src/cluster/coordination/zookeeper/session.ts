@@ -29,6 +29,14 @@ import { type ConnectResponse, type FrameHandler, type ServerAddress, ZkConnecti
 import { CREATE_FLAGS, errorCodeOf, JuteReader, JuteWriter, OpCode, Xid, zkErrorName } from './jute.ts';
 import { WatchRegistry } from './watches.ts';
 
+/**
+ * The session's clock for its timeouts (pings, a silent connection, no server heard for 4/3 of the session timeout,
+ * connect deadlines): monotonic, as ZooKeeper's own client (System.nanoTime). With the wall clock a step of it (NTP,
+ * an operator's `date -s`) either way made the broker drop its connection and declare its session expired, or stop
+ * pinging until the clock caught up (found by the fault harness's clock-skew kind).
+ */
+export const monotonicMs = (): number => performance.now();
+
 export interface SessionConfig {
   readonly servers: readonly ServerAddress[];
   /** '' or a path like '/tributary' (no trailing slash). */
@@ -160,8 +168,8 @@ export class ZooKeeperSession implements CoordinationSession, FrameHandler {
 
   /** Establishes the session (first connection). Rejects with CONNECTION_LOSS when no server answers in time. */
   async open(): Promise<void> {
-    this.#lastHeard = Date.now();
-    const deadline = Date.now() + this.#config.connectionTimeoutMs;
+    this.#lastHeard = monotonicMs();
+    const deadline = monotonicMs() + this.#config.connectionTimeoutMs;
     this.#reconnecting = true;
     const reason = await this.#connectLoop(deadline).finally(() => {
       this.#reconnecting = false;
@@ -170,7 +178,7 @@ export class ZooKeeperSession implements CoordinationSession, FrameHandler {
       // Fine enough that a dead connection is noticed soon after 2/3 of the timeout: the session then has the last
       // third to reach another server before the ensemble expires it.
       this.#tickMs = Math.max(10, Math.min(200, Math.floor(this.#timeoutMs / 20)));
-      this.#lastTick = Date.now();
+      this.#lastTick = monotonicMs();
       this.#timer = setInterval(() => this.#tick(), this.#tickMs);
       return;
     }
@@ -417,7 +425,7 @@ export class ZooKeeperSession implements CoordinationSession, FrameHandler {
 
   onFrame(conn: ZkConnection, frame: Buffer): void {
     if (conn !== this.#conn) return;
-    this.#lastHeard = Date.now();
+    this.#lastHeard = monotonicMs();
     const r = this.#reader;
     r.reset(frame);
     const xid = r.int();
@@ -632,7 +640,7 @@ export class ZooKeeperSession implements CoordinationSession, FrameHandler {
       } catch (e) {
         reason = (e as Error).message;
       }
-      if (deadline !== undefined && Date.now() >= deadline) return reason;
+      if (deadline !== undefined && monotonicMs() >= deadline) return reason;
       if (++failures % n === 0) await sleep(Math.max(20, Math.min(250, Math.floor(this.#timeoutMs / 20))));
     }
     return reason;
@@ -652,7 +660,7 @@ export class ZooKeeperSession implements CoordinationSession, FrameHandler {
     this.#sessionId = response.sessionId;
     this.#password = response.password;
     this.#timeoutMs = response.timeoutMs;
-    this.#lastHeard = Date.now(); // the ensemble has just confirmed the session
+    this.#lastHeard = monotonicMs(); // the ensemble has just confirmed the session
     if (conn.closed) return false; // gone again already: try the next server
     conn.lastRecv = this.#lastHeard;
     this.#conn = conn;
@@ -687,7 +695,7 @@ export class ZooKeeperSession implements CoordinationSession, FrameHandler {
   }
 
   #tick(): void {
-    const now = Date.now();
+    const now = monotonicMs();
     const late = now - this.#lastTick > 3 * this.#tickMs;
     this.#lastTick = now;
     // The process did not run for a while (a long GC, a blocked loop, SIGSTOP): replies may be waiting in the socket,
