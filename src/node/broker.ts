@@ -22,10 +22,8 @@ import type { MetadataImage } from '../metadata/image.ts';
 import { FileMetadataLog } from '../metadata/metadata-log.ts';
 import type { HttpAuthOptions } from '../ops/http-auth.ts';
 import { localAddress, OpsHttpServer, parseHttpListener } from '../ops/http-server.ts';
-import { ErrorCode } from '../protocol/errors.ts';
 import { ClientQuotaManagers } from '../quota/manager.ts';
 import type { FetcherStats } from '../replication/fetcher.ts';
-import type { AlterPartitionAnswer } from '../replication/types.ts';
 import { listenerSasl } from '../security/sasl.ts';
 import { type ScramMechanism, scramMechanismById } from '../security/scram.ts';
 import { type ListenerTls, listenerTls, usesTls } from '../security/tls.ts';
@@ -43,9 +41,10 @@ import { createLogger, type Logger, LoggerRegistry } from '../util/log.ts';
 import { readCleanShutdownEpoch, writeCleanShutdownEpoch } from './clean-shutdown.ts';
 import { clusterIdFromStore, controlledShutdown, retryWhileDisconnected } from './cluster.ts';
 import { ClusterMetadata, ClusterProducerIds } from './cluster-metadata.ts';
+import { type ClusterParts, offlineReplicaReporter, replicationOptions } from './cluster-wiring.ts';
 import { clientTls, interBrokerSecurity } from './inter-broker.ts';
 import { directoryIds, ensureMetaProperties, readClusterId } from './meta-properties.ts';
-import { OfflineReplicaReporter } from './offline-replicas.ts';
+import type { OfflineReplicaReporter } from './offline-replicas.ts';
 
 /** How long a cluster broker waits at start for its registration to reach its metadata (Kafka's default
  * initial.broker.registration.timeout.ms) before the start fails. */
@@ -61,15 +60,6 @@ export interface BrokerOptions {
    * CLI's broker process) exits with status 1, as Kafka halts; an embedding caller decides for itself.
    */
   onFatal?: (reason: string) => void;
-}
-
-/** The cluster side of a broker (zookeeper.connect set, or a store given). */
-interface ClusterParts {
-  readonly keeper: SessionKeeper;
-  readonly follower: MetadataFollower;
-  readonly metadata: ClusterMetadata;
-  registration?: BrokerRegistration;
-  controller?: ClusterController;
 }
 
 /** How long a broker whose log dirs all failed waits for its shutdown before `onFatal` anyway. */
@@ -497,65 +487,14 @@ export class Broker {
     return ep === undefined ? undefined : { host: ep.host || 'localhost', port: ep.port };
   }
 
-  /** Cluster mode: replication's settings, its fetchers' endpoints and its AlterPartition channel (the admin queue). */
+  /** Cluster mode: replication's settings (cluster-wiring.ts). */
   private replicationOptions(loggers: LoggerRegistry): ReplicationOptions {
-    const cfg = this.config;
-    const c = this.cluster!;
-    return {
-      nodeId: cfg.nodeId,
-      replicaLagTimeMaxMs: cfg.replicaLagTimeMaxMs,
+    return replicationOptions(this.config, this.cluster!, {
       logger: loggers.get('tributary.replication'),
-      alterPartition: async (topicId, partition, req): Promise<AlterPartitionAnswer> => {
-        const brokerEpoch = c.registration?.epoch;
-        if (brokerEpoch == null) return { error: ErrorCode.STALE_BROKER_EPOCH };
-        const res = await c.metadata.call<{ errorCode: number }>({
-          op: 'alterPartition',
-          brokerId: cfg.nodeId,
-          brokerEpoch: String(brokerEpoch),
-          topicId,
-          partition,
-          leaderEpoch: req.leaderEpoch,
-          partitionEpoch: req.partitionEpoch,
-          newIsr: req.newIsr,
-        });
-        if (res.errorCode !== ErrorCode.NONE) return { error: res.errorCode };
-        const p = c.metadata.image.topicsById.get(topicId)?.partitions.find((x) => x.partition === partition);
-        if (p === undefined) return { error: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
-        const state = {
-          leader: p.leader,
-          leaderEpoch: p.leaderEpoch,
-          partitionEpoch: p.partitionEpoch,
-          replicas: p.replicas,
-          isr: p.isr,
-        };
-        return { error: ErrorCode.NONE, state };
-      },
-      replicaSelector: cfg.replicaSelector,
-      brokerRack: (id) => {
-        const b = c.metadata.image.brokers.get(id);
-        if (b === undefined || b.fenced || b.endpoints.length === 0) return undefined;
-        return b.rack ?? null;
-      },
-      throttle: {
-        leaderRate: () => (this.configService?.effective() ?? cfg).get('leader.replication.throttled.rate') as number,
-        followerRate: () =>
-          (this.configService?.effective() ?? cfg).get('follower.replication.throttled.rate') as number,
-        windows: cfg.get('replication.quota.window.num') as number,
-        windowMs: (cfg.get('replication.quota.window.size.seconds') as number) * 1000,
-      },
-      fetcher: {
-        security: this.interBrokerClient(),
-        brokerEpoch: () => c.registration?.epoch ?? -1n,
-        numFetchers: cfg.numReplicaFetchers,
-        fetchMaxBytes: cfg.replicaFetchMaxBytes,
-        responseMaxBytes: cfg.replicaFetchResponseMaxBytes,
-        waitMaxMs: cfg.replicaFetchWaitMaxMs,
-        minBytes: cfg.replicaFetchMinBytes,
-        backoffMs: cfg.replicaFetchBackoffMs,
-        socketTimeoutMs: cfg.replicaSocketTimeoutMs,
-        endpoint: (id) => this.interBrokerEndpoint(id),
-      },
-    };
+      effectiveConfig: () => this.configService?.effective() ?? this.config,
+      security: this.interBrokerClient(),
+      endpoint: (id) => this.interBrokerEndpoint(id),
+    });
   }
 
   /**
@@ -579,27 +518,7 @@ export class Broker {
 
   /** Cluster mode: the offline replicas' report (offline-replicas.ts), through the admin queue. */
   private offlineReplicaReporter(loggers: LoggerRegistry): OfflineReplicaReporter {
-    const c = this.cluster!;
-    const logs = this.logs!;
-    const nodeId = this.config.nodeId;
-    return new OfflineReplicaReporter({
-      nodeId,
-      image: () => c.metadata.image,
-      mayHaveOfflineLogs: () => logs.mayHaveOfflineLogs,
-      isOffline: (topic, partition) => logs.get(topic, partition)?.isOffline === true,
-      send: async (replicas) => {
-        const brokerEpoch = c.registration?.epoch;
-        if (brokerEpoch == null) return ErrorCode.STALE_BROKER_EPOCH;
-        const r = await c.metadata.call<{ errorCode: number }>({
-          op: 'offlineReplicas',
-          brokerId: nodeId,
-          brokerEpoch: String(brokerEpoch),
-          replicas,
-        });
-        return r.errorCode;
-      },
-      logger: loggers.get('tributary.replica'),
-    });
+    return offlineReplicaReporter(this.config.nodeId, this.cluster!, this.logs!, loggers.get('tributary.replica'));
   }
 
   /** Registers, becomes a controller candidate, and waits until its own image shows it registered and unfenced
