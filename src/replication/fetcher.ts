@@ -75,7 +75,8 @@ export interface FetcherStats {
 interface Entry {
   part: FetchedPartition;
   follower: PartitionFollower<Buffer>;
-  /** No fetch before this time (after an error). */
+  /** No fetch before this time (after an error), on the monotonic clock (performance.now: a wall-clock step must not
+   * stretch a backoff). */
   delayUntil: number;
   /** FENCED_LEADER_EPOCH: our metadata is stale; wait for a new role. */
   paused: boolean;
@@ -196,7 +197,7 @@ class ReplicaFetcher {
   async #loop(): Promise<void> {
     const log = this.#s.logger;
     while (this.#running) {
-      const now = Date.now();
+      const now = performance.now();
       const throttle = this.#s.throttle;
       let throttled = false;
       const ready = [...this.#entries.values()].filter((e) => {
@@ -311,7 +312,7 @@ class ReplicaFetcher {
       return;
     }
     if (res.errorCode !== ErrorCode.NONE) throw new Error(`Fetch answered ${errorName(res.errorCode)}`);
-    const now = Date.now();
+    const now = performance.now();
     for (const t of res.responses) {
       this.#stats.partitionsAnswered += t.partitions.length;
       for (const p of t.partitions) {
