@@ -1,10 +1,12 @@
 // CPU profile of Tributary under one benchmark workload, summarised as self and total time per function.
 //
-//   node bench/profile.ts [produce|produce-small|consume|latency|java-produce|java-produce-small|java-consume] [records]
+//   node bench/profile.ts [produce|produce-small|consume|latency|java-produce|java-produce-small|java-consume|
+//                          java-share|java-share-5] [records]
 //
 // Starts the broker with `node --cpu-prof`, drives it with bench/cache/rdkperf (build it with `npm run bench` once),
 // stops it with SIGTERM and prints the top functions. For `consume` the data is produced first through an unprofiled
-// broker, so the profile covers the reads only. PROFILE_NODE_OPTIONS adds node flags to the broker. The .cpuprofile
+// broker, so the profile covers the reads only; java-share[-5] likewise fills a one-partition topic, then Kafka's
+// ShareConsumerPerformance reads it with a share group of 1 (or 5) consumers. PROFILE_NODE_OPTIONS adds node flags to the broker. The .cpuprofile
 // (open it in Chrome DevTools or speedscope for a flame graph) and a folded-stacks file (for flamegraph.pl /
 // inferno) stay in bench/cache/profiles/.
 import { spawn, spawnSync } from 'node:child_process';
@@ -66,11 +68,13 @@ const java = (main: string, a: string[]): string => {
   if (r.status !== 0) throw new Error(`${main}: ${r.stderr}`);
   return r.stdout.trim().split('\n').slice(-2).join('\n');
 };
-if (workload.endsWith('consume')) {
+const share = workload.startsWith('java-share');
+if (workload.endsWith('consume') || share) {
   // Produce with an unprofiled broker, then profile a fresh process that only serves the reads.
   const writer = startBroker(false);
   await waitReady();
-  rdk('produce', ['-t', 'p', '-n', String(records), '-s', size]);
+  if (share) rdk('create', ['-t', 'p1', '-p', '1']);
+  rdk('produce', ['-t', share ? 'p1' : 'p', '-n', String(records), '-s', size]);
   await stop(writer);
 }
 const broker = startBroker(true);
@@ -79,6 +83,17 @@ const cpuBefore = (): number => {
   return (Number(f[11]) + Number(f[12])) / 100; // utime + stime in seconds (USER_HZ 100)
 };
 await waitReady();
+if (share) {
+  const entity = ['--entity-type', 'groups', '--entity-name', 'profile'];
+  java('ConfigCommand', [
+    '--bootstrap-server',
+    bootstrap,
+    '--alter',
+    ...entity,
+    '--add-config',
+    'share.auto.offset.reset=earliest',
+  ]);
+}
 const cpu0 = cpuBefore();
 const t0 = performance.now();
 let out: string;
@@ -91,6 +106,11 @@ else if (workload === 'java-consume')
     'p',
     '--num-records',
     String(records),
+  ]);
+else if (share)
+  out = java('ShareConsumerPerformance', [
+    ...['--bootstrap-server', bootstrap, '--topic', 'p1', '--group', 'profile', '--num-records', String(records)],
+    ...['--threads', workload === 'java-share-5' ? '5' : '1'],
   ]);
 else if (workload.startsWith('java-produce'))
   out = java('ProducerPerformance', [
