@@ -150,6 +150,17 @@ function kafkaServerArgs(log4j: string, props: string): string[] {
   ];
 }
 
+/**
+ * A random cluster id for `kafka-storage format -t`: 16 bytes in base64url, never starting with '-', which the tool's
+ * argument parser would take for an option (Kafka's Uuid.randomUuid draws again in that case too).
+ */
+function kafkaClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 function writeLog4j(file: string, logFile?: string): void {
   const appender = logFile
     ? `appender.out.type = File\nappender.out.fileName = ${logFile}\n`
@@ -243,7 +254,7 @@ async function startBroker(kind: BrokerKind): Promise<{ running: Running; format
     writeLog4j(log4j, path.join(dataDir, 'server.log'));
     const cp = `${kafkaLibs}/*`;
     const t0 = performance.now();
-    const clusterId = randomBytes(16).toString('base64url');
+    const clusterId = kafkaClusterId();
     const f = sh('java', [
       `-Dlog4j2.configurationFile=${log4jWarn}`,
       '-cp',
@@ -639,6 +650,7 @@ async function main(): Promise<void> {
       cpuSeconds,
       writeLog4j,
       kafkaServerArgs,
+      kafkaClusterId,
     });
     return;
   }
