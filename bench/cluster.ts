@@ -7,7 +7,6 @@
 // clusters detect the dead broker by a session of the same length: Tributary's zookeeper.session.timeout.ms, Kafka's
 // broker.session.timeout.ms. Called by bench/run.ts with its helpers; never part of `npm test`.
 import { type ChildProcess, type SpawnSyncReturns, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Admin } from '../src/client/admin.ts';
@@ -40,6 +39,8 @@ export interface ClusterBenchKit {
   writeLog4j: (file: string, logFile?: string) => void;
   /** java's arguments for one Kafka server (the same JVM options as the single-node bench). */
   kafkaServerArgs: (log4j: string, props: string) => string[];
+  /** A random cluster id for `kafka-storage format` (never starting with '-'). */
+  kafkaClusterId: () => string;
 }
 
 interface Node {
@@ -147,7 +148,7 @@ async function startCluster(kit: ClusterBenchKit, kind: Kind): Promise<RunningCl
       watch(id, spawn(process.execPath, args, { cwd: kit.root, stdio: ['ignore', 'ignore', 'pipe'] }));
     }
   } else {
-    const clusterId = randomBytes(16).toString('base64url');
+    const clusterId = kit.kafkaClusterId();
     const voters = hosts.map((h, i) => `${i + 1}@${h}:${PORT + 1}`).join(',');
     for (let id = 1; id <= 3; id++) {
       const dir = path.join(dataDir, `kafka-${id}`);

@@ -1,15 +1,19 @@
 // CPU profile of Tributary under one benchmark workload, summarised as self and total time per function.
 //
-//   node bench/profile.ts [produce|produce-small|consume|latency|java-produce|java-produce-small|java-consume] [records]
+//   node bench/profile.ts [produce|produce-small|consume|latency|java-produce|java-produce-small|java-consume|
+//                          java-share|java-share-5|rdk-share|rdk-share-5] [records]
 //
 // Starts the broker with `node --cpu-prof`, drives it with bench/cache/rdkperf (build it with `npm run bench` once),
 // stops it with SIGTERM and prints the top functions. For `consume` the data is produced first through an unprofiled
-// broker, so the profile covers the reads only. PROFILE_NODE_OPTIONS adds node flags to the broker. The .cpuprofile
+// broker, so the profile covers the reads only; the share workloads likewise fill a topic of PROFILE_PARTITIONS
+// partitions (default 1), then a share group of 1 (or 5) consumers reads it: Kafka's ShareConsumerPerformance
+// (java-share) or librdkafka's share consumer (rdk-share, bench/clients/share_consume.py). PROFILE_NODE_OPTIONS adds node flags to the broker. The .cpuprofile
 // (open it in Chrome DevTools or speedscope for a flame graph) and a folded-stacks file (for flamegraph.pl /
 // inferno) stay in bench/cache/profiles/.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { currentLibrdkafka } from '../test/helpers/current-librdkafka.ts';
 
 const benchDir = import.meta.dirname;
 const root = path.dirname(benchDir);
@@ -66,11 +70,15 @@ const java = (main: string, a: string[]): string => {
   if (r.status !== 0) throw new Error(`${main}: ${r.stderr}`);
   return r.stdout.trim().split('\n').slice(-2).join('\n');
 };
-if (workload.endsWith('consume')) {
+const share = /^(java|rdk)-share/.test(workload);
+const shareConsumers = workload.endsWith('-5') ? '5' : '1';
+if (workload.endsWith('consume') || share) {
   // Produce with an unprofiled broker, then profile a fresh process that only serves the reads.
   const writer = startBroker(false);
   await waitReady();
-  rdk('produce', ['-t', 'p', '-n', String(records), '-s', size]);
+  if (share) rdk('create', ['-t', 'p1', '-p', process.env.PROFILE_PARTITIONS ?? '1']);
+  const spread = share ? ['-X', 'sticky.partitioning.linger.ms=0'] : [];
+  rdk('produce', ['-t', share ? 'p1' : 'p', '-n', String(records), '-s', size, ...spread]);
   await stop(writer);
 }
 const broker = startBroker(true);
@@ -79,6 +87,17 @@ const cpuBefore = (): number => {
   return (Number(f[11]) + Number(f[12])) / 100; // utime + stime in seconds (USER_HZ 100)
 };
 await waitReady();
+if (share) {
+  const entity = ['--entity-type', 'groups', '--entity-name', 'profile'];
+  java('ConfigCommand', [
+    '--bootstrap-server',
+    bootstrap,
+    '--alter',
+    ...entity,
+    '--add-config',
+    'share.auto.offset.reset=earliest',
+  ]);
+}
 const cpu0 = cpuBefore();
 const t0 = performance.now();
 let out: string;
@@ -91,6 +110,20 @@ else if (workload === 'java-consume')
     'p',
     '--num-records',
     String(records),
+  ]);
+else if (workload.startsWith('rdk-share')) {
+  const py = await currentLibrdkafka();
+  const script = path.join(benchDir, 'clients', 'share_consume.py');
+  const r = spawnSync(py.python, [script, bootstrap, 'p1', 'profile', String(records), shareConsumers], {
+    encoding: 'utf8',
+    env: py.env,
+  });
+  if (r.status !== 0) throw new Error(`share_consume.py: ${r.stderr}`);
+  out = r.stdout.trim();
+} else if (share)
+  out = java('ShareConsumerPerformance', [
+    ...['--bootstrap-server', bootstrap, '--topic', 'p1', '--group', 'profile', '--num-records', String(records)],
+    ...['--threads', shareConsumers],
   ]);
 else if (workload.startsWith('java-produce'))
   out = java('ProducerPerformance', [

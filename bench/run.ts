@@ -3,6 +3,8 @@
 //   npm run bench [-- --quick] [-- --runs N] [-- --only tributary|kafka] [-- --kafka-version X.Y.Z] [-- --no-chart]
 //   npm run bench -- --cluster [--quick] [--scale X] [--runs N] [--only ...] [--session-ms 6000]
 //     three brokers of each on 127.0.0.1-3, replication factor 3 (bench/cluster.ts)
+//   npm run bench -- --share [--quick] [--scale X] [--runs N] [--only ...]
+//     share groups (KIP-932): Kafka's share-consumer perf test and librdkafka's share consumer (bench/share.ts)
 //
 // Both brokers are started one after the other, each with a fresh data dir under bench/cache/run/, and driven by
 // the same clients: bench/clients/rdkperf.c (librdkafka, built here against librdkafka-dev) and Kafka's own Java
@@ -14,6 +16,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { chart, diskCeilingOf, type Metrics, markdown, type RunResult, rows, summarise } from './report.ts';
 
 const benchDir = import.meta.dirname;
 const root = path.dirname(benchDir);
@@ -28,12 +31,13 @@ const { values: args } = parseArgs({
     'kafka-version': { type: 'string', default: '4.4.0' },
     'no-chart': { type: 'boolean', default: false },
     cluster: { type: 'boolean', default: false },
+    share: { type: 'boolean', default: false },
     'session-ms': { type: 'string', default: '6000' },
     out: { type: 'string', default: path.join(benchDir, 'results') },
   },
 });
 const quick = args.quick;
-const runs = Number(args.runs ?? (quick || args.cluster ? 1 : 3));
+const runs = Number(args.runs ?? (quick || args.cluster || args.share ? 1 : 3));
 const kafkaVersion = args['kafka-version'];
 const brokers = (args.only ? [args.only] : ['tributary', 'kafka']) as BrokerKind[];
 
@@ -60,7 +64,6 @@ const settings = {
 };
 
 type BrokerKind = 'tributary' | 'kafka';
-type Metrics = Record<string, number | string | null>;
 interface Running {
   kind: BrokerKind;
   proc: ChildProcess;
@@ -145,6 +148,17 @@ function kafkaServerArgs(log4j: string, props: string): string[] {
     'kafka.Kafka',
     props,
   ];
+}
+
+/**
+ * A random cluster id for `kafka-storage format -t`: 16 bytes in base64url, never starting with '-', which the tool's
+ * argument parser would take for an option (Kafka's Uuid.randomUuid draws again in that case too).
+ */
+function kafkaClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 function writeLog4j(file: string, logFile?: string): void {
@@ -240,7 +254,7 @@ async function startBroker(kind: BrokerKind): Promise<{ running: Running; format
     writeLog4j(log4j, path.join(dataDir, 'server.log'));
     const cp = `${kafkaLibs}/*`;
     const t0 = performance.now();
-    const clusterId = randomBytes(16).toString('base64url');
+    const clusterId = kafkaClusterId();
     const f = sh('java', [
       `-Dlog4j2.configurationFile=${log4jWarn}`,
       '-cp',
@@ -403,8 +417,6 @@ async function timeToFirstProduce(b: Running, t0: number): Promise<number> {
   throw new Error(`${b.kind} did not accept a record within 120 s:\n${b.stderr.join('')}`);
 }
 
-type RunResult = Record<string, Metrics>;
-
 async function runOnce(kind: BrokerKind, run: number): Promise<RunResult> {
   const out: RunResult = {};
   const t0 = performance.now();
@@ -565,12 +577,6 @@ function diskCeiling(): Metrics {
   return out;
 }
 
-// The disk ceiling is the best of the synced sequential writes (fio and dd with fdatasync).
-function diskCeilingOf(c: Record<string, Metrics>): number | undefined {
-  const v = [c.disk?.fioSeqWriteFsyncMbPerSec, c.disk?.ddFdatasyncMbPerSec].filter((x) => typeof x === 'number');
-  return v.length ? Math.max(...(v as number[])) : undefined;
-}
-
 function loopbackCeiling(): Metrics {
   const one = (chunk: number): number => {
     const r = sh(process.execPath, [path.join(benchDir, 'loopback.ts'), quick ? '2' : '3', String(chunk)]);
@@ -579,171 +585,6 @@ function loopbackCeiling(): Metrics {
   };
   return { nodeOneConnection1MiBWritesMbPerSec: one(1 << 20), nodeOneConnection1KiBWritesMbPerSec: one(1024) };
 }
-
-// ---------------------------------------------------------------------------------------------------- report
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
-// What each table row reports, and whether higher is better.
-const rows: { key: string; metric: string; label: string; unit: string; higher: boolean }[] = [
-  {
-    key: 'produce-1k-acks1/rdkafka',
-    metric: 'mbPerSec',
-    label: '(1) produce 1 KiB, acks=1 — librdkafka',
-    unit: 'MB/s',
-    higher: true,
-  },
-  {
-    key: 'produce-1k-acks1/java',
-    metric: 'mbPerSec',
-    label: '(1) produce 1 KiB, acks=1 — Java perf-test',
-    unit: 'MB/s',
-    higher: true,
-  },
-  {
-    key: 'produce-1k-acks1/java',
-    metric: 'p99Ms',
-    label: '(1) … Java producer p99 send latency',
-    unit: 'ms',
-    higher: false,
-  },
-  {
-    key: 'produce-1k-acksall/rdkafka',
-    metric: 'mbPerSec',
-    label: '(2) produce 1 KiB, acks=all — librdkafka',
-    unit: 'MB/s',
-    higher: true,
-  },
-  {
-    key: 'produce-1k-acksall/java',
-    metric: 'mbPerSec',
-    label: '(2) produce 1 KiB, acks=all — Java perf-test',
-    unit: 'MB/s',
-    higher: true,
-  },
-  {
-    key: 'produce-1k-defaults/java',
-    metric: 'mbPerSec',
-    label: '(2) … Java client defaults (acks=all, idempotent)',
-    unit: 'MB/s',
-    higher: true,
-  },
-  {
-    key: 'consume-1k/rdkafka',
-    metric: 'mbPerSec',
-    label: '(3) consume from start — librdkafka (no group)',
-    unit: 'MB/s',
-    higher: true,
-  },
-  {
-    key: 'consume-1k/rdkafka',
-    metric: 'streamMbPerSec',
-    label: '(3) … from the first record to the last — librdkafka',
-    unit: 'MB/s',
-    higher: true,
-  },
-  {
-    key: 'consume-1k/java',
-    metric: 'fetchMbPerSec',
-    label: '(3) consume from start — Java perf-test (group), fetch phase',
-    unit: 'MB/s',
-    higher: true,
-  },
-  {
-    key: 'e2e-latency-20MBps/rdkafka',
-    metric: 'p50Ms',
-    label: '(4) end-to-end latency at 20 MiB/s — p50',
-    unit: 'ms',
-    higher: false,
-  },
-  {
-    key: 'e2e-latency-20MBps/rdkafka',
-    metric: 'p99Ms',
-    label: '(4) end-to-end latency at 20 MiB/s — p99',
-    unit: 'ms',
-    higher: false,
-  },
-  {
-    key: 'e2e-latency-20MBps/rdkafka',
-    metric: 'p999Ms',
-    label: '(4) end-to-end latency at 20 MiB/s — p99.9',
-    unit: 'ms',
-    higher: false,
-  },
-  {
-    key: 'e2e-latency-sync/java',
-    metric: 'p99Ms',
-    label: '(4) Java EndToEndLatency (1 in flight) — p99',
-    unit: 'ms',
-    higher: false,
-  },
-  {
-    key: 'produce-100b-acks1/rdkafka',
-    metric: 'recordsPerSec',
-    label: '(5) produce 100 B, acks=1 — librdkafka',
-    unit: 'rec/s',
-    higher: true,
-  },
-  {
-    key: 'produce-100b-acks1/java',
-    metric: 'recordsPerSec',
-    label: '(5) produce 100 B, acks=1 — Java perf-test',
-    unit: 'rec/s',
-    higher: true,
-  },
-  {
-    key: 'startup',
-    metric: 'timeToFirstProduceMs',
-    label: '(6) start-up to first acknowledged produce',
-    unit: 'ms',
-    higher: false,
-  },
-  { key: 'startup', metric: 'idleRssMb', label: '(6) idle RSS', unit: 'MB', higher: false },
-  { key: 'startup', metric: 'peakRssMb', label: '(6) peak RSS', unit: 'MB', higher: false },
-  ...(
-    [
-      ['produce-1k-acks1/rdkafka', '(1) librdkafka produce'],
-      ['produce-1k-acks1/java', '(1) Java produce'],
-      ['consume-1k/rdkafka', '(3) librdkafka consume'],
-      ['consume-1k/java', '(3) Java consume'],
-      ['produce-100b-acks1/rdkafka', '(5) librdkafka 100 B produce'],
-      ['produce-100b-acks1/java', '(5) Java 100 B produce'],
-    ] as const
-  ).map(([key, what]) => ({
-    key,
-    metric: 'brokerCpuSecPerGB',
-    label: `broker CPU per GB, ${what}`,
-    unit: 'CPU s/GB',
-    higher: false,
-  })),
-];
-
-interface Summary {
-  median: number;
-  min: number;
-  max: number;
-  n: number;
-  errors: number;
-}
-function summarise(results: Record<string, RunResult[]>, kind: string, key: string, metric: string): Summary | null {
-  const vals: number[] = [];
-  let errors = 0;
-  for (const r of results[kind] ?? []) {
-    const v = r[key]?.[metric];
-    if (typeof v === 'number' && Number.isFinite(v)) vals.push(v);
-    else errors++;
-  }
-  if (vals.length === 0) return null;
-  return { median: median(vals), min: Math.min(...vals), max: Math.max(...vals), n: vals.length, errors };
-}
-
-const fmt = (v: number): string =>
-  v >= 10_000 ? Math.round(v).toLocaleString('en-US') : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
-const cell = (s: Summary | null): string =>
-  s ? `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})${s.errors ? ` ⚠${s.errors} failed` : ''}` : 'n/a';
 
 function machineInfo(): Metrics {
   const cpu = os.cpus();
@@ -774,79 +615,6 @@ function machineInfo(): Metrics {
     tributaryCommit: v('git', ['-C', root, 'rev-parse', '--short', 'HEAD']),
     tributaryDirty: sh('git', ['-C', root, 'status', '--porcelain', '--', 'src']).stdout.trim() ? 'yes' : 'no',
   };
-}
-
-function markdown(report: {
-  date: string;
-  machine: Metrics;
-  settings: typeof settings;
-  ceilings: Record<string, Metrics>;
-  results: Record<string, RunResult[]>;
-}): string {
-  const L: string[] = [];
-  L.push(`# Tributary vs Apache Kafka — ${report.date}`, '');
-  L.push(
-    `Machine: ${report.machine.cpu}, ${report.machine.cores} cores, ${report.machine.memoryGiB} GiB, ${report.machine.kernel}, disk ${report.machine.disk}.`,
-  );
-  L.push(
-    `Versions: Tributary ${report.machine.tributaryCommit}${report.machine.tributaryDirty === 'yes' ? ' (+ uncommitted src changes)' : ''} on Node ${report.machine.node}; Apache Kafka ${report.machine.kafka} (KRaft, single node, defaults) on ${report.machine.java}; librdkafka ${report.machine.librdkafka}.`,
-  );
-  L.push(
-    `Runs: ${report.settings.runs} per broker (alternating), each on a fresh data dir; cells are median (min–max). 6 partitions, RF 1, clients on the same 2-core machine.`,
-  );
-  L.push('');
-  L.push('| Workload | Tributary | Kafka | Tributary ÷ Kafka | better |');
-  L.push('| --- | ---: | ---: | ---: | --- |');
-  for (const r of rows) {
-    const t = summarise(report.results, 'tributary', r.key, r.metric);
-    const k = summarise(report.results, 'kafka', r.key, r.metric);
-    const ratio = t && k && k.median > 0 ? (t.median / k.median).toFixed(2) : 'n/a';
-    const good = t && k ? (r.higher ? t.median >= k.median : t.median <= k.median) : null;
-    L.push(
-      `| ${r.label} (${r.unit}) | ${cell(t)} | ${cell(k)} | ${ratio}× | ${r.higher ? 'higher' : 'lower'}${good == null ? '' : good ? ' ✅' : ' ❌'} |`,
-    );
-  }
-  L.push('', '## Physical ceilings (same run)', '');
-  const c = report.ceilings;
-  L.push('| Ceiling | MB/s |', '| --- | ---: |');
-  for (const [group, m] of Object.entries(c)) {
-    for (const [k, v] of Object.entries(m))
-      if (typeof v === 'number' && /PerSec/.test(k)) L.push(`| ${group}: ${k} | ${fmt(v)} |`);
-  }
-  const t1 = summarise(report.results, 'tributary', 'produce-1k-acks1/rdkafka', 'mbPerSec');
-  const disk = diskCeilingOf(c);
-  if (t1 && disk)
-    L.push(
-      '',
-      `Tributary acks=1 produce (librdkafka) = ${(t1.median / disk).toFixed(2)}× the disk's sequential write ceiling.`,
-    );
-  L.push('', '## Settings', '');
-  for (const [k, v] of Object.entries(report.settings)) L.push(`- ${k}: ${v}`);
-  const errs: string[] = [];
-  for (const [kind, rs] of Object.entries(report.results))
-    rs.forEach((r, i) => {
-      for (const [k, m] of Object.entries(r))
-        if (m.error) errs.push(`- ${kind} run ${i + 1} ${k}: ${String(m.error).split('\n')[0]}`);
-    });
-  if (errs.length) L.push('', '## Failures', '', ...errs);
-  L.push('');
-  return L.join('\n');
-}
-
-function chart(jsonFile: string, pngFile: string): void {
-  const pylib = path.join(cache, 'pylib');
-  const env = { ...process.env, PYTHONPATH: pylib };
-  const has = () => spawnSync('python3', ['-c', 'import matplotlib'], { env }).status === 0;
-  if (!has()) {
-    log('installing matplotlib from PyPI into bench/cache/pylib');
-    const r = sh('python3', ['-m', 'pip', 'install', '-q', '--target', pylib, 'matplotlib']);
-    if (r.status !== 0 || !has()) {
-      log(`no chart: matplotlib unavailable (${r.stderr.slice(-300)})`);
-      return;
-    }
-  }
-  const r = spawnSync('python3', [path.join(benchDir, 'chart.py'), jsonFile, pngFile], { env, encoding: 'utf8' });
-  if (r.status !== 0) log(`chart failed: ${r.stderr}`);
 }
 
 // ---------------------------------------------------------------------------------------------------- main
@@ -882,6 +650,37 @@ async function main(): Promise<void> {
       cpuSeconds,
       writeLog4j,
       kafkaServerArgs,
+      kafkaClusterId,
+    });
+    return;
+  }
+  if (args.share) {
+    const { runShareBench } = await import('./share.ts');
+    await runShareBench({
+      benchDir,
+      kafkaLibs,
+      outDir: args.out,
+      quick,
+      scale,
+      runs,
+      kinds: brokers,
+      machine,
+      log,
+      sh,
+      rdk,
+      java,
+      cpuSeconds,
+      startBroker: async (kind) => {
+        const t0 = performance.now();
+        const { running } = await startBroker(kind);
+        try {
+          await timeToFirstProduce(running, t0);
+        } catch (e) {
+          await stopBroker(running);
+          throw e;
+        }
+        return { broker: running, stop: () => stopBroker(running) };
+      },
     });
     return;
   }
@@ -926,7 +725,7 @@ async function main(): Promise<void> {
   writeFileSync(`${stem}.json`, `${JSON.stringify(report, null, 2)}\n`);
   const md = markdown(report);
   writeFileSync(`${stem}.md`, md);
-  if (!args['no-chart']) chart(`${stem}.json`, `${stem}.png`);
+  if (!args['no-chart']) chart(`${stem}.json`, `${stem}.png`, benchDir, log);
   console.log(md);
   log(`wrote ${stem}.json, .md${args['no-chart'] ? '' : ', .png'} in ${report.durationSec} s`);
 }
