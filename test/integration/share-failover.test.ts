@@ -114,12 +114,16 @@ describe('share-partition leader failover with the state on another broker', { t
     assert.notEqual(leader, stateLeader, 'the partition and its share-state partition have different leaders');
     const survivor = broker(stateLeader).bootstrap;
 
+    // Batches of 5: a share fetch acquires whole stored batches (batch-optimized, as Kafka's brokers do), so a poll
+    // of 10 takes two batches and leaves the rest for the next poll.
     const producer = new Producer({ bootstrapServers: survivor, acks: -1 });
     try {
-      await producer.send({
-        topic: TOPIC,
-        messages: Array.from({ length: RECORDS }, (_, i) => ({ value: `r${i}` })),
-      });
+      for (let i = 0; i < RECORDS; i += 5) {
+        await producer.send({
+          topic: TOPIC,
+          messages: Array.from({ length: 5 }, (_, j) => ({ value: `r${i + j}` })),
+        });
+      }
     } finally {
       await producer.close();
     }

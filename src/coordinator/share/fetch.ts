@@ -16,6 +16,15 @@ import type { SharePartitionKey } from './records.ts';
 import type { ShareStateUpdate } from './state.ts';
 
 /** What the share-partition leader needs of a data partition. */
+/** A ShareFetch's limits on what is acquired (MaxBytes, MaxRecords, BatchSize, ShareAcquireMode). */
+export interface ShareFetchLimits {
+  maxBytes: number;
+  maxRecords: number;
+  batchSize: number;
+  /** 0 (default) batch-optimized, 1 record-limit. */
+  acquireMode?: number;
+}
+
 export interface ShareLogPartition {
   readonly leaderEpoch: number;
   readonly lastStableOffset: number;
@@ -443,6 +452,8 @@ export class SharePartitions {
     maxRecords: number;
     /** Acquired ranges are cut into runs of at most this many records (v1+ BatchSize). */
     batchSize: number;
+    /** v2+ ShareAcquireMode: 0 batch-optimized (MaxRecords may be exceeded to a batch boundary), 1 record-limit. */
+    acquireMode?: number;
     /** Only acknowledgements (RENEW ones among them, v2+ IsRenewAck): nothing is acquired. */
     acknowledgeOnly: boolean;
     /** The client connection the request came on (connectionClosed ends the sessions it opened). */
@@ -478,11 +489,7 @@ export class SharePartitions {
   }
 
   /** Another fetch attempt on an open session (long polling), without acknowledgements. */
-  async refetch(
-    groupId: string,
-    memberId: string,
-    limits: { maxBytes: number; maxRecords: number; batchSize: number },
-  ): Promise<SharePartitionResult[]> {
+  async refetch(groupId: string, memberId: string, limits: ShareFetchLimits): Promise<SharePartitionResult[]> {
     const session = this.#sessions.get(`${groupId}\0${memberId}`);
     if (!session) return [];
     const results = new Map<string, SharePartitionResult>();
@@ -500,7 +507,7 @@ export class SharePartitions {
     groupId: string,
     memberId: string,
     session: Session,
-    limits: { maxBytes: number; maxRecords: number; batchSize: number },
+    limits: ShareFetchLimits,
     results: Map<string, SharePartitionResult>,
   ): Promise<void> {
     let left = limits.maxRecords > 0 ? limits.maxRecords : MAX_RECORDS;
@@ -509,7 +516,7 @@ export class SharePartitions {
       if (left <= 0) break;
       const max = Math.min(p.maxBytes, limits.maxBytes);
       const r = result(results, p.topicId, p.partition);
-      await this.#acquireInto(groupId, memberId, p.topicId, p.partition, max, left, r);
+      await this.#acquireInto(groupId, memberId, p.topicId, p.partition, max, left, limits.acquireMode !== 1, r);
       r.acquired = splitRanges(r.acquired, batchSize);
       for (const a of r.acquired) left -= a.lastOffset - a.firstOffset + 1;
     }
@@ -536,6 +543,7 @@ export class SharePartitions {
     partition: number,
     maxBytes: number,
     maxRecords: number,
+    batchOptimized: boolean,
     r: SharePartitionResult,
   ): Promise<void> {
     try {
@@ -552,10 +560,16 @@ export class SharePartitions {
       // Read first, then acquire only what the read returned: every acquired record is in the answer.
       const { records, abortedTransactions } = part.read(from, Math.max(1, maxBytes), true, 2, cfg.readCommitted);
       let readEnd = from;
-      for (const b of batches(records)) readEnd = b.header.baseOffset + b.header.lastOffsetDelta + 1;
+      const ends: number[] = [];
+      for (const b of batches(records)) {
+        readEnd = b.header.baseOffset + b.header.lastOffsetDelta + 1;
+        ends.push(readEnd);
+      }
       const skipped = unreadableRanges(records, abortedTransactions ?? []);
       const skip = skipped.length === 0 ? undefined : (o: number) => skipped.some(([f, l]) => o >= f && o <= l);
-      const acquired = entry.sp.acquire(memberId, maxRecords, Math.min(readEnd, limit), now, skip);
+      // The end of the batch read that holds offset o (batches are in offset order).
+      const batchEnd = batchOptimized ? (o: number) => ends.find((e) => e > o) ?? o + 1 : undefined;
+      const acquired = entry.sp.acquire(memberId, maxRecords, Math.min(readEnd, limit), now, skip, batchEnd);
       await this.#persist(entry);
       if (acquired.length > 0) {
         r.acquired = acquired;

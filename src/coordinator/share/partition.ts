@@ -164,13 +164,16 @@ export class SharePartition {
    * records of the log from the end offset, all below `logEndOffset` (exclusive: the high watermark, the last stable
    * offset, or the end of what was read), as long as the window stays within max record locks. Locks held past `now`
    * are expired first. New records for which `skip` is true (transaction markers, aborted records under
-   * read_committed) are archived instead, never delivered. */
+   * read_committed) are archived instead, never delivered. With `batchEnd` (the end, exclusive, of the stored batch
+   * holding an offset: ShareAcquireMode batch-optimized) MaxRecords may be exceeded so that the new records taken end
+   * at a batch boundary, as Kafka does: each stored batch then goes out once, not once per MaxRecords slice. */
   acquire(
     memberId: string,
     maxRecords: number,
     logEndOffset: number,
     now: number,
     skip?: (offset: number) => boolean,
+    batchEnd?: (offset: number) => number,
   ): AcquiredRange[] {
     this.expireLocks(now);
     const out: AcquiredRange[] = [];
@@ -199,7 +202,14 @@ export class SharePartition {
     for (let o = this.#start; o < inWindow && n < maxRecords; o++) {
       if (this.#state[this.#slot(o)] === DeliveryState.AVAILABLE) take(o);
     }
-    while (n < maxRecords && this.#end < logEndOffset && this.#end - this.#start < this.#windowLimit) {
+    const firstNew = this.#end;
+    let goal = -1;
+    while (this.#end < logEndOffset && this.#end - this.#start < this.#windowLimit) {
+      if (n >= maxRecords) {
+        if (batchEnd === undefined || this.#end === firstNew) break;
+        if (goal < 0) goal = batchEnd(this.#end - 1);
+        if (this.#end >= goal) break;
+      }
       this.#ensureCapacity(this.#end - this.#start + 1);
       const i = this.#slot(this.#end);
       this.#state[i] = DeliveryState.AVAILABLE;

@@ -53,13 +53,19 @@ export default defineHandler<ShareFetchRequest, ShareFetchResponse>({
       maxBytes: req.maxBytes,
       maxRecords: req.maxRecords,
       batchSize: req.batchSize,
+      acquireMode: req.shareAcquireMode,
       acknowledgeOnly: req.isRenewAck,
       connectionId: ctx.connection.id,
     });
     if (r.errorCode !== ErrorCode.NONE) return { ...blank, errorCode: r.errorCode, errorMessage: r.errorMessage };
     let results = r.partitions;
     const deadline = Date.now() + Math.min(Math.max(0, req.maxWaitMs), 30_000);
-    const limits = { maxBytes: req.maxBytes, maxRecords: req.maxRecords, batchSize: req.batchSize };
+    const limits = {
+      maxBytes: req.maxBytes,
+      maxRecords: req.maxRecords,
+      batchSize: req.batchSize,
+      acquireMode: req.shareAcquireMode,
+    };
     while (
       req.shareSessionEpoch !== -1 &&
       !req.isRenewAck &&

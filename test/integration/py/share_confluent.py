@@ -35,9 +35,13 @@ def prepare(bootstrap, topic, group, records):
     )
     for f in admin.incremental_alter_configs([res]).values():
         f.result(30)
+    # Batches of 10: a share fetch acquires whole stored batches (batch-optimized, as Kafka's brokers do), so two
+    # consumers can only split the partition between them when it holds several batches.
     p = Producer({'bootstrap.servers': bootstrap, 'linger.ms': 5})
     for i in range(records):
         p.produce(topic, value=('r%d' % i).encode())
+        if i % 10 == 9:
+            assert p.flush(30) == 0, 'records left unsent'
     assert p.flush(30) == 0, 'records left unsent'
 
 

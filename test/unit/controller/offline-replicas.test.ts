@@ -86,7 +86,10 @@ test('offline replicas: a sole replica leaves the partition leaderless, or to an
   const c = cluster();
   c.run(offline(solo));
   assert.equal(c.solo().leader, NO_LEADER);
-  assert.deepEqual(c.solo().isr, [1], 'the ISR keeps its last member, the only one known to have everything');
+  // ELR is on (a new cluster's eligible.leader.replicas.version 1, as Kafka 4.4): the ISR empties and the replica
+  // is remembered as the last known leader, the only one known to have everything (KIP-966).
+  assert.deepEqual(c.solo().isr, []);
+  assert.deepEqual(c.solo().lastKnownElr, [1]);
 
   const u = cluster({ 'unclean.leader.election.enable': 'true' });
   // Broker 1 alone in p0's ISR (2 and 3 fell behind), then its dir fails: unclean election picks another replica.

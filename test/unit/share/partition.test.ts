@@ -16,6 +16,27 @@ test('acquire hands out new records up to max records and the window limit, each
   sp.verify();
 });
 
+test('batch-optimized acquisition goes past MaxRecords to the end of the stored batch; record-limit does not', () => {
+  // Stored batches [0,4) [4,9) [9,12): MaxRecords 5 ends inside the second batch.
+  const batchEnd = (o: number) => [4, 9, 12].find((e) => e > o) ?? o + 1;
+  const big = { ...config, maxRecordLocks: 100 };
+  const optimized = new SharePartition(0, big);
+  assert.deepEqual(optimized.acquire('a', 5, 12, 0, undefined, batchEnd), [
+    { firstOffset: 0, lastOffset: 8, deliveryCount: 1 },
+  ]);
+  assert.deepEqual(optimized.acquire('b', 1, 12, 0, undefined, batchEnd), [
+    { firstOffset: 9, lastOffset: 11, deliveryCount: 1 },
+  ]);
+  const limited = new SharePartition(0, big);
+  assert.deepEqual(limited.acquire('a', 5, 12, 0), [{ firstOffset: 0, lastOffset: 4, deliveryCount: 1 }]);
+  // Redeliveries alone reaching MaxRecords take no new records to align.
+  optimized.acknowledge('a', [{ firstOffset: 0, lastOffset: 8, types: [A.RELEASE] }], 0);
+  assert.deepEqual(optimized.acquire('c', 9, 20, 0, undefined, batchEnd), [
+    { firstOffset: 0, lastOffset: 8, deliveryCount: 2 },
+  ]);
+  optimized.verify();
+});
+
 test('acknowledge: ACCEPT and REJECT finish records, RELEASE makes them available, the start offset advances', () => {
   const sp = new SharePartition(0, config);
   sp.acquire('a', 5, 5, 0);
