@@ -219,6 +219,7 @@ print(json.dumps(sorted(seen)))
       assert.deepEqual(
         JSON.parse(out.trim()),
         Array.from({ length: 100 }, (_, i) => i),
+        `kafka-python read back:\n${err}\n${allLogs()}`,
       );
 
       const offsets = await conn.send<MetadataResponse>(ApiKey.Metadata, 9, {
