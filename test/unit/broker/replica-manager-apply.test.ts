@@ -84,8 +84,9 @@ test('many new partitions are created in chunks, on demand; a later image update
   await logs.shutdown();
 });
 
-test('a replica moved away by a reassignment is no longer hosted and its log is deleted', async () => {
-  const dir = mkdtempSync(join(root, 'moved-'));
+/** Broker 1's ReplicaManager in a fresh log dir, fed images built from records (`apply`), as the controller would. */
+function brokerOnImages(prefix: string) {
+  const dir = mkdtempSync(join(root, prefix));
   const logs = LogManager.open({ logDirs: [dir] });
   const rm = new ReplicaManager({
     logs,
@@ -93,13 +94,18 @@ test('a replica moved away by a reassignment is no longer hosted and its log is 
     nodeId: 1,
     topicConfig: (o) => resolveTopicConfig(brokerConfig, { ...o }),
   });
-  let image = MetadataImage.empty('c');
+  let current = MetadataImage.empty('c');
   let offset = 0;
   const apply = (...rs: MetadataRecord[]) => {
-    const previous = image;
-    image = image.applyAll(rs.map((r) => ({ record: r, offset: offset++ })));
-    rm.applyImage(image, previous);
+    const previous = current;
+    current = current.applyAll(rs.map((r) => ({ record: r, offset: offset++ })));
+    rm.applyImage(current, previous);
   };
+  return { dir, logs, rm, apply, image: () => current };
+}
+
+test('a replica moved away by a reassignment is no longer hosted and its log is deleted', async () => {
+  const { dir, logs, rm, apply } = brokerOnImages('moved-');
   const topicId = 'AAAAAAAAAAAAAAAAAAAAAQ';
   apply(
     record('TopicRecord', { name: 'moving', topicId }),
@@ -126,21 +132,7 @@ test('a replica moved away by a reassignment is no longer hosted and its log is 
 // it had re-read its old image, at the old epoch, appended produces there, and the controller's fencing of its old
 // registration bumped that epoch under them.
 test('after resignAll the broker leads nothing, whatever the image says, until resume', () => {
-  const dir = mkdtempSync(join(root, 'resign-'));
-  const logs = LogManager.open({ logDirs: [dir] });
-  const rm = new ReplicaManager({
-    logs,
-    log: logger,
-    nodeId: 1,
-    topicConfig: (o) => resolveTopicConfig(brokerConfig, { ...o }),
-  });
-  let image = MetadataImage.empty('c');
-  let offset = 0;
-  const apply = (...rs: MetadataRecord[]) => {
-    const previous = image;
-    image = image.applyAll(rs.map((r) => ({ record: r, offset: offset++ })));
-    rm.applyImage(image, previous);
-  };
+  const { rm, apply, image } = brokerOnImages('resign-');
   const topicId = 'AAAAAAAAAAAAAAAAAAAAAg';
   const partition = (leader: number, leaderEpoch: number) =>
     record('PartitionRecord', {
@@ -161,12 +153,12 @@ test('after resignAll the broker leads nothing, whatever the image says, until r
   rm.resignAll();
   assert.equal(rm.get('led', 0)?.isLeader, false);
   // The old image again (the new session's first read), and a change naming this broker leader: still resigned.
-  rm.applyImage(image, undefined);
+  rm.applyImage(image(), undefined);
   assert.equal(rm.get('led', 0)?.isLeader, false, 'the old image does not restore leadership');
   apply(record('PartitionChangeRecord', { topicId, partitionId: 0, leader: 1 }));
   assert.equal(rm.get('led', 0)?.isLeader, false, 'nor does a new change while resigned');
   assert.equal(rm.isResigned, true);
-  rm.resume(image);
+  rm.resume(image());
   assert.equal(rm.isResigned, false);
   assert.equal(rm.get('led', 0)?.isLeader, true);
   assert.equal(rm.get('led', 0)?.leaderEpoch, 1);
