@@ -2,7 +2,7 @@
 // (Debian's python3-confluent-kafka has 2.0.2, too old for KIP-320 validation by seek, KIP-848 and more). The tests
 // install it themselves, once, with `pip install --target .cache/pylibs/confluent-kafka confluent-kafka` (.cache/ is
 // git-ignored); a failed install is a test failure, never a skip.
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from './broker.ts';
 import { describeRun, runProcess } from './clients.ts';
@@ -34,13 +34,40 @@ function isCurrent(version: string): boolean {
 
 let pending: Promise<CurrentLibrdkafka> | undefined;
 
+const LOCK_DIR = `${CURRENT_CONFLUENT_DIR}.lock`;
+
+/**
+ * Runs `fn` while holding a lock shared by the test processes (a directory: mkdir is atomic), so that one test file
+ * never probes while another replaces the install (between its remove and its rename, a probe would import
+ * Debian's older confluent-kafka). A lock older than 10 minutes is left over from a killed run and taken over.
+ */
+async function withInstallLock<T>(fn: () => Promise<T>): Promise<T> {
+  mkdirSync(path.dirname(LOCK_DIR), { recursive: true });
+  for (;;) {
+    try {
+      mkdirSync(LOCK_DIR);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const age = Date.now() - (statSync(LOCK_DIR, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 600_000) rmSync(LOCK_DIR, { recursive: true, force: true });
+      else await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(LOCK_DIR, { recursive: true, force: true });
+  }
+}
+
 /** Installs confluent-kafka into CURRENT_CONFLUENT_DIR if it is not there yet; throws when that fails. */
 export function currentLibrdkafka(): Promise<CurrentLibrdkafka> {
-  pending ??= (async () => {
+  pending ??= withInstallLock(async () => {
     const env = { ...process.env, PYTHONPATH: CURRENT_CONFLUENT_DIR, PYTHONNOUSERSITE: '1' };
     let version = existsSync(CURRENT_CONFLUENT_DIR) ? await probe(env) : undefined;
     if (version === undefined || !isCurrent(version)) {
-      // Install beside the target and rename, so a concurrent test file never sees a half-installed package.
+      // Install beside the target and rename (under the lock: no other test file probes meanwhile).
       const staging = `${CURRENT_CONFLUENT_DIR}.${process.pid}.tmp`;
       rmSync(staging, { recursive: true, force: true });
       mkdirSync(path.dirname(CURRENT_CONFLUENT_DIR), { recursive: true });
@@ -64,6 +91,6 @@ export function currentLibrdkafka(): Promise<CurrentLibrdkafka> {
       );
     }
     return { python: PYTHON, env, librdkafka: version };
-  })();
+  });
   return pending;
 }

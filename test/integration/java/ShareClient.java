@@ -73,7 +73,12 @@ public class ShareClient {
     p.put("value.serializer", StringSerializer.class.getName());
     p.put("linger.ms", "5");
     try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
-      for (int i = 0; i < records; i++) producer.send(new ProducerRecord<>(topic, null, "r" + i));
+      // Batches of 10: a share fetch acquires whole stored batches (batch-optimized, as Kafka's brokers do), so two
+      // consumers can only split the partition between them when it holds several batches.
+      for (int i = 0; i < records; i++) {
+        producer.send(new ProducerRecord<>(topic, null, "r" + i));
+        if (i % 10 == 9) producer.flush();
+      }
       producer.flush();
     }
   }
