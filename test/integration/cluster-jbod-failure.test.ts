@@ -9,35 +9,10 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { BrokerConnection } from '../../src/client/connection.ts';
 import { Admin, type RunningCluster, startCluster } from '../../src/index.ts';
-import { ApiKey } from '../../src/protocol/apis.ts';
 import { ErrorCode } from '../../src/protocol/errors.ts';
-import { buildBatch } from '../../src/records/index.ts';
 import { errnoError, ioFaults } from '../../src/storage/file-io.ts';
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function produce(conn: BrokerConnection, partition: number, value: string) {
-  const res = (await conn.send(ApiKey.Produce, 9, {
-    transactionalId: null,
-    acks: -1,
-    timeoutMs: 5000,
-    topicData: [
-      {
-        name: 'j',
-        partitionData: [{ index: partition, records: buildBatch({ records: [{ value: Buffer.from(value) }] }) }],
-      },
-    ],
-  })) as { responses: Array<{ partitionResponses: Array<{ errorCode: number; baseOffset: bigint }> }> };
-  return res.responses[0]!.partitionResponses[0]!;
-}
+import { waitFor } from '../helpers/clients.ts';
+import { produceOne } from '../helpers/produce.ts';
 
 let cluster: RunningCluster;
 let admin: Admin;
@@ -63,10 +38,14 @@ test('one of two log dirs fails: its partitions move away, the healthy dir keeps
     { topic: 'j', numPartitions: 6, replicationFactor: 3, configs: { 'min.insync.replicas': '2' } },
   ]);
   const partitions = async () => (await admin.describeTopics(['j']))[0]!.partitions;
-  const settled = await until('a full ISR everywhere', async () => {
-    const ps = await partitions();
-    return ps.every((x) => x.leader > 0 && x.isr.length === 3) ? ps : undefined;
-  });
+  const settled = await waitFor(
+    'a full ISR everywhere',
+    async () => {
+      const ps = await partitions();
+      return ps.every((x) => x.leader > 0 && x.isr.length === 3) ? ps : undefined;
+    },
+    30_000,
+  );
   // A broker leading one partition in each of its two log dirs.
   const dirOf = (nodeId: number, partition: number) => {
     const dirs = cluster.brokers.find((b) => b.nodeId === nodeId)!.broker.config.logDirs;
@@ -87,8 +66,8 @@ test('one of two log dirs fails: its partitions move away, the healthy dir keeps
   const conn = await BrokerConnection.open('127.0.0.1', broker.port);
   try {
     for (let i = 0; i < 5; i++) {
-      assert.equal((await produce(conn, failing, `a${i}`)).errorCode, ErrorCode.NONE);
-      assert.equal((await produce(conn, healthy, `h${i}`)).errorCode, ErrorCode.NONE);
+      assert.equal((await produceOne(conn, 'j', failing, `a${i}`)).errorCode, ErrorCode.NONE);
+      assert.equal((await produceOne(conn, 'j', healthy, `h${i}`)).errorCode, ErrorCode.NONE);
     }
 
     // That dir's disk is full: every write or fsync of a file in it fails with ENOSPC.
@@ -99,36 +78,40 @@ test('one of two log dirs fails: its partitions move away, the healthy dir keeps
       } catch {}
       if (file.startsWith(`${dir}/`)) throw errnoError('ENOSPC', 'no space left on device');
     };
-    const failed = await produce(conn, failing, 'lost');
+    const failed = await produceOne(conn, 'j', failing, 'lost');
     assert.notEqual(failed.errorCode, ErrorCode.NONE, 'the write that hit the full disk is not acknowledged');
 
     // Every partition in the failed dir: led by another broker, and this one out of its ISR.
-    const after = await until('the failed dir’s replicas out of leaderships and ISRs', async () => {
-      const ps = await partitions();
-      const done = ps
-        .filter((x) => inFailedDir.includes(x.partition))
-        .every((x) => x.leader > 0 && x.leader !== nodeId && !x.isr.includes(nodeId));
-      return done ? ps : undefined;
-    });
+    const after = await waitFor(
+      'the failed dir’s replicas out of leaderships and ISRs',
+      async () => {
+        const ps = await partitions();
+        const done = ps
+          .filter((x) => inFailedDir.includes(x.partition))
+          .every((x) => x.leader > 0 && x.leader !== nodeId && !x.isr.includes(nodeId));
+        return done ? ps : undefined;
+      },
+      30_000,
+    );
     // The healthy dir's partition is still led by the broker, which still runs and takes acks=all writes there.
     const h = after.find((x) => x.partition === healthy)!;
     assert.equal(h.leader, nodeId, 'the partition in the healthy dir stays led by the broker');
     assert.ok(h.isr.includes(nodeId));
-    const r = await produce(conn, healthy, 'h-after');
+    const r = await produceOne(conn, 'j', healthy, 'h-after');
     assert.equal(r.errorCode, ErrorCode.NONE, 'acks=all goes on in the healthy dir');
     assert.equal(Number(r.baseOffset), 5);
 
     const moved = after.find((x) => x.partition === failing)!;
     const next = await BrokerConnection.open('127.0.0.1', cluster.brokers.find((b) => b.nodeId === moved.leader)!.port);
     try {
-      const r2 = await produce(next, failing, 'a-after');
+      const r2 = await produceOne(next, 'j', failing, 'a-after');
       assert.equal(r2.errorCode, ErrorCode.NONE, 'acks=all continues at the new leader (min.insync.replicas=2)');
       assert.equal(Number(r2.baseOffset), 5, 'every acknowledged record is still there, the failed write is not');
     } finally {
       next.close();
     }
     // The old leader answers for the moved partition as a replica that no longer leads it.
-    assert.notEqual((await produce(conn, failing, 'x')).errorCode, ErrorCode.NONE);
+    assert.notEqual((await produceOne(conn, 'j', failing, 'x')).errorCode, ErrorCode.NONE);
   } finally {
     ioFaults.before = undefined;
     conn.close();

@@ -7,32 +7,10 @@ import { readlinkSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { BrokerConnection } from '../../src/client/connection.ts';
 import { Admin, type RunningCluster, startCluster } from '../../src/index.ts';
-import { ApiKey } from '../../src/protocol/apis.ts';
 import { ErrorCode } from '../../src/protocol/errors.ts';
-import { buildBatch } from '../../src/records/index.ts';
 import { errnoError, ioFaults } from '../../src/storage/file-io.ts';
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function produce(conn: BrokerConnection, value: string) {
-  const res = (await conn.send(ApiKey.Produce, 9, {
-    transactionalId: null,
-    acks: -1,
-    timeoutMs: 5000,
-    topicData: [
-      { name: 'd', partitionData: [{ index: 0, records: buildBatch({ records: [{ value: Buffer.from(value) }] }) }] },
-    ],
-  })) as { responses: Array<{ partitionResponses: Array<{ errorCode: number; baseOffset: bigint }> }> };
-  return res.responses[0]!.partitionResponses[0]!;
-}
+import { waitFor } from '../helpers/clients.ts';
+import { produceOne } from '../helpers/produce.ts';
 
 let cluster: RunningCluster;
 let admin: Admin;
@@ -57,13 +35,17 @@ test("a leader whose only log dir fills up shuts down; its partition's leadershi
     { topic: 'd', numPartitions: 1, replicationFactor: 3, configs: { 'min.insync.replicas': '2' } },
   ]);
   const partition = async () => (await admin.describeTopics(['d']))[0]!.partitions[0]!;
-  const p = await until('a full ISR', async () => {
-    const x = await partition();
-    return x.leader > 0 && x.isr.length === 3 ? x : undefined;
-  });
+  const p = await waitFor(
+    'a full ISR',
+    async () => {
+      const x = await partition();
+      return x.leader > 0 && x.isr.length === 3 ? x : undefined;
+    },
+    30_000,
+  );
   const leader = cluster.brokers.find((b) => b.nodeId === p.leader)!;
   const conn = await BrokerConnection.open('127.0.0.1', leader.port);
-  for (let i = 0; i < 5; i++) assert.equal((await produce(conn, `v${i}`)).errorCode, ErrorCode.NONE);
+  for (let i = 0; i < 5; i++) assert.equal((await produceOne(conn, 'd', 0, `v${i}`)).errorCode, ErrorCode.NONE);
 
   // The leader's disk is full: every write or fsync of a file in its log dir fails with ENOSPC.
   const dir = leader.broker.config.logDirs[0]!;
@@ -74,19 +56,23 @@ test("a leader whose only log dir fills up shuts down; its partition's leadershi
     } catch {}
     if (file.startsWith(dir)) throw errnoError('ENOSPC', 'no space left on device');
   };
-  const failed = await produce(conn, 'lost').catch(() => undefined);
+  const failed = await produceOne(conn, 'd', 0, 'lost').catch(() => undefined);
   assert.notEqual(failed?.errorCode, ErrorCode.NONE, 'the write that hit the full disk is not acknowledged');
   conn.close();
 
-  const moved = await until('leadership off the failed broker', async () => {
-    const x = await partition();
-    return x.leader > 0 && x.leader !== p.leader && !x.isr.includes(p.leader) ? x : undefined;
-  });
+  const moved = await waitFor(
+    'leadership off the failed broker',
+    async () => {
+      const x = await partition();
+      return x.leader > 0 && x.leader !== p.leader && !x.isr.includes(p.leader) ? x : undefined;
+    },
+    30_000,
+  );
   await assert.rejects(BrokerConnection.open('127.0.0.1', leader.port), 'the failed broker has stopped listening');
 
   const next = await BrokerConnection.open('127.0.0.1', cluster.brokers.find((b) => b.nodeId === moved.leader)!.port);
   try {
-    const r = await produce(next, 'after');
+    const r = await produceOne(next, 'd', 0, 'after');
     assert.equal(r.errorCode, ErrorCode.NONE, 'acks=all continues on the other two (min.insync.replicas=2)');
     assert.equal(Number(r.baseOffset), 5, 'every acknowledged record is still there, the failed write is not');
   } finally {
